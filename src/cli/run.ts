@@ -1,0 +1,86 @@
+/** `migbench run [scenario] [--set key.path=value …] [--json] [--out file]` */
+import { renameSync, writeFileSync } from 'node:fs';
+import { MigbenchError } from '../errors.ts';
+import { applyOverrides, resolveScenario } from '../options.ts';
+import type { RoundRecord } from '../precopy/stats.ts';
+import { documentToJson } from '../results/document.ts';
+import { colorsFor } from '../report/style.ts';
+import { renderSummary } from '../report/summary.ts';
+import { runScenario } from '../run.ts';
+import { formatBitRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
+import { readScenarioFile } from './scenario-file.ts';
+
+export interface RunCommandOptions {
+  set: string[];
+  json: boolean;
+  out?: string;
+  quiet: boolean;
+}
+
+export function roundLine(r: RoundRecord): string {
+  const stage = r.stage.padEnd(13);
+  const head = `round ${String(r.round).padStart(3)} ${stage}`;
+  const sent = `sent ${formatCount(r.sentPages).padStart(9)} pages`;
+  const link = formatBitRate(r.bandwidthBytesPerSec).padStart(12);
+  if (r.stage === 'stop-and-copy') {
+    return `${head} ${sent}  ${link}  dirty at final sync ${formatCount(r.dirtyPages)}  downtime ${formatDurationMs(r.durationMs)}`;
+  }
+  return `${head} ${sent}  ${link}  dirty at sync ${formatCount(r.dirtyPages).padStart(8)}  pending ${formatCount(r.pendingPages).padStart(8)}  expected downtime ${formatDurationMs(r.expectedDowntimeMs)}  (${formatDurationMs(r.durationMs)})`;
+}
+
+/** Write a file whole or not at all: a temporary file renamed into place. */
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text, { flush: true });
+    renameSync(tmp, path);
+  } catch (error) {
+    throw new MigbenchError('E_IO', `--out ${JSON.stringify(path)}: ${(error as Error).message}`);
+  }
+}
+
+export async function runCommand(scenarioPath: string | undefined, options: RunCommandOptions): Promise<number> {
+  const err = process.stderr;
+  const c = colorsFor(err);
+  const input = scenarioPath === undefined ? {} : readScenarioFile(scenarioPath);
+  const scenario = resolveScenario(applyOverrides(input, options.set));
+  const say = (line: string): void => {
+    if (!options.quiet) err.write(`${line}\n`);
+  };
+
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    say(c.yellow('interrupted: cancelling the migration (Ctrl-C again to quit at once)'));
+    abort.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    say(c.dim(`migbench: ${scenario.name}: ${formatBytes(scenario.guest.memory)} guest, ${scenario.guest.vcpus} vCPUs, ${scenario.workload.pattern} at ${formatCount(scenario.workload.dirtyRate)} page writes/s, link ${formatBitRate(scenario.link.bandwidth)}`));
+    const doc = await runScenario(scenario, {
+      signal: abort.signal,
+      onPhase: (m) => say(c.dim(m)),
+      onRound: (r) => say(roundLine(r)),
+    });
+    if (abort.signal.aborted) {
+      say(c.yellow('interrupted: the guest stays on the source; no result written'));
+      return 130;
+    }
+    const text = documentToJson(doc);
+    if (options.out) writeFileAtomic(options.out, `${text}\n`);
+    if (options.json) process.stdout.write(`${text}\n`);
+    if (!options.quiet) err.write(`${renderSummary(doc, c)}\n`);
+    if (options.out) say(c.dim(`result written to ${options.out}`));
+    if (doc.precopy.outcome === 'errored') {
+      err.write(`${c.red('error')}: the migration failed: ${doc.precopy.error}\n`);
+      return 3;
+    }
+    if (doc.precopy.verified === false) {
+      err.write(`${c.red('E_VERIFY')}: the destination differs from the source: this is a migbench bug, please report it\n`);
+      return 3;
+    }
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}

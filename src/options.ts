@@ -1,0 +1,296 @@
+/**
+ * The scenario: what the user writes (all keys optional) and what migbench runs (every key resolved,
+ * in base units, frozen). Every check and its message live here. A bad value gets one line naming
+ * the key, the rule and the value: ``guest.memory: expected a size like "64MiB", got "64 potatoes"``.
+ *
+ * The resolved form keeps the user's keys, with numbers in base units (bytes, bytes/s, pages/s, ms)
+ * and Infinity for "unlimited" (written back as "unlimited" in JSON), so a resolved scenario is
+ * itself a valid scenario file.
+ */
+import { MigbenchError } from './errors.ts';
+import { PATTERN_NAMES, type PatternName } from './workload/patterns.ts';
+import { formatBytes, parseDurationMs, parsePerSecond, parseRateBytesPerSec, parseSizeBytes } from './units.ts';
+
+export type FillInput = 'zero' | 'random' | 'text' | { zero?: number; random?: number; text?: number };
+
+/** What a scenario file may say. Units: see SCENARIO_KEYS. */
+export interface ScenarioInput {
+  name?: string;
+  seed?: number;
+  guest?: { memory?: string | number; pageSize?: string | number; vcpus?: number; fill?: FillInput; deviceState?: string | number };
+  workload?: {
+    pattern?: PatternName;
+    dirtyRate?: string | number;
+    workingSet?: string | number;
+    hotFraction?: number;
+    zipfExponent?: number;
+    writeBytes?: number;
+  };
+  link?: { bandwidth?: string | number; latencyMs?: number | string };
+  precopy?: {
+    downtimeLimitMs?: number | string;
+    maxBandwidth?: string | number;
+    policy?: 'qemu';
+    maxRounds?: number | null;
+    timeoutMs?: number | string;
+    onTimeout?: 'cancel' | 'force';
+  };
+}
+
+/** The resolved scenario: complete, in base units, frozen. */
+export interface Scenario {
+  readonly name: string;
+  readonly seed: number;
+  readonly guest: {
+    /** bytes */ readonly memory: number;
+    /** bytes, a power of two */ readonly pageSize: number;
+    readonly vcpus: number;
+    /** weights of zero / random / text pages, summing to 1 */
+    readonly fill: { readonly zero: number; readonly random: number; readonly text: number };
+    /** bytes of device state sent during the downtime */ readonly deviceState: number;
+  };
+  readonly workload: {
+    readonly pattern: PatternName;
+    /** page writes per second, all vCPUs together */ readonly dirtyRate: number;
+    /** bytes of the hot set (hotset pattern) */ readonly workingSet: number;
+    readonly hotFraction: number;
+    readonly zipfExponent: number;
+    /** bytes changed per page write */ readonly writeBytes: number;
+  };
+  readonly link: { /** bytes/s; Infinity = unlimited */ readonly bandwidth: number; readonly latencyMs: number };
+  readonly precopy: {
+    readonly downtimeLimitMs: number;
+    /** bytes/s for the live rounds; Infinity = unlimited */ readonly maxBandwidth: number;
+    readonly policy: 'qemu';
+    readonly maxRounds: number | null;
+    readonly timeoutMs: number;
+    readonly onTimeout: 'cancel' | 'force';
+  };
+}
+
+/** Documentation of every key: used by the README and checked by a test against it. */
+export const SCENARIO_KEYS: readonly { key: string; unit: string; default: string; meaning: string }[] = [
+  { key: 'name', unit: 'text', default: '"default"', meaning: 'a label for reports' },
+  { key: 'seed', unit: 'integer', default: '1', meaning: 'seeds guest content and every vCPU\'s writes' },
+  { key: 'guest.memory', unit: 'bytes ("64MiB", "1GiB")', default: '"1GiB"', meaning: 'guest RAM, a multiple of the page size, held in RAM blocks of at most 1 GiB' },
+  { key: 'guest.pageSize', unit: 'bytes, a power of two, 512 B … 2 MiB', default: '4096', meaning: 'unit of memory and of dirty tracking' },
+  { key: 'guest.vcpus', unit: 'count, 1 … 64', default: '2', meaning: 'vCPU worker threads that dirty memory' },
+  { key: 'guest.fill', unit: '"zero" | "random" | "text" | { zero, random, text } weights', default: '"random"', meaning: 'initial content of each page, drawn from the seed' },
+  { key: 'guest.deviceState', unit: 'bytes', default: '"256KiB"', meaning: 'device state sent in the stop-and-copy' },
+  { key: 'workload.pattern', unit: PATTERN_NAMES.map((p) => `"${p}"`).join(' | '), default: '"hotset"', meaning: 'which pages the vCPUs write' },
+  { key: 'workload.dirtyRate', unit: 'page writes/s ("20000/s", "20k/s")', default: '"20000/s"', meaning: 'total over all vCPUs, held over 100 ms windows' },
+  { key: 'workload.workingSet', unit: 'bytes', default: '"128MiB" (at most guest.memory)', meaning: 'hotset: size of the hot set (the first pages of memory)' },
+  { key: 'workload.hotFraction', unit: '0 … 1', default: '0.9', meaning: 'hotset: share of writes that go to the hot set (the rest: anywhere)' },
+  { key: 'workload.zipfExponent', unit: '> 0', default: '0.99', meaning: 'zipf: skew s of P(rank k) ∝ k^-s' },
+  { key: 'workload.writeBytes', unit: 'bytes, 1 … pageSize', default: '8', meaning: 'bytes each page write changes' },
+  { key: 'link.bandwidth', unit: 'rate ("1Gbit/s", "128MiB/s") or "unlimited"', default: '"1Gbit/s"', meaning: 'the link between source and destination' },
+  { key: 'link.latencyMs', unit: 'ms', default: '0', meaning: 'one-way delay of every frame' },
+  { key: 'precopy.downtimeLimitMs', unit: 'ms', default: '300', meaning: 'QEMU downtime-limit: switch over when pending bytes < bandwidth × this' },
+  { key: 'precopy.maxBandwidth', unit: 'rate or "unlimited"', default: 'link.bandwidth', meaning: 'QEMU max-bandwidth: rate limit of the live rounds (the stop-and-copy runs at the link rate)' },
+  { key: 'precopy.policy', unit: '"qemu"', default: '"qemu"', meaning: 'convergence policy' },
+  { key: 'precopy.maxRounds', unit: 'count or null', default: 'null (no limit)', meaning: 'live rounds (bulk included) before a forced stop-and-copy' },
+  { key: 'precopy.timeoutMs', unit: 'ms', default: '120000', meaning: 'limit on the live phase' },
+  { key: 'precopy.onTimeout', unit: '"cancel" | "force"', default: '"cancel"', meaning: 'at the timeout: give up (the guest stays on the source) or stop and copy now' },
+];
+
+const GIB = 2 ** 30;
+export const MAX_VCPUS = 64;
+export const MIN_PAGE_SIZE = 512;
+export const MAX_PAGE_SIZE = 2 * 1024 * 1024;
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === undefined) return 'nothing';
+  try {
+    const s = JSON.stringify(value);
+    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  } catch {
+    return String(value);
+  }
+}
+
+function fail(key: string, rule: string, value: unknown): never {
+  throw new MigbenchError('E_SCENARIO', `${key}: ${rule}, got ${show(value)}`);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function section(input: Record<string, unknown>, name: string, allowed: readonly string[]): Record<string, unknown> {
+  const v = input[name];
+  if (v === undefined) return {};
+  if (!isPlainObject(v)) fail(name, 'expected an object', v);
+  rejectUnknown(v, allowed, `${name}.`);
+  return v;
+}
+
+function rejectUnknown(obj: Record<string, unknown>, allowed: readonly string[], prefix: string): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) fail(`${prefix}${k}`, `unknown key (known: ${allowed.join(', ')})`, obj[k]);
+  }
+}
+
+function size(key: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = parseSizeBytes(v);
+  if (n === null) fail(key, 'expected a size like "64MiB"', v);
+  return n;
+}
+
+function rate(key: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = parseRateBytesPerSec(v);
+  if (n === null) fail(key, 'expected a rate like "1Gbit/s", "128MiB/s" or "unlimited"', v);
+  return n;
+}
+
+function duration(key: string, v: unknown, dflt: number, positive: boolean): number {
+  if (v === undefined) return dflt;
+  const n = parseDurationMs(v);
+  if (n === null) fail(key, 'expected milliseconds (a number, or a string like "300ms")', v);
+  if (positive && n <= 0) fail(key, 'must be greater than 0', v);
+  return n;
+}
+
+function num(key: string, v: unknown, dflt: number, check: (n: number) => string | null): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(key, 'expected a number', v);
+  const problem = check(v);
+  if (problem) fail(key, problem, v);
+  return v;
+}
+
+function oneOf<T extends string>(key: string, v: unknown, allowed: readonly T[], dflt: T): T {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) fail(key, `expected one of ${allowed.map((a) => `"${a}"`).join(', ')}`, v);
+  return v as T;
+}
+
+function fill(v: unknown): Scenario['guest']['fill'] {
+  if (v === undefined) return { zero: 0, random: 1, text: 0 };
+  if (typeof v === 'string') {
+    const kind = oneOf('guest.fill', v, ['zero', 'random', 'text'], 'random');
+    return { zero: kind === 'zero' ? 1 : 0, random: kind === 'random' ? 1 : 0, text: kind === 'text' ? 1 : 0 };
+  }
+  if (!isPlainObject(v)) fail('guest.fill', 'expected "zero", "random", "text" or an object of weights like { "zero": 0.3, "random": 0.7 }', v);
+  rejectUnknown(v, ['zero', 'random', 'text'], 'guest.fill.');
+  const w = { zero: 0, random: 0, text: 0 };
+  for (const k of ['zero', 'random', 'text'] as const) {
+    w[k] = num(`guest.fill.${k}`, v[k], 0, (n) => (n < 0 ? 'must not be negative' : null));
+  }
+  const sum = w.zero + w.random + w.text;
+  if (!(sum > 0)) fail('guest.fill', 'weights must add up to more than 0', v);
+  return { zero: w.zero / sum, random: w.random / sum, text: w.text / sum };
+}
+
+const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+/** Validate and resolve a scenario. Throws MigbenchError E_SCENARIO on the first bad key. */
+export function resolveScenario(input: unknown): Scenario {
+  if (input === undefined || input === null) input = {};
+  if (!isPlainObject(input)) fail('scenario', 'expected a JSON object', input);
+  rejectUnknown(input, ['name', 'seed', 'guest', 'workload', 'link', 'precopy'], '');
+  const g = section(input, 'guest', ['memory', 'pageSize', 'vcpus', 'fill', 'deviceState']);
+  const w = section(input, 'workload', ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes']);
+  const l = section(input, 'link', ['bandwidth', 'latencyMs']);
+  const p = section(input, 'precopy', ['downtimeLimitMs', 'maxBandwidth', 'policy', 'maxRounds', 'timeoutMs', 'onTimeout']);
+
+  const name = input.name === undefined ? 'default' : input.name;
+  if (typeof name !== 'string' || name.length === 0) fail('name', 'expected a non-empty string', name);
+  const seed = num('seed', input.seed, 1, (n) => (Number.isInteger(n) && n >= 0 && n <= 0xffffffff ? null : 'expected an integer from 0 to 4294967295'));
+
+  const pageSize = size('guest.pageSize', g.pageSize, 4096);
+  if (!isPowerOfTwo(pageSize)) fail('guest.pageSize', 'must be a power of two', g.pageSize);
+  if (pageSize < MIN_PAGE_SIZE || pageSize > MAX_PAGE_SIZE) fail('guest.pageSize', `must be from ${MIN_PAGE_SIZE} B to 2 MiB`, g.pageSize);
+  const memory = size('guest.memory', g.memory, GIB);
+  if (memory <= 0) fail('guest.memory', 'must be greater than 0', g.memory);
+  if (memory % pageSize !== 0) fail('guest.memory', `must be a multiple of guest.pageSize (${pageSize} B)`, g.memory);
+  const vcpus = num('guest.vcpus', g.vcpus, 2, (n) => (Number.isInteger(n) && n >= 1 && n <= MAX_VCPUS ? null : `expected an integer from 1 to ${MAX_VCPUS}`));
+  const deviceState = size('guest.deviceState', g.deviceState, 256 * 1024);
+  if (deviceState > GIB) fail('guest.deviceState', 'must be at most 1 GiB', g.deviceState);
+
+  const pattern = oneOf('workload.pattern', w.pattern, PATTERN_NAMES, 'hotset');
+  let dirtyRate = 20000;
+  if (w.dirtyRate !== undefined) {
+    const r = parsePerSecond(w.dirtyRate);
+    if (r === null) fail('workload.dirtyRate', 'expected page writes per second like "20000/s"', w.dirtyRate);
+    dirtyRate = r;
+  }
+  const workingSet = size('workload.workingSet', w.workingSet, Math.min(128 * 1024 * 1024, memory));
+  if (workingSet <= 0) fail('workload.workingSet', 'must be greater than 0', w.workingSet);
+  if (workingSet > memory) fail('workload.workingSet', `must not exceed guest.memory (${formatBytes(memory)})`, w.workingSet);
+  const hotFraction = num('workload.hotFraction', w.hotFraction, 0.9, (n) => (n >= 0 && n <= 1 ? null : 'must be from 0 to 1'));
+  const zipfExponent = num('workload.zipfExponent', w.zipfExponent, 0.99, (n) => (n > 0 && n <= 10 ? null : 'must be greater than 0 (and at most 10)'));
+  const writeBytes = num('workload.writeBytes', w.writeBytes, 8, (n) =>
+    Number.isInteger(n) && n >= 1 && n <= pageSize ? null : `expected an integer from 1 to guest.pageSize (${pageSize})`,
+  );
+
+  const bandwidth = rate('link.bandwidth', l.bandwidth, 125_000_000);
+  const latencyMs = duration('link.latencyMs', l.latencyMs, 0, false);
+  if (latencyMs > 10_000) fail('link.latencyMs', 'must be at most 10000', l.latencyMs);
+
+  const downtimeLimitMs = duration('precopy.downtimeLimitMs', p.downtimeLimitMs, 300, true);
+  const maxBandwidth = rate('precopy.maxBandwidth', p.maxBandwidth, bandwidth);
+  const policy = oneOf('precopy.policy', p.policy, ['qemu'] as const, 'qemu');
+  let maxRounds: number | null = null;
+  if (p.maxRounds !== undefined && p.maxRounds !== null) {
+    maxRounds = num('precopy.maxRounds', p.maxRounds, 0, (n) => (Number.isInteger(n) && n >= 1 ? null : 'expected an integer >= 1 or null'));
+  }
+  const timeoutMs = duration('precopy.timeoutMs', p.timeoutMs, 120_000, true);
+  const onTimeout = oneOf('precopy.onTimeout', p.onTimeout, ['cancel', 'force'] as const, 'cancel');
+
+  return deepFreeze({
+    name,
+    seed,
+    guest: { memory, pageSize, vcpus, fill: fill(g.fill), deviceState },
+    workload: { pattern, dirtyRate, workingSet, hotFraction, zipfExponent, writeBytes },
+    link: { bandwidth, latencyMs },
+    precopy: { downtimeLimitMs, maxBandwidth, policy, maxRounds, timeoutMs, onTimeout },
+  });
+}
+
+function deepFreeze<T>(o: T): T {
+  if (isPlainObject(o)) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** JSON form of a resolved scenario: Infinity becomes "unlimited". */
+export function scenarioToJson(s: Scenario): unknown {
+  return JSON.parse(JSON.stringify(s, (_k, v) => (v === Infinity ? 'unlimited' : v)));
+}
+
+/**
+ * Apply `--set key.path=value` overrides to a scenario input (a copy). The value is read as JSON when
+ * it parses (numbers, true/false, null, objects), else taken as a string: `--set workload.dirtyRate=50000/s`.
+ */
+export function applyOverrides(input: unknown, sets: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = isPlainObject(input) ? structuredClone(input) : {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new MigbenchError('E_USAGE', `--set: expected key.path=value, got ${JSON.stringify(s)}`);
+    const path = s.slice(0, eq).trim().split('.');
+    const raw = s.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) {
+      throw new MigbenchError('E_USAGE', `--set: bad key path ${JSON.stringify(s.slice(0, eq))}`);
+    }
+    let node: Record<string, unknown> = out;
+    for (let i = 0; i < path.length - 1; i++) {
+      const next = node[path[i]];
+      if (next === undefined) node[path[i]] = {};
+      else if (!isPlainObject(next)) fail(path.slice(0, i + 1).join('.'), 'expected an object to set a key in', next);
+      node = node[path[i]] as Record<string, unknown>;
+    }
+    node[path[path.length - 1]] = value;
+  }
+  return out;
+}

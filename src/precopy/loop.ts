@@ -1,0 +1,340 @@
+/**
+ * The pre-copy loop: the order of operations, nothing else. Decisions come from `convergence.ts`,
+ * bytes go through `PageSender`, time comes from the injected clock.
+ *
+ *   setup     start dirty logging (clear the log), mark every page pending in the migration bitmap
+ *   rounds    send pending pages in address order from a wrapping cursor; whenever what is left is at
+ *             or below the switchover threshold (measured bandwidth × downtime limit; 0 until the first
+ *             100 ms window or the end of the bulk round has given a measurement), sync the dirty
+ *             log into the migration bitmap: that ends a round (QEMU's dirty-sync / pass). Then switch
+ *             over if the pending bytes are 0 or below the threshold; else force a stop after
+ *             `maxRounds`; else go on. A timeout cancels (guest stays on the source) or forces a stop.
+ *   stop-and-copy  pause the vCPUs (each acknowledges), final sync, lift the live rate limit, send every
+ *             pending page and the device state, end the stream; downtime runs from the pause request
+ *             to the destination's resume.
+ */
+import type { Clock } from '../clock.ts';
+import { clearRange, countSetBits, nextSetBit, runLength, setAll, wordsFor } from '../memory/bitmap.ts';
+import { clearLog, syncAndClear } from '../memory/dirty-bitmap.ts';
+import type { GuestMemory } from '../memory/guest-memory.ts';
+import { maxRunPages } from '../transport/frame.ts';
+import type { BandwidthMeter, RateLimiter } from '../transport/link.ts';
+import {
+  decideAfterSync, decideOnTime, expectedDowntimeMs, shouldSync, switchoverThresholdBytes,
+  type ConvergenceSettings, type Decision, type Outcome,
+} from './convergence.ts';
+import type { PageSender } from './page-sender.ts';
+import { throughput, type MigrationStats, type RoundRecord, type RoundStage } from './stats.ts';
+
+/** What the loop needs of the vCPUs. */
+export interface VcpuSteering {
+  pause(): Promise<void>;
+  totalWrites(): number;
+  readonly error: Error | null;
+}
+
+/** What the loop needs of the destination: its resume time, on the loop's clock. */
+export interface DestinationSteering {
+  awaitResume(): Promise<number>;
+  readonly error: Error | null;
+}
+
+export interface PrecopySettings extends ConvergenceSettings {
+  /** rate limit of the live rounds (QEMU max-bandwidth), bytes/s; Infinity = none */
+  readonly liveRateBytesPerSec: number;
+  /** the link's own rate, used for the stop-and-copy; Infinity = unlimited */
+  readonly linkRateBytesPerSec: number;
+}
+
+export interface PrecopyInput {
+  readonly settings: PrecopySettings;
+  readonly source: GuestMemory;
+  readonly dirtyLog: Int32Array;
+  readonly vcpus: VcpuSteering;
+  readonly destination: DestinationSteering;
+  readonly sender: PageSender;
+  readonly limiter: RateLimiter;
+  readonly meter: BandwidthMeter;
+  readonly deviceState: Uint8Array;
+  readonly clock: Clock;
+  /** when the migration was requested (before the destination started): setup-time starts here */
+  readonly startedAtMs: number;
+  readonly signal?: AbortSignal;
+  readonly onRound?: (round: RoundRecord) => void;
+}
+
+export interface PrecopyEngineFacts {
+  /** the live rounds' rate limit (null = none) */
+  liveRateLimitBytesPerSec: number | null;
+  /** bytes/s the live rounds achieved */
+  liveBytesPerSec: number;
+  liveDurationMs: number;
+  linkWaitMs: number;
+  ringWaitMs: number;
+}
+
+export interface PrecopyRun {
+  outcome: Outcome;
+  rounds: RoundRecord[];
+  stats: MigrationStats;
+  engineBound: boolean;
+  engine: PrecopyEngineFacts;
+  /** absolute times on the loop's clock (null when the phase did not happen) */
+  pauseRequestedAtMs: number | null;
+  resumedAtMs: number | null;
+}
+
+const YIELD_EVERY_MS = 50;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
+  const { settings, source, dirtyLog, vcpus, sender, clock, meter, limiter } = input;
+  const ps = source.layout.pageSizeBytes;
+  const totalPages = source.totalPages;
+  const pagesPerBlock = source.layout.pagesPerBlock;
+  const maxRun = maxRunPages(ps);
+  const bitmap = new Uint32Array(wordsFor(totalPages));
+  const rounds: RoundRecord[] = [];
+
+  // --- setup: dirty logging starts now; every page is pending (the bulk round) ---
+  clearLog(dirtyLog);
+  setAll(bitmap, totalPages);
+  let remaining = totalPages;
+  const liveStartMs = clock.nowMs();
+  const setupTimeMs = liveStartMs - input.startedAtMs;
+  limiter.setRate(settings.liveRateBytesPerSec);
+
+  let stage: RoundStage = 'bulk';
+  let roundStartMs = liveStartMs;
+  let roundStartWrites = vcpus.totalWrites();
+  let syncs = 0;
+  let liveDirtyFound = 0;
+  let lastSyncMs = liveStartMs;
+  let lastExpectedDowntimeMs = 0;
+  let sentSinceSync = 0;
+  let cursor = 0;
+  let yieldAtMs = liveStartMs + YIELD_EVERY_MS;
+  let decision: Decision = { action: 'continue' };
+  let roundOpen = true;
+  sender.round.reset();
+
+  const closeRound = (now: number, dirtyPages: number, pendingPages: number, bandwidth: number, threshold: number, expectedMs?: number): void => {
+    const duration = now - roundStartMs;
+    const c = sender.round.snapshot();
+    const expected = expectedMs ?? expectedDowntimeMs(pendingPages * ps, bandwidth);
+    const record: RoundRecord = {
+      round: rounds.length,
+      stage,
+      startMs: roundStartMs - input.startedAtMs,
+      durationMs: duration,
+      dirtyPages,
+      pendingPages,
+      sentPages: c.pages,
+      zeroPages: c.zeroPages,
+      normalPages: c.normalPages,
+      bytes: c.bytes,
+      bandwidthBytesPerSec: duration > 0 ? (c.bytes * 1000) / duration : 0,
+      dirtyRatePagesPerSec: duration > 0 ? ((vcpus.totalWrites() - roundStartWrites) * 1000) / duration : 0,
+      expectedDowntimeMs: expected,
+      thresholdBytes: threshold,
+    };
+    lastExpectedDowntimeMs = expected;
+    rounds.push(record);
+    input.onRound?.(record);
+    sender.round.reset();
+    roundOpen = false;
+  };
+
+  const failIfBroken = (): void => {
+    const e = vcpus.error ?? input.destination.error;
+    if (e) throw e;
+  };
+
+  // --- live rounds ---
+  for (;;) {
+    if (input.signal?.aborted) {
+      decision = { action: 'cancel', outcome: { outcome: 'cancelled', reason: 'interrupted' } };
+      break;
+    }
+    failIfBroken();
+    let now = clock.nowMs();
+    decision = decideOnTime(settings, now - input.startedAtMs);
+    if (decision.action !== 'continue') break;
+    let bandwidth = meter.bytesPerSec();
+    let threshold = switchoverThresholdBytes(bandwidth, settings.downtimeLimitMs);
+    if (shouldSync(remaining * ps, threshold) && (sentSinceSync > 0 || remaining === 0)) {
+      if (!meter.measured) {
+        // A bulk round shorter than one 100 ms window: it is the first measurement.
+        meter.closeFirstWindow();
+        bandwidth = meter.bytesPerSec();
+        threshold = switchoverThresholdBytes(bandwidth, settings.downtimeLimitMs);
+      }
+      const found = syncAndClear(dirtyLog, bitmap);
+      syncs++;
+      liveDirtyFound += found;
+      lastSyncMs = now;
+      remaining = countSetBits(bitmap);
+      sentSinceSync = 0;
+      closeRound(now, found, remaining, bandwidth, threshold);
+      decision = decideAfterSync(settings, {
+        pendingBytes: remaining * ps,
+        thresholdBytes: threshold,
+        liveRounds: rounds.length,
+        elapsedMs: now - input.startedAtMs,
+      });
+      if (decision.action !== 'continue') break;
+      stage = 'iterative';
+      roundStartMs = now;
+      roundStartWrites = vcpus.totalWrites();
+      roundOpen = true;
+      continue;
+    }
+    // One batch: the next run of pending pages from the cursor, within one RAM block.
+    let page = nextSetBit(bitmap, cursor, totalPages);
+    if (page < 0) page = nextSetBit(bitmap, 0, totalPages);
+    if (page < 0) {
+      remaining = 0; // nothing pending: the next turn syncs
+      continue;
+    }
+    const blockEnd = Math.min(totalPages, (Math.floor(page / pagesPerBlock) + 1) * pagesPerBlock);
+    const len = runLength(bitmap, page, maxRun, blockEnd);
+    clearRange(bitmap, page, len); // taken: a write from now on sets the page pending again
+    remaining -= len;
+    await sender.sendRun(page, len);
+    sentSinceSync += len;
+    cursor = page + len >= totalPages ? 0 : page + len;
+    now = clock.nowMs();
+    if (now >= yieldAtMs) {
+      await yieldToEventLoop();
+      yieldAtMs = clock.nowMs() + YIELD_EVERY_MS;
+    }
+  }
+
+  const liveEndMs = clock.nowMs();
+  const precopyBytes = sender.total.bytes;
+  const liveDurationMs = liveEndMs - liveStartMs;
+  const liveLimit = settings.liveRateBytesPerSec;
+  const liveBytesPerSec = liveDurationMs > 0 ? (precopyBytes * 1000) / liveDurationMs : 0;
+  const engine: PrecopyEngineFacts = {
+    liveRateLimitBytesPerSec: Number.isFinite(liveLimit) ? liveLimit : null,
+    liveBytesPerSec,
+    liveDurationMs,
+    linkWaitMs: sender.linkWaitMs,
+    ringWaitMs: 0,
+  };
+  // The engine, not the link, set the pace when the live rounds ran clearly below a finite limit
+  // for long enough to measure (two bandwidth windows).
+  const engineBound = Number.isFinite(liveLimit) && liveDurationMs >= 200 && liveBytesPerSec < 0.9 * liveLimit;
+  const dirtyPagesRate = lastSyncMs > liveStartMs ? (liveDirtyFound * 1000) / (lastSyncMs - liveStartMs) : 0;
+
+  if (decision.action === 'cancel') {
+    if (roundOpen) {
+      const bw = meter.bytesPerSec();
+      closeRound(liveEndMs, 0, remaining, bw, switchoverThresholdBytes(bw, settings.downtimeLimitMs));
+    }
+    const pages = sender.total.pages;
+    const totalTime = liveEndMs - input.startedAtMs;
+    const t = throughput(sender.total.bytes, pages, totalTime, setupTimeMs);
+    engine.ringWaitMs = sender.ringWaitMs;
+    return {
+      outcome: decision.outcome,
+      rounds,
+      stats: {
+        status: 'cancelled',
+        'total-time': totalTime,
+        'setup-time': setupTimeMs,
+        downtime: null,
+        'expected-downtime': lastExpectedDowntimeMs,
+        ram: ramStats(source, sender, remaining * ps, syncs, dirtyPagesRate, t, precopyBytes, 0),
+      },
+      engineBound,
+      engine,
+      pauseRequestedAtMs: null,
+      resumedAtMs: null,
+    };
+  }
+
+  // --- stop-and-copy ---
+  if (roundOpen) {
+    // forced mid-round (timeout): the round ends without a sync of its own
+    const bw = meter.bytesPerSec();
+    closeRound(liveEndMs, 0, remaining, bw, switchoverThresholdBytes(bw, settings.downtimeLimitMs));
+  }
+  const pauseRequestedAtMs = clock.nowMs();
+  stage = 'stop-and-copy';
+  roundStartMs = pauseRequestedAtMs;
+  roundStartWrites = vcpus.totalWrites();
+  await vcpus.pause();
+  failIfBroken();
+  const finalFound = syncAndClear(dirtyLog, bitmap);
+  syncs++;
+  remaining = countSetBits(bitmap);
+  const pendingAtPause = remaining;
+  limiter.setRate(settings.linkRateBytesPerSec); // QEMU lifts max-bandwidth for the final copy
+  for (let page = nextSetBit(bitmap, 0, totalPages); page >= 0; page = nextSetBit(bitmap, page, totalPages)) {
+    const blockEnd = Math.min(totalPages, (Math.floor(page / pagesPerBlock) + 1) * pagesPerBlock);
+    const len = runLength(bitmap, page, maxRun, blockEnd);
+    clearRange(bitmap, page, len);
+    remaining -= len;
+    await sender.sendRun(page, len);
+  }
+  await sender.sendDeviceState(input.deviceState);
+  await sender.sendEnd();
+  const resumedAtMs = await input.destination.awaitResume();
+  failIfBroken();
+  const downtimeMs = resumedAtMs - pauseRequestedAtMs;
+  const bw = meter.bytesPerSec();
+  const expectedAtSwitchover = lastExpectedDowntimeMs;
+  // The stop-and-copy record: the pages pending after the final sync, and the downtime expected then.
+  closeRound(resumedAtMs, finalFound, pendingAtPause, bw, switchoverThresholdBytes(bw, settings.downtimeLimitMs), expectedAtSwitchover);
+  const totalTime = resumedAtMs - input.startedAtMs;
+  const t = throughput(sender.total.bytes, sender.total.pages, totalTime, setupTimeMs);
+  engine.ringWaitMs = sender.ringWaitMs;
+  return {
+    outcome: decision.outcome,
+    rounds,
+    stats: {
+      status: 'completed',
+      'total-time': totalTime,
+      'setup-time': setupTimeMs,
+      downtime: downtimeMs,
+      'expected-downtime': expectedAtSwitchover,
+      ram: ramStats(source, sender, 0, syncs, dirtyPagesRate, t, precopyBytes, sender.total.bytes - precopyBytes),
+    },
+    engineBound,
+    engine,
+    pauseRequestedAtMs,
+    resumedAtMs,
+  };
+}
+
+function ramStats(
+  source: GuestMemory,
+  sender: PageSender,
+  remainingBytes: number,
+  syncs: number,
+  dirtyPagesRate: number,
+  t: { mbps: number; pagesPerSecond: number },
+  precopyBytes: number,
+  downtimeBytes: number,
+): MigrationStats['ram'] {
+  const ps = source.layout.pageSizeBytes;
+  return {
+    transferred: sender.total.bytes,
+    remaining: remainingBytes,
+    total: source.layout.memoryBytes,
+    duplicate: sender.total.zeroPages,
+    normal: sender.total.normalPages,
+    'normal-bytes': sender.total.normalPages * ps,
+    'dirty-sync-count': syncs,
+    'dirty-pages-rate': dirtyPagesRate,
+    mbps: t.mbps,
+    'pages-per-second': t.pagesPerSecond,
+    'precopy-bytes': precopyBytes,
+    'downtime-bytes': downtimeBytes,
+    'page-size': ps,
+  };
+}

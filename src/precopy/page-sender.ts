@@ -1,0 +1,143 @@
+/**
+ * Sends runs of pages as frames: copy into the ring slot (the private copy), zero-check the copy,
+ * compact the normal pages, book the bytes on the link, publish.
+ *
+ * Order (DESIGN §4): the caller has already cleared the pages' bits in the migration bitmap (taken from
+ * the dirty log by an exchange); the page is read exactly once, by the copy; the zero check and
+ * everything after work on the copy, never on guest memory.
+ */
+import type { Clock } from '../clock.ts';
+import { isZeroRange } from '../codec/zero-page.ts';
+import type { GuestMemory } from '../memory/guest-memory.ts';
+import {
+  DEVICE_CHUNK_BYTES, FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_VERSION, HEADER_BYTES, H_BLOCK, H_COUNT,
+  H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI, H_PRESENT_LO, H_SENT_AT_F64, H_SEQ, H_TYPE, H_VERSION,
+} from '../transport/frame.ts';
+import type { RateLimiter, BandwidthMeter } from '../transport/link.ts';
+import { align8, type RingProducer } from '../transport/ring.ts';
+import { SendCounters } from './stats.ts';
+
+export class PageSender {
+  private readonly producer: RingProducer;
+  private readonly source: GuestMemory;
+  private readonly limiter: RateLimiter;
+  private readonly meter: BandwidthMeter;
+  private readonly clock: Clock;
+  private readonly closedReason: () => string | null;
+  private seq = 0;
+  /** totals since the start */
+  readonly total = new SendCounters();
+  /** since the last `round.reset()` */
+  readonly round = new SendCounters();
+  /** ms spent waiting for the link's rate limit */
+  linkWaitMs = 0;
+
+  /** ms spent waiting for the destination to free ring space */
+  get ringWaitMs(): number {
+    return this.producer.waitMs;
+  }
+
+  constructor(options: {
+    producer: RingProducer;
+    source: GuestMemory;
+    limiter: RateLimiter;
+    meter: BandwidthMeter;
+    clock: Clock;
+    closedReason: () => string | null;
+  }) {
+    this.producer = options.producer;
+    this.source = options.source;
+    this.limiter = options.limiter;
+    this.meter = options.meter;
+    this.clock = options.clock;
+    this.closedReason = options.closedReason;
+  }
+
+  /** Send pages [page, page + count) of one RAM block as one frame. */
+  async sendRun(page: number, count: number): Promise<void> {
+    const src = this.source;
+    const ps = src.layout.pageSizeBytes;
+    const block = src.blockOf(page);
+    const first = src.offsetOf(page) / ps;
+    const runBytes = count * ps;
+    const pos = await this.producer.reserve(align8(HEADER_BYTES + runBytes), this.closedReason);
+    const ring = this.producer.views;
+    const payload = pos + HEADER_BYTES;
+    const from = src.offsetOf(page);
+    // The private copy: the one read of these guest pages in this round.
+    ring.bytes.set(src.views[block].subarray(from, from + runBytes), payload);
+    // Zero check on the copy; compact the normal pages to the front of the payload.
+    let lo = 0;
+    let hi = 0;
+    let write = payload;
+    for (let k = 0, at = payload; k < count; k++, at += ps) {
+      if (isZeroRange(ring.bytes, at, ps)) continue;
+      if (write !== at) ring.bytes.copyWithin(write, at, at + ps);
+      if (k < 32) lo |= 1 << k;
+      else hi |= 1 << (k - 32);
+      write += ps;
+    }
+    const payloadBytes = write - payload;
+    const normal = payloadBytes / ps;
+    const frameBytes = this.writeHeader(pos, FRAME_PAGES, payloadBytes);
+    const h = pos >>> 2;
+    ring.i32[h + H_BLOCK] = block;
+    ring.i32[h + H_FIRST] = first;
+    ring.i32[h + H_COUNT] = count;
+    ring.i32[h + H_PRESENT_LO] = lo;
+    ring.i32[h + H_PRESENT_HI] = hi;
+    await this.publish(pos, frameBytes);
+    this.total.pages += count;
+    this.total.normalPages += normal;
+    this.total.zeroPages += count - normal;
+    this.round.pages += count;
+    this.round.normalPages += normal;
+    this.round.zeroPages += count - normal;
+  }
+
+  /** Device state after the last pages (part of the downtime). */
+  async sendDeviceState(state: Uint8Array): Promise<void> {
+    for (let offset = 0; offset < state.length; offset += DEVICE_CHUNK_BYTES) {
+      const n = Math.min(DEVICE_CHUNK_BYTES, state.length - offset);
+      const pos = await this.producer.reserve(align8(HEADER_BYTES + n), this.closedReason);
+      this.producer.views.bytes.set(state.subarray(offset, offset + n), pos + HEADER_BYTES);
+      const frameBytes = this.writeHeader(pos, FRAME_DEVICE_STATE, n);
+      this.producer.views.i32[(pos >>> 2) + H_FIRST] = offset;
+      await this.publish(pos, frameBytes);
+    }
+  }
+
+  /** The end of the stream: the destination resumes once it has applied this. */
+  async sendEnd(): Promise<void> {
+    const pos = await this.producer.reserve(HEADER_BYTES, this.closedReason);
+    await this.publish(pos, this.writeHeader(pos, FRAME_END, 0));
+  }
+
+  private writeHeader(pos: number, type: number, payloadBytes: number): number {
+    const i32 = this.producer.views.i32;
+    const h = pos >>> 2;
+    const frameBytes = align8(HEADER_BYTES + payloadBytes);
+    i32[h + H_TYPE] = type;
+    i32[h + H_FRAME_BYTES] = frameBytes;
+    i32[h + H_SEQ] = this.seq++;
+    i32[h + H_PAYLOAD_BYTES] = payloadBytes;
+    i32[h + H_VERSION] = FRAME_VERSION;
+    return frameBytes;
+  }
+
+  private async publish(pos: number, frameBytes: number): Promise<void> {
+    const wait = this.limiter.book(frameBytes);
+    if (wait > 0) {
+      const t = this.clock.nowMs();
+      await this.clock.sleepMs(wait);
+      this.linkWaitMs += this.clock.nowMs() - t;
+    }
+    this.producer.views.f64[(pos >>> 3) + H_SENT_AT_F64] = this.clock.nowMs();
+    this.producer.commit(frameBytes);
+    this.meter.add(frameBytes);
+    this.total.bytes += frameBytes;
+    this.round.bytes += frameBytes;
+    this.total.frames++;
+    this.round.frames++;
+  }
+}

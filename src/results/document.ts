@@ -1,0 +1,50 @@
+/**
+ * The result document: one JSON document per run, `schemaVersion: 1`, documented in
+ * results/README.md. `report/` reads these; it never imports the engine.
+ */
+import type { Outcome } from '../precopy/convergence.ts';
+import type { PrecopyEngineFacts } from '../precopy/loop.ts';
+import type { MigrationStats, RoundRecord } from '../precopy/stats.ts';
+import type { EnvironmentInfo, GitInfo } from './environment.ts';
+
+export const SCHEMA_VERSION = 1;
+
+export interface PrecopyResult {
+  outcome: Outcome['outcome'];
+  /** why a forced stop or a cancel happened (null when converged) */
+  reason: string | null;
+  /** the error of an errored run (null otherwise) */
+  error: string | null;
+  /** destination equals source byte for byte; null when there was nothing to verify (cancelled, errored) */
+  verified: boolean | null;
+  verification: { badPages: number; firstBadPage: number | null; deviceStateEqual: boolean } | null;
+  stats: MigrationStats;
+  rounds: RoundRecord[];
+  /** true when migbench itself, not the configured link, limited the live transfer rate */
+  engineBound: boolean;
+  engine: PrecopyEngineFacts;
+  workload: {
+    targetPagesPerSec: number;
+    achievedPagesPerSec: number;
+    perVcpuPagesPerSec: number[];
+  };
+  deviceStateBytes: number;
+}
+
+export interface ResultDocument {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: 'migbench'; version: string };
+  startedAt: string;
+  finishedAt: string;
+  git: GitInfo;
+  env: EnvironmentInfo;
+  /** the resolved scenario (base units; "unlimited" for no rate limit) */
+  scenario: unknown;
+  mode: 'emulate';
+  precopy: PrecopyResult;
+}
+
+/** JSON text of a document: Infinity (an unlimited rate, an unknowable expectation) becomes null. */
+export function documentToJson(doc: ResultDocument): string {
+  return JSON.stringify(doc, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
+}

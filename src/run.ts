@@ -1,0 +1,252 @@
+/**
+ * One run of a scenario: allocate and fill the guest, start its vCPUs, migrate it with pre-copy to a
+ * destination worker, verify, tear down, and return the result document.
+ */
+import os from 'node:os';
+import { realClock, type Clock } from './clock.ts';
+import { MigbenchError } from './errors.ts';
+import { createDirtyLog } from './memory/dirty-bitmap.ts';
+import { GuestMemory, guestLayout } from './memory/guest-memory.ts';
+import { verifyGuest } from './memory/verify.ts';
+import { scenarioToJson, type Scenario } from './options.ts';
+import { runPrecopy, type PrecopyRun } from './precopy/loop.ts';
+import { PageSender } from './precopy/page-sender.ts';
+import type { RoundRecord } from './precopy/stats.ts';
+import { SCHEMA_VERSION, type PrecopyResult, type ResultDocument } from './results/document.ts';
+import { captureEnvironment, captureGit } from './results/environment.ts';
+import { DestinationHandle } from './transport/destination-handle.ts';
+import { HEADER_BYTES, maxRunPages } from './transport/frame.ts';
+import { BandwidthMeter, RateLimiter } from './transport/link.ts';
+import { createRing } from './transport/ring.ts';
+import { formatBytes } from './units.ts';
+import { fillGuest } from './workload/fill.ts';
+import { Rng, deriveSeed } from './workload/rng.ts';
+import { VcpuPool } from './workload/vcpu-pool.ts';
+import { VERSION } from './version.ts';
+
+/** Share of this machine's RAM a run may take for the two copies of guest memory. */
+export const MAX_MEMORY_SHARE = 0.75;
+
+/** Refuse, before allocating, a guest whose two copies (source + destination) do not fit here. */
+export function checkResources(scenario: Scenario, totalMemBytes = os.totalmem()): void {
+  const need = 2 * scenario.guest.memory;
+  const usable = Math.floor(totalMemBytes * MAX_MEMORY_SHARE);
+  if (need > usable) {
+    throw new MigbenchError(
+      'E_RESOURCES',
+      `guest.memory: ${formatBytes(scenario.guest.memory)} needs ${formatBytes(need)} (source + destination), ` +
+        `this machine has ${formatBytes(totalMemBytes)} of which migbench uses at most ${formatBytes(usable)}, got ${JSON.stringify(formatBytes(scenario.guest.memory))}`,
+    );
+  }
+}
+
+/** A running guest: its memory (twice: source and destination), dirty log, device state and vCPUs. */
+export interface Guest {
+  readonly scenario: Scenario;
+  readonly source: GuestMemory;
+  readonly dest: GuestMemory;
+  readonly dirtyLog: SharedArrayBuffer;
+  readonly deviceState: Uint8Array;
+  readonly destDeviceState: SharedArrayBuffer;
+  readonly vcpus: VcpuPool;
+  dispose(): Promise<void>;
+}
+
+export async function createGuest(scenario: Scenario): Promise<Guest> {
+  checkResources(scenario);
+  const layout = guestLayout(scenario.guest.memory, scenario.guest.pageSize);
+  const source = new GuestMemory(layout);
+  const dest = new GuestMemory(layout);
+  // First touch before any clock starts (DESIGN §8): page faults are not the engine's cost.
+  source.touch();
+  dest.touch();
+  fillGuest(source, scenario.guest.fill, scenario.seed);
+  const deviceState = new Uint8Array(new SharedArrayBuffer(scenario.guest.deviceState));
+  new Rng(deriveSeed(scenario.seed, 3)).fill(deviceState);
+  const destDeviceState = new SharedArrayBuffer(scenario.guest.deviceState);
+  const dirtyLog = createDirtyLog(layout.totalPages);
+  const w = scenario.workload;
+  const vcpus = await VcpuPool.start({
+    memory: source,
+    dirtyLog,
+    vcpus: scenario.guest.vcpus,
+    pattern: {
+      pattern: w.pattern,
+      totalPages: layout.totalPages,
+      workingSetPages: Math.max(1, Math.ceil(w.workingSet / layout.pageSizeBytes)),
+      hotFraction: w.hotFraction,
+      zipfExponent: w.zipfExponent,
+    },
+    dirtyRatePagesPerSec: w.dirtyRate,
+    writeBytes: w.writeBytes,
+    seed: scenario.seed,
+  });
+  return {
+    scenario,
+    source,
+    dest,
+    dirtyLog,
+    deviceState,
+    destDeviceState,
+    vcpus,
+    dispose: () => vcpus.stop(),
+  };
+}
+
+/** Ring size: room for several of the largest frames and for the bytes in flight on a delayed link. */
+export function ringCapacityBytes(scenario: Scenario): number {
+  const ps = scenario.guest.pageSize;
+  const largestFrame = HEADER_BYTES + maxRunPages(ps) * ps;
+  const inFlight = scenario.link.latencyMs > 0
+    ? Number.isFinite(scenario.link.bandwidth)
+      ? (scenario.link.bandwidth * scenario.link.latencyMs) / 1000
+      : 64 * 1024 * 1024
+    : 0;
+  const want = Math.max(8 * 1024 * 1024, 4 * largestFrame, 2 * inFlight);
+  return Math.min(512 * 1024 * 1024, 2 ** Math.ceil(Math.log2(want)));
+}
+
+export interface MigrateOptions {
+  clock?: Clock;
+  signal?: AbortSignal;
+  onRound?: (round: RoundRecord) => void;
+}
+
+/**
+ * Migrate a running guest with pre-copy and verify the destination. Leaves the vCPUs as the
+ * migration left them: paused after a stop-and-copy (the guest now runs on the destination), running
+ * after a cancel (the guest stays on the source).
+ */
+export async function migratePrecopy(guest: Guest, options: MigrateOptions = {}): Promise<PrecopyResult> {
+  const { scenario } = guest;
+  const clock = options.clock ?? realClock;
+  const startedAtMs = clock.nowMs();
+  const ring = createRing(ringCapacityBytes(scenario));
+  const destination = await DestinationHandle.start({
+    ring,
+    memory: guest.dest,
+    deviceState: guest.destDeviceState,
+    latencyMs: scenario.link.latencyMs,
+  });
+  const limiter = new RateLimiter(clock, scenario.precopy.maxBandwidth);
+  const meter = new BandwidthMeter(clock);
+  const sender = new PageSender({ producer: destination.producer, source: guest.source, limiter, meter, clock, closedReason: destination.closedReason });
+  let run: PrecopyRun;
+  try {
+    run = await runPrecopy({
+      settings: {
+        downtimeLimitMs: scenario.precopy.downtimeLimitMs,
+        maxRounds: scenario.precopy.maxRounds,
+        timeoutMs: scenario.precopy.timeoutMs,
+        onTimeout: scenario.precopy.onTimeout,
+        liveRateBytesPerSec: Math.min(scenario.precopy.maxBandwidth, scenario.link.bandwidth),
+        linkRateBytesPerSec: scenario.link.bandwidth,
+      },
+      source: guest.source,
+      dirtyLog: new Int32Array(guest.dirtyLog),
+      vcpus: guest.vcpus,
+      destination,
+      sender,
+      limiter,
+      meter,
+      deviceState: guest.deviceState,
+      clock,
+      startedAtMs,
+      signal: options.signal,
+      onRound: options.onRound,
+    });
+  } catch (error) {
+    await destination.stop();
+    const e = destination.error ?? guest.vcpus.error ?? error;
+    if (!(e instanceof MigbenchError) || e.code === 'E_VERIFY') throw e;
+    // The guest stays on the source: let it run again if the failure came mid stop-and-copy.
+    if (guest.vcpus.isPaused()) await guest.vcpus.resume().catch(() => undefined);
+    return erroredResult(scenario, guest, e, clock.nowMs() - startedAtMs);
+  }
+  await destination.stop();
+  let verification: PrecopyResult['verification'] = null;
+  let verified: boolean | null = null;
+  if (run.stats.status === 'completed') {
+    // The vCPUs are paused: the source cannot change under the comparison.
+    const report = verifyGuest(guest.source, guest.dest, guest.deviceState, new Uint8Array(guest.destDeviceState));
+    verified = report.equal;
+    verification = { badPages: report.badPages, firstBadPage: report.firstBadPage, deviceStateEqual: report.deviceStateEqual };
+  }
+  const rates = guest.vcpus.rates();
+  const o = run.outcome;
+  return {
+    outcome: o.outcome,
+    reason: o.outcome === 'forced-stop' || o.outcome === 'cancelled' ? o.reason : null,
+    error: null,
+    verified,
+    verification,
+    stats: run.stats,
+    rounds: run.rounds,
+    engineBound: run.engineBound,
+    engine: run.engine,
+    workload: {
+      targetPagesPerSec: scenario.workload.dirtyRate,
+      achievedPagesPerSec: rates.totalPagesPerSec,
+      perVcpuPagesPerSec: [...rates.perVcpuPagesPerSec],
+    },
+    deviceStateBytes: scenario.guest.deviceState,
+  };
+}
+
+function erroredResult(scenario: Scenario, guest: Guest, error: MigbenchError, elapsedMs: number): PrecopyResult {
+  const rates = guest.vcpus.rates();
+  return {
+    outcome: 'errored',
+    reason: error.code,
+    error: error.message,
+    verified: null,
+    verification: null,
+    stats: {
+      status: 'failed',
+      'total-time': elapsedMs,
+      'setup-time': 0,
+      downtime: null,
+      'expected-downtime': 0,
+      ram: {
+        transferred: 0, remaining: scenario.guest.memory, total: scenario.guest.memory, duplicate: 0, normal: 0,
+        'normal-bytes': 0, 'dirty-sync-count': 0, 'dirty-pages-rate': 0, mbps: 0, 'pages-per-second': 0,
+        'precopy-bytes': 0, 'downtime-bytes': 0, 'page-size': scenario.guest.pageSize,
+      },
+    },
+    rounds: [],
+    engineBound: false,
+    engine: { liveRateLimitBytesPerSec: null, liveBytesPerSec: 0, liveDurationMs: 0, linkWaitMs: 0, ringWaitMs: 0 },
+    workload: { targetPagesPerSec: scenario.workload.dirtyRate, achievedPagesPerSec: rates.totalPagesPerSec, perVcpuPagesPerSec: [...rates.perVcpuPagesPerSec] },
+    deviceStateBytes: scenario.guest.deviceState,
+  };
+}
+
+export interface RunOptions extends MigrateOptions {
+  /** progress of the steps before and after the migration ("allocating 1.00 GiB", …) */
+  onPhase?: (message: string) => void;
+}
+
+/** Run a scenario from nothing to a result document. */
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ResultDocument> {
+  const startedAt = new Date();
+  options.onPhase?.(`allocating and filling ${formatBytes(scenario.guest.memory)} of guest memory (source + destination)`);
+  const guest = await createGuest(scenario);
+  let precopy: PrecopyResult;
+  try {
+    options.onPhase?.(`migrating with pre-copy; ${scenario.guest.vcpus} vCPUs dirtying memory`);
+    precopy = await migratePrecopy(guest, options);
+  } finally {
+    await guest.dispose();
+  }
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'migbench', version: VERSION },
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    git: captureGit(),
+    env: captureEnvironment(),
+    scenario: scenarioToJson(scenario),
+    mode: 'emulate',
+    precopy,
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The main thread's handle on the destination worker: starts it, hands it the ring and the
+ * destination RAM blocks, waits for its resume, and turns a crash or a refused frame into an error.
+ */
+import type { Worker } from 'node:worker_threads';
+import { MigbenchError, type ErrorCode } from '../errors.ts';
+import type { GuestMemory } from '../memory/guest-memory.ts';
+import { startWorker } from '../threads.ts';
+import {
+  DEST_CONTROL_BYTES, DEST_FAILED, DEST_READY, DEST_RESUMED, D_PAGES_F64, D_RESUMED_AT_F64, D_STATE, D_ZERO_PAGES_F64,
+  type DestinationWorkerData,
+} from './destination.ts';
+import { RingProducer, RingViews, type RingShared } from './ring.ts';
+
+export class DestinationHandle {
+  readonly producer: RingProducer;
+  private readonly worker: Worker;
+  private readonly control: Int32Array;
+  private readonly controlF64: Float64Array;
+  private failure: MigbenchError | null = null;
+  private exited = false;
+
+  private constructor(worker: Worker, ring: RingShared, control: SharedArrayBuffer) {
+    this.worker = worker;
+    this.producer = new RingProducer(new RingViews(ring));
+    this.control = new Int32Array(control);
+    this.controlF64 = new Float64Array(control);
+    worker.on('message', (m: { type: string; code?: string; message?: string }) => {
+      if (m.type === 'error') this.fail(new MigbenchError((m.code as ErrorCode) ?? 'E_WORKER', `destination: ${m.message}`));
+    });
+    worker.on('error', (e) => this.fail(new MigbenchError('E_WORKER', `destination worker crashed: ${e.message}`, { cause: e })));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      if (code !== 0 && Atomics.load(this.control, D_STATE) !== DEST_RESUMED) {
+        this.fail(new MigbenchError('E_WORKER', `destination worker exited with code ${code}`));
+      }
+    });
+  }
+
+  private fail(error: MigbenchError): void {
+    if (this.failure === null) this.failure = error;
+    this.producer.views.close(); // wakes a producer waiting for space
+    Atomics.notify(this.control, D_STATE);
+  }
+
+  /** The reason the destination can no longer take frames, or null. */
+  readonly closedReason = (): string | null => this.failure?.message ?? null;
+
+  get error(): MigbenchError | null {
+    return this.failure;
+  }
+
+  static async start(options: {
+    ring: RingShared;
+    memory: GuestMemory;
+    deviceState: SharedArrayBuffer;
+    latencyMs: number;
+  }): Promise<DestinationHandle> {
+    const control = new SharedArrayBuffer(DEST_CONTROL_BYTES);
+    const data: DestinationWorkerData = {
+      ring: options.ring,
+      memory: options.memory.shared(),
+      deviceState: options.deviceState,
+      control,
+      latencyMs: options.latencyMs,
+    };
+    const handle = new DestinationHandle(startWorker('destination', data), options.ring, control);
+    await handle.waitState((s) => s !== 0, 30_000, 'destination worker did not start');
+    if (Atomics.load(handle.control, D_STATE) !== DEST_READY) throw handle.failure ?? new MigbenchError('E_WORKER', 'destination worker failed to start');
+    return handle;
+  }
+
+  private async waitState(done: (state: number) => boolean, timeoutMs: number, what: string): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const state = Atomics.load(this.control, D_STATE);
+      if (done(state) || state === DEST_FAILED || this.failure) return;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new MigbenchError('E_WORKER', `${what} within ${timeoutMs} ms`);
+      const r = Atomics.waitAsync(this.control, D_STATE, state, Math.min(left, 100));
+      if (r.async) await r.value;
+    }
+  }
+
+  /** Wait for the destination to apply END and resume; returns the absolute resume time (ms). */
+  async awaitResume(timeoutMs = 600_000): Promise<number> {
+    await this.waitState((s) => s === DEST_RESUMED, timeoutMs, 'destination did not resume');
+    if (this.failure) throw this.failure;
+    return this.controlF64[D_RESUMED_AT_F64];
+  }
+
+  get pagesApplied(): number {
+    return this.controlF64[D_PAGES_F64];
+  }
+  get zeroPagesApplied(): number {
+    return this.controlF64[D_ZERO_PAGES_F64];
+  }
+
+  /** Stop the worker (after END it has returned already; on cancel the ring is closed first). */
+  async stop(): Promise<void> {
+    this.producer.views.close();
+    if (!this.exited) await this.worker.terminate();
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The destination side: applies frames from the ring to the destination's own RAM blocks.
+ *
+ * Runs inside the destination worker (`workers/destination.ts`); the pure part (`FrameApplier`) is
+ * also used directly by tests. It trusts nothing in a frame: every index and length is checked before
+ * a byte is written, and a bad frame is an `E_STREAM_CORRUPT` error naming what is wrong.
+ *
+ * Destination control block (its own SharedArrayBuffer):
+ *   Int32 D_STATE       written by the destination worker only: STARTING | READY | RESUMED | FAILED
+ *   Int32 D_FRAMES      written by the destination worker only: frames applied
+ *   Float64 D_RESUMED_AT written by the destination worker only: absolute ms of the resume (after END)
+ *   Float64 D_PAGES / D_ZERO_PAGES written by the destination worker only: pages applied (all / zero)
+ */
+import { MigbenchError } from '../errors.ts';
+import { GuestMemory } from '../memory/guest-memory.ts';
+import {
+  FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_VERSION, FRAME_WRAP, HEADER_BYTES, H_BLOCK, H_COUNT,
+  H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI, H_PRESENT_LO, H_SENT_AT_F64, H_SEQ, H_TYPE, H_VERSION,
+  MAX_RUN_PAGES,
+} from './frame.ts';
+import { RING_HEAD, RING_TAIL, RingViews, align8 } from './ring.ts';
+
+export const D_STATE = 0;
+export const D_FRAMES = 1;
+export const D_RESUMED_AT_F64 = 1; // Float64 index (bytes 8..16)
+export const D_PAGES_F64 = 2;
+export const D_ZERO_PAGES_F64 = 3;
+export const DEST_CONTROL_BYTES = 64;
+
+export const DEST_STARTING = 0;
+export const DEST_READY = 1;
+export const DEST_RESUMED = 2;
+export const DEST_FAILED = 3;
+
+function corrupt(where: string, what: string): never {
+  throw new MigbenchError('E_STREAM_CORRUPT', `stream corrupt at ${where}: ${what}`);
+}
+
+export class FrameApplier {
+  private readonly ring: RingViews;
+  private readonly dest: GuestMemory;
+  private readonly deviceState: Uint8Array;
+  private expectedSeq = 0;
+  pagesApplied = 0;
+  zeroPagesApplied = 0;
+  framesApplied = 0;
+
+  constructor(ring: RingViews, dest: GuestMemory, deviceState: Uint8Array) {
+    this.ring = ring;
+    this.dest = dest;
+    this.deviceState = deviceState;
+  }
+
+  /**
+   * Apply the frame starting at ring byte position `pos` (8-aligned). Returns its type and length.
+   * WRAP frames carry no sequence number.
+   */
+  apply(pos: number): { type: number; frameBytes: number } {
+    const { i32, bytes, capacity } = this.ring;
+    const h = pos >>> 2;
+    const type = i32[h + H_TYPE];
+    const frameBytes = i32[h + H_FRAME_BYTES];
+    const where = `frame ${this.expectedSeq} (ring offset ${pos})`;
+    if (type === FRAME_WRAP) {
+      if (frameBytes !== capacity - pos) corrupt(where, `wrap frame of ${frameBytes} bytes, expected ${capacity - pos}`);
+      return { type, frameBytes };
+    }
+    if (frameBytes < HEADER_BYTES || frameBytes > capacity - pos || (frameBytes & 7) !== 0) {
+      corrupt(where, `frame length ${frameBytes} out of range`);
+    }
+    if (i32[h + H_VERSION] !== FRAME_VERSION) corrupt(where, `unknown frame version ${i32[h + H_VERSION]}`);
+    const seq = i32[h + H_SEQ];
+    if (seq !== this.expectedSeq) corrupt(where, `sequence number ${seq}, expected ${this.expectedSeq}`);
+    const payloadBytes = i32[h + H_PAYLOAD_BYTES];
+    if (payloadBytes < 0 || align8(HEADER_BYTES + payloadBytes) !== frameBytes) {
+      corrupt(where, `payload of ${payloadBytes} bytes does not match frame length ${frameBytes}`);
+    }
+    const payload = pos + HEADER_BYTES;
+    switch (type) {
+      case FRAME_PAGES:
+        this.applyPages(h, payload, payloadBytes, where);
+        break;
+      case FRAME_DEVICE_STATE: {
+        const offset = i32[h + H_FIRST];
+        if (offset < 0 || offset + payloadBytes > this.deviceState.length) {
+          corrupt(where, `device state bytes [${offset}, ${offset + payloadBytes}) outside ${this.deviceState.length}`);
+        }
+        this.deviceState.set(bytes.subarray(payload, payload + payloadBytes), offset);
+        break;
+      }
+      case FRAME_END:
+        if (payloadBytes !== 0) corrupt(where, 'end frame with a payload');
+        break;
+      default:
+        corrupt(where, `unknown frame type ${type}`);
+    }
+    this.expectedSeq++;
+    this.framesApplied++;
+    return { type, frameBytes };
+  }
+
+  private applyPages(h: number, payload: number, payloadBytes: number, where: string): void {
+    const { i32, bytes } = this.ring;
+    const layout = this.dest.layout;
+    const ps = layout.pageSizeBytes;
+    const block = i32[h + H_BLOCK];
+    const first = i32[h + H_FIRST];
+    const count = i32[h + H_COUNT];
+    if (block < 0 || block >= layout.blockBytes.length) corrupt(where, `RAM block ${block} out of range (${layout.blockBytes.length} blocks)`);
+    const pagesInBlock = layout.blockBytes[block] / ps;
+    if (count < 1 || count > MAX_RUN_PAGES) corrupt(where, `page count ${count} out of range 1..${MAX_RUN_PAGES}`);
+    if (first < 0 || first + count > pagesInBlock) corrupt(where, `pages [${first}, ${first + count}) outside block ${block} of ${pagesInBlock} pages`);
+    const lo = i32[h + H_PRESENT_LO] >>> 0;
+    const hi = i32[h + H_PRESENT_HI] >>> 0;
+    let present = 0;
+    for (let k = 0; k < count; k++) if (((k < 32 ? lo >>> k : hi >>> (k - 32)) & 1) !== 0) present++;
+    if (present * ps !== payloadBytes) corrupt(where, `${present} normal pages need ${present * ps} payload bytes, frame has ${payloadBytes}`);
+    const view = this.dest.views[block];
+    const base = first * ps;
+    if (present === count) {
+      // all normal: one copy for the whole run
+      view.set(bytes.subarray(payload, payload + payloadBytes), base);
+    } else {
+      let src = payload;
+      for (let k = 0; k < count; k++) {
+        const off = base + k * ps;
+        if (((k < 32 ? lo >>> k : hi >>> (k - 32)) & 1) !== 0) {
+          view.set(bytes.subarray(src, src + ps), off);
+          src += ps;
+        } else {
+          view.fill(0, off, off + ps);
+        }
+      }
+    }
+    this.pagesApplied += count;
+    this.zeroPagesApplied += count - present;
+  }
+}
+
+export interface DestinationWorkerData {
+  ring: { buffer: SharedArrayBuffer; capacityBytes: number };
+  memory: { layout: GuestMemory['layout']; blocks: readonly SharedArrayBuffer[] };
+  deviceState: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  latencyMs: number;
+}
+
+/**
+ * The destination worker's loop: wait for frames, honour the link latency, apply them, acknowledge
+ * consumed bytes through TAIL; on END, stamp the resume time and return.
+ */
+export function runDestination(data: DestinationWorkerData, nowMs: () => number): void {
+  const ring = new RingViews(data.ring);
+  const dest = GuestMemory.attach(data.memory);
+  const control = new Int32Array(data.control);
+  const controlF64 = new Float64Array(data.control);
+  const applier = new FrameApplier(ring, dest, new Uint8Array(data.deviceState));
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  let tail = Atomics.load(ring.control, RING_TAIL);
+  Atomics.store(control, D_STATE, DEST_READY);
+  Atomics.notify(control, D_STATE);
+  try {
+    for (;;) {
+      const head = Atomics.load(ring.control, RING_HEAD);
+      if (head === tail) {
+        if (ring.closed()) return; // the source gave up (cancel): nothing more will come
+        Atomics.wait(ring.control, RING_HEAD, head, 200);
+        continue;
+      }
+      while (tail !== head) {
+        const pos = tail & ring.mask;
+        if (data.latencyMs > 0 && ring.i32[(pos >>> 2) + H_TYPE] !== FRAME_WRAP) {
+          const due = ring.f64[(pos >>> 3) + H_SENT_AT_F64] + data.latencyMs;
+          for (let wait = due - nowMs(); wait > 0; wait = due - nowMs()) Atomics.wait(sleeper, 0, 0, wait);
+        }
+        const { type, frameBytes } = applier.apply(pos);
+        tail = (tail + frameBytes) | 0;
+        Atomics.store(ring.control, RING_TAIL, tail);
+        Atomics.notify(ring.control, RING_TAIL);
+        if (type === FRAME_END) {
+          controlF64[D_RESUMED_AT_F64] = nowMs();
+          controlF64[D_PAGES_F64] = applier.pagesApplied;
+          controlF64[D_ZERO_PAGES_F64] = applier.zeroPagesApplied;
+          Atomics.store(control, D_FRAMES, applier.framesApplied);
+          Atomics.store(control, D_STATE, DEST_RESUMED);
+          Atomics.notify(control, D_STATE);
+          return;
+        }
+      }
+      Atomics.store(control, D_FRAMES, applier.framesApplied);
+    }
+  } catch (error) {
+    Atomics.store(control, D_STATE, DEST_FAILED);
+    Atomics.notify(control, D_STATE);
+    ring.close();
+    throw error;
+  }
+}

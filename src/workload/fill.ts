@@ -1,0 +1,75 @@
+/**
+ * The guest's initial content (`guest.fill`), generated from the seed: each page is zero, random or
+ * text, drawn with the configured weights. Zero pages are what QEMU sends as `duplicate`; text pages
+ * compress; random pages do not.
+ */
+import type { GuestMemory } from '../memory/guest-memory.ts';
+import { Rng, deriveSeed } from './rng.ts';
+
+export interface FillWeights {
+  readonly zero: number;
+  readonly random: number;
+  readonly text: number;
+}
+
+export const FILL_KINDS = ['zero', 'random', 'text'] as const;
+
+const WORDS = (
+  'the of and to in is that for it as was with be by on not he this are or his from at which but have an ' +
+  'they you were her all she there would their we him been has when who will more no if out so said what ' +
+  'page memory guest host migration dirty round copy stop bandwidth downtime kernel buffer cache network ' +
+  'request response session user table index value record thread process socket file block'
+).split(' ');
+
+/** A deterministic pseudo-English corpus (64 KiB) that text pages are cut from. */
+export function textCorpus(seed: number, bytes = 64 * 1024): Uint8Array {
+  const rng = new Rng(deriveSeed(seed, 7));
+  const out = new Uint8Array(bytes);
+  let i = 0;
+  let sentence = 0;
+  while (i < bytes) {
+    let word = WORDS[rng.nextInt(WORDS.length)];
+    if (sentence === 0) word = word[0].toUpperCase() + word.slice(1);
+    for (let k = 0; k < word.length && i < bytes; k++) out[i++] = word.charCodeAt(k);
+    sentence++;
+    if (i < bytes) out[i++] = sentence > 6 + rng.nextInt(10) ? ((sentence = 0), 0x2e) : 0x20; // '.' or ' '
+    if (sentence === 0 && i < bytes) out[i++] = rng.nextInt(8) === 0 ? 0x0a : 0x20;
+  }
+  return out;
+}
+
+/** Fill fresh (all-zero) guest memory. Deterministic for (weights, seed, layout). */
+export function fillGuest(memory: GuestMemory, weights: FillWeights, seed: number): void {
+  const total = weights.zero + weights.random + weights.text;
+  if (!(total > 0)) throw new RangeError('fill weights must add up to more than 0');
+  const pZero = weights.zero / total;
+  const pRandom = pZero + weights.random / total;
+  const pick = new Rng(deriveSeed(seed, 1));
+  const bytes = new Rng(deriveSeed(seed, 2));
+  const corpus = weights.text > 0 ? textCorpus(seed) : new Uint8Array(0);
+  const ps = memory.layout.pageSizeBytes;
+  const onlyRandom = weights.random === total;
+  memory.blocks.forEach((block, b) => {
+    const words = new Uint32Array(block, 0, block.byteLength >>> 2);
+    const view = memory.views[b];
+    const pages = block.byteLength / ps;
+    const wordsPerPage = ps >>> 2;
+    for (let p = 0; p < pages; p++) {
+      const u = onlyRandom ? 0.5 : pick.nextFloat();
+      if (u < pZero && !onlyRandom) continue; // fresh memory is zero already
+      const off = p * ps;
+      if (onlyRandom || u < pRandom) {
+        for (let w = p * wordsPerPage, end = w + wordsPerPage; w < end; w++) words[w] = bytes.nextU32();
+      } else {
+        // text: a slice of the corpus at a seeded offset, wrapping
+        let at = bytes.nextInt(corpus.length);
+        for (let k = 0; k < ps; ) {
+          const n = Math.min(ps - k, corpus.length - at);
+          view.set(corpus.subarray(at, at + n), off + k);
+          k += n;
+          at = 0;
+        }
+      }
+    }
+  });
+}

@@ -1,0 +1,167 @@
+/**
+ * The main thread's side of the vCPUs: starts `guest.vcpus` workers that dirty the guest, and pauses
+ * (waiting for every acknowledgement), resumes, throttles and stops them through the control block.
+ */
+import type { Worker } from 'node:worker_threads';
+import { MigbenchError } from '../errors.ts';
+import {
+  CMD, CMD_PAUSE, CMD_RUN, CMD_STOP, STATE_BASE, STATE_EXITED, STATE_PAUSED, STATE_RUNNING, STATE_STARTING,
+  THROTTLE_PCT, createVcpuControl, runningMsIndex, writesIndex, type VcpuControlShared,
+} from '../memory/control.ts';
+import type { GuestMemory } from '../memory/guest-memory.ts';
+import { startWorker } from '../threads.ts';
+import type { PatternSpec } from './patterns.ts';
+import { deriveSeed } from './rng.ts';
+import type { VcpuWorkerData } from './vcpu-loop.ts';
+
+export interface VcpuRates {
+  /** page writes per second each vCPU achieved over its running time */
+  readonly perVcpuPagesPerSec: readonly number[];
+  readonly totalPagesPerSec: number;
+  readonly totalWrites: number;
+}
+
+export class VcpuPool {
+  readonly control: VcpuControlShared;
+  private readonly ctrl: Int32Array;
+  private readonly counters: Float64Array;
+  private readonly workers: Worker[];
+  private failure: MigbenchError | null = null;
+
+  private constructor(control: VcpuControlShared, workers: Worker[]) {
+    this.control = control;
+    this.ctrl = new Int32Array(control.words);
+    this.counters = new Float64Array(control.counters);
+    this.workers = workers;
+    workers.forEach((w, i) => {
+      w.on('message', (m: { type: string; message?: string }) => {
+        if (m.type === 'error') this.fail(new MigbenchError('E_WORKER', `vCPU ${i}: ${m.message}`));
+      });
+      w.on('error', (e) => this.fail(new MigbenchError('E_WORKER', `vCPU ${i} crashed: ${e.message}`, { cause: e })));
+      w.on('exit', () => {
+        if (Atomics.load(this.ctrl, STATE_BASE + i) !== STATE_EXITED) {
+          Atomics.store(this.ctrl, STATE_BASE + i, STATE_EXITED);
+          Atomics.notify(this.ctrl, STATE_BASE + i);
+          if (Atomics.load(this.ctrl, CMD) !== CMD_STOP) this.fail(new MigbenchError('E_WORKER', `vCPU ${i} exited unexpectedly`));
+        }
+      });
+    });
+  }
+
+  private fail(error: MigbenchError): void {
+    if (this.failure === null) this.failure = error;
+  }
+
+  get error(): MigbenchError | null {
+    return this.failure;
+  }
+
+  get vcpuCount(): number {
+    return this.control.vcpuCount;
+  }
+
+  static async start(options: {
+    memory: GuestMemory;
+    dirtyLog: SharedArrayBuffer;
+    vcpus: number;
+    pattern: PatternSpec;
+    dirtyRatePagesPerSec: number;
+    writeBytes: number;
+    seed: number;
+  }): Promise<VcpuPool> {
+    const control = createVcpuControl(options.vcpus);
+    const workers: Worker[] = [];
+    for (let i = 0; i < options.vcpus; i++) {
+      const data: VcpuWorkerData = {
+        memory: options.memory.shared(),
+        dirtyLog: options.dirtyLog,
+        control,
+        index: i,
+        pattern: options.pattern,
+        ratePagesPerSec: options.dirtyRatePagesPerSec / options.vcpus,
+        writeBytes: options.writeBytes,
+        seed: deriveSeed(options.seed, 1000 + i),
+      };
+      workers.push(startWorker('vcpu', data));
+    }
+    const pool = new VcpuPool(control, workers);
+    await pool.waitAll((s) => s !== STATE_STARTING, 30_000, 'vCPU workers did not start');
+    return pool;
+  }
+
+  private async waitAll(done: (state: number) => boolean, timeoutMs: number, what: string): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (let i = 0; i < this.vcpuCount; i++) {
+      for (;;) {
+        if (this.failure) throw this.failure;
+        const state = Atomics.load(this.ctrl, STATE_BASE + i);
+        if (done(state) || state === STATE_EXITED) break;
+        const left = deadline - performance.now();
+        if (left <= 0) throw new MigbenchError('E_WORKER', `${what} within ${timeoutMs} ms (vCPU ${i})`);
+        const r = Atomics.waitAsync(this.ctrl, STATE_BASE + i, state, Math.min(left, 100));
+        if (r.async) await r.value;
+      }
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Ask every vCPU to pause; resolves once each has acknowledged (no write in flight). */
+  async pause(timeoutMs = 10_000): Promise<void> {
+    Atomics.store(this.ctrl, CMD, CMD_PAUSE);
+    Atomics.notify(this.ctrl, CMD);
+    await this.waitAll((s) => s === STATE_PAUSED, timeoutMs, 'vCPUs did not acknowledge the pause');
+  }
+
+  async resume(timeoutMs = 10_000): Promise<void> {
+    Atomics.store(this.ctrl, CMD, CMD_RUN);
+    Atomics.notify(this.ctrl, CMD);
+    await this.waitAll((s) => s === STATE_RUNNING, timeoutMs, 'vCPUs did not resume');
+  }
+
+  isPaused(): boolean {
+    for (let i = 0; i < this.vcpuCount; i++) if (Atomics.load(this.ctrl, STATE_BASE + i) !== STATE_PAUSED) return false;
+    return true;
+  }
+
+  /** Percentage (0..99) of each 100 ms window every vCPU spends not writing (convergence aids). */
+  setThrottle(percent: number): void {
+    Atomics.store(this.ctrl, THROTTLE_PCT, Math.max(0, Math.min(99, Math.round(percent))));
+  }
+
+  /** Page writes so far, all vCPUs together. */
+  totalWrites(): number {
+    let n = 0;
+    for (let i = 0; i < this.vcpuCount; i++) n += this.counters[writesIndex(i)];
+    return n;
+  }
+
+  rates(): VcpuRates {
+    const per: number[] = [];
+    let writes = 0;
+    for (let i = 0; i < this.vcpuCount; i++) {
+      const w = this.counters[writesIndex(i)];
+      const ms = this.counters[runningMsIndex(i, this.vcpuCount)];
+      writes += w;
+      per.push(ms > 0 ? (w * 1000) / ms : 0);
+    }
+    return { perVcpuPagesPerSec: per, totalPagesPerSec: per.reduce((a, b) => a + b, 0), totalWrites: writes };
+  }
+
+  async stop(): Promise<void> {
+    Atomics.store(this.ctrl, CMD, CMD_STOP);
+    Atomics.notify(this.ctrl, CMD);
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => void w.terminate().then(() => resolve()), 5_000);
+            w.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      ),
+    );
+  }
+}
+
