@@ -6,7 +6,7 @@ import type { RoundRecord } from '../precopy/stats.ts';
 import { documentToJson } from '../results/document.ts';
 import { colorsFor } from '../report/style.ts';
 import { renderSummary } from '../report/summary.ts';
-import { runScenario } from '../run.ts';
+import { checkResources, runScenario } from '../run.ts';
 import { formatBitRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import { readScenarioFile } from './scenario-file.ts';
 
@@ -44,6 +44,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
   const c = colorsFor(err);
   const input = scenarioPath === undefined ? {} : readScenarioFile(scenarioPath);
   const scenario = resolveScenario(applyOverrides(input, options.set));
+  checkResources(scenario); // refuse before saying anything else
   const say = (line: string): void => {
     if (!options.quiet) err.write(`${line}\n`);
   };

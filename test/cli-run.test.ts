@@ -1,0 +1,119 @@
+/** The CLI as a user runs it: a child process, exit codes, stdout JSON, one-line errors on stderr. */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'migbench-cli-'));
+
+function migbench(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const SMALL = ['--set', 'guest.memory=8MiB', '--set', 'link.bandwidth=1GiB/s', '--set', 'workload.dirtyRate=2000/s'];
+
+describe('migbench run', () => {
+  it('--json prints the result document on stdout, with the documented fields', () => {
+    const out = join(dir, 'result.json');
+    const r = migbench(['run', ...SMALL, '--json', '--out', out]);
+    expect(r.stderr).toMatch(/round +0 bulk/);
+    expect(r.stderr).toMatch(/verified +│ yes/);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.tool.name).toBe('migbench');
+    expect(typeof doc.startedAt).toBe('string');
+    expect(doc.git).toHaveProperty('commit');
+    expect(doc.git).toHaveProperty('dirty');
+    for (const k of ['node', 'platform', 'arch', 'cpuModel', 'cpuCount', 'totalMemBytes']) expect(doc.env).toHaveProperty(k);
+    expect(doc.mode).toBe('emulate');
+    expect(doc.scenario.guest.memory).toBe(8 * 2 ** 20);
+    const p = doc.precopy;
+    expect(p.outcome).toBe('converged');
+    expect(p.verified).toBe(true);
+    for (const k of ['total-time', 'downtime', 'setup-time', 'expected-downtime']) expect(typeof p.stats[k]).toBe('number');
+    for (const k of ['transferred', 'remaining', 'total', 'duplicate', 'normal', 'normal-bytes', 'dirty-sync-count', 'dirty-pages-rate', 'mbps', 'pages-per-second', 'precopy-bytes', 'downtime-bytes']) {
+      expect(typeof p.stats.ram[k]).toBe('number');
+    }
+    for (const k of ['round', 'stage', 'startMs', 'durationMs', 'dirtyPages', 'sentPages', 'zeroPages', 'bytes', 'bandwidthBytesPerSec', 'dirtyRatePagesPerSec', 'expectedDowntimeMs']) {
+      expect(p.rounds[0]).toHaveProperty(k);
+    }
+    expect(typeof p.engineBound).toBe('boolean');
+    // --out wrote the same document
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(doc);
+  });
+
+  it('runs a scenario file', () => {
+    const file = join(dir, 'scenario.json');
+    writeFileSync(file, JSON.stringify({ name: 'tiny', guest: { memory: '4MiB', fill: 'zero' }, workload: { pattern: 'idle' }, link: { bandwidth: 'unlimited' } }));
+    const r = migbench(['run', file, '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const doc = JSON.parse(r.stdout);
+    expect(doc.scenario.name).toBe('tiny');
+    expect(doc.scenario.link.bandwidth).toBe('unlimited');
+    expect(doc.precopy.stats.ram.duplicate).toBe(1024);
+    expect(doc.precopy.stats.ram.normal).toBe(0);
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['an unknown key', ['--set', 'guest.memroy=1GiB'], /guest\.memroy: unknown key/],
+    ['a bad size', ['--set', 'guest.memory=64 potatoes'], /guest\.memory: expected a size like "64MiB", got "64 potatoes"/],
+    ['a page size that is not a power of two', ['--set', 'guest.pageSize=3000'], /guest\.pageSize: must be a power of two, got 3000/],
+    ['too many vCPUs', ['--set', 'guest.vcpus=100'], /guest\.vcpus: expected an integer from 1 to 64, got 100/],
+    ['a working set larger than memory', ['--set', 'guest.memory=8MiB', '--set', 'workload.workingSet=1GiB'], /workload\.workingSet: must not exceed guest\.memory/],
+    ['a guest larger than the machine', ['--set', 'guest.memory=1TiB'], /guest\.memory: 1\.00 TiB needs 2\.00 TiB \(source \+ destination\), this machine has/],
+    ['a missing scenario file', [join(dir, 'nope.json')], /scenario ".*nope\.json": file not found/],
+    ['a bad --set', ['--set', 'novalue'], /--set: expected key\.path=value/],
+    ['an unknown option', ['--frobnicate'], /unknown option/],
+  ])('%s: exit 2, one line naming the key, no stack trace', (_what, args, message) => {
+    const r = migbench(['run', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a scenario file that is not JSON: exit 2', () => {
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, '{ "guest": ');
+    const r = migbench(['run', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/scenario ".*bad\.json": not valid JSON/);
+  });
+
+  it('--help exits 0', () => {
+    const r = migbench(['run', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--set/);
+  });
+
+  it('Ctrl-C cancels cleanly: exit 130, no result written, workers gone', async () => {
+    const out = join(dir, 'interrupted.json');
+    const child = spawn(process.execPath, [BIN, 'run', '--set', 'guest.memory=64MiB', '--set', 'link.bandwidth=16MiB/s', '--json', '--out', out], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stderr = '';
+    let stdout = '';
+    let sent = false;
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      // interrupt once the migration is under way
+      if (!sent && /migrating with pre-copy/.test(stderr)) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 300);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: the guest stays on the source; no result written/);
+    expect(stdout).toBe('');
+    expect(existsSync(out)).toBe(false);
+  });
+});

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { MigbenchError } from '../src/errors.ts';
+import { applyOverrides, resolveScenario, scenarioToJson, SCENARIO_KEYS } from '../src/options.ts';
+import { checkResources } from '../src/run.ts';
+
+function messageOf(input: unknown): string {
+  try {
+    resolveScenario(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(MigbenchError);
+    expect((error as MigbenchError).code).toBe('E_SCENARIO');
+    return (error as Error).message;
+  }
+  throw new Error('expected the scenario to be refused');
+}
+
+describe('resolveScenario defaults', () => {
+  it('resolves the empty scenario to the documented defaults', () => {
+    const s = resolveScenario({});
+    expect(s.guest).toEqual({ memory: 2 ** 30, pageSize: 4096, vcpus: 2, fill: { zero: 0, random: 1, text: 0 }, deviceState: 262144 });
+    expect(s.workload).toEqual({ pattern: 'hotset', dirtyRate: 20000, workingSet: 128 * 2 ** 20, hotFraction: 0.9, zipfExponent: 0.99, writeBytes: 8 });
+    expect(s.link).toEqual({ bandwidth: 125_000_000, latencyMs: 0 });
+    expect(s.precopy).toEqual({ downtimeLimitMs: 300, maxBandwidth: 125_000_000, policy: 'qemu', maxRounds: null, timeoutMs: 120000, onTimeout: 'cancel' });
+    expect(Object.isFrozen(s.guest)).toBe(true);
+  });
+
+  it('parses units and normalises fill weights', () => {
+    const s = resolveScenario({
+      guest: { memory: '64MiB', pageSize: '8KiB', fill: { zero: 3, random: 1 } },
+      workload: { dirtyRate: '50k/s', workingSet: '8MiB' },
+      link: { bandwidth: 'unlimited', latencyMs: '2ms' },
+      precopy: { maxBandwidth: '128MiB/s', downtimeLimitMs: '1s', maxRounds: 5 },
+    });
+    expect(s.guest.memory).toBe(64 * 2 ** 20);
+    expect(s.guest.pageSize).toBe(8192);
+    expect(s.guest.fill).toEqual({ zero: 0.75, random: 0.25, text: 0 });
+    expect(s.workload.dirtyRate).toBe(50000);
+    expect(s.link.bandwidth).toBe(Infinity);
+    expect(s.precopy.maxBandwidth).toBe(128 * 2 ** 20);
+    expect(s.precopy.downtimeLimitMs).toBe(1000);
+    expect(s.precopy.maxRounds).toBe(5);
+  });
+
+  it('defaults the working set to the whole memory of a small guest, and maxBandwidth to the link', () => {
+    const s = resolveScenario({ guest: { memory: '16MiB' }, link: { bandwidth: '100Mbit/s' } });
+    expect(s.workload.workingSet).toBe(16 * 2 ** 20);
+    expect(s.precopy.maxBandwidth).toBe(12_500_000);
+  });
+
+  it('a resolved scenario, written as JSON, resolves to itself', () => {
+    const s = resolveScenario({ link: { bandwidth: 'unlimited' }, guest: { fill: 'text' } });
+    const json = scenarioToJson(s) as { link: { bandwidth: unknown } };
+    expect(json.link.bandwidth).toBe('unlimited');
+    expect(resolveScenario(json)).toEqual(s);
+  });
+
+  it('documents every key it accepts', () => {
+    const documented = SCENARIO_KEYS.map((k) => k.key).sort();
+    const resolved = scenarioToJson(resolveScenario({})) as Record<string, unknown>;
+    const keys: string[] = [];
+    for (const [k, v] of Object.entries(resolved)) {
+      if (v && typeof v === 'object' && k !== 'fill') for (const kk of Object.keys(v)) keys.push(`${k}.${kk}`);
+      else keys.push(k);
+    }
+    expect(documented).toEqual(keys.sort());
+  });
+});
+
+describe('resolveScenario refuses bad input with the key, the rule and the value', () => {
+  it.each<[string, unknown, RegExp]>([
+    ['unknown top-level key', { nmae: 'x' }, /^nmae: unknown key .*got "x"$/],
+    ['unknown nested key', { guest: { memroy: '1GiB' } }, /^guest\.memroy: unknown key/],
+    ['section not an object', { guest: 5 }, /^guest: expected an object, got 5$/],
+    ['scenario not an object', [1, 2], /^scenario: expected a JSON object/],
+    ['unparseable size', { guest: { memory: '64 potatoes' } }, /^guest\.memory: expected a size like "64MiB", got "64 potatoes"$/],
+    ['negative size', { guest: { memory: -1 } }, /^guest\.memory: expected a size .*got -1$/],
+    ['zero memory', { guest: { memory: 0 } }, /^guest\.memory: must be greater than 0, got 0$/],
+    ['page size not a power of two', { guest: { pageSize: 3000 } }, /^guest\.pageSize: must be a power of two, got 3000$/],
+    ['page size too small', { guest: { pageSize: 256 } }, /^guest\.pageSize: must be from 512 B to 2 MiB, got 256$/],
+    ['memory not a multiple of the page size', { guest: { memory: 10000 } }, /^guest\.memory: must be a multiple of guest\.pageSize \(4096 B\), got 10000$/],
+    ['too many vCPUs', { guest: { vcpus: 65 } }, /^guest\.vcpus: expected an integer from 1 to 64, got 65$/],
+    ['zero vCPUs', { guest: { vcpus: 0 } }, /^guest\.vcpus: expected an integer from 1 to 64, got 0$/],
+    ['vCPUs as a string', { guest: { vcpus: 'two' } }, /^guest\.vcpus: expected a number, got "two"$/],
+    ['fractional vCPUs', { guest: { vcpus: 1.5 } }, /^guest\.vcpus: expected an integer/],
+    ['bad fill kind', { guest: { fill: 'ones' } }, /^guest\.fill: expected one of "zero", "random", "text", got "ones"$/],
+    ['bad fill weight', { guest: { fill: { zero: -1, random: 1 } } }, /^guest\.fill\.zero: must not be negative, got -1$/],
+    ['unknown fill kind', { guest: { fill: { ones: 1 } } }, /^guest\.fill\.ones: unknown key/],
+    ['fill weights all zero', { guest: { fill: { zero: 0 } } }, /^guest\.fill: weights must add up to more than 0/],
+    ['unknown pattern', { workload: { pattern: 'random' } }, /^workload\.pattern: expected one of "idle", "uniform", "hotset", "zipf", "sequential", got "random"$/],
+    ['bad dirty rate', { workload: { dirtyRate: 'fast' } }, /^workload\.dirtyRate: expected page writes per second like "20000\/s", got "fast"$/],
+    ['negative dirty rate', { workload: { dirtyRate: -5 } }, /^workload\.dirtyRate: .*got -5$/],
+    ['working set larger than memory', { guest: { memory: '64MiB' }, workload: { workingSet: '128MiB' } }, /^workload\.workingSet: must not exceed guest\.memory \(64\.0 MiB\), got "128MiB"$/],
+    ['zero working set', { workload: { workingSet: 0 } }, /^workload\.workingSet: must be greater than 0, got 0$/],
+    ['hot fraction above 1', { workload: { hotFraction: 1.5 } }, /^workload\.hotFraction: must be from 0 to 1, got 1\.5$/],
+    ['zipf exponent 0', { workload: { zipfExponent: 0 } }, /^workload\.zipfExponent: must be greater than 0/],
+    ['write bytes above page size', { workload: { writeBytes: 5000 } }, /^workload\.writeBytes: expected an integer from 1 to guest\.pageSize \(4096\), got 5000$/],
+    ['zero bandwidth', { link: { bandwidth: 0 } }, /^link\.bandwidth: expected a rate like "1Gbit\/s", "128MiB\/s" or "unlimited", got 0$/],
+    ['bandwidth without unit', { link: { bandwidth: '1G' } }, /^link\.bandwidth: expected a rate/],
+    ['negative latency', { link: { latencyMs: -1 } }, /^link\.latencyMs: expected milliseconds .*got -1$/],
+    ['zero downtime limit', { precopy: { downtimeLimitMs: 0 } }, /^precopy\.downtimeLimitMs: must be greater than 0, got 0$/],
+    ['unknown policy', { precopy: { policy: 'xen' } }, /^precopy\.policy: expected one of "qemu", got "xen"$/],
+    ['zero max rounds', { precopy: { maxRounds: 0 } }, /^precopy\.maxRounds: expected an integer >= 1 or null, got 0$/],
+    ['zero timeout', { precopy: { timeoutMs: 0 } }, /^precopy\.timeoutMs: must be greater than 0, got 0$/],
+    ['bad onTimeout', { precopy: { onTimeout: 'wait' } }, /^precopy\.onTimeout: expected one of "cancel", "force", got "wait"$/],
+    ['empty name', { name: '' }, /^name: expected a non-empty string, got ""$/],
+    ['negative seed', { seed: -3 }, /^seed: expected an integer from 0 to 4294967295, got -3$/],
+  ])('%s', (_what, input, message) => {
+    expect(messageOf(input)).toMatch(message);
+  });
+});
+
+describe('checkResources', () => {
+  it('refuses a guest whose two copies do not fit, with the figures', () => {
+    const s = resolveScenario({ guest: { memory: '16GiB' } });
+    expect(() => checkResources(s, 24 * 2 ** 30)).toThrow(/guest\.memory: 16\.0 GiB needs 32\.0 GiB \(source \+ destination\), this machine has 24\.0 GiB/);
+    try {
+      checkResources(s, 24 * 2 ** 30);
+    } catch (e) {
+      expect((e as MigbenchError).code).toBe('E_RESOURCES');
+    }
+  });
+  it('accepts a guest that fits', () => {
+    expect(() => checkResources(resolveScenario({ guest: { memory: '8GiB' } }), 24 * 2 ** 30)).not.toThrow();
+  });
+});
+
+describe('applyOverrides', () => {
+  it('sets nested keys, reading JSON values and keeping other strings', () => {
+    const out = applyOverrides({ guest: { vcpus: 2 } }, ['guest.vcpus=4', 'workload.dirtyRate=50000/s', 'precopy.maxRounds=null', 'guest.fill={"zero":1}']);
+    expect(out).toEqual({ guest: { vcpus: 4, fill: { zero: 1 } }, workload: { dirtyRate: '50000/s' }, precopy: { maxRounds: null } });
+  });
+  it('does not modify its input', () => {
+    const input = { guest: { vcpus: 2 } };
+    applyOverrides(input, ['guest.vcpus=4']);
+    expect(input.guest.vcpus).toBe(2);
+  });
+  it.each(['novalue', '=5', 'a..b=1', '__proto__.x=1'])('refuses %s', (s) => {
+    expect(() => applyOverrides({}, [s])).toThrow(MigbenchError);
+  });
+  it('an unknown key set with --set is refused by validation', () => {
+    expect(messageOf(applyOverrides({}, ['guest.memroy=1GiB']))).toMatch(/^guest\.memroy: unknown key/);
+  });
+});

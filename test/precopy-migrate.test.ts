@@ -1,0 +1,213 @@
+/**
+ * Migrate-then-verify with real vCPU workers and a real destination worker on small guests.
+ * Nothing here asserts on speed; rates and limits only steer (non-)convergence.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { GuestMemory } from '../src/memory/guest-memory.ts';
+import { verifyGuest } from '../src/memory/verify.ts';
+import { resolveScenario, type ScenarioInput } from '../src/options.ts';
+import { createGuest, migratePrecopy, runScenario, type Guest } from '../src/run.ts';
+import { fillGuest } from '../src/workload/fill.ts';
+import type { PatternName } from '../src/workload/patterns.ts';
+
+const MiB = 2 ** 20;
+let guest: Guest | null = null;
+
+afterEach(async () => {
+  await guest?.dispose();
+  guest = null;
+});
+
+function scenario(over: ScenarioInput) {
+  return resolveScenario({
+    ...over,
+    guest: { memory: '16MiB', vcpus: 2, fill: { zero: 0.2, random: 0.6, text: 0.2 }, deviceState: '64KiB', ...over.guest },
+    link: { bandwidth: '512MiB/s', ...over.link },
+    precopy: { timeoutMs: 20000, ...over.precopy },
+  });
+}
+
+describe('pre-copy migrates a guest that real vCPUs keep dirtying, and the destination equals the source', () => {
+  const cases: [PatternName, number, string][] = [
+    ['idle', 1, '8MiB'],
+    ['uniform', 2, '16MiB'],
+    ['hotset', 3, '32MiB'],
+    ['zipf', 4, '16MiB'],
+    ['sequential', 5, '16MiB'],
+    ['hotset', 6, '8MiB'],
+    ['uniform', 7, '32MiB'],
+  ];
+  it.each(cases)('%s, seed %i, %s', async (pattern, seed, memory) => {
+    const doc = await runScenario(
+      scenario({ seed, guest: { memory }, workload: { pattern, dirtyRate: '20000/s', workingSet: '2MiB', writeBytes: 16 } }),
+    );
+    const p = doc.precopy;
+    expect(p.outcome).toBe('converged');
+    expect(p.verified).toBe(true);
+    expect(p.verification).toEqual({ badPages: 0, firstBadPage: null, deviceStateEqual: true });
+    const pages = Number.parseInt(memory, 10) * MiB / 4096;
+    // every page went over at least once; zero pages as headers only
+    expect(p.stats.ram.normal + p.stats.ram.duplicate).toBeGreaterThanOrEqual(pages);
+    // (a sequential sweep writes every page, zero ones too, before the bulk round reaches them)
+    if (pattern !== 'sequential') expect(p.stats.ram.duplicate).toBeGreaterThan(0);
+    expect(p.stats.ram['normal-bytes']).toBe(p.stats.ram.normal * 4096);
+    expect(p.stats.ram.transferred).toBe(p.stats.ram['precopy-bytes'] + p.stats.ram['downtime-bytes']);
+    expect(p.stats.ram.remaining).toBe(0);
+    expect(p.rounds[0].stage).toBe('bulk');
+    expect(p.rounds.at(-1)!.stage).toBe('stop-and-copy');
+    expect(p.stats.ram['dirty-sync-count']).toBe(p.rounds.length);
+    expect(p.stats.downtime).toBeGreaterThan(0);
+    expect(p.stats['total-time']).toBeGreaterThan(p.stats.downtime!);
+    if (pattern !== 'idle') expect(p.workload.achievedPagesPerSec).toBeGreaterThan(0);
+    else expect(p.workload.achievedPagesPerSec).toBe(0);
+  });
+
+  it('sends pages dirtied in the last rounds: the final copy carries what the guest wrote', async () => {
+    // A hot set bigger than the switchover threshold keeps pages dirty right up to the pause.
+    const doc = await runScenario(
+      scenario({
+        guest: { memory: '16MiB', fill: 'random' },
+        workload: { pattern: 'hotset', dirtyRate: '40000/s', workingSet: '4MiB', hotFraction: 1 },
+        link: { bandwidth: '64MiB/s' },
+        precopy: { downtimeLimitMs: 5, maxRounds: 4 },
+      }),
+    );
+    const p = doc.precopy;
+    expect(p.verified).toBe(true);
+    const last = p.rounds.at(-1)!;
+    expect(last.stage).toBe('stop-and-copy');
+    expect(last.sentPages).toBeGreaterThan(0);
+    expect(p.stats.ram['downtime-bytes']).toBeGreaterThan(last.sentPages * 4096 - 1);
+  });
+});
+
+describe('forced non-convergence', () => {
+  it('a dirty rate above the link rate with a tiny downtime limit is stopped after maxRounds, and still verifies', async () => {
+    const doc = await runScenario(
+      scenario({
+        guest: { memory: '8MiB', fill: 'random' },
+        workload: { pattern: 'uniform', dirtyRate: '60000/s' }, // ≈ 234 MiB/s of page writes
+        link: { bandwidth: '32MiB/s' },
+        precopy: { downtimeLimitMs: 1, maxRounds: 5 },
+      }),
+    );
+    const p = doc.precopy;
+    expect(p.outcome).toBe('forced-stop');
+    expect(p.reason).toBe('max-rounds');
+    expect(p.verified).toBe(true);
+    expect(p.rounds.filter((r) => r.stage !== 'stop-and-copy')).toHaveLength(5);
+    expect(p.rounds.at(-1)!.stage).toBe('stop-and-copy');
+    // it did not converge: the last live round left more than the threshold pending
+    const lastLive = p.rounds[4];
+    expect(lastLive.pendingPages * 4096).toBeGreaterThanOrEqual(lastLive.thresholdBytes);
+  });
+
+  it('timeout with onTimeout "force" stops and copies, and verifies', async () => {
+    const doc = await runScenario(
+      scenario({
+        guest: { memory: '8MiB', fill: 'random' },
+        workload: { pattern: 'uniform', dirtyRate: '60000/s' },
+        link: { bandwidth: '32MiB/s' },
+        precopy: { downtimeLimitMs: 1, timeoutMs: 600, onTimeout: 'force' },
+      }),
+    );
+    expect(doc.precopy.outcome).toBe('forced-stop');
+    expect(doc.precopy.reason).toBe('timeout');
+    expect(doc.precopy.verified).toBe(true);
+  });
+});
+
+describe('cancel', () => {
+  it('timeout with onTimeout "cancel": outcome cancelled, the source is intact', async () => {
+    const s = scenario({
+      seed: 11,
+      guest: { memory: '16MiB', fill: { zero: 0.5, text: 0.5 } },
+      workload: { pattern: 'idle' },
+      link: { bandwidth: '8MiB/s' }, // the bulk round alone needs 2 s
+      precopy: { timeoutMs: 300, onTimeout: 'cancel' },
+    });
+    guest = await createGuest(s);
+    const result = await migratePrecopy(guest);
+    expect(result.outcome).toBe('cancelled');
+    expect(result.reason).toBe('timeout');
+    expect(result.verified).toBeNull();
+    expect(result.stats.status).toBe('cancelled');
+    expect(result.stats.downtime).toBeNull();
+    expect(result.stats.ram.remaining).toBeGreaterThan(0);
+    // the source is what the seed made it: the migration never wrote to it
+    const expected = new GuestMemory(guest.source.layout);
+    fillGuest(expected, s.guest.fill, s.seed);
+    const same = verifyGuest(expected, guest.source, guest.deviceState, guest.deviceState);
+    expect(same.equal).toBe(true);
+    // and the destination did not get everything
+    const dest = verifyGuest(guest.source, guest.dest, guest.deviceState, new Uint8Array(guest.destDeviceState));
+    expect(dest.equal).toBe(false);
+  });
+
+  it('after a cancel the vCPUs are running and still dirtying memory', async () => {
+    guest = await createGuest(
+      scenario({
+        workload: { pattern: 'uniform', dirtyRate: '5000/s' },
+        link: { bandwidth: '8MiB/s' },
+        precopy: { timeoutMs: 250, onTimeout: 'cancel' },
+      }),
+    );
+    const result = await migratePrecopy(guest);
+    expect(result.outcome).toBe('cancelled');
+    expect(guest.vcpus.isPaused()).toBe(false);
+    const before = guest.vcpus.totalWrites();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(guest.vcpus.totalWrites()).toBeGreaterThan(before);
+  });
+
+  it('an abort signal cancels with reason "interrupted"', async () => {
+    guest = await createGuest(scenario({ workload: { pattern: 'uniform', dirtyRate: '1000/s' }, link: { bandwidth: '8MiB/s' } }));
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 150);
+    const result = await migratePrecopy(guest, { signal: ac.signal });
+    expect(result.outcome).toBe('cancelled');
+    expect(result.reason).toBe('interrupted');
+    expect(guest.vcpus.isPaused()).toBe(false);
+  });
+});
+
+describe('vCPU control', () => {
+  it('pause waits for every acknowledgement; while paused nothing is written; resume restarts writing', async () => {
+    guest = await createGuest(scenario({ guest: { vcpus: 3 }, workload: { pattern: 'uniform', dirtyRate: '30000/s' } }));
+    await new Promise((r) => setTimeout(r, 100));
+    await guest.vcpus.pause();
+    expect(guest.vcpus.isPaused()).toBe(true);
+    const snapshot = Buffer.from(guest.source.blocks[0]).subarray(0); // a view; copy it
+    const copy = Buffer.from(snapshot);
+    const writes = guest.vcpus.totalWrites();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(guest.vcpus.totalWrites()).toBe(writes);
+    expect(Buffer.from(guest.source.blocks[0]).equals(copy)).toBe(true);
+    await guest.vcpus.resume();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(guest.vcpus.totalWrites()).toBeGreaterThan(writes);
+  });
+
+  it('each vCPU reports the rate it achieved, near its share of the target', async () => {
+    guest = await createGuest(scenario({ guest: { vcpus: 2 }, workload: { pattern: 'uniform', dirtyRate: '4000/s' } }));
+    await new Promise((r) => setTimeout(r, 600));
+    const rates = guest.vcpus.rates();
+    expect(rates.perVcpuPagesPerSec).toHaveLength(2);
+    // paced over 100 ms windows: never far above the target, and not starved on an idle machine
+    for (const r of rates.perVcpuPagesPerSec) {
+      expect(r).toBeLessThan(2000 * 1.15);
+      expect(r).toBeGreaterThan(2000 * 0.5);
+    }
+  });
+
+  it('throttle lowers the achieved rate', async () => {
+    guest = await createGuest(scenario({ guest: { vcpus: 1 }, workload: { pattern: 'uniform', dirtyRate: '10000/s' } }));
+    guest.vcpus.setThrottle(80);
+    const w0 = guest.vcpus.totalWrites();
+    await new Promise((r) => setTimeout(r, 500));
+    const throttled = guest.vcpus.totalWrites() - w0;
+    // 20% of 10000/s over ~0.5 s is ~1000 writes; unthrottled would be ~5000
+    expect(throttled).toBeLessThan(2500);
+    expect(throttled).toBeGreaterThan(0);
+  });
+});
