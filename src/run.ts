@@ -103,6 +103,7 @@ export function ringCapacityBytes(scenario: Scenario): number {
       : 64 * 1024 * 1024
     : 0;
   const want = Math.max(8 * 1024 * 1024, 4 * largestFrame, 2 * inFlight);
+  if (process.env.MIGBENCH_RING) return Number(process.env.MIGBENCH_RING);
   return Math.min(512 * 1024 * 1024, 2 ** Math.ceil(Math.log2(want)));
 }
 
@@ -164,6 +165,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     return erroredResult(scenario, guest, e, clock.nowMs() - startedAtMs);
   }
   await destination.stop();
+  run.engine.destinationWaitMs = destination.waitMs;
   let verification: PrecopyResult['verification'] = null;
   let verified: boolean | null = null;
   if (run.stats.status === 'completed') {
@@ -215,7 +217,7 @@ function erroredResult(scenario: Scenario, guest: Guest, error: MigbenchError, e
     },
     rounds: [],
     engineBound: false,
-    engine: { liveRateLimitBytesPerSec: null, liveBytesPerSec: 0, liveDurationMs: 0, linkWaitMs: 0, ringWaitMs: 0 },
+    engine: { liveRateLimitBytesPerSec: null, liveBytesPerSec: 0, liveDurationMs: 0, linkWaitMs: 0, ringWaitMs: 0, destinationWaitMs: 0 },
     workload: { targetPagesPerSec: scenario.workload.dirtyRate, achievedPagesPerSec: rates.totalPagesPerSec, perVcpuPagesPerSec: [...rates.perVcpuPagesPerSec] },
     deviceStateBytes: scenario.guest.deviceState,
   };

@@ -141,3 +141,11 @@ describe('applyOverrides', () => {
     expect(messageOf(applyOverrides({}, ['guest.memroy=1GiB']))).toMatch(/^guest\.memroy: unknown key/);
   });
 });
+
+describe('README', () => {
+  it('documents every scenario key', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const { key } of SCENARIO_KEYS) expect(readme).toContain(`\`${key}\``);
+  });
+});

@@ -69,8 +69,12 @@ export interface PrecopyEngineFacts {
   /** bytes/s the live rounds achieved */
   liveBytesPerSec: number;
   liveDurationMs: number;
+  /** ms the sender waited for the link's rate limit */
   linkWaitMs: number;
+  /** ms the sender waited for the destination to free ring space */
   ringWaitMs: number;
+  /** ms the destination waited for frames (filled in by the caller that owns the destination) */
+  destinationWaitMs: number;
 }
 
 export interface PrecopyRun {
@@ -203,7 +207,8 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     const len = runLength(bitmap, page, maxRun, blockEnd);
     clearRange(bitmap, page, len); // taken: a write from now on sets the page pending again
     remaining -= len;
-    await sender.sendRun(page, len);
+    const sending = sender.sendRun(page, len);
+    if (sending) await sending;
     sentSinceSync += len;
     cursor = page + len >= totalPages ? 0 : page + len;
     now = clock.nowMs();
@@ -224,6 +229,7 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     liveDurationMs,
     linkWaitMs: sender.linkWaitMs,
     ringWaitMs: 0,
+    destinationWaitMs: 0,
   };
   // The engine, not the link, set the pace when the live rounds ran clearly below a finite limit
   // for long enough to measure (two bandwidth windows).
@@ -279,7 +285,8 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     const len = runLength(bitmap, page, maxRun, blockEnd);
     clearRange(bitmap, page, len);
     remaining -= len;
-    await sender.sendRun(page, len);
+    const sending = sender.sendRun(page, len);
+    if (sending) await sending;
   }
   await sender.sendDeviceState(input.deviceState);
   await sender.sendEnd();

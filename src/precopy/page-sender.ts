@@ -17,6 +17,9 @@ import type { RateLimiter, BandwidthMeter } from '../transport/link.ts';
 import { align8, type RingProducer } from '../transport/ring.ts';
 import { SendCounters } from './stats.ts';
 
+/** How long the sender polls for ring space before it sleeps (see RingProducer.spinReserve). */
+export const RING_SPIN_MS = 1;
+
 export class PageSender {
   private readonly producer: RingProducer;
   private readonly source: GuestMemory;
@@ -53,14 +56,23 @@ export class PageSender {
     this.closedReason = options.closedReason;
   }
 
-  /** Send pages [page, page + count) of one RAM block as one frame. */
-  async sendRun(page: number, count: number): Promise<void> {
+  /**
+   * Send pages [page, page + count) of one RAM block as one frame. Returns undefined when the frame
+   * went out at once, or a promise when it had to wait for ring space or for the link (the hot path
+   * allocates no promise).
+   */
+  sendRun(page: number, count: number): Promise<void> | undefined {
+    const frameMax = align8(HEADER_BYTES + count * this.source.layout.pageSizeBytes);
+    const pos = this.producer.spinReserve(frameMax, RING_SPIN_MS);
+    if (pos >= 0) return this.buildAndPublish(pos, page, count);
+    return this.producer.reserve(frameMax, this.closedReason).then((p) => this.buildAndPublish(p, page, count));
+  }
+
+  private buildAndPublish(pos: number, page: number, count: number): Promise<void> | undefined {
     const src = this.source;
     const ps = src.layout.pageSizeBytes;
     const block = src.blockOf(page);
-    const first = src.offsetOf(page) / ps;
     const runBytes = count * ps;
-    const pos = await this.producer.reserve(align8(HEADER_BYTES + runBytes), this.closedReason);
     const ring = this.producer.views;
     const payload = pos + HEADER_BYTES;
     const from = src.offsetOf(page);
@@ -82,17 +94,17 @@ export class PageSender {
     const frameBytes = this.writeHeader(pos, FRAME_PAGES, payloadBytes);
     const h = pos >>> 2;
     ring.i32[h + H_BLOCK] = block;
-    ring.i32[h + H_FIRST] = first;
+    ring.i32[h + H_FIRST] = from / ps;
     ring.i32[h + H_COUNT] = count;
     ring.i32[h + H_PRESENT_LO] = lo;
     ring.i32[h + H_PRESENT_HI] = hi;
-    await this.publish(pos, frameBytes);
     this.total.pages += count;
     this.total.normalPages += normal;
     this.total.zeroPages += count - normal;
     this.round.pages += count;
     this.round.normalPages += normal;
     this.round.zeroPages += count - normal;
+    return this.publish(pos, frameBytes);
   }
 
   /** Device state after the last pages (part of the downtime). */
@@ -125,13 +137,21 @@ export class PageSender {
     return frameBytes;
   }
 
-  private async publish(pos: number, frameBytes: number): Promise<void> {
+  /** Book the frame on the link, then hand it to the destination (after the wait, if any). */
+  private publish(pos: number, frameBytes: number): Promise<void> | undefined {
     const wait = this.limiter.book(frameBytes);
-    if (wait > 0) {
-      const t = this.clock.nowMs();
-      await this.clock.sleepMs(wait);
-      this.linkWaitMs += this.clock.nowMs() - t;
+    if (wait <= 0) {
+      this.commit(pos, frameBytes);
+      return undefined;
     }
+    const t = this.clock.nowMs();
+    return this.clock.sleepMs(wait).then(() => {
+      this.linkWaitMs += this.clock.nowMs() - t;
+      this.commit(pos, frameBytes);
+    });
+  }
+
+  private commit(pos: number, frameBytes: number): void {
     this.producer.views.f64[(pos >>> 3) + H_SENT_AT_F64] = this.clock.nowMs();
     this.producer.commit(frameBytes);
     this.meter.add(frameBytes);

@@ -7,7 +7,7 @@ import { MigbenchError, type ErrorCode } from '../errors.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
 import { startWorker } from '../threads.ts';
 import {
-  DEST_CONTROL_BYTES, DEST_FAILED, DEST_READY, DEST_RESUMED, D_PAGES_F64, D_RESUMED_AT_F64, D_STATE, D_ZERO_PAGES_F64,
+  DEST_CONTROL_BYTES, DEST_FAILED, DEST_READY, DEST_RESUMED, D_PAGES_F64, D_RESUMED_AT_F64, D_STATE, D_WAIT_MS_F64, D_ZERO_PAGES_F64,
   type DestinationWorkerData,
 } from './destination.ts';
 import { RingProducer, RingViews, type RingShared } from './ring.ts';
@@ -91,6 +91,10 @@ export class DestinationHandle {
 
   get pagesApplied(): number {
     return this.controlF64[D_PAGES_F64];
+  }
+  /** ms the destination spent waiting for frames (it was idle, or held a frame for the latency) */
+  get waitMs(): number {
+    return this.controlF64[D_WAIT_MS_F64];
   }
   get zeroPagesApplied(): number {
     return this.controlF64[D_ZERO_PAGES_F64];

@@ -10,6 +10,7 @@
  *   Int32 D_FRAMES      written by the destination worker only: frames applied
  *   Float64 D_RESUMED_AT written by the destination worker only: absolute ms of the resume (after END)
  *   Float64 D_PAGES / D_ZERO_PAGES written by the destination worker only: pages applied (all / zero)
+ *   Float64 D_WAIT_MS   written by the destination worker only: ms spent waiting for frames
  */
 import { MigbenchError } from '../errors.ts';
 import { GuestMemory } from '../memory/guest-memory.ts';
@@ -25,6 +26,7 @@ export const D_FRAMES = 1;
 export const D_RESUMED_AT_F64 = 1; // Float64 index (bytes 8..16)
 export const D_PAGES_F64 = 2;
 export const D_ZERO_PAGES_F64 = 3;
+export const D_WAIT_MS_F64 = 4; // ms the destination spent waiting for frames (idle, or the link latency)
 export const DEST_CONTROL_BYTES = 64;
 
 export const DEST_STARTING = 0;
@@ -164,14 +166,18 @@ export function runDestination(data: DestinationWorkerData, nowMs: () => number)
       const head = Atomics.load(ring.control, RING_HEAD);
       if (head === tail) {
         if (ring.closed()) return; // the source gave up (cancel): nothing more will come
+        const t = nowMs();
         Atomics.wait(ring.control, RING_HEAD, head, 200);
+        controlF64[D_WAIT_MS_F64] += nowMs() - t;
         continue;
       }
       while (tail !== head) {
         const pos = tail & ring.mask;
         if (data.latencyMs > 0 && ring.i32[(pos >>> 2) + H_TYPE] !== FRAME_WRAP) {
           const due = ring.f64[(pos >>> 3) + H_SENT_AT_F64] + data.latencyMs;
-          for (let wait = due - nowMs(); wait > 0; wait = due - nowMs()) Atomics.wait(sleeper, 0, 0, wait);
+          const t = nowMs();
+          for (let wait = due - t; wait > 0; wait = due - nowMs()) Atomics.wait(sleeper, 0, 0, wait);
+          controlF64[D_WAIT_MS_F64] += nowMs() - t;
         }
         const { type, frameBytes } = applier.apply(pos);
         tail = (tail + frameBytes) | 0;

@@ -100,6 +100,28 @@ export class RingProducer {
     return 0;
   }
 
+  /**
+   * Poll for space for up to `spinMs` without yielding. The consumer frees a frame every few
+   * microseconds when it is busy, while an `Atomics.waitAsync` wake-up has to go through the event
+   * loop (often a fraction of a millisecond): long enough for the consumer to drain the ring and
+   * idle. A short spin keeps both ends busy; past it, `reserve` sleeps.
+   */
+  spinReserve(bytes: number, spinMs: number): number {
+    let pos = this.tryReserve(bytes);
+    if (pos >= 0) return pos;
+    const started = performance.now();
+    const until = started + spinMs;
+    let now = started;
+    while (now < until) {
+      if (this.views.closed()) break;
+      pos = this.tryReserve(bytes);
+      now = performance.now();
+      if (pos >= 0) break;
+    }
+    this.waitMs += now - started;
+    return pos;
+  }
+
   /** Wait until `bytes` can be reserved; rejects with the reason once the ring is closed. */
   async reserve(bytes: number, isClosed: () => string | null): Promise<number> {
     let pos = this.tryReserve(bytes);

@@ -1,0 +1,65 @@
+/**
+ * Engine headroom: how fast can migbench move memory when the link is not the limit?
+ *
+ * Migrates an idle, random-filled 1 GiB guest over an unlimited link and reports its throughput
+ * (bytes on the wire over the transfer time, QEMU's `mbps` formula) as a ratio to a plain
+ * `TypedArray.prototype.set` copy of the same bytes between two SharedArrayBuffers, measured in the
+ * same process and run. The ratio is the fastest link migbench can emulate faithfully.
+ *
+ *   npm run bench:headroom [-- --memory 1GiB --runs 5]
+ */
+import { parseArgs } from 'node:util';
+import { resolveScenario } from '../src/options.ts';
+import { runScenario } from '../src/run.ts';
+import { formatByteRate, parseSizeBytes } from '../src/units.ts';
+
+const { values } = parseArgs({ options: { memory: { type: 'string', default: '1GiB' }, runs: { type: 'string', default: '5' } } });
+const memory = parseSizeBytes(values.memory);
+const runs = Number(values.runs);
+if (memory === null || !(runs >= 1)) throw new Error('usage: --memory SIZE --runs N');
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function copyBaseline(): number[] {
+  const src = new Uint8Array(new SharedArrayBuffer(memory!));
+  const dst = new Uint8Array(new SharedArrayBuffer(memory!));
+  for (let i = 0; i < src.length; i += 4096) src[i] = (i >>> 12) | 1; // fault in, non-zero
+  dst.set(src); // fault in the destination
+  const rates: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now();
+    dst.set(src);
+    rates.push((memory! * 1000) / (performance.now() - t));
+  }
+  return rates;
+}
+
+async function engine(): Promise<number[]> {
+  const scenario = resolveScenario({
+    name: 'headroom',
+    guest: { memory: values.memory, vcpus: 1, fill: 'random', deviceState: 0 },
+    workload: { pattern: 'idle' },
+    link: { bandwidth: 'unlimited' },
+  });
+  const rates: number[] = [];
+  for (let r = -1; r < runs; r++) {
+    const doc = await runScenario(scenario); // run -1 is the warm-up (JIT, worker start-up)
+    if (doc.precopy.verified !== true) throw new Error('verification failed');
+    const s = doc.precopy.stats;
+    if (r >= 0) rates.push((s.ram.transferred * 1000) / (s['total-time'] - s['setup-time']));
+  }
+  return rates;
+}
+
+const base = copyBaseline();
+const eng = await engine();
+const baseMedian = median(base);
+const engMedian = median(eng);
+console.log(`guest ${values.memory}, ${runs} runs each after a warm-up (medians)`);
+console.log(`TypedArray.set copy   ${formatByteRate(baseMedian)}   runs: ${base.map((x) => formatByteRate(x)).join(', ')}`);
+console.log(`migbench pre-copy     ${formatByteRate(engMedian)}   runs: ${eng.map((x) => formatByteRate(x)).join(', ')}`);
+console.log(`ratio (engine / copy) ${(engMedian / baseMedian).toFixed(2)}   (goal: >= 0.5)`);

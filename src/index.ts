@@ -1,0 +1,19 @@
+/**
+ * migbench's public library surface: explicit named exports only.
+ */
+export { MigbenchError, exitCodeFor, type ErrorCode } from './errors.ts';
+export { realClock, ManualClock, type Clock } from './clock.ts';
+export {
+  resolveScenario, applyOverrides, scenarioToJson, SCENARIO_KEYS, type Scenario, type ScenarioInput, type FillInput,
+} from './options.ts';
+export { runScenario, createGuest, migratePrecopy, checkResources, type Guest, type RunOptions, type MigrateOptions } from './run.ts';
+export { SCHEMA_VERSION, documentToJson, type ResultDocument, type PrecopyResult } from './results/document.ts';
+export type { RoundRecord, MigrationStats, RamStats, RoundStage } from './precopy/stats.ts';
+export type { Outcome, StopReason } from './precopy/convergence.ts';
+export { decideAfterSync, decideOnTime, switchoverThresholdBytes, expectedDowntimeMs } from './precopy/convergence.ts';
+export { isZeroPage, isZeroRange } from './codec/zero-page.ts';
+export {
+  parseSizeBytes, parseRateBytesPerSec, parsePerSecond, parseDurationMs, formatBytes, formatBitRate, formatByteRate,
+  formatDurationMs, formatCount,
+} from './units.ts';
+export { PATTERN_NAMES, type PatternName } from './workload/patterns.ts';
