@@ -103,7 +103,6 @@ export function ringCapacityBytes(scenario: Scenario): number {
       : 64 * 1024 * 1024
     : 0;
   const want = Math.max(8 * 1024 * 1024, 4 * largestFrame, 2 * inFlight);
-  if (process.env.MIGBENCH_RING) return Number(process.env.MIGBENCH_RING);
   return Math.min(512 * 1024 * 1024, 2 ** Math.ceil(Math.log2(want)));
 }
 

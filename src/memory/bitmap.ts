@@ -35,6 +35,7 @@ export function setAll(words: Uint32Array, bits: number): void {
 
 /** Index of the first set bit at or after `from` and before `limit`, or -1. */
 export function nextSetBit(words: Uint32Array, from: number, limit: number): number {
+  limit = Math.min(limit, words.length * 32);
   if (from >= limit) return -1;
   let w = from >>> 5;
   let x = words[w] & (0xffffffff << (from & 31));
@@ -54,7 +55,8 @@ export function nextSetBit(words: Uint32Array, from: number, limit: number): num
  * `limit`.
  */
 export function runLength(words: Uint32Array, start: number, maxLen: number, limit: number): number {
-  const end = Math.min(limit, start + maxLen);
+  const end = Math.min(limit, start + maxLen, words.length * 32);
+  if (start >= end) return 0;
   let i = start;
   while (i < end) {
     const w = i >>> 5;

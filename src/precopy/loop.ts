@@ -24,7 +24,7 @@ import {
   type ConvergenceSettings, type Decision, type Outcome,
 } from './convergence.ts';
 import type { PageSender } from './page-sender.ts';
-import { throughput, type MigrationStats, type RoundRecord, type RoundStage } from './stats.ts';
+import { isEngineBound, throughput, type MigrationStats, type RoundRecord, type RoundStage } from './stats.ts';
 
 /** What the loop needs of the vCPUs. */
 export interface VcpuSteering {
@@ -231,9 +231,7 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     ringWaitMs: 0,
     destinationWaitMs: 0,
   };
-  // The engine, not the link, set the pace when the live rounds ran clearly below a finite limit
-  // for long enough to measure (two bandwidth windows).
-  const engineBound = Number.isFinite(liveLimit) && liveDurationMs >= 200 && liveBytesPerSec < 0.9 * liveLimit;
+  const engineBound = isEngineBound({ liveRateLimitBytesPerSec: liveLimit, liveBytesPerSec, liveDurationMs, linkWaitMs: sender.linkWaitMs });
   const dirtyPagesRate = lastSyncMs > liveStartMs ? (liveDirtyFound * 1000) / (lastSyncMs - liveStartMs) : 0;
 
   if (decision.action === 'cancel') {

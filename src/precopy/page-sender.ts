@@ -17,8 +17,8 @@ import type { RateLimiter, BandwidthMeter } from '../transport/link.ts';
 import { align8, type RingProducer } from '../transport/ring.ts';
 import { SendCounters } from './stats.ts';
 
-/** How long the sender polls for ring space before it sleeps (see RingProducer.spinReserve). */
-export const RING_SPIN_MS = 1;
+/** How long the sender blocks for ring space before it yields to the event loop (RingProducer.blockingReserve). */
+export const RING_BLOCK_MS = 5;
 
 export class PageSender {
   private readonly producer: RingProducer;
@@ -63,7 +63,7 @@ export class PageSender {
    */
   sendRun(page: number, count: number): Promise<void> | undefined {
     const frameMax = align8(HEADER_BYTES + count * this.source.layout.pageSizeBytes);
-    const pos = this.producer.spinReserve(frameMax, RING_SPIN_MS);
+    const pos = this.producer.blockingReserve(frameMax, RING_BLOCK_MS);
     if (pos >= 0) return this.buildAndPublish(pos, page, count);
     return this.producer.reserve(frameMax, this.closedReason).then((p) => this.buildAndPublish(p, page, count));
   }

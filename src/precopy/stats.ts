@@ -80,3 +80,17 @@ export function throughput(transferredBytes: number, pages: number, totalTimeMs:
   if (!(transferMs > 0)) return { mbps: 0, pagesPerSecond: 0 };
   return { mbps: (transferredBytes * 8) / transferMs / 1000, pagesPerSecond: (pages * 1000) / transferMs };
 }
+
+/**
+ * Was migbench itself, not the configured link, the limit of the live rounds? Yes when they ran
+ * clearly (> 10%) below a finite rate limit, for long enough to measure (two 100 ms bandwidth
+ * windows), while the rate limiter held the sender back for less than 10% of that time.
+ */
+export function isEngineBound(f: { liveRateLimitBytesPerSec: number; liveBytesPerSec: number; liveDurationMs: number; linkWaitMs: number }): boolean {
+  return (
+    Number.isFinite(f.liveRateLimitBytesPerSec) &&
+    f.liveDurationMs >= 200 &&
+    f.liveBytesPerSec < 0.9 * f.liveRateLimitBytesPerSec &&
+    f.linkWaitMs < 0.1 * f.liveDurationMs
+  );
+}

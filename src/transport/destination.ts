@@ -64,7 +64,7 @@ export class FrameApplier {
     const frameBytes = i32[h + H_FRAME_BYTES];
     const where = `frame ${this.expectedSeq} (ring offset ${pos})`;
     if (type === FRAME_WRAP) {
-      if (frameBytes !== capacity - pos) corrupt(where, `wrap frame of ${frameBytes} bytes, expected ${capacity - pos}`);
+      if (pos === 0 || frameBytes !== capacity - pos) corrupt(where, `wrap frame of ${frameBytes} bytes, expected ${capacity - pos}`);
       return { type, frameBytes };
     }
     if (frameBytes < HEADER_BYTES || frameBytes > capacity - pos || (frameBytes & 7) !== 0) {
@@ -114,6 +114,9 @@ export class FrameApplier {
     if (first < 0 || first + count > pagesInBlock) corrupt(where, `pages [${first}, ${first + count}) outside block ${block} of ${pagesInBlock} pages`);
     const lo = i32[h + H_PRESENT_LO] >>> 0;
     const hi = i32[h + H_PRESENT_HI] >>> 0;
+    const beyondLo = count >= 32 ? 0 : lo >>> count;
+    const beyondHi = count >= 64 ? 0 : count <= 32 ? hi : hi >>> (count - 32);
+    if (beyondLo !== 0 || beyondHi !== 0) corrupt(where, `present mask marks pages beyond the run of ${count}`);
     let present = 0;
     for (let k = 0; k < count; k++) if (((k < 32 ? lo >>> k : hi >>> (k - 32)) & 1) !== 0) present++;
     if (present * ps !== payloadBytes) corrupt(where, `${present} normal pages need ${present * ps} payload bytes, frame has ${payloadBytes}`);
@@ -173,6 +176,11 @@ export function runDestination(data: DestinationWorkerData, nowMs: () => number)
       }
       while (tail !== head) {
         const pos = tail & ring.mask;
+        const published = (head - tail) >>> 0;
+        const claimed = ring.i32[(pos >>> 2) + H_FRAME_BYTES];
+        if (!(claimed > 0 && claimed <= published)) {
+          throw new MigbenchError('E_STREAM_CORRUPT', `stream corrupt at ring offset ${pos}: frame of ${claimed} bytes, only ${published} published`);
+        }
         if (data.latencyMs > 0 && ring.i32[(pos >>> 2) + H_TYPE] !== FRAME_WRAP) {
           const due = ring.f64[(pos >>> 3) + H_SENT_AT_F64] + data.latencyMs;
           const t = nowMs();

@@ -101,45 +101,40 @@ export class RingProducer {
   }
 
   /**
-   * Poll for space for up to `spinMs` without yielding. The consumer frees a frame every few
-   * microseconds when it is busy, while an `Atomics.waitAsync` wake-up has to go through the event
-   * loop (often a fraction of a millisecond): long enough for the consumer to drain the ring and
-   * idle. A short spin keeps both ends busy; past it, `reserve` sleeps.
+   * Wait for space for up to `maxBlockMs`, blocking this thread in `Atomics.wait` (a futex: woken
+   * within microseconds by the consumer's notify). `Atomics.waitAsync` would keep the event loop free,
+   * but its wake-up goes through the event loop and takes a fraction of a millisecond to several
+   * milliseconds: long enough for the consumer to drain the whole ring and idle. So the sender
+   * blocks for short waits and only falls back to waitAsync (in `reserve`) for long ones.
+   * Returns the slot, or -1 when there is still no space (or the ring is closed).
    */
-  spinReserve(bytes: number, spinMs: number): number {
+  blockingReserve(bytes: number, maxBlockMs: number): number {
     let pos = this.tryReserve(bytes);
     if (pos >= 0) return pos;
     const started = performance.now();
-    const until = started + spinMs;
-    let now = started;
-    while (now < until) {
+    const until = started + maxBlockMs;
+    for (let now = started; now < until; now = performance.now()) {
       if (this.views.closed()) break;
+      Atomics.wait(this.views.control, RING_TAIL, this.tailSeen, until - now);
       pos = this.tryReserve(bytes);
-      now = performance.now();
       if (pos >= 0) break;
     }
-    this.waitMs += now - started;
+    this.waitMs += performance.now() - started;
     return pos;
   }
 
   /** Wait until `bytes` can be reserved; rejects with the reason once the ring is closed. */
-  async reserve(bytes: number, isClosed: () => string | null): Promise<number> {
-    let pos = this.tryReserve(bytes);
-    if (pos >= 0) return pos;
-    const started = performance.now();
+  async reserve(bytes: number, isClosed: () => string | null, maxBlockMs = 5): Promise<number> {
     for (;;) {
+      const pos = this.blockingReserve(bytes, maxBlockMs);
+      if (pos >= 0) return pos;
       const reason = isClosed();
       if (reason !== null) throw new Error(reason);
-      const observed = Atomics.load(this.views.control, RING_TAIL);
-      if (observed === this.tailSeen) {
-        const r = Atomics.waitAsync(this.views.control, RING_TAIL, observed, 100);
-        if (r.async) await r.value;
-      }
-      pos = this.tryReserve(bytes);
-      if (pos >= 0) {
-        this.waitMs += performance.now() - started;
-        return pos;
-      }
+      // A long wait (a slow or delayed destination): let the event loop run meanwhile.
+      const started = performance.now();
+      const r = Atomics.waitAsync(this.views.control, RING_TAIL, this.tailSeen, 100);
+      if (r.async) await r.value;
+      this.waitMs += performance.now() - started;
     }
   }
 
