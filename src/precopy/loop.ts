@@ -234,39 +234,39 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   const engineBound = isEngineBound({ liveRateLimitBytesPerSec: liveLimit, liveBytesPerSec, liveDurationMs, linkWaitMs: sender.linkWaitMs });
   const dirtyPagesRate = lastSyncMs > liveStartMs ? (liveDirtyFound * 1000) / (lastSyncMs - liveStartMs) : 0;
 
-  if (decision.action === 'cancel') {
-    if (roundOpen) {
-      const bw = meter.bytesPerSec();
-      closeRound(liveEndMs, 0, remaining, bw, switchoverThresholdBytes(bw, settings.downtimeLimitMs));
-    }
-    const pages = sender.total.pages;
-    const totalTime = liveEndMs - input.startedAtMs;
-    const t = throughput(sender.total.bytes, pages, totalTime, setupTimeMs);
-    engine.ringWaitMs = sender.ringWaitMs;
-    return {
-      outcome: decision.outcome,
-      rounds,
-      stats: {
-        status: 'cancelled',
-        'total-time': totalTime,
-        'setup-time': setupTimeMs,
-        downtime: null,
-        'expected-downtime': lastExpectedDowntimeMs,
-        ram: ramStats(source, sender, remaining * ps, syncs, dirtyPagesRate, t, precopyBytes, 0),
-      },
-      engineBound,
-      engine,
-      pauseRequestedAtMs: null,
-      resumedAtMs: null,
-    };
-  }
-
-  // --- stop-and-copy ---
+  // A round still open ended without a sync of its own (a timeout mid-round, or a cancel).
   if (roundOpen) {
-    // forced mid-round (timeout): the round ends without a sync of its own
     const bw = meter.bytesPerSec();
     closeRound(liveEndMs, 0, remaining, bw, switchoverThresholdBytes(bw, settings.downtimeLimitMs));
   }
+
+  const outcome: Outcome = decision.outcome; // the live loop only ends on a stop-and-copy or a cancel
+  const finish = (status: 'completed' | 'cancelled', endMs: number, downtimeMs: number | null, expectedMs: number, pauseMs: number | null): PrecopyRun => {
+    const totalTime = endMs - input.startedAtMs;
+    const t = throughput(sender.total.bytes, sender.total.pages, totalTime, setupTimeMs);
+    engine.ringWaitMs = sender.ringWaitMs;
+    const downtimeBytes = sender.total.bytes - precopyBytes;
+    return {
+      outcome,
+      rounds,
+      stats: {
+        status,
+        'total-time': totalTime,
+        'setup-time': setupTimeMs,
+        downtime: downtimeMs,
+        'expected-downtime': expectedMs,
+        ram: ramStats(source, sender, remaining * ps, syncs, dirtyPagesRate, t, precopyBytes, downtimeBytes),
+      },
+      engineBound,
+      engine,
+      pauseRequestedAtMs: pauseMs,
+      resumedAtMs: status === 'completed' ? endMs : null,
+    };
+  };
+
+  if (decision.action === 'cancel') return finish('cancelled', liveEndMs, null, lastExpectedDowntimeMs, null);
+
+  // --- stop-and-copy ---
   const pauseRequestedAtMs = clock.nowMs();
   stage = 'stop-and-copy';
   roundStartMs = pauseRequestedAtMs;
@@ -290,30 +290,11 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   await sender.sendEnd();
   const resumedAtMs = await input.destination.awaitResume();
   failIfBroken();
-  const downtimeMs = resumedAtMs - pauseRequestedAtMs;
   const bw = meter.bytesPerSec();
   const expectedAtSwitchover = lastExpectedDowntimeMs;
   // The stop-and-copy record: the pages pending after the final sync, and the downtime expected then.
   closeRound(resumedAtMs, finalFound, pendingAtPause, bw, switchoverThresholdBytes(bw, settings.downtimeLimitMs), expectedAtSwitchover);
-  const totalTime = resumedAtMs - input.startedAtMs;
-  const t = throughput(sender.total.bytes, sender.total.pages, totalTime, setupTimeMs);
-  engine.ringWaitMs = sender.ringWaitMs;
-  return {
-    outcome: decision.outcome,
-    rounds,
-    stats: {
-      status: 'completed',
-      'total-time': totalTime,
-      'setup-time': setupTimeMs,
-      downtime: downtimeMs,
-      'expected-downtime': expectedAtSwitchover,
-      ram: ramStats(source, sender, 0, syncs, dirtyPagesRate, t, precopyBytes, sender.total.bytes - precopyBytes),
-    },
-    engineBound,
-    engine,
-    pauseRequestedAtMs,
-    resumedAtMs,
-  };
+  return finish('completed', resumedAtMs, resumedAtMs - pauseRequestedAtMs, expectedAtSwitchover, pauseRequestedAtMs);
 }
 
 function ramStats(
