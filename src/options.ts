@@ -27,6 +27,14 @@ export interface ScenarioInput {
     writeBytes?: number;
   };
   link?: { bandwidth?: string | number; latencyMs?: number | string };
+  quick?: {
+    storageBandwidth?: string | number;
+    handoverMs?: number | string;
+    format?: 'stream' | 'mapped';
+    dir?: string | null;
+    path?: string | null;
+    keepImage?: boolean;
+  };
   precopy?: {
     downtimeLimitMs?: number | string;
     maxBandwidth?: string | number;
@@ -66,6 +74,18 @@ export interface Scenario {
     readonly timeoutMs: number;
     readonly onTimeout: 'cancel' | 'force';
   };
+  readonly quick: {
+    /** bytes/s of the shared storage, for writing and for reading; Infinity = this machine's disk */
+    readonly storageBandwidth: number;
+    /** modelled hand-over of the storage to the target host */
+    readonly handoverMs: number;
+    readonly format: 'stream' | 'mapped';
+    /** folder for the image; null = the OS temp folder */
+    readonly dir: string | null;
+    /** the image file itself (overrides dir); null = a new file in dir */
+    readonly path: string | null;
+    readonly keepImage: boolean;
+  };
 }
 
 /** Documentation of every key: used by the README and checked by a test against it. */
@@ -90,6 +110,12 @@ export const SCENARIO_KEYS: readonly { key: string; unit: string; default: strin
   { key: 'precopy.policy', unit: '"qemu"', default: '"qemu"', meaning: 'convergence policy' },
   { key: 'precopy.maxRounds', unit: 'count or null', default: 'null (no limit)', meaning: 'live rounds (bulk included) before a forced stop-and-copy' },
   { key: 'precopy.timeoutMs', unit: 'ms', default: '120000', meaning: 'limit on the live phase' },
+  { key: 'quick.storageBandwidth', unit: 'rate or "unlimited"', default: '"200MiB/s"', meaning: 'shared storage rate, enforced on saving and on restoring ("unlimited": this machine\'s disk)' },
+  { key: 'quick.handoverMs', unit: 'ms', default: '0', meaning: 'modelled hand-over of the storage (cluster disk ownership) to the target' },
+  { key: 'quick.format', unit: '"stream" | "mapped"', default: '"stream"', meaning: 'image format: page records in order, or pages at fixed offsets in a sparse file' },
+  { key: 'quick.dir', unit: 'folder or null', default: 'null (the OS temp folder)', meaning: 'where the image is written' },
+  { key: 'quick.path', unit: 'file or null', default: 'null (a new file in quick.dir)', meaning: 'the image file itself' },
+  { key: 'quick.keepImage', unit: 'true | false', default: 'false', meaning: 'keep the image after the run (else it is removed)' },
   { key: 'precopy.onTimeout', unit: '"cancel" | "force"', default: '"cancel"', meaning: 'at the timeout: give up (the guest stays on the source) or stop and copy now' },
 ];
 
@@ -190,11 +216,12 @@ const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n 
 export function resolveScenario(input: unknown): Scenario {
   if (input === undefined || input === null) input = {};
   if (!isPlainObject(input)) fail('scenario', 'expected a JSON object', input);
-  rejectUnknown(input, ['name', 'seed', 'guest', 'workload', 'link', 'precopy'], '');
+  rejectUnknown(input, ['name', 'seed', 'guest', 'workload', 'link', 'precopy', 'quick'], '');
   const g = section(input, 'guest', ['memory', 'pageSize', 'vcpus', 'fill', 'deviceState']);
   const w = section(input, 'workload', ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes']);
   const l = section(input, 'link', ['bandwidth', 'latencyMs']);
   const p = section(input, 'precopy', ['downtimeLimitMs', 'maxBandwidth', 'policy', 'maxRounds', 'timeoutMs', 'onTimeout']);
+  const q = section(input, 'quick', ['storageBandwidth', 'handoverMs', 'format', 'dir', 'path', 'keepImage']);
 
   const name = input.name === undefined ? 'default' : input.name;
   if (typeof name !== 'string' || name.length === 0) fail('name', 'expected a non-empty string', name);
@@ -240,6 +267,17 @@ export function resolveScenario(input: unknown): Scenario {
   const timeoutMs = duration('precopy.timeoutMs', p.timeoutMs, 120_000, true);
   const onTimeout = oneOf('precopy.onTimeout', p.onTimeout, ['cancel', 'force'] as const, 'cancel');
 
+  const storageBandwidth = rate('quick.storageBandwidth', q.storageBandwidth, 200 * 1024 * 1024);
+  const handoverMs = duration('quick.handoverMs', q.handoverMs, 0, false);
+  const format = oneOf('quick.format', q.format, ['stream', 'mapped'] as const, 'stream');
+  const dir = optionalPath('quick.dir', q.dir);
+  const path = optionalPath('quick.path', q.path);
+  let keepImage = false;
+  if (q.keepImage !== undefined) {
+    if (typeof q.keepImage !== 'boolean') fail('quick.keepImage', 'expected true or false', q.keepImage);
+    keepImage = q.keepImage;
+  }
+
   return deepFreeze({
     name,
     seed,
@@ -247,7 +285,14 @@ export function resolveScenario(input: unknown): Scenario {
     workload: { pattern, dirtyRate, workingSet, hotFraction, zipfExponent, writeBytes },
     link: { bandwidth, latencyMs },
     precopy: { downtimeLimitMs, maxBandwidth, policy, maxRounds, timeoutMs, onTimeout },
+    quick: { storageBandwidth, handoverMs, format, dir, path, keepImage },
   });
+}
+
+function optionalPath(key: string, v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || v.length === 0) fail(key, 'expected a non-empty path or null', v);
+  return v;
 }
 
 function deepFreeze<T>(o: T): T {

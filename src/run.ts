@@ -12,13 +12,15 @@ import { scenarioToJson, type Scenario } from './options.ts';
 import { runPrecopy, type PrecopyRun } from './precopy/loop.ts';
 import { PageSender } from './precopy/page-sender.ts';
 import type { RoundRecord } from './precopy/stats.ts';
-import { SCHEMA_VERSION, type PrecopyResult, type ResultDocument } from './results/document.ts';
+import { METHODS, SCHEMA_VERSION, type Method, type PrecopyResult, type ResultDocument } from './results/document.ts';
+import { compareMethods } from './results/method-comparison.ts';
+import { migrateQuick, type QuickPhases, type QuickResult } from './quick/quick-migration.ts';
 import { captureEnvironment, captureGit } from './results/environment.ts';
 import { DestinationHandle } from './transport/destination-handle.ts';
 import { HEADER_BYTES, maxRunPages } from './transport/frame.ts';
 import { BandwidthMeter, RateLimiter } from './transport/link.ts';
 import { createRing } from './transport/ring.ts';
-import { formatBytes } from './units.ts';
+import { formatByteRate, formatBytes } from './units.ts';
 import { fillGuest } from './workload/fill.ts';
 import { Rng, deriveSeed } from './workload/rng.ts';
 import { VcpuPool } from './workload/vcpu-pool.ts';
@@ -223,21 +225,38 @@ function erroredResult(scenario: Scenario, guest: Guest, error: MigbenchError, e
 }
 
 export interface RunOptions extends MigrateOptions {
+  /** which methods to run, in this order (default: both) */
+  methods?: readonly Method[];
   /** progress of the steps before and after the migration ("allocating 1.00 GiB", …) */
   onPhase?: (message: string) => void;
+  /** each quick-migration phase as it ends */
+  onQuickPhase?: (phase: keyof QuickPhases, ms: number) => void;
 }
 
-/** Run a scenario from nothing to a result document. */
+/**
+ * Run a scenario from nothing to a result document. Each method gets a fresh guest made from the same
+ * seed (same content, same vCPU write sequence), so both migrate the same workload.
+ */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ResultDocument> {
   const startedAt = new Date();
-  options.onPhase?.(`allocating and filling ${formatBytes(scenario.guest.memory)} of guest memory (source + destination)`);
-  const guest = await createGuest(scenario);
-  let precopy: PrecopyResult;
-  try {
-    options.onPhase?.(`migrating with pre-copy; ${scenario.guest.vcpus} vCPUs dirtying memory`);
-    precopy = await migratePrecopy(guest, options);
-  } finally {
-    await guest.dispose();
+  const methods = options.methods ?? METHODS;
+  let precopy: PrecopyResult | null = null;
+  let quick: QuickResult | null = null;
+  for (const method of methods) {
+    if (options.signal?.aborted) break;
+    options.onPhase?.(`allocating and filling ${formatBytes(scenario.guest.memory)} of guest memory (source + destination)`);
+    const guest = await createGuest(scenario);
+    try {
+      if (method === 'precopy') {
+        options.onPhase?.(`migrating with pre-copy; ${scenario.guest.vcpus} vCPUs dirtying memory`);
+        precopy = await migratePrecopy(guest, options);
+      } else {
+        options.onPhase?.(`quick migration: pause, save to ${scenario.quick.format} image at ${formatByteRate(scenario.quick.storageBandwidth)}, restore`);
+        quick = await migrateQuick(guest, { clock: options.clock, signal: options.signal, onPhase: options.onQuickPhase });
+      }
+    } finally {
+      await guest.dispose();
+    }
   }
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -248,6 +267,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     env: captureEnvironment(),
     scenario: scenarioToJson(scenario),
     mode: 'emulate',
+    methods: [...methods],
     precopy,
+    quick,
+    comparison: precopy && quick ? compareMethods(precopy, quick) : null,
   };
 }

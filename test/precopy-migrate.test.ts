@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GuestMemory } from '../src/memory/guest-memory.ts';
 import { verifyGuest } from '../src/memory/verify.ts';
 import { resolveScenario, type ScenarioInput } from '../src/options.ts';
-import { createGuest, migratePrecopy, runScenario, type Guest } from '../src/run.ts';
+import { createGuest, migratePrecopy, runScenario as runBoth, type Guest } from '../src/run.ts';
+import type { Scenario } from '../src/options.ts';
 import { fillGuest } from '../src/workload/fill.ts';
 import type { PatternName } from '../src/workload/patterns.ts';
 
@@ -17,6 +18,13 @@ afterEach(async () => {
   await guest?.dispose();
   guest = null;
 });
+
+/** Pre-copy only: these tests are about the live migration. */
+async function runScenario(s: Scenario) {
+  const doc = await runBoth(s, { methods: ['precopy'] });
+  expect(doc.quick).toBeNull();
+  return { ...doc, precopy: doc.precopy! };
+}
 
 function scenario(over: ScenarioInput) {
   return resolveScenario({

@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitCodeFor, isMigbenchError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { colorsFor } from '../report/style.ts';
+import { imageInspectCommand } from './image.ts';
 import { runCommand } from './run.ts';
 
 function collect(value: string, previous: string[]): string[] {
@@ -26,14 +27,25 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('run')
-    .description('migrate one scenario live with pre-copy and report (the built-in default scenario when none is given)')
+    .description('migrate one scenario with pre-copy and with quick migration, verify both, report them side by side (the built-in default scenario when none is given)')
     .argument('[scenario]', 'scenario JSON file')
     .addOption(new Option('--set <key.path=value>', 'override a scenario key (repeatable), e.g. --set workload.dirtyRate=50000/s').argParser(collect).default([]))
     .option('--json', 'print the result document (JSON) on stdout', false)
     .option('--out <file>', 'write the result document to a file')
+    .option('--only <method>', 'run one method: precopy or quick (default: both, side by side)')
     .option('-q, --quiet', 'no progress or summary on stderr', false)
-    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean }) => {
+    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string }) => {
       code = await runCommand(scenario, opts);
+    });
+
+  const image = program.command('image').description('quick-migration images');
+  image
+    .command('inspect')
+    .description("check a kept image end to end (magic, version, header, every checksum) and summarise it; exit 3 if it is corrupt")
+    .argument('<file>', 'image file (written with quick.keepImage: true)')
+    .option('--json', 'print the summary as JSON', false)
+    .action(async (file: string, opts: { json: boolean }) => {
+      code = await imageInspectCommand(file, opts);
     });
 
   try {

@@ -3,7 +3,8 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { MigbenchError } from '../errors.ts';
 import { applyOverrides, resolveScenario } from '../options.ts';
 import type { RoundRecord } from '../precopy/stats.ts';
-import { documentToJson } from '../results/document.ts';
+import { METHODS, documentToJson, type Method } from '../results/document.ts';
+import type { QuickPhases } from '../quick/quick-migration.ts';
 import { colorsFor } from '../report/style.ts';
 import { renderSummary } from '../report/summary.ts';
 import { checkResources, runScenario } from '../run.ts';
@@ -15,7 +16,17 @@ export interface RunCommandOptions {
   json: boolean;
   out?: string;
   quiet: boolean;
+  only?: string;
 }
+
+const PHASE_NAMES: Record<keyof QuickPhases, string> = {
+  pauseMs: 'paused (all vCPUs acknowledged)',
+  saveMs: 'saved the image',
+  fsyncMs: 'fsync',
+  handoverMs: 'handed the storage over',
+  restoreMs: 'restored into the destination',
+  resumeMs: 'resumed',
+};
 
 export function roundLine(r: RoundRecord): string {
   const stage = r.stage.padEnd(13);
@@ -43,6 +54,13 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
   const err = process.stderr;
   const c = colorsFor(err);
   const input = scenarioPath === undefined ? {} : readScenarioFile(scenarioPath);
+  let methods: Method[] = [...METHODS];
+  if (options.only !== undefined) {
+    if (!(METHODS as readonly string[]).includes(options.only)) {
+      throw new MigbenchError('E_USAGE', `--only: expected one of ${METHODS.join(', ')}, got ${JSON.stringify(options.only)}`);
+    }
+    methods = [options.only as Method];
+  }
   const scenario = resolveScenario(applyOverrides(input, options.set));
   checkResources(scenario); // refuse before saying anything else
   const say = (line: string): void => {
@@ -59,9 +77,11 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
   try {
     say(c.dim(`migbench: ${scenario.name}: ${formatBytes(scenario.guest.memory)} guest, ${scenario.guest.vcpus} vCPUs, ${scenario.workload.pattern} at ${formatCount(scenario.workload.dirtyRate)} page writes/s, link ${formatBitRate(scenario.link.bandwidth)}`));
     const doc = await runScenario(scenario, {
+      methods,
       signal: abort.signal,
       onPhase: (m) => say(c.dim(m)),
       onRound: (r) => say(roundLine(r)),
+      onQuickPhase: (phase, ms) => say(`quick   ${PHASE_NAMES[phase].padEnd(32)} ${formatDurationMs(ms)}`),
     });
     if (abort.signal.aborted) {
       say(c.yellow('interrupted: the guest stays on the source; no result written'));
@@ -72,15 +92,18 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     if (options.json) process.stdout.write(`${text}\n`);
     if (!options.quiet) err.write(`${renderSummary(doc, c)}\n`);
     if (options.out) say(c.dim(`result written to ${options.out}`));
-    if (doc.precopy.outcome === 'errored') {
-      err.write(`${c.red('error')}: the migration failed: ${doc.precopy.error}\n`);
-      return 3;
+    let code = 0;
+    for (const [name, r] of [['pre-copy', doc.precopy], ['quick migration', doc.quick]] as const) {
+      if (r?.outcome === 'errored') {
+        err.write(`${c.red('error')}: ${name} failed: ${r.error}\n`);
+        code = 3;
+      }
+      if (r?.verified === false) {
+        err.write(`${c.red('E_VERIFY')}: ${name}: the destination differs from the source: this is a migbench bug, please report it\n`);
+        code = 3;
+      }
     }
-    if (doc.precopy.verified === false) {
-      err.write(`${c.red('E_VERIFY')}: the destination differs from the source: this is a migbench bug, please report it\n`);
-      return 3;
-    }
-    return 0;
+    return code;
   } finally {
     process.removeListener('SIGINT', onSigint);
   }

@@ -1,62 +1,108 @@
 /**
- * The human summary of a run: a table built from the result document alone (report/ never reads the
- * engine, only documents).
+ * The human summary of a run: pre-copy and quick migration side by side, built from the result
+ * document alone (report/ never reads the engine, only documents).
  */
 import Table from 'cli-table3';
-import type { ResultDocument } from '../results/document.ts';
-import { formatBitRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
+import type { PrecopyResult, ResultDocument } from '../results/document.ts';
+import type { QuickResult } from '../quick/quick-migration.ts';
+import { formatBitRate, formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import type { Colors } from './style.ts';
 
-function rate(bytesPerSec: number | string | null | undefined): string {
-  if (bytesPerSec === null || bytesPerSec === undefined || bytesPerSec === 'unlimited') return 'unlimited';
-  return formatBitRate(Number(bytesPerSec));
+type ScenarioView = {
+  name: string;
+  link: { bandwidth: number | string };
+  precopy: { maxBandwidth: number | string; downtimeLimitMs: number };
+  quick?: { storageBandwidth: number | string };
+};
+
+function bitRate(v: number | string | null | undefined): string {
+  return v === null || v === undefined || v === 'unlimited' ? 'unlimited' : formatBitRate(Number(v));
+}
+function byteRate(v: number | string | null | undefined): string {
+  return v === null || v === undefined || v === 'unlimited' ? 'unlimited' : formatByteRate(Number(v));
+}
+const pagesPerSec = (n: number): string => `${formatCount(n)} pages/s`;
+
+function outcomeText(outcome: string, reason: string | null, c: Colors): string {
+  const o = outcome === 'converged' || outcome === 'completed' ? c.green(outcome) : outcome === 'errored' ? c.red(outcome) : c.yellow(outcome);
+  return reason ? `${o} (${reason})` : o;
 }
 
-function pagesPerSec(n: number): string {
-  return `${formatCount(n)} pages/s`;
+function verifiedText(r: PrecopyResult | QuickResult, c: Colors): string {
+  if (r.verified === true) return c.green('yes');
+  if (r.verified === null) return '— (not migrated)';
+  const v = r.verification;
+  return c.red(`NO: ${formatCount(v?.badPages ?? 0)} pages differ (first: page ${v?.firstBadPage}), device state ${v?.deviceStateEqual ? 'equal' : 'differs'}`);
 }
 
-export function precopySummaryRows(doc: ResultDocument, c: Colors): [string, string][] {
+function ratio(q: number | null | undefined, p: number | null | undefined): string {
+  if (q === null || q === undefined || p === null || p === undefined || !(p > 0)) return '';
+  const r = q / p;
+  return `${r >= 10 ? r.toFixed(0) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×`;
+}
+
+type Row = [string, string, string, string];
+
+function rows(doc: ResultDocument, c: Colors): Row[] {
   const p = doc.precopy;
-  const s = p.stats;
-  const ram = s.ram;
-  const scenario = doc.scenario as { link: { bandwidth: number | string }; precopy: { maxBandwidth: number | string; downtimeLimitMs: number } };
-  const outcome =
-    p.outcome === 'converged' ? c.green('converged') : p.outcome === 'errored' ? c.red('errored') : c.yellow(p.outcome);
-  const rows: [string, string][] = [
-    ['outcome', p.reason ? `${outcome} (${p.reason})` : outcome],
-  ];
-  if (p.error) rows.push(['error', c.red(p.error)]);
-  const live = p.rounds.filter((r) => r.stage !== 'stop-and-copy').length;
-  rows.push(
-    ['rounds', `${p.rounds.length} (${live} live${p.rounds.length > live ? ' + stop-and-copy' : ''}), ${ram['dirty-sync-count']} dirty syncs`],
-    ['total time', formatDurationMs(s['total-time'])],
-    ['setup time', formatDurationMs(s['setup-time'])],
-    [
-      'downtime',
-      s.downtime === null
-        ? '—'
-        : `${formatDurationMs(s.downtime)} (limit ${formatDurationMs(scenario.precopy.downtimeLimitMs)}, expected ${formatDurationMs(s['expected-downtime'])})`,
-    ],
-    ['transferred', `${formatBytes(ram.transferred)} (${formatBytes(ram['precopy-bytes'])} live, ${formatBytes(ram['downtime-bytes'])} in downtime) of ${formatBytes(ram.total)} guest RAM`],
-    ['pages', `${formatCount(ram.normal)} normal (${formatBytes(ram['normal-bytes'])}), ${formatCount(ram.duplicate)} zero`],
-    ['throughput', `${formatBitRate((ram.mbps * 1e6) / 8)} (link ${rate(scenario.link.bandwidth)}, live limit ${rate(scenario.precopy.maxBandwidth)})`],
-    ['dirty rate', `${pagesPerSec(p.workload.achievedPagesPerSec)} achieved of ${pagesPerSec(p.workload.targetPagesPerSec)} asked; ${pagesPerSec(ram['dirty-pages-rate'])} distinct at syncs`],
+  const q = doc.quick;
+  const s = doc.scenario as ScenarioView;
+  const none = '';
+  const out: Row[] = [];
+  const add = (label: string, pre: string, quick: string, r = ''): void => {
+    out.push([label, pre, quick, r]);
+  };
+  add('outcome', p ? outcomeText(p.outcome, p.reason, c) : none, q ? outcomeText(q.outcome, q.reason, c) : none);
+  if (p?.error || q?.error) add('error', p?.error ? c.red(p.error) : none, q?.error ? c.red(q.error) : none);
+  add('verified', p ? verifiedText(p, c) : none, q ? verifiedText(q, c) : none);
+  add(
+    'downtime',
+    p ? (p.stats.downtime === null ? '—' : `${formatDurationMs(p.stats.downtime)} (limit ${formatDurationMs(s.precopy.downtimeLimitMs)}, expected ${formatDurationMs(p.stats['expected-downtime'])})`) : none,
+    q ? (q.stats.downtime === null ? '—' : formatDurationMs(q.stats.downtime)) : none,
+    ratio(q?.stats.downtime, p?.stats.downtime),
   );
-  if (p.engineBound) {
-    rows.push(['engine bound', c.yellow(`yes: live rounds ran at ${formatBitRate(p.engine.liveBytesPerSec)}, below the ${rate(p.engine.liveRateLimitBytesPerSec)} limit`)]);
+  add('total time', p ? formatDurationMs(p.stats['total-time']) : none, q ? formatDurationMs(q.stats['total-time']) : none, ratio(q?.stats['total-time'], p?.stats['total-time']));
+  add(
+    'bytes moved',
+    p ? `${formatBytes(p.stats.ram.transferred)} over the link (${formatBytes(p.stats.ram['precopy-bytes'])} live, ${formatBytes(p.stats.ram['downtime-bytes'])} paused)` : none,
+    q ? `${formatBytes(q.savedBytes)} to storage, ${formatBytes(q.restoredBytes)} back` : none,
+    ratio(q?.savedBytes, p?.stats.ram.transferred),
+  );
+  if (p) {
+    const ram = p.stats.ram;
+    const live = p.rounds.filter((r) => r.stage !== 'stop-and-copy').length;
+    add('rounds', `${p.rounds.length} (${live} live${p.rounds.length > live ? ' + stop-and-copy' : ''})`, q ? '1 (everything while paused)' : none);
+    add('pages', `${formatCount(ram.normal)} normal, ${formatCount(ram.duplicate)} zero`, q ? `${formatCount(q.pages.normal)} normal, ${formatCount(q.pages.zero)} zero (skipped)` : none);
+    add('rate', `${formatBitRate((ram.mbps * 1e6) / 8)} (link ${bitRate(s.link.bandwidth)}, live limit ${bitRate(s.precopy.maxBandwidth)})`, q ? `storage ${byteRate(q.storageBandwidthBytesPerSec)}` : none);
+    add('setup time', formatDurationMs(p.stats['setup-time']), none);
+    add('dirty rate', `${pagesPerSec(p.workload.achievedPagesPerSec)} of ${pagesPerSec(p.workload.targetPagesPerSec)} asked`, none);
+    if (p.engineBound) add('engine bound', c.yellow(`yes: live rounds at ${formatBitRate(p.engine.liveBytesPerSec)}, below the link`), none);
+  } else if (q) {
+    add('pages', none, `${formatCount(q.pages.normal)} normal, ${formatCount(q.pages.zero)} zero (skipped)`);
+    add('rate', none, `storage ${byteRate(q.storageBandwidthBytesPerSec)}`);
   }
-  const verified =
-    p.verified === true ? c.green('yes') : p.verified === false ? c.red(`NO: ${formatCount(p.verification?.badPages ?? 0)} pages differ (first: page ${p.verification?.firstBadPage}), device state ${p.verification?.deviceStateEqual ? 'equal' : 'differs'}`) : '— (not migrated)';
-  rows.push(['verified', verified]);
-  return rows;
+  if (q) {
+    const ph = q.phases;
+    add(
+      'phases',
+      none,
+      `pause ${formatDurationMs(ph.pauseMs)}, save ${formatDurationMs(ph.saveMs)}, fsync ${formatDurationMs(ph.fsyncMs)}, hand-over ${formatDurationMs(ph.handoverMs)}, restore ${formatDurationMs(ph.restoreMs)}, resume ${formatDurationMs(ph.resumeMs)}`,
+    );
+    add('image', none, `${q.format}, ${formatBytes(q.imageBytes)}${q.imagePath ? ` kept at ${q.imagePath}` : ' (removed)'}`);
+  }
+  return out;
 }
 
 /** Box drawing without a rule between every row. */
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 export function renderSummary(doc: ResultDocument, c: Colors): string {
-  const table = new Table({ head: [c.bold('pre-copy'), c.bold(String((doc.scenario as { name: string }).name))], style: { head: [], border: [] }, chars: COMPACT });
-  for (const row of precopySummaryRows(doc, c)) table.push(row);
-  return table.toString();
+  const both = doc.precopy !== null && doc.quick !== null;
+  const columns = [doc.precopy !== null, doc.quick !== null, both];
+  const pick = (r: Row): string[] => [r[0], ...r.slice(1).filter((_, i) => columns[i])];
+  const head = pick([c.bold((doc.scenario as ScenarioView).name), c.bold('pre-copy'), c.bold('quick migration'), c.bold('quick ÷ pre-copy')]);
+  const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: head.map((_, i) => (i === 0 ? null : both && i === 3 ? 18 : 46)) as number[] });
+  for (const r of rows(doc, c)) table.push(pick(r));
+  const verdict = doc.comparison ? `\n${c.bold('verdict')}: ${doc.comparison.verdict}` : '';
+  return `${table.toString()}${verdict}`;
 }

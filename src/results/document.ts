@@ -5,7 +5,9 @@
 import type { Outcome } from '../precopy/convergence.ts';
 import type { PrecopyEngineFacts } from '../precopy/loop.ts';
 import type { MigrationStats, RoundRecord } from '../precopy/stats.ts';
+import type { QuickResult } from '../quick/quick-migration.ts';
 import type { EnvironmentInfo, GitInfo } from './environment.ts';
+import type { MethodComparison } from './method-comparison.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -41,8 +43,18 @@ export interface ResultDocument {
   /** the resolved scenario (base units; "unlimited" for no rate limit) */
   scenario: unknown;
   mode: 'emulate';
-  precopy: PrecopyResult;
+  /** which methods ran (`--only` narrows it) */
+  methods: Method[];
+  /** the live migration; null when it did not run (`--only quick`) */
+  precopy: PrecopyResult | null;
+  /** quick migration (suspend to storage, restore); null when it did not run (`--only precopy`) */
+  quick: QuickResult | null;
+  /** both side by side; null unless both ran */
+  comparison: MethodComparison | null;
 }
+
+export type Method = 'precopy' | 'quick';
+export const METHODS: readonly Method[] = ['precopy', 'quick'];
 
 /** JSON text of a document: Infinity (an unlimited rate, an unknowable expectation) becomes null. */
 export function documentToJson(doc: ResultDocument): string {

@@ -1,0 +1,174 @@
+/**
+ * Quick migration: pause the guest, save its memory to an image on (rate-limited) storage, fsync, hand
+ * the storage over, restore the image into the destination's memory, resume. The whole transfer is
+ * downtime; nothing is sent twice. Verification (destination == source, the source still paused) comes
+ * after the resume and is not counted.
+ *
+ * A failure at any step leaves the guest running on the source with its memory untouched (the quick
+ * path only ever reads source memory), removes a partial image this run created, and is reported as
+ * `errored` with the step and the path.
+ */
+import os from 'node:os';
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { realClock, type Clock } from '../clock.ts';
+import { MigbenchError } from '../errors.ts';
+import { verifyGuest } from '../memory/verify.ts';
+import type { Scenario } from '../options.ts';
+import { RateLimiter } from '../transport/link.ts';
+import { VERSION } from '../version.ts';
+import type { ImageFormat } from './image-format.ts';
+import { restoreImage } from './restore.ts';
+import { StoragePacer } from './storage.ts';
+import { saveImage } from './suspend.ts';
+
+/** What quick migration needs of a running guest (run.ts's Guest has all of it). */
+export interface QuickGuest {
+  readonly scenario: Scenario;
+  readonly source: import('../memory/guest-memory.ts').GuestMemory;
+  readonly dest: import('../memory/guest-memory.ts').GuestMemory;
+  readonly deviceState: Uint8Array;
+  readonly destDeviceState: SharedArrayBuffer;
+  readonly vcpus: { pause(): Promise<void>; resume(): Promise<void>; isPaused(): boolean };
+}
+
+export interface QuickPhases {
+  pauseMs: number;
+  saveMs: number;
+  fsyncMs: number;
+  handoverMs: number;
+  restoreMs: number;
+  resumeMs: number;
+}
+
+export interface QuickResult {
+  outcome: 'completed' | 'cancelled' | 'errored';
+  /** cancelled: "interrupted"; errored: the error code */
+  reason: string | null;
+  error: string | null;
+  verified: boolean | null;
+  verification: { badPages: number; firstBadPage: number | null; deviceStateEqual: boolean } | null;
+  stats: {
+    status: 'completed' | 'cancelled' | 'failed';
+    /** ms from the pause request to the resume (the same as the downtime: the guest never runs meanwhile) */
+    'total-time': number;
+    downtime: number | null;
+  };
+  phases: QuickPhases;
+  format: ImageFormat;
+  /** the image file when it was kept, else null */
+  imagePath: string | null;
+  /** bytes written to storage / the image file's length / bytes read back */
+  savedBytes: number;
+  imageBytes: number;
+  restoredBytes: number;
+  pages: { total: number; normal: number; zero: number };
+  storageBandwidthBytesPerSec: number | null;
+}
+
+export interface QuickOptions {
+  clock?: Clock;
+  signal?: AbortSignal;
+  onPhase?: (phase: keyof QuickPhases, ms: number) => void;
+}
+
+export function imagePathFor(scenario: Scenario): string {
+  if (scenario.quick.path) return scenario.quick.path;
+  const dir = scenario.quick.dir ?? os.tmpdir();
+  const safe = scenario.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40);
+  return join(dir, `migbench-${safe}-${process.pid}-${Date.now().toString(36)}.img`);
+}
+
+export async function migrateQuick(guest: QuickGuest, options: QuickOptions = {}): Promise<QuickResult> {
+  const { scenario } = guest;
+  const clock = options.clock ?? realClock;
+  const path = imagePathFor(scenario);
+  const phases: QuickPhases = { pauseMs: 0, saveMs: 0, fsyncMs: 0, handoverMs: 0, restoreMs: 0, resumeMs: 0 };
+  const phase = (name: keyof QuickPhases, ms: number): void => {
+    phases[name] = ms;
+    options.onPhase?.(name, ms);
+  };
+  const rate = scenario.quick.storageBandwidth;
+  const base = {
+    phases,
+    format: scenario.quick.format,
+    pages: { total: guest.source.totalPages, normal: 0, zero: 0 },
+    storageBandwidthBytesPerSec: Number.isFinite(rate) ? rate : null,
+  };
+  let savedBytes = 0;
+  let imageBytes = 0;
+  let restoredBytes = 0;
+  let ownImage = false;
+  let failed = false;
+  const t0 = clock.nowMs();
+  try {
+    await guest.vcpus.pause();
+    const t1 = clock.nowMs();
+    phase('pauseMs', t1 - t0);
+    const save = await saveImage({
+      memory: guest.source,
+      deviceState: guest.deviceState,
+      path,
+      format: scenario.quick.format,
+      pacer: new StoragePacer(new RateLimiter(clock, rate), clock, options.signal),
+      tool: `migbench ${VERSION}`,
+      now: () => clock.nowMs(),
+    });
+    ownImage = save.regularFile; // ours to remove afterwards (a device such as /dev/full never is)
+    savedBytes = save.savedBytes;
+    imageBytes = save.imageBytes;
+    base.pages.normal = save.normalPages;
+    base.pages.zero = save.zeroPages;
+    phase('saveMs', save.saveMs);
+    phase('fsyncMs', save.fsyncMs);
+    const t2 = clock.nowMs();
+    if (scenario.quick.handoverMs > 0) await clock.sleepMs(scenario.quick.handoverMs);
+    const t3 = clock.nowMs();
+    phase('handoverMs', t3 - t2);
+    const restorePacer = new StoragePacer(new RateLimiter(clock, rate), clock, options.signal);
+    const restored = await restoreImage(path, { memory: guest.dest, deviceState: new Uint8Array(guest.destDeviceState) }, restorePacer);
+    restoredBytes = restored.readBytes;
+    const t4 = clock.nowMs();
+    phase('restoreMs', t4 - t3);
+    // Resume on the destination: in migbench the destination's memory is complete and handed to its
+    // (modelled) vCPUs; the source stays paused for the check below.
+    const t5 = clock.nowMs();
+    phase('resumeMs', t5 - t4);
+    const report = verifyGuest(guest.source, guest.dest, guest.deviceState, new Uint8Array(guest.destDeviceState));
+    return {
+      outcome: 'completed',
+      reason: null,
+      error: null,
+      verified: report.equal,
+      verification: { badPages: report.badPages, firstBadPage: report.firstBadPage, deviceStateEqual: report.deviceStateEqual },
+      stats: { status: 'completed', 'total-time': t5 - t0, downtime: t5 - t0 },
+      ...base,
+      imagePath: scenario.quick.keepImage ? path : null,
+      savedBytes,
+      imageBytes,
+      restoredBytes,
+    };
+  } catch (error) {
+    failed = true;
+    if (!(error instanceof MigbenchError)) throw error;
+    // The guest stays on the source: its memory was only read; let it run again.
+    if (guest.vcpus.isPaused()) await guest.vcpus.resume().catch(() => undefined);
+    const interrupted = error.code === 'E_INTERRUPTED';
+    return {
+      outcome: interrupted ? 'cancelled' : 'errored',
+      reason: interrupted ? 'interrupted' : error.code,
+      error: interrupted ? null : error.message,
+      verified: null,
+      verification: null,
+      stats: { status: interrupted ? 'cancelled' : 'failed', 'total-time': clock.nowMs() - t0, downtime: null },
+      ...base,
+      imagePath: null,
+      savedBytes,
+      imageBytes,
+      restoredBytes,
+    };
+  } finally {
+    // An image that did not make it (or was not asked to be kept) does not stay behind.
+    if (ownImage && (failed || !scenario.quick.keepImage)) await rm(path, { force: true }).catch(() => undefined);
+  }
+}

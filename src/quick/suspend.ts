@@ -1,0 +1,220 @@
+/**
+ * Saving a paused guest's memory to an image file (the suspend half of quick migration).
+ *
+ * The vCPUs are paused (acknowledged) before this runs, so guest memory cannot change under it: pages
+ * are zero-checked and written straight from guest memory (`mapped`) or copied once into the write
+ * buffer (`stream`). Every byte is paced by the storage rate; `fsync` is a phase of its own.
+ */
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { Buffer } from 'node:buffer';
+import { crc32 } from '../codec/crc32.ts';
+import { isZeroRange } from '../codec/zero-page.ts';
+import type { GuestMemory } from '../memory/guest-memory.ts';
+import {
+  CHUNK_PAGES, MAX_CONTROL_BYTES, RECORD_PREFIX_BYTES, encodeHeader, mappedLayout, packControl,
+  type ImageFormat, type ImageHeader, type StreamControl,
+} from './image-format.ts';
+import { io, writeFully, type StoragePacer } from './storage.ts';
+
+export interface SaveReport {
+  /** bytes written to the file (sparse holes not counted) */
+  savedBytes: number;
+  /** the file's length (a sparse mapped image is longer than what was written) */
+  imageBytes: number;
+  pages: number;
+  zeroPages: number;
+  normalPages: number;
+  saveMs: number;
+  fsyncMs: number;
+  /** the image is a regular file (not a device such as /dev/full): removable */
+  regularFile: boolean;
+}
+
+const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
+
+function baseHeader(memory: GuestMemory, deviceStateBytes: number, format: ImageFormat, tool: string): ImageHeader {
+  const ps = memory.layout.pageSizeBytes;
+  return {
+    format,
+    pageSize: ps,
+    pageCount: memory.totalPages,
+    blocks: memory.layout.blockBytes.map((b) => b / ps),
+    deviceStateBytes,
+    chunkPages: CHUNK_PAGES,
+    tool,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** Present mask of a chunk: bit k set when page k is not all zero. */
+function presentMask(view: Uint8Array, offset: number, count: number, ps: number): { lo: number; hi: number; present: number } {
+  let lo = 0;
+  let hi = 0;
+  let present = 0;
+  for (let k = 0; k < count; k++) {
+    if (isZeroRange(view, offset + k * ps, ps)) continue;
+    if (k < 32) lo |= 1 << k;
+    else hi |= 1 << (k - 32);
+    present++;
+  }
+  return { lo: lo >>> 0, hi: hi >>> 0, present };
+}
+
+const isSet = (lo: number, hi: number, k: number): boolean => ((k < 32 ? lo >>> k : hi >>> (k - 32)) & 1) !== 0;
+
+/**
+ * Write the image. `now` gives ms timestamps for the phase split. On any failure after the file was
+ * opened (and so truncated), the partial file is removed if it is a regular file (never a device).
+ */
+export async function saveImage(options: {
+  memory: GuestMemory;
+  deviceState: Uint8Array;
+  path: string;
+  format: ImageFormat;
+  pacer: StoragePacer;
+  tool: string;
+  now: () => number;
+}): Promise<SaveReport> {
+  const { path } = options;
+  const t0 = options.now();
+  const fh = await io('open', path, () => open(path, 'w'));
+  let regularFile = false;
+  try {
+    regularFile = (await io('stat', path, () => fh.stat())).isFile();
+    const counts =
+      options.format === 'stream' ? await writeStream(fh, options) : await writeMapped(fh, options);
+    const t1 = options.now();
+    await io('fsync', path, () => fh.sync());
+    const t2 = options.now();
+    await io('close', path, () => fh.close());
+    return { ...counts, saveMs: t1 - t0, fsyncMs: t2 - t1, regularFile };
+  } catch (error) {
+    await fh.close().catch(() => undefined);
+    if (regularFile) await rm(path, { force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+type Counts = Omit<SaveReport, 'saveMs' | 'fsyncMs' | 'regularFile'>;
+
+async function writeStream(
+  fh: FileHandle,
+  o: { memory: GuestMemory; deviceState: Uint8Array; path: string; pacer: StoragePacer; tool: string },
+): Promise<Counts> {
+  const { memory, path, pacer } = o;
+  const ps = memory.layout.pageSizeBytes;
+  const buf = Buffer.allocUnsafe(Math.max(WRITE_BUFFER_BYTES, 2 * (RECORD_PREFIX_BYTES + MAX_CONTROL_BYTES + CHUNK_PAGES * ps), o.deviceState.length + 4096));
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let used = 0;
+  let position = 0;
+  const flush = async (): Promise<void> => {
+    if (used === 0) return;
+    await pacer.take(used);
+    await writeFully(fh, buf.subarray(0, used), position, path);
+    position += used;
+    used = 0;
+  };
+  const header = encodeHeader(baseHeader(memory, o.deviceState.length, 'stream', o.tool));
+  buf.set(header, 0);
+  used = header.length;
+  let records = 0;
+  let zeroPages = 0;
+  let normalPages = 0;
+  /** Append one record: control, then payload produced by `fill` at the given offset. */
+  const append = async (control: StreamControl, payloadBytes: number, fill: (at: number) => void): Promise<void> => {
+    const c = packControl(control);
+    if (used + RECORD_PREFIX_BYTES + c.length + payloadBytes > buf.length) await flush();
+    const start = used;
+    buf.set(c, start + RECORD_PREFIX_BYTES);
+    const payloadAt = start + RECORD_PREFIX_BYTES + c.length;
+    fill(payloadAt);
+    dv.setUint32(start, c.length, true);
+    dv.setUint32(start + 4, crc32(buf.subarray(start + RECORD_PREFIX_BYTES, payloadAt + payloadBytes)), true);
+    used = payloadAt + payloadBytes;
+    records++;
+  };
+  for (let b = 0; b < memory.blocks.length; b++) {
+    const view = memory.views[b];
+    const pages = memory.layout.blockBytes[b] / ps;
+    for (let first = 0; first < pages; first += CHUNK_PAGES) {
+      const n = Math.min(CHUNK_PAGES, pages - first);
+      const base = first * ps;
+      const { lo, hi, present } = presentMask(view, base, n, ps);
+      await append({ t: 'p', b, f: first, n, lo, hi, len: present * ps }, present * ps, (at) => {
+        // the one copy of these pages: guest memory → write buffer
+        for (let k = 0, w = at; k < n; k++) {
+          if (!isSet(lo, hi, k)) continue;
+          buf.set(view.subarray(base + k * ps, base + (k + 1) * ps), w);
+          w += ps;
+        }
+      });
+      normalPages += present;
+      zeroPages += n - present;
+    }
+  }
+  await append({ t: 'd', len: o.deviceState.length }, o.deviceState.length, (at) => buf.set(o.deviceState, at));
+  await append({ t: 'e', pages: memory.totalPages, records: records + 1 }, 0, () => undefined);
+  await flush();
+  return { savedBytes: position, imageBytes: position, pages: memory.totalPages, zeroPages, normalPages };
+}
+
+async function writeMapped(
+  fh: FileHandle,
+  o: { memory: GuestMemory; deviceState: Uint8Array; path: string; pacer: StoragePacer; tool: string },
+): Promise<Counts> {
+  const { memory, path, pacer } = o;
+  const ps = memory.layout.pageSizeBytes;
+  const layout = mappedLayout(ps, memory.totalPages, o.deviceState.length);
+  // A sparse file of the full size: pages never written read back as zeros and take no space.
+  await io('truncate', path, () => fh.truncate(layout.imageBytes));
+  const bitmap = new Uint32Array(layout.bitmapBytes / 4);
+  const crcs = new Uint32Array(layout.crcCount);
+  let saved = 0;
+  let zeroPages = 0;
+  let normalPages = 0;
+  let chunk = 0;
+  let globalFirst = 0;
+  for (let b = 0; b < memory.blocks.length; b++) {
+    const view = memory.views[b];
+    const pages = memory.layout.blockBytes[b] / ps;
+    for (let first = 0; first < pages; first += CHUNK_PAGES, chunk++) {
+      const n = Math.min(CHUNK_PAGES, pages - first);
+      const base = first * ps;
+      const { lo, hi, present } = presentMask(view, base, n, ps);
+      let crc = 0;
+      // write each run of present pages straight from guest memory to its fixed offset
+      for (let k = 0; k < n; ) {
+        if (!isSet(lo, hi, k)) {
+          k++;
+          continue;
+        }
+        let end = k + 1;
+        while (end < n && isSet(lo, hi, end)) end++;
+        const run = view.subarray(base + k * ps, base + end * ps);
+        const page = globalFirst + first + k;
+        for (let j = k; j < end; j++) bitmap[(page + j - k) >>> 5] |= 1 << ((page + j - k) & 31);
+        crc = crc32(run, crc);
+        await pacer.take(run.length);
+        await writeFully(fh, run, layout.dataOffset + page * ps, path);
+        saved += run.length;
+        k = end;
+      }
+      crcs[chunk] = crc;
+      normalPages += present;
+      zeroPages += n - present;
+    }
+    globalFirst += pages;
+  }
+  // the index: bitmap, chunk CRCs, device state — then the header, last, in place
+  const index = new Uint8Array(layout.deviceOffset + o.deviceState.length - layout.bitmapOffset);
+  index.set(new Uint8Array(bitmap.buffer), 0);
+  index.set(new Uint8Array(crcs.buffer), layout.crcOffset - layout.bitmapOffset);
+  index.set(o.deviceState, layout.deviceOffset - layout.bitmapOffset);
+  await pacer.take(index.length);
+  await writeFully(fh, index, layout.bitmapOffset, path);
+  const header = encodeHeader({ ...baseHeader(memory, o.deviceState.length, 'mapped', o.tool), mapped: { ...layout, indexCrc: crc32(index) } });
+  await pacer.take(header.length);
+  await writeFully(fh, header, 0, path);
+  saved += index.length + header.length;
+  return { savedBytes: saved, imageBytes: layout.imageBytes, pages: memory.totalPages, zeroPages, normalPages };
+}

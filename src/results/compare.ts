@@ -1,0 +1,518 @@
+/**
+ * Comparison of two suite result documents (base and head), benchstat-style: per benchmark and metric,
+ * medians with order-statistic confidence intervals, the change of the median, a two-sided Mann–Whitney
+ * U test, and a verdict against a noise threshold; a geomean row per metric; warnings for what the
+ * reader should not over-trust. The `Comparison` object is the JSON form; `renderComparisonText` and
+ * `renderComparisonMarkdown` are the human forms.
+ *
+ * A regression is a change that is significant (p < alpha) AND worse than the metric's threshold.
+ * Metrics declared `exact` (deterministic for a seed) are compared for equality (benchstat assume=exact).
+ */
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import { MigbenchError } from '../errors.ts';
+import { formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
+import type { GitInfo } from './environment.ts';
+import { geomean, mannWhitneyU, medianCI, minPossibleP, minSamplesForAlpha, summarize } from './statistics.ts';
+import type { Summary } from './statistics.ts';
+import type { Better, MetricSeries, SuiteDocument } from './suite-document.ts';
+
+export type Colors = ReturnType<typeof pc.createColors>;
+
+export interface CompareOptions {
+  /** significance level of the U test, in (0, 1); 0.05 by default on the CLI */
+  alpha: number;
+  /** noise threshold as a fraction (0.05 = 5%): a significant change must exceed it to be a regression */
+  threshold: number;
+  /**
+   * per-metric thresholds (fractions). A key matches a metric of that exact name, or one whose name ends
+   * in "." + key ("downtime" matches "precopy.downtime" and "quick.downtime"); the longest key wins.
+   */
+  metricThresholds: Record<string, number>;
+  /** confidence level of the median intervals (default 0.95) */
+  confidence?: number;
+  /** names of the two sides in messages and tables, usually the file names (default "base" and "head") */
+  labels?: { base: string; head: string };
+}
+
+export type Verdict = 'regression' | 'improvement' | 'within-threshold' | 'not-significant' | 'insufficient-samples';
+
+export const VERDICTS: readonly Verdict[] = ['regression', 'improvement', 'within-threshold', 'not-significant', 'insufficient-samples'];
+
+/**
+ * How p was obtained: the U test's exact null distribution, its normal approximation, or (metrics
+ * declared exact) an equality test of the values: p = 0 when the medians differ, else 1.
+ */
+export type CompareMethod = 'exact' | 'normal' | 'equality';
+
+export interface MetricComparison {
+  benchmark: string;
+  metric: string;
+  unit: string;
+  better: Better;
+  /** both sides declare the metric deterministic for a seed */
+  exact: boolean;
+  base: Summary;
+  head: Summary;
+  /** headMedian / baseMedian − 1; null when the base median is 0 */
+  change: number | null;
+  p: number;
+  method: CompareMethod;
+  /** the threshold (fraction) that applied to this metric */
+  threshold: number;
+  verdict: Verdict;
+}
+
+export interface GeomeanRow {
+  metric: string;
+  unit: string;
+  better: Better;
+  /** geometric mean of the base medians (null when no benchmark has positive medians on both sides) */
+  base: number | null;
+  head: number | null;
+  /** head / base − 1 of the two geometric means */
+  change: number | null;
+  /** benchmarks included, and those skipped for a median ≤ 0 on a side */
+  benchmarks: number;
+  skipped: number;
+}
+
+export interface ComparisonSide {
+  label: string;
+  toolVersion: string;
+  git: GitInfo;
+  startedAt: string;
+  runs: number;
+}
+
+export interface Comparison {
+  suite: string;
+  base: ComparisonSide;
+  head: ComparisonSide;
+  alpha: number;
+  threshold: number;
+  metricThresholds: Record<string, number>;
+  confidence: number;
+  /** grouped by metric (in order of first appearance), then in the base's benchmark order */
+  rows: MetricComparison[];
+  geomeans: GeomeanRow[];
+  onlyInBase: string[];
+  onlyInHead: string[];
+  counts: Record<Verdict, number>;
+  warnings: string[];
+}
+
+// ---------------------------------------------------------------------------
+// Comparing
+// ---------------------------------------------------------------------------
+
+function checkOptions(options: CompareOptions, confidence: number): void {
+  const bad = (message: string): never => {
+    throw new MigbenchError('E_USAGE', message);
+  };
+  if (!(options.alpha > 0 && options.alpha < 1)) bad(`alpha: expected a number between 0 and 1 (e.g. 0.05), got ${options.alpha}`);
+  if (!(options.threshold >= 0 && Number.isFinite(options.threshold))) bad(`threshold: expected a fraction >= 0 (e.g. 0.05 for 5%), got ${options.threshold}`);
+  for (const [metric, t] of Object.entries(options.metricThresholds)) {
+    if (!(t >= 0 && Number.isFinite(t))) bad(`metric threshold ${metric}: expected a fraction >= 0 (e.g. 0.1 for 10%), got ${t}`);
+  }
+  if (!(confidence > 0 && confidence < 1)) bad(`confidence: expected a number between 0 and 1 (e.g. 0.95), got ${confidence}`);
+}
+
+/** The key of `metricThresholds` that applies to `metric` (exact name, else the longest ".key" suffix). */
+function thresholdKeyFor(metric: string, thresholds: Record<string, number>): string | null {
+  if (Object.hasOwn(thresholds, metric)) return metric;
+  let best: string | null = null;
+  for (const key of Object.keys(thresholds)) {
+    if (metric.endsWith(`.${key}`) && (best === null || key.length > best.length)) best = key;
+  }
+  return best;
+}
+
+function quoteList(names: readonly string[], max = 8): string {
+  const shown = names.slice(0, max).map((n) => `"${n}"`);
+  return names.length > max ? `${shown.join(', ')} and ${names.length - max} more` : shown.join(', ');
+}
+
+function allEqual(samples: readonly number[]): boolean {
+  return samples.every((v) => v === samples[0]);
+}
+
+function side(doc: SuiteDocument, label: string): ComparisonSide {
+  return { label, toolVersion: doc.tool.version, git: doc.git, startedAt: doc.startedAt, runs: doc.runs };
+}
+
+/** Smallest n whose median interval reaches `confidence` (6 at 0.95). */
+function minSamplesForCI(confidence: number): number {
+  let n = 2;
+  while (medianCI(n, confidence) === null) n++;
+  return n;
+}
+
+function percent(fraction: number): string {
+  return `${Number((fraction * 100).toFixed(2))}%`;
+}
+
+/**
+ * Compare head against base. Benchmarks are paired by name, metrics by name. Throws
+ * `MigbenchError('E_USAGE')` when the suites have different names, have no benchmark in common, or the
+ * options are out of range. Benchmarks or metrics present on one side only are listed as warnings.
+ */
+export function compareSuites(base: SuiteDocument, head: SuiteDocument, options: CompareOptions): Comparison {
+  const confidence = options.confidence ?? 0.95;
+  checkOptions(options, confidence);
+  const { alpha } = options;
+  const labels = options.labels ?? { base: 'base', head: 'head' };
+  if (base.suite !== head.suite) {
+    throw new MigbenchError(
+      'E_USAGE',
+      `cannot compare different suites: ${labels.base} is suite "${base.suite}", ${labels.head} is suite "${head.suite}"`,
+    );
+  }
+  const headByName = new Map(head.benchmarks.map((b) => [b.name, b]));
+  const baseNames = new Set(base.benchmarks.map((b) => b.name));
+  const common = base.benchmarks.filter((b) => headByName.has(b.name));
+  const onlyInBase = base.benchmarks.filter((b) => !headByName.has(b.name)).map((b) => b.name);
+  const onlyInHead = head.benchmarks.filter((b) => !baseNames.has(b.name)).map((b) => b.name);
+  if (common.length === 0) {
+    throw new MigbenchError(
+      'E_USAGE',
+      `${labels.base} and ${labels.head} have no benchmark in common (${labels.base}: ${quoteList([...baseNames])}; ${labels.head}: ${quoteList(onlyInHead)})`,
+    );
+  }
+
+  const warnings: string[] = [];
+  if (onlyInBase.length > 0) warnings.push(`only in ${labels.base} (not compared): ${quoteList(onlyInBase)}`);
+  if (onlyInHead.length > 0) warnings.push(`only in ${labels.head} (not compared): ${quoteList(onlyInHead)}`);
+  const envKeys = ['node', 'platform', 'arch', 'cpuModel', 'cpuCount'] as const;
+  const envDiffs = envKeys.filter((k) => String(base.env?.[k]) !== String(head.env?.[k]));
+  if (envDiffs.length > 0) {
+    warnings.push(
+      `the two sides ran in different environments (${envDiffs.map((k) => `${k}: ${String(base.env?.[k])} vs ${String(head.env?.[k])}`).join('; ')}): differences may not come from the code`,
+    );
+  }
+
+  const rows: MetricComparison[] = [];
+  const usedThresholdKeys = new Set<string>();
+  const insufficient = new Map<string, string[]>(); // "n1+n2" → benchmarks
+  const unpaired: string[] = [];
+  let ciMissing = false;
+  for (const b of common) {
+    const h = headByName.get(b.name)!;
+    for (const metric of Object.keys(h.metrics)) {
+      if (!Object.hasOwn(b.metrics, metric)) unpaired.push(`"${b.name}" ${metric} (only in ${labels.head})`);
+    }
+    for (const [metric, bm] of Object.entries(b.metrics)) {
+      const hm: MetricSeries | undefined = Object.hasOwn(h.metrics, metric) ? h.metrics[metric] : undefined;
+      if (hm === undefined) {
+        unpaired.push(`"${b.name}" ${metric} (only in ${labels.base})`);
+        continue;
+      }
+      if (bm.unit !== hm.unit || bm.better !== hm.better) {
+        warnings.push(
+          `"${b.name}" ${metric}: not compared, the sides disagree on its unit or direction (${labels.base}: ${bm.unit}, ${bm.better} is better; ${labels.head}: ${hm.unit}, ${hm.better} is better)`,
+        );
+        continue;
+      }
+      if (bm.exact !== hm.exact) {
+        warnings.push(`"${b.name}" ${metric}: exact on one side only; compared with the U test`);
+      }
+      const key = thresholdKeyFor(metric, options.metricThresholds);
+      if (key !== null) usedThresholdKeys.add(key);
+      const threshold = key === null ? options.threshold : options.metricThresholds[key];
+      const baseSummary = summarize(bm.samples, confidence);
+      const headSummary = summarize(hm.samples, confidence);
+      const exact = bm.exact && hm.exact;
+      const n1 = bm.samples.length;
+      const n2 = hm.samples.length;
+
+      let p: number;
+      let method: CompareMethod;
+      let verdict: Verdict | null = null;
+      if (exact) {
+        for (const [s, label] of [[bm, labels.base], [hm, labels.head]] as const) {
+          if (!allEqual(s.samples)) {
+            warnings.push(
+              `"${b.name}" ${metric}: declared exact (deterministic for a seed) but the ${label} samples differ (${s.summary.min} … ${s.summary.max}); compared by median`,
+            );
+          }
+        }
+        p = baseSummary.median === headSummary.median ? 1 : 0;
+        method = 'equality';
+      } else {
+        const u = mannWhitneyU(bm.samples, hm.samples);
+        p = u.p;
+        method = u.method;
+        if (baseSummary.ciLevel === null || headSummary.ciLevel === null) ciMissing = true;
+        if (minPossibleP(n1, n2) >= alpha) {
+          verdict = 'insufficient-samples';
+          const k = n1 === n2 ? `n=${n1}` : `n=${n1}+${n2}`;
+          insufficient.set(k, [...(insufficient.get(k) ?? []), `"${b.name}" ${metric}`]);
+        }
+      }
+
+      const change = baseSummary.median === 0 ? null : headSummary.median / baseSummary.median - 1;
+      if (verdict === null) {
+        if (!(p < alpha)) {
+          verdict = 'not-significant';
+        } else {
+          const d = headSummary.median - baseSummary.median;
+          // Relative change; with a zero base, any difference counts as unbounded.
+          const relative = change ?? (d > 0 ? Infinity : d < 0 ? -Infinity : 0);
+          const worse = bm.better === 'lower' ? relative : -relative;
+          verdict = worse > threshold ? 'regression' : -worse > threshold ? 'improvement' : 'within-threshold';
+        }
+      }
+      rows.push({
+        benchmark: b.name,
+        metric,
+        unit: bm.unit,
+        better: bm.better,
+        exact,
+        base: baseSummary,
+        head: headSummary,
+        change,
+        p,
+        method,
+        threshold,
+        verdict,
+      });
+    }
+  }
+
+  // Group rows by metric, in order of first appearance (stable: benchmark order within a metric).
+  const metricOrder = [...new Set(rows.map((r) => r.metric))];
+  rows.sort((a, b) => metricOrder.indexOf(a.metric) - metricOrder.indexOf(b.metric));
+
+  const geomeans: GeomeanRow[] = metricOrder.map((metric) => {
+    const mine = rows.filter((r) => r.metric === metric);
+    const usable = mine.filter((r) => r.base.median > 0 && r.head.median > 0);
+    const gb = geomean(usable.map((r) => r.base.median));
+    const gh = geomean(usable.map((r) => r.head.median));
+    return {
+      metric,
+      unit: mine[0].unit,
+      better: mine[0].better,
+      base: gb,
+      head: gh,
+      change: gb === null || gh === null ? null : gh / gb - 1,
+      benchmarks: usable.length,
+      skipped: mine.length - usable.length,
+    };
+  });
+  for (const g of geomeans) {
+    if (g.skipped > 0) warnings.push(`geomean of ${g.metric}: ${g.skipped} benchmark(s) with a median <= 0 left out`);
+  }
+
+  if (unpaired.length > 0) warnings.push(`metrics on one side only (not compared): ${unpaired.slice(0, 8).join(', ')}${unpaired.length > 8 ? ` and ${unpaired.length - 8} more` : ''}`);
+  const needed = minSamplesForAlpha(alpha);
+  for (const [k, names] of insufficient) {
+    warnings.push(`need >= ${needed} samples per side to detect a difference at alpha=${alpha}: ${k} for ${quoteList(names, 4)}`);
+  }
+  if (ciMissing) {
+    warnings.push(`need >= ${minSamplesForCI(confidence)} samples for a ${percent(confidence)} confidence interval of the median (shown as ± ∞)`);
+  }
+  for (const key of Object.keys(options.metricThresholds)) {
+    if (!usedThresholdKeys.has(key)) warnings.push(`metric threshold "${key}" matches no compared metric`);
+  }
+
+  const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
+  for (const r of rows) counts[r.verdict]++;
+  const tested = rows.filter((r) => r.method !== 'equality' && r.verdict !== 'insufficient-samples').length;
+  const significant = rows.some((r) => r.method !== 'equality' && (r.verdict === 'regression' || r.verdict === 'improvement'));
+  if (tested >= 2 && (alpha * tested >= 0.5 || significant)) {
+    warnings.push(
+      `${tested} comparisons at alpha=${alpha}: about ${Number((alpha * tested).toFixed(1))} may come out significant by chance alone; rerun before trusting a lone result`,
+    );
+  }
+
+  return {
+    suite: base.suite,
+    base: side(base, labels.base),
+    head: side(head, labels.head),
+    alpha,
+    threshold: options.threshold,
+    metricThresholds: { ...options.metricThresholds },
+    confidence,
+    rows,
+    geomeans,
+    onlyInBase,
+    onlyInHead,
+    counts,
+    warnings,
+  };
+}
+
+/** True when at least one metric of one benchmark regressed (the CI gate). */
+export function hasRegression(c: Comparison): boolean {
+  return c.rows.some((r) => r.verdict === 'regression');
+}
+
+// ---------------------------------------------------------------------------
+// Formatting
+// ---------------------------------------------------------------------------
+
+/** A metric value for humans: 'ms', 'B' and 'B/s' with units, anything else plain. */
+export function formatMetricValue(value: number, unit: string): string {
+  switch (unit) {
+    case 'ms':
+      return formatDurationMs(value);
+    case 'B':
+      return formatBytes(value);
+    case 'B/s':
+      return formatByteRate(value);
+    default:
+      return Number.isInteger(value) ? formatCount(value) : String(Number(value.toPrecision(4)));
+  }
+}
+
+/** "± 3%": the larger distance from the median to an end of its interval, relative to the median. */
+function ciText(s: Summary): string {
+  if (s.ciLow === null || s.ciHigh === null) return '± ∞';
+  if (s.median === 0) return s.ciLow === 0 && s.ciHigh === 0 ? '± 0%' : '± ∞';
+  const rel = Math.max(s.ciHigh / s.median - 1, 1 - s.ciLow / s.median);
+  return `± ${Math.abs(rel * 100).toFixed(0)}%`;
+}
+
+function cellValue(r: MetricComparison, s: Summary): string {
+  const v = formatMetricValue(s.median, r.unit);
+  return r.exact ? v : `${v} ${ciText(s)}`;
+}
+
+function changeText(change: number | null, base: number, head: number): string {
+  if (change === null) return head === base ? '0.00%' : head > base ? '+∞%' : '-∞%';
+  const pct = change * 100;
+  return `${pct > 0 ? '+' : ''}${pct.toFixed(2)}%`;
+}
+
+function isSignificant(r: MetricComparison): boolean {
+  return r.verdict === 'regression' || r.verdict === 'improvement' || r.verdict === 'within-threshold';
+}
+
+/** The change column: "+9.17%" when significant, "~" when not. */
+function rowChange(r: MetricComparison): string {
+  return isSignificant(r) ? changeText(r.change, r.base.median, r.head.median) : '~';
+}
+
+/** "(p=0.008 n=5)", "(p=0.008 n=5+6)", "(exact n=1)". */
+function rowStats(r: MetricComparison): string {
+  const n = r.base.n === r.head.n ? `n=${r.base.n}` : `n=${r.base.n}+${r.head.n}`;
+  return r.method === 'equality' ? `(exact ${n})` : `(p=${r.p.toFixed(3)} ${n})`;
+}
+
+function verdictText(r: MetricComparison): string {
+  switch (r.verdict) {
+    case 'regression':
+      return `regression (> ${percent(r.threshold)})`;
+    case 'improvement':
+      return `improvement (> ${percent(r.threshold)})`;
+    case 'within-threshold':
+      return `within ${percent(r.threshold)}`;
+    case 'insufficient-samples':
+      return 'too few samples';
+    case 'not-significant':
+      return '';
+  }
+}
+
+function metricTitle(g: GeomeanRow): string {
+  const unit = g.unit === '' ? '' : `${g.unit}, `;
+  return `${g.metric} (${unit}${g.better} is better)`;
+}
+
+function sideText(s: ComparisonSide): string {
+  const commit = s.git.commit === null ? 'no git' : `${s.git.commit.slice(0, 7)}${s.git.dirty ? '+dirty' : ''}`;
+  return `${s.label} (${commit})`;
+}
+
+function countsText(c: Comparison): string {
+  const n = c.counts;
+  const parts = [
+    `${n.regression} regression${n.regression === 1 ? '' : 's'}`,
+    `${n.improvement} improvement${n.improvement === 1 ? '' : 's'}`,
+    `${n['within-threshold'] + n['not-significant']} unchanged`,
+  ];
+  if (n['insufficient-samples'] > 0) parts.push(`${n['insufficient-samples']} with too few samples`);
+  return parts.join(', ');
+}
+
+const BORDERLESS = {
+  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
+};
+
+/**
+ * A benchstat-like text table per metric, closed by a geomean row, then the warnings. Colours only when
+ * `colors` enables them (pass `colorsFor(process.stderr)` from report/style.ts); plain by default.
+ */
+export function renderComparisonText(c: Comparison, colors: Colors = pc.createColors(false)): string {
+  const out: string[] = [
+    `suite "${c.suite}": ${sideText(c.base)} vs ${sideText(c.head)}`,
+    `alpha ${c.alpha}, threshold ${percent(c.threshold)}${Object.keys(c.metricThresholds).length > 0 ? ` (${Object.entries(c.metricThresholds).map(([k, v]) => `${k} ${percent(v)}`).join(', ')})` : ''}: ${countsText(c)}`,
+  ];
+  for (const g of c.geomeans) {
+    const table = new Table({
+      head: ['', c.base.label, c.head.label, 'vs base', '', ''],
+      chars: BORDERLESS,
+      style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+      colAligns: ['left', 'right', 'right', 'right', 'left', 'left'],
+    });
+    for (const r of c.rows.filter((row) => row.metric === g.metric)) {
+      const verdict = verdictText(r);
+      const styled =
+        r.verdict === 'regression' ? colors.red(colors.bold(verdict)) : r.verdict === 'improvement' ? colors.green(verdict) : colors.dim(verdict);
+      table.push([r.benchmark, cellValue(r, r.base), cellValue(r, r.head), rowChange(r), rowStats(r), styled]);
+    }
+    table.push([
+      'geomean',
+      g.base === null ? '—' : formatMetricValue(g.base, g.unit),
+      g.head === null ? '—' : formatMetricValue(g.head, g.unit),
+      g.change === null || g.base === null || g.head === null ? '' : changeText(g.change, g.base, g.head),
+      '',
+      '',
+    ]);
+    out.push('', colors.bold(metricTitle(g)), table.toString().split('\n').map((l) => l.trimEnd()).join('\n'));
+  }
+  if (c.warnings.length > 0) {
+    out.push('');
+    for (const w of c.warnings) out.push(colors.yellow(`warning: ${w}`));
+  }
+  return out.join('\n');
+}
+
+function md(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\*/g, '\\*').replace(/_/g, '\\_');
+}
+
+/** A GitHub-flavoured markdown report (for PR comments and the job summary): regressions in bold with 🔴. */
+export function renderComparisonMarkdown(c: Comparison): string {
+  const out: string[] = [
+    `### migbench compare: suite \`${c.suite}\``,
+    '',
+    `${md(sideText(c.base))} → ${md(sideText(c.head))}; alpha ${c.alpha}, threshold ${percent(c.threshold)}${Object.keys(c.metricThresholds).length > 0 ? ` (${Object.entries(c.metricThresholds).map(([k, v]) => `${md(k)} ${percent(v)}`).join(', ')})` : ''}`,
+    '',
+    c.counts.regression > 0 ? `🔴 **${countsText(c)}**` : countsText(c),
+  ];
+  for (const g of c.geomeans) {
+    out.push('', `#### ${md(metricTitle(g))}`, '', `| benchmark | ${md(c.base.label)} | ${md(c.head.label)} | vs base | p (n) | verdict |`, '|---|--:|--:|--:|--:|---|');
+    for (const r of c.rows.filter((row) => row.metric === g.metric)) {
+      const change = rowChange(r);
+      const stats = rowStats(r).slice(1, -1);
+      const verdict = verdictText(r);
+      const cells =
+        r.verdict === 'regression'
+          ? [`**${md(r.benchmark)}**`, md(cellValue(r, r.base)), md(cellValue(r, r.head)), `**${change}**`, stats, `🔴 **${verdict}**`]
+          : [md(r.benchmark), md(cellValue(r, r.base)), md(cellValue(r, r.head)), change, stats, r.verdict === 'improvement' ? `🟢 ${verdict}` : verdict];
+      out.push(`| ${cells.join(' | ')} |`);
+    }
+    const geoChange = g.change === null || g.base === null || g.head === null ? '' : changeText(g.change, g.base, g.head);
+    out.push(
+      `| *geomean* | ${g.base === null ? '—' : md(formatMetricValue(g.base, g.unit))} | ${g.head === null ? '—' : md(formatMetricValue(g.head, g.unit))} | ${geoChange} | | |`,
+    );
+  }
+  if (c.warnings.length > 0) {
+    out.push('', '**Warnings**', '');
+    for (const w of c.warnings) out.push(`- ${md(w)}`);
+  }
+  return `${out.join('\n')}\n`;
+}

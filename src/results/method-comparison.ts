@@ -1,0 +1,50 @@
+/**
+ * Pre-copy beside quick migration: the ratios and a one-line verdict, computed from the two result
+ * blocks alone (pure).
+ */
+import type { QuickResult } from '../quick/quick-migration.ts';
+import { formatBytes, formatDurationMs } from '../units.ts';
+import type { PrecopyResult } from './document.ts';
+
+export interface MethodComparison {
+  /** quick downtime ÷ pre-copy downtime (> 1: pre-copy paused the guest for less) */
+  downtimeRatio: number | null;
+  /** quick total time ÷ pre-copy total time */
+  totalTimeRatio: number | null;
+  /** bytes quick migration wrote to storage ÷ bytes pre-copy put on the link */
+  bytesRatio: number | null;
+  verdict: string;
+}
+
+function times(r: number): string {
+  return r >= 1 ? `${r.toFixed(r >= 10 ? 0 : 1)}×` : `${(1 / r).toFixed(1 / r >= 10 ? 0 : 1)}×`;
+}
+
+export function compareMethods(p: PrecopyResult, q: QuickResult): MethodComparison {
+  const pOk = p.stats.status === 'completed' && p.verified === true;
+  const qOk = q.stats.status === 'completed' && q.verified === true;
+  if (!pOk || !qOk) {
+    const failed = [!pOk ? `pre-copy ${p.outcome}${p.verified === false ? ' (not verified)' : ''}` : null, !qOk ? `quick migration ${q.outcome}${q.verified === false ? ' (not verified)' : ''}` : null]
+      .filter(Boolean)
+      .join(' and ');
+    return { downtimeRatio: null, totalTimeRatio: null, bytesRatio: null, verdict: `no comparison: ${failed}` };
+  }
+  const pd = p.stats.downtime!;
+  const qd = q.stats.downtime!;
+  const pt = p.stats['total-time'];
+  const qt = q.stats['total-time'];
+  const downtimeRatio = pd > 0 ? qd / pd : null;
+  const totalTimeRatio = pt > 0 ? qt / pt : null;
+  const bytesRatio = p.stats.ram.transferred > 0 ? q.savedBytes / p.stats.ram.transferred : null;
+  const pauseWinner =
+    downtimeRatio === null ? '' : downtimeRatio >= 1
+      ? `pre-copy paused the guest ${times(downtimeRatio)} less (${formatDurationMs(pd)} against ${formatDurationMs(qd)})`
+      : `quick migration paused the guest ${times(downtimeRatio)} less (${formatDurationMs(qd)} against ${formatDurationMs(pd)})`;
+  const totalWinner =
+    totalTimeRatio === null ? '' : totalTimeRatio <= 1
+      ? `quick migration finished ${times(totalTimeRatio)} sooner (${formatDurationMs(qt)} against ${formatDurationMs(pt)})`
+      : `pre-copy also finished ${times(totalTimeRatio)} sooner (${formatDurationMs(pt)} against ${formatDurationMs(qt)})`;
+  const bytes = `moving ${formatBytes(p.stats.ram.transferred)} over the link against ${formatBytes(q.savedBytes)} to storage`;
+  const converged = p.outcome === 'converged' ? '' : ` (pre-copy did not converge: ${p.outcome}, ${p.reason})`;
+  return { downtimeRatio, totalTimeRatio, bytesRatio, verdict: `${pauseWinner}; ${totalWinner}, ${bytes}${converged}` };
+}
