@@ -20,6 +20,7 @@ const WHY: Record<string, string> = {
   EIO: 'input/output error',
   EINVAL: 'invalid argument (not a regular file?)',
   EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
 };
 
 export function ioError(step: IoStep, path: string, error: unknown): MigbenchError {

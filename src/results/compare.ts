@@ -128,8 +128,8 @@ function thresholdKeyFor(metric: string, thresholds: Record<string, number>): st
   return best;
 }
 
-function quoteList(names: readonly string[], max = 8): string {
-  const shown = names.slice(0, max).map((n) => `"${n}"`);
+function quoteList(names: readonly string[], max = 8, quote = true): string {
+  const shown = names.slice(0, max).map((n) => (quote ? `"${n}"` : n));
   return names.length > max ? `${shown.join(', ')} and ${names.length - max} more` : shown.join(', ');
 }
 
@@ -306,7 +306,7 @@ export function compareSuites(base: SuiteDocument, head: SuiteDocument, options:
   if (unpaired.length > 0) warnings.push(`metrics on one side only (not compared): ${unpaired.slice(0, 8).join(', ')}${unpaired.length > 8 ? ` and ${unpaired.length - 8} more` : ''}`);
   const needed = minSamplesForAlpha(alpha);
   for (const [k, names] of insufficient) {
-    warnings.push(`need >= ${needed} samples per side to detect a difference at alpha=${alpha}: ${k} for ${quoteList(names, 4)}`);
+    warnings.push(`need >= ${needed} samples per side to detect a difference at alpha=${alpha}: ${k} for ${quoteList(names, 4, false)}`);
   }
   if (ciMissing) {
     warnings.push(`need >= ${minSamplesForCI(confidence)} samples for a ${percent(confidence)} confidence interval of the median (shown as ± ∞)`);

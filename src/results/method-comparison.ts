@@ -41,9 +41,11 @@ export function compareMethods(p: PrecopyResult, q: QuickResult): MethodComparis
       ? `pre-copy paused the guest ${times(downtimeRatio)} less (${formatDurationMs(pd)} against ${formatDurationMs(qd)})`
       : `quick migration paused the guest ${times(downtimeRatio)} less (${formatDurationMs(qd)} against ${formatDurationMs(pd)})`;
   const totalWinner =
-    totalTimeRatio === null ? '' : totalTimeRatio <= 1
-      ? `quick migration finished ${times(totalTimeRatio)} sooner (${formatDurationMs(qt)} against ${formatDurationMs(pt)})`
-      : `pre-copy also finished ${times(totalTimeRatio)} sooner (${formatDurationMs(pt)} against ${formatDurationMs(qt)})`;
+    totalTimeRatio === null ? '' : Math.abs(totalTimeRatio - 1) < 0.05
+      ? `both took about as long in total (${formatDurationMs(pt)} against ${formatDurationMs(qt)})`
+      : totalTimeRatio < 1
+        ? `quick migration finished ${times(totalTimeRatio)} sooner (${formatDurationMs(qt)} against ${formatDurationMs(pt)})`
+        : `pre-copy also finished ${times(totalTimeRatio)} sooner (${formatDurationMs(pt)} against ${formatDurationMs(qt)})`;
   const bytes = `moving ${formatBytes(p.stats.ram.transferred)} over the link against ${formatBytes(q.savedBytes)} to storage`;
   const converged = p.outcome === 'converged' ? '' : ` (pre-copy did not converge: ${p.outcome}, ${p.reason})`;
   return { downtimeRatio, totalTimeRatio, bytesRatio, verdict: `${pauseWinner}; ${totalWinner}, ${bytes}${converged}` };
