@@ -14,14 +14,13 @@ import {
 import { restoreImage } from '../src/quick/restore.ts';
 import { StoragePacer } from '../src/quick/storage.ts';
 import { saveImage } from '../src/quick/suspend.ts';
-import { RateLimiter } from '../src/transport/link.ts';
 import { fillGuest, type FillWeights } from '../src/workload/fill.ts';
 import { Rng } from '../src/workload/rng.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'migbench-image-'));
 let n = 0;
 const fresh = (): string => join(dir, `img-${n++}.img`);
-const pacer = (): StoragePacer => new StoragePacer(new RateLimiter(realClock, Infinity), realClock);
+const pacer = (): StoragePacer => new StoragePacer(Infinity, realClock);
 
 function guest(memory: number, pageSize: number, fill: FillWeights, seed: number) {
   const m = new GuestMemory(guestLayout(memory, pageSize));
@@ -89,13 +88,13 @@ describe('round trips', () => {
     const { m, device } = guest(2 * 2 ** 20, 4096, { zero: 0, random: 1, text: 0 }, 4);
     const clock = new ManualClock(0);
     const path = fresh();
-    const p = new StoragePacer(new RateLimiter(clock, 1024 * 1024), clock); // 1 MiB/s
+    const p = new StoragePacer(1024 * 1024, clock); // 1 MiB/s
     await saveImage({ memory: m, deviceState: device, path, format: 'stream', pacer: p, tool: 't', now: () => clock.nowMs() });
     // about 2 MiB at 1 MiB/s: 2 s of virtual time (less the 10 ms burst)
     expect(clock.nowMs()).toBeGreaterThan(1900);
     expect(clock.nowMs()).toBeLessThan(2200);
     const before = clock.nowMs();
-    await restoreImage(path, { memory: new GuestMemory(m.layout), deviceState: new Uint8Array(device.length) }, new StoragePacer(new RateLimiter(clock, 1024 * 1024), clock));
+    await restoreImage(path, { memory: new GuestMemory(m.layout), deviceState: new Uint8Array(device.length) }, new StoragePacer(1024 * 1024, clock));
     expect(clock.nowMs() - before).toBeGreaterThan(1900);
   });
 });

@@ -15,7 +15,6 @@ import { realClock, type Clock } from '../clock.ts';
 import { MigbenchError } from '../errors.ts';
 import { verifyGuest } from '../memory/verify.ts';
 import type { Scenario } from '../options.ts';
-import { RateLimiter } from '../transport/link.ts';
 import { VERSION } from '../version.ts';
 import type { ImageFormat } from './image-format.ts';
 import { restoreImage } from './restore.ts';
@@ -110,7 +109,7 @@ export async function migrateQuick(guest: QuickGuest, options: QuickOptions = {}
       deviceState: guest.deviceState,
       path,
       format: scenario.quick.format,
-      pacer: new StoragePacer(new RateLimiter(clock, rate), clock, options.signal),
+      pacer: new StoragePacer(rate, clock, options.signal),
       tool: `migbench ${VERSION}`,
       now: () => clock.nowMs(),
     });
@@ -125,7 +124,7 @@ export async function migrateQuick(guest: QuickGuest, options: QuickOptions = {}
     if (scenario.quick.handoverMs > 0) await clock.sleepMs(scenario.quick.handoverMs);
     const t3 = clock.nowMs();
     phase('handoverMs', t3 - t2);
-    const restorePacer = new StoragePacer(new RateLimiter(clock, rate), clock, options.signal);
+    const restorePacer = new StoragePacer(rate, clock, options.signal);
     const restored = await restoreImage(path, { memory: guest.dest, deviceState: new Uint8Array(guest.destDeviceState) }, restorePacer);
     restoredBytes = restored.readBytes;
     const t4 = clock.nowMs();

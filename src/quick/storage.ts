@@ -5,7 +5,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Clock } from '../clock.ts';
 import { MigbenchError } from '../errors.ts';
-import type { RateLimiter } from '../transport/link.ts';
 
 export type IoStep = 'open' | 'stat' | 'truncate' | 'write' | 'fsync' | 'close' | 'read' | 'remove';
 
@@ -38,25 +37,35 @@ export async function io<T>(step: IoStep, path: string, f: () => Promise<T>): Pr
   }
 }
 
-/** Paces bytes on the storage and honours an abort signal between I/O calls. */
+/**
+ * Paces a transfer phase (a save or a restore) to the storage rate and honours an abort signal between
+ * I/O calls. The timeline is anchored at the phase's first byte: byte k may not complete before
+ * `start + k ÷ rate`. Unlike the link's token bucket, time spent in the real read or write is part of
+ * the transfer (a storage at the configured rate would be busy then too), so a slow real disk only
+ * costs what exceeds the configured rate.
+ */
 export class StoragePacer {
   /** ms spent held back by the storage rate */
   waitMs = 0;
   bytes = 0;
+  private startMs = Number.NaN;
   constructor(
-    private readonly limiter: RateLimiter,
+    private readonly rateBytesPerSec: number,
     private readonly clock: Clock,
     private readonly signal?: AbortSignal,
+    private readonly burstMs = 10,
   ) {}
 
   async take(bytes: number): Promise<void> {
     if (this.signal?.aborted) throw new MigbenchError('E_INTERRUPTED', 'interrupted');
+    const now = this.clock.nowMs();
+    if (Number.isNaN(this.startMs)) this.startMs = now;
     this.bytes += bytes;
-    const wait = this.limiter.book(bytes);
+    if (this.rateBytesPerSec === Infinity) return;
+    const wait = this.startMs + (this.bytes * 1000) / this.rateBytesPerSec - now - this.burstMs;
     if (wait > 0) {
-      const t = this.clock.nowMs();
       await this.clock.sleepMs(wait);
-      this.waitMs += this.clock.nowMs() - t;
+      this.waitMs += this.clock.nowMs() - now;
     }
   }
 }
