@@ -7,7 +7,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitCodeFor, isMigbenchError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { colorsFor } from '../report/style.ts';
+import { compareCommand, type CompareCommandOptions } from './compare.ts';
 import { imageInspectCommand } from './image.ts';
+import { suiteCommand, type SuiteCommandOptions } from './suite.ts';
 import { runCommand } from './run.ts';
 
 function collect(value: string, previous: string[]): string[] {
@@ -36,6 +38,36 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-q, --quiet', 'no progress or summary on stderr', false)
     .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string }) => {
       code = await runCommand(scenario, opts);
+    });
+
+  program
+    .command('suite')
+    .description('run every scenario of a suite N times after warm-up, keeping every run as a raw sample (the input of compare)')
+    .argument('<suite>', 'suite JSON file (a list of scenarios, or a base scenario with a parameter matrix)')
+    .option('--runs <n>', 'measured runs per benchmark (default: the suite\'s "runs", else 10)')
+    .option('--warmup <n>', 'warm-up runs per benchmark, not kept (default: the suite\'s "warmup", else 1)')
+    .addOption(new Option('--set <key.path=value>', 'override a key in every scenario of the suite (repeatable)').argParser(collect).default([]))
+    .option('--only <method>', 'run one method: precopy or quick (default: the suite\'s "methods", else both)')
+    .option('--out <file>', 'write the suite result (JSON) to a file')
+    .option('--json', 'print the suite result on stdout', false)
+    .addOption(new Option('--export <kind=file>', 'also write github-action-benchmark=FILE or bencher=FILE (repeatable)').argParser(collect).default([]))
+    .option('-q, --quiet', 'no progress on stderr', false)
+    .action(async (file: string, opts: SuiteCommandOptions) => {
+      code = await suiteCommand(file, opts);
+    });
+
+  program
+    .command('compare')
+    .description('compare two suite results: medians with confidence intervals, Mann-Whitney U, regressions gate the exit code')
+    .argument('<base>', 'base suite result (JSON)')
+    .argument('<head>', 'head suite result (JSON)')
+    .option('--alpha <p>', 'significance level', '0.05')
+    .option('--threshold <pct>', 'a significant change must also be worse than this to be a regression', '5%')
+    .addOption(new Option('--metric-threshold <metric=pct>', 'per-metric threshold, e.g. downtime=10% (repeatable)').argParser(collect).default([]))
+    .option('--format <format>', 'text, markdown or json', 'text')
+    .option('--fail-on <what>', 'regression (exit 1 when one is found) or never', 'regression')
+    .action((base: string, head: string, opts: CompareCommandOptions) => {
+      code = compareCommand(base, head, opts);
     });
 
   const image = program.command('image').description('quick-migration images');

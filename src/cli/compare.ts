@@ -1,0 +1,79 @@
+/**
+ * `migbench compare BASE.json HEAD.json [--alpha 0.05] [--threshold 5%] [--metric-threshold downtime=10%]
+ *  [--format text|markdown|json] [--fail-on regression|never]`
+ *
+ * Exit 1 when `--fail-on regression` (the default) and a regression was found, else 0; 2 for unreadable
+ * files, different schema versions or suites that do not match.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { MigbenchError } from '../errors.ts';
+import { compareSuites, hasRegression, renderComparisonMarkdown, renderComparisonText, type Comparison } from '../results/compare.ts';
+import { parseSuiteDocument, type SuiteDocument } from '../results/suite-document.ts';
+import { colorsFor } from '../report/style.ts';
+
+export interface CompareCommandOptions {
+  alpha: string;
+  threshold: string;
+  metricThreshold: string[];
+  format: string;
+  failOn: string;
+}
+
+/** "5%" → 0.05, "0.05" → 0.05 */
+export function parseFraction(flag: string, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(%?)\s*$/.exec(text);
+  if (!m) throw new MigbenchError('E_USAGE', `${flag}: expected a percentage like "5%" or a fraction like 0.05, got ${JSON.stringify(text)}`);
+  if (!m[2] && Number(m[1]) >= 1) {
+    throw new MigbenchError('E_USAGE', `${flag}: a fraction must be below 1 (did you mean "${m[1]}%"?), got ${JSON.stringify(text)}`);
+  }
+  const v = Number(m[1]) / (m[2] ? 100 : 1);
+  if (!(v >= 0 && v < 10)) throw new MigbenchError('E_USAGE', `${flag}: out of range, got ${JSON.stringify(text)}`);
+  return v;
+}
+
+export function readSuiteFile(path: string): SuiteDocument {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new MigbenchError('E_USAGE', `${path}: cannot read it (${code === 'ENOENT' ? 'file not found' : (error as Error).message})`);
+  }
+  return parseSuiteDocument(text, path);
+}
+
+export function compareOptionsFrom(o: CompareCommandOptions, labels: { base: string; head: string }) {
+  const alpha = parseFraction('--alpha', o.alpha);
+  if (!(alpha > 0 && alpha < 1)) throw new MigbenchError('E_USAGE', `--alpha: expected a value between 0 and 1, got ${JSON.stringify(o.alpha)}`);
+  const metricThresholds: Record<string, number> = {};
+  for (const entry of o.metricThreshold) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new MigbenchError('E_USAGE', `--metric-threshold: expected metric=percent like downtime=10%, got ${JSON.stringify(entry)}`);
+    metricThresholds[entry.slice(0, eq).trim()] = parseFraction(`--metric-threshold ${entry.slice(0, eq)}`, entry.slice(eq + 1));
+  }
+  if (!['text', 'markdown', 'json'].includes(o.format)) throw new MigbenchError('E_USAGE', `--format: expected text, markdown or json, got ${JSON.stringify(o.format)}`);
+  if (!['regression', 'never'].includes(o.failOn)) throw new MigbenchError('E_USAGE', `--fail-on: expected regression or never, got ${JSON.stringify(o.failOn)}`);
+  return { alpha, threshold: parseFraction('--threshold', o.threshold), metricThresholds, labels };
+}
+
+export function renderComparison(c: Comparison, format: string): string {
+  if (format === 'json') return JSON.stringify(c, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
+  if (format === 'markdown') return renderComparisonMarkdown(c);
+  return renderComparisonText(c, colorsFor(process.stdout));
+}
+
+/** Compare two parsed suites, print the result, and return the exit code. */
+export function reportComparison(base: SuiteDocument, head: SuiteDocument, o: CompareCommandOptions, labels: { base: string; head: string }): number {
+  const c = compareSuites(base, head, compareOptionsFrom(o, labels));
+  process.stdout.write(`${renderComparison(c, o.format)}\n`);
+  return o.failOn === 'regression' && hasRegression(c) ? 1 : 0;
+}
+
+export function compareCommand(basePath: string, headPath: string, o: CompareCommandOptions): number {
+  compareOptionsFrom(o, { base: '', head: '' }); // refuse bad flags before reading anything
+  const base = readSuiteFile(basePath);
+  const head = readSuiteFile(headPath);
+  const names = basename(basePath) === basename(headPath) ? { base: basePath, head: headPath } : { base: basename(basePath), head: basename(headPath) };
+  return reportComparison(base, head, o, names);
+}

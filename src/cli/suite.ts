@@ -1,0 +1,107 @@
+/**
+ * `migbench suite FILE [--runs N] [--warmup N] [--set key.path=value …] [--only method] [--out FILE]
+ *  [--json] [--export github-action-benchmark=FILE] [--export bencher=FILE]`
+ */
+import cliProgress from 'cli-progress';
+import { MigbenchError } from '../errors.ts';
+import { METHODS, type Method } from '../results/document.ts';
+import { toBencher, toGithubActionBenchmark } from '../results/export.ts';
+import { suiteDocumentToJson } from '../results/suite-document.ts';
+import { colorsFor } from '../report/style.ts';
+import { expandSuite } from '../suite/suite-file.ts';
+import { runSuite } from '../suite/run-suite.ts';
+import { checkResources } from '../run.ts';
+import { formatDurationMs } from '../units.ts';
+import { writeFileAtomic } from './run.ts';
+import { readScenarioFile } from './scenario-file.ts';
+
+export interface SuiteCommandOptions {
+  runs?: string;
+  warmup?: string;
+  set: string[];
+  only?: string;
+  out?: string;
+  json: boolean;
+  export: string[];
+  quiet: boolean;
+}
+
+const EXPORTERS = { 'github-action-benchmark': toGithubActionBenchmark, bencher: toBencher } as const;
+type ExportKind = keyof typeof EXPORTERS;
+
+function wholeNumber(flag: string, text: string | undefined, min: number): number | null {
+  if (text === undefined) return null;
+  if (!/^\d+$/.test(text) || Number(text) < min) throw new MigbenchError('E_USAGE', `${flag}: expected a whole number >= ${min}, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+export async function suiteCommand(path: string, o: SuiteCommandOptions): Promise<number> {
+  const exports = o.export.map((e) => {
+    const eq = e.indexOf('=');
+    const kind = e.slice(0, eq) as ExportKind;
+    if (eq <= 0 || !(kind in EXPORTERS) || eq === e.length - 1) {
+      throw new MigbenchError('E_USAGE', `--export: expected github-action-benchmark=FILE or bencher=FILE, got ${JSON.stringify(e)}`);
+    }
+    return { kind, file: e.slice(eq + 1) };
+  });
+  if (o.only !== undefined && !(METHODS as readonly string[]).includes(o.only)) {
+    throw new MigbenchError('E_USAGE', `--only: expected one of ${METHODS.join(', ')}, got ${JSON.stringify(o.only)}`);
+  }
+  const suite = expandSuite(readScenarioFile(path), o.set);
+  if (o.only) suite.methods = [o.only as Method];
+  for (const b of suite.benchmarks) checkResources(b.scenario);
+  const runs = wholeNumber('--runs', o.runs, 1) ?? suite.runs ?? 10;
+  const warmup = wholeNumber('--warmup', o.warmup, 0) ?? suite.warmup ?? 1;
+
+  const err = process.stderr;
+  const c = colorsFor(err);
+  const say = (line: string): void => {
+    if (!o.quiet) err.write(`${line}\n`);
+  };
+  say(c.dim(`migbench suite ${suite.name}: ${suite.benchmarks.length} benchmarks × (${warmup} warm-up + ${runs} runs), ${suite.methods.join(' and ')}`));
+  const bar = !o.quiet && err.isTTY
+    ? new cliProgress.SingleBar(
+        { format: ' {bar} {value}/{total} runs | ETA {eta_formatted} | {benchmark}', stream: err, hideCursor: true, clearOnComplete: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  const total = (runs + warmup) * suite.benchmarks.length;
+  bar?.start(total, 0, { benchmark: '' });
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    bar?.stop();
+    say(c.yellow('interrupted: stopping after the current run (Ctrl-C again to quit at once)'));
+    abort.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  const started = performance.now();
+  try {
+    const doc = await runSuite(suite, {
+      runs,
+      warmup,
+      signal: abort.signal,
+      onProgress: (p) => {
+        const what = `${p.benchmark} ${p.run === 0 ? 'warm-up' : `run ${p.run}/${runs}`}`;
+        if (bar) bar.update(p.done, { benchmark: what });
+        else say(`[${p.done}/${p.total}] ${what} (${formatDurationMs(performance.now() - started)})`);
+      },
+    });
+    bar?.stop();
+    const text = suiteDocumentToJson(doc);
+    if (o.out) writeFileAtomic(o.out, `${text}\n`);
+    for (const e of exports) writeFileAtomic(e.file, `${JSON.stringify(EXPORTERS[e.kind](doc), null, 2)}\n`);
+    if (o.json) process.stdout.write(`${text}\n`);
+    say(`suite ${suite.name}: ${doc.benchmarks.length} benchmarks, ${runs} runs each, in ${formatDurationMs(performance.now() - started)}${o.out ? `; written to ${o.out}` : ''}`);
+    return 0;
+  } catch (error) {
+    bar?.stop();
+    if (error instanceof MigbenchError && error.code === 'E_INTERRUPTED') {
+      say(c.yellow('interrupted: no result written'));
+      return 130;
+    }
+    throw error;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}

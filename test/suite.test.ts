@@ -1,0 +1,173 @@
+/** Suites: expansion of scenario lists and matrices; the suite and compare commands as a user runs them. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MigbenchError } from '../src/errors.ts';
+import { parseSuiteDocument, suiteDocumentToJson, metricSeries, type SuiteDocument } from '../src/results/suite-document.ts';
+import { expandSuite } from '../src/suite/suite-file.ts';
+import { Rng } from '../src/workload/rng.ts';
+
+const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
+const SMOKE = fileURLToPath(new URL('../bench/suites/smoke.json', import.meta.url));
+const STANDARD = fileURLToPath(new URL('../bench/suites/standard.json', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'migbench-suite-'));
+const migbench = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+
+describe('expandSuite', () => {
+  it('a list of named scenarios, with --set applied to each', () => {
+    const s = expandSuite({ name: 's', scenarios: [{ name: 'a', guest: { memory: '8MiB' } }, { name: 'b' }] }, ['link.bandwidth=100Mbit/s']);
+    expect(s.benchmarks.map((b) => b.name)).toEqual(['a', 'b']);
+    expect(s.benchmarks[0].scenario.guest.memory).toBe(8 * 2 ** 20);
+    expect(s.benchmarks.every((b) => b.scenario.link.bandwidth === 12_500_000)).toBe(true);
+    expect(s.methods).toEqual(['precopy', 'quick']);
+  });
+
+  it('a base with a matrix: every combination, named by its point', () => {
+    const s = expandSuite({ name: 'grid', base: { name: 'g', guest: { memory: '8MiB' } }, matrix: { 'workload.pattern': ['idle', 'uniform'], 'link.bandwidth': ['1Gbit/s', '10Gbit/s', 'unlimited'] } });
+    expect(s.benchmarks).toHaveLength(6);
+    expect(s.benchmarks[0].name).toBe('g/pattern=idle,bandwidth=1Gbit/s');
+    expect(s.benchmarks[5].name).toBe('g/pattern=uniform,bandwidth=unlimited');
+    expect(s.benchmarks[5].scenario.link.bandwidth).toBe(Infinity);
+    expect(s.benchmarks[5].scenario.workload.pattern).toBe('uniform');
+  });
+
+  it('the shipped suites expand', () => {
+    expect(expandSuite(JSON.parse(readFileSync(SMOKE, 'utf8'))).benchmarks.length).toBe(2);
+    const std = expandSuite(JSON.parse(readFileSync(STANDARD, 'utf8')));
+    expect(std.benchmarks.length).toBe(10);
+    expect(new Set(std.benchmarks.map((b) => b.scenario.workload.pattern))).toEqual(new Set(['idle', 'uniform', 'hotset', 'sequential']));
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['not an object', [], /^suite: expected a JSON object/],
+    ['unknown key', { name: 's', scenarios: [{ name: 'a' }], runz: 3 }, /^suite\.runz: unknown key/],
+    ['bad name', { name: 'a b', scenarios: [{ name: 'a' }] }, /^suite\.name: expected a name/],
+    ['no scenarios', { name: 's' }, /^suite: expected "scenarios" or "base" with "matrix"/],
+    ['unnamed scenario', { name: 's', scenarios: [{ guest: {} }] }, /^suite\.scenarios\[0\]\.name: every scenario of a suite needs a name/],
+    ['duplicate names', { name: 's', scenarios: [{ name: 'a' }, { name: 'a' }] }, /benchmark names must be unique/],
+    ['a bad scenario key, located', { name: 's', scenarios: [{ name: 'a' }, { name: 'b', guest: { memory: '1 potato' } }] }, /^suite\.scenarios\[1\]: guest\.memory: expected a size/],
+    ['an empty matrix axis', { name: 's', matrix: { 'guest.vcpus': [] } }, /^suite\.matrix\["guest\.vcpus"\]: expected a non-empty list/],
+    ['a bad matrix value, located', { name: 's', matrix: { 'guest.vcpus': [1, 100] } }, /^suite\.matrix point vcpus=100: guest\.vcpus: expected an integer from 1 to 64, got 100/],
+    ['bad methods', { name: 's', methods: ['postcopy'], scenarios: [{ name: 'a' }] }, /^suite\.methods: expected a non-empty list/],
+    ['zero runs', { name: 's', runs: 0, scenarios: [{ name: 'a' }] }, /^suite\.runs: must be at least 1/],
+  ])('refuses %s', (_what, input, message) => {
+    try {
+      expandSuite(input);
+      throw new Error('expected a refusal');
+    } catch (error) {
+      expect(error).toBeInstanceOf(MigbenchError);
+      expect((error as Error).message).toMatch(message);
+    }
+  });
+});
+
+describe('migbench suite and compare', () => {
+  let basePath = '';
+  let base: SuiteDocument;
+  beforeAll(() => {
+    basePath = join(dir, 'base.json');
+    const r = migbench(['suite', SMOKE, '--runs', '5', '--warmup', '0', '--out', basePath, '--export', `github-action-benchmark=${join(dir, 'gab.json')}`, '--export', `bencher=${join(dir, 'bmf.json')}`]);
+    expect(r.stderr).toMatch(/suite smoke: 2 benchmarks, 5 runs each/);
+    expect(r.status).toBe(0);
+    base = parseSuiteDocument(readFileSync(basePath, 'utf8'), 'base');
+  });
+
+  it('writes a suite result with raw samples and summaries for every metric', () => {
+    expect(base.suite).toBe('smoke');
+    expect(base.runs).toBe(5);
+    expect(base.benchmarks.map((b) => b.name)).toEqual(['idle-16m', 'hotset-16m']);
+    for (const b of base.benchmarks) {
+      for (const m of ['precopy.total-time', 'precopy.downtime', 'precopy.transferred', 'precopy.rounds', 'quick.downtime', 'quick.total-time', 'quick.saved']) {
+        expect(b.metrics[m].samples).toHaveLength(5);
+        expect(b.metrics[m].summary.n).toBe(5);
+        expect(b.metrics[m].better).toBe('lower');
+      }
+    }
+    expect(base.env.cpuCount).toBeGreaterThan(0);
+    expect(base.git).toHaveProperty('branch');
+  });
+
+  it('exports github-action-benchmark and Bencher formats', () => {
+    const gab = JSON.parse(readFileSync(join(dir, 'gab.json'), 'utf8'));
+    expect(gab).toContainEqual(expect.objectContaining({ name: 'idle-16m precopy.downtime', unit: 'ms', value: base.benchmarks[0].metrics['precopy.downtime'].summary.median }));
+    const bmf = JSON.parse(readFileSync(join(dir, 'bmf.json'), 'utf8'));
+    expect(bmf['hotset-16m']['quick-downtime'].value).toBe(base.benchmarks[1].metrics['quick.downtime'].summary.median);
+  });
+
+  /** A head file made from the base: every sample of `metric` scaled (and jittered, seeded). */
+  function planted(name: string, metric: string, factor: number, jitter = 0): string {
+    const rng = new Rng(7);
+    const head: SuiteDocument = structuredClone(base);
+    for (const b of head.benchmarks) {
+      const m = b.metrics[metric];
+      const samples = m.samples.map((x) => x * factor * (1 + jitter * (rng.nextFloat() - 0.5)));
+      b.metrics[metric] = metricSeries(m.unit, m.better, samples, m.exact);
+    }
+    const path = join(dir, `${name}.json`);
+    writeFileSync(path, suiteDocumentToJson(head));
+    return path;
+  }
+
+  it('the same file against itself: no regression, exit 0, a benchstat-like table', () => {
+    const r = migbench(['compare', basePath, basePath]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/precopy\.total-time \(ms, lower is better\)/);
+    expect(r.stdout).toMatch(/geomean/);
+    expect(r.stdout).toMatch(/~ +\(p=1\.000 n=5\)/);
+  });
+
+  it('a planted regression: exit 1 with --fail-on regression, 0 with never', () => {
+    const head = planted('slower', 'precopy.total-time', 1.5);
+    const r = migbench(['compare', basePath, head, '--format', 'markdown']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/regression/);
+    expect(migbench(['compare', basePath, head, '--fail-on', 'never']).status).toBe(0);
+    // above a per-metric threshold the same change is not a regression
+    expect(migbench(['compare', basePath, head, '--metric-threshold', 'total-time=60%']).status).toBe(0);
+  });
+
+  it('a planted improvement: exit 0, reported as an improvement', () => {
+    const r = migbench(['compare', basePath, planted('faster', 'quick.downtime', 0.5), '--format', 'json']);
+    expect(r.status).toBe(0);
+    const c = JSON.parse(r.stdout);
+    expect(c.rows.filter((x: { verdict: string }) => x.verdict === 'improvement').length).toBe(2);
+  });
+
+  it('pure noise (±2% jitter): no regression', () => {
+    expect(migbench(['compare', basePath, planted('noise', 'precopy.total-time', 1, 0.04)]).status).toBe(0);
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['a missing file', ['missing.json'], /missing\.json: cannot read it \(file not found\)/],
+    ['a bad threshold', ['BASE', '--threshold', '5'], /--threshold: a fraction must be below 1 \(did you mean "5%"\?\)/],
+    ['a bad format', ['BASE', '--format', 'html'], /--format: expected text, markdown or json/],
+    ['a bad --fail-on', ['BASE', '--fail-on', 'always'], /--fail-on: expected regression or never/],
+  ])('%s: exit 2', (_what, args, message) => {
+    const r = migbench(['compare', basePath, ...args.map((a) => (a === 'BASE' ? basePath : a === 'missing.json' ? join(dir, a) : a))]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('files of different schema versions or suites are refused: exit 2', () => {
+    const other = structuredClone(base);
+    other.suite = 'standard';
+    const p1 = join(dir, 'other-suite.json');
+    writeFileSync(p1, suiteDocumentToJson(other));
+    const r1 = migbench(['compare', basePath, p1]);
+    expect(r1.status).toBe(2);
+    expect(r1.stderr).toMatch(/smoke.*standard|standard.*smoke/);
+    const p2 = join(dir, 'v2.json');
+    writeFileSync(p2, JSON.stringify({ ...base, schemaVersion: 2 }));
+    const r2 = migbench(['compare', basePath, p2]);
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toMatch(/schemaVersion/);
+  });
+
+  it('suite refuses bad flags: exit 2', () => {
+    expect(migbench(['suite', SMOKE, '--runs', '0']).stderr).toMatch(/--runs: expected a whole number >= 1, got "0"/);
+    expect(migbench(['suite', SMOKE, '--export', 'csv=x']).status).toBe(2);
+  });
+});
