@@ -9,6 +9,18 @@
  */
 import { MigbenchError } from './errors.ts';
 import { PATTERN_NAMES, type PatternName } from './workload/patterns.ts';
+import { DEFAULT_POLICY_PARAMS, POLICY_NAMES, type PolicyName, type PolicyParams } from './precopy/policies.ts';
+
+export interface AutoConverge {
+  /** first throttle, percent (QEMU cpu-throttle-initial, 20) */
+  readonly initial: number;
+  /** each further step, percent (cpu-throttle-increment, 10) */
+  readonly increment: number;
+  /** at most, percent (max-cpu-throttle, 99) */
+  readonly max: number;
+  /** dirtied/sent ratio in percent above which a period counts as too fast (throttle-trigger-threshold, 50) */
+  readonly triggerThreshold: number;
+}
 import { formatBytes, parseDurationMs, parsePerSecond, parseRateBytesPerSec, parseSizeBytes } from './units.ts';
 
 export type FillInput = 'zero' | 'random' | 'text' | { zero?: number; random?: number; text?: number };
@@ -38,7 +50,10 @@ export interface ScenarioInput {
   precopy?: {
     downtimeLimitMs?: number | string;
     maxBandwidth?: string | number;
-    policy?: 'qemu';
+    policy?: PolicyName;
+    policyParams?: Record<string, unknown>;
+    autoConverge?: boolean | { initial?: number; increment?: number; max?: number; triggerThreshold?: number };
+    dirtyLimit?: string | number | null;
     maxRounds?: number | null;
     timeoutMs?: number | string;
     onTimeout?: 'cancel' | 'force';
@@ -69,7 +84,13 @@ export interface Scenario {
   readonly precopy: {
     readonly downtimeLimitMs: number;
     /** bytes/s for the live rounds; Infinity = unlimited */ readonly maxBandwidth: number;
-    readonly policy: 'qemu';
+    readonly policy: PolicyName;
+    /** the chosen policy's parameters, each resolved (defaults from DEFAULT_POLICY_PARAMS); only its own keys */
+    readonly policyParams: Partial<PolicyParams>;
+    /** QEMU auto-converge: throttle steps in percent, or null when off */
+    readonly autoConverge: AutoConverge | null;
+    /** QEMU dirty-limit: bytes/s each vCPU may dirty once armed, or null when off */
+    readonly dirtyLimit: number | null;
     readonly maxRounds: number | null;
     readonly timeoutMs: number;
     readonly onTimeout: 'cancel' | 'force';
@@ -107,7 +128,10 @@ export const SCENARIO_KEYS: readonly { key: string; unit: string; default: strin
   { key: 'link.latencyMs', unit: 'ms', default: '0', meaning: 'one-way delay of every frame' },
   { key: 'precopy.downtimeLimitMs', unit: 'ms', default: '300', meaning: 'QEMU downtime-limit: switch over when pending bytes < bandwidth × this' },
   { key: 'precopy.maxBandwidth', unit: 'rate or "unlimited"', default: 'link.bandwidth', meaning: 'QEMU max-bandwidth: rate limit of the live rounds (the stop-and-copy runs at the link rate)' },
-  { key: 'precopy.policy', unit: '"qemu"', default: '"qemu"', meaning: 'convergence policy' },
+  { key: 'precopy.policy', unit: POLICY_NAMES.map((p) => `"${p}"`).join(' | '), default: '"qemu"', meaning: 'when to stop and copy (see "Convergence policies")' },
+  { key: 'precopy.policyParams', unit: 'object (keys per policy)', default: '{} (the real systems\' defaults)', meaning: 'parameters of the policy, e.g. { "xenVariant": "legacy" } (see "Convergence policies")' },
+  { key: 'precopy.autoConverge', unit: 'true | false | { initial, increment, max, triggerThreshold } (percent)', default: 'false', meaning: 'QEMU auto-converge: throttle the vCPUs when they dirty more than half of what is sent, twice; 20 %, then +10 % up to 99 %' },
+  { key: 'precopy.dirtyLimit', unit: 'rate per vCPU ("1MB/s") or null', default: 'null', meaning: 'QEMU dirty-limit: armed by the same trigger, caps each vCPU\'s dirtying rate' },
   { key: 'precopy.maxRounds', unit: 'count or null', default: 'null (no limit)', meaning: 'live rounds (bulk included) before a forced stop-and-copy' },
   { key: 'precopy.timeoutMs', unit: 'ms', default: '120000', meaning: 'limit on the live phase' },
   { key: 'quick.storageBandwidth', unit: 'rate or "unlimited"', default: '"200MiB/s"', meaning: 'shared storage rate, enforced on saving and on restoring ("unlimited": this machine\'s disk)' },
@@ -220,7 +244,7 @@ export function resolveScenario(input: unknown): Scenario {
   const g = section(input, 'guest', ['memory', 'pageSize', 'vcpus', 'fill', 'deviceState']);
   const w = section(input, 'workload', ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes']);
   const l = section(input, 'link', ['bandwidth', 'latencyMs']);
-  const p = section(input, 'precopy', ['downtimeLimitMs', 'maxBandwidth', 'policy', 'maxRounds', 'timeoutMs', 'onTimeout']);
+  const p = section(input, 'precopy', ['downtimeLimitMs', 'maxBandwidth', 'policy', 'policyParams', 'autoConverge', 'dirtyLimit', 'maxRounds', 'timeoutMs', 'onTimeout']);
   const q = section(input, 'quick', ['storageBandwidth', 'handoverMs', 'format', 'dir', 'path', 'keepImage']);
 
   const name = input.name === undefined ? 'default' : input.name;
@@ -259,7 +283,15 @@ export function resolveScenario(input: unknown): Scenario {
 
   const downtimeLimitMs = duration('precopy.downtimeLimitMs', p.downtimeLimitMs, 300, true);
   const maxBandwidth = rate('precopy.maxBandwidth', p.maxBandwidth, bandwidth);
-  const policy = oneOf('precopy.policy', p.policy, ['qemu'] as const, 'qemu');
+  const policy = oneOf('precopy.policy', p.policy, POLICY_NAMES, 'qemu');
+  const policyParams = resolvePolicyParams(policy, p.policyParams);
+  const autoConverge = resolveAutoConverge(p.autoConverge);
+  let dirtyLimit: number | null = null;
+  if (p.dirtyLimit !== undefined && p.dirtyLimit !== null) {
+    dirtyLimit = rate('precopy.dirtyLimit', p.dirtyLimit, 0);
+    if (!Number.isFinite(dirtyLimit)) fail('precopy.dirtyLimit', 'expected a finite rate per vCPU like "1MB/s", or null', p.dirtyLimit);
+  }
+  if (autoConverge && dirtyLimit !== null) fail('precopy.dirtyLimit', 'cannot be used together with precopy.autoConverge (as in QEMU)', p.dirtyLimit);
   let maxRounds: number | null = null;
   if (p.maxRounds !== undefined && p.maxRounds !== null) {
     maxRounds = num('precopy.maxRounds', p.maxRounds, 0, (n) => (Number.isInteger(n) && n >= 1 ? null : 'expected an integer >= 1 or null'));
@@ -284,9 +316,69 @@ export function resolveScenario(input: unknown): Scenario {
     guest: { memory, pageSize, vcpus, fill: fill(g.fill), deviceState },
     workload: { pattern, dirtyRate, workingSet, hotFraction, zipfExponent, writeBytes },
     link: { bandwidth, latencyMs },
-    precopy: { downtimeLimitMs, maxBandwidth, policy, maxRounds, timeoutMs, onTimeout },
+    precopy: { downtimeLimitMs, maxBandwidth, policy, policyParams, autoConverge, dirtyLimit, maxRounds, timeoutMs, onTimeout },
     quick: { storageBandwidth, handoverMs, format, dir, path, keepImage },
   });
+}
+
+/** Which parameter keys each policy takes (the rest are refused, so a typo is caught). */
+const POLICY_PARAM_KEYS: Record<PolicyName, readonly (keyof PolicyParams)[]> = {
+  qemu: ['availSwitchoverBandwidth'],
+  xen: ['xenVariant', 'xenMaxIterations', 'xenTargetDirtyPages', 'xenMaxFactor'],
+  hyperv: ['hypervMaxPasses'],
+  phaul: ['phaulMaxIterations', 'phaulMinPages', 'phaulMaxGrowth'],
+  'cloud-hypervisor': [],
+  vmotion: ['vmotionSwitchoverGoalMs'],
+};
+
+function resolvePolicyParams(policy: PolicyName, v: unknown): Partial<PolicyParams> {
+  const all = resolveAllPolicyParams(policy, v);
+  return Object.fromEntries(POLICY_PARAM_KEYS[policy].map((k) => [k, all[k]]));
+}
+
+function resolveAllPolicyParams(policy: PolicyName, v: unknown): PolicyParams {
+  const out: { -readonly [K in keyof PolicyParams]: PolicyParams[K] } = { ...DEFAULT_POLICY_PARAMS };
+  if (v === undefined) return out;
+  if (!isPlainObject(v)) fail('precopy.policyParams', 'expected an object', v);
+  const allowed = POLICY_PARAM_KEYS[policy];
+  for (const k of Object.keys(v)) {
+    if (!(allowed as readonly string[]).includes(k)) {
+      fail(`precopy.policyParams.${k}`, `not a parameter of policy "${policy}" (it takes: ${allowed.length ? allowed.join(', ') : 'none'})`, v[k]);
+    }
+  }
+  const key = (k: string): string => `precopy.policyParams.${k}`;
+  const int = (k: keyof PolicyParams, min: number): void => {
+    if (v[k] !== undefined) out[k] = num(key(k), v[k], 0, (n) => (Number.isInteger(n) && n >= min ? null : `expected an integer >= ${min}`)) as never;
+  };
+  if (v.availSwitchoverBandwidth !== undefined && v.availSwitchoverBandwidth !== null) {
+    out.availSwitchoverBandwidth = rate(key('availSwitchoverBandwidth'), v.availSwitchoverBandwidth, 0);
+  }
+  if (v.xenVariant !== undefined) {
+    out.xenVariant = oneOf(key('xenVariant'), v.xenVariant, ['simple', 'legacy'] as const, 'simple');
+    if (out.xenVariant === 'legacy' && v.xenMaxIterations === undefined) out.xenMaxIterations = 30;
+  }
+  int('xenMaxIterations', 1);
+  int('xenTargetDirtyPages', 0);
+  if (v.xenMaxFactor !== undefined) out.xenMaxFactor = num(key('xenMaxFactor'), v.xenMaxFactor, 3, (n) => (n > 0 ? null : 'must be greater than 0'));
+  int('hypervMaxPasses', 1);
+  int('phaulMaxIterations', 1);
+  int('phaulMinPages', 0);
+  if (v.phaulMaxGrowth !== undefined) out.phaulMaxGrowth = num(key('phaulMaxGrowth'), v.phaulMaxGrowth, 0.1, (n) => (n >= 0 ? null : 'must not be negative'));
+  if (v.vmotionSwitchoverGoalMs !== undefined) out.vmotionSwitchoverGoalMs = duration(key('vmotionSwitchoverGoalMs'), v.vmotionSwitchoverGoalMs, 500, true);
+  return out;
+}
+
+function resolveAutoConverge(v: unknown): AutoConverge | null {
+  if (v === undefined || v === false || v === null) return null;
+  const dflt = { initial: 20, increment: 10, max: 99, triggerThreshold: 50 };
+  if (v === true) return dflt;
+  if (!isPlainObject(v)) fail('precopy.autoConverge', 'expected true, false or { initial, increment, max, triggerThreshold }', v);
+  rejectUnknown(v, ['initial', 'increment', 'max', 'triggerThreshold'], 'precopy.autoConverge.');
+  const pct = (k: keyof typeof dflt, lo: number): number =>
+    num(`precopy.autoConverge.${k}`, v[k], dflt[k], (n) => (n >= lo && n <= 99 ? null : `must be from ${lo} to 99 (percent)`));
+  const out = { initial: pct('initial', 1), increment: pct('increment', 1), max: pct('max', 1), triggerThreshold: pct('triggerThreshold', 1) };
+  if (out.initial > out.max) fail('precopy.autoConverge.initial', `must not exceed max (${out.max})`, out.initial);
+  return out;
 }
 
 function optionalPath(key: string, v: unknown): string | null {

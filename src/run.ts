@@ -10,6 +10,7 @@ import { GuestMemory, guestLayout } from './memory/guest-memory.ts';
 import { verifyGuest } from './memory/verify.ts';
 import { scenarioToJson, type Scenario } from './options.ts';
 import { runPrecopy, type PrecopyRun } from './precopy/loop.ts';
+import { DEFAULT_POLICY_PARAMS } from './precopy/policies.ts';
 import { PageSender } from './precopy/page-sender.ts';
 import type { RoundRecord } from './precopy/stats.ts';
 import { METHODS, SCHEMA_VERSION, type Method, type PrecopyResult, type ResultDocument } from './results/document.ts';
@@ -143,6 +144,11 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
         onTimeout: scenario.precopy.onTimeout,
         liveRateBytesPerSec: Math.min(scenario.precopy.maxBandwidth, scenario.link.bandwidth),
         linkRateBytesPerSec: scenario.link.bandwidth,
+        policy: scenario.precopy.policy,
+        params: { ...DEFAULT_POLICY_PARAMS, ...scenario.precopy.policyParams },
+        autoConverge: scenario.precopy.autoConverge,
+        dirtyLimitPagesPerSec: scenario.precopy.dirtyLimit === null ? null : Math.max(1, scenario.precopy.dirtyLimit / scenario.guest.pageSize),
+        targetDirtyRatePagesPerSec: scenario.workload.pattern === 'idle' ? 0 : scenario.workload.dirtyRate,
       },
       source: guest.source,
       dirtyLog: new Int32Array(guest.dirtyLog),

@@ -20,7 +20,11 @@ describe('resolveScenario defaults', () => {
     expect(s.guest).toEqual({ memory: 2 ** 30, pageSize: 4096, vcpus: 2, fill: { zero: 0, random: 1, text: 0 }, deviceState: 262144 });
     expect(s.workload).toEqual({ pattern: 'hotset', dirtyRate: 20000, workingSet: 128 * 2 ** 20, hotFraction: 0.9, zipfExponent: 0.99, writeBytes: 8 });
     expect(s.link).toEqual({ bandwidth: 125_000_000, latencyMs: 0 });
-    expect(s.precopy).toEqual({ downtimeLimitMs: 300, maxBandwidth: 125_000_000, policy: 'qemu', maxRounds: null, timeoutMs: 120000, onTimeout: 'cancel' });
+    expect(s.precopy).toEqual({
+      downtimeLimitMs: 300, maxBandwidth: 125_000_000, policy: 'qemu', policyParams: { availSwitchoverBandwidth: null }, autoConverge: null, dirtyLimit: null,
+      maxRounds: null, timeoutMs: 120000, onTimeout: 'cancel',
+    });
+    expect(s.quick).toEqual({ storageBandwidth: 200 * 2 ** 20, handoverMs: 0, format: 'stream', dir: null, path: null, keepImage: false });
     expect(Object.isFrozen(s.guest)).toBe(true);
   });
 
@@ -48,7 +52,8 @@ describe('resolveScenario defaults', () => {
   });
 
   it('a resolved scenario, written as JSON, resolves to itself', () => {
-    const s = resolveScenario({ link: { bandwidth: 'unlimited' }, guest: { fill: 'text' } });
+    const s = resolveScenario({ link: { bandwidth: 'unlimited' }, guest: { fill: 'text' }, precopy: { policy: 'xen', policyParams: { xenVariant: 'legacy' }, autoConverge: true } });
+    expect(s.precopy.policyParams.xenMaxIterations).toBe(30);
     const json = scenarioToJson(s) as { link: { bandwidth: unknown } };
     expect(json.link.bandwidth).toBe('unlimited');
     expect(resolveScenario(json)).toEqual(s);
@@ -98,7 +103,18 @@ describe('resolveScenario refuses bad input with the key, the rule and the value
     ['bandwidth without unit', { link: { bandwidth: '1G' } }, /^link\.bandwidth: expected a rate/],
     ['negative latency', { link: { latencyMs: -1 } }, /^link\.latencyMs: expected milliseconds .*got -1$/],
     ['zero downtime limit', { precopy: { downtimeLimitMs: 0 } }, /^precopy\.downtimeLimitMs: must be greater than 0, got 0$/],
-    ['unknown policy', { precopy: { policy: 'xen' } }, /^precopy\.policy: expected one of "qemu", got "xen"$/],
+    ['unknown policy', { precopy: { policy: 'kvm' } }, /^precopy\.policy: expected one of "qemu", "xen", "hyperv", "phaul", "cloud-hypervisor", "vmotion", got "kvm"$/],
+    ['a parameter of another policy', { precopy: { policy: 'qemu', policyParams: { xenVariant: 'legacy' } } }, /^precopy\.policyParams\.xenVariant: not a parameter of policy "qemu" \(it takes: availSwitchoverBandwidth\), got "legacy"$/],
+    ['a bad policy parameter', { precopy: { policy: 'phaul', policyParams: { phaulMaxIterations: 0 } } }, /^precopy\.policyParams\.phaulMaxIterations: expected an integer >= 1, got 0$/],
+    ['a bad xen variant', { precopy: { policy: 'xen', policyParams: { xenVariant: 'old' } } }, /^precopy\.policyParams\.xenVariant: expected one of "simple", "legacy", got "old"$/],
+    ['auto-converge out of range', { precopy: { autoConverge: { initial: 120 } } }, /^precopy\.autoConverge\.initial: must be from 1 to 99 \(percent\), got 120$/],
+    ['auto-converge unknown key', { precopy: { autoConverge: { step: 5 } } }, /^precopy\.autoConverge\.step: unknown key/],
+    ['dirty limit with auto-converge', { precopy: { autoConverge: true, dirtyLimit: '1MB/s' } }, /^precopy\.dirtyLimit: cannot be used together with precopy\.autoConverge/],
+    ['unlimited dirty limit', { precopy: { dirtyLimit: 'unlimited' } }, /^precopy\.dirtyLimit: expected a finite rate/],
+    ['bad storage bandwidth', { quick: { storageBandwidth: 'fast' } }, /^quick\.storageBandwidth: expected a rate/],
+    ['bad image format', { quick: { format: 'qcow2' } }, /^quick\.format: expected one of "stream", "mapped", got "qcow2"$/],
+    ['keepImage not a boolean', { quick: { keepImage: 'yes' } }, /^quick\.keepImage: expected true or false, got "yes"$/],
+    ['empty quick.path', { quick: { path: '' } }, /^quick\.path: expected a non-empty path or null/],
     ['zero max rounds', { precopy: { maxRounds: 0 } }, /^precopy\.maxRounds: expected an integer >= 1 or null, got 0$/],
     ['zero timeout', { precopy: { timeoutMs: 0 } }, /^precopy\.timeoutMs: must be greater than 0, got 0$/],
     ['bad onTimeout', { precopy: { onTimeout: 'wait' } }, /^precopy\.onTimeout: expected one of "cancel", "force", got "wait"$/],

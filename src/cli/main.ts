@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitCodeFor, isMigbenchError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { colorsFor } from '../report/style.ts';
+import { abCommand, type AbCommandOptions } from './ab.ts';
 import { compareCommand, type CompareCommandOptions } from './compare.ts';
 import { imageInspectCommand } from './image.ts';
 import { suiteCommand, type SuiteCommandOptions } from './suite.ts';
@@ -68,6 +69,26 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--fail-on <what>', 'regression (exit 1 when one is found) or never', 'regression')
     .action((base: string, head: string, opts: CompareCommandOptions) => {
       code = compareCommand(base, head, opts);
+    });
+
+  program
+    .command('ab')
+    .description('A/B across commits: run a suite on two commits, interleaved (A B A B …) on this machine in git worktrees, then compare them like `compare` (exit 1 on a regression)')
+    .argument('<suite>', 'suite JSON file (the same file for both sides)')
+    .requiredOption('--base <ref>', 'base commit: a branch, tag or sha, e.g. origin/main')
+    .option('--head <ref>', 'head commit (default: this checkout, as it is, uncommitted changes included)')
+    .option('--runs <n>', 'measured passes per side; a pass runs every benchmark once', '10')
+    .option('--warmup <n>', 'discarded warm-up passes per side, before the measured ones', '1')
+    .addOption(new Option('--set <key.path=value>', 'override a scenario key in every scenario, on both sides (repeatable)').argParser(collect).default([]))
+    .option('--out-dir <dir>', 'where base.json, head.json, comparison.md and comparison.json go (default: ./migbench-ab-<base sha>-<head sha>)')
+    .option('--alpha <p>', 'significance level of the Mann–Whitney U test', '0.05')
+    .option('--threshold <percent>', 'a significant change must be worse than this to be a regression', '5%')
+    .addOption(new Option('--metric-threshold <metric=percent>', 'threshold for one metric, e.g. downtime=10% (repeatable)').argParser(collect).default([]))
+    .option('--format <format>', 'comparison on stdout: text, markdown or json', 'text')
+    .option('--fail-on <when>', 'regression: exit 1 when a metric regressed; never: always 0', 'regression')
+    .option('--keep-worktrees', 'leave the worktrees and the raw pass results in place (for a post-mortem)', false)
+    .action(async (suite: string, opts: AbCommandOptions) => {
+      code = await abCommand(suite, opts);
     });
 
   const image = program.command('image').description('quick-migration images');

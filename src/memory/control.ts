@@ -4,6 +4,7 @@
  * Int32 words (Atomics only):
  *   CMD            written by the main thread: RUN | PAUSE | STOP; workers wait on it while paused
  *   THROTTLE_PCT   written by the main thread: 0..99, the share of each 100 ms window a vCPU sleeps
+ *   DIRTY_LIMIT    written by the main thread: a cap on each vCPU's page writes per second (0 = none)
  *   STATE_BASE + i written by vCPU i only: STARTING | RUNNING | PAUSED | EXITED (its acknowledgement)
  *
  * Float64 counters (a second SharedArrayBuffer), one pair per vCPU, each written by vCPU i only with
@@ -13,7 +14,8 @@
  */
 export const CMD = 0;
 export const THROTTLE_PCT = 1;
-export const STATE_BASE = 2;
+export const DIRTY_LIMIT = 2;
+export const STATE_BASE = 3;
 
 export const CMD_RUN = 0;
 export const CMD_PAUSE = 1;

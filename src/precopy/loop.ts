@@ -19,10 +19,10 @@ import { clearLog, syncAndClear } from '../memory/dirty-bitmap.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
 import { maxRunPages } from '../transport/frame.ts';
 import type { BandwidthMeter, RateLimiter } from '../transport/link.ts';
-import {
-  decideAfterSync, decideOnTime, expectedDowntimeMs, shouldSync, switchoverThresholdBytes,
-  type ConvergenceSettings, type Decision, type Outcome,
-} from './convergence.ts';
+import { decideOnTime, expectedDowntimeMs, type Decision, type Outcome } from './convergence.ts';
+import { createPolicy, type PolicySettings } from './policies.ts';
+import { AutoConvergeTrigger } from './aids.ts';
+import type { AutoConverge } from '../options.ts';
 import type { PageSender } from './page-sender.ts';
 import { isEngineBound, throughput, type MigrationStats, type RoundRecord, type RoundStage } from './stats.ts';
 
@@ -30,6 +30,9 @@ import { isEngineBound, throughput, type MigrationStats, type RoundRecord, type 
 export interface VcpuSteering {
   pause(): Promise<void>;
   totalWrites(): number;
+  /** convergence aids: slow every vCPU down (percent), or cap each one's page writes per second */
+  setThrottle(percent: number): void;
+  setDirtyLimit(pagesPerSecPerVcpu: number): void;
   readonly error: Error | null;
 }
 
@@ -39,7 +42,13 @@ export interface DestinationSteering {
   readonly error: Error | null;
 }
 
-export interface PrecopySettings extends ConvergenceSettings {
+export interface PrecopySettings extends PolicySettings {
+  /** QEMU auto-converge steps (percent), or null */
+  readonly autoConverge: AutoConverge | null;
+  /** QEMU dirty-limit per vCPU in page writes per second once armed, or null */
+  readonly dirtyLimitPagesPerSec: number | null;
+  /** the page writes per second the scenario asks of all vCPUs (for the guest slowdown) */
+  readonly targetDirtyRatePagesPerSec: number;
   /** rate limit of the live rounds (QEMU max-bandwidth), bytes/s; Infinity = none */
   readonly liveRateBytesPerSec: number;
   /** the link's own rate, used for the stop-and-copy; Infinity = unlimited */
@@ -111,6 +120,12 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   const setupTimeMs = liveStartMs - input.startedAtMs;
   limiter.setRate(settings.liveRateBytesPerSec);
 
+  const policy = createPolicy(settings);
+  const trigger = settings.autoConverge || settings.dirtyLimitPagesPerSec !== null ? new AutoConvergeTrigger(settings.autoConverge, liveStartMs) : null;
+  let throttlePercent = 0;
+  let dirtyLimitArmed = false;
+  let prevRoundSentPages: number | null = null;
+
   let stage: RoundStage = 'bulk';
   let roundStartMs = liveStartMs;
   let roundStartWrites = vcpus.totalWrites();
@@ -129,6 +144,7 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     const duration = now - roundStartMs;
     const c = sender.round.snapshot();
     const expected = expectedMs ?? expectedDowntimeMs(pendingPages * ps, bandwidth);
+    const rate = duration > 0 ? ((vcpus.totalWrites() - roundStartWrites) * 1000) / duration : 0;
     const record: RoundRecord = {
       round: rounds.length,
       stage,
@@ -141,9 +157,11 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
       normalPages: c.normalPages,
       bytes: c.bytes,
       bandwidthBytesPerSec: duration > 0 ? (c.bytes * 1000) / duration : 0,
-      dirtyRatePagesPerSec: duration > 0 ? ((vcpus.totalWrites() - roundStartWrites) * 1000) / duration : 0,
+      dirtyRatePagesPerSec: rate,
       expectedDowntimeMs: expected,
       thresholdBytes: threshold,
+      throttlePercent,
+      guestSlowdown: settings.targetDirtyRatePagesPerSec > 0 && duration > 0 ? rate / settings.targetDirtyRatePagesPerSec : null,
     };
     lastExpectedDowntimeMs = expected;
     rounds.push(record);
@@ -168,13 +186,12 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     decision = decideOnTime(settings, now - input.startedAtMs);
     if (decision.action !== 'continue') break;
     let bandwidth = meter.bytesPerSec();
-    let threshold = switchoverThresholdBytes(bandwidth, settings.downtimeLimitMs);
-    if (shouldSync(remaining * ps, threshold) && (sentSinceSync > 0 || remaining === 0)) {
+    if (policy.shouldSync(remaining * ps, bandwidth) && (sentSinceSync > 0 || remaining === 0)) {
       if (!meter.measured) {
         // A bulk round shorter than one 100 ms window: it is the first measurement.
         meter.closeFirstWindow();
         bandwidth = meter.bytesPerSec();
-        threshold = switchoverThresholdBytes(bandwidth, settings.downtimeLimitMs);
+        if (!policy.shouldSync(remaining * ps, bandwidth) && remaining > 0) continue;
       }
       const found = syncAndClear(dirtyLog, bitmap);
       syncs++;
@@ -182,13 +199,37 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
       lastSyncMs = now;
       remaining = countSetBits(bitmap);
       sentSinceSync = 0;
+      const roundSent = sender.round.pages;
+      const roundMs = now - roundStartMs;
+      const roundBandwidth = roundMs > 0 ? (sender.round.bytes * 1000) / roundMs : 0;
+      const threshold = policy.thresholdBytes({ bandwidthBytesPerSec: bandwidth, roundBandwidthBytesPerSec: roundBandwidth, pageSizeBytes: ps });
       closeRound(now, found, remaining, bandwidth, threshold);
-      decision = decideAfterSync(settings, {
+      // Convergence aids, evaluated at the sync as QEMU does (migration_trigger_throttle); they act on
+      // the next round (the record just closed shows the throttle the guest ran under).
+      if (trigger?.onSync(now, found * ps, sender.total.bytes)) {
+        if (settings.dirtyLimitPagesPerSec !== null) {
+          if (!dirtyLimitArmed) vcpus.setDirtyLimit(settings.dirtyLimitPagesPerSec);
+          dirtyLimitArmed = true;
+        } else if (settings.autoConverge) {
+          throttlePercent = throttlePercent === 0 ? settings.autoConverge.initial : Math.min(settings.autoConverge.max, throttlePercent + settings.autoConverge.increment);
+          vcpus.setThrottle(throttlePercent);
+        }
+      }
+      decision = policy.decide({
         pendingBytes: remaining * ps,
-        thresholdBytes: threshold,
+        pendingPages: remaining,
+        dirtyPagesAtSync: found,
+        sentPagesThisRound: roundSent,
+        sentPagesPrevRound: prevRoundSentPages,
         liveRounds: rounds.length,
         elapsedMs: now - input.startedAtMs,
+        bandwidthBytesPerSec: bandwidth,
+        roundBandwidthBytesPerSec: roundBandwidth,
+        totalSentBytes: sender.total.bytes,
+        memoryBytes: source.layout.memoryBytes,
+        pageSizeBytes: ps,
       });
+      prevRoundSentPages = roundSent;
       if (decision.action !== 'continue') break;
       stage = 'iterative';
       roundStartMs = now;
@@ -237,8 +278,13 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   // A round still open ended without a sync of its own (a timeout mid-round, or a cancel).
   if (roundOpen) {
     const bw = meter.bytesPerSec();
-    closeRound(liveEndMs, 0, remaining, bw, switchoverThresholdBytes(bw, settings.downtimeLimitMs));
+    closeRound(liveEndMs, 0, remaining, bw, policy.thresholdBytes({ bandwidthBytesPerSec: bw, roundBandwidthBytesPerSec: bw, pageSizeBytes: ps }));
   }
+  // A cancelled migration leaves the guest running on the source at full speed.
+  const liftAids = (): void => {
+    if (throttlePercent > 0) vcpus.setThrottle(0);
+    if (dirtyLimitArmed) vcpus.setDirtyLimit(0);
+  };
 
   const outcome: Outcome = decision.outcome; // the live loop only ends on a stop-and-copy or a cancel
   const finish = (status: 'completed' | 'cancelled', endMs: number, downtimeMs: number | null, expectedMs: number, pauseMs: number | null): PrecopyRun => {
@@ -264,7 +310,10 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     };
   };
 
-  if (decision.action === 'cancel') return finish('cancelled', liveEndMs, null, lastExpectedDowntimeMs, null);
+  if (decision.action === 'cancel') {
+    liftAids();
+    return finish('cancelled', liveEndMs, null, lastExpectedDowntimeMs, null);
+  }
 
   // --- stop-and-copy ---
   const pauseRequestedAtMs = clock.nowMs();
@@ -293,7 +342,8 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   const bw = meter.bytesPerSec();
   const expectedAtSwitchover = lastExpectedDowntimeMs;
   // The stop-and-copy record: the pages pending after the final sync, and the downtime expected then.
-  closeRound(resumedAtMs, finalFound, pendingAtPause, bw, switchoverThresholdBytes(bw, settings.downtimeLimitMs), expectedAtSwitchover);
+  closeRound(resumedAtMs, finalFound, pendingAtPause, bw, policy.thresholdBytes({ bandwidthBytesPerSec: bw, roundBandwidthBytesPerSec: bw, pageSizeBytes: ps }), expectedAtSwitchover);
+  liftAids(); // the guest now runs on the destination; the source's vCPUs stay paused
   return finish('completed', resumedAtMs, resumedAtMs - pauseRequestedAtMs, expectedAtSwitchover, pauseRequestedAtMs);
 }
 

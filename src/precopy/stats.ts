@@ -27,8 +27,12 @@ export interface RoundRecord {
   dirtyRatePagesPerSec: number;
   /** QEMU expected-downtime at the sync that ended the round: pending bytes / measured bandwidth */
   expectedDowntimeMs: number;
-  /** the switchover threshold at that sync: measured bandwidth × downtime limit */
+  /** the policy's threshold at that sync (QEMU: measured bandwidth × downtime limit; Xen: 50 pages; …) */
   thresholdBytes: number;
+  /** QEMU cpu-throttle-percentage during the round (auto-converge) */
+  throttlePercent: number;
+  /** page writes achieved ÷ asked during the round (1 = the guest ran at full speed); null when it asks none */
+  guestSlowdown: number | null;
 }
 
 /** Running totals kept by the page sender; plain fields, no allocation on the hot path. */

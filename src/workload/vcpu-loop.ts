@@ -6,12 +6,14 @@
  * every written byte really changes, like QEMU guestperf's stress program), THEN sets the page's bit in
  * the dirty log (DESIGN §4: write first, mark second).
  *
- * Pacing holds over 100 ms windows: by time t into a window the worker has done rate × t writes (less
- * the throttle share); when ahead, it sleeps on the CMD word so a pause or stop wakes it at once.
+ * Pacing holds over 100 ms windows: by time t into a window the worker has done rate × t writes, the
+ * rate lowered by the throttle share (QEMU auto-converge: a throttled vCPU runs 1 − pct of the time)
+ * and capped by the dirty limit (QEMU dirty-limit); when ahead, it sleeps on the CMD word so a pause
+ * or stop wakes it at once.
  */
 import { markDirty } from '../memory/dirty-bitmap.ts';
 import {
-  CMD, CMD_PAUSE, CMD_RUN, CMD_STOP, STATE_BASE, STATE_EXITED, STATE_PAUSED, STATE_RUNNING, THROTTLE_PCT,
+  CMD, CMD_PAUSE, CMD_RUN, CMD_STOP, DIRTY_LIMIT, STATE_BASE, STATE_EXITED, STATE_PAUSED, STATE_RUNNING, THROTTLE_PCT,
   runningMsIndex, writesIndex, type VcpuControlShared,
 } from '../memory/control.ts';
 import { GuestMemory, type GuestMemoryShared } from '../memory/guest-memory.ts';
@@ -87,7 +89,9 @@ export function runVcpu(data: VcpuWorkerData, nowMs: () => number): void {
       doneInWindow = 0;
     }
     const throttle = Math.min(99, Math.max(0, Atomics.load(ctrl, THROTTLE_PCT)));
-    const perWindow = (data.ratePagesPerSec * (1 - throttle / 100) * WINDOW_MS) / 1000;
+    const limit = Atomics.load(ctrl, DIRTY_LIMIT);
+    const rate = Math.min(data.ratePagesPerSec * (1 - throttle / 100), limit > 0 ? limit : Infinity);
+    const perWindow = (rate * WINDOW_MS) / 1000;
     const due = Math.min(perWindow, (perWindow * (now - windowStart)) / WINDOW_MS);
     let todo = Math.min(CHUNK, Math.ceil(due - doneInWindow));
     if (todo <= 0) {

@@ -5,7 +5,7 @@
 import type { Worker } from 'node:worker_threads';
 import { MigbenchError } from '../errors.ts';
 import {
-  CMD, CMD_PAUSE, CMD_RUN, CMD_STOP, STATE_BASE, STATE_EXITED, STATE_PAUSED, STATE_RUNNING, STATE_STARTING,
+  CMD, CMD_PAUSE, CMD_RUN, CMD_STOP, DIRTY_LIMIT, STATE_BASE, STATE_EXITED, STATE_PAUSED, STATE_RUNNING, STATE_STARTING,
   THROTTLE_PCT, createVcpuControl, runningMsIndex, writesIndex, type VcpuControlShared,
 } from '../memory/control.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
@@ -126,6 +126,15 @@ export class VcpuPool {
   /** Percentage (0..99) of each 100 ms window every vCPU spends not writing (convergence aids). */
   setThrottle(percent: number): void {
     Atomics.store(this.ctrl, THROTTLE_PCT, Math.max(0, Math.min(99, Math.round(percent))));
+  }
+
+  get throttlePercent(): number {
+    return Atomics.load(this.ctrl, THROTTLE_PCT);
+  }
+
+  /** Cap every vCPU at this many page writes per second (QEMU dirty-limit); 0 lifts the cap. */
+  setDirtyLimit(pagesPerSecPerVcpu: number): void {
+    Atomics.store(this.ctrl, DIRTY_LIMIT, Math.max(0, Math.round(pagesPerSecPerVcpu)));
   }
 
   /** Page writes so far, all vCPUs together. */

@@ -1,0 +1,185 @@
+/**
+ * Convergence policies: when does pre-copy stop and copy? Pure functions of what the loop saw at a
+ * dirty sync, selected by `precopy.policy`, each with its real system's defaults.
+ *
+ * Two families:
+ * - QEMU syncs mid-round, as soon as what is left to send fits its threshold (so rounds end with up
+ *   to a threshold's worth unsent), and switches over when the pending bytes after a sync are below
+ *   bandwidth × downtime-limit.
+ * - The others are round-based (Xen, Hyper-V, P.Haul, Cloud Hypervisor, vMotion): send everything the
+ *   previous sync found, then sync and decide.
+ * On top of every policy: `precopy.maxRounds` (a forced stop) and `precopy.timeoutMs`/`onTimeout`.
+ */
+import { decideOnTime, switchoverThresholdBytes, type ConvergenceSettings, type Decision } from './convergence.ts';
+
+export type PolicyName = 'qemu' | 'xen' | 'hyperv' | 'phaul' | 'cloud-hypervisor' | 'vmotion';
+export const POLICY_NAMES: readonly PolicyName[] = ['qemu', 'xen', 'hyperv', 'phaul', 'cloud-hypervisor', 'vmotion'];
+
+/** Per-policy parameters, all resolved (defaults from the real systems). */
+export interface PolicyParams {
+  /** qemu: bytes/s used instead of the measured bandwidth for the switchover decision (QEMU avail-switchover-bandwidth); null = measured */
+  availSwitchoverBandwidth: number | null;
+  /** xen: "simple" = libxenguest's simple_precopy_policy; "legacy" = xc_domain_save (≤ 4.5) */
+  xenVariant: 'simple' | 'legacy';
+  /** xen: last iteration at this count (simple 5, legacy 30) */
+  xenMaxIterations: number;
+  /** xen: stop when fewer pages than this were dirty (SPP_TARGET_DIRTY_COUNT, 50) */
+  xenTargetDirtyPages: number;
+  /** xen legacy: never send more than this × memory (DEF_MAX_FACTOR, 3) */
+  xenMaxFactor: number;
+  /** hyperv: copy passes at most (5 since 2012 R2; 10 in 2008 R2) */
+  hypervMaxPasses: number;
+  /** phaul: pre-dump iterations at most (phaul_iter_max, 8) */
+  phaulMaxIterations: number;
+  /** phaul: stop once an iteration wrote this few pages (phaul_iter_min_size, 64) */
+  phaulMinPages: number;
+  /** phaul: stop when an iteration wrote more than this fraction more pages than the one before (0.1) */
+  phaulMaxGrowth: number;
+  /** vmotion: the switchover time goal (500 ms) */
+  vmotionSwitchoverGoalMs: number;
+}
+
+export const DEFAULT_POLICY_PARAMS: PolicyParams = Object.freeze({
+  availSwitchoverBandwidth: null,
+  xenVariant: 'simple',
+  xenMaxIterations: 5,
+  xenTargetDirtyPages: 50,
+  xenMaxFactor: 3,
+  hypervMaxPasses: 5,
+  phaulMaxIterations: 8,
+  phaulMinPages: 64,
+  phaulMaxGrowth: 0.1,
+  vmotionSwitchoverGoalMs: 500,
+});
+
+/** What the loop knows at a dirty sync. */
+export interface SyncState {
+  /** pending after the sync (what the next round must send) */
+  pendingBytes: number;
+  pendingPages: number;
+  /** pages found in the dirty log at this sync */
+  dirtyPagesAtSync: number;
+  /** pages sent in the round that just ended, and in the one before (null for the first) */
+  sentPagesThisRound: number;
+  sentPagesPrevRound: number | null;
+  /** live rounds completed, the one just ended included (the bulk round is 1) */
+  liveRounds: number;
+  elapsedMs: number;
+  /** measured over ≥ 100 ms windows */
+  bandwidthBytesPerSec: number;
+  /** of the round that just ended */
+  roundBandwidthBytesPerSec: number;
+  totalSentBytes: number;
+  memoryBytes: number;
+  pageSizeBytes: number;
+}
+
+export interface PolicySettings extends ConvergenceSettings {
+  readonly policy: PolicyName;
+  readonly params: PolicyParams;
+}
+
+export interface Policy {
+  readonly name: PolicyName;
+  /** sync now? `remainingBytes` is what is left of the current round */
+  shouldSync(remainingBytes: number, bandwidthBytesPerSec: number): boolean;
+  /** the policy's own threshold at this sync, in bytes, for the round records */
+  thresholdBytes(s: Pick<SyncState, 'bandwidthBytesPerSec' | 'roundBandwidthBytesPerSec' | 'pageSizeBytes'>): number;
+  decide(s: SyncState): Decision;
+}
+
+const converged: Decision = { action: 'stop-and-copy', outcome: { outcome: 'converged' } };
+const forced = (reason: 'max-rounds' | 'traffic-cap' | 'no-progress'): Decision => ({ action: 'stop-and-copy', outcome: { outcome: 'forced-stop', reason } });
+
+/** The limits every policy shares: the user's round cap, then the timeout. */
+function generalLimits(settings: ConvergenceSettings, s: SyncState): Decision {
+  if (settings.maxRounds !== null && s.liveRounds >= settings.maxRounds) return forced('max-rounds');
+  return decideOnTime(settings, s.elapsedMs);
+}
+
+const roundBased = (remainingBytes: number): boolean => remainingBytes === 0;
+
+export function createPolicy(settings: PolicySettings): Policy {
+  const p = settings.params;
+  const limitMs = settings.downtimeLimitMs;
+  switch (settings.policy) {
+    case 'qemu': {
+      const bw = (measured: number): number => p.availSwitchoverBandwidth ?? measured;
+      return {
+        name: 'qemu',
+        shouldSync: (remaining, measured) => remaining <= switchoverThresholdBytes(bw(measured), limitMs),
+        thresholdBytes: (s) => switchoverThresholdBytes(bw(s.bandwidthBytesPerSec), limitMs),
+        decide: (s) => {
+          const threshold = switchoverThresholdBytes(bw(s.bandwidthBytesPerSec), limitMs);
+          if (s.pendingBytes === 0 || s.pendingBytes < threshold) return converged;
+          return generalLimits(settings, s);
+        },
+      };
+    }
+    case 'xen':
+      return {
+        name: 'xen',
+        shouldSync: roundBased,
+        thresholdBytes: (s) => p.xenTargetDirtyPages * s.pageSizeBytes,
+        decide: (s) => {
+          // libxenguest: stop-and-copy when dirty_count < 50 or iteration >= 5; xc_domain_save (legacy)
+          // also when more than 3 × memory has been sent.
+          if (s.dirtyPagesAtSync < p.xenTargetDirtyPages) return converged;
+          if (s.liveRounds >= p.xenMaxIterations) return forced('max-rounds');
+          if (p.xenVariant === 'legacy' && s.totalSentBytes > p.xenMaxFactor * s.memoryBytes) return forced('traffic-cap');
+          return generalLimits(settings, s);
+        },
+      };
+    case 'hyperv':
+      return {
+        name: 'hyperv',
+        shouldSync: roundBased,
+        thresholdBytes: (s) => switchoverThresholdBytes(s.bandwidthBytesPerSec, limitMs),
+        decide: (s) => {
+          // a small remainder: it fits the downtime limit at the measured rate (Hyper-V's own figure is
+          // not documented); else at most 5 copy passes
+          if (s.pendingBytes === 0 || s.pendingBytes <= switchoverThresholdBytes(s.bandwidthBytesPerSec, limitMs)) return converged;
+          if (s.liveRounds >= p.hypervMaxPasses) return forced('max-rounds');
+          return generalLimits(settings, s);
+        },
+      };
+    case 'phaul':
+      return {
+        name: 'phaul',
+        shouldSync: roundBased,
+        thresholdBytes: (s) => p.phaulMinPages * s.pageSizeBytes,
+        decide: (s) => {
+          // P.Haul iters.py: stop after a pre-dump that wrote <= 64 pages, one that grew > 10 % over the
+          // previous, or the 8th. The bulk round is the first dump; its size does not count as growth.
+          if (s.pendingPages <= p.phaulMinPages) return converged;
+          if (s.sentPagesPrevRound !== null && s.liveRounds > 2 && s.sentPagesThisRound > s.sentPagesPrevRound * (1 + p.phaulMaxGrowth)) return forced('no-progress');
+          if (s.liveRounds >= p.phaulMaxIterations) return forced('max-rounds');
+          return generalLimits(settings, s);
+        },
+      };
+    case 'cloud-hypervisor':
+      return {
+        name: 'cloud-hypervisor',
+        shouldSync: roundBased,
+        thresholdBytes: (s) => switchoverThresholdBytes(s.roundBandwidthBytesPerSec, limitMs),
+        decide: (s) => {
+          // is_precopy_converged: nothing dirty, or this iteration's bytes / last iteration's bandwidth
+          // fit the downtime; a timeout cancels or pauses anyway (precopy.onTimeout)
+          if (s.pendingBytes === 0) return converged;
+          if (s.roundBandwidthBytesPerSec > 0 && (s.pendingBytes * 1000) / s.roundBandwidthBytesPerSec <= limitMs) return converged;
+          return generalLimits(settings, s);
+        },
+      };
+    case 'vmotion':
+      return {
+        name: 'vmotion',
+        shouldSync: roundBased,
+        thresholdBytes: (s) => switchoverThresholdBytes(s.bandwidthBytesPerSec, p.vmotionSwitchoverGoalMs),
+        decide: (s) => {
+          // stop pre-copy when the pages left can be sent within the switchover time goal (500 ms)
+          if (s.pendingBytes === 0 || s.pendingBytes <= switchoverThresholdBytes(s.bandwidthBytesPerSec, p.vmotionSwitchoverGoalMs)) return converged;
+          return generalLimits(settings, s);
+        },
+      };
+  }
+}
