@@ -11,6 +11,7 @@ import { abCommand, type AbCommandOptions } from './ab.ts';
 import { compareCommand, type CompareCommandOptions } from './compare.ts';
 import { imageInspectCommand } from './image.ts';
 import { suiteCommand, type SuiteCommandOptions } from './suite.ts';
+import { mergeCommand, sweepCommand, tuneCommand, type SweepCommandOptions, type TuneCommandOptions } from './sweep.ts';
 import { runCommand } from './run.ts';
 
 function collect(value: string, previous: string[]): string[] {
@@ -89,6 +90,53 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--keep-worktrees', 'leave the worktrees and the raw pass results in place (for a post-mortem)', false)
     .action(async (suite: string, opts: AbCommandOptions) => {
       code = await abCommand(suite, opts);
+    });
+
+  program
+    .command('sweep')
+    .description('run every point of a parameter grid over a scenario (emulate mode: one point at a time) and tabulate total time, downtime, bytes, outcome and guest slowdown')
+    .argument('[scenario]', 'scenario JSON file (default: the built-in default scenario)')
+    .addOption(new Option('--param <key.path=v1,v2,…>', 'a grid axis, e.g. precopy.downtimeLimitMs=30,100,300 (repeatable)').argParser(collect).default([]))
+    .addOption(new Option('--set <key.path=value>', 'override a key of the base scenario (repeatable)').argParser(collect).default([]))
+    .option('--runs <n>', 'runs per point (medians are reported)')
+    .option('--mode <mode>', 'emulate (simulate mode is not built yet)', 'emulate')
+    .option('--shard <i/n>', 'run only slice i of n of the grid (join the slices with `migbench merge`)')
+    .option('--out <file>', 'write the sweep (JSON)')
+    .option('--csv <file>', 'write one CSV row per point')
+    .option('--json', 'print the sweep (JSON) on stdout instead of the table', false)
+    .option('-q, --quiet', 'no progress on stderr', false)
+    .action(async (scenario: string | undefined, opts: SweepCommandOptions) => {
+      code = await sweepCommand(scenario, opts);
+    });
+
+  program
+    .command('merge')
+    .description('join the slices of a sharded sweep (`sweep --shard i/n`) into one sweep file')
+    .argument('<slices...>', 'sweep JSON files')
+    .option('--out <file>', 'write the joined sweep (JSON)')
+    .option('--csv <file>', 'write one CSV row per point')
+    .option('--json', 'print the joined sweep on stdout instead of the table', false)
+    .option('-q, --quiet', 'no table', false)
+    .action((files: string[], opts: { out?: string; csv?: string; json: boolean; quiet: boolean }) => {
+      code = mergeCommand(files, opts);
+    });
+
+  program
+    .command('tune')
+    .description('search convergence settings, print the Pareto frontier (total time against downtime) and recommend the setting that meets a downtime target with the best objective')
+    .argument('[scenario]', 'scenario JSON file (default: the built-in default scenario)')
+    .requiredOption('--max-downtime <duration>', 'the downtime target, e.g. 300ms')
+    .option('--objective <objective>', 'total-time, bytes or guest-slowdown', 'total-time')
+    .option('--search <keys>', 'keys to search with their default candidates: precopy.policy, precopy.downtimeLimitMs, precopy.autoConverge (default: the first two)')
+    .addOption(new Option('--param <key.path=v1,v2,…>', 'a key to search with your own candidates (repeatable)').argParser(collect).default([]))
+    .addOption(new Option('--set <key.path=value>', 'override a key of the base scenario (repeatable)').argParser(collect).default([]))
+    .option('--runs <n>', 'runs per setting (medians are compared)')
+    .option('--apply <file>', 'write the scenario with the recommendation to a file')
+    .option('--out <file>', 'write every setting\'s figures, the frontier and the recommendation (JSON)')
+    .option('--json', 'print the result as JSON', false)
+    .option('-q, --quiet', 'no progress on stderr', false)
+    .action(async (scenario: string | undefined, opts: TuneCommandOptions) => {
+      code = await tuneCommand(scenario, opts);
     });
 
   const image = program.command('image').description('quick-migration images');

@@ -1,0 +1,211 @@
+/**
+ * `migbench sweep [scenario] --param key=v1,v2 … [--runs N] [--shard I/N] [--out FILE] [--csv FILE]`,
+ * `migbench merge SLICE… --out FILE [--csv FILE]`, and
+ * `migbench tune [scenario] --max-downtime 300ms [--objective …] [--search key[=v1,v2],…] [--apply FILE]`.
+ */
+import { readFileSync } from 'node:fs';
+import Table from 'cli-table3';
+import { MigbenchError } from '../errors.ts';
+import { applyOverrides, resolveScenario } from '../options.ts';
+import { colorsFor } from '../report/style.ts';
+import { expandGrid, parseAxis, parseShard, pointOverrides, shardIndices, type Axis } from '../sweep/grid.ts';
+import { OBJECTIVES, paretoFrontier, recommend, type Objective, type PointFigures } from '../sweep/pareto.ts';
+import { mergeSweeps, pointScenarios, runSweep, sweepToCsv, type SweepDocument } from '../sweep/run-sweep.ts';
+import { formatBytes, formatDurationMs, parseDurationMs } from '../units.ts';
+import { writeFileAtomic } from './run.ts';
+import { readScenarioFile } from './scenario-file.ts';
+
+function positive(flag: string, text: string | undefined, dflt: number): number {
+  if (text === undefined) return dflt;
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new MigbenchError('E_USAGE', `${flag}: expected a whole number >= 1, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function withAbort<T>(say: (s: string) => void, f: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    say('interrupted: stopping after the current run (Ctrl-C again to quit at once)');
+    abort.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  return f(abort.signal).finally(() => process.removeListener('SIGINT', onSigint));
+}
+
+const describePoint = (p: { params: Record<string, unknown> }): string =>
+  Object.entries(p.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') || '(the scenario as it is)';
+
+function pointsTable(points: readonly PointFigures[], axes: readonly Axis[], marks: (p: PointFigures) => string): string {
+  const t = new Table({
+    head: ['#', ...axes.map((a) => a.key), 'total time', 'downtime', 'transferred', 'guest speed', 'completed', ''],
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const p of points) {
+    t.push([
+      String(p.index),
+      ...axes.map((a) => (typeof p.params[a.key] === 'string' ? (p.params[a.key] as string) : JSON.stringify(p.params[a.key]))),
+      p.totalTimeMs === null ? '—' : formatDurationMs(p.totalTimeMs),
+      p.downtimeMs === null ? '—' : formatDurationMs(p.downtimeMs),
+      p.transferredBytes === null ? '—' : formatBytes(p.transferredBytes),
+      p.guestSlowdown === null ? '—' : `${(p.guestSlowdown * 100).toFixed(0)}%`,
+      `${p.completed}/${p.runs}`,
+      marks(p),
+    ]);
+  }
+  return t.toString();
+}
+
+export interface SweepCommandOptions {
+  param: string[];
+  set: string[];
+  runs?: string;
+  shard?: string;
+  mode: string;
+  out?: string;
+  csv?: string;
+  json: boolean;
+  quiet: boolean;
+}
+
+export async function sweepCommand(scenarioPath: string | undefined, o: SweepCommandOptions): Promise<number> {
+  if (o.mode !== 'emulate') throw new MigbenchError('E_USAGE', `--mode: only "emulate" exists so far (simulate mode is not built yet), got ${JSON.stringify(o.mode)}`);
+  if (o.param.length === 0) throw new MigbenchError('E_USAGE', 'sweep: give at least one --param key.path=v1,v2,…');
+  const axes = o.param.map(parseAxis);
+  const base = applyOverrides(scenarioPath === undefined ? {} : readScenarioFile(scenarioPath), o.set);
+  const points = expandGrid(axes);
+  pointScenarios(base, points); // refuse a bad point before running any
+  const shard = parseShard(o.shard);
+  const indices = shardIndices(points.length, shard);
+  const runs = positive('--runs', o.runs, 1);
+  const err = process.stderr;
+  const say = (s: string): void => {
+    if (!o.quiet) err.write(`${s}\n`);
+  };
+  say(`migbench sweep: ${points.length} grid points${shard ? `, shard ${shard.index}/${shard.count}: ${indices.length} of them` : ''}, ${runs} run${runs > 1 ? 's' : ''} each, one at a time (emulate mode)`);
+  const started = performance.now();
+  try {
+    const doc = await withAbort(say, (signal) =>
+      runSweep({
+        base, axes, points, indices, shard, runs, signal,
+        onPoint: (done, total, p) => say(`[${done}/${total}] ${describePoint(p)}: ${Object.keys(p.outcomes).join(', ')}, total ${p.totalTimeMs === null ? '—' : formatDurationMs(p.totalTimeMs)}, downtime ${p.downtimeMs === null ? '—' : formatDurationMs(p.downtimeMs)} (${formatDurationMs(performance.now() - started)})`),
+      }),
+    );
+    return writeSweep(doc, o);
+  } catch (error) {
+    if (error instanceof MigbenchError && error.code === 'E_INTERRUPTED') {
+      say('interrupted: no result written');
+      return 130;
+    }
+    throw error;
+  }
+}
+
+function writeSweep(doc: SweepDocument, o: { out?: string; csv?: string; json: boolean; quiet: boolean }): number {
+  const text = JSON.stringify(doc, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
+  if (o.out) writeFileAtomic(o.out, `${text}\n`);
+  if (o.csv) writeFileAtomic(o.csv, sweepToCsv(doc));
+  if (o.json) process.stdout.write(`${text}\n`);
+  else if (!o.quiet) {
+    const frontier = new Set(paretoFrontier(doc.points).map((p) => p.index));
+    process.stdout.write(`${pointsTable(doc.points, doc.axes, (p) => (frontier.has(p.index) ? 'frontier' : ''))}\n`);
+  }
+  return 0;
+}
+
+function readSweepFile(path: string): SweepDocument {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new MigbenchError('E_USAGE', `${path}: cannot read it as JSON (${(error as Error).message})`);
+  }
+  return doc as SweepDocument;
+}
+
+export function mergeCommand(files: string[], o: { out?: string; csv?: string; json: boolean; quiet: boolean }): number {
+  const merged = mergeSweeps(files.map(readSweepFile), files);
+  if (merged.points.length !== merged.gridPoints) {
+    process.stderr.write(`warning: ${merged.gridPoints - merged.points.length} of ${merged.gridPoints} grid points are missing (a shard not given?)\n`);
+  }
+  return writeSweep(merged, o);
+}
+
+/** Default candidates of the tuner's search keys. */
+const SEARCH_DEFAULTS: Record<string, unknown[]> = {
+  'precopy.policy': ['qemu', 'xen', 'hyperv', 'phaul', 'cloud-hypervisor', 'vmotion'],
+  'precopy.downtimeLimitMs': [30, 100, 300, 1000],
+  'precopy.autoConverge': [false, true],
+};
+
+export interface TuneCommandOptions {
+  maxDowntime: string;
+  objective: string;
+  search?: string;
+  param: string[];
+  set: string[];
+  runs?: string;
+  apply?: string;
+  out?: string;
+  json: boolean;
+  quiet: boolean;
+}
+
+export async function tuneCommand(scenarioPath: string | undefined, o: TuneCommandOptions): Promise<number> {
+  const maxDowntimeMs = parseDurationMs(o.maxDowntime);
+  if (maxDowntimeMs === null || maxDowntimeMs <= 0) throw new MigbenchError('E_USAGE', `--max-downtime: expected a duration like "300ms", got ${JSON.stringify(o.maxDowntime)}`);
+  if (!(OBJECTIVES as readonly string[]).includes(o.objective)) throw new MigbenchError('E_USAGE', `--objective: expected one of ${OBJECTIVES.join(', ')}, got ${JSON.stringify(o.objective)}`);
+  const objective = o.objective as Objective;
+  const custom = o.param.map(parseAxis);
+  const keys = o.search !== undefined ? o.search.split(',').map((k) => k.trim()).filter(Boolean) : custom.length > 0 ? [] : ['precopy.policy', 'precopy.downtimeLimitMs'];
+  const axes: Axis[] = [
+    ...keys.map((key) => {
+      const values = SEARCH_DEFAULTS[key];
+      if (!values) throw new MigbenchError('E_USAGE', `--search: no default candidates for ${JSON.stringify(key)} (there are for ${Object.keys(SEARCH_DEFAULTS).join(', ')}); give your own with --param ${key}=v1,v2`);
+      return { key, values };
+    }),
+    ...custom,
+  ];
+  const base = applyOverrides(scenarioPath === undefined ? {} : readScenarioFile(scenarioPath), o.set);
+  const points = expandGrid(axes);
+  pointScenarios(base, points);
+  const runs = positive('--runs', o.runs, 1);
+  const say = (s: string): void => {
+    if (!o.quiet) process.stderr.write(`${s}\n`);
+  };
+  say(`migbench tune: ${points.length} settings × ${runs} run${runs > 1 ? 's' : ''} (emulate mode, one at a time); target downtime ≤ ${formatDurationMs(maxDowntimeMs)}, objective ${objective}`);
+  let doc: SweepDocument;
+  try {
+    doc = await withAbort(say, (signal) =>
+      runSweep({
+        base, axes, points, indices: points.map((_, i) => i), shard: null, runs, signal,
+        onPoint: (done, total, p) => say(`[${done}/${total}] ${describePoint(p)}: downtime ${p.downtimeMs === null ? '—' : formatDurationMs(p.downtimeMs)}, total ${p.totalTimeMs === null ? '—' : formatDurationMs(p.totalTimeMs)}`),
+      }),
+    );
+  } catch (error) {
+    if (error instanceof MigbenchError && error.code === 'E_INTERRUPTED') {
+      say('interrupted: no recommendation');
+      return 130;
+    }
+    throw error;
+  }
+  const frontier = paretoFrontier(doc.points);
+  const rec = recommend(doc.points, maxDowntimeMs, objective, describePoint);
+  if (o.out) writeFileAtomic(o.out, `${JSON.stringify({ ...doc, tune: { maxDowntimeMs, objective, frontier: frontier.map((p) => p.index), recommendation: rec.point?.index ?? null, met: rec.met, why: rec.why } }, null, 2)}\n`);
+  if (o.apply && rec.point) {
+    const applied = resolveScenario(applyOverrides(base, pointOverrides(rec.point.params)));
+    writeFileAtomic(o.apply, `${JSON.stringify(JSON.parse(JSON.stringify(applied, (_k, v) => (v === Infinity ? 'unlimited' : v))), null, 2)}\n`);
+  }
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify({ maxDowntimeMs, objective, met: rec.met, recommendation: rec.point, why: rec.why, frontier, points: doc.points }, null, 2)}\n`);
+  } else {
+    const c = colorsFor(process.stdout);
+    const onFrontier = new Set(frontier.map((p) => p.index));
+    const sorted = [...doc.points].sort((a, b) => (a.downtimeMs ?? Infinity) - (b.downtimeMs ?? Infinity));
+    process.stdout.write(`${pointsTable(sorted, doc.axes, (p) => [p.index === rec.point?.index ? c.bold('← recommended') : '', onFrontier.has(p.index) ? 'frontier' : ''].filter(Boolean).join(' '))}\n`);
+    process.stdout.write(`Pareto frontier (total time against downtime): ${frontier.map((p) => `#${p.index}`).join(', ') || 'none'}\n`);
+    process.stdout.write(`${rec.met ? c.green('recommendation') : c.yellow('no setting meets the target')}: ${rec.point ? describePoint(rec.point) : '—'}\n${rec.why}\n`);
+    if (o.apply && rec.point) process.stdout.write(`scenario with the recommendation written to ${o.apply}\n`);
+  }
+  return 0;
+}
