@@ -17,3 +17,12 @@ export {
   formatDurationMs, formatCount,
 } from './units.ts';
 export { PATTERN_NAMES, type PatternName } from './workload/patterns.ts';
+export { predict, closedFormPrecopy, predictionToJson, type Prediction, type PrecopyPrediction, type QuickPrediction, type ClosedForm, type NonConvergence, type PredictOptions } from './sim/predict.ts';
+export { runSuite, metricsOf } from './suite/run-suite.ts';
+export { expandSuite } from './suite/suite-file.ts';
+export { compareSuites, hasRegression, renderComparisonText, renderComparisonMarkdown, type Comparison } from './results/compare.ts';
+export { summarize, mannWhitneyU, medianCI, minPossibleP, geomean, type Summary } from './results/statistics.ts';
+export { parseSuiteDocument, type SuiteDocument } from './results/suite-document.ts';
+export { migrateQuick, type QuickResult } from './quick/quick-migration.ts';
+export { inspectImage } from './quick/inspect.ts';
+export { createPolicy, POLICY_NAMES, DEFAULT_POLICY_PARAMS, type PolicyName, type PolicyParams } from './precopy/policies.ts';

@@ -10,6 +10,7 @@ import { colorsFor } from '../report/style.ts';
 import { abCommand, type AbCommandOptions } from './ab.ts';
 import { compareCommand, type CompareCommandOptions } from './compare.ts';
 import { imageInspectCommand } from './image.ts';
+import { predictCommand } from './predict.ts';
 import { suiteCommand, type SuiteCommandOptions } from './suite.ts';
 import { mergeCommand, sweepCommand, tuneCommand, type SweepCommandOptions, type TuneCommandOptions } from './sweep.ts';
 import { runCommand } from './run.ts';
@@ -137,6 +138,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-q, --quiet', 'no progress on stderr', false)
     .action(async (scenario: string | undefined, opts: TuneCommandOptions) => {
       code = await tuneCommand(scenario, opts);
+    });
+
+  program
+    .command('predict')
+    .description('predict a scenario at once from the analytic model (DESIGN §6 with overlap and working-set corrections): rounds, bytes, total time, downtime, converges or not and why, for pre-copy and quick migration; no threads')
+    .argument('[scenario]', 'scenario JSON file (the built-in default scenario when none is given)')
+    .addOption(new Option('--set <key.path=value>', 'override a scenario key (repeatable), e.g. --set workload.dirtyRate=50000/s').argParser(collect).default([]))
+    .option('--json', 'print the prediction (JSON) on stdout', false)
+    .action((scenario: string | undefined, opts: { set: string[]; json: boolean }) => {
+      code = predictCommand(scenario, opts);
     });
 
   const image = program.command('image').description('quick-migration images');

@@ -13,19 +13,24 @@
  *    engine's own loop (precopy/loop.ts) round by round, with the overlap and working-set corrections.
  *    Memory is a short list of address segments; each segment holds, per page class, its page count, its
  *    expected pending pages and its expected pending *zero* pages, spread evenly over the segment.
- *      - QEMU's rule as the engine runs it: a round sends runs of pending pages from a wrapping cursor
- *        until what is left is <= V_thd (so a round leaves ~V_thd unsent, the "leftover", and always sends
- *        at least one run); then the dirty log is synced into the pending set (leftover ∪ pages written
- *        during the round); the loop switches over when the pending bytes are 0 or < V_thd
- *        (`decideAfterSync`, shared with the engine), forces a stop after maxRounds, and at the timeout
- *        cancels or forces a stop (`decideOnTime`). Because of the leftover, the excess over V_thd, not the
- *        pending total, shrinks by ~λ per round, and the switch comes when a round dirties fewer new pages
- *        than the run granularity left below V_thd: more rounds than n, and a downtime just under the limit.
- *      - runs: a frame carries a run of up to 64 contiguous pending pages (48-byte header; zero pages
+ *      - the policy is the engine's own (`createPolicy` from precopy/policies.ts, `decideOnTime` from
+        convergence.ts): no policy code is copied here. QEMU's rule as the engine runs it: a round sends
+        runs of pending pages from a wrapping cursor until what is left is <= V_thd (so a round leaves
+        ~V_thd unsent, the "leftover", and always sends at least one run); then the dirty log is synced
+        into the pending set (leftover ∪ pages written during the round); the loop switches over when the
+        pending bytes are 0 or < V_thd, forces a stop after maxRounds, and at the timeout (counted from the
+        request, setup included) cancels or forces a stop. Because of the leftover, the excess over V_thd,
+        not the pending total, shrinks by ~λ per round, and the switch comes when a round dirties fewer new
+        pages than the run granularity left below V_thd: more rounds than n, and a downtime just under the
+        limit. Round-based policies (xen, hyperv, …) sync when nothing is left: the model finds the sync
+        point of any policy by bisection on `policy.shouldSync`.
+      - convergence aids: auto-converge and dirty-limit through the engine's own trigger
+        (`AutoConvergeTrigger`), scaling the write rate as the vCPU loop does.
+      - runs: a frame carries a run of up to 64 contiguous pending pages (48-byte header; zero pages
  *        ride in it as header bits only, QEMU `duplicate`). A segment with pending density ρ has on
  *        average ρ-runs of length ℓ = (1 − ρ^64)/(1 − ρ) (Bernoulli adjacency, split at 64); a fully
  *        pending segment has runs of exactly 64 from its start.
- *      - time: the emulated link is a token bucket that lets a burst of DEFAULT_BURST_MS through ahead of
+ *      - time: the live rate is min(maxBandwidth, link); the emulated link is a token bucket that lets a burst of DEFAULT_BURST_MS through ahead of
  *        the rate; a phase starting on an idle link (the live phase, the stop-and-copy after the rate
  *        limit is lifted) ends that much earlier. The switchover threshold uses the configured live rate
  *        (the engine measures it). Before the first 100 ms bandwidth window closes the threshold is 0, so
@@ -45,17 +50,20 @@
  *      - sequential: each vCPU sweeps its slice in order at w/vCPUs pages/s, so the distinct set after t is
  *        min(slice, w·t/vCPUs) per vCPU (min(N, w·t) in all), written as exact intervals: no overlap until
  *        a sweep wraps. The no-overlap regime of DESIGN §6.
- *      - idle dirties nothing; zero pages (guest.fill.zero) stay zero until written.
+ *      - idle dirties nothing; zero pages (guest.fill.zero) stay zero until written: writes during the
+        setup (PredictOptions.setupMs) and, within a round, before the cursor reaches a page (on average
+        (1 − e^{−r t})/(r t) of a class's zero pages survive a round of t seconds) turn them normal.
  *    When the loop reaches a steady state that never converges (no 1e-6 improvement of the excess over
  *    V_thd in 64 rounds), the rounds up to the limit are extrapolated from the last 64 (`elidedRounds`).
  *
  * Quick migration: pause, save the non-zero pages (+ image records and device state) at the storage rate,
  * hand over, read them back at the same rate: downtime ≈ M'/B_write + handover + M'/B_read.
  *
- * Left out (see the report in `why`/README): the engine's per-round costs (dirty sync, event-loop
- * turns, timer granularity), measured-bandwidth noise (which moves V_thd and so the last rounds), vCPU
- * rate jitter, the setup time (destination worker start, ~100 ms here), fsync, and the randomness of the
- * dirty counts themselves: every count here is an expectation.
+ * Left out: the engine's per-round costs (dirty sync, event-loop turns, timer granularity),
+ * measured-bandwidth noise (which moves V_thd, and so decides the last rounds), vCPU rate jitter, the
+ * setup time itself (PredictOptions.setupMs, default 0; 100–500 ms here), the address order of the
+ * leftover within a segment, the CPU cost of copying and zero-checking (an "unlimited" link takes no
+ * time), fsync, and the randomness of the dirty counts: every count here is an expectation.
  */
 import type { AutoConverge, Scenario } from '../options.ts';
 import { AutoConvergeTrigger } from '../precopy/aids.ts';
