@@ -191,6 +191,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     verification,
     stats: run.stats,
     rounds: run.rounds,
+    series: run.series,
     engineBound: run.engineBound,
     engine: run.engine,
     workload: {
@@ -223,6 +224,7 @@ function erroredResult(scenario: Scenario, guest: Guest, error: MigbenchError, e
       },
     },
     rounds: [],
+    series: [],
     engineBound: false,
     engine: { liveRateLimitBytesPerSec: null, liveBytesPerSec: 0, liveDurationMs: 0, linkWaitMs: 0, ringWaitMs: 0, destinationWaitMs: 0 },
     workload: { targetPagesPerSec: scenario.workload.dirtyRate, achievedPagesPerSec: rates.totalPagesPerSec, perVcpuPagesPerSec: [...rates.perVcpuPagesPerSec] },

@@ -66,6 +66,11 @@ describe('pre-copy migrates a guest that real vCPUs keep dirtying, and the desti
     expect(p.stats.ram['dirty-sync-count']).toBe(p.rounds.length);
     expect(p.stats.downtime).toBeGreaterThan(0);
     expect(p.stats['total-time']).toBeGreaterThan(p.stats.downtime!);
+    // the time series: from zero to everything, in time order, ending at the resume
+    expect(p.series[0].transferredBytes).toBe(0);
+    expect(p.series.at(-1)!.transferredBytes).toBe(p.stats.ram.transferred);
+    expect(p.series.at(-1)!.remainingBytes).toBe(0);
+    for (let i = 1; i < p.series.length; i++) expect(p.series[i].tMs).toBeGreaterThanOrEqual(p.series[i - 1].tMs);
     if (pattern !== 'idle') expect(p.workload.achievedPagesPerSec).toBeGreaterThan(0);
     else expect(p.workload.achievedPagesPerSec).toBe(0);
   });

@@ -24,7 +24,7 @@ import { createPolicy, type PolicySettings } from './policies.ts';
 import { AutoConvergeTrigger } from './aids.ts';
 import type { AutoConverge } from '../options.ts';
 import type { PageSender } from './page-sender.ts';
-import { isEngineBound, throughput, type MigrationStats, type RoundRecord, type RoundStage } from './stats.ts';
+import { SeriesSampler, isEngineBound, throughput, type MigrationStats, type SeriesPoint, type RoundRecord, type RoundStage } from './stats.ts';
 
 /** What the loop needs of the vCPUs. */
 export interface VcpuSteering {
@@ -89,6 +89,8 @@ export interface PrecopyEngineFacts {
 export interface PrecopyRun {
   outcome: Outcome;
   rounds: RoundRecord[];
+  /** progress sampled every 100 ms */
+  series: SeriesPoint[];
   stats: MigrationStats;
   engineBound: boolean;
   engine: PrecopyEngineFacts;
@@ -127,6 +129,9 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   let prevRoundSentPages: number | null = null;
 
   let stage: RoundStage = 'bulk';
+  const sampler = new SeriesSampler(input.startedAtMs, liveStartMs, vcpus.totalWrites(), totalPages * ps, 'bulk');
+  const sample = (now: number, force = false): void =>
+    sampler.maybe(now, () => ({ bytes: sender.total.bytes, remainingBytes: remaining * ps, writes: vcpus.totalWrites(), throttlePercent, stage }), force);
   let roundStartMs = liveStartMs;
   let roundStartWrites = vcpus.totalWrites();
   let syncs = 0;
@@ -253,6 +258,7 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     sentSinceSync += len;
     cursor = page + len >= totalPages ? 0 : page + len;
     now = clock.nowMs();
+    sample(now);
     if (now >= yieldAtMs) {
       await yieldToEventLoop();
       yieldAtMs = clock.nowMs() + YIELD_EVERY_MS;
@@ -287,6 +293,7 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   };
 
   const outcome: Outcome = decision.outcome; // the live loop only ends on a stop-and-copy or a cancel
+  sample(liveEndMs, true);
   const finish = (status: 'completed' | 'cancelled', endMs: number, downtimeMs: number | null, expectedMs: number, pauseMs: number | null): PrecopyRun => {
     const totalTime = endMs - input.startedAtMs;
     const t = throughput(sender.total.bytes, sender.total.pages, totalTime, setupTimeMs);
@@ -295,6 +302,7 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     return {
       outcome,
       rounds,
+      series: sampler.points,
       stats: {
         status,
         'total-time': totalTime,
@@ -334,11 +342,13 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     remaining -= len;
     const sending = sender.sendRun(page, len);
     if (sending) await sending;
+    sample(clock.nowMs());
   }
   await sender.sendDeviceState(input.deviceState);
   await sender.sendEnd();
   const resumedAtMs = await input.destination.awaitResume();
   failIfBroken();
+  sample(resumedAtMs, true);
   const bw = meter.bytesPerSec();
   const expectedAtSwitchover = lastExpectedDowntimeMs;
   // The stop-and-copy record: the pages pending after the final sync, and the downtime expected then.

@@ -98,3 +98,59 @@ export function isEngineBound(f: { liveRateLimitBytesPerSec: number; liveBytesPe
     f.linkWaitMs < 0.1 * f.liveDurationMs
   );
 }
+
+/** One sample of the migration's progress (like polling QEMU's query-migrate every 100 ms). */
+export interface SeriesPoint {
+  /** ms from the migration start */
+  tMs: number;
+  transferredBytes: number;
+  /** pending in the migration bitmap (dirty pages not yet synced are not counted, as in QEMU) */
+  remainingBytes: number;
+  /** bytes put on the link per second since the previous sample */
+  linkBytesPerSec: number;
+  /** page writes per second the vCPUs achieved since the previous sample */
+  dirtyRatePagesPerSec: number;
+  throttlePercent: number;
+  stage: RoundStage;
+}
+
+export const SERIES_INTERVAL_MS = 100;
+
+/** Takes a sample when at least SERIES_INTERVAL_MS have passed since the last one. */
+export class SeriesSampler {
+  readonly points: SeriesPoint[] = [];
+  private lastMs: number;
+  private lastBytes = 0;
+  private lastWrites: number;
+  /** `startMs`: the origin of tMs (the migration request); sampling starts at `firstMs` with a zero point. */
+  constructor(
+    private readonly startMs: number,
+    firstMs: number,
+    writes: number,
+    remainingBytes: number,
+    stage: RoundStage,
+  ) {
+    this.lastMs = firstMs;
+    this.lastWrites = writes;
+    this.points.push({ tMs: firstMs - startMs, transferredBytes: 0, remainingBytes, linkBytesPerSec: 0, dirtyRatePagesPerSec: 0, throttlePercent: 0, stage });
+  }
+
+  /** Cheap when it is not time yet: one comparison. `force` samples anyway (phase ends). */
+  maybe(now: number, read: () => { bytes: number; remainingBytes: number; writes: number; throttlePercent: number; stage: RoundStage }, force = false): void {
+    const dt = now - this.lastMs;
+    if (dt < SERIES_INTERVAL_MS && !force) return;
+    const r = read();
+    this.points.push({
+      tMs: now - this.startMs,
+      transferredBytes: r.bytes,
+      remainingBytes: r.remainingBytes,
+      linkBytesPerSec: dt > 0 ? ((r.bytes - this.lastBytes) * 1000) / dt : 0,
+      dirtyRatePagesPerSec: dt > 0 ? ((r.writes - this.lastWrites) * 1000) / dt : 0,
+      throttlePercent: r.throttlePercent,
+      stage: r.stage,
+    });
+    this.lastMs = now;
+    this.lastBytes = r.bytes;
+    this.lastWrites = r.writes;
+  }
+}

@@ -4,7 +4,7 @@
  */
 import type { Outcome } from '../precopy/convergence.ts';
 import type { PrecopyEngineFacts } from '../precopy/loop.ts';
-import type { MigrationStats, RoundRecord } from '../precopy/stats.ts';
+import type { MigrationStats, RoundRecord, SeriesPoint } from '../precopy/stats.ts';
 import type { QuickResult } from '../quick/quick-migration.ts';
 import type { EnvironmentInfo, GitInfo } from './environment.ts';
 import type { MethodComparison } from './method-comparison.ts';
@@ -22,6 +22,8 @@ export interface PrecopyResult {
   verification: { badPages: number; firstBadPage: number | null; deviceStateEqual: boolean } | null;
   stats: MigrationStats;
   rounds: RoundRecord[];
+  /** progress sampled every 100 ms: bytes transferred and remaining, link and dirty rates, throttle */
+  series: SeriesPoint[];
   /** true when migbench itself, not the configured link, limited the live transfer rate */
   engineBound: boolean;
   engine: PrecopyEngineFacts;
