@@ -54,6 +54,7 @@ export interface ScenarioInput {
     policyParams?: Record<string, unknown>;
     autoConverge?: boolean | { initial?: number; increment?: number; max?: number; triggerThreshold?: number };
     dirtyLimit?: string | number | null;
+    xbzrle?: { enabled?: boolean; cacheSize?: string | number };
     maxRounds?: number | null;
     timeoutMs?: number | string;
     onTimeout?: 'cancel' | 'force';
@@ -91,6 +92,8 @@ export interface Scenario {
     readonly autoConverge: AutoConverge | null;
     /** QEMU dirty-limit: bytes/s each vCPU may dirty once armed, or null when off */
     readonly dirtyLimit: number | null;
+    /** QEMU XBZRLE: delta-encode re-sent pages against a page cache of cacheSize bytes (a power of two) */
+    readonly xbzrle: { readonly enabled: boolean; readonly cacheSize: number };
     readonly maxRounds: number | null;
     readonly timeoutMs: number;
     readonly onTimeout: 'cancel' | 'force';
@@ -132,6 +135,7 @@ export const SCENARIO_KEYS: readonly { key: string; unit: string; default: strin
   { key: 'precopy.policyParams', unit: 'object (keys per policy)', default: '{} (the real systems\' defaults)', meaning: 'parameters of the policy, e.g. { "xenVariant": "legacy" } (see "Convergence policies")' },
   { key: 'precopy.autoConverge', unit: 'true | false | { initial, increment, max, triggerThreshold } (percent)', default: 'false', meaning: 'QEMU auto-converge: throttle the vCPUs when they dirty more than half of what is sent, twice; 20 %, then +10 % up to 99 %' },
   { key: 'precopy.dirtyLimit', unit: 'rate per vCPU ("1MB/s") or null', default: 'null', meaning: 'QEMU dirty-limit: armed by the same trigger, caps each vCPU\'s dirtying rate' },
+  { key: 'precopy.xbzrle', unit: '{ enabled: true | false, cacheSize: bytes, a power of two }', default: '{ "enabled": false, "cacheSize": "64MiB" }', meaning: 'QEMU XBZRLE: re-sent pages go as deltas against the copy last sent, kept in a page cache (not in the bulk round)' },
   { key: 'precopy.maxRounds', unit: 'count or null', default: 'null (no limit)', meaning: 'live rounds (bulk included) before a forced stop-and-copy' },
   { key: 'precopy.timeoutMs', unit: 'ms', default: '120000', meaning: 'limit on the live phase' },
   { key: 'quick.storageBandwidth', unit: 'rate or "unlimited"', default: '"200MiB/s"', meaning: 'shared storage rate, enforced on saving and on restoring ("unlimited": this machine\'s disk)' },
@@ -244,7 +248,7 @@ export function resolveScenario(input: unknown): Scenario {
   const g = section(input, 'guest', ['memory', 'pageSize', 'vcpus', 'fill', 'deviceState']);
   const w = section(input, 'workload', ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes']);
   const l = section(input, 'link', ['bandwidth', 'latencyMs']);
-  const p = section(input, 'precopy', ['downtimeLimitMs', 'maxBandwidth', 'policy', 'policyParams', 'autoConverge', 'dirtyLimit', 'maxRounds', 'timeoutMs', 'onTimeout']);
+  const p = section(input, 'precopy', ['downtimeLimitMs', 'maxBandwidth', 'policy', 'policyParams', 'autoConverge', 'dirtyLimit', 'xbzrle', 'maxRounds', 'timeoutMs', 'onTimeout']);
   const q = section(input, 'quick', ['storageBandwidth', 'handoverMs', 'format', 'dir', 'path', 'keepImage']);
 
   const name = input.name === undefined ? 'default' : input.name;
@@ -291,6 +295,7 @@ export function resolveScenario(input: unknown): Scenario {
     dirtyLimit = rate('precopy.dirtyLimit', p.dirtyLimit, 0);
     if (!Number.isFinite(dirtyLimit)) fail('precopy.dirtyLimit', 'expected a finite rate per vCPU like "1MB/s", or null', p.dirtyLimit);
   }
+  const xbzrle = resolveXbzrle(p.xbzrle, pageSize);
   if (autoConverge && dirtyLimit !== null) fail('precopy.dirtyLimit', 'cannot be used together with precopy.autoConverge (as in QEMU)', p.dirtyLimit);
   let maxRounds: number | null = null;
   if (p.maxRounds !== undefined && p.maxRounds !== null) {
@@ -316,7 +321,7 @@ export function resolveScenario(input: unknown): Scenario {
     guest: { memory, pageSize, vcpus, fill: fill(g.fill), deviceState },
     workload: { pattern, dirtyRate, workingSet, hotFraction, zipfExponent, writeBytes },
     link: { bandwidth, latencyMs },
-    precopy: { downtimeLimitMs, maxBandwidth, policy, policyParams, autoConverge, dirtyLimit, maxRounds, timeoutMs, onTimeout },
+    precopy: { downtimeLimitMs, maxBandwidth, policy, policyParams, autoConverge, dirtyLimit, xbzrle, maxRounds, timeoutMs, onTimeout },
     quick: { storageBandwidth, handoverMs, format, dir, path, keepImage },
   });
 }
@@ -366,6 +371,17 @@ function resolveAllPolicyParams(policy: PolicyName, v: unknown): PolicyParams {
   if (v.phaulMaxGrowth !== undefined) out.phaulMaxGrowth = num(key('phaulMaxGrowth'), v.phaulMaxGrowth, 0.1, (n) => (n >= 0 ? null : 'must not be negative'));
   if (v.vmotionSwitchoverGoalMs !== undefined) out.vmotionSwitchoverGoalMs = duration(key('vmotionSwitchoverGoalMs'), v.vmotionSwitchoverGoalMs, 500, true);
   return out;
+}
+
+function resolveXbzrle(v: unknown, pageSize: number): { enabled: boolean; cacheSize: number } {
+  if (v === undefined) return { enabled: false, cacheSize: 64 * 1024 * 1024 };
+  if (!isPlainObject(v)) fail('precopy.xbzrle', 'expected { "enabled": true, "cacheSize": "64MiB" }', v);
+  rejectUnknown(v, ['enabled', 'cacheSize'], 'precopy.xbzrle.');
+  if (v.enabled !== undefined && typeof v.enabled !== 'boolean') fail('precopy.xbzrle.enabled', 'expected true or false', v.enabled);
+  const cacheSize = size('precopy.xbzrle.cacheSize', v.cacheSize, 64 * 1024 * 1024);
+  if (!isPowerOfTwo(cacheSize) || cacheSize < pageSize) fail('precopy.xbzrle.cacheSize', `must be a power of two of at least one page (${pageSize} B)`, v.cacheSize);
+  if (cacheSize > 2 ** 30) fail('precopy.xbzrle.cacheSize', 'must be at most 1 GiB', v.cacheSize);
+  return { enabled: v.enabled === true, cacheSize };
 }
 
 function resolveAutoConverge(v: unknown): AutoConverge | null {

@@ -12,6 +12,7 @@ import { scenarioToJson, type Scenario } from './options.ts';
 import { runPrecopy, type PrecopyRun } from './precopy/loop.ts';
 import { DEFAULT_POLICY_PARAMS } from './precopy/policies.ts';
 import { PageSender } from './precopy/page-sender.ts';
+import { PageCache } from './codec/page-cache.ts';
 import type { RoundRecord } from './precopy/stats.ts';
 import { METHODS, SCHEMA_VERSION, type Method, type PrecopyResult, type ResultDocument } from './results/document.ts';
 import { compareMethods } from './results/method-comparison.ts';
@@ -158,6 +159,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       limiter,
       meter,
       deviceState: guest.deviceState,
+      xbzrleCache: scenario.precopy.xbzrle.enabled ? new PageCache(scenario.precopy.xbzrle.cacheSize, scenario.guest.pageSize) : null,
       clock,
       startedAtMs,
       signal: options.signal,
@@ -200,6 +202,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       perVcpuPagesPerSec: [...rates.perVcpuPagesPerSec],
     },
     deviceStateBytes: scenario.guest.deviceState,
+    xbzrle: scenario.precopy.xbzrle.enabled ? { pages: sender.xbzrlePages, bytes: sender.xbzrleBytes, skippedPages: sender.xbzrleSkipped } : null,
   };
 }
 
@@ -229,6 +232,7 @@ function erroredResult(scenario: Scenario, guest: Guest, error: MigbenchError, e
     engine: { liveRateLimitBytesPerSec: null, liveBytesPerSec: 0, liveDurationMs: 0, linkWaitMs: 0, ringWaitMs: 0, destinationWaitMs: 0 },
     workload: { targetPagesPerSec: scenario.workload.dirtyRate, achievedPagesPerSec: rates.totalPagesPerSec, perVcpuPagesPerSec: [...rates.perVcpuPagesPerSec] },
     deviceStateBytes: scenario.guest.deviceState,
+    xbzrle: null,
   };
 }
 

@@ -247,3 +247,41 @@ describe('the link', () => {
     expect(e.liveRateLimitBytesPerSec).toBe(40 * 2 ** 20);
   });
 });
+
+describe('XBZRLE', () => {
+  it.each(['uniform', 'hotset', 'zipf', 'sequential'] as const)('%s: migrates with deltas and verifies', async (pattern) => {
+    const doc = await runScenario(
+      scenario({
+        seed: 31,
+        guest: { memory: '16MiB', fill: { zero: 0.2, random: 0.6, text: 0.2 } },
+        workload: { pattern, dirtyRate: '20000/s', workingSet: '2MiB', writeBytes: 8 },
+        link: { bandwidth: '64MiB/s' },
+        precopy: { downtimeLimitMs: 30, maxRounds: 12, xbzrle: { enabled: true, cacheSize: '8MiB' } },
+      }),
+    );
+    const p = doc.precopy;
+    expect(p.verified).toBe(true);
+    expect(p.xbzrle!.pages).toBeGreaterThan(0);
+    const x = p.stats['xbzrle-cache']!;
+    expect(x['cache-size']).toBe(8 * MiB);
+    expect(x.pages).toBeGreaterThanOrEqual(p.xbzrle!.pages);
+    expect(x['cache-miss']).toBeGreaterThan(0);
+  });
+
+  it('a migration that does not converge without XBZRLE converges with it (sparse writes, a slow link)', async () => {
+    const s = (enabled: boolean) =>
+      scenario({
+        guest: { memory: '16MiB', fill: 'random' },
+        workload: { pattern: 'uniform', dirtyRate: '20000/s', writeBytes: 8 }, // 80 MB/s of pages, 160 kB/s of changed bytes
+        link: { bandwidth: '32MiB/s' },
+        precopy: { maxRounds: 20, xbzrle: { enabled, cacheSize: '16MiB' } },
+      });
+    const off = await runScenario(s(false));
+    expect(off.precopy.outcome).toBe('forced-stop');
+    const on = await runScenario(s(true));
+    expect(on.precopy.outcome).toBe('converged');
+    expect(on.precopy.verified).toBe(true);
+    expect(on.precopy.stats.downtime!).toBeLessThan(off.precopy.stats.downtime!);
+    expect(on.precopy.stats['xbzrle-cache']!['encoding-rate']).toBeGreaterThan(10);
+  });
+});

@@ -24,6 +24,7 @@ import { createPolicy, type PolicySettings } from './policies.ts';
 import { AutoConvergeTrigger } from './aids.ts';
 import type { AutoConverge } from '../options.ts';
 import type { PageSender } from './page-sender.ts';
+import type { PageCache } from '../codec/page-cache.ts';
 import { SeriesSampler, isEngineBound, throughput, type MigrationStats, type SeriesPoint, type RoundRecord, type RoundStage } from './stats.ts';
 
 /** What the loop needs of the vCPUs. */
@@ -65,6 +66,8 @@ export interface PrecopyInput {
   readonly limiter: RateLimiter;
   readonly meter: BandwidthMeter;
   readonly deviceState: Uint8Array;
+  /** QEMU XBZRLE's page cache when `precopy.xbzrle.enabled`, else null */
+  readonly xbzrleCache?: PageCache | null;
   readonly clock: Clock;
   /** when the migration was requested (before the destination started): setup-time starts here */
   readonly startedAtMs: number;
@@ -123,6 +126,14 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   limiter.setRate(settings.liveRateBytesPerSec);
 
   const policy = createPolicy(settings);
+  const cache = input.xbzrleCache ?? null;
+  let ratesUpdatedMs = liveStartMs;
+  const updateXbzrleRates = (now: number, force: boolean): void => {
+    // QEMU recomputes cache-miss-rate and encoding-rate at a sync once a second has passed
+    if (!cache || (!force && now - ratesUpdatedMs < 1000)) return;
+    cache.updateRates(sender.total.pages);
+    ratesUpdatedMs = now;
+  };
   const trigger = settings.autoConverge || settings.dirtyLimitPagesPerSec !== null ? new AutoConvergeTrigger(settings.autoConverge, liveStartMs) : null;
   let throttlePercent = 0;
   let dirtyLimitArmed = false;
@@ -200,6 +211,8 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
       }
       const found = syncAndClear(dirtyLog, bitmap);
       syncs++;
+      cache?.setGeneration(syncs);
+      updateXbzrleRates(now, false);
       liveDirtyFound += found;
       lastSyncMs = now;
       remaining = countSetBits(bitmap);
@@ -253,8 +266,16 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     const len = runLength(bitmap, page, maxRun, blockEnd);
     clearRange(bitmap, page, len); // taken: a write from now on sets the page pending again
     remaining -= len;
-    const sending = sender.sendRun(page, len);
-    if (sending) await sending;
+    if (cache && stage !== 'bulk') {
+      // XBZRLE starts after the bulk round (QEMU's xbzrle_started): one page at a time through the cache
+      for (let k = 0; k < len; k++) {
+        const sending = sender.sendPageXbzrle(page + k, cache, false);
+        if (sending) await sending;
+      }
+    } else {
+      const sending = sender.sendRun(page, len);
+      if (sending) await sending;
+    }
     sentSinceSync += len;
     cursor = page + len >= totalPages ? 0 : page + len;
     now = clock.nowMs();
@@ -299,6 +320,7 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     const t = throughput(sender.total.bytes, sender.total.pages, totalTime, setupTimeMs);
     engine.ringWaitMs = sender.ringWaitMs;
     const downtimeBytes = sender.total.bytes - precopyBytes;
+    updateXbzrleRates(endMs, true);
     return {
       outcome,
       rounds,
@@ -310,6 +332,7 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
         downtime: downtimeMs,
         'expected-downtime': expectedMs,
         ram: ramStats(source, sender, remaining * ps, syncs, dirtyPagesRate, t, precopyBytes, downtimeBytes),
+        ...(cache ? { 'xbzrle-cache': cache.stats() } : {}),
       },
       engineBound,
       engine,
@@ -332,6 +355,7 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   failIfBroken();
   const finalFound = syncAndClear(dirtyLog, bitmap);
   syncs++;
+  cache?.setGeneration(syncs);
   remaining = countSetBits(bitmap);
   const pendingAtPause = remaining;
   limiter.setRate(settings.linkRateBytesPerSec); // QEMU lifts max-bandwidth for the final copy
@@ -340,8 +364,15 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     const len = runLength(bitmap, page, maxRun, blockEnd);
     clearRange(bitmap, page, len);
     remaining -= len;
-    const sending = sender.sendRun(page, len);
-    if (sending) await sending;
+    if (cache) {
+      for (let k = 0; k < len; k++) {
+        const sending = sender.sendPageXbzrle(page + k, cache, true); // last stage: hits only, no inserts
+        if (sending) await sending;
+      }
+    } else {
+      const sending = sender.sendRun(page, len);
+      if (sending) await sending;
+    }
     sample(clock.nowMs());
   }
   await sender.sendDeviceState(input.deviceState);

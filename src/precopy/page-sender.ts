@@ -9,8 +9,9 @@
 import type { Clock } from '../clock.ts';
 import { isZeroRange } from '../codec/zero-page.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
+import { XBZRLE_SEND_NORMAL, XBZRLE_SKIP, type PageCache } from '../codec/page-cache.ts';
 import {
-  DEVICE_CHUNK_BYTES, FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_VERSION, HEADER_BYTES, H_BLOCK, H_COUNT,
+  DEVICE_CHUNK_BYTES, FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_VERSION, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
   H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI, H_PRESENT_LO, H_SENT_AT_F64, H_SEQ, H_TYPE, H_VERSION,
 } from '../transport/frame.ts';
 import type { RateLimiter, BandwidthMeter } from '../transport/link.ts';
@@ -34,6 +35,10 @@ export class PageSender {
   readonly round = new SendCounters();
   /** ms spent waiting for the link's rate limit */
   linkWaitMs = 0;
+  /** XBZRLE: pages sent as deltas, their bytes on the wire, and pages skipped as unchanged */
+  xbzrlePages = 0;
+  xbzrleBytes = 0;
+  xbzrleSkipped = 0;
 
   /** ms spent waiting for the destination to free ring space */
   get ringWaitMs(): number {
@@ -105,6 +110,84 @@ export class PageSender {
     this.round.normalPages += normal;
     this.round.zeroPages += count - normal;
     return this.publish(pos, frameBytes);
+  }
+
+  /**
+   * Send one page through XBZRLE (QEMU's save_xbzrle_page order): copy it into the cache's scratch
+   * page (the private copy), zero-check the copy (a zero page goes as a header and is recorded in the
+   * cache), else encode it against the cache: a delta frame, nothing at all when unchanged, or the page
+   * in full on a miss or an overflow.
+   */
+  sendPageXbzrle(page: number, cache: PageCache, lastStage: boolean): Promise<void> | undefined {
+    const src = this.source;
+    const ps = src.layout.pageSizeBytes;
+    const block = src.blockOf(page);
+    const from = src.offsetOf(page);
+    const copy = cache.scratchPage;
+    copy.set(src.views[block].subarray(from, from + ps)); // the one read of this page in this round
+    const address = page * ps;
+    if (isZeroRange(copy, 0, ps)) {
+      cache.cacheZeroPage(address);
+      return this.sendSinglePage(page, null);
+    }
+    const encoded = cache.encodePage(address, copy, cache.encodedBuffer, lastStage);
+    if (encoded === XBZRLE_SKIP) {
+      this.xbzrleSkipped++;
+      this.total.pages++;
+      this.round.pages++;
+      return undefined;
+    }
+    if (encoded === XBZRLE_SEND_NORMAL) return this.sendSinglePage(page, copy);
+    const frameMax = align8(HEADER_BYTES + encoded);
+    const pos = this.producer.blockingReserve(frameMax, RING_BLOCK_MS);
+    const build = (p: number): Promise<void> | undefined => {
+      const ring = this.producer.views;
+      ring.bytes.set(cache.encodedBuffer.subarray(0, encoded), p + HEADER_BYTES);
+      const frameBytes = this.writeHeader(p, FRAME_XBZRLE, encoded);
+      const h = p >>> 2;
+      ring.i32[h + H_BLOCK] = block;
+      ring.i32[h + H_FIRST] = from / ps;
+      ring.i32[h + H_COUNT] = 1;
+      ring.i32[h + H_PRESENT_LO] = 0;
+      ring.i32[h + H_PRESENT_HI] = 0;
+      this.xbzrlePages++;
+      this.xbzrleBytes += frameBytes;
+      this.total.pages++;
+      this.round.pages++;
+      return this.publish(p, frameBytes);
+    };
+    if (pos >= 0) return build(pos);
+    // the encoded bytes live in the cache's buffer until the frame is built: build before anything else runs
+    return this.producer.reserve(frameMax, this.closedReason).then(build);
+  }
+
+  /** One page from a private copy (null: a zero page, header only). */
+  private sendSinglePage(page: number, copy: Uint8Array | null): Promise<void> | undefined {
+    const src = this.source;
+    const ps = src.layout.pageSizeBytes;
+    const frameMax = align8(HEADER_BYTES + (copy ? ps : 0));
+    const build = (pos: number): Promise<void> | undefined => {
+      const ring = this.producer.views;
+      if (copy) ring.bytes.set(copy, pos + HEADER_BYTES);
+      const frameBytes = this.writeHeader(pos, FRAME_PAGES, copy ? ps : 0);
+      const h = pos >>> 2;
+      ring.i32[h + H_BLOCK] = src.blockOf(page);
+      ring.i32[h + H_FIRST] = src.offsetOf(page) / ps;
+      ring.i32[h + H_COUNT] = 1;
+      ring.i32[h + H_PRESENT_LO] = copy ? 1 : 0;
+      ring.i32[h + H_PRESENT_HI] = 0;
+      const normal = copy ? 1 : 0;
+      this.total.pages++;
+      this.total.normalPages += normal;
+      this.total.zeroPages += 1 - normal;
+      this.round.pages++;
+      this.round.normalPages += normal;
+      this.round.zeroPages += 1 - normal;
+      return this.publish(pos, frameBytes);
+    };
+    const pos = this.producer.blockingReserve(frameMax, RING_BLOCK_MS);
+    if (pos >= 0) return build(pos);
+    return this.producer.reserve(frameMax, this.closedReason).then(build);
   }
 
   /** Device state after the last pages (part of the downtime). */

@@ -1,3 +1,5 @@
+import type { XbzrleCacheStats } from '../codec/page-cache.ts';
+
 /**
  * Counters of the pre-copy loop and their QEMU `query-migrate` form.
  *
@@ -70,6 +72,8 @@ export interface RamStats {
 
 /** QEMU `MigrationInfo` fields migbench measures (times in ms). */
 export interface MigrationStats {
+  /** QEMU's xbzrle-cache block, present when XBZRLE is on */
+  'xbzrle-cache'?: XbzrleCacheStats;
   status: 'completed' | 'cancelled' | 'failed';
   'total-time': number;
   'setup-time': number;

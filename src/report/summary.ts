@@ -74,6 +74,15 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
     add('rounds', `${p.rounds.length} (${live} live${p.rounds.length > live ? ' + stop-and-copy' : ''})`, q ? '1 (everything while paused)' : none);
     add('pages', `${formatCount(ram.normal)} normal, ${formatCount(ram.duplicate)} zero`, q ? `${formatCount(q.pages.normal)} normal, ${formatCount(q.pages.zero)} zero (skipped)` : none);
     add('rate', `${formatBitRate((ram.mbps * 1e6) / 8)} (link ${bitRate(s.link.bandwidth)}, live limit ${bitRate(s.precopy.maxBandwidth)})`, q ? `storage ${byteRate(q.storageBandwidthBytesPerSec)}` : none);
+    const xc = p.stats['xbzrle-cache'];
+    if (p.xbzrle && xc) {
+      add(
+        'XBZRLE',
+        `${formatCount(p.xbzrle.pages)} pages as deltas (${formatBytes(p.xbzrle.bytes)} on the wire), ${formatCount(p.xbzrle.skippedPages)} unchanged; ` +
+          `cache ${formatBytes(xc['cache-size'])}: ${formatCount(xc['cache-miss'])} misses (rate ${(xc['cache-miss-rate'] * 100).toFixed(1)}%), ${formatCount(xc.overflow)} overflows, encoding rate ${xc['encoding-rate'].toFixed(1)}`,
+        none,
+      );
+    }
     add('setup time', formatDurationMs(p.stats['setup-time']), none);
     add('dirty rate', `${pagesPerSec(p.workload.achievedPagesPerSec)} of ${pagesPerSec(p.workload.targetPagesPerSec)} asked`, none);
     if (p.engineBound) add('engine bound', c.yellow(`yes: live rounds at ${formatBitRate(p.engine.liveBytesPerSec)}, below the link`), none);

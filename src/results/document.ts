@@ -33,6 +33,8 @@ export interface PrecopyResult {
     perVcpuPagesPerSec: number[];
   };
   deviceStateBytes: number;
+  /** XBZRLE frames on the wire (pages, bytes with headers) and pages skipped as unchanged; null when off */
+  xbzrle: { pages: number; bytes: number; skippedPages: number } | null;
 }
 
 export interface ResultDocument {

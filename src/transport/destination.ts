@@ -13,9 +13,10 @@
  *   Float64 D_WAIT_MS   written by the destination worker only: ms spent waiting for frames
  */
 import { MigbenchError } from '../errors.ts';
+import { decodeXbzrle } from '../codec/xbzrle.ts';
 import { GuestMemory } from '../memory/guest-memory.ts';
 import {
-  FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_VERSION, FRAME_WRAP, HEADER_BYTES, H_BLOCK, H_COUNT,
+  FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_VERSION, FRAME_WRAP, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
   H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI, H_PRESENT_LO, H_SENT_AT_F64, H_SEQ, H_TYPE, H_VERSION,
   MAX_RUN_PAGES,
 } from './frame.ts';
@@ -45,6 +46,7 @@ export class FrameApplier {
   private expectedSeq = 0;
   pagesApplied = 0;
   zeroPagesApplied = 0;
+  xbzrlePagesApplied = 0;
   framesApplied = 0;
 
   constructor(ring: RingViews, dest: GuestMemory, deviceState: Uint8Array) {
@@ -82,6 +84,9 @@ export class FrameApplier {
       case FRAME_PAGES:
         this.applyPages(h, payload, payloadBytes, where);
         break;
+      case FRAME_XBZRLE:
+        this.applyXbzrle(h, payload, payloadBytes, where);
+        break;
       case FRAME_DEVICE_STATE: {
         const offset = i32[h + H_FIRST];
         if (offset < 0 || offset + payloadBytes > this.deviceState.length) {
@@ -99,6 +104,23 @@ export class FrameApplier {
     this.expectedSeq++;
     this.framesApplied++;
     return { type, frameBytes };
+  }
+
+  /** One page as a delta against what this destination holds (QEMU's XBZRLE format). */
+  private applyXbzrle(h: number, payload: number, payloadBytes: number, where: string): void {
+    const { i32, bytes } = this.ring;
+    const layout = this.dest.layout;
+    const ps = layout.pageSizeBytes;
+    const block = i32[h + H_BLOCK];
+    const first = i32[h + H_FIRST];
+    if (block < 0 || block >= layout.blockBytes.length) corrupt(where, `RAM block ${block} out of range (${layout.blockBytes.length} blocks)`);
+    if (i32[h + H_COUNT] !== 1) corrupt(where, `an XBZRLE frame carries one page, not ${i32[h + H_COUNT]}`);
+    if (first < 0 || first >= layout.blockBytes[block] / ps) corrupt(where, `page ${first} outside block ${block}`);
+    if (payloadBytes < 1 || payloadBytes > ps) corrupt(where, `XBZRLE delta of ${payloadBytes} bytes for a page of ${ps}`);
+    const page = this.dest.views[block].subarray(first * ps, (first + 1) * ps);
+    if (decodeXbzrle(bytes.subarray(payload, payload + payloadBytes), page) < 0) corrupt(where, 'malformed XBZRLE delta');
+    this.pagesApplied++;
+    this.xbzrlePagesApplied++;
   }
 
   private applyPages(h: number, payload: number, payloadBytes: number, where: string): void {

@@ -2,7 +2,7 @@
  * The frame format between the page sender and the destination (version 1).
  *
  * Every frame starts with a 48-byte header, little-endian (host order, both ends are this process):
- *   i32[0] type          PAGES | DEVICE_STATE | END | WRAP
+ *   i32[0] type          PAGES | XBZRLE | DEVICE_STATE | END | WRAP
  *   i32[1] frameBytes    header + payload, rounded up to 8
  *   i32[2] seq           frame sequence number (detects a lost or repeated frame)
  *   i32[3] block         PAGES: RAM block index
@@ -13,7 +13,8 @@
  *   i32[8] payloadBytes  bytes of payload after the header
  *   i32[9] version       FRAME_VERSION
  *   f64[5] sentAtMs      absolute send time (the destination honours the link latency from it)
- * Payload: the normal pages of the run in order (zero pages take no bytes), or device-state bytes.
+ * Payload: the normal pages of the run in order (zero pages take no bytes), device-state bytes, or
+ * for XBZRLE (count 1) the page's delta in QEMU's format against what the destination holds.
  */
 export const FRAME_VERSION = 1;
 export const HEADER_BYTES = 48;
@@ -25,6 +26,7 @@ export const FRAME_PAGES = 1;
 export const FRAME_DEVICE_STATE = 2;
 export const FRAME_END = 3;
 export const FRAME_WRAP = 4;
+export const FRAME_XBZRLE = 5;
 
 // i32 slots
 export const H_TYPE = 0;
