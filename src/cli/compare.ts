@@ -11,6 +11,8 @@ import { MigbenchError } from '../errors.ts';
 import { compareSuites, hasRegression, renderComparisonMarkdown, renderComparisonText, type Comparison } from '../results/compare.ts';
 import { parseSuiteDocument, type SuiteDocument } from '../results/suite-document.ts';
 import { colorsFor } from '../report/style.ts';
+import { renderComparisonReport } from '../report/html.ts';
+import { writeHtmlReport } from './report.ts';
 
 export interface CompareCommandOptions {
   alpha: string;
@@ -18,6 +20,7 @@ export interface CompareCommandOptions {
   metricThreshold: string[];
   format: string;
   failOn: string;
+  html?: string;
 }
 
 /** "5%" → 0.05, "0.05" → 0.05 */
@@ -67,6 +70,7 @@ export function renderComparison(c: Comparison, format: string): string {
 export function reportComparison(base: SuiteDocument, head: SuiteDocument, o: CompareCommandOptions, labels: { base: string; head: string }): number {
   const c = compareSuites(base, head, compareOptionsFrom(o, labels));
   process.stdout.write(`${renderComparison(c, o.format)}\n`);
+  if (o.html) writeHtmlReport(o.html, renderComparisonReport(c));
   return o.failOn === 'regression' && hasRegression(c) ? 1 : 0;
 }
 

@@ -11,6 +11,7 @@ import { abCommand, type AbCommandOptions } from './ab.ts';
 import { compareCommand, type CompareCommandOptions } from './compare.ts';
 import { imageInspectCommand } from './image.ts';
 import { predictCommand } from './predict.ts';
+import { reportCommand } from './report.ts';
 import { suiteCommand, type SuiteCommandOptions } from './suite.ts';
 import { mergeCommand, sweepCommand, tuneCommand, type SweepCommandOptions, type TuneCommandOptions } from './sweep.ts';
 import { runCommand } from './run.ts';
@@ -38,8 +39,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--json', 'print the result document (JSON) on stdout', false)
     .option('--out <file>', 'write the result document to a file')
     .option('--only <method>', 'run one method: precopy or quick (default: both, side by side)')
+    .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
     .option('-q, --quiet', 'no progress or summary on stderr', false)
-    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string }) => {
+    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string; html?: string }) => {
       code = await runCommand(scenario, opts);
     });
 
@@ -69,6 +71,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--metric-threshold <metric=pct>', 'per-metric threshold, e.g. downtime=10% (repeatable)').argParser(collect).default([]))
     .option('--format <format>', 'text, markdown or json', 'text')
     .option('--fail-on <what>', 'regression (exit 1 when one is found) or never', 'regression')
+    .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
     .action((base: string, head: string, opts: CompareCommandOptions) => {
       code = compareCommand(base, head, opts);
     });
@@ -105,6 +108,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--out <file>', 'write the sweep (JSON)')
     .option('--csv <file>', 'write one CSV row per point')
     .option('--json', 'print the sweep (JSON) on stdout instead of the table', false)
+    .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
     .option('-q, --quiet', 'no progress on stderr', false)
     .action(async (scenario: string | undefined, opts: SweepCommandOptions) => {
       code = await sweepCommand(scenario, opts);
@@ -135,6 +139,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--apply <file>', 'write the scenario with the recommendation to a file')
     .option('--out <file>', 'write every setting\'s figures, the frontier and the recommendation (JSON)')
     .option('--json', 'print the result as JSON', false)
+    .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
     .option('-q, --quiet', 'no progress on stderr', false)
     .action(async (scenario: string | undefined, opts: TuneCommandOptions) => {
       code = await tuneCommand(scenario, opts);
@@ -148,6 +153,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--json', 'print the prediction (JSON) on stdout', false)
     .action((scenario: string | undefined, opts: { set: string[]; json: boolean }) => {
       code = predictCommand(scenario, opts);
+    });
+
+  program
+    .command('report')
+    .description('render result files (runs, suite results, comparisons, sweeps, tune files) as one self-contained HTML page with charts, viewable offline; optionally a markdown summary')
+    .argument('<files...>', 'result JSON files: from run --out, suite --out, compare --format json, sweep --out or tune --out')
+    .option('--html <file>', 'write the HTML report here (default: ./report.html unless --markdown is given)')
+    .option('--markdown <file>', 'write a markdown summary here')
+    .action((files: string[], opts: { html?: string; markdown?: string }) => {
+      code = reportCommand(files, opts);
     });
 
   const image = program.command('image').description('quick-migration images');

@@ -10,6 +10,8 @@ import { renderSummary } from '../report/summary.ts';
 import { checkResources, runScenario } from '../run.ts';
 import { formatBitRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import { readScenarioFile } from './scenario-file.ts';
+import { writeHtmlReport } from './report.ts';
+import { renderRunReport } from '../report/html.ts';
 
 export interface RunCommandOptions {
   set: string[];
@@ -17,6 +19,7 @@ export interface RunCommandOptions {
   out?: string;
   quiet: boolean;
   only?: string;
+  html?: string;
 }
 
 const PHASE_NAMES: Record<keyof QuickPhases, string> = {
@@ -90,6 +93,10 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     const text = documentToJson(doc);
     if (options.out) writeFileAtomic(options.out, `${text}\n`);
     if (options.json) process.stdout.write(`${text}\n`);
+    if (options.html) {
+      writeHtmlReport(options.html, renderRunReport(doc));
+      say(c.dim(`HTML report written to ${options.html}`));
+    }
     if (!options.quiet) err.write(`${renderSummary(doc, c)}\n`);
     if (options.out) say(c.dim(`result written to ${options.out}`));
     let code = 0;

@@ -14,6 +14,8 @@ import { mergeSweeps, pointScenarios, runSweep, sweepToCsv, type SweepDocument }
 import { formatBytes, formatDurationMs, parseDurationMs } from '../units.ts';
 import { writeFileAtomic } from './run.ts';
 import { readScenarioFile } from './scenario-file.ts';
+import { writeHtmlReport } from './report.ts';
+import { renderSweepReport } from '../report/html.ts';
 
 function positive(flag: string, text: string | undefined, dflt: number): number {
   if (text === undefined) return dflt;
@@ -66,6 +68,7 @@ export interface SweepCommandOptions {
   csv?: string;
   json: boolean;
   quiet: boolean;
+  html?: string;
 }
 
 export async function sweepCommand(scenarioPath: string | undefined, o: SweepCommandOptions): Promise<number> {
@@ -101,7 +104,8 @@ export async function sweepCommand(scenarioPath: string | undefined, o: SweepCom
   }
 }
 
-function writeSweep(doc: SweepDocument, o: { out?: string; csv?: string; json: boolean; quiet: boolean }): number {
+function writeSweep(doc: SweepDocument, o: { out?: string; csv?: string; json: boolean; quiet: boolean; html?: string }): number {
+  if (o.html) writeHtmlReport(o.html, renderSweepReport(doc));
   const text = JSON.stringify(doc, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
   if (o.out) writeFileAtomic(o.out, `${text}\n`);
   if (o.csv) writeFileAtomic(o.csv, sweepToCsv(doc));
@@ -149,6 +153,7 @@ export interface TuneCommandOptions {
   out?: string;
   json: boolean;
   quiet: boolean;
+  html?: string;
 }
 
 export async function tuneCommand(scenarioPath: string | undefined, o: TuneCommandOptions): Promise<number> {
@@ -191,6 +196,7 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
   }
   const frontier = paretoFrontier(doc.points);
   const rec = recommend(doc.points, maxDowntimeMs, objective, describePoint);
+  if (o.html) writeHtmlReport(o.html, renderSweepReport({ ...doc, tune: { maxDowntimeMs, objective, frontier: frontier.map((p) => p.index), recommendation: rec.point?.index ?? null } } as SweepDocument, { maxDowntimeMs }));
   if (o.out) writeFileAtomic(o.out, `${JSON.stringify({ ...doc, tune: { maxDowntimeMs, objective, frontier: frontier.map((p) => p.index), recommendation: rec.point?.index ?? null, met: rec.met, why: rec.why } }, null, 2)}\n`);
   if (o.apply && rec.point) {
     const applied = resolveScenario(applyOverrides(base, pointOverrides(rec.point.params)));

@@ -1,0 +1,218 @@
+/**
+ * XBZRLE codec and zero-page check throughput, each beside native `Buffer#equals` (memcmp) over the same
+ * pages, measured in the same run (this machine is shared and noisy: read the ratios).
+ *
+ *   npx tsx bench/codec.bench.ts                  both working sets below
+ *   npx tsx bench/codec.bench.ts --pairs 8192     one working set of that many page pairs
+ *
+ * Page pairs (old = what was last sent, new = the private copy now), 4 KiB pages:
+ *   (a) no change; (b) 16 scattered 4-byte words changed per page; (c) half the bytes changed (each byte
+ *   with probability 1/2: the delta overflows a page, so QEMU and migbench send such pages normally).
+ * Working sets: 64 pairs (512 KiB, in L2) and 8192 pairs (64 MiB, beyond L3: a cache slot comes from
+ * DRAM, as it does during a migration with QEMU's default 64 MiB cache).
+ *
+ * Baseline: `Buffer#equals` of each new page against an identical copy in another buffer, a full memcmp
+ * of the page (comparing (b) or (c) pairs themselves would stop at the first difference). Each task walks
+ * all the pairs, so the harness's per-iteration cost is spread over thousands of pages.
+ *
+ * Paths: "in place" = both pages in a WebAssembly memory from createXbzrleMemory, run by the SIMD
+ * kernel, called through encodeXbzrle(old, new, dst) (which must find the memory from the arrays'
+ * buffers, ~10 ns per `buffer` getter) or by byte offsets (xbzrleKernelFor: what PageCache.encodePage
+ * does for its slots, scratch page and encoded buffer); "js" = pages in ordinary buffers; "reference" =
+ * byte at a time. Decoding applies each pair's delta onto a copy of the old page: for (a) the delta is
+ * empty (QEMU sends nothing), for (c) it was made with room for two pages (QEMU would send the page
+ * normally). Throughput counts page bytes (4096 per page).
+ */
+import { Buffer } from 'node:buffer';
+import { Bench } from 'tinybench';
+import { createXbzrleMemory, decodeXbzrle, encodeXbzrle, encodeXbzrleReference, xbzrleKernelFor } from '../src/codec/xbzrle.ts';
+import { isZeroRange } from '../src/codec/zero-page.ts';
+import { Rng } from '../src/workload/rng.ts';
+
+const PAGE = 4096;
+const CASES = ['a', 'b', 'c'] as const;
+type Case = (typeof CASES)[number];
+const CASE_LABEL: Record<Case, string> = {
+  a: '(a) no change',
+  b: '(b) 16 words changed',
+  c: '(c) half the bytes changed',
+};
+
+function parsePairs(): number[] {
+  const at = process.argv.indexOf('--pairs');
+  if (at < 0) return [64, 8192];
+  const n = Number(process.argv[at + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--pairs: expected a positive integer, got ${process.argv[at + 1]}`);
+  return [n];
+}
+
+function makeCase(rng: Rng, kind: Case, old: Uint8Array, cur: Uint8Array, pairs: number): void {
+  rng.fill(old);
+  cur.set(old);
+  for (let p = 0; p < pairs; p++) {
+    const base = p * PAGE;
+    if (kind === 'b') {
+      for (let k = 0; k < 16; k++) {
+        const at = base + rng.nextInt(PAGE / 4) * 4;
+        for (let j = 0; j < 4; j++) cur[at + j] ^= 1 + rng.nextInt(255);
+      }
+    } else if (kind === 'c') {
+      for (let j = 0; j < PAGE; j++) if ((rng.nextU32() & 1) === 1) cur[base + j] ^= 1 + rng.nextInt(255);
+    }
+  }
+}
+
+const pagesOf = (bytes: Uint8Array, pairs: number): Uint8Array[] =>
+  Array.from({ length: pairs }, (_, p) => bytes.subarray(p * PAGE, (p + 1) * PAGE));
+const buffersOf = (bytes: Uint8Array, pairs: number): Buffer[] =>
+  Array.from({ length: pairs }, (_, p) => Buffer.from(bytes.buffer, bytes.byteOffset + p * PAGE, PAGE));
+
+interface Row {
+  label: string;
+  path: string;
+  task: string;
+  baseline: string;
+}
+
+async function runWorkingSet(pairs: number): Promise<void> {
+  const rng = new Rng(20260101 + pairs);
+  const bytes = pairs * PAGE;
+  const bench = new Bench({ time: pairs > 1024 ? 800 : 400, warmupTime: 100 });
+  const rows: Row[] = [];
+  let sink = 0;
+
+  // ordinary buffers (the JavaScript path) per case, and one WebAssembly memory for the in-place path
+  const arena = createXbzrleMemory(2 * bytes, PAGE);
+  if (arena === null) console.log('note: no WebAssembly SIMD here; the in-place rows are skipped');
+  const oldIn = arena?.subarray(0, bytes);
+  const curIn = arena?.subarray(bytes, 2 * bytes);
+  const dst = new Uint8Array(PAGE);
+
+  for (const kind of CASES) {
+    // each case gets its own arrays (the in-place pages are loaded before each of its tasks)
+    const o = new Uint8Array(bytes);
+    const c = new Uint8Array(bytes);
+    makeCase(rng, kind, o, c, pairs);
+    const k = Uint8Array.from(c); // the baseline's identical copy
+    const oldPages = pagesOf(o, pairs);
+    const curPages = pagesOf(c, pairs);
+    const curBuffers = buffersOf(c, pairs);
+    const copyBuffers = buffersOf(k, pairs);
+    const deltas = oldPages.map((page, p) => {
+      const out = new Uint8Array(2 * PAGE + 8);
+      const n = encodeXbzrle(page, curPages[p], out);
+      return out.slice(0, Math.max(0, n));
+    });
+    const target = Uint8Array.from(o);
+    const targetPages = pagesOf(target, pairs);
+    const label = CASE_LABEL[kind];
+    const baseline = `${label} | memcmp`;
+    bench.add(baseline, () => {
+      for (let p = 0; p < pairs; p++) sink += curBuffers[p].equals(copyBuffers[p]) ? 1 : 0;
+    });
+    const encJs = `${label} | encode js`;
+    bench.add(encJs, () => {
+      for (let p = 0; p < pairs; p++) sink += encodeXbzrle(oldPages[p], curPages[p], dst);
+    });
+    rows.push({ label, path: 'encode, js', task: encJs, baseline });
+    if (arena !== null && oldIn !== undefined && curIn !== undefined) {
+      // the in-place pages are shared by the cases: set them just before each case's task runs
+      const oldInPages = pagesOf(oldIn, pairs);
+      const curInPages = pagesOf(curIn, pairs);
+      const encIn = `${label} | encode in place`;
+      bench.add(
+        encIn,
+        () => {
+          for (let p = 0; p < pairs; p++) sink += encodeXbzrle(oldInPages[p], curInPages[p], dst);
+        },
+        {
+          beforeAll: () => {
+            oldIn.set(o);
+            curIn.set(c);
+          },
+        },
+      );
+      rows.push({ label, path: 'encode, in place, arrays', task: encIn, baseline });
+      const kernel = xbzrleKernelFor(arena);
+      if (kernel !== null) {
+        const oldBase = oldIn.byteOffset;
+        const curBase = curIn.byteOffset;
+        const out = arena.byteOffset + 2 * bytes; // the reserved output area past the pages
+        const encOff = `${label} | encode in place by offsets`;
+        bench.add(
+          encOff,
+          () => {
+            for (let p = 0; p < pairs; p++) sink += kernel(oldBase + p * PAGE, curBase + p * PAGE, PAGE, out, PAGE);
+          },
+          {
+            beforeAll: () => {
+              oldIn.set(o);
+              curIn.set(c);
+            },
+          },
+        );
+        rows.push({ label, path: 'encode, in place, offsets', task: encOff, baseline });
+      }
+    }
+    const encRef = `${label} | encode reference`;
+    bench.add(encRef, () => {
+      for (let p = 0; p < pairs; p++) sink += encodeXbzrleReference(oldPages[p], curPages[p], dst);
+    });
+    rows.push({ label, path: 'encode, reference (bytewise)', task: encRef, baseline });
+    const dec = `${label} | decode`;
+    bench.add(
+      dec,
+      () => {
+        for (let p = 0; p < pairs; p++) sink += decodeXbzrle(deltas[p], targetPages[p]);
+      },
+      { beforeAll: () => target.set(o) },
+    );
+    rows.push({ label, path: kind === 'a' ? 'decode, js (empty delta)' : kind === 'c' ? 'decode, js (delta > page)' : 'decode, js', task: dec, baseline });
+  }
+
+  // zero-page checks: zero pages and random pages, against a full memcmp of the same pages
+  // written, so that every page has memory of its own (untouched pages all map the kernel's zero page)
+  const zero = new Uint8Array(bytes).fill(1).fill(0);
+  const zeroCopy = new Uint8Array(bytes).fill(1).fill(0);
+  const random = new Uint8Array(bytes);
+  rng.fill(random);
+  const randomCopy = Uint8Array.from(random);
+  for (const [label, pages, copies] of [
+    ['zero pages', zero, zeroCopy],
+    ['non-zero pages', random, randomCopy],
+  ] as const) {
+    const a = buffersOf(pages, pairs);
+    const b = buffersOf(copies, pairs);
+    const baseline = `${label} | memcmp`;
+    bench.add(baseline, () => {
+      for (let p = 0; p < pairs; p++) sink += a[p].equals(b[p]) ? 1 : 0;
+    });
+    const task = `${label} | isZeroRange`;
+    bench.add(task, () => {
+      for (let off = 0; off < bytes; off += PAGE) sink += isZeroRange(pages, off, PAGE) ? 1 : 0;
+    });
+    rows.push({ label, path: 'zero check (isZeroRange)', task, baseline });
+  }
+
+  await bench.run();
+
+  const msPerIteration = (name: string): number => {
+    const result = bench.getTask(name)?.result as { latency?: { p50?: number } } | undefined;
+    const p50 = result?.latency?.p50;
+    if (p50 === undefined) throw new Error(`no result for ${name}`);
+    return p50;
+  };
+  const gbps = (ms: number): number => bytes / (ms * 1e6);
+  const mib = (2 * bytes) / 1048576;
+  console.log(`\n${pairs} page pairs (${mib >= 1 ? `${mib} MiB` : `${mib * 1024} KiB`} of pages), 4 KiB pages; median of each task`);
+  console.log(`${'case'.padEnd(28)} ${'path'.padEnd(30)} ${'GB/s'.padStart(7)} ${'memcmp GB/s'.padStart(12)} ${'ratio'.padStart(6)}`);
+  for (const row of rows) {
+    const t = gbps(msPerIteration(row.task));
+    const b = gbps(msPerIteration(row.baseline));
+    console.log(`${row.label.padEnd(28)} ${row.path.padEnd(30)} ${t.toFixed(2).padStart(7)} ${b.toFixed(2).padStart(12)} ${(t / b).toFixed(2).padStart(6)}`);
+  }
+  if (sink === 0.5) console.log(''); // keep the results alive
+}
+
+console.log(`node ${process.version}, ${process.arch}; ratio = throughput / memcmp throughput over the same pages (higher is better)`);
+for (const pairs of parsePairs()) await runWorkingSet(pairs);

@@ -1,0 +1,74 @@
+/**
+ * `migbench report FILE… [--html OUT] [--markdown OUT]`: render result files (run documents, suite
+ * results, `compare --format json` output, sweep and tune files) as one self-contained HTML page, and
+ * a markdown summary if asked. With neither flag, writes ./report.html and says so on stderr.
+ *
+ * `writeHtmlReport` is also what `run`, `compare` and `sweep` call for their `--html OUT` flag.
+ */
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { MigbenchError } from '../errors.ts';
+import { detectKind, renderMarkdownSummary, renderReport } from '../report/html.ts';
+
+export interface ReportCommandOptions {
+  html?: string;
+  markdown?: string;
+}
+
+/** Write a file whole or not at all (temporary file, then rename); E_IO naming the flag on failure. */
+function writeAtomic(flag: string, path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text, { flush: true });
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    const e = error as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'its directory does not exist' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'EISDIR' ? 'it is a directory' : e.message;
+    throw new MigbenchError('E_IO', `${flag} ${JSON.stringify(path)}: cannot write the report (${why})`);
+  }
+}
+
+/** Write an HTML report (from `renderRunReport`, `renderComparisonReport`, `renderSweepReport` or `renderReport`). */
+export function writeHtmlReport(path: string, html: string): void {
+  writeAtomic('--html', path, html);
+}
+
+/** Read and parse one result file; E_USAGE with a one-line message when that fails or the kind is unknown. */
+export function readReportDocument(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'file not found' : e.code === 'EISDIR' ? 'it is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    throw new MigbenchError('E_USAGE', `${path}: cannot read it (${why})`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new MigbenchError('E_USAGE', `${path}: not JSON (${(error as Error).message.split('\n')[0]})`);
+  }
+  if (detectKind(doc) === null) {
+    throw new MigbenchError(
+      'E_USAGE',
+      `${path}: not a migbench result (expected a run document from \`run --out\`, a suite result, a comparison from \`compare --format json\`, or a sweep or tune file)`,
+    );
+  }
+  return doc;
+}
+
+export function reportCommand(files: string[], options: ReportCommandOptions): number {
+  if (files.length === 0) throw new MigbenchError('E_USAGE', 'report: give at least one result file (JSON)');
+  const docs = files.map(readReportDocument);
+  const htmlPath = options.html ?? (options.markdown === undefined ? 'report.html' : undefined);
+  if (htmlPath !== undefined) {
+    writeHtmlReport(htmlPath, renderReport(docs, files));
+    process.stderr.write(`HTML report of ${files.length} document${files.length === 1 ? '' : 's'} written to ${htmlPath}\n`);
+  }
+  if (options.markdown !== undefined) {
+    writeAtomic('--markdown', options.markdown, renderMarkdownSummary(docs, files));
+    process.stderr.write(`markdown summary written to ${options.markdown}\n`);
+  }
+  return 0;
+}
