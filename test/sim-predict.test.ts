@@ -296,11 +296,10 @@ describe('the default scenario, against a real emulated run', () => {
     expect(p.precopy.rounds[0].durationMs).toBeLessThan(9_000);
   });
 
-  it('is instant: a 1 TiB guest with an 8 GiB hot set on 10 Gbit/s', () => {
+  it('answers for a 1 TiB guest with an 8 GiB hot set on 10 Gbit/s without touching its pages', () => {
+    // (its speed is not asserted here: speed belongs in bench/)
     const s = scenario({ guest: { memory: '1TiB' }, workload: { pattern: 'hotset', workingSet: '8GiB' }, link: { bandwidth: '10Gbit/s' }, precopy: { timeoutMs: '1h' } });
-    const t0 = performance.now();
     const p = predict(s);
-    expect(performance.now() - t0).toBeLessThan(500);
     expect(p.precopy.outcome).toBe('converged');
     expect(p.precopy.stats['total-time']).toBeGreaterThan((2 ** 40 / 1.25e9) * 1000);
   });
