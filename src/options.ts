@@ -55,6 +55,8 @@ export interface ScenarioInput {
     autoConverge?: boolean | { initial?: number; increment?: number; max?: number; triggerThreshold?: number };
     dirtyLimit?: string | number | null;
     xbzrle?: { enabled?: boolean; cacheSize?: string | number };
+    compression?: 'none' | 'zlib';
+    compressionLevel?: number;
     maxRounds?: number | null;
     timeoutMs?: number | string;
     onTimeout?: 'cancel' | 'force';
@@ -94,6 +96,10 @@ export interface Scenario {
     readonly dirtyLimit: number | null;
     /** QEMU XBZRLE: delta-encode re-sent pages against a page cache of cacheSize bytes (a power of two) */
     readonly xbzrle: { readonly enabled: boolean; readonly cacheSize: number };
+    /** generic compression of normal pages on the link (QEMU multifd-compression) */
+    readonly compression: 'none' | 'zlib';
+    /** zlib level 0–9 (QEMU multifd-zlib-level, 1) */
+    readonly compressionLevel: number;
     readonly maxRounds: number | null;
     readonly timeoutMs: number;
     readonly onTimeout: 'cancel' | 'force';
@@ -136,6 +142,8 @@ export const SCENARIO_KEYS: readonly { key: string; unit: string; default: strin
   { key: 'precopy.autoConverge', unit: 'true | false | { initial, increment, max, triggerThreshold } (percent)', default: 'false', meaning: 'QEMU auto-converge: throttle the vCPUs when they dirty more than half of what is sent, twice; 20 %, then +10 % up to 99 %' },
   { key: 'precopy.dirtyLimit', unit: 'rate per vCPU ("1MB/s") or null', default: 'null', meaning: 'QEMU dirty-limit: armed by the same trigger, caps each vCPU\'s dirtying rate' },
   { key: 'precopy.xbzrle', unit: '{ enabled: true | false, cacheSize: bytes, a power of two }', default: '{ "enabled": false, "cacheSize": "64MiB" }', meaning: 'QEMU XBZRLE: re-sent pages go as deltas against the copy last sent, kept in a page cache (not in the bulk round)' },
+  { key: 'precopy.compression', unit: '"none" | "zlib"', default: '"none"', meaning: 'compress the normal pages of each frame (QEMU multifd-compression); a frame that does not shrink goes uncompressed' },
+  { key: 'precopy.compressionLevel', unit: '0 … 9', default: '1', meaning: 'zlib level (QEMU multifd-zlib-level)' },
   { key: 'precopy.maxRounds', unit: 'count or null', default: 'null (no limit)', meaning: 'live rounds (bulk included) before a forced stop-and-copy' },
   { key: 'precopy.timeoutMs', unit: 'ms', default: '120000', meaning: 'limit on the live phase' },
   { key: 'quick.storageBandwidth', unit: 'rate or "unlimited"', default: '"200MiB/s"', meaning: 'shared storage rate, enforced on saving and on restoring ("unlimited": this machine\'s disk)' },
@@ -248,7 +256,7 @@ export function resolveScenario(input: unknown): Scenario {
   const g = section(input, 'guest', ['memory', 'pageSize', 'vcpus', 'fill', 'deviceState']);
   const w = section(input, 'workload', ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes']);
   const l = section(input, 'link', ['bandwidth', 'latencyMs']);
-  const p = section(input, 'precopy', ['downtimeLimitMs', 'maxBandwidth', 'policy', 'policyParams', 'autoConverge', 'dirtyLimit', 'xbzrle', 'maxRounds', 'timeoutMs', 'onTimeout']);
+  const p = section(input, 'precopy', ['downtimeLimitMs', 'maxBandwidth', 'policy', 'policyParams', 'autoConverge', 'dirtyLimit', 'xbzrle', 'compression', 'compressionLevel', 'maxRounds', 'timeoutMs', 'onTimeout']);
   const q = section(input, 'quick', ['storageBandwidth', 'handoverMs', 'format', 'dir', 'path', 'keepImage']);
 
   const name = input.name === undefined ? 'default' : input.name;
@@ -296,6 +304,8 @@ export function resolveScenario(input: unknown): Scenario {
     if (!Number.isFinite(dirtyLimit)) fail('precopy.dirtyLimit', 'expected a finite rate per vCPU like "1MB/s", or null', p.dirtyLimit);
   }
   const xbzrle = resolveXbzrle(p.xbzrle, pageSize);
+  const compression = oneOf('precopy.compression', p.compression, ['none', 'zlib'] as const, 'none');
+  const compressionLevel = num('precopy.compressionLevel', p.compressionLevel, 1, (n) => (Number.isInteger(n) && n >= 0 && n <= 9 ? null : 'expected an integer from 0 to 9'));
   if (autoConverge && dirtyLimit !== null) fail('precopy.dirtyLimit', 'cannot be used together with precopy.autoConverge (as in QEMU)', p.dirtyLimit);
   let maxRounds: number | null = null;
   if (p.maxRounds !== undefined && p.maxRounds !== null) {
@@ -321,7 +331,7 @@ export function resolveScenario(input: unknown): Scenario {
     guest: { memory, pageSize, vcpus, fill: fill(g.fill), deviceState },
     workload: { pattern, dirtyRate, workingSet, hotFraction, zipfExponent, writeBytes },
     link: { bandwidth, latencyMs },
-    precopy: { downtimeLimitMs, maxBandwidth, policy, policyParams, autoConverge, dirtyLimit, xbzrle, maxRounds, timeoutMs, onTimeout },
+    precopy: { downtimeLimitMs, maxBandwidth, policy, policyParams, autoConverge, dirtyLimit, xbzrle, compression, compressionLevel, maxRounds, timeoutMs, onTimeout },
     quick: { storageBandwidth, handoverMs, format, dir, path, keepImage },
   });
 }

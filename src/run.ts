@@ -134,7 +134,15 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
   });
   const limiter = new RateLimiter(clock, scenario.precopy.maxBandwidth);
   const meter = new BandwidthMeter(clock);
-  const sender = new PageSender({ producer: destination.producer, source: guest.source, limiter, meter, clock, closedReason: destination.closedReason });
+  const sender = new PageSender({
+    producer: destination.producer,
+    source: guest.source,
+    limiter,
+    meter,
+    clock,
+    closedReason: destination.closedReason,
+    zlibLevel: scenario.precopy.compression === 'zlib' ? scenario.precopy.compressionLevel : null,
+  });
   let run: PrecopyRun;
   try {
     run = await runPrecopy({
@@ -203,6 +211,17 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     },
     deviceStateBytes: scenario.guest.deviceState,
     xbzrle: scenario.precopy.xbzrle.enabled ? { pages: sender.xbzrlePages, bytes: sender.xbzrleBytes, skippedPages: sender.xbzrleSkipped } : null,
+    compression:
+      scenario.precopy.compression === 'none'
+        ? null
+        : {
+            codec: scenario.precopy.compression,
+            level: scenario.precopy.compressionLevel,
+            frames: sender.compressedFrames,
+            inputBytes: sender.compressedInputBytes,
+            outputBytes: sender.compressedOutputBytes,
+            ratio: sender.compressedOutputBytes > 0 ? sender.compressedInputBytes / sender.compressedOutputBytes : null,
+          },
   };
 }
 
@@ -233,6 +252,7 @@ function erroredResult(scenario: Scenario, guest: Guest, error: MigbenchError, e
     workload: { targetPagesPerSec: scenario.workload.dirtyRate, achievedPagesPerSec: rates.totalPagesPerSec, perVcpuPagesPerSec: [...rates.perVcpuPagesPerSec] },
     deviceStateBytes: scenario.guest.deviceState,
     xbzrle: null,
+    compression: null,
   };
 }
 

@@ -21,7 +21,7 @@ describe('resolveScenario defaults', () => {
     expect(s.workload).toEqual({ pattern: 'hotset', dirtyRate: 20000, workingSet: 128 * 2 ** 20, hotFraction: 0.9, zipfExponent: 0.99, writeBytes: 8 });
     expect(s.link).toEqual({ bandwidth: 125_000_000, latencyMs: 0 });
     expect(s.precopy).toEqual({
-      downtimeLimitMs: 300, maxBandwidth: 125_000_000, policy: 'qemu', policyParams: { availSwitchoverBandwidth: null }, autoConverge: null, dirtyLimit: null, xbzrle: { enabled: false, cacheSize: 64 * 2 ** 20 },
+      downtimeLimitMs: 300, maxBandwidth: 125_000_000, policy: 'qemu', policyParams: { availSwitchoverBandwidth: null }, autoConverge: null, dirtyLimit: null, xbzrle: { enabled: false, cacheSize: 64 * 2 ** 20 }, compression: 'none', compressionLevel: 1,
       maxRounds: null, timeoutMs: 120000, onTimeout: 'cancel',
     });
     expect(s.quick).toEqual({ storageBandwidth: 200 * 2 ** 20, handoverMs: 0, format: 'stream', dir: null, path: null, keepImage: false });
@@ -116,6 +116,8 @@ describe('resolveScenario refuses bad input with the key, the rule and the value
     ['keepImage not a boolean', { quick: { keepImage: 'yes' } }, /^quick\.keepImage: expected true or false, got "yes"$/],
     ['empty quick.path', { quick: { path: '' } }, /^quick\.path: expected a non-empty path or null/],
     ['an XBZRLE cache that is not a power of two', { precopy: { xbzrle: { enabled: true, cacheSize: '3MiB' } } }, /^precopy\.xbzrle\.cacheSize: must be a power of two of at least one page \(4096 B\), got "3MiB"$/],
+    ['an unknown compression', { precopy: { compression: 'zstd' } }, /^precopy\.compression: expected one of "none", "zlib", got "zstd"$/],
+    ['a zlib level out of range', { precopy: { compressionLevel: 12 } }, /^precopy\.compressionLevel: expected an integer from 0 to 9, got 12$/],
     ['an unknown XBZRLE key', { precopy: { xbzrle: { on: true } } }, /^precopy\.xbzrle\.on: unknown key/],
     ['zero max rounds', { precopy: { maxRounds: 0 } }, /^precopy\.maxRounds: expected an integer >= 1 or null, got 0$/],
     ['zero timeout', { precopy: { timeoutMs: 0 } }, /^precopy\.timeoutMs: must be greater than 0, got 0$/],

@@ -5,8 +5,10 @@ import { MigbenchError } from '../src/errors.ts';
 import { GuestMemory, guestLayout } from '../src/memory/guest-memory.ts';
 import { FrameApplier } from '../src/transport/destination.ts';
 import {
-  FRAME_VERSION, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT, H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_SEQ, H_TYPE, H_VERSION,
+  FRAME_PAGES_ZLIB, FRAME_VERSION, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT, H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI,
+  H_PRESENT_LO, H_SEQ, H_TYPE, H_VERSION,
 } from '../src/transport/frame.ts';
+import { deflateRawSync } from 'node:zlib';
 import { RingViews, align8, createRing } from '../src/transport/ring.ts';
 import { Rng } from '../src/workload/rng.ts';
 
@@ -63,5 +65,31 @@ describe('XBZRLE frames at the destination', () => {
     // other pages are untouched (a malformed delta may have half-written its own page, never another)
     expect(after.subarray(0, 3 * 4096).equals(before.subarray(0, 3 * 4096))).toBe(true);
     expect(after.subarray(4 * 4096).equals(before.subarray(4 * 4096))).toBe(true);
+  });
+});
+
+describe('compressed page frames at the destination', () => {
+  it.each<[string, Uint8Array, RegExp]>([
+    ['garbage', new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), /compressed payload does not inflate to 4096 bytes/],
+    ['a bomb: more than the pages need', deflateRawSync(Buffer.alloc(8192, 7)), /compressed payload does not inflate to 4096 bytes/],
+    ['too little', deflateRawSync(Buffer.alloc(100, 7)), /compressed payload inflates to 100 bytes, 1 normal pages need 4096/],
+  ])('refuses %s', (_what, payload, message) => {
+    const views = new RingViews(createRing(65536));
+    const dest = new GuestMemory(guestLayout(16 * 4096, 4096));
+    const h = 0;
+    views.i32[h + H_TYPE] = FRAME_PAGES_ZLIB;
+    views.i32[h + H_FRAME_BYTES] = align8(HEADER_BYTES + payload.length);
+    views.i32[h + H_SEQ] = 0;
+    views.i32[h + H_BLOCK] = 0;
+    views.i32[h + H_FIRST] = 2;
+    views.i32[h + H_COUNT] = 1;
+    views.i32[h + H_PRESENT_LO] = 1;
+    views.i32[h + H_PRESENT_HI] = 0;
+    views.i32[h + H_PAYLOAD_BYTES] = payload.length;
+    views.i32[h + H_VERSION] = FRAME_VERSION;
+    views.bytes.set(payload, HEADER_BYTES);
+    const before = Buffer.from(dest.blocks[0]);
+    expect(() => new FrameApplier(views, dest, new Uint8Array(0)).apply(0)).toThrow(message);
+    expect(Buffer.from(dest.blocks[0]).equals(before)).toBe(true);
   });
 });

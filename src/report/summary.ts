@@ -83,6 +83,10 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
         none,
       );
     }
+    if (p.compression) {
+      const z = p.compression;
+      add('compression', `${z.codec} level ${z.level}: ${formatCount(z.frames)} frames, ${formatBytes(z.inputBytes)} of pages in ${formatBytes(z.outputBytes)} (ratio ${z.ratio === null ? '—' : z.ratio.toFixed(2)})`, none);
+    }
     add('setup time', formatDurationMs(p.stats['setup-time']), none);
     add('dirty rate', `${pagesPerSec(p.workload.achievedPagesPerSec)} of ${pagesPerSec(p.workload.targetPagesPerSec)} asked`, none);
     if (p.engineBound) add('engine bound', c.yellow(`yes: live rounds at ${formatBitRate(p.engine.liveBytesPerSec)}, below the link`), none);

@@ -14,9 +14,10 @@
  */
 import { MigbenchError } from '../errors.ts';
 import { decodeXbzrle } from '../codec/xbzrle.ts';
+import { inflateRawSync } from 'node:zlib';
 import { GuestMemory } from '../memory/guest-memory.ts';
 import {
-  FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_VERSION, FRAME_WRAP, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
+  FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_PAGES_ZLIB, FRAME_VERSION, FRAME_WRAP, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
   H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI, H_PRESENT_LO, H_SENT_AT_F64, H_SEQ, H_TYPE, H_VERSION,
   MAX_RUN_PAGES,
 } from './frame.ts';
@@ -87,6 +88,9 @@ export class FrameApplier {
       case FRAME_XBZRLE:
         this.applyXbzrle(h, payload, payloadBytes, where);
         break;
+      case FRAME_PAGES_ZLIB:
+        this.applyPages(h, payload, payloadBytes, where, true);
+        break;
       case FRAME_DEVICE_STATE: {
         const offset = i32[h + H_FIRST];
         if (offset < 0 || offset + payloadBytes > this.deviceState.length) {
@@ -123,8 +127,9 @@ export class FrameApplier {
     this.xbzrlePagesApplied++;
   }
 
-  private applyPages(h: number, payload: number, payloadBytes: number, where: string): void {
-    const { i32, bytes } = this.ring;
+  private applyPages(h: number, payload: number, payloadBytes: number, where: string, compressed = false): void {
+    const { i32 } = this.ring;
+    let bytes = this.ring.bytes;
     const layout = this.dest.layout;
     const ps = layout.pageSizeBytes;
     const block = i32[h + H_BLOCK];
@@ -141,6 +146,19 @@ export class FrameApplier {
     if (beyondLo !== 0 || beyondHi !== 0) corrupt(where, `present mask marks pages beyond the run of ${count}`);
     let present = 0;
     for (let k = 0; k < count; k++) if (((k < 32 ? lo >>> k : hi >>> (k - 32)) & 1) !== 0) present++;
+    if (compressed) {
+      // inflate at most what the present pages need: a larger or shorter output is a corrupt frame
+      let out: Buffer;
+      try {
+        out = inflateRawSync(bytes.subarray(payload, payload + payloadBytes), { maxOutputLength: Math.max(1, present * ps) });
+      } catch (error) {
+        corrupt(where, `compressed payload does not inflate to ${present * ps} bytes (${(error as Error).message})`);
+      }
+      if (out.length !== present * ps) corrupt(where, `compressed payload inflates to ${out.length} bytes, ${present} normal pages need ${present * ps}`);
+      bytes = out;
+      payload = 0;
+      payloadBytes = out.length;
+    }
     if (present * ps !== payloadBytes) corrupt(where, `${present} normal pages need ${present * ps} payload bytes, frame has ${payloadBytes}`);
     const view = this.dest.views[block];
     const base = first * ps;
