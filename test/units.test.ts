@@ -1,3 +1,4 @@
+import { Rng } from '../src/workload/rng.ts';
 import { describe, expect, it } from 'vitest';
 import {
   formatBitRate,
@@ -423,14 +424,8 @@ describe('formatCount', () => {
 describe('round trips', () => {
   /** Deterministic PRNG (mulberry32) so failures are reproducible. */
   function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const r = new Rng(seed);
+    return () => r.nextFloat();
   }
 
   const UNIT_BYTES: Record<string, bigint> = {

@@ -389,15 +389,7 @@ interface ScenarioView {
 }
 
 /** One sample of `precopy.series` (absent from documents written before it existed). */
-interface SeriesSample {
-  tMs: number;
-  transferredBytes: number;
-  remainingBytes: number;
-  linkBytesPerSec: number;
-  dirtyRatePagesPerSec: number;
-  throttlePercent: number;
-  stage: 'bulk' | 'iterative' | 'stop-and-copy';
-}
+type SeriesSample = PrecopyResult['series'][number];
 
 function seriesOf(p: PrecopyResult): SeriesSample[] {
   const s = (p as { series?: unknown }).series;
