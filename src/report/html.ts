@@ -426,6 +426,12 @@ function precopyCard(p: PrecopyResult, s: ScenarioView): string {
     ['rounds', `${p.rounds.length} (${live} live${p.rounds.length > live ? ' + stop-and-copy' : ''})`],
     ['guest dirty rate', `${formatCount(p.workload.achievedPagesPerSec)} of ${formatCount(p.workload.targetPagesPerSec)} pages/s asked`],
   ];
+  // older documents have neither block
+  const x = (p as { xbzrle?: PrecopyResult['xbzrle'] }).xbzrle;
+  const xc = st['xbzrle-cache'];
+  if (x && xc) items.push(['XBZRLE', `${formatCount(x.pages)} pages as deltas (${bytes(x.bytes)}), ${formatCount(x.skippedPages)} unchanged; encoding rate ${xc['encoding-rate'].toFixed(1)}, ${formatCount(xc['cache-miss'])} cache misses`]);
+  const z = (p as { compression?: PrecopyResult['compression'] }).compression;
+  if (z) items.push(['compression', `${esc(z.codec)} level ${z.level}: ${bytes(z.inputBytes)} of pages in ${bytes(z.outputBytes)}${z.ratio ? ` (ratio ${z.ratio.toFixed(2)})` : ''}`]);
   return `<div class="card"><h4>Pre-copy ${badge(p.outcome + (p.reason ? ` (${p.reason})` : ''), outcomeTone(p.outcome))} ${verifiedBadge(p.verified)}</h4>
 <dl class="figures">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${p.error ? `<p class="callout bad">${esc(p.error)}</p>` : ''}</div>`;
 }
