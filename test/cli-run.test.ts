@@ -67,7 +67,7 @@ describe('migbench run', () => {
     ['too many vCPUs', ['--set', 'guest.vcpus=100'], /guest\.vcpus: expected an integer from 1 to 64, got 100/],
     ['a working set larger than memory', ['--set', 'guest.memory=8MiB', '--set', 'workload.workingSet=1GiB'], /workload\.workingSet: must not exceed guest\.memory/],
     ['a guest larger than the machine', ['--set', 'guest.memory=1TiB'], /guest\.memory: 1\.00 TiB needs 2\.00 TiB \(source \+ destination\), this machine has/],
-    ['a missing scenario file', [join(dir, 'nope.json')], /scenario ".*nope\.json": file not found/],
+    ['a missing scenario file', [join(dir, 'nope.json')], /scenario ".*nope\.json": cannot read it \(file not found\)/],
     ['a bad --set', ['--set', 'novalue'], /--set: expected key\.path=value/],
     ['an unknown option', ['--frobnicate'], /unknown option/],
   ])('%s: exit 2, one line naming the key, no stack trace', (_what, args, message) => {

@@ -402,7 +402,7 @@ describe('migbench report (cli/report.ts)', () => {
     writeFileSync(unknown, '{"hello": 1}');
     const cases: [string, RegExp][] = [
       [join(dir, 'missing.json'), /missing\.json: cannot read it \(file not found\)/],
-      [notJson, /not\.json: not JSON/],
+      [notJson, /not\.json: not valid JSON/],
       [unknown, /unknown\.json: not a migbench result/],
     ];
     for (const [file, message] of cases) {

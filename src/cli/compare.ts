@@ -5,7 +5,6 @@
  * Exit 1 when `--fail-on regression` (the default) and a regression was found, else 0; 2 for unreadable
  * files, different schema versions or suites that do not match.
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { MigbenchError } from '../errors.ts';
 import { compareSuites, hasRegression, renderComparisonMarkdown, renderComparisonText, type Comparison } from '../results/compare.ts';
@@ -13,6 +12,7 @@ import { parseSuiteDocument, type SuiteDocument } from '../results/suite-documen
 import { colorsFor } from '../report/style.ts';
 import { renderComparisonReport } from '../report/html.ts';
 import { writeHtmlReport } from './report.ts';
+import { readTextFile } from './scenario-file.ts';
 
 export interface CompareCommandOptions {
   alpha: string;
@@ -36,14 +36,7 @@ export function parseFraction(flag: string, text: string): number {
 }
 
 export function readSuiteFile(path: string): SuiteDocument {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new MigbenchError('E_USAGE', `${path}: cannot read it (${code === 'ENOENT' ? 'file not found' : (error as Error).message})`);
-  }
-  return parseSuiteDocument(text, path);
+  return parseSuiteDocument(readTextFile(path, path), path);
 }
 
 export function compareOptionsFrom(o: CompareCommandOptions, labels: { base: string; head: string }) {

@@ -5,7 +5,8 @@
  *
  * `writeHtmlReport` is also what `run`, `compare` and `sweep` call for their `--html OUT` flag.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readJsonFile } from './scenario-file.ts';
 import { MigbenchError } from '../errors.ts';
 import { detectKind, renderMarkdownSummary, renderReport } from '../report/html.ts';
 
@@ -35,20 +36,7 @@ export function writeHtmlReport(path: string, html: string): void {
 
 /** Read and parse one result file; E_USAGE with a one-line message when that fails or the kind is unknown. */
 export function readReportDocument(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'file not found' : e.code === 'EISDIR' ? 'it is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
-    throw new MigbenchError('E_USAGE', `${path}: cannot read it (${why})`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new MigbenchError('E_USAGE', `${path}: not JSON (${(error as Error).message.split('\n')[0]})`);
-  }
+  const doc = readJsonFile(path, path);
   if (detectKind(doc) === null) {
     throw new MigbenchError(
       'E_USAGE',

@@ -1,19 +1,35 @@
-/** Reading a scenario file: a missing file or bad JSON is a scenario error (exit 2), said in one line. */
+/**
+ * Reading the files a command is given: a missing or unreadable file, or bad JSON, is refused in one
+ * line that names the file and why (exit 2). One helper for every command.
+ */
 import { readFileSync } from 'node:fs';
-import { MigbenchError } from '../errors.ts';
+import { MigbenchError, type ErrorCode } from '../errors.ts';
 
-export function readScenarioFile(path: string): unknown {
-  let text: string;
+function why(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  return e.code === 'ENOENT' ? 'file not found' : e.code === 'EISDIR' ? 'it is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+}
+
+/** The file's text; `label` starts the message ("scenario \"x.json\"", or the path itself). */
+export function readTextFile(path: string, label: string, code: ErrorCode = 'E_USAGE'): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-    throw new MigbenchError('E_SCENARIO', `scenario ${JSON.stringify(path)}: ${why}`);
+    throw new MigbenchError(code, `${label}: cannot read it (${why(error)})`);
   }
+}
+
+/** The file's JSON. */
+export function readJsonFile(path: string, label: string, code: ErrorCode = 'E_USAGE'): unknown {
+  const text = readTextFile(path, label, code);
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new MigbenchError('E_SCENARIO', `scenario ${JSON.stringify(path)}: not valid JSON (${(error as Error).message})`);
+    throw new MigbenchError(code, `${label}: not valid JSON (${(error as Error).message.split('\n')[0]})`);
   }
+}
+
+/** A scenario file: its problems are scenario errors. */
+export function readScenarioFile(path: string): unknown {
+  return readJsonFile(path, `scenario ${JSON.stringify(path)}`, 'E_SCENARIO');
 }

@@ -3,7 +3,6 @@
  * `migbench merge SLICE… --out FILE [--csv FILE]`, and
  * `migbench tune [scenario] --max-downtime 300ms [--objective …] [--search key[=v1,v2],…] [--apply FILE]`.
  */
-import { readFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { MigbenchError } from '../errors.ts';
 import { applyOverrides, resolveScenario } from '../options.ts';
@@ -13,7 +12,7 @@ import { OBJECTIVES, paretoFrontier, recommend, type Objective, type PointFigure
 import { mergeSweeps, pointScenarios, runSweep, sweepToCsv, type SweepDocument } from '../sweep/run-sweep.ts';
 import { formatBytes, formatDurationMs, parseDurationMs } from '../units.ts';
 import { writeFileAtomic } from './run.ts';
-import { readScenarioFile } from './scenario-file.ts';
+import { readJsonFile, readScenarioFile } from './scenario-file.ts';
 import { writeHtmlReport } from './report.ts';
 import { renderSweepReport } from '../report/html.ts';
 
@@ -118,13 +117,7 @@ function writeSweep(doc: SweepDocument, o: { out?: string; csv?: string; json: b
 }
 
 function readSweepFile(path: string): SweepDocument {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new MigbenchError('E_USAGE', `${path}: cannot read it as JSON (${(error as Error).message})`);
-  }
-  return doc as SweepDocument;
+  return readJsonFile(path, path) as SweepDocument; // mergeSweeps checks the kind and version
 }
 
 export function mergeCommand(files: string[], o: { out?: string; csv?: string; json: boolean; quiet: boolean }): number {
