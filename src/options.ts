@@ -47,6 +47,8 @@ export interface ScenarioInput {
     path?: string | null;
     keepImage?: boolean;
   };
+  /** simulate mode: a host evacuation of `count` guests like this one, `concurrency` at a time */
+  fleet?: { count?: number; concurrency?: number } | null;
   precopy?: {
     downtimeLimitMs?: number | string;
     maxBandwidth?: string | number;
@@ -116,6 +118,8 @@ export interface Scenario {
     readonly path: string | null;
     readonly keepImage: boolean;
   };
+  /** a host evacuation (simulate mode): `count` guests like this one share the link, `concurrency` at a time; null = one guest */
+  readonly fleet: { readonly count: number; readonly concurrency: number } | null;
 }
 
 /** Documentation of every key: used by the README and checked by a test against it. */
@@ -153,6 +157,9 @@ export const SCENARIO_KEYS: readonly { key: string; unit: string; default: strin
   { key: 'quick.path', unit: 'file or null', default: 'null (a new file in quick.dir)', meaning: 'the image file itself' },
   { key: 'quick.keepImage', unit: 'true | false', default: 'false', meaning: 'keep the image after the run (else it is removed)' },
   { key: 'precopy.onTimeout', unit: '"cancel" | "force"', default: '"cancel"', meaning: 'at the timeout: give up (the guest stays on the source) or stop and copy now' },
+  { key: 'fleet', unit: 'null or { count, concurrency }', default: 'null (one guest)', meaning: 'simulate mode: evacuate a host of `count` guests like this one over the one link, at most `concurrency` migrating at a time' },
+  { key: 'fleet.count', unit: `count, 1 … ${10_000}`, default: '1', meaning: 'guests on the host (each with its own seed, derived from `seed`)' },
+  { key: 'fleet.concurrency', unit: 'count, 1 … fleet.count', default: '1', meaning: 'migrations at a time; they share link.bandwidth equally' },
 ];
 
 const GIB = 2 ** 30;
@@ -252,7 +259,7 @@ const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n 
 export function resolveScenario(input: unknown): Scenario {
   if (input === undefined || input === null) input = {};
   if (!isPlainObject(input)) fail('scenario', 'expected a JSON object', input);
-  rejectUnknown(input, ['name', 'seed', 'guest', 'workload', 'link', 'precopy', 'quick'], '');
+  rejectUnknown(input, ['name', 'seed', 'guest', 'workload', 'link', 'precopy', 'quick', 'fleet'], '');
   const g = section(input, 'guest', ['memory', 'pageSize', 'vcpus', 'fill', 'deviceState']);
   const w = section(input, 'workload', ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes']);
   const l = section(input, 'link', ['bandwidth', 'latencyMs']);
@@ -333,7 +340,20 @@ export function resolveScenario(input: unknown): Scenario {
     link: { bandwidth, latencyMs },
     precopy: { downtimeLimitMs, maxBandwidth, policy, policyParams, autoConverge, dirtyLimit, xbzrle, compression, compressionLevel, maxRounds, timeoutMs, onTimeout },
     quick: { storageBandwidth, handoverMs, format, dir, path, keepImage },
+    fleet: resolveFleet(input.fleet),
   });
+}
+
+export const MAX_FLEET_GUESTS = 10_000;
+
+/** `fleet`: null, or { count, concurrency } with 1 <= concurrency <= count <= MAX_FLEET_GUESTS. */
+function resolveFleet(v: unknown): Scenario['fleet'] {
+  if (v === undefined || v === null) return null;
+  if (!isPlainObject(v)) fail('fleet', 'expected null or an object like { "count": 8, "concurrency": 2 }', v);
+  rejectUnknown(v, ['count', 'concurrency'], 'fleet.');
+  const count = num('fleet.count', v.count, 1, (n) => (Number.isInteger(n) && n >= 1 && n <= MAX_FLEET_GUESTS ? null : `expected an integer from 1 to ${MAX_FLEET_GUESTS}`));
+  const concurrency = num('fleet.concurrency', v.concurrency, 1, (n) => (Number.isInteger(n) && n >= 1 ? (n <= count ? null : `must not exceed fleet.count (${count})`) : 'expected an integer of at least 1'));
+  return { count, concurrency };
 }
 
 /** Which parameter keys each policy takes (the rest are refused, so a typo is caught). */

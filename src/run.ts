@@ -10,7 +10,6 @@ import { GuestMemory, guestLayout } from './memory/guest-memory.ts';
 import { verifyGuest } from './memory/verify.ts';
 import { scenarioToJson, type Scenario } from './options.ts';
 import { runPrecopy, type PrecopyRun } from './precopy/loop.ts';
-import { DEFAULT_POLICY_PARAMS } from './precopy/policies.ts';
 import { PageSender } from './precopy/page-sender.ts';
 import { PageCache } from './codec/page-cache.ts';
 import type { RoundRecord } from './precopy/stats.ts';
@@ -25,6 +24,7 @@ import { createRing } from './transport/ring.ts';
 import { formatByteRate, formatBytes } from './units.ts';
 import { fillGuest } from './workload/fill.ts';
 import { Rng, deriveSeed } from './workload/rng.ts';
+import { precopySettingsFor } from './precopy/settings.ts';
 import { VcpuPool } from './workload/vcpu-pool.ts';
 import { VERSION } from './version.ts';
 
@@ -146,19 +146,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
   let run: PrecopyRun;
   try {
     run = await runPrecopy({
-      settings: {
-        downtimeLimitMs: scenario.precopy.downtimeLimitMs,
-        maxRounds: scenario.precopy.maxRounds,
-        timeoutMs: scenario.precopy.timeoutMs,
-        onTimeout: scenario.precopy.onTimeout,
-        liveRateBytesPerSec: Math.min(scenario.precopy.maxBandwidth, scenario.link.bandwidth),
-        linkRateBytesPerSec: scenario.link.bandwidth,
-        policy: scenario.precopy.policy,
-        params: { ...DEFAULT_POLICY_PARAMS, ...scenario.precopy.policyParams },
-        autoConverge: scenario.precopy.autoConverge,
-        dirtyLimitPagesPerSec: scenario.precopy.dirtyLimit === null ? null : Math.max(1, scenario.precopy.dirtyLimit / scenario.guest.pageSize),
-        targetDirtyRatePagesPerSec: scenario.workload.pattern === 'idle' ? 0 : scenario.workload.dirtyRate,
-      },
+      settings: precopySettingsFor(scenario),
       source: guest.source,
       dirtyLog: new Int32Array(guest.dirtyLog),
       vcpus: guest.vcpus,

@@ -40,8 +40,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--out <file>', 'write the result document to a file')
     .option('--only <method>', 'run one method: precopy or quick (default: both, side by side)')
     .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
+    .option('--mode <mode>', 'emulate (real threads, real bytes, wall clock) or simulate (the same loop on a virtual clock: any guest size, deterministic, no waiting)', 'emulate')
     .option('-q, --quiet', 'no progress or summary on stderr', false)
-    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string; html?: string }) => {
+    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string; html?: string; mode?: string }) => {
       code = await runCommand(scenario, opts);
     });
 

@@ -10,6 +10,7 @@ import { renderSummary } from '../report/summary.ts';
 import { checkResources, runScenario } from '../run.ts';
 import { formatBitRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import { readScenarioFile } from './scenario-file.ts';
+import { checkSimulatable, simulateScenario } from '../sim/run-simulated.ts';
 import { writeHtmlReport } from './report.ts';
 import { renderRunReport } from '../report/html.ts';
 
@@ -20,6 +21,17 @@ export interface RunCommandOptions {
   quiet: boolean;
   only?: string;
   html?: string;
+  mode?: string;
+}
+
+export type Mode = 'emulate' | 'simulate';
+export const MODES: readonly Mode[] = ['emulate', 'simulate'];
+
+/** `--mode`: emulate (real threads and bytes) or simulate (virtual clock). */
+export function parseMode(value: string | undefined): Mode {
+  const v = value ?? 'emulate';
+  if (!(MODES as readonly string[]).includes(v)) throw new MigbenchError('E_USAGE', `--mode: expected one of ${MODES.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as Mode;
 }
 
 const PHASE_NAMES: Record<keyof QuickPhases, string> = {
@@ -64,8 +76,13 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     }
     methods = [options.only as Method];
   }
+  const mode = parseMode(options.mode);
   const scenario = resolveScenario(applyOverrides(input, options.set));
-  checkResources(scenario); // refuse before saying anything else
+  // refuse before saying anything else
+  if (mode === 'emulate') {
+    checkResources(scenario);
+    if (scenario.fleet) throw new MigbenchError('E_SCENARIO', `fleet: a host evacuation runs in simulate mode only (--mode simulate), got ${JSON.stringify(scenario.fleet)}`);
+  } else checkSimulatable(scenario, methods);
   const say = (line: string): void => {
     if (!options.quiet) err.write(`${line}\n`);
   };
@@ -79,13 +96,20 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
   process.once('SIGINT', onSigint);
   try {
     say(c.dim(`migbench: ${scenario.name}: ${formatBytes(scenario.guest.memory)} guest, ${scenario.guest.vcpus} vCPUs, ${scenario.workload.pattern} at ${formatCount(scenario.workload.dirtyRate)} page writes/s, link ${formatBitRate(scenario.link.bandwidth)}`));
-    const doc = await runScenario(scenario, {
-      methods,
-      signal: abort.signal,
-      onPhase: (m) => say(c.dim(m)),
-      onRound: (r) => say(roundLine(r)),
-      onQuickPhase: (phase, ms) => say(`quick   ${PHASE_NAMES[phase].padEnd(32)} ${formatDurationMs(ms)}`),
-    });
+    const doc =
+      mode === 'simulate'
+        ? simulateScenario(scenario, {
+            methods,
+            onPhase: (m) => say(c.dim(m)),
+            onRound: scenario.fleet ? undefined : (r) => say(roundLine(r)),
+          })
+        : await runScenario(scenario, {
+            methods,
+            signal: abort.signal,
+            onPhase: (m) => say(c.dim(m)),
+            onRound: (r) => say(roundLine(r)),
+            onQuickPhase: (phase, ms) => say(`quick   ${PHASE_NAMES[phase].padEnd(32)} ${formatDurationMs(ms)}`),
+          });
     if (abort.signal.aborted) {
       say(c.yellow('interrupted: the guest stays on the source; no result written'));
       return 130;

@@ -98,35 +98,21 @@ function isPowerOfTwo(n: number): boolean {
   return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 }
 
-export class PageCache {
+/**
+ * The cache's bookkeeping without page bytes: slots (address and age per slot), the ageing rule, and
+ * QEMU's counters and rates. `PageCache` adds the bytes and the encoder; simulate mode (sim/) uses the
+ * book alone, with a modelled delta length, so both count `xbzrle-cache` the same way.
+ */
+export class XbzrleCacheBook {
   readonly cacheSizeBytes: number;
   readonly pageSizeBytes: number;
   /** Number of slots (pages) the cache holds: a power of two. */
   readonly slotCount: number;
   readonly frameOverheadBytes: number;
-  /** True when the cache lives in a WebAssembly memory and `scratchPage` encodes in place. */
-  readonly inPlace: boolean;
-  /**
-   * One page of scratch in the cache's memory, for the sender's private copy of the page being sent:
-   * `encodePage(address, scratchPage, encodedBuffer)` then runs in place (see `inPlace`).
-   */
-  readonly scratchPage: Uint8Array;
-  /** One page in the cache's memory for the delta `encodePage` writes (pass it as `encoded`). */
-  readonly encodedBuffer: Uint8Array;
-
-  /** The one allocation: slot bytes, addresses (f64), ages (f64), scratch page. */
-  private readonly storage: Uint8Array;
-  private readonly data: Uint8Array;
   /** Page address per slot, -1 when empty. */
-  private readonly addresses: Float64Array;
+  protected readonly addresses: Float64Array;
   /** Generation in which each slot was last inserted or hit. */
-  private readonly ages: Float64Array;
-  private readonly views: (Uint8Array | undefined)[];
-  private readonly zeroPage: Uint8Array;
-  private readonly kernel: XbzrleKernel | null;
-  private readonly dataOffset: number;
-  private readonly scratchOffset: number;
-  private readonly encodedOffset: number;
+  protected readonly ages: Float64Array;
   private generation = 0;
 
   // Cumulative counters (QEMU's xbzrle_counters).
@@ -145,39 +131,18 @@ export class PageCache {
   /**
    * @param cacheSizeBytes a power of two, at least one page (QEMU's rule for `xbzrle-cache-size`)
    * @param pageSizeBytes a power of two
+   * @param slots where the addresses and ages live (PageCache keeps them beside the bytes); default: own arrays
    * @throws RangeError on sizes that break those rules (option validation reports them to users first)
    */
-  constructor(cacheSizeBytes: number, pageSizeBytes: number, options: PageCacheOptions = {}) {
-    if (!isPowerOfTwo(pageSizeBytes)) throw new RangeError(`page cache: page size must be a power of two, got ${String(pageSizeBytes)}`);
-    if (!isPowerOfTwo(cacheSizeBytes) || cacheSizeBytes < pageSizeBytes) {
-      throw new RangeError(`page cache: cache size must be a power of two of at least one page (${pageSizeBytes} B), got ${String(cacheSizeBytes)}`);
-    }
-    const overhead = options.frameOverheadBytes ?? XBZRLE_FRAME_OVERHEAD_BYTES;
-    if (!(Number.isInteger(overhead) && overhead >= 0)) throw new RangeError(`page cache: frameOverheadBytes must be a non-negative integer, got ${String(overhead)}`);
+  constructor(cacheSizeBytes: number, pageSizeBytes: number, frameOverheadBytes: number = XBZRLE_FRAME_OVERHEAD_BYTES, slots?: { addresses: Float64Array; ages: Float64Array }) {
+    checkCacheSizes(cacheSizeBytes, pageSizeBytes);
+    if (!(Number.isInteger(frameOverheadBytes) && frameOverheadBytes >= 0)) throw new RangeError(`page cache: frameOverheadBytes must be a non-negative integer, got ${String(frameOverheadBytes)}`);
     this.cacheSizeBytes = cacheSizeBytes;
     this.pageSizeBytes = pageSizeBytes;
     this.slotCount = cacheSizeBytes / pageSizeBytes;
-    this.frameOverheadBytes = overhead;
-    const metadataOffset = cacheSizeBytes;
-    const scratchOffset = metadataOffset + this.slotCount * 16;
-    const encodedOffset = scratchOffset + pageSizeBytes;
-    const total = encodedOffset + pageSizeBytes;
-    const wasmBytes = options.inPlace === false ? null : createXbzrleMemory(total, pageSizeBytes);
-    this.inPlace = wasmBytes !== null;
-    this.storage = wasmBytes ?? new Uint8Array(total);
-    this.kernel = wasmBytes === null ? null : xbzrleKernelFor(wasmBytes);
-    const buffer = this.storage.buffer;
-    const base = this.storage.byteOffset;
-    this.data = this.storage.subarray(0, cacheSizeBytes);
-    this.addresses = new Float64Array(buffer, base + metadataOffset, this.slotCount).fill(EMPTY);
-    this.ages = new Float64Array(buffer, base + metadataOffset + this.slotCount * 8, this.slotCount);
-    this.scratchPage = this.storage.subarray(scratchOffset, scratchOffset + pageSizeBytes);
-    this.encodedBuffer = this.storage.subarray(encodedOffset, encodedOffset + pageSizeBytes);
-    this.dataOffset = base;
-    this.scratchOffset = base + scratchOffset;
-    this.encodedOffset = base + encodedOffset;
-    this.views = new Array<Uint8Array | undefined>(this.slotCount);
-    this.zeroPage = new Uint8Array(pageSizeBytes);
+    this.frameOverheadBytes = frameOverheadBytes;
+    this.addresses = (slots?.addresses ?? new Float64Array(this.slotCount)).fill(EMPTY);
+    this.ages = slots?.ages ?? new Float64Array(this.slotCount);
   }
 
   /** The current dirty-sync generation (QEMU: `dirty_sync_count`). */
@@ -212,17 +177,6 @@ export class PageCache {
     return this.addresses[slot] === pageAddress ? slot : -1;
   }
 
-  /** The bytes of a slot (a view into the cache, made once per slot). */
-  slotBytes(slot: number): Uint8Array {
-    let view = this.views[slot];
-    if (view === undefined) {
-      if (!(Number.isInteger(slot) && slot >= 0 && slot < this.slotCount)) throw new RangeError(`page cache: no slot ${String(slot)}`);
-      view = this.data.subarray(slot * this.pageSizeBytes, (slot + 1) * this.pageSizeBytes);
-      this.views[slot] = view;
-    }
-    return view;
-  }
-
   /** The page address a slot holds, or -1 when empty. */
   addressOf(slot: number): number {
     return this.addresses[slot];
@@ -234,68 +188,34 @@ export class PageCache {
   }
 
   /**
-   * Store `bytes` (one page) as the cached copy of `pageAddress`, stamped with `generation` (QEMU's
-   * `cache_insert`).
-   * @returns false when the slot holds another page that is still fresh (`age + 2 > generation`): the
-   *   insert is refused and the cache is unchanged.
+   * Give `pageAddress` its slot, stamped with `generation`, under QEMU's ageing rule (`cache_insert`
+   * without the bytes). @returns the slot, or -1 when it holds another page that is still fresh
+   * (`age + 2 > generation`): refused, the cache is unchanged.
    */
-  insert(pageAddress: number, bytes: Uint8Array, generation: number = this.generation): boolean {
-    if (bytes.length !== this.pageSizeBytes) {
-      throw new RangeError(`page cache: a page is ${this.pageSizeBytes} bytes, got ${bytes.length}`);
-    }
+  claim(pageAddress: number, generation: number = this.generation): number {
     const slot = this.slotOf(pageAddress);
     const held = this.addresses[slot];
-    if (held !== EMPTY && held !== pageAddress && this.ages[slot] + CACHED_PAGE_LIFETIME > generation) return false;
-    this.data.set(bytes, slot * this.pageSizeBytes);
+    if (held !== EMPTY && held !== pageAddress && this.ages[slot] + CACHED_PAGE_LIFETIME > generation) return -1;
     this.addresses[slot] = pageAddress;
     this.ages[slot] = generation;
-    return true;
+    return slot;
+  }
+
+  /** Count a lookup that missed (`cache-miss`). */
+  countMiss(): void {
+    this.missCount++;
   }
 
   /**
-   * The XBZRLE step for one page, with accounting (QEMU's `save_xbzrle_page`). `current` is the sender's
-   * private copy of the page; `encoded` receives the delta (at most one page is used: QEMU's limit).
-   * - miss: counts `cache-miss`; outside the last stage, inserts `current` (if the ageing rule allows);
-   *   returns -1: send `current` normally.
-   * - hit: counts `pages`; encodes; outside the last stage, updates the slot to `current` unless
-   *   unchanged; returns the delta's length (counts `bytes` += length + frame overhead), 0 for an
-   *   unchanged page (send nothing), or -1 on overflow (counts `overflow`, `bytes` += page size; send
-   *   `current` normally).
+   * Count a page that hit and went through the encoder: `length` > 0 a delta of that many bytes, 0
+   * unchanged (nothing sent), -1 an overflow (sent normally; counts a page size, as QEMU does).
    */
-  encodePage(pageAddress: number, current: Uint8Array, encoded: Uint8Array, lastStage = false): number {
-    const pageSize = this.pageSizeBytes;
-    if (current.length !== pageSize) throw new RangeError(`page cache: a page is ${pageSize} bytes, got ${current.length}`);
-    const slot = this.lookup(pageAddress);
-    if (slot < 0) {
-      this.missCount++;
-      if (!lastStage) this.insert(pageAddress, current, this.generation);
-      return XBZRLE_SEND_NORMAL;
-    }
+  countEncoded(length: number): void {
     this.pagesCount++;
-    const cached = this.slotBytes(slot);
-    const kernel = this.kernel;
-    const length =
-      kernel !== null && current === this.scratchPage && encoded === this.encodedBuffer
-        ? kernel(this.dataOffset + slot * pageSize, this.scratchOffset, pageSize, this.encodedOffset, pageSize)
-        : encodeXbzrleInto(cached, current, encoded, pageSize < encoded.length ? pageSize : encoded.length);
-    // The cache keeps what is sent: the delta decodes to `current`, and an overflowed page goes out whole.
-    if (!lastStage && length !== 0) cached.set(current);
-    if (length === 0) return XBZRLE_SKIP;
     if (length < 0) {
       this.overflowCount++;
-      this.bytesCount += pageSize;
-      return XBZRLE_SEND_NORMAL;
-    }
-    this.bytesCount += length + this.frameOverheadBytes;
-    return length;
-  }
-
-  /**
-   * Record that `pageAddress` was sent as a zero page (QEMU's `xbzrle_cache_zero_page`): insert a page of
-   * zeros, subject to the ageing rule (a refusal is ignored, as in QEMU).
-   */
-  cacheZeroPage(pageAddress: number): void {
-    this.insert(pageAddress, this.zeroPage, this.generation);
+      this.bytesCount += this.pageSizeBytes;
+    } else if (length > 0) this.bytesCount += length + this.frameOverheadBytes;
   }
 
   /**
@@ -345,5 +265,134 @@ export class PageCache {
       'encoding-rate': this.encodingRateValue,
       overflow: this.overflowCount,
     };
+  }
+}
+
+function checkCacheSizes(cacheSizeBytes: number, pageSizeBytes: number): void {
+  if (!isPowerOfTwo(pageSizeBytes)) throw new RangeError(`page cache: page size must be a power of two, got ${String(pageSizeBytes)}`);
+  if (!isPowerOfTwo(cacheSizeBytes) || cacheSizeBytes < pageSizeBytes) {
+    throw new RangeError(`page cache: cache size must be a power of two of at least one page (${pageSizeBytes} B), got ${String(cacheSizeBytes)}`);
+  }
+}
+
+export class PageCache extends XbzrleCacheBook {
+  /** True when the cache lives in a WebAssembly memory and `scratchPage` encodes in place. */
+  readonly inPlace: boolean;
+  /**
+   * One page of scratch in the cache's memory, for the sender's private copy of the page being sent:
+   * `encodePage(address, scratchPage, encodedBuffer)` then runs in place (see `inPlace`).
+   */
+  readonly scratchPage: Uint8Array;
+  /** One page in the cache's memory for the delta `encodePage` writes (pass it as `encoded`). */
+  readonly encodedBuffer: Uint8Array;
+
+  /** The one allocation: slot bytes, addresses (f64), ages (f64), scratch page. */
+  private readonly storage: Uint8Array;
+  private readonly data: Uint8Array;
+  private readonly views: (Uint8Array | undefined)[];
+  private readonly zeroPage: Uint8Array;
+  private readonly kernel: XbzrleKernel | null;
+  private readonly dataOffset: number;
+  private readonly scratchOffset: number;
+  private readonly encodedOffset: number;
+
+  /**
+   * @param cacheSizeBytes a power of two, at least one page (QEMU's rule for `xbzrle-cache-size`)
+   * @param pageSizeBytes a power of two
+   * @throws RangeError on sizes that break those rules (option validation reports them to users first)
+   */
+  constructor(cacheSizeBytes: number, pageSizeBytes: number, options: PageCacheOptions = {}) {
+    checkCacheSizes(cacheSizeBytes, pageSizeBytes);
+    const slotCount = cacheSizeBytes / pageSizeBytes;
+    const metadataOffset = cacheSizeBytes;
+    const scratchOffset = metadataOffset + slotCount * 16;
+    const encodedOffset = scratchOffset + pageSizeBytes;
+    const total = encodedOffset + pageSizeBytes;
+    const wasmBytes = options.inPlace === false ? null : createXbzrleMemory(total, pageSizeBytes);
+    const storage = wasmBytes ?? new Uint8Array(total);
+    const base = storage.byteOffset;
+    super(cacheSizeBytes, pageSizeBytes, options.frameOverheadBytes ?? XBZRLE_FRAME_OVERHEAD_BYTES, {
+      addresses: new Float64Array(storage.buffer, base + metadataOffset, slotCount),
+      ages: new Float64Array(storage.buffer, base + metadataOffset + slotCount * 8, slotCount),
+    });
+    this.inPlace = wasmBytes !== null;
+    this.storage = storage;
+    this.kernel = wasmBytes === null ? null : xbzrleKernelFor(wasmBytes);
+    this.data = this.storage.subarray(0, cacheSizeBytes);
+    this.scratchPage = this.storage.subarray(scratchOffset, scratchOffset + pageSizeBytes);
+    this.encodedBuffer = this.storage.subarray(encodedOffset, encodedOffset + pageSizeBytes);
+    this.dataOffset = base;
+    this.scratchOffset = base + scratchOffset;
+    this.encodedOffset = base + encodedOffset;
+    this.views = new Array<Uint8Array | undefined>(this.slotCount);
+    this.zeroPage = new Uint8Array(pageSizeBytes);
+  }
+
+  /** The bytes of a slot (a view into the cache, made once per slot). */
+  slotBytes(slot: number): Uint8Array {
+    let view = this.views[slot];
+    if (view === undefined) {
+      if (!(Number.isInteger(slot) && slot >= 0 && slot < this.slotCount)) throw new RangeError(`page cache: no slot ${String(slot)}`);
+      view = this.data.subarray(slot * this.pageSizeBytes, (slot + 1) * this.pageSizeBytes);
+      this.views[slot] = view;
+    }
+    return view;
+  }
+
+  /**
+   * Store `bytes` (one page) as the cached copy of `pageAddress`, stamped with `generation` (QEMU's
+   * `cache_insert`).
+   * @returns false when the slot holds another page that is still fresh (`age + 2 > generation`): the
+   *   insert is refused and the cache is unchanged.
+   */
+  insert(pageAddress: number, bytes: Uint8Array, generation: number = this.currentGeneration): boolean {
+    if (bytes.length !== this.pageSizeBytes) {
+      throw new RangeError(`page cache: a page is ${this.pageSizeBytes} bytes, got ${bytes.length}`);
+    }
+    const slot = this.claim(pageAddress, generation);
+    if (slot < 0) return false;
+    this.data.set(bytes, slot * this.pageSizeBytes);
+    return true;
+  }
+
+  /**
+   * The XBZRLE step for one page, with accounting (QEMU's `save_xbzrle_page`). `current` is the sender's
+   * private copy of the page; `encoded` receives the delta (at most one page is used: QEMU's limit).
+   * - miss: counts `cache-miss`; outside the last stage, inserts `current` (if the ageing rule allows);
+   *   returns -1: send `current` normally.
+   * - hit: counts `pages`; encodes; outside the last stage, updates the slot to `current` unless
+   *   unchanged; returns the delta's length (counts `bytes` += length + frame overhead), 0 for an
+   *   unchanged page (send nothing), or -1 on overflow (counts `overflow`, `bytes` += page size; send
+   *   `current` normally).
+   */
+  encodePage(pageAddress: number, current: Uint8Array, encoded: Uint8Array, lastStage = false): number {
+    const pageSize = this.pageSizeBytes;
+    if (current.length !== pageSize) throw new RangeError(`page cache: a page is ${pageSize} bytes, got ${current.length}`);
+    const slot = this.lookup(pageAddress);
+    if (slot < 0) {
+      this.countMiss();
+      if (!lastStage) this.insert(pageAddress, current, this.currentGeneration);
+      return XBZRLE_SEND_NORMAL;
+    }
+    const cached = this.slotBytes(slot);
+    const kernel = this.kernel;
+    const length =
+      kernel !== null && current === this.scratchPage && encoded === this.encodedBuffer
+        ? kernel(this.dataOffset + slot * pageSize, this.scratchOffset, pageSize, this.encodedOffset, pageSize)
+        : encodeXbzrleInto(cached, current, encoded, pageSize < encoded.length ? pageSize : encoded.length);
+    // The cache keeps what is sent: the delta decodes to `current`, and an overflowed page goes out whole.
+    if (!lastStage && length !== 0) cached.set(current);
+    this.countEncoded(length < 0 ? -1 : length);
+    if (length === 0) return XBZRLE_SKIP;
+    if (length < 0) return XBZRLE_SEND_NORMAL;
+    return length;
+  }
+
+  /**
+   * Record that `pageAddress` was sent as a zero page (QEMU's `xbzrle_cache_zero_page`): insert a page of
+   * zeros, subject to the ageing rule (a refusal is ignored, as in QEMU).
+   */
+  cacheZeroPage(pageAddress: number): void {
+    this.insert(pageAddress, this.zeroPage, this.currentGeneration);
   }
 }

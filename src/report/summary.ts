@@ -3,7 +3,7 @@
  * document alone (report/ never reads the engine, only documents).
  */
 import Table from 'cli-table3';
-import type { PrecopyResult, ResultDocument } from '../results/document.ts';
+import type { Distribution, FleetMethodResult, PrecopyResult, ResultDocument } from '../results/document.ts';
 import type { QuickResult } from '../quick/quick-migration.ts';
 import { formatBitRate, formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import type { Colors } from './style.ts';
@@ -28,9 +28,9 @@ function outcomeText(outcome: string, reason: string | null, c: Colors): string 
   return reason ? `${o} (${reason})` : o;
 }
 
-function verifiedText(r: PrecopyResult | QuickResult, c: Colors): string {
+function verifiedText(r: PrecopyResult | QuickResult, c: Colors, simulated: boolean): string {
   if (r.verified === true) return c.green('yes');
-  if (r.verified === null) return '— (not migrated)';
+  if (r.verified === null) return simulated ? '— (simulated: no bytes to compare)' : '— (not migrated)';
   const v = r.verification;
   return c.red(`NO: ${formatCount(v?.badPages ?? 0)} pages differ (first: page ${v?.firstBadPage}), device state ${v?.deviceStateEqual ? 'equal' : 'differs'}`);
 }
@@ -54,7 +54,8 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
   };
   add('outcome', p ? outcomeText(p.outcome, p.reason, c) : none, q ? outcomeText(q.outcome, q.reason, c) : none);
   if (p?.error || q?.error) add('error', p?.error ? c.red(p.error) : none, q?.error ? c.red(q.error) : none);
-  add('verified', p ? verifiedText(p, c) : none, q ? verifiedText(q, c) : none);
+  const simulated = doc.mode === 'simulate';
+  add('verified', p ? verifiedText(p, c, simulated) : none, q ? verifiedText(q, c, simulated) : none);
   add(
     'downtime',
     p ? (p.stats.downtime === null ? '—' : `${formatDurationMs(p.stats.downtime)} (limit ${formatDurationMs(s.precopy.downtimeLimitMs)}, expected ${formatDurationMs(p.stats['expected-downtime'])})`) : none,
@@ -87,7 +88,7 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
       const z = p.compression;
       add('compression', `${z.codec} level ${z.level}: ${formatCount(z.frames)} frames, ${formatBytes(z.inputBytes)} of pages in ${formatBytes(z.outputBytes)} (ratio ${z.ratio === null ? '—' : z.ratio.toFixed(2)})`, none);
     }
-    add('setup time', formatDurationMs(p.stats['setup-time']), none);
+    if (!simulated) add('setup time', formatDurationMs(p.stats['setup-time']), none);
     add('dirty rate', `${pagesPerSec(p.workload.achievedPagesPerSec)} of ${pagesPerSec(p.workload.targetPagesPerSec)} asked`, none);
     if (p.engineBound) add('engine bound', c.yellow(`yes: live rounds at ${formatBitRate(p.engine.liveBytesPerSec)}, below the link`), none);
   } else if (q) {
@@ -101,7 +102,7 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
       none,
       `pause ${formatDurationMs(ph.pauseMs)}, save ${formatDurationMs(ph.saveMs)}, fsync ${formatDurationMs(ph.fsyncMs)}, hand-over ${formatDurationMs(ph.handoverMs)}, restore ${formatDurationMs(ph.restoreMs)}, resume ${formatDurationMs(ph.resumeMs)}`,
     );
-    add('image', none, `${q.format}, ${formatBytes(q.imageBytes)}${q.imagePath ? ` kept at ${q.imagePath}` : ' (removed)'}`);
+    add('image', none, `${q.format}, ${formatBytes(q.imageBytes)}${simulated ? ' (modelled)' : q.imagePath ? ` kept at ${q.imagePath}` : ' (removed)'}`);
   }
   return out;
 }
@@ -117,5 +118,33 @@ export function renderSummary(doc: ResultDocument, c: Colors): string {
   const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: head.map((_, i) => (i === 0 ? null : both && i === 3 ? 18 : 46)) as number[] });
   for (const r of rows(doc, c)) table.push(pick(r));
   const verdict = doc.comparison ? `\n${c.bold('verdict')}: ${doc.comparison.verdict}` : '';
-  return `${table.toString()}${verdict}`;
+  return `${fleetTable(doc, c)}${table.toString()}${verdict}${simulationLine(doc, c)}`;
+}
+
+function simulationLine(doc: ResultDocument, c: Colors): string {
+  const sim = doc.simulation;
+  if (!sim) return '';
+  return `\n${c.dim(`simulate mode: modelled ${formatDurationMs(sim.modelledTimeMs)} in ${formatDurationMs(sim.wallTimeMs)} of wall time (speedup ${formatCount(Math.round(sim.speedup))}×); verification needs emulate mode`)}`;
+}
+
+const dist = (d: Distribution | null): string => (d === null ? '—' : `median ${formatDurationMs(d.median)}, p95 ${formatDurationMs(d.p95)}, max ${formatDurationMs(d.max)}`);
+
+/** A host evacuation (simulate mode with `fleet`): both methods' evacuation time and per-guest spread. */
+function fleetTable(doc: ResultDocument, c: Colors): string {
+  const f = doc.fleet;
+  if (!f) return '';
+  const methods = [['pre-copy', f.precopy], ['quick migration', f.quick]] as const;
+  const present = methods.filter(([, m]) => m !== null) as unknown as [string, FleetMethodResult][];
+  const table = new Table({
+    head: [c.bold(`host evacuation: ${formatCount(f.count)} guests, ${formatCount(f.concurrency)} at a time`), ...present.map(([n]) => c.bold(n))],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+    wordWrap: true,
+  });
+  table.push(['evacuation time', ...present.map(([, m]) => formatDurationMs(m.evacuationTimeMs))]);
+  table.push(['guests completed', ...present.map(([, m]) => `${formatCount(m.completed)}${m.cancelled > 0 ? c.yellow(`, ${formatCount(m.cancelled)} cancelled`) : ''}`)]);
+  table.push(['downtime per guest', ...present.map(([, m]) => dist(m.downtime))]);
+  table.push(['total time per guest', ...present.map(([, m]) => dist(m.totalTime))]);
+  table.push(['bytes', ...present.map(([, m]) => formatBytes(m.bytes))]);
+  return `${table.toString()}\n${c.dim('below: guest 0 in detail')}\n`;
 }

@@ -48,7 +48,12 @@ export interface ResultDocument {
   env: EnvironmentInfo;
   /** the resolved scenario (base units; "unlimited" for no rate limit) */
   scenario: unknown;
-  mode: 'emulate';
+  /** emulate: real threads and bytes on the wall clock; simulate: the same loop on a virtual clock (sim/) */
+  mode: 'emulate' | 'simulate';
+  /** simulate mode only: how fast the model ran, and what it assumed */
+  simulation?: SimulationInfo;
+  /** simulate mode with `fleet`: the host evacuation (precopy/quick above are guest 0's) */
+  fleet?: FleetResult | null;
   /** which methods ran (`--only` narrows it) */
   methods: Method[];
   /** the live migration; null when it did not run (`--only quick`) */
@@ -57,6 +62,57 @@ export interface ResultDocument {
   quick: QuickResult | null;
   /** both side by side; null unless both ran */
   comparison: MethodComparison | null;
+}
+
+export interface SimulationInfo {
+  /** wall-clock ms the simulation took (not deterministic, like the timestamps) */
+  wallTimeMs: number;
+  /** modelled ms: the methods' total times added up (a fleet: its evacuation times) */
+  modelledTimeMs: number;
+  /** modelledTimeMs ÷ wallTimeMs */
+  speedup: number;
+  /** the content model's measured compression ratios (raw ÷ compressed) per page kind; null without compression */
+  compressionRatios: { random: number; text: number; writtenZero: number } | null;
+}
+
+/** A host evacuation: `count` guests like the scenario's, at most `concurrency` migrating at a time over one link. */
+export interface FleetResult {
+  count: number;
+  concurrency: number;
+  precopy: FleetMethodResult | null;
+  quick: FleetMethodResult | null;
+}
+
+export interface FleetMethodResult {
+  /** ms from the first migration's start to the last guest resuming on the destination */
+  evacuationTimeMs: number;
+  /** guests that completed (converged or forced), and those cancelled */
+  completed: number;
+  cancelled: number;
+  bytes: number;
+  /** per-guest distributions (ms) over the completed guests */
+  downtime: Distribution | null;
+  totalTime: Distribution | null;
+  guests: FleetGuest[];
+}
+
+export interface Distribution {
+  min: number;
+  median: number;
+  p95: number;
+  max: number;
+  mean: number;
+}
+
+export interface FleetGuest {
+  index: number;
+  outcome: string;
+  /** ms after the evacuation started that this guest's migration started */
+  startMs: number;
+  totalTimeMs: number;
+  downtimeMs: number | null;
+  bytes: number;
+  rounds: number;
 }
 
 export type Method = 'precopy' | 'quick';

@@ -1140,10 +1140,20 @@ const STORAGE_BURST_MS = 10;
 const IMAGE_HEADER_BYTES = 20 + 200;
 
 function predictQuick(s: Scenario): QuickPrediction {
+  // The guest is paused at once (run.ts starts quick right after the vCPUs), so the fill decides zero pages.
+  const total = s.guest.fill.zero + s.guest.fill.random + s.guest.fill.text;
+  return quickModel(s, ((s.guest.memory / s.guest.pageSize) * s.guest.fill.zero) / total, STORAGE_BURST_MS);
+}
+
+/**
+ * Quick migration phase by phase from the image it writes: `zeroPages` are skipped (the image holds the
+ * others), and the storage moves the image at `quick.storageBandwidth`, each phase ending `burstMs`
+ * early (the emulated pacer's burst; 0 for an exact model). Shared by `predict` and simulate mode.
+ */
+export function quickModel(s: Scenario, zeroPages: number, burstMs: number): QuickPrediction {
   const ps = s.guest.pageSize;
   const N = s.guest.memory / ps;
-  // The guest is paused at once (run.ts starts quick right after the vCPUs), so the fill decides zero pages.
-  const zero = N * s.guest.fill.zero;
+  const zero = zeroPages;
   const normal = N - zero;
   const ds = s.guest.deviceState;
   const chunks = Math.ceil(N / CHUNK_PAGES);
@@ -1161,7 +1171,7 @@ function predictQuick(s: Scenario): QuickPrediction {
     restored = normal * ps + index + Math.min(IMAGE_HEADER_BYTES, MAPPED_HEADER_RESERVED);
   }
   const B = s.quick.storageBandwidth;
-  const phaseMs = (bytes: number): number => (B === Infinity ? 0 : Math.max(0, (bytes * 1000) / B - STORAGE_BURST_MS));
+  const phaseMs = (bytes: number): number => (B === Infinity ? 0 : Math.max(0, (bytes * 1000) / B - burstMs));
   const phases = { pauseMs: 0, saveMs: phaseMs(saved), fsyncMs: 0, handoverMs: s.quick.handoverMs, restoreMs: phaseMs(restored), resumeMs: 0 };
   const downtime = phases.pauseMs + phases.saveMs + phases.fsyncMs + phases.handoverMs + phases.restoreMs + phases.resumeMs;
   const why =

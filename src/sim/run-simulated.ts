@@ -1,0 +1,239 @@
+/**
+ * Simulate mode from a scenario to a result document (`migbench run --mode simulate`): the pre-copy
+ * loop on a virtual clock (simulate-precopy.ts), quick migration phase by phase from the image it
+ * would write, and, with `fleet`, a host evacuation of many guests over the one link. No threads, no
+ * guest memory, no wall-clock waiting; the same scenario and seed give the same document apart from
+ * `startedAt`, `finishedAt`, `git`, `env` and `simulation.wallTimeMs`/`speedup`.
+ */
+import { performance } from 'node:perf_hooks';
+import { quantileSorted } from 'simple-statistics';
+import { MigbenchError } from '../errors.ts';
+import { scenarioToJson, type Scenario } from '../options.ts';
+import type { QuickResult } from '../quick/quick-migration.ts';
+import {
+  METHODS, SCHEMA_VERSION, type Distribution, type FleetGuest, type FleetMethodResult, type FleetResult, type Method, type PrecopyResult, type ResultDocument,
+} from '../results/document.ts';
+import { captureEnvironment, captureGit } from '../results/environment.ts';
+import { compareMethods } from '../results/method-comparison.ts';
+import { formatBytes } from '../units.ts';
+import { VERSION } from '../version.ts';
+import { deriveSeed } from '../workload/rng.ts';
+import { ContentModel } from './content-model.ts';
+import { quickModel } from './predict.ts';
+import { PrecopySimulation, type SimulationOptions } from './simulate-precopy.ts';
+
+/** The most pages a simulated guest may have (the pattern generators' and the page sets' limit). */
+export const MAX_SIM_PAGES = 2 ** 32;
+/** Page-set memory the simulations alive at once may take (3 bitmaps of one bit per page each). */
+export const MAX_SIM_BITMAP_BYTES = 8 * 2 ** 30;
+
+export interface SimulateOptions extends SimulationOptions {
+  methods?: readonly Method[];
+  onPhase?: (message: string) => void;
+  /** a fleet's guests as they finish */
+  onGuest?: (method: Method, guest: FleetGuest) => void;
+}
+
+function fail(key: string, rule: string, value: string): never {
+  throw new MigbenchError('E_SCENARIO', `${key}: ${rule}, got ${value}`);
+}
+
+/** What simulate mode cannot model, refused before anything runs (exit 2). */
+export function checkSimulatable(s: Scenario, methods: readonly Method[]): void {
+  const pages = s.guest.memory / s.guest.pageSize;
+  if (pages > MAX_SIM_PAGES) fail('guest.memory', `simulate mode holds at most 2^32 pages (${formatBytes(MAX_SIM_PAGES * s.guest.pageSize)} of ${formatBytes(s.guest.pageSize)} pages)`, formatBytes(s.guest.memory));
+  if (methods.includes('precopy') && !Number.isFinite(s.link.bandwidth)) fail('link.bandwidth', 'simulate mode needs a finite rate (an unlimited link would take no time)', '"unlimited"');
+  if (methods.includes('quick') && !Number.isFinite(s.quick.storageBandwidth)) fail('quick.storageBandwidth', 'simulate mode needs a finite rate (an unlimited disk would take no time)', '"unlimited"');
+  const alive = s.fleet?.concurrency ?? 1;
+  const bitmapBytes = alive * 3 * Math.ceil(pages / 8);
+  if (bitmapBytes > MAX_SIM_BITMAP_BYTES) {
+    fail('fleet.concurrency', `${alive} simulated guests of ${formatBytes(s.guest.memory)} at a time need ${formatBytes(bitmapBytes)} of page bitmaps (at most ${formatBytes(MAX_SIM_BITMAP_BYTES)})`, String(alive));
+  }
+}
+
+/** Guest `index` of a fleet: the scenario itself for guest 0, then the same with a derived seed. */
+export function fleetGuestScenario(s: Scenario, index: number): Scenario {
+  return index === 0 ? s : { ...s, seed: deriveSeed(s.seed, 5000 + index) };
+}
+
+/** Simulate one guest's pre-copy migration with the link to itself. */
+export function simulatePrecopy(s: Scenario, options: SimulationOptions = {}): PrecopyResult {
+  return new PrecopySimulation(s, options).run();
+}
+
+/** Quick migration of one guest, phase by phase: the image skips zero pages; storage is exact (no burst). */
+export function simulateQuick(s: Scenario, storageShare = 1): QuickResult {
+  const content = new ContentModel(s);
+  const N = s.guest.memory / s.guest.pageSize;
+  const shared = storageShare === 1 ? s : { ...s, quick: { ...s.quick, storageBandwidth: s.quick.storageBandwidth * storageShare } };
+  const q = quickModel(shared, content.zeroKindPages(0, N), 0);
+  return {
+    outcome: 'completed',
+    reason: null,
+    error: null,
+    verified: null,
+    verification: null,
+    stats: q.stats,
+    phases: q.phases,
+    format: s.quick.format,
+    imagePath: null,
+    savedBytes: q.savedBytes,
+    imageBytes: q.savedBytes,
+    restoredBytes: q.restoredBytes,
+    pages: q.pages,
+    storageBandwidthBytesPerSec: shared.quick.storageBandwidth,
+  };
+}
+
+function distribution(values: number[]): Distribution | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    min: sorted[0],
+    median: quantileSorted(sorted, 0.5),
+    p95: quantileSorted(sorted, 0.95),
+    max: sorted[sorted.length - 1],
+    mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+  };
+}
+
+function summarize(guests: FleetGuest[]): FleetMethodResult {
+  const done = guests.filter((g) => g.downtimeMs !== null);
+  return {
+    evacuationTimeMs: guests.reduce((m, g) => Math.max(m, g.startMs + g.totalTimeMs), 0),
+    completed: done.length,
+    cancelled: guests.length - done.length,
+    bytes: guests.reduce((a, g) => a + g.bytes, 0),
+    downtime: distribution(done.map((g) => g.downtimeMs!)),
+    totalTime: distribution(done.map((g) => g.totalTimeMs)),
+    guests,
+  };
+}
+
+/**
+ * Pre-copy of a fleet: `concurrency` migrations at a time share `link.bandwidth` equally (each gets
+ * link ÷ migrations running, re-divided whenever one starts or ends). The migrations advance in step,
+ * always the one furthest behind in virtual time, a batch (≤ 5 ms of link time) at a time.
+ */
+export function simulatePrecopyFleet(s: Scenario, options: SimulateOptions = {}): { first: PrecopyResult; fleet: FleetMethodResult } {
+  const { count, concurrency } = s.fleet ?? { count: 1, concurrency: 1 };
+  const active: { index: number; startMs: number; sim: PrecopySimulation }[] = [];
+  const guests: FleetGuest[] = [];
+  let first: PrecopyResult | null = null;
+  let next = 0;
+  const start = (atMs: number): void => {
+    const index = next++;
+    active.push({ index, startMs: atMs, sim: new PrecopySimulation(fleetGuestScenario(s, index), index === 0 ? options : { frameOverhead: options.frameOverhead }) });
+  };
+  while (next < count && active.length < concurrency) start(0);
+  while (active.length > 0) {
+    let k = 0;
+    for (let i = 1; i < active.length; i++) if (active[i].startMs + active[i].sim.nowMs < active[k].startMs + active[k].sim.nowMs) k = i;
+    const a = active[k];
+    a.sim.linkShare = 1 / active.length;
+    a.sim.step();
+    if (!a.sim.done) continue;
+    const r = a.sim.result();
+    if (a.index === 0) first = r;
+    const g: FleetGuest = {
+      index: a.index,
+      outcome: r.outcome,
+      startMs: a.startMs,
+      totalTimeMs: r.stats['total-time'],
+      downtimeMs: r.stats.downtime,
+      bytes: r.stats.ram.transferred,
+      rounds: r.rounds.length,
+    };
+    guests.push(g);
+    options.onGuest?.('precopy', g);
+    active.splice(k, 1);
+    if (next < count) start(a.startMs + a.sim.nowMs);
+  }
+  guests.sort((x, y) => x.index - y.index);
+  return { first: first!, fleet: summarize(guests) };
+}
+
+/**
+ * Quick migration of a fleet: guests go in waves of `concurrency`, the storage shared equally within
+ * a wave (equal guests end together, so a wave's slots free at once).
+ */
+export function simulateQuickFleet(s: Scenario, options: SimulateOptions = {}): { first: QuickResult; fleet: FleetMethodResult } {
+  const { count, concurrency } = s.fleet ?? { count: 1, concurrency: 1 };
+  const guests: FleetGuest[] = [];
+  let first: QuickResult | null = null;
+  let waveStart = 0;
+  for (let w = 0; w * concurrency < count; w++) {
+    const inWave = Math.min(concurrency, count - w * concurrency);
+    let waveEnd = waveStart;
+    for (let j = 0; j < inWave; j++) {
+      const index = w * concurrency + j;
+      const q = simulateQuick(fleetGuestScenario(s, index), 1 / inWave);
+      if (index === 0) first = q;
+      const g: FleetGuest = { index, outcome: q.outcome, startMs: waveStart, totalTimeMs: q.stats['total-time'], downtimeMs: q.stats.downtime, bytes: q.savedBytes, rounds: 0 };
+      guests.push(g);
+      options.onGuest?.('quick', g);
+      waveEnd = Math.max(waveEnd, waveStart + g.totalTimeMs);
+    }
+    waveStart = waveEnd;
+  }
+  return { first: first!, fleet: summarize(guests) };
+}
+
+/** Run a scenario in simulate mode: the result document. */
+export function simulateScenario(scenario: Scenario, options: SimulateOptions = {}): ResultDocument {
+  const methods = options.methods ?? METHODS;
+  checkSimulatable(scenario, methods);
+  const startedAt = new Date();
+  const t0 = performance.now();
+  let precopy: PrecopyResult | null = null;
+  let quick: QuickResult | null = null;
+  let fleet: FleetResult | null = null;
+  let modelledTimeMs = 0;
+  if (scenario.fleet) {
+    fleet = { count: scenario.fleet.count, concurrency: scenario.fleet.concurrency, precopy: null, quick: null };
+    for (const method of methods) {
+      if (method === 'precopy') {
+        options.onPhase?.(`simulating the evacuation of ${scenario.fleet.count} guests with pre-copy, ${scenario.fleet.concurrency} at a time`);
+        const r = simulatePrecopyFleet(scenario, options);
+        precopy = r.first;
+        fleet.precopy = r.fleet;
+        modelledTimeMs += r.fleet.evacuationTimeMs;
+      } else {
+        options.onPhase?.(`simulating the evacuation of ${scenario.fleet.count} guests with quick migration, ${scenario.fleet.concurrency} at a time`);
+        const r = simulateQuickFleet(scenario, options);
+        quick = r.first;
+        fleet.quick = r.fleet;
+        modelledTimeMs += r.fleet.evacuationTimeMs;
+      }
+    }
+  } else {
+    for (const method of methods) {
+      if (method === 'precopy') {
+        options.onPhase?.(`simulating pre-copy of ${formatBytes(scenario.guest.memory)} on a virtual clock`);
+        precopy = simulatePrecopy(scenario, options);
+        modelledTimeMs += precopy.stats['total-time'];
+      } else {
+        options.onPhase?.(`simulating quick migration: save to a ${scenario.quick.format} image, hand over, restore`);
+        quick = simulateQuick(scenario);
+        modelledTimeMs += quick.stats['total-time'];
+      }
+    }
+  }
+  const wallTimeMs = Math.max(1e-3, performance.now() - t0);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'migbench', version: VERSION },
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    git: captureGit(),
+    env: captureEnvironment(),
+    scenario: scenarioToJson(scenario),
+    mode: 'simulate',
+    simulation: { wallTimeMs, modelledTimeMs, speedup: modelledTimeMs / wallTimeMs, compressionRatios: new ContentModel(scenario).compressionRatios() },
+    fleet,
+    methods: [...methods],
+    precopy,
+    quick,
+    comparison: precopy && quick ? compareMethods(precopy, quick) : null,
+  };
+}
