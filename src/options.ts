@@ -25,6 +25,15 @@ import { formatBytes, parseDurationMs, parsePerSecond, parseRateBytesPerSec, par
 
 export type FillInput = 'zero' | 'random' | 'text' | { zero?: number; random?: number; text?: number };
 
+export const COMPRESSION_CODECS = ['none', 'zlib', 'zstd'] as const;
+export type CompressionCodec = (typeof COMPRESSION_CODECS)[number];
+/** Level range per codec, as QEMU's multifd-zlib-level and multifd-zstd-level ('none' keeps zlib's). */
+export const COMPRESSION_LEVELS: Record<CompressionCodec, { min: number; max: number }> = {
+  none: { min: 0, max: 9 },
+  zlib: { min: 0, max: 9 },
+  zstd: { min: 0, max: 20 },
+};
+
 /** What a scenario file may say. Units: see SCENARIO_KEYS. */
 export interface ScenarioInput {
   name?: string;
@@ -55,7 +64,7 @@ export interface ScenarioInput {
     autoConverge?: boolean | { initial?: number; increment?: number; max?: number; triggerThreshold?: number };
     dirtyLimit?: string | number | null;
     xbzrle?: { enabled?: boolean; cacheSize?: string | number };
-    compression?: 'none' | 'zlib';
+    compression?: 'none' | 'zlib' | 'zstd';
     compressionLevel?: number;
     maxRounds?: number | null;
     timeoutMs?: number | string;
@@ -97,8 +106,8 @@ export interface Scenario {
     /** QEMU XBZRLE: delta-encode re-sent pages against a page cache of cacheSize bytes (a power of two) */
     readonly xbzrle: { readonly enabled: boolean; readonly cacheSize: number };
     /** generic compression of normal pages on the link (QEMU multifd-compression) */
-    readonly compression: 'none' | 'zlib';
-    /** zlib level 0–9 (QEMU multifd-zlib-level, 1) */
+    readonly compression: CompressionCodec;
+    /** zlib level 0–9 (QEMU multifd-zlib-level, 1); zstd level 0–20 (QEMU multifd-zstd-level, 1) */
     readonly compressionLevel: number;
     readonly maxRounds: number | null;
     readonly timeoutMs: number;
@@ -142,8 +151,8 @@ export const SCENARIO_KEYS: readonly { key: string; unit: string; default: strin
   { key: 'precopy.autoConverge', unit: 'true | false | { initial, increment, max, triggerThreshold } (percent)', default: 'false', meaning: 'QEMU auto-converge: throttle the vCPUs when they dirty more than half of what is sent, twice; 20 %, then +10 % up to 99 %' },
   { key: 'precopy.dirtyLimit', unit: 'rate per vCPU ("1MB/s") or null', default: 'null', meaning: 'QEMU dirty-limit: armed by the same trigger, caps each vCPU\'s dirtying rate' },
   { key: 'precopy.xbzrle', unit: '{ enabled: true | false, cacheSize: bytes, a power of two }', default: '{ "enabled": false, "cacheSize": "64MiB" }', meaning: 'QEMU XBZRLE: re-sent pages go as deltas against the copy last sent, kept in a page cache (not in the bulk round)' },
-  { key: 'precopy.compression', unit: '"none" | "zlib"', default: '"none"', meaning: 'compress the normal pages of each frame (QEMU multifd-compression); a frame that does not shrink goes uncompressed' },
-  { key: 'precopy.compressionLevel', unit: '0 … 9', default: '1', meaning: 'zlib level (QEMU multifd-zlib-level)' },
+  { key: 'precopy.compression', unit: '"none" | "zlib" | "zstd"', default: '"none"', meaning: 'compress the normal pages of each frame (QEMU multifd-compression); a frame that does not shrink goes uncompressed' },
+  { key: 'precopy.compressionLevel', unit: 'zlib 0 … 9, zstd 0 … 20', default: '1', meaning: 'QEMU multifd-zlib-level / multifd-zstd-level (zstd reads 0 as its default, 3)' },
   { key: 'precopy.maxRounds', unit: 'count or null', default: 'null (no limit)', meaning: 'live rounds (bulk included) before a forced stop-and-copy' },
   { key: 'precopy.timeoutMs', unit: 'ms', default: '120000', meaning: 'limit on the live phase' },
   { key: 'quick.storageBandwidth', unit: 'rate or "unlimited"', default: '"200MiB/s"', meaning: 'shared storage rate, enforced on saving and on restoring ("unlimited": this machine\'s disk)' },
@@ -304,8 +313,11 @@ export function resolveScenario(input: unknown): Scenario {
     if (!Number.isFinite(dirtyLimit)) fail('precopy.dirtyLimit', 'expected a finite rate per vCPU like "1MB/s", or null', p.dirtyLimit);
   }
   const xbzrle = resolveXbzrle(p.xbzrle, pageSize);
-  const compression = oneOf('precopy.compression', p.compression, ['none', 'zlib'] as const, 'none');
-  const compressionLevel = num('precopy.compressionLevel', p.compressionLevel, 1, (n) => (Number.isInteger(n) && n >= 0 && n <= 9 ? null : 'expected an integer from 0 to 9'));
+  const compression = oneOf('precopy.compression', p.compression, COMPRESSION_CODECS, 'none');
+  const levels = COMPRESSION_LEVELS[compression];
+  const compressionLevel = num('precopy.compressionLevel', p.compressionLevel, 1, (n) =>
+    Number.isInteger(n) && n >= levels.min && n <= levels.max ? null : `expected an integer from ${levels.min} to ${levels.max}${compression === 'zstd' ? ' for zstd' : ''}`,
+  );
   if (autoConverge && dirtyLimit !== null) fail('precopy.dirtyLimit', 'cannot be used together with precopy.autoConverge (as in QEMU)', p.dirtyLimit);
   let maxRounds: number | null = null;
   if (p.maxRounds !== undefined && p.maxRounds !== null) {

@@ -13,6 +13,7 @@ import { runPrecopy, type PrecopyRun } from './precopy/loop.ts';
 import { DEFAULT_POLICY_PARAMS } from './precopy/policies.ts';
 import { PageSender } from './precopy/page-sender.ts';
 import { PageCache } from './codec/page-cache.ts';
+import { zstdReady } from './codec/zstd.ts';
 import type { RoundRecord } from './precopy/stats.ts';
 import { METHODS, SCHEMA_VERSION, type Method, type PrecopyResult, type ResultDocument } from './results/document.ts';
 import { compareMethods } from './results/method-comparison.ts';
@@ -126,11 +127,13 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
   const clock = options.clock ?? realClock;
   const startedAtMs = clock.nowMs();
   const ring = createRing(ringCapacityBytes(scenario));
+  if (scenario.precopy.compression === 'zstd') await zstdReady(); // this thread compresses
   const destination = await DestinationHandle.start({
     ring,
     memory: guest.dest,
     deviceState: guest.destDeviceState,
     latencyMs: scenario.link.latencyMs,
+    zstd: scenario.precopy.compression === 'zstd',
   });
   const limiter = new RateLimiter(clock, scenario.precopy.maxBandwidth);
   const meter = new BandwidthMeter(clock);
@@ -141,7 +144,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     meter,
     clock,
     closedReason: destination.closedReason,
-    zlibLevel: scenario.precopy.compression === 'zlib' ? scenario.precopy.compressionLevel : null,
+    compression: scenario.precopy.compression === 'none' ? null : { codec: scenario.precopy.compression, level: scenario.precopy.compressionLevel },
   });
   let run: PrecopyRun;
   try {

@@ -51,6 +51,13 @@ describe('resolveScenario defaults', () => {
     expect(s.precopy.maxBandwidth).toBe(12_500_000);
   });
 
+  it('accepts zstd with its own level range (QEMU multifd-zstd-level 0 … 20)', () => {
+    const s = resolveScenario({ precopy: { compression: 'zstd', compressionLevel: 19 } });
+    expect(s.precopy.compression).toBe('zstd');
+    expect(s.precopy.compressionLevel).toBe(19);
+    expect(resolveScenario({ precopy: { compression: 'zstd' } }).precopy.compressionLevel).toBe(1);
+  });
+
   it('a resolved scenario, written as JSON, resolves to itself', () => {
     const s = resolveScenario({ link: { bandwidth: 'unlimited' }, guest: { fill: 'text' }, precopy: { policy: 'xen', policyParams: { xenVariant: 'legacy' }, autoConverge: true } });
     expect(s.precopy.policyParams.xenMaxIterations).toBe(30);
@@ -116,8 +123,11 @@ describe('resolveScenario refuses bad input with the key, the rule and the value
     ['keepImage not a boolean', { quick: { keepImage: 'yes' } }, /^quick\.keepImage: expected true or false, got "yes"$/],
     ['empty quick.path', { quick: { path: '' } }, /^quick\.path: expected a non-empty path or null/],
     ['an XBZRLE cache that is not a power of two', { precopy: { xbzrle: { enabled: true, cacheSize: '3MiB' } } }, /^precopy\.xbzrle\.cacheSize: must be a power of two of at least one page \(4096 B\), got "3MiB"$/],
-    ['an unknown compression', { precopy: { compression: 'zstd' } }, /^precopy\.compression: expected one of "none", "zlib", got "zstd"$/],
+    ['an unknown compression', { precopy: { compression: 'lz4' } }, /^precopy\.compression: expected one of "none", "zlib", "zstd", got "lz4"$/],
     ['a zlib level out of range', { precopy: { compressionLevel: 12 } }, /^precopy\.compressionLevel: expected an integer from 0 to 9, got 12$/],
+    ['a zlib level of zstd\'s range', { precopy: { compression: 'zlib', compressionLevel: 15 } }, /^precopy\.compressionLevel: expected an integer from 0 to 9, got 15$/],
+    ['a zstd level out of range', { precopy: { compression: 'zstd', compressionLevel: 21 } }, /^precopy\.compressionLevel: expected an integer from 0 to 20 for zstd, got 21$/],
+    ['a fractional zstd level', { precopy: { compression: 'zstd', compressionLevel: 1.5 } }, /^precopy\.compressionLevel: expected an integer from 0 to 20 for zstd, got 1\.5$/],
     ['an unknown XBZRLE key', { precopy: { xbzrle: { on: true } } }, /^precopy\.xbzrle\.on: unknown key/],
     ['zero max rounds', { precopy: { maxRounds: 0 } }, /^precopy\.maxRounds: expected an integer >= 1 or null, got 0$/],
     ['zero timeout', { precopy: { timeoutMs: 0 } }, /^precopy\.timeoutMs: must be greater than 0, got 0$/],

@@ -11,13 +11,20 @@ import { isZeroRange } from '../codec/zero-page.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
 import { XBZRLE_SEND_NORMAL, XBZRLE_SKIP, type PageCache } from '../codec/page-cache.ts';
 import { deflateRawSync } from 'node:zlib';
+import { zstdCompress } from '../codec/zstd.ts';
 import {
-  DEVICE_CHUNK_BYTES, FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_PAGES_ZLIB, FRAME_VERSION, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
+  DEVICE_CHUNK_BYTES, FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_PAGES_ZLIB, FRAME_PAGES_ZSTD, FRAME_VERSION, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
   H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI, H_PRESENT_LO, H_SENT_AT_F64, H_SEQ, H_TYPE, H_VERSION,
 } from '../transport/frame.ts';
 import type { RateLimiter, BandwidthMeter } from '../transport/link.ts';
 import { align8, type RingProducer } from '../transport/ring.ts';
 import { SendCounters } from './stats.ts';
+
+/** Generic compression of each frame's normal pages (QEMU multifd-compression and its level). */
+export interface FrameCompression {
+  readonly codec: 'zlib' | 'zstd';
+  readonly level: number;
+}
 
 /** How long the sender blocks for ring space before it yields to the event loop (RingProducer.blockingReserve). */
 export const RING_BLOCK_MS = 5;
@@ -44,7 +51,7 @@ export class PageSender {
   compressedFrames = 0;
   compressedInputBytes = 0;
   compressedOutputBytes = 0;
-  private readonly zlibLevel: number | null;
+  private readonly compression: FrameCompression | null;
 
   /** ms spent waiting for the destination to free ring space */
   get ringWaitMs(): number {
@@ -58,10 +65,10 @@ export class PageSender {
     meter: BandwidthMeter;
     clock: Clock;
     closedReason: () => string | null;
-    /** zlib level to compress the normal pages of each frame with, or null for none */
-    zlibLevel?: number | null;
+    /** codec and level to compress the normal pages of each frame with, or null for none (zstd: await zstdReady() first) */
+    compression?: FrameCompression | null;
   }) {
-    this.zlibLevel = options.zlibLevel ?? null;
+    this.compression = options.compression ?? null;
     this.producer = options.producer;
     this.source = options.source;
     this.limiter = options.limiter;
@@ -106,16 +113,19 @@ export class PageSender {
     let payloadBytes = write - payload;
     const normal = payloadBytes / ps;
     let type = FRAME_PAGES;
-    if (this.zlibLevel !== null && payloadBytes > 0) {
+    const compression = this.compression;
+    if (compression !== null && payloadBytes > 0) {
       // QEMU multifd-compression: the packet's normal pages, compressed; kept only when it shrinks
-      const z = deflateRawSync(ring.bytes.subarray(payload, payload + payloadBytes), { level: this.zlibLevel });
+      const pages = ring.bytes.subarray(payload, payload + payloadBytes);
+      const zstd = compression.codec === 'zstd';
+      const z = zstd ? zstdCompress(pages, compression.level) : deflateRawSync(pages, { level: compression.level });
       if (z.length < payloadBytes) {
         this.compressedFrames++;
         this.compressedInputBytes += payloadBytes;
         this.compressedOutputBytes += z.length;
         ring.bytes.set(z, payload);
         payloadBytes = z.length;
-        type = FRAME_PAGES_ZLIB;
+        type = zstd ? FRAME_PAGES_ZSTD : FRAME_PAGES_ZLIB;
       }
     }
     const frameBytes = this.writeHeader(pos, type, payloadBytes);

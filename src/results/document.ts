@@ -36,7 +36,7 @@ export interface PrecopyResult {
   /** XBZRLE frames on the wire (pages, bytes with headers) and pages skipped as unchanged; null when off */
   xbzrle: { pages: number; bytes: number; skippedPages: number } | null;
   /** generic compression of normal pages: frames compressed, bytes before and after, ratio; null when off */
-  compression: { codec: 'zlib'; level: number; frames: number; inputBytes: number; outputBytes: number; ratio: number | null } | null;
+  compression: { codec: 'zlib' | 'zstd'; level: number; frames: number; inputBytes: number; outputBytes: number; ratio: number | null } | null;
 }
 
 export interface ResultDocument {
