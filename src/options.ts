@@ -10,6 +10,7 @@
 import { MigbenchError } from './errors.ts';
 import { PATTERN_NAMES, type PatternName } from './workload/patterns.ts';
 import { DEFAULT_POLICY_PARAMS, POLICY_NAMES, type PolicyName, type PolicyParams } from './precopy/policies.ts';
+import { MAX_CHANNELS } from './precopy/channel-queue.ts';
 
 export interface AutoConverge {
   /** first throttle, percent (QEMU cpu-throttle-initial, 20) */
@@ -66,6 +67,7 @@ export interface ScenarioInput {
     xbzrle?: { enabled?: boolean; cacheSize?: string | number };
     compression?: 'none' | 'zlib' | 'zstd';
     compressionLevel?: number;
+    channels?: number;
     maxRounds?: number | null;
     timeoutMs?: number | string;
     onTimeout?: 'cancel' | 'force';
@@ -109,6 +111,8 @@ export interface Scenario {
     readonly compression: CompressionCodec;
     /** zlib level 0–9 (QEMU multifd-zlib-level, 1); zstd level 0–20 (QEMU multifd-zstd-level, 1) */
     readonly compressionLevel: number;
+    /** parallel channels (QEMU multifd-channels), 1 … 16; 1 = the single lane */
+    readonly channels: number;
     readonly maxRounds: number | null;
     readonly timeoutMs: number;
     readonly onTimeout: 'cancel' | 'force';
@@ -153,6 +157,7 @@ export const SCENARIO_KEYS: readonly { key: string; unit: string; default: strin
   { key: 'precopy.xbzrle', unit: '{ enabled: true | false, cacheSize: bytes, a power of two }', default: '{ "enabled": false, "cacheSize": "64MiB" }', meaning: 'QEMU XBZRLE: re-sent pages go as deltas against the copy last sent, kept in a page cache (not in the bulk round)' },
   { key: 'precopy.compression', unit: '"none" | "zlib" | "zstd"', default: '"none"', meaning: 'compress the normal pages of each frame (QEMU multifd-compression); a frame that does not shrink goes uncompressed' },
   { key: 'precopy.compressionLevel', unit: 'zlib 0 … 9, zstd 0 … 20', default: '1', meaning: 'QEMU multifd-zlib-level / multifd-zstd-level (zstd reads 0 as its default, 3)' },
+  { key: 'precopy.channels', unit: `count, 1 … ${MAX_CHANNELS}`, default: '1', meaning: 'parallel channels (QEMU multifd-channels): worker threads that copy, zero-check, encode, compress and send 512 KiB packets on lanes of their own, sharing the link\'s rate; flushed at every dirty sync' },
   { key: 'precopy.maxRounds', unit: 'count or null', default: 'null (no limit)', meaning: 'live rounds (bulk included) before a forced stop-and-copy' },
   { key: 'precopy.timeoutMs', unit: 'ms', default: '120000', meaning: 'limit on the live phase' },
   { key: 'quick.storageBandwidth', unit: 'rate or "unlimited"', default: '"200MiB/s"', meaning: 'shared storage rate, enforced on saving and on restoring ("unlimited": this machine\'s disk)' },
@@ -265,7 +270,7 @@ export function resolveScenario(input: unknown): Scenario {
   const g = section(input, 'guest', ['memory', 'pageSize', 'vcpus', 'fill', 'deviceState']);
   const w = section(input, 'workload', ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes']);
   const l = section(input, 'link', ['bandwidth', 'latencyMs']);
-  const p = section(input, 'precopy', ['downtimeLimitMs', 'maxBandwidth', 'policy', 'policyParams', 'autoConverge', 'dirtyLimit', 'xbzrle', 'compression', 'compressionLevel', 'maxRounds', 'timeoutMs', 'onTimeout']);
+  const p = section(input, 'precopy', ['downtimeLimitMs', 'maxBandwidth', 'policy', 'policyParams', 'autoConverge', 'dirtyLimit', 'xbzrle', 'compression', 'compressionLevel', 'channels', 'maxRounds', 'timeoutMs', 'onTimeout']);
   const q = section(input, 'quick', ['storageBandwidth', 'handoverMs', 'format', 'dir', 'path', 'keepImage']);
 
   const name = input.name === undefined ? 'default' : input.name;
@@ -318,6 +323,11 @@ export function resolveScenario(input: unknown): Scenario {
   const compressionLevel = num('precopy.compressionLevel', p.compressionLevel, 1, (n) =>
     Number.isInteger(n) && n >= levels.min && n <= levels.max ? null : `expected an integer from ${levels.min} to ${levels.max}${compression === 'zstd' ? ' for zstd' : ''}`,
   );
+  const channels = num('precopy.channels', p.channels, 1, (n) => (Number.isInteger(n) && n >= 1 && n <= MAX_CHANNELS ? null : `expected an integer from 1 to ${MAX_CHANNELS}`));
+  if (xbzrle.enabled && xbzrle.cacheSize / channels < pageSize) {
+    // each channel keeps the XBZRLE cache of the pages it owns: cacheSize ÷ channels, at least a page
+    fail('precopy.xbzrle.cacheSize', `must hold at least one page (${pageSize} B) per channel with precopy.channels ${channels}`, p.xbzrle && (p.xbzrle as Record<string, unknown>).cacheSize);
+  }
   if (autoConverge && dirtyLimit !== null) fail('precopy.dirtyLimit', 'cannot be used together with precopy.autoConverge (as in QEMU)', p.dirtyLimit);
   let maxRounds: number | null = null;
   if (p.maxRounds !== undefined && p.maxRounds !== null) {
@@ -343,7 +353,7 @@ export function resolveScenario(input: unknown): Scenario {
     guest: { memory, pageSize, vcpus, fill: fill(g.fill), deviceState },
     workload: { pattern, dirtyRate, workingSet, hotFraction, zipfExponent, writeBytes },
     link: { bandwidth, latencyMs },
-    precopy: { downtimeLimitMs, maxBandwidth, policy, policyParams, autoConverge, dirtyLimit, xbzrle, compression, compressionLevel, maxRounds, timeoutMs, onTimeout },
+    precopy: { downtimeLimitMs, maxBandwidth, policy, policyParams, autoConverge, dirtyLimit, xbzrle, compression, compressionLevel, channels, maxRounds, timeoutMs, onTimeout },
     quick: { storageBandwidth, handoverMs, format, dir, path, keepImage },
   });
 }

@@ -98,6 +98,34 @@ function isPowerOfTwo(n: number): boolean {
   return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 }
 
+/**
+ * QEMU's rate period (`migration_update_rates`, XBZRLE part) over cumulative counters: `cache-miss-rate`
+ * and `encoding-rate` of the period since the last update. A `PageCache` keeps one; so does the sum of
+ * the channels' caches when every channel has its own.
+ */
+export class XbzrleRatePeriod {
+  missRate = 0;
+  encodingRate = 0;
+  private transferredPrev = 0;
+  private missPrev = 0;
+  private pagesPrev = 0;
+  private bytesPrev = 0;
+
+  /** Close a period at these cumulative counts (transferred: target pages sent as zero, normal or XBZRLE). */
+  update(transferredPages: number, cacheMiss: number, pages: number, bytes: number, pageSizeBytes: number): void {
+    const pageCount = transferredPages - this.transferredPrev;
+    this.transferredPrev = transferredPages;
+    if (pageCount <= 0) return; // QEMU leaves the rates and the XBZRLE period marks as they are
+    this.missRate = (cacheMiss - this.missPrev) / pageCount;
+    this.missPrev = cacheMiss;
+    const dPages = pages - this.pagesPrev;
+    const dBytes = bytes - this.bytesPrev;
+    this.encodingRate = dPages === 0 || dBytes === 0 ? 0 : (dPages * pageSizeBytes) / dBytes;
+    this.pagesPrev = pages;
+    this.bytesPrev = bytes;
+  }
+}
+
 export class PageCache {
   readonly cacheSizeBytes: number;
   readonly pageSizeBytes: number;
@@ -135,12 +163,7 @@ export class PageCache {
   private missCount = 0;
   private overflowCount = 0;
   // Rate period state (QEMU's RAMState *_prev fields).
-  private missRate = 0;
-  private encodingRateValue = 0;
-  private transferredPrev = 0;
-  private missPrev = 0;
-  private pagesPrev = 0;
-  private bytesPrev = 0;
+  private readonly period = new XbzrleRatePeriod();
 
   /**
    * @param cacheSizeBytes a power of two, at least one page (QEMU's rule for `xbzrle-cache-size`)
@@ -303,16 +326,7 @@ export class PageCache {
    * @param transferredPages cumulative target pages transferred so far (zero + normal + XBZRLE pages).
    */
   updateRates(transferredPages: number): void {
-    const pageCount = transferredPages - this.transferredPrev;
-    this.transferredPrev = transferredPages;
-    if (pageCount <= 0) return; // QEMU leaves the rates and the XBZRLE period marks as they are
-    this.missRate = (this.missCount - this.missPrev) / pageCount;
-    this.missPrev = this.missCount;
-    const pages = this.pagesCount - this.pagesPrev;
-    const bytes = this.bytesCount - this.bytesPrev;
-    this.encodingRateValue = pages === 0 || bytes === 0 ? 0 : (pages * this.pageSizeBytes) / bytes;
-    this.pagesPrev = this.pagesCount;
-    this.bytesPrev = this.bytesCount;
+    this.period.update(transferredPages, this.missCount, this.pagesCount, this.bytesCount, this.pageSizeBytes);
   }
 
   get pages(): number {
@@ -328,10 +342,10 @@ export class PageCache {
     return this.overflowCount;
   }
   get cacheMissRate(): number {
-    return this.missRate;
+    return this.period.missRate;
   }
   get encodingRate(): number {
-    return this.encodingRateValue;
+    return this.period.encodingRate;
   }
 
   /** The statistics in QEMU's `xbzrle-cache` names. */
@@ -341,8 +355,8 @@ export class PageCache {
       bytes: this.bytesCount,
       pages: this.pagesCount,
       'cache-miss': this.missCount,
-      'cache-miss-rate': this.missRate,
-      'encoding-rate': this.encodingRateValue,
+      'cache-miss-rate': this.period.missRate,
+      'encoding-rate': this.period.encodingRate,
       overflow: this.overflowCount,
     };
   }

@@ -16,7 +16,7 @@ import {
   DEVICE_CHUNK_BYTES, FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_PAGES_ZLIB, FRAME_PAGES_ZSTD, FRAME_VERSION, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
   H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI, H_PRESENT_LO, H_SENT_AT_F64, H_SEQ, H_TYPE, H_VERSION,
 } from '../transport/frame.ts';
-import type { RateLimiter, BandwidthMeter } from '../transport/link.ts';
+import type { LinkBudget, BandwidthMeter } from '../transport/link.ts';
 import { align8, type RingProducer } from '../transport/ring.ts';
 import { SendCounters } from './stats.ts';
 
@@ -32,7 +32,7 @@ export const RING_BLOCK_MS = 5;
 export class PageSender {
   private readonly producer: RingProducer;
   private readonly source: GuestMemory;
-  private readonly limiter: RateLimiter;
+  private readonly limiter: LinkBudget;
   private readonly meter: BandwidthMeter;
   private readonly clock: Clock;
   private readonly closedReason: () => string | null;
@@ -61,7 +61,7 @@ export class PageSender {
   constructor(options: {
     producer: RingProducer;
     source: GuestMemory;
-    limiter: RateLimiter;
+    limiter: LinkBudget;
     meter: BandwidthMeter;
     clock: Clock;
     closedReason: () => string | null;
