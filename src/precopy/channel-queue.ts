@@ -96,6 +96,8 @@ export type ChannelFault = { packet: number } | { stopAndCopy: true };
 export interface ChannelWorkerData {
   /** 0-based channel number */
   channel: number;
+  /** how many channels there are (with XBZRLE, channel c owns the packet stretches s with s mod channels = c) */
+  channels: number;
   queue: SharedArrayBuffer;
   counters: SharedArrayBuffer;
   ring: RingShared;

@@ -71,7 +71,11 @@ export async function runChannel(data: ChannelWorkerData): Promise<void> {
         const count = queue[slot + SLOT_HEADER_INTS + 2 * r + 1];
         if (xbzrle) {
           for (let k = 0; k < count; k++) {
-            const sending = sender.sendPageXbzrle(first + k, cache, lastStage);
+            // this channel owns every `channels`-th stretch: number its pages 0, 1, 2, … so that they
+            // spread over all of its cache's slots (direct-mapped by page number), not 1 in `channels`
+            const page = first + k;
+            const local = Math.floor(page / perPacket / data.channels) * perPacket + (page % perPacket);
+            const sending = sender.sendPageXbzrle(page, cache, lastStage, local * ps);
             if (sending) await sending;
           }
         } else {

@@ -196,6 +196,7 @@ export class ChannelLanes {
       const counters = new SharedArrayBuffer(8 * COUNTER_SLOTS);
       const data: ChannelWorkerData = {
         channel: i,
+        channels: options.count,
         queue,
         counters,
         ring,

@@ -148,16 +148,17 @@ export class PageSender {
    * Send one page through XBZRLE (QEMU's save_xbzrle_page order): copy it into the cache's scratch
    * page (the private copy), zero-check the copy (a zero page goes as a header and is recorded in the
    * cache), else encode it against the cache: a delta frame, nothing at all when unchanged, or the page
-   * in full on a miss or an overflow.
+   * in full on a miss or an overflow. `cacheAddress` is the page's key in the cache (its guest address;
+   * a channel passes an address in the compact space of the pages it owns, so they use all its slots).
    */
-  sendPageXbzrle(page: number, cache: PageCache, lastStage: boolean): Promise<void> | undefined {
+  sendPageXbzrle(page: number, cache: PageCache, lastStage: boolean, cacheAddress?: number): Promise<void> | undefined {
     const src = this.source;
     const ps = src.layout.pageSizeBytes;
     const block = src.blockOf(page);
     const from = src.offsetOf(page);
     const copy = cache.scratchPage;
     copy.set(src.views[block].subarray(from, from + ps)); // the one read of this page in this round
-    const address = page * ps;
+    const address = cacheAddress ?? page * ps;
     if (isZeroRange(copy, 0, ps)) {
       cache.cacheZeroPage(address);
       return this.sendSinglePage(page, null);
