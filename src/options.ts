@@ -10,6 +10,7 @@
 import { MigbenchError } from './errors.ts';
 import { PATTERN_NAMES, type PatternName } from './workload/patterns.ts';
 import { DEFAULT_POLICY_PARAMS, POLICY_NAMES, type PolicyName, type PolicyParams } from './precopy/policies.ts';
+import { MAX_CHANNELS } from './precopy/channel-queue.ts';
 
 export interface AutoConverge {
   /** first throttle, percent (QEMU cpu-throttle-initial, 20) */
@@ -24,6 +25,15 @@ export interface AutoConverge {
 import { formatBytes, parseDurationMs, parsePerSecond, parseRateBytesPerSec, parseSizeBytes } from './units.ts';
 
 export type FillInput = 'zero' | 'random' | 'text' | { zero?: number; random?: number; text?: number };
+
+export const COMPRESSION_CODECS = ['none', 'zlib', 'zstd'] as const;
+export type CompressionCodec = (typeof COMPRESSION_CODECS)[number];
+/** Level range per codec, as QEMU's multifd-zlib-level and multifd-zstd-level ('none' keeps zlib's). */
+export const COMPRESSION_LEVELS: Record<CompressionCodec, { min: number; max: number }> = {
+  none: { min: 0, max: 9 },
+  zlib: { min: 0, max: 9 },
+  zstd: { min: 0, max: 20 },
+};
 
 /** What a scenario file may say. Units: see SCENARIO_KEYS. */
 export interface ScenarioInput {
@@ -57,8 +67,9 @@ export interface ScenarioInput {
     autoConverge?: boolean | { initial?: number; increment?: number; max?: number; triggerThreshold?: number };
     dirtyLimit?: string | number | null;
     xbzrle?: { enabled?: boolean; cacheSize?: string | number };
-    compression?: 'none' | 'zlib';
+    compression?: 'none' | 'zlib' | 'zstd';
     compressionLevel?: number;
+    channels?: number;
     maxRounds?: number | null;
     timeoutMs?: number | string;
     onTimeout?: 'cancel' | 'force';
@@ -99,9 +110,11 @@ export interface Scenario {
     /** QEMU XBZRLE: delta-encode re-sent pages against a page cache of cacheSize bytes (a power of two) */
     readonly xbzrle: { readonly enabled: boolean; readonly cacheSize: number };
     /** generic compression of normal pages on the link (QEMU multifd-compression) */
-    readonly compression: 'none' | 'zlib';
-    /** zlib level 0–9 (QEMU multifd-zlib-level, 1) */
+    readonly compression: CompressionCodec;
+    /** zlib level 0–9 (QEMU multifd-zlib-level, 1); zstd level 0–20 (QEMU multifd-zstd-level, 1) */
     readonly compressionLevel: number;
+    /** parallel channels (QEMU multifd-channels), 1 … 16; 1 = the single lane */
+    readonly channels: number;
     readonly maxRounds: number | null;
     readonly timeoutMs: number;
     readonly onTimeout: 'cancel' | 'force';
@@ -146,8 +159,9 @@ export const SCENARIO_KEYS: readonly { key: string; unit: string; default: strin
   { key: 'precopy.autoConverge', unit: 'true | false | { initial, increment, max, triggerThreshold } (percent)', default: 'false', meaning: 'QEMU auto-converge: throttle the vCPUs when they dirty more than half of what is sent, twice; 20 %, then +10 % up to 99 %' },
   { key: 'precopy.dirtyLimit', unit: 'rate per vCPU ("1MB/s") or null', default: 'null', meaning: 'QEMU dirty-limit: armed by the same trigger, caps each vCPU\'s dirtying rate' },
   { key: 'precopy.xbzrle', unit: '{ enabled: true | false, cacheSize: bytes, a power of two }', default: '{ "enabled": false, "cacheSize": "64MiB" }', meaning: 'QEMU XBZRLE: re-sent pages go as deltas against the copy last sent, kept in a page cache (not in the bulk round)' },
-  { key: 'precopy.compression', unit: '"none" | "zlib"', default: '"none"', meaning: 'compress the normal pages of each frame (QEMU multifd-compression); a frame that does not shrink goes uncompressed' },
-  { key: 'precopy.compressionLevel', unit: '0 … 9', default: '1', meaning: 'zlib level (QEMU multifd-zlib-level)' },
+  { key: 'precopy.compression', unit: '"none" | "zlib" | "zstd"', default: '"none"', meaning: 'compress the normal pages of each frame (QEMU multifd-compression); a frame that does not shrink goes uncompressed' },
+  { key: 'precopy.compressionLevel', unit: 'zlib 0 … 9, zstd 0 … 20', default: '1', meaning: 'QEMU multifd-zlib-level / multifd-zstd-level (zstd reads 0 as its default, 3)' },
+  { key: 'precopy.channels', unit: `count, 1 … ${MAX_CHANNELS}`, default: '1', meaning: 'parallel channels (QEMU multifd-channels): worker threads that copy, zero-check, encode, compress and send 512 KiB packets on lanes of their own, sharing the link\'s rate; flushed at every dirty sync' },
   { key: 'precopy.maxRounds', unit: 'count or null', default: 'null (no limit)', meaning: 'live rounds (bulk included) before a forced stop-and-copy' },
   { key: 'precopy.timeoutMs', unit: 'ms', default: '120000', meaning: 'limit on the live phase' },
   { key: 'quick.storageBandwidth', unit: 'rate or "unlimited"', default: '"200MiB/s"', meaning: 'shared storage rate, enforced on saving and on restoring ("unlimited": this machine\'s disk)' },
@@ -263,7 +277,7 @@ export function resolveScenario(input: unknown): Scenario {
   const g = section(input, 'guest', ['memory', 'pageSize', 'vcpus', 'fill', 'deviceState']);
   const w = section(input, 'workload', ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes']);
   const l = section(input, 'link', ['bandwidth', 'latencyMs']);
-  const p = section(input, 'precopy', ['downtimeLimitMs', 'maxBandwidth', 'policy', 'policyParams', 'autoConverge', 'dirtyLimit', 'xbzrle', 'compression', 'compressionLevel', 'maxRounds', 'timeoutMs', 'onTimeout']);
+  const p = section(input, 'precopy', ['downtimeLimitMs', 'maxBandwidth', 'policy', 'policyParams', 'autoConverge', 'dirtyLimit', 'xbzrle', 'compression', 'compressionLevel', 'channels', 'maxRounds', 'timeoutMs', 'onTimeout']);
   const q = section(input, 'quick', ['storageBandwidth', 'handoverMs', 'format', 'dir', 'path', 'keepImage']);
 
   const name = input.name === undefined ? 'default' : input.name;
@@ -311,8 +325,16 @@ export function resolveScenario(input: unknown): Scenario {
     if (!Number.isFinite(dirtyLimit)) fail('precopy.dirtyLimit', 'expected a finite rate per vCPU like "1MB/s", or null', p.dirtyLimit);
   }
   const xbzrle = resolveXbzrle(p.xbzrle, pageSize);
-  const compression = oneOf('precopy.compression', p.compression, ['none', 'zlib'] as const, 'none');
-  const compressionLevel = num('precopy.compressionLevel', p.compressionLevel, 1, (n) => (Number.isInteger(n) && n >= 0 && n <= 9 ? null : 'expected an integer from 0 to 9'));
+  const compression = oneOf('precopy.compression', p.compression, COMPRESSION_CODECS, 'none');
+  const levels = COMPRESSION_LEVELS[compression];
+  const compressionLevel = num('precopy.compressionLevel', p.compressionLevel, 1, (n) =>
+    Number.isInteger(n) && n >= levels.min && n <= levels.max ? null : `expected an integer from ${levels.min} to ${levels.max}${compression === 'zstd' ? ' for zstd' : ''}`,
+  );
+  const channels = num('precopy.channels', p.channels, 1, (n) => (Number.isInteger(n) && n >= 1 && n <= MAX_CHANNELS ? null : `expected an integer from 1 to ${MAX_CHANNELS}`));
+  if (xbzrle.enabled && xbzrle.cacheSize / channels < pageSize) {
+    // each channel keeps the XBZRLE cache of the pages it owns: cacheSize ÷ channels, at least a page
+    fail('precopy.xbzrle.cacheSize', `must hold at least one page (${pageSize} B) per channel with precopy.channels ${channels}`, p.xbzrle && (p.xbzrle as Record<string, unknown>).cacheSize);
+  }
   if (autoConverge && dirtyLimit !== null) fail('precopy.dirtyLimit', 'cannot be used together with precopy.autoConverge (as in QEMU)', p.dirtyLimit);
   let maxRounds: number | null = null;
   if (p.maxRounds !== undefined && p.maxRounds !== null) {
@@ -338,7 +360,7 @@ export function resolveScenario(input: unknown): Scenario {
     guest: { memory, pageSize, vcpus, fill: fill(g.fill), deviceState },
     workload: { pattern, dirtyRate, workingSet, hotFraction, zipfExponent, writeBytes },
     link: { bandwidth, latencyMs },
-    precopy: { downtimeLimitMs, maxBandwidth, policy, policyParams, autoConverge, dirtyLimit, xbzrle, compression, compressionLevel, maxRounds, timeoutMs, onTimeout },
+    precopy: { downtimeLimitMs, maxBandwidth, policy, policyParams, autoConverge, dirtyLimit, xbzrle, compression, compressionLevel, channels, maxRounds, timeoutMs, onTimeout },
     quick: { storageBandwidth, handoverMs, format, dir, path, keepImage },
     fleet: resolveFleet(input.fleet),
   });

@@ -12,6 +12,7 @@ import { scenarioToJson, type Scenario } from './options.ts';
 import { runPrecopy, type PrecopyRun } from './precopy/loop.ts';
 import { PageSender } from './precopy/page-sender.ts';
 import { PageCache } from './codec/page-cache.ts';
+import { zstdReady } from './codec/zstd.ts';
 import type { RoundRecord } from './precopy/stats.ts';
 import { METHODS, SCHEMA_VERSION, type Method, type PrecopyResult, type ResultDocument } from './results/document.ts';
 import { compareMethods } from './results/method-comparison.ts';
@@ -19,7 +20,9 @@ import { migrateQuick, type QuickPhases, type QuickResult } from './quick/quick-
 import { captureEnvironment, captureGit } from './results/environment.ts';
 import { DestinationHandle } from './transport/destination-handle.ts';
 import { HEADER_BYTES, maxRunPages } from './transport/frame.ts';
-import { BandwidthMeter, RateLimiter } from './transport/link.ts';
+import { BandwidthMeter, RateLimiter, SharedRateLimiter } from './transport/link.ts';
+import { ChannelLanes, singleLaneReport } from './precopy/channels.ts';
+import type { ChannelFault } from './precopy/channel-queue.ts';
 import { createRing } from './transport/ring.ts';
 import { formatByteRate, formatBytes } from './units.ts';
 import { fillGuest } from './workload/fill.ts';
@@ -111,7 +114,10 @@ export function ringCapacityBytes(scenario: Scenario): number {
 }
 
 export interface MigrateOptions {
+  /** the loop's clock (with `precopy.channels` > 1 the channels pace the link on the real clock) */
   clock?: Clock;
+  /** tests only: make channel `channel` fail at its packet number `packet`, or at its first packet of the stop-and-copy */
+  channelFault?: { channel: number } & ChannelFault;
   signal?: AbortSignal;
   onRound?: (round: RoundRecord) => void;
 }
@@ -124,15 +130,42 @@ export interface MigrateOptions {
 export async function migratePrecopy(guest: Guest, options: MigrateOptions = {}): Promise<PrecopyResult> {
   const { scenario } = guest;
   const clock = options.clock ?? realClock;
+  const channels = scenario.precopy.channels;
+  const compression = scenario.precopy.compression === 'none' ? null : { codec: scenario.precopy.compression, level: scenario.precopy.compressionLevel };
+  if (compression?.codec === 'zstd') await zstdReady(); // this thread compresses too (single lane)
+  // one rate budget for the link: the migration thread's own, or one shared by every channel
+  const limiter = channels > 1 ? SharedRateLimiter.create(scenario.precopy.maxBandwidth) : new RateLimiter(clock, scenario.precopy.maxBandwidth);
+  // The channels start before the clock, as a warmed pool: booting a worker thread here loads
+  // migbench's TypeScript (≈ 100 ms of CPU each on this machine), a cost QEMU's multifd threads do not have.
+  const lanes = channels > 1
+    ? await ChannelLanes.start({
+        count: channels,
+        source: guest.source,
+        dest: guest.dest,
+        ringBytes: ringCapacityBytes(scenario),
+        latencyMs: scenario.link.latencyMs,
+        link: limiter as SharedRateLimiter,
+        compression,
+        // each channel caches the pages it owns: an equal share of the cache, a power of two
+        xbzrleCacheBytes: scenario.precopy.xbzrle.enabled ? 2 ** Math.floor(Math.log2(scenario.precopy.xbzrle.cacheSize / channels)) : null,
+        fault: options.channelFault,
+      })
+    : null;
   const startedAtMs = clock.nowMs();
   const ring = createRing(ringCapacityBytes(scenario));
-  const destination = await DestinationHandle.start({
-    ring,
-    memory: guest.dest,
-    deviceState: guest.destDeviceState,
-    latencyMs: scenario.link.latencyMs,
-  });
-  const limiter = new RateLimiter(clock, scenario.precopy.maxBandwidth);
+  let destination: DestinationHandle;
+  try {
+    destination = await DestinationHandle.start({
+      ring,
+      memory: guest.dest,
+      deviceState: guest.destDeviceState,
+      latencyMs: scenario.link.latencyMs,
+      zstd: compression?.codec === 'zstd',
+    });
+  } catch (error) {
+    await lanes?.stop();
+    throw error;
+  }
   const meter = new BandwidthMeter(clock);
   const sender = new PageSender({
     producer: destination.producer,
@@ -141,7 +174,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     meter,
     clock,
     closedReason: destination.closedReason,
-    zlibLevel: scenario.precopy.compression === 'zlib' ? scenario.precopy.compressionLevel : null,
+    compression,
   });
   let run: PrecopyRun;
   try {
@@ -155,21 +188,25 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       limiter,
       meter,
       deviceState: guest.deviceState,
-      xbzrleCache: scenario.precopy.xbzrle.enabled ? new PageCache(scenario.precopy.xbzrle.cacheSize, scenario.guest.pageSize) : null,
+      lanes,
+      xbzrleCache: scenario.precopy.xbzrle.enabled && lanes === null ? new PageCache(scenario.precopy.xbzrle.cacheSize, scenario.guest.pageSize) : null,
       clock,
       startedAtMs,
       signal: options.signal,
       onRound: options.onRound,
     });
   } catch (error) {
+    const e = destination.error ?? (await lanes?.settledError()) ?? guest.vcpus.error ?? error;
     await destination.stop();
-    const e = destination.error ?? guest.vcpus.error ?? error;
+    await lanes?.stop();
     if (!(e instanceof MigbenchError) || e.code === 'E_VERIFY') throw e;
     // The guest stays on the source: let it run again if the failure came mid stop-and-copy.
     if (guest.vcpus.isPaused()) await guest.vcpus.resume().catch(() => undefined);
     return erroredResult(scenario, guest, e, clock.nowMs() - startedAtMs);
   }
   await destination.stop();
+  const channelsReport = lanes ? lanes.report() : singleLaneReport(sender, destination.waitMs);
+  await lanes?.stop();
   run.engine.destinationWaitMs = destination.waitMs;
   let verification: PrecopyResult['verification'] = null;
   let verified: boolean | null = null;
@@ -198,6 +235,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       perVcpuPagesPerSec: [...rates.perVcpuPagesPerSec],
     },
     deviceStateBytes: scenario.guest.deviceState,
+    channels: channelsReport,
     xbzrle: scenario.precopy.xbzrle.enabled ? { pages: sender.xbzrlePages, bytes: sender.xbzrleBytes, skippedPages: sender.xbzrleSkipped } : null,
     compression:
       scenario.precopy.compression === 'none'
@@ -239,6 +277,7 @@ function erroredResult(scenario: Scenario, guest: Guest, error: MigbenchError, e
     engine: { liveRateLimitBytesPerSec: null, liveBytesPerSec: 0, liveDurationMs: 0, linkWaitMs: 0, ringWaitMs: 0, destinationWaitMs: 0 },
     workload: { targetPagesPerSec: scenario.workload.dirtyRate, achievedPagesPerSec: rates.totalPagesPerSec, perVcpuPagesPerSec: [...rates.perVcpuPagesPerSec] },
     deviceStateBytes: scenario.guest.deviceState,
+    channels: { count: scenario.precopy.channels, lanes: [], dispatchWaitMs: 0, flushes: 0, flushWaitMs: 0 },
     xbzrle: null,
     compression: null,
   };

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 
 const BOOT = new URL('../workers/boot.mjs', import.meta.url);
 
-export type WorkerName = 'vcpu' | 'destination';
+export type WorkerName = 'vcpu' | 'destination' | 'channel';
 
 export function startWorker(name: WorkerName, data: object): Worker {
   const entry = new URL(`../workers/${name}.ts`, import.meta.url).href;

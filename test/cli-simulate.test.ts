@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
 
 function migbench(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 2 ** 20, env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,7 +30,7 @@ describe('migbench run --mode simulate', () => {
   });
 
   it('a fleet evacuation prints the evacuation time and the per-guest spread', () => {
-    const r = migbench(['run', '--mode', 'simulate', '--set', 'guest.memory=256MiB', '--set', 'fleet={"count":6,"concurrency":3}', '--json']);
+    const r = migbench(['run', '--mode', 'simulate', '--set', 'guest.memory=256MiB', '--set', 'workload.dirtyRate=2000/s', '--set', 'fleet={"count":6,"concurrency":3}', '--json']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/host evacuation: 6 guests, 3 at a time/);
     const doc = JSON.parse(r.stdout);

@@ -21,7 +21,7 @@ describe('resolveScenario defaults', () => {
     expect(s.workload).toEqual({ pattern: 'hotset', dirtyRate: 20000, workingSet: 128 * 2 ** 20, hotFraction: 0.9, zipfExponent: 0.99, writeBytes: 8 });
     expect(s.link).toEqual({ bandwidth: 125_000_000, latencyMs: 0 });
     expect(s.precopy).toEqual({
-      downtimeLimitMs: 300, maxBandwidth: 125_000_000, policy: 'qemu', policyParams: { availSwitchoverBandwidth: null }, autoConverge: null, dirtyLimit: null, xbzrle: { enabled: false, cacheSize: 64 * 2 ** 20 }, compression: 'none', compressionLevel: 1,
+      downtimeLimitMs: 300, maxBandwidth: 125_000_000, policy: 'qemu', policyParams: { availSwitchoverBandwidth: null }, autoConverge: null, dirtyLimit: null, xbzrle: { enabled: false, cacheSize: 64 * 2 ** 20 }, compression: 'none', compressionLevel: 1, channels: 1,
       maxRounds: null, timeoutMs: 120000, onTimeout: 'cancel',
     });
     expect(s.quick).toEqual({ storageBandwidth: 200 * 2 ** 20, handoverMs: 0, format: 'stream', dir: null, path: null, keepImage: false });
@@ -49,6 +49,13 @@ describe('resolveScenario defaults', () => {
     const s = resolveScenario({ guest: { memory: '16MiB' }, link: { bandwidth: '100Mbit/s' } });
     expect(s.workload.workingSet).toBe(16 * 2 ** 20);
     expect(s.precopy.maxBandwidth).toBe(12_500_000);
+  });
+
+  it('accepts zstd with its own level range (QEMU multifd-zstd-level 0 … 20)', () => {
+    const s = resolveScenario({ precopy: { compression: 'zstd', compressionLevel: 19 } });
+    expect(s.precopy.compression).toBe('zstd');
+    expect(s.precopy.compressionLevel).toBe(19);
+    expect(resolveScenario({ precopy: { compression: 'zstd' } }).precopy.compressionLevel).toBe(1);
   });
 
   it('a resolved scenario, written as JSON, resolves to itself', () => {
@@ -116,8 +123,16 @@ describe('resolveScenario refuses bad input with the key, the rule and the value
     ['keepImage not a boolean', { quick: { keepImage: 'yes' } }, /^quick\.keepImage: expected true or false, got "yes"$/],
     ['empty quick.path', { quick: { path: '' } }, /^quick\.path: expected a non-empty path or null/],
     ['an XBZRLE cache that is not a power of two', { precopy: { xbzrle: { enabled: true, cacheSize: '3MiB' } } }, /^precopy\.xbzrle\.cacheSize: must be a power of two of at least one page \(4096 B\), got "3MiB"$/],
-    ['an unknown compression', { precopy: { compression: 'zstd' } }, /^precopy\.compression: expected one of "none", "zlib", got "zstd"$/],
+    ['an unknown compression', { precopy: { compression: 'lz4' } }, /^precopy\.compression: expected one of "none", "zlib", "zstd", got "lz4"$/],
     ['a zlib level out of range', { precopy: { compressionLevel: 12 } }, /^precopy\.compressionLevel: expected an integer from 0 to 9, got 12$/],
+    ['a zlib level of zstd\'s range', { precopy: { compression: 'zlib', compressionLevel: 15 } }, /^precopy\.compressionLevel: expected an integer from 0 to 9, got 15$/],
+    ['a zstd level out of range', { precopy: { compression: 'zstd', compressionLevel: 21 } }, /^precopy\.compressionLevel: expected an integer from 0 to 20 for zstd, got 21$/],
+    ['a fractional zstd level', { precopy: { compression: 'zstd', compressionLevel: 1.5 } }, /^precopy\.compressionLevel: expected an integer from 0 to 20 for zstd, got 1\.5$/],
+    ['zero channels', { precopy: { channels: 0 } }, /^precopy\.channels: expected an integer from 1 to 16, got 0$/],
+    ['too many channels', { precopy: { channels: 17 } }, /^precopy\.channels: expected an integer from 1 to 16, got 17$/],
+    ['a fractional channel count', { precopy: { channels: 2.5 } }, /^precopy\.channels: expected an integer from 1 to 16, got 2\.5$/],
+    ['channels as text', { precopy: { channels: 'two' } }, /^precopy\.channels: expected a number, got "two"$/],
+    ['an XBZRLE cache smaller than a page per channel', { precopy: { channels: 4, xbzrle: { enabled: true, cacheSize: '8KiB' } } }, /^precopy\.xbzrle\.cacheSize: must hold at least one page \(4096 B\) per channel with precopy\.channels 4, got "8KiB"$/],
     ['an unknown XBZRLE key', { precopy: { xbzrle: { on: true } } }, /^precopy\.xbzrle\.on: unknown key/],
     ['zero max rounds', { precopy: { maxRounds: 0 } }, /^precopy\.maxRounds: expected an integer >= 1 or null, got 0$/],
     ['zero timeout', { precopy: { timeoutMs: 0 } }, /^precopy\.timeoutMs: must be greater than 0, got 0$/],

@@ -303,6 +303,24 @@ describe('compression', () => {
     expect(p.stats.ram.transferred).toBeLessThan(p.stats.ram['normal-bytes'] / 2);
   });
 
+  it('zstd: text pages shrink on the link, the destination decompresses them, and it verifies', async () => {
+    const doc = await runScenario(
+      scenario({
+        seed: 21,
+        guest: { memory: '16MiB', fill: { zero: 0.2, random: 0.2, text: 0.6 } },
+        workload: { pattern: 'hotset', dirtyRate: '10000/s', workingSet: '2MiB', writeBytes: 64 },
+        link: { bandwidth: '256MiB/s' },
+        precopy: { compression: 'zstd', compressionLevel: 3 },
+      }),
+    );
+    const p = doc.precopy;
+    expect(p.verified).toBe(true);
+    expect(p.compression).toMatchObject({ codec: 'zstd', level: 3 });
+    expect(p.compression!.frames).toBeGreaterThan(0);
+    expect(p.compression!.ratio!).toBeGreaterThan(1.5);
+    expect(p.compression!.outputBytes).toBeLessThan(p.compression!.inputBytes);
+  });
+
   it('zlib with XBZRLE: both on, still byte for byte', async () => {
     const doc = await runScenario(
       scenario({

@@ -42,7 +42,7 @@ describe('simulate mode against DESIGN §6 where the model is exact', () => {
     expect(rel(sim.stats.downtime!, cf.downtimeMs)).toBeLessThan(1e-6);
   });
 
-  it('an idle guest on an idle link: one round, total time = memory ÷ bandwidth exactly', () => {
+  it('an idle guest on an idle link: one round, total time = memory ÷ bandwidth exactly', async () => {
     const R = 100e6; // the threshold (R × 300 ms) is not a whole number of frames: the bulk round's leftover is below it
     const s = resolveScenario({ guest: { memory: 256 * MiB, deviceState: 0 }, workload: { pattern: 'idle' }, link: { bandwidth: R }, precopy: { maxBandwidth: 'unlimited' } });
     const sim = simulatePrecopy(s, { frameOverhead: false });
@@ -63,17 +63,17 @@ const base: ScenarioInput = {
 const strip = (d: ResultDocument) => JSON.stringify({ ...d, startedAt: 0, finishedAt: 0, git: 0, env: 0, simulation: { ...d.simulation, wallTimeMs: 0, speedup: 0 } });
 
 describe('simulate mode', () => {
-  it('is deterministic: the same scenario and seed give the same document', () => {
+  it('is deterministic: the same scenario and seed give the same document', async () => {
     for (const pattern of ['uniform', 'hotset', 'zipf', 'sequential'] as const) {
       const s = resolveScenario({ ...base, workload: { ...base.workload, pattern }, precopy: { xbzrle: { enabled: true } } });
-      expect(strip(simulateScenario(s))).toBe(strip(simulateScenario(s)));
+      expect(strip(await simulateScenario(s))).toBe(strip(await simulateScenario(s)));
     }
-    const other = simulateScenario(resolveScenario({ ...base, seed: 2 }));
-    expect(strip(other)).not.toBe(strip(simulateScenario(resolveScenario(base))));
+    const other = await simulateScenario(resolveScenario({ ...base, seed: 2 }));
+    expect(strip(other)).not.toBe(strip(await simulateScenario(resolveScenario(base))));
   });
 
-  it('produces the emulate document shape with mode, speedup and QEMU stats', () => {
-    const d = simulateScenario(resolveScenario(base));
+  it('produces the emulate document shape with mode, speedup and QEMU stats', async () => {
+    const d = await simulateScenario(resolveScenario(base));
     expect(d.mode).toBe('simulate');
     expect(d.simulation!.speedup).toBeGreaterThan(0);
     expect(d.simulation!.modelledTimeMs).toBeCloseTo(d.precopy!.stats['total-time'] + d.quick!.stats['total-time'], 6);
@@ -91,7 +91,7 @@ describe('simulate mode', () => {
     expect(d.comparison!.downtimeRatio).toBeGreaterThan(1);
   });
 
-  it('a working set above the threshold does not converge; maxRounds forces the stop', () => {
+  it('a working set above the threshold does not converge; maxRounds forces the stop', async () => {
     const s = resolveScenario({ ...base, workload: { pattern: 'hotset', dirtyRate: '40000/s', workingSet: '32MiB', hotFraction: 1 }, precopy: { downtimeLimitMs: 30, maxRounds: 8 } });
     const p = simulatePrecopy(s);
     expect(p.outcome).toBe('forced-stop');
@@ -100,7 +100,7 @@ describe('simulate mode', () => {
     expect(p.stats.downtime!).toBeGreaterThan(30);
   });
 
-  it('a timeout cancels: the guest stays on the source', () => {
+  it('a timeout cancels: the guest stays on the source', async () => {
     const s = resolveScenario({ ...base, workload: { pattern: 'uniform', dirtyRate: '100000/s' }, precopy: { timeoutMs: 2000 } });
     const p = simulatePrecopy(s);
     expect(p.outcome).toBe('cancelled');
@@ -110,7 +110,7 @@ describe('simulate mode', () => {
     expect(p.stats['total-time']).toBeLessThan(2010);
   });
 
-  it('XBZRLE turns a non-converging small-write scenario into a converging one, with QEMU xbzrle-cache stats', () => {
+  it('XBZRLE turns a non-converging small-write scenario into a converging one, with QEMU xbzrle-cache stats', async () => {
     const input: ScenarioInput = {
       guest: { memory: '16MiB' },
       workload: { pattern: 'uniform', dirtyRate: '12000/s', writeBytes: 8 },
@@ -128,7 +128,7 @@ describe('simulate mode', () => {
     expect(x.stats.ram.transferred).toBeLessThan(plain.stats.ram.transferred);
   });
 
-  it('zero pages cost a header, and written zero pages stop being zero', () => {
+  it('zero pages cost a header, and written zero pages stop being zero', async () => {
     const s = resolveScenario({ ...base, guest: { memory: '64MiB', fill: { zero: 1, random: 1 } }, workload: { pattern: 'uniform', dirtyRate: '2000/s' }, precopy: { policy: 'hyperv' } });
     const p = simulatePrecopy(s);
     const bulk = p.rounds[0];
@@ -138,14 +138,17 @@ describe('simulate mode', () => {
     for (const r of p.rounds.slice(1, -1)) expect(r.zeroPages).toBe(0);
   });
 
-  it('compression: text compresses by the ratio zlib measures on sample pages, random does not', () => {
+  it('compression: text compresses by the ratio zlib measures on sample pages, random does not', async () => {
     const text = simulatePrecopy(resolveScenario({ ...base, guest: { memory: '64MiB', fill: 'text' }, precopy: { compression: 'zlib' } }));
     expect(text.compression!.ratio!).toBeGreaterThan(2);
     const random = simulatePrecopy(resolveScenario({ ...base, precopy: { compression: 'zlib' } }));
     expect(random.compression!.frames).toBe(0);
+    const zstd = (await simulateScenario(resolveScenario({ ...base, guest: { memory: '64MiB', fill: 'text' }, precopy: { compression: 'zstd' } }), { methods: ['precopy'] })).precopy!;
+    expect(zstd.compression!.codec).toBe('zstd');
+    expect(zstd.stats.ram.transferred).toBeLessThan(text.stats.ram.transferred);
   });
 
-  it('auto-converge throttles the modelled guest: the achieved rate drops and the run converges', () => {
+  it('auto-converge throttles the modelled guest: the achieved rate drops and the run converges', async () => {
     const input: ScenarioInput = { ...base, workload: { pattern: 'uniform', dirtyRate: '20000/s' }, link: { bandwidth: '400Mbit/s' }, precopy: { downtimeLimitMs: 50, maxRounds: 60 } };
     expect(simulatePrecopy(resolveScenario(input)).outcome).toBe('forced-stop');
     const p = simulatePrecopy(resolveScenario({ ...input, precopy: { ...input.precopy, autoConverge: true } }));
@@ -155,7 +158,7 @@ describe('simulate mode', () => {
     for (const r of throttled) if (r.guestSlowdown !== null && r.durationMs > 50) expect(r.guestSlowdown).toBeLessThan(1 - r.throttlePercent / 100 + 0.02);
   });
 
-  it('quick migration: save + hand-over + restore at the storage rate, zero pages skipped', () => {
+  it('quick migration: save + hand-over + restore at the storage rate, zero pages skipped', async () => {
     const s = resolveScenario({ ...base, guest: { memory: '64MiB', fill: { zero: 1, random: 3 } }, quick: { storageBandwidth: '100MiB/s', handoverMs: 250 } });
     const q = simulateQuick(s);
     expect(q.phases.saveMs).toBeCloseTo((q.savedBytes / (100 * MiB)) * 1000, 9);
@@ -165,14 +168,14 @@ describe('simulate mode', () => {
     expect(q.savedBytes).toBeLessThan(64 * MiB * 0.8);
   });
 
-  it('scales with the pages touched: a 1 TiB guest with an 8 GiB hot set runs (page sets, not pages)', () => {
+  it('scales with the pages touched: a 1 TiB guest with an 8 GiB hot set runs (page sets, not pages)', async () => {
     const s = resolveScenario({
       guest: { memory: '1TiB' },
       workload: { pattern: 'hotset', workingSet: '8GiB', dirtyRate: '20000/s' },
       link: { bandwidth: '10Gbit/s' },
       precopy: { timeoutMs: '2h' },
     });
-    const d = simulateScenario(s, { methods: ['precopy'] });
+    const d = await simulateScenario(s, { methods: ['precopy'] });
     expect(d.precopy!.outcome).toBe('converged');
     expect(d.precopy!.stats.ram.total).toBe(2 ** 40);
     expect(d.precopy!.stats['total-time']).toBeGreaterThan(800_000); // the bulk round alone: 1 TiB at 10 Gbit/s
@@ -181,21 +184,21 @@ describe('simulate mode', () => {
 
 describe('fleet: a host evacuation over one link', () => {
   const fleetBase: ScenarioInput = { ...base, guest: { memory: '32MiB' }, workload: { pattern: 'idle' }, link: { bandwidth: '256Mbit/s' }, precopy: { maxBandwidth: 'unlimited' } };
-  it('one at a time: guests back to back; all at once: they share the link and end together', () => {
-    const one = simulateScenario(resolveScenario({ ...fleetBase, fleet: { count: 4, concurrency: 1 } }), { methods: ['precopy'] }).fleet!.precopy!;
+  it('one at a time: guests back to back; all at once: they share the link and end together', async () => {
+    const one = (await simulateScenario(resolveScenario({ ...fleetBase, fleet: { count: 4, concurrency: 1 } }), { methods: ['precopy'] })).fleet!.precopy!;
     const single = simulatePrecopy(resolveScenario(fleetBase));
     expect(one.completed).toBe(4);
     expect(one.evacuationTimeMs).toBeCloseTo(4 * single.stats['total-time'], 3);
     expect(one.guests.map((g) => g.startMs)).toEqual([0, 1, 2, 3].map((i) => expect.closeTo(i * single.stats['total-time'], 3)));
-    const all = simulateScenario(resolveScenario({ ...fleetBase, fleet: { count: 4, concurrency: 4 } }), { methods: ['precopy'] }).fleet!.precopy!;
+    const all = (await simulateScenario(resolveScenario({ ...fleetBase, fleet: { count: 4, concurrency: 4 } }), { methods: ['precopy'] })).fleet!.precopy!;
     expect(all.evacuationTimeMs).toBeCloseTo(one.evacuationTimeMs, -1); // same bytes over the same link
     for (const g of all.guests) expect(rel(g.totalTimeMs, 4 * single.stats['total-time'])).toBeLessThan(0.03);
     expect(all.downtime!.median).toBeGreaterThan(single.stats.downtime!);
   });
 
-  it('guest 0 of a fleet is the scenario itself; the quick evacuation goes in waves', () => {
+  it('guest 0 of a fleet is the scenario itself; the quick evacuation goes in waves', async () => {
     const s = resolveScenario({ ...fleetBase, fleet: { count: 5, concurrency: 2 } });
-    const d = simulateScenario(s);
+    const d = await simulateScenario(s);
     expect(d.precopy!.stats['total-time']).toBeGreaterThan(0);
     const q = d.fleet!.quick!;
     expect(q.guests.map((g) => g.startMs > 0)).toEqual([false, false, true, true, true]);
@@ -206,14 +209,14 @@ describe('fleet: a host evacuation over one link', () => {
 });
 
 describe('the simulation steps', () => {
-  it('reports a result only once finished', () => {
+  it('reports a result only once finished', async () => {
     const sim = new PrecopySimulation(resolveScenario(base));
     expect(() => sim.result()).toThrow(/not finished/);
     sim.run();
     expect(sim.result().outcome).toBe('converged');
   });
 
-  it('1 GiB of frames counts headers: bytes exceed pages × page size by the frame overhead', () => {
+  it('1 GiB of frames counts headers: bytes exceed pages × page size by the frame overhead', async () => {
     const s = resolveScenario({ guest: { memory: '1GiB' }, workload: { pattern: 'idle' }, link: { bandwidth: '10Gbit/s' } });
     const p = simulatePrecopy(s);
     const frames = GiB / 4096 / 64;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.ts';
-import { BandwidthMeter, DEFAULT_BURST_MS, RateLimiter } from '../src/transport/link.ts';
+import { BandwidthMeter, DEFAULT_BURST_MS, RateLimiter, SharedRateLimiter } from '../src/transport/link.ts';
 import { Rng } from '../src/workload/rng.ts';
 
 const EPS = 1e-6;
@@ -338,5 +338,59 @@ describe('BandwidthMeter', () => {
     clock.advance(10);
     meter.add(0);
     expect(meter.bytesPerSec()).toBeCloseTo(400_000, 6);
+  });
+});
+
+describe('SharedRateLimiter: one budget for several threads', () => {
+  it('bookings from several attached limiters follow the single RateLimiter timeline', () => {
+    const rng = new Rng(77);
+    const clock = new ManualClock(1_000_000);
+    const now = () => clock.nowMs();
+    const rate = 50 * 2 ** 20;
+    const single = new RateLimiter(clock, rate);
+    const shared = SharedRateLimiter.create(rate, DEFAULT_BURST_MS, now);
+    const lanes = [shared, SharedRateLimiter.attach(shared.shared, now), SharedRateLimiter.attach(shared.shared, now)];
+    for (const size of frameSizes(rng, 400, 'mixed')) {
+      // the lanes take turns, as channel threads would; time moves on irregularly
+      const lane = lanes[rng.nextInt(lanes.length)];
+      const a = single.book(size);
+      const b = lane.book(size);
+      expect(Math.abs(a - b)).toBeLessThan(1e-3); // ns resolution in the shared word
+      clock.advance(rng.nextInt(3) === 0 ? rng.nextFloat() * 5 : 0);
+    }
+  });
+
+  it('over a long stretch the lanes together get no more than the rate', () => {
+    const clock = new ManualClock(5_000);
+    const now = () => clock.nowMs();
+    const rate = 10 * 2 ** 20;
+    const a = SharedRateLimiter.create(rate, DEFAULT_BURST_MS, now);
+    const b = SharedRateLimiter.attach(a.shared, now);
+    // two lanes, each booking a 256 KiB frame whenever it may send; count what is allowed within 1 s
+    let sent = 0;
+    for (let t = 0; t < 1000; t += 0.5) {
+      for (const lane of [a, b]) {
+        // a lane books only when its previous frame was allowed out (wait 0)
+        if (lane.book(0) === 0) {
+          lane.book(256 * 1024);
+          sent += 256 * 1024;
+        }
+      }
+      clock.advance(0.5);
+    }
+    expect(sent).toBeLessThanOrEqual(rate + 2 * 256 * 1024 + (rate * BURST) / 1000);
+    expect(sent).toBeGreaterThan(rate * 0.9);
+  });
+
+  it('setRate is seen by every attached limiter; Infinity books nothing', () => {
+    const clock = new ManualClock(0);
+    const now = () => clock.nowMs();
+    const a = SharedRateLimiter.create(1e6, DEFAULT_BURST_MS, now);
+    const b = SharedRateLimiter.attach(a.shared, now);
+    a.setRate(Infinity);
+    expect(b.rateBytesPerSec).toBe(Infinity);
+    expect(b.book(1e9)).toBe(0);
+    a.setRate(1e6);
+    expect(b.book(1e6)).toBeCloseTo(1000 - BURST, 6);
   });
 });

@@ -5,10 +5,11 @@ import { MigbenchError } from '../src/errors.ts';
 import { GuestMemory, guestLayout } from '../src/memory/guest-memory.ts';
 import { FrameApplier } from '../src/transport/destination.ts';
 import {
-  FRAME_PAGES_ZLIB, FRAME_VERSION, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT, H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI,
+  FRAME_PAGES_ZLIB, FRAME_PAGES_ZSTD, FRAME_VERSION, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT, H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI,
   H_PRESENT_LO, H_SEQ, H_TYPE, H_VERSION,
 } from '../src/transport/frame.ts';
 import { deflateRawSync } from 'node:zlib';
+import { zstdCompress, zstdReady } from '../src/codec/zstd.ts';
 import { RingViews, align8, createRing } from '../src/transport/ring.ts';
 import { Rng } from '../src/workload/rng.ts';
 
@@ -68,28 +69,51 @@ describe('XBZRLE frames at the destination', () => {
   });
 });
 
+await zstdReady(); // the zstd table below compresses at collection time
+
+function compressedFrame(views: RingViews, type: number, payload: Uint8Array): void {
+  const h = 0;
+  views.i32[h + H_TYPE] = type;
+  views.i32[h + H_FRAME_BYTES] = align8(HEADER_BYTES + payload.length);
+  views.i32[h + H_SEQ] = 0;
+  views.i32[h + H_BLOCK] = 0;
+  views.i32[h + H_FIRST] = 2;
+  views.i32[h + H_COUNT] = 1;
+  views.i32[h + H_PRESENT_LO] = 1;
+  views.i32[h + H_PRESENT_HI] = 0;
+  views.i32[h + H_PAYLOAD_BYTES] = payload.length;
+  views.i32[h + H_VERSION] = FRAME_VERSION;
+  views.bytes.set(payload, HEADER_BYTES);
+}
+
 describe('compressed page frames at the destination', () => {
-  it.each<[string, Uint8Array, RegExp]>([
-    ['garbage', new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), /compressed payload does not inflate to 4096 bytes/],
-    ['a bomb: more than the pages need', deflateRawSync(Buffer.alloc(8192, 7)), /compressed payload does not inflate to 4096 bytes/],
-    ['too little', deflateRawSync(Buffer.alloc(100, 7)), /compressed payload inflates to 100 bytes, 1 normal pages need 4096/],
-  ])('refuses %s', (_what, payload, message) => {
+  const zstdBody = zstdCompress(new Uint8Array(4096).fill(9), 1);
+  it.each<[string, number, Uint8Array, RegExp]>([
+    ['zlib garbage', FRAME_PAGES_ZLIB, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), /compressed payload does not inflate to 4096 bytes/],
+    ['a zlib bomb: more than the pages need', FRAME_PAGES_ZLIB, deflateRawSync(Buffer.alloc(8192, 7)), /compressed payload does not inflate to 4096 bytes/],
+    ['too little zlib', FRAME_PAGES_ZLIB, deflateRawSync(Buffer.alloc(100, 7)), /compressed payload inflates to 100 bytes, 1 normal pages need 4096/],
+    ['zstd garbage', FRAME_PAGES_ZSTD, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), /compressed payload does not decompress \(zstd\) to 4096 bytes/],
+    ['a zstd bomb: a frame of 64 MiB', FRAME_PAGES_ZSTD, zstdCompress(new Uint8Array(64 << 20), 1), /does not decompress \(zstd\) to 4096 bytes/],
+    ['too little zstd', FRAME_PAGES_ZSTD, zstdCompress(new Uint8Array(100).fill(7), 1), /does not decompress \(zstd\) to 4096 bytes/],
+    ['a truncated zstd frame', FRAME_PAGES_ZSTD, zstdBody.subarray(0, zstdBody.length - 2), /does not decompress \(zstd\) to 4096 bytes/],
+    ['a zstd frame with a size header lying about its body', FRAME_PAGES_ZSTD, (() => {
+      const lie = zstdCompress(new Uint8Array(2048).fill(9), 1);
+      return Uint8Array.from([...lie.subarray(0, 5), 0x00, 0x0f, ...lie.subarray(7)]); // 2-byte size field: 0x0f00 + 256 = 4096
+    })(), /does not decompress \(zstd\) to 4096 bytes/],
+  ])('refuses %s, writing nothing', (_what, type, payload, message) => {
     const views = new RingViews(createRing(65536));
     const dest = new GuestMemory(guestLayout(16 * 4096, 4096));
-    const h = 0;
-    views.i32[h + H_TYPE] = FRAME_PAGES_ZLIB;
-    views.i32[h + H_FRAME_BYTES] = align8(HEADER_BYTES + payload.length);
-    views.i32[h + H_SEQ] = 0;
-    views.i32[h + H_BLOCK] = 0;
-    views.i32[h + H_FIRST] = 2;
-    views.i32[h + H_COUNT] = 1;
-    views.i32[h + H_PRESENT_LO] = 1;
-    views.i32[h + H_PRESENT_HI] = 0;
-    views.i32[h + H_PAYLOAD_BYTES] = payload.length;
-    views.i32[h + H_VERSION] = FRAME_VERSION;
-    views.bytes.set(payload, HEADER_BYTES);
+    compressedFrame(views, type, payload);
     const before = Buffer.from(dest.blocks[0]);
     expect(() => new FrameApplier(views, dest, new Uint8Array(0)).apply(0)).toThrow(message);
     expect(Buffer.from(dest.blocks[0]).equals(before)).toBe(true);
+  });
+
+  it('applies a good zstd frame', () => {
+    const views = new RingViews(createRing(65536));
+    const dest = new GuestMemory(guestLayout(16 * 4096, 4096));
+    compressedFrame(views, FRAME_PAGES_ZSTD, zstdBody);
+    new FrameApplier(views, dest, new Uint8Array(0)).apply(0);
+    expect(dest.page(2).every((b) => b === 9)).toBe(true);
   });
 });

@@ -2,9 +2,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { absoluteNowMs } from '../src/clock.ts';
 import { runDestination, type DestinationWorkerData } from '../src/transport/destination.ts';
+import { zstdReady } from '../src/codec/zstd.ts';
 
 try {
-  runDestination(workerData as DestinationWorkerData, absoluteNowMs);
+  const data = workerData as DestinationWorkerData;
+  if (data.zstd) await zstdReady();
+  runDestination(data, absoluteNowMs);
   parentPort?.postMessage({ type: 'done' });
 } catch (error) {
   const e = error as { code?: string; message?: string };

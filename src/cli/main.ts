@@ -196,5 +196,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 export async function runCli(argv: readonly string[]): Promise<never> {
   const code = await main(argv);
+  // A pipe takes 64 KiB at once; the rest of a large --json document is still queued: let it drain first.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => (stream.writableNeedDrain ? stream.once('drain', resolve) : resolve()))));
   process.exit(code);
 }

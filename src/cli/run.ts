@@ -98,7 +98,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     say(c.dim(`migbench: ${scenario.name}: ${formatBytes(scenario.guest.memory)} guest, ${scenario.guest.vcpus} vCPUs, ${scenario.workload.pattern} at ${formatCount(scenario.workload.dirtyRate)} page writes/s, link ${formatBitRate(scenario.link.bandwidth)}`));
     const doc =
       mode === 'simulate'
-        ? simulateScenario(scenario, {
+        ? await simulateScenario(scenario, {
             methods,
             onPhase: (m) => say(c.dim(m)),
             onRound: scenario.fleet ? undefined : (r) => say(roundLine(r)),

@@ -99,6 +99,34 @@ function isPowerOfTwo(n: number): boolean {
 }
 
 /**
+ * QEMU's rate period (`migration_update_rates`, XBZRLE part) over cumulative counters: `cache-miss-rate`
+ * and `encoding-rate` of the period since the last update. A cache book keeps one; so does the sum of
+ * the channels' caches when every channel has its own.
+ */
+export class XbzrleRatePeriod {
+  missRate = 0;
+  encodingRate = 0;
+  private transferredPrev = 0;
+  private missPrev = 0;
+  private pagesPrev = 0;
+  private bytesPrev = 0;
+
+  /** Close a period at these cumulative counts (transferred: target pages sent as zero, normal or XBZRLE). */
+  update(transferredPages: number, cacheMiss: number, pages: number, bytes: number, pageSizeBytes: number): void {
+    const pageCount = transferredPages - this.transferredPrev;
+    this.transferredPrev = transferredPages;
+    if (pageCount <= 0) return; // QEMU leaves the rates and the XBZRLE period marks as they are
+    this.missRate = (cacheMiss - this.missPrev) / pageCount;
+    this.missPrev = cacheMiss;
+    const dPages = pages - this.pagesPrev;
+    const dBytes = bytes - this.bytesPrev;
+    this.encodingRate = dPages === 0 || dBytes === 0 ? 0 : (dPages * pageSizeBytes) / dBytes;
+    this.pagesPrev = pages;
+    this.bytesPrev = bytes;
+  }
+}
+
+/**
  * The cache's bookkeeping without page bytes: slots (address and age per slot), the ageing rule, and
  * QEMU's counters and rates. `PageCache` adds the bytes and the encoder; simulate mode (sim/) uses the
  * book alone, with a modelled delta length, so both count `xbzrle-cache` the same way.
@@ -121,12 +149,7 @@ export class XbzrleCacheBook {
   private missCount = 0;
   private overflowCount = 0;
   // Rate period state (QEMU's RAMState *_prev fields).
-  private missRate = 0;
-  private encodingRateValue = 0;
-  private transferredPrev = 0;
-  private missPrev = 0;
-  private pagesPrev = 0;
-  private bytesPrev = 0;
+  private readonly period = new XbzrleRatePeriod();
 
   /**
    * @param cacheSizeBytes a power of two, at least one page (QEMU's rule for `xbzrle-cache-size`)
@@ -223,16 +246,7 @@ export class XbzrleCacheBook {
    * @param transferredPages cumulative target pages transferred so far (zero + normal + XBZRLE pages).
    */
   updateRates(transferredPages: number): void {
-    const pageCount = transferredPages - this.transferredPrev;
-    this.transferredPrev = transferredPages;
-    if (pageCount <= 0) return; // QEMU leaves the rates and the XBZRLE period marks as they are
-    this.missRate = (this.missCount - this.missPrev) / pageCount;
-    this.missPrev = this.missCount;
-    const pages = this.pagesCount - this.pagesPrev;
-    const bytes = this.bytesCount - this.bytesPrev;
-    this.encodingRateValue = pages === 0 || bytes === 0 ? 0 : (pages * this.pageSizeBytes) / bytes;
-    this.pagesPrev = this.pagesCount;
-    this.bytesPrev = this.bytesCount;
+    this.period.update(transferredPages, this.missCount, this.pagesCount, this.bytesCount, this.pageSizeBytes);
   }
 
   get pages(): number {
@@ -248,10 +262,10 @@ export class XbzrleCacheBook {
     return this.overflowCount;
   }
   get cacheMissRate(): number {
-    return this.missRate;
+    return this.period.missRate;
   }
   get encodingRate(): number {
-    return this.encodingRateValue;
+    return this.period.encodingRate;
   }
 
   /** The statistics in QEMU's `xbzrle-cache` names. */
@@ -261,8 +275,8 @@ export class XbzrleCacheBook {
       bytes: this.bytesCount,
       pages: this.pagesCount,
       'cache-miss': this.missCount,
-      'cache-miss-rate': this.missRate,
-      'encoding-rate': this.encodingRateValue,
+      'cache-miss-rate': this.period.missRate,
+      'encoding-rate': this.period.encodingRate,
       overflow: this.overflowCount,
     };
   }

@@ -18,13 +18,15 @@ import { clearRange, countSetBits, nextSetBit, runLength, setAll, wordsFor } fro
 import { clearLog, syncAndClear } from '../memory/dirty-bitmap.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
 import { maxRunPages } from '../transport/frame.ts';
-import type { BandwidthMeter, RateLimiter } from '../transport/link.ts';
+import type { BandwidthMeter, LinkBudget } from '../transport/link.ts';
 import { decideOnTime, expectedDowntimeMs, type Decision, type Outcome } from './convergence.ts';
 import { createPolicy, type PolicySettings } from './policies.ts';
 import { AutoConvergeTrigger } from './aids.ts';
 import type { AutoConverge } from '../options.ts';
 import type { PageSender } from './page-sender.ts';
 import type { PageCache } from '../codec/page-cache.ts';
+import type { ChannelLanes } from './channels.ts';
+import { PACKET_LAST_STAGE, PACKET_XBZRLE } from './channel-queue.ts';
 import { SeriesSampler, isEngineBound, throughput, type MigrationStats, type SeriesPoint, type RoundRecord, type RoundStage } from './stats.ts';
 
 /** What the loop needs of the vCPUs. */
@@ -63,11 +65,18 @@ export interface PrecopyInput {
   readonly vcpus: VcpuSteering;
   readonly destination: DestinationSteering;
   readonly sender: PageSender;
-  readonly limiter: RateLimiter;
+  readonly limiter: LinkBudget;
   readonly meter: BandwidthMeter;
   readonly deviceState: Uint8Array;
-  /** QEMU XBZRLE's page cache when `precopy.xbzrle.enabled`, else null */
+  /** QEMU XBZRLE's page cache when `precopy.xbzrle.enabled` on the single lane, else null */
   readonly xbzrleCache?: PageCache | null;
+  /**
+   * Parallel channels (`precopy.channels` > 1), or null for the single lane: pages then go to the
+   * channels a packet at a time (each channel has its own XBZRLE cache when XBZRLE is on), and every
+   * dirty sync is preceded by a flush (see channels.ts). `sender` then carries only the device state
+   * and the end of stream, and its counters are fed from the channels' (`lanes.poll`).
+   */
+  readonly lanes?: ChannelLanes | null;
   readonly clock: Clock;
   /** when the migration was requested (before the destination started): setup-time starts here */
   readonly startedAtMs: number;
@@ -127,11 +136,13 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
 
   const policy = createPolicy(settings);
   const cache = input.xbzrleCache ?? null;
+  const lanes = input.lanes ?? null;
+  const xbzrleStats = cache ?? lanes?.xbzrle ?? null;
   let ratesUpdatedMs = liveStartMs;
   const updateXbzrleRates = (now: number, force: boolean): void => {
     // QEMU recomputes cache-miss-rate and encoding-rate at a sync once a second has passed
-    if (!cache || (!force && now - ratesUpdatedMs < 1000)) return;
-    cache.updateRates(sender.total.pages);
+    if (!xbzrleStats || (!force && now - ratesUpdatedMs < 1000)) return;
+    xbzrleStats.updateRates(sender.total.pages);
     ratesUpdatedMs = now;
   };
   const trigger = settings.autoConverge || settings.dirtyLimitPagesPerSec !== null ? new AutoConvergeTrigger(settings.autoConverge, liveStartMs) : null;
@@ -187,8 +198,27 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   };
 
   const failIfBroken = (): void => {
-    const e = vcpus.error ?? input.destination.error;
+    const e = vcpus.error ?? input.destination.error ?? lanes?.error;
     if (e) throw e;
+  };
+
+  // Parallel channels: one packet = the pending pages of the aligned stretch of `perPacket` pages that
+  // holds `page`; their bits are cleared here (taken), before a channel reads them (DESIGN §4).
+  const perPacket = lanes?.pagesPerPacket ?? 1;
+  let packetEnd = 0;
+  const takePacket = (page: number, flags: number): Promise<void> | undefined => {
+    const l = lanes!;
+    const stretch = Math.floor(page / perPacket);
+    const end = Math.min(totalPages, (stretch + 1) * perPacket);
+    l.beginPacket();
+    for (let p = page; p >= 0; p = nextSetBit(bitmap, p, end)) {
+      const len = runLength(bitmap, p, end - p, end);
+      clearRange(bitmap, p, len); // taken: a write from now on sets the page pending again
+      l.addRun(p, len);
+      p += len;
+    }
+    packetEnd = end;
+    return l.dispatch(stretch, syncs, flags);
   };
 
   // --- live rounds ---
@@ -198,11 +228,17 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
       break;
     }
     failIfBroken();
+    lanes?.poll(sender, meter);
     let now = clock.nowMs();
     decision = decideOnTime(settings, now - input.startedAtMs);
     if (decision.action !== 'continue') break;
     let bandwidth = meter.bytesPerSec();
     if (policy.shouldSync(remaining * ps, bandwidth) && (sentSinceSync > 0 || remaining === 0)) {
+      if (lanes) {
+        // multifd flush: every packet taken so far is applied at the destination before the sync
+        await lanes.flush(sender, meter);
+        now = clock.nowMs();
+      }
       if (!meter.measured) {
         // A bulk round shorter than one 100 ms window: it is the first measurement.
         meter.closeFirstWindow();
@@ -262,6 +298,21 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
       remaining = 0; // nothing pending: the next turn syncs
       continue;
     }
+    if (lanes) {
+      const sending = takePacket(page, lanes.xbzrle && stage !== 'bulk' ? PACKET_XBZRLE : 0);
+      const taken = lanes.packetPageCount;
+      remaining -= taken;
+      if (sending) await sending;
+      sentSinceSync += taken;
+      cursor = packetEnd >= totalPages ? 0 : packetEnd;
+      now = clock.nowMs();
+      sample(now);
+      if (now >= yieldAtMs) {
+        await yieldToEventLoop();
+        yieldAtMs = clock.nowMs() + YIELD_EVERY_MS;
+      }
+      continue;
+    }
     const blockEnd = Math.min(totalPages, (Math.floor(page / pagesPerBlock) + 1) * pagesPerBlock);
     const len = runLength(bitmap, page, maxRun, blockEnd);
     clearRange(bitmap, page, len); // taken: a write from now on sets the page pending again
@@ -286,6 +337,7 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     }
   }
 
+  lanes?.poll(sender, meter);
   const liveEndMs = clock.nowMs();
   const precopyBytes = sender.total.bytes;
   const liveDurationMs = liveEndMs - liveStartMs;
@@ -295,11 +347,12 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     liveRateLimitBytesPerSec: Number.isFinite(liveLimit) ? liveLimit : null,
     liveBytesPerSec,
     liveDurationMs,
-    linkWaitMs: sender.linkWaitMs,
+    // with channels: the channel that waited longest for the shared budget (they wait side by side)
+    linkWaitMs: sender.linkWaitMs + (lanes?.maxLinkWaitMs ?? 0),
     ringWaitMs: 0,
     destinationWaitMs: 0,
   };
-  const engineBound = isEngineBound({ liveRateLimitBytesPerSec: liveLimit, liveBytesPerSec, liveDurationMs, linkWaitMs: sender.linkWaitMs });
+  const engineBound = isEngineBound({ liveRateLimitBytesPerSec: liveLimit, liveBytesPerSec, liveDurationMs, linkWaitMs: engine.linkWaitMs });
   const dirtyPagesRate = lastSyncMs > liveStartMs ? (liveDirtyFound * 1000) / (lastSyncMs - liveStartMs) : 0;
 
   // A round still open ended without a sync of its own (a timeout mid-round, or a cancel).
@@ -318,7 +371,7 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   const finish = (status: 'completed' | 'cancelled', endMs: number, downtimeMs: number | null, expectedMs: number, pauseMs: number | null): PrecopyRun => {
     const totalTime = endMs - input.startedAtMs;
     const t = throughput(sender.total.bytes, sender.total.pages, totalTime, setupTimeMs);
-    engine.ringWaitMs = sender.ringWaitMs;
+    engine.ringWaitMs = sender.ringWaitMs + (lanes?.maxRingWaitMs ?? 0);
     const downtimeBytes = sender.total.bytes - precopyBytes;
     updateXbzrleRates(endMs, true);
     return {
@@ -332,7 +385,7 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
         downtime: downtimeMs,
         'expected-downtime': expectedMs,
         ram: ramStats(source, sender, remaining * ps, syncs, dirtyPagesRate, t, precopyBytes, downtimeBytes),
-        ...(cache ? { 'xbzrle-cache': cache.stats() } : {}),
+        ...(xbzrleStats ? { 'xbzrle-cache': xbzrleStats.stats() } : {}),
       },
       engineBound,
       engine,
@@ -353,13 +406,25 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   roundStartWrites = vcpus.totalWrites();
   await vcpus.pause();
   failIfBroken();
+  if (lanes) await lanes.flush(sender, meter); // a live round may have been cut short: its packets land first
   const finalFound = syncAndClear(dirtyLog, bitmap);
   syncs++;
   cache?.setGeneration(syncs);
   remaining = countSetBits(bitmap);
   const pendingAtPause = remaining;
   limiter.setRate(settings.linkRateBytesPerSec); // QEMU lifts max-bandwidth for the final copy
-  for (let page = nextSetBit(bitmap, 0, totalPages); page >= 0; page = nextSetBit(bitmap, page, totalPages)) {
+  if (lanes) {
+    const flags = lanes.xbzrle ? PACKET_XBZRLE | PACKET_LAST_STAGE : PACKET_LAST_STAGE;
+    for (let page = nextSetBit(bitmap, 0, totalPages); page >= 0; page = nextSetBit(bitmap, packetEnd, totalPages)) {
+      const sending = takePacket(page, flags);
+      remaining -= lanes.packetPageCount;
+      if (sending) await sending;
+      lanes.poll(sender, meter);
+      sample(clock.nowMs());
+    }
+    await lanes.flush(sender, meter); // every lane applied before the device state and the end of stream
+  }
+  for (let page = lanes ? -1 : nextSetBit(bitmap, 0, totalPages); page >= 0; page = nextSetBit(bitmap, page, totalPages)) {
     const blockEnd = Math.min(totalPages, (Math.floor(page / pagesPerBlock) + 1) * pagesPerBlock);
     const len = runLength(bitmap, page, maxRun, blockEnd);
     clearRange(bitmap, page, len);

@@ -11,13 +11,20 @@ import { isZeroRange } from '../codec/zero-page.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
 import { XBZRLE_SEND_NORMAL, XBZRLE_SKIP, type PageCache } from '../codec/page-cache.ts';
 import { deflateRawSync } from 'node:zlib';
+import { zstdCompress } from '../codec/zstd.ts';
 import {
-  DEVICE_CHUNK_BYTES, FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_PAGES_ZLIB, FRAME_VERSION, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
+  DEVICE_CHUNK_BYTES, FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_PAGES_ZLIB, FRAME_PAGES_ZSTD, FRAME_VERSION, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
   H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI, H_PRESENT_LO, H_SENT_AT_F64, H_SEQ, H_TYPE, H_VERSION,
 } from '../transport/frame.ts';
-import type { RateLimiter, BandwidthMeter } from '../transport/link.ts';
+import type { LinkBudget, BandwidthMeter } from '../transport/link.ts';
 import { align8, type RingProducer } from '../transport/ring.ts';
 import { SendCounters } from './stats.ts';
+
+/** Generic compression of each frame's normal pages (QEMU multifd-compression and its level). */
+export interface FrameCompression {
+  readonly codec: 'zlib' | 'zstd';
+  readonly level: number;
+}
 
 /** How long the sender blocks for ring space before it yields to the event loop (RingProducer.blockingReserve). */
 export const RING_BLOCK_MS = 5;
@@ -25,7 +32,7 @@ export const RING_BLOCK_MS = 5;
 export class PageSender {
   private readonly producer: RingProducer;
   private readonly source: GuestMemory;
-  private readonly limiter: RateLimiter;
+  private readonly limiter: LinkBudget;
   private readonly meter: BandwidthMeter;
   private readonly clock: Clock;
   private readonly closedReason: () => string | null;
@@ -44,7 +51,7 @@ export class PageSender {
   compressedFrames = 0;
   compressedInputBytes = 0;
   compressedOutputBytes = 0;
-  private readonly zlibLevel: number | null;
+  private readonly compression: FrameCompression | null;
 
   /** ms spent waiting for the destination to free ring space */
   get ringWaitMs(): number {
@@ -54,14 +61,14 @@ export class PageSender {
   constructor(options: {
     producer: RingProducer;
     source: GuestMemory;
-    limiter: RateLimiter;
+    limiter: LinkBudget;
     meter: BandwidthMeter;
     clock: Clock;
     closedReason: () => string | null;
-    /** zlib level to compress the normal pages of each frame with, or null for none */
-    zlibLevel?: number | null;
+    /** codec and level to compress the normal pages of each frame with, or null for none (zstd: await zstdReady() first) */
+    compression?: FrameCompression | null;
   }) {
-    this.zlibLevel = options.zlibLevel ?? null;
+    this.compression = options.compression ?? null;
     this.producer = options.producer;
     this.source = options.source;
     this.limiter = options.limiter;
@@ -106,16 +113,19 @@ export class PageSender {
     let payloadBytes = write - payload;
     const normal = payloadBytes / ps;
     let type = FRAME_PAGES;
-    if (this.zlibLevel !== null && payloadBytes > 0) {
+    const compression = this.compression;
+    if (compression !== null && payloadBytes > 0) {
       // QEMU multifd-compression: the packet's normal pages, compressed; kept only when it shrinks
-      const z = deflateRawSync(ring.bytes.subarray(payload, payload + payloadBytes), { level: this.zlibLevel });
+      const pages = ring.bytes.subarray(payload, payload + payloadBytes);
+      const zstd = compression.codec === 'zstd';
+      const z = zstd ? zstdCompress(pages, compression.level) : deflateRawSync(pages, { level: compression.level });
       if (z.length < payloadBytes) {
         this.compressedFrames++;
         this.compressedInputBytes += payloadBytes;
         this.compressedOutputBytes += z.length;
         ring.bytes.set(z, payload);
         payloadBytes = z.length;
-        type = FRAME_PAGES_ZLIB;
+        type = zstd ? FRAME_PAGES_ZSTD : FRAME_PAGES_ZLIB;
       }
     }
     const frameBytes = this.writeHeader(pos, type, payloadBytes);
@@ -138,16 +148,17 @@ export class PageSender {
    * Send one page through XBZRLE (QEMU's save_xbzrle_page order): copy it into the cache's scratch
    * page (the private copy), zero-check the copy (a zero page goes as a header and is recorded in the
    * cache), else encode it against the cache: a delta frame, nothing at all when unchanged, or the page
-   * in full on a miss or an overflow.
+   * in full on a miss or an overflow. `cacheAddress` is the page's key in the cache (its guest address;
+   * a channel passes an address in the compact space of the pages it owns, so they use all its slots).
    */
-  sendPageXbzrle(page: number, cache: PageCache, lastStage: boolean): Promise<void> | undefined {
+  sendPageXbzrle(page: number, cache: PageCache, lastStage: boolean, cacheAddress?: number): Promise<void> | undefined {
     const src = this.source;
     const ps = src.layout.pageSizeBytes;
     const block = src.blockOf(page);
     const from = src.offsetOf(page);
     const copy = cache.scratchPage;
     copy.set(src.views[block].subarray(from, from + ps)); // the one read of this page in this round
-    const address = page * ps;
+    const address = cacheAddress ?? page * ps;
     if (isZeroRange(copy, 0, ps)) {
       cache.cacheZeroPage(address);
       return this.sendSinglePage(page, null);

@@ -133,6 +133,8 @@ export class SeriesSampler {
     writes: number,
     remainingBytes: number,
     stage: RoundStage,
+    /** ms between samples (simulate mode widens it for long migrations) */
+    private readonly intervalMs: number = SERIES_INTERVAL_MS,
   ) {
     this.lastMs = firstMs;
     this.lastWrites = writes;
@@ -142,7 +144,7 @@ export class SeriesSampler {
   /** Cheap when it is not time yet: one comparison. `force` samples anyway (phase ends). */
   maybe(now: number, read: () => { bytes: number; remainingBytes: number; writes: number; throttlePercent: number; stage: RoundStage }, force = false): void {
     const dt = now - this.lastMs;
-    if (dt < SERIES_INTERVAL_MS && !force) return;
+    if (dt < this.intervalMs && !force) return;
     const r = read();
     this.points.push({
       tMs: now - this.startMs,

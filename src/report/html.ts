@@ -432,6 +432,8 @@ function precopyCard(p: PrecopyResult, s: ScenarioView): string {
   if (x && xc) items.push(['XBZRLE', `${formatCount(x.pages)} pages as deltas (${bytes(x.bytes)}), ${formatCount(x.skippedPages)} unchanged; encoding rate ${xc['encoding-rate'].toFixed(1)}, ${formatCount(xc['cache-miss'])} cache misses`]);
   const z = (p as { compression?: PrecopyResult['compression'] }).compression;
   if (z) items.push(['compression', `${esc(z.codec)} level ${z.level}: ${bytes(z.inputBytes)} of pages in ${bytes(z.outputBytes)}${z.ratio ? ` (ratio ${z.ratio.toFixed(2)})` : ''}`]);
+  const ch = p.channels;
+  if (ch && ch.count > 1) items.push(['channels', `${ch.count} (multifd): ${ch.lanes.map((l) => bytes(l.bytes)).join(' / ')}; ${formatCount(ch.flushes)} flushes`]);
   return `<div class="card"><h4>Pre-copy ${badge(p.outcome + (p.reason ? ` (${p.reason})` : ''), outcomeTone(p.outcome))} ${verifiedBadge(p.verified)}</h4>
 <dl class="figures">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${p.error ? `<p class="callout bad">${esc(p.error)}</p>` : ''}</div>`;
 }

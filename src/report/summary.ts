@@ -88,6 +88,16 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
       const z = p.compression;
       add('compression', `${z.codec} level ${z.level}: ${formatCount(z.frames)} frames, ${formatBytes(z.inputBytes)} of pages in ${formatBytes(z.outputBytes)} (ratio ${z.ratio === null ? '—' : z.ratio.toFixed(2)})`, none);
     }
+    if (p.channels) {
+      const ch = p.channels;
+      add(
+        'channels',
+        ch.count === 1
+          ? '1 (single lane)'
+          : `${ch.count} (multifd): ${ch.lanes.map((l) => formatBytes(l.bytes)).join(' / ')} per lane; ${formatCount(ch.flushes)} flushes (${formatDurationMs(ch.flushWaitMs)})`,
+        none,
+      );
+    }
     if (!simulated) add('setup time', formatDurationMs(p.stats['setup-time']), none);
     add('dirty rate', `${pagesPerSec(p.workload.achievedPagesPerSec)} of ${pagesPerSec(p.workload.targetPagesPerSec)} asked`, none);
     if (p.engineBound) add('engine bound', c.yellow(`yes: live rounds at ${formatBitRate(p.engine.liveBytesPerSec)}, below the link`), none);

@@ -4,6 +4,7 @@
  */
 import type { Outcome } from '../precopy/convergence.ts';
 import type { PrecopyEngineFacts } from '../precopy/loop.ts';
+import type { ChannelsReport } from '../precopy/channels.ts';
 import type { MigrationStats, RoundRecord, SeriesPoint } from '../precopy/stats.ts';
 import type { QuickResult } from '../quick/quick-migration.ts';
 import type { EnvironmentInfo, GitInfo } from './environment.ts';
@@ -33,10 +34,15 @@ export interface PrecopyResult {
     perVcpuPagesPerSec: number[];
   };
   deviceStateBytes: number;
+  /**
+   * Parallel channels (`precopy.channels`): the count and what each lane sent; one lane (the migration
+   * thread's) with a single channel; absent in documents written before channels existed.
+   */
+  channels?: ChannelsReport;
   /** XBZRLE frames on the wire (pages, bytes with headers) and pages skipped as unchanged; null when off */
   xbzrle: { pages: number; bytes: number; skippedPages: number } | null;
   /** generic compression of normal pages: frames compressed, bytes before and after, ratio; null when off */
-  compression: { codec: 'zlib'; level: number; frames: number; inputBytes: number; outputBytes: number; ratio: number | null } | null;
+  compression: { codec: 'zlib' | 'zstd'; level: number; frames: number; inputBytes: number; outputBytes: number; ratio: number | null } | null;
 }
 
 export interface ResultDocument {

@@ -7,7 +7,7 @@
  * - **Zero pages**: a page is zero while its kind is zero and it has not been written since the start;
  *   a written page is never zero (every write changes `writeBytes` bytes to new values).
  * - **Compression** (`precopy.compression`): each kind's compressed size per page is measured once, by
- *   compressing 64 sample pages of that kind with the real codec and level (text cut from the same
+ *   compressing 64 sample pages of that kind with the real codec (zlib or zstd) and level (text cut from the same
  *   corpus emulate mode fills with; random bytes; a zero page with one write). A frame's payload is the
  *   sum over its normal pages, and, as in the engine, a frame that does not shrink goes uncompressed.
  * - **XBZRLE**: a page that hits the cache and was written k times since it was last sent encodes to the
@@ -17,6 +17,7 @@
  *   page (nothing sent); a size above the page is an overflow (sent normally).
  */
 import { deflateRawSync } from 'node:zlib';
+import { zstdCompress } from '../codec/zstd.ts';
 import type { Scenario } from '../options.ts';
 import { Rng, deriveSeed } from '../workload/rng.ts';
 import { textCorpus } from '../workload/fill.ts';
@@ -123,7 +124,9 @@ function measureCompression(s: Scenario): Float64Array {
   const rng = new Rng(deriveSeed(s.seed, 12));
   const sample = new Uint8Array(SAMPLE_PAGES * ps);
   const out = new Float64Array(3);
-  const compressed = (): number => Math.min(sample.length, deflateRawSync(sample, { level }).length) / SAMPLE_PAGES;
+  // a sample of 64 pages: one frame's worth, as the engine compresses a frame's normal pages together
+  const codec = s.precopy.compression === 'zstd' ? (b: Uint8Array) => zstdCompress(b, level).length : (b: Uint8Array) => deflateRawSync(b, { level }).length;
+  const compressed = (): number => Math.min(sample.length, codec(sample)) / SAMPLE_PAGES;
   rng.fill(sample);
   out[0] = compressed();
   const corpus = textCorpus(s.seed);

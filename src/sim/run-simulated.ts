@@ -18,6 +18,7 @@ import { compareMethods } from '../results/method-comparison.ts';
 import { formatBytes } from '../units.ts';
 import { VERSION } from '../version.ts';
 import { deriveSeed } from '../workload/rng.ts';
+import { zstdReady } from '../codec/zstd.ts';
 import { ContentModel } from './content-model.ts';
 import { quickModel } from './predict.ts';
 import { PrecopySimulation, type SimulationOptions } from './simulate-precopy.ts';
@@ -180,9 +181,10 @@ export function simulateQuickFleet(s: Scenario, options: SimulateOptions = {}): 
 }
 
 /** Run a scenario in simulate mode: the result document. */
-export function simulateScenario(scenario: Scenario, options: SimulateOptions = {}): ResultDocument {
+export async function simulateScenario(scenario: Scenario, options: SimulateOptions = {}): Promise<ResultDocument> {
   const methods = options.methods ?? METHODS;
   checkSimulatable(scenario, methods);
+  if (scenario.precopy.compression === 'zstd') await zstdReady(); // the content model measures with it
   const startedAt = new Date();
   const t0 = performance.now();
   let precopy: PrecopyResult | null = null;

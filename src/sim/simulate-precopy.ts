@@ -28,7 +28,7 @@ import { decideOnTime, expectedDowntimeMs, type Decision, type Outcome } from '.
 import type { PrecopySettings } from '../precopy/loop.ts';
 import { createPolicy, type Policy } from '../precopy/policies.ts';
 import { precopySettingsFor } from '../precopy/settings.ts';
-import { SeriesSampler, throughput, type MigrationStats, type RoundRecord, type RoundStage } from '../precopy/stats.ts';
+import { SERIES_INTERVAL_MS, SeriesSampler, throughput, type MigrationStats, type RoundRecord, type RoundStage } from '../precopy/stats.ts';
 import type { PrecopyResult } from '../results/document.ts';
 import { XbzrleCacheBook } from '../codec/page-cache.ts';
 import { DEVICE_CHUNK_BYTES, HEADER_BYTES, maxRunPages } from '../transport/frame.ts';
@@ -169,7 +169,7 @@ export class PrecopySimulation {
     // setup: dirty logging starts now (an empty log); every page is pending
     this.pending.fill();
     this.remaining = this.N;
-    this.sampler = new SeriesSampler(0, 0, 0, this.N * ps, 'bulk');
+    this.sampler = new SeriesSampler(0, 0, 0, this.N * ps, 'bulk', seriesIntervalMs(scenario));
   }
 
   get done(): boolean {
@@ -615,6 +615,17 @@ export class PrecopySimulation {
             },
     };
   }
+}
+
+/**
+ * Sample every 100 ms as the engine does, unless the bulk round alone would give more than ~1000
+ * samples: then every 10^k × 100 ms, so a 1 TiB migration's series stays a few hundred KiB.
+ */
+export function seriesIntervalMs(s: Scenario): number {
+  const bulkMs = (s.guest.memory * 1000) / Math.min(s.precopy.maxBandwidth, s.link.bandwidth);
+  let interval = SERIES_INTERVAL_MS;
+  while (bulkMs / interval > 1000) interval *= 10;
+  return interval;
 }
 
 /** One writer per vCPU, seeded as emulate mode seeds its vCPU workers. */

@@ -55,6 +55,8 @@ export class DestinationHandle {
     memory: GuestMemory;
     deviceState: SharedArrayBuffer;
     latencyMs: number;
+    /** the stream may carry zstd-compressed frames */
+    zstd?: boolean;
   }): Promise<DestinationHandle> {
     const control = new SharedArrayBuffer(DEST_CONTROL_BYTES);
     const data: DestinationWorkerData = {
@@ -63,6 +65,7 @@ export class DestinationHandle {
       deviceState: options.deviceState,
       control,
       latencyMs: options.latencyMs,
+      zstd: options.zstd === true,
     };
     const handle = new DestinationHandle(startWorker('destination', data), options.ring, control);
     await handle.waitState((s) => s !== 0, 30_000, 'destination worker did not start');

@@ -15,9 +15,10 @@
 import { MigbenchError } from '../errors.ts';
 import { decodeXbzrle } from '../codec/xbzrle.ts';
 import { inflateRawSync } from 'node:zlib';
+import { zstdDecompressExact } from '../codec/zstd.ts';
 import { GuestMemory } from '../memory/guest-memory.ts';
 import {
-  FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_PAGES_ZLIB, FRAME_VERSION, FRAME_WRAP, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
+  FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_PAGES_ZLIB, FRAME_PAGES_ZSTD, FRAME_VERSION, FRAME_WRAP, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
   H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI, H_PRESENT_LO, H_SENT_AT_F64, H_SEQ, H_TYPE, H_VERSION,
   MAX_RUN_PAGES,
 } from './frame.ts';
@@ -89,7 +90,10 @@ export class FrameApplier {
         this.applyXbzrle(h, payload, payloadBytes, where);
         break;
       case FRAME_PAGES_ZLIB:
-        this.applyPages(h, payload, payloadBytes, where, true);
+        this.applyPages(h, payload, payloadBytes, where, 'zlib');
+        break;
+      case FRAME_PAGES_ZSTD:
+        this.applyPages(h, payload, payloadBytes, where, 'zstd');
         break;
       case FRAME_DEVICE_STATE: {
         const offset = i32[h + H_FIRST];
@@ -127,7 +131,7 @@ export class FrameApplier {
     this.xbzrlePagesApplied++;
   }
 
-  private applyPages(h: number, payload: number, payloadBytes: number, where: string, compressed = false): void {
+  private applyPages(h: number, payload: number, payloadBytes: number, where: string, compressed: 'zlib' | 'zstd' | null = null): void {
     const { i32 } = this.ring;
     let bytes = this.ring.bytes;
     const layout = this.dest.layout;
@@ -146,7 +150,14 @@ export class FrameApplier {
     if (beyondLo !== 0 || beyondHi !== 0) corrupt(where, `present mask marks pages beyond the run of ${count}`);
     let present = 0;
     for (let k = 0; k < count; k++) if (((k < 32 ? lo >>> k : hi >>> (k - 32)) & 1) !== 0) present++;
-    if (compressed) {
+    if (compressed === 'zstd') {
+      // the frame must declare exactly what the present pages need, and decodes into no more than that
+      const out = zstdDecompressExact(bytes.subarray(payload, payload + payloadBytes), present * ps);
+      if (out === null) corrupt(where, `compressed payload does not decompress (zstd) to ${present * ps} bytes`);
+      bytes = out;
+      payload = 0;
+      payloadBytes = out.length;
+    } else if (compressed === 'zlib') {
       // inflate at most what the present pages need: a larger or shorter output is a corrupt frame
       let out: Buffer;
       try {
@@ -188,6 +199,8 @@ export interface DestinationWorkerData {
   deviceState: SharedArrayBuffer;
   control: SharedArrayBuffer;
   latencyMs: number;
+  /** load the zstd module before the first frame (the stream may carry PAGES_ZSTD frames) */
+  zstd?: boolean;
 }
 
 /**

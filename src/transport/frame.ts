@@ -2,7 +2,7 @@
  * The frame format between the page sender and the destination (version 1).
  *
  * Every frame starts with a 48-byte header, little-endian (host order, both ends are this process):
- *   i32[0] type          PAGES | PAGES_ZLIB | XBZRLE | DEVICE_STATE | END | WRAP
+ *   i32[0] type          PAGES | PAGES_ZLIB | PAGES_ZSTD | XBZRLE | DEVICE_STATE | END | WRAP
  *   i32[1] frameBytes    header + payload, rounded up to 8
  *   i32[2] seq           frame sequence number (detects a lost or repeated frame)
  *   i32[3] block         PAGES: RAM block index
@@ -29,6 +29,8 @@ export const FRAME_WRAP = 4;
 export const FRAME_XBZRLE = 5;
 /** PAGES whose payload (the normal pages) is raw-deflated; the inflated size is the present count × page size */
 export const FRAME_PAGES_ZLIB = 6;
+/** PAGES whose payload (the normal pages) is one zstd frame declaring its content size (present count × page size) */
+export const FRAME_PAGES_ZSTD = 7;
 
 // i32 slots
 export const H_TYPE = 0;
