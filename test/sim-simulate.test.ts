@@ -4,6 +4,9 @@ import { closedFormPrecopy } from '../src/sim/predict.ts';
 import { simulatePrecopy, simulateQuick, simulateScenario } from '../src/sim/run-simulated.ts';
 import { PrecopySimulation } from '../src/sim/simulate-precopy.ts';
 import type { ResultDocument } from '../src/results/document.ts';
+import { renderRunReport } from '../src/report/html.ts';
+import { renderSummary } from '../src/report/summary.ts';
+import { colorsFor } from '../src/report/style.ts';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -205,6 +208,19 @@ describe('fleet: a host evacuation over one link', () => {
     const solo = simulateQuick(resolveScenario(fleetBase));
     // two waves of two at half the storage each, then one alone
     expect(q.evacuationTimeMs).toBeCloseTo(2 * (2 * solo.stats['total-time']) + solo.stats['total-time'], 0);
+  });
+});
+
+describe('reports of a simulated run', () => {
+  it('the summary and the HTML report say it was simulated and show the evacuation', async () => {
+    const d = await simulateScenario(resolveScenario({ ...base, workload: { pattern: 'idle' }, fleet: { count: 3, concurrency: 2 } }));
+    const text = renderSummary(d, colorsFor({ isTTY: false } as NodeJS.WriteStream, {}));
+    expect(text).toMatch(/host evacuation: 3 guests, 2 at a time/);
+    expect(text).toMatch(/simulate mode: modelled .* \(speedup [\d,]+×\)/);
+    expect(text).toMatch(/simulated: no bytes to compare/);
+    const html = renderRunReport(d);
+    expect(html).toMatch(/Simulate mode:/);
+    expect(html).toMatch(/Host evacuation: 3 guests, 2 at a time/);
   });
 });
 

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import type { EChartsOption } from 'echarts';
 import { MigbenchError } from '../errors.ts';
 import type { Comparison, MetricComparison, Verdict } from '../results/compare.ts';
-import type { PrecopyResult, ResultDocument } from '../results/document.ts';
+import type { Distribution, FleetMethodResult, FleetResult, PrecopyResult, ResultDocument } from '../results/document.ts';
 import type { Summary } from '../results/statistics.ts';
 import type { SuiteDocument } from '../results/suite-document.ts';
 import { paretoFrontier, recommend, type Objective, type PointFigures } from '../sweep/pareto.ts';
@@ -682,7 +682,14 @@ export function renderRunSection(doc: ResultDocument, label?: string): string {
   out.push(`<h2>Run: ${esc(s.name ?? 'unnamed scenario')}${label ? ` <span class="note">${esc(label)}</span>` : ''}</h2>`);
   out.push(provenance(doc));
   out.push('<h3>Scenario</h3>', scenarioSummary(s));
-  out.push('<h3>Outcome</h3>');
+  if (doc.simulation) {
+    const sim = doc.simulation;
+    out.push(
+      `<p class="callout"><strong>Simulate mode:</strong> the pre-copy loop on a virtual clock, without page contents: ${ms(sim.modelledTimeMs)} modelled in ${ms(sim.wallTimeMs)} of wall time (speedup ${formatCount(Math.round(sim.speedup))}×). Nothing was migrated, so nothing was verified.</p>`,
+    );
+  }
+  if (doc.fleet) out.push(fleetSection(doc.fleet));
+  out.push(`<h3>Outcome${doc.fleet ? ': guest 0' : ''}</h3>`);
   out.push(`<div class="cards">${p ? precopyCard(p, s) : ''}${q ? quickCard(q) : ''}</div>`);
   if (doc.comparison) out.push(`<p><strong>Verdict:</strong> ${esc(doc.comparison.verdict)}</p>`);
   if (p?.engineBound) {
@@ -717,6 +724,21 @@ export function renderRunSection(doc: ResultDocument, label?: string): string {
   }
   out.push(`<details><summary>Resolved scenario (JSON)</summary><pre>${esc(JSON.stringify(doc.scenario, null, 2))}</pre></details>`);
   return out.join('\n');
+}
+
+/** A host evacuation: each method's evacuation time and the spread of per-guest downtime and total time. */
+function fleetSection(f: FleetResult): string {
+  const methods = ([['pre-copy', f.precopy], ['quick migration', f.quick]] as const).filter(([, m]) => m !== null) as unknown as [string, FleetMethodResult][];
+  const dist = (d: Distribution | null): string => (d === null ? '—' : `median ${ms(d.median)}, p95 ${ms(d.p95)}, max ${ms(d.max)}`);
+  return [
+    `<h3>Host evacuation: ${formatCount(f.count)} guests, ${formatCount(f.concurrency)} at a time</h3>`,
+    table(
+      [{ text: 'method' }, { text: 'evacuation time', num: true }, { text: 'guests completed', num: true }, { text: 'downtime per guest' }, { text: 'total time per guest' }, { text: 'bytes', num: true }],
+      methods.map(([name, m]) => ({
+        cells: [esc(name), ms(m.evacuationTimeMs), `${formatCount(m.completed)}${m.cancelled ? ` (${formatCount(m.cancelled)} cancelled)` : ''}`, esc(dist(m.downtime)), esc(dist(m.totalTime)), bytes(m.bytes)],
+      })),
+    ),
+  ].join('\n');
 }
 
 /** A whole page for one run document. */
