@@ -22,6 +22,7 @@ function byteRate(v: number | string | null | undefined): string {
   return v === null || v === undefined || v === 'unlimited' ? 'unlimited' : formatByteRate(Number(v));
 }
 const pagesPerSec = (n: number): string => `${formatCount(n)} pages/s`;
+const pctOf = (part: number, whole: number): string => (whole > 0 ? `${((part / whole) * 100).toFixed(1)}%` : '—');
 
 function outcomeText(outcome: string, reason: string | null, c: Colors): string {
   const o = outcome === 'converged' || outcome === 'completed' ? c.green(outcome) : outcome === 'errored' ? c.red(outcome) : c.yellow(outcome);
@@ -73,14 +74,17 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
     const ram = p.stats.ram;
     const live = p.rounds.filter((r) => r.stage !== 'stop-and-copy').length;
     add('rounds', `${p.rounds.length} (${live} live${p.rounds.length > live ? ' + stop-and-copy' : ''})`, q ? '1 (everything while paused)' : none);
-    add('pages', `${formatCount(ram.normal)} normal, ${formatCount(ram.duplicate)} zero`, q ? `${formatCount(q.pages.normal)} normal, ${formatCount(q.pages.zero)} zero (skipped)` : none);
+    // what the savings bought: bytes on the link against the raw bytes of the normal pages
+    const wire = ram['normal-bytes'] > 0 ? `; link ÷ raw ${(ram.transferred / ram['normal-bytes']).toFixed(2)}` : '';
+    add('pages', `${formatCount(ram.normal)} normal (${formatBytes(ram['normal-bytes'])} raw), ${formatCount(ram.duplicate)} zero${wire}`, q ? `${formatCount(q.pages.normal)} normal, ${formatCount(q.pages.zero)} zero (skipped)` : none);
     add('rate', `${formatBitRate((ram.mbps * 1e6) / 8)} (link ${bitRate(s.link.bandwidth)}, live limit ${bitRate(s.precopy.maxBandwidth)})`, q ? `storage ${byteRate(q.storageBandwidthBytesPerSec)}` : none);
     const xc = p.stats['xbzrle-cache'];
     if (p.xbzrle && xc) {
       add(
         'XBZRLE',
         `${formatCount(p.xbzrle.pages)} pages as deltas (${formatBytes(p.xbzrle.bytes)} on the wire), ${formatCount(p.xbzrle.skippedPages)} unchanged; ` +
-          `cache ${formatBytes(xc['cache-size'])}: ${formatCount(xc['cache-miss'])} misses (rate ${(xc['cache-miss-rate'] * 100).toFixed(1)}%), ${formatCount(xc.overflow)} overflows, encoding rate ${xc['encoding-rate'].toFixed(1)}`,
+          `cache ${formatBytes(xc['cache-size'])}: ${formatCount(xc.pages)} hits, ${formatCount(xc['cache-miss'])} misses (hit rate ${pctOf(xc.pages, xc.pages + xc['cache-miss'])}; ` +
+          `QEMU cache-miss-rate ${(xc['cache-miss-rate'] * 100).toFixed(1)}%), ${formatCount(xc.overflow)} overflows (${pctOf(xc.overflow, xc.pages)} of hits), encoding rate ${xc['encoding-rate'].toFixed(1)}`,
         none,
       );
     }
