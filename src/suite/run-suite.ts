@@ -10,39 +10,11 @@ import { captureEnvironment, captureGit } from '../results/environment.ts';
 import { SUITE_SCHEMA_VERSION, metricSeries, type Better, type SuiteDocument } from '../results/suite-document.ts';
 import { scenarioToJson } from '../options.ts';
 import { runScenario } from '../run.ts';
+import { metricsOf } from './metrics.ts';
 import { VERSION } from '../version.ts';
 import type { ExpandedSuite } from './suite-file.ts';
 
-export interface MetricValue {
-  value: number;
-  unit: string;
-  better: Better;
-}
-
-/**
- * The metrics of one run. Pre-copy: total time, downtime, bytes on the link, rounds; quick: downtime,
- * total time, bytes to storage. A metric the run did not produce (no downtime after a cancel) is left out.
- */
-export function metricsOf(doc: ResultDocument): Record<string, MetricValue> {
-  const out: Record<string, MetricValue> = {};
-  const put = (name: string, value: number | null | undefined, unit: string): void => {
-    if (value !== null && value !== undefined && Number.isFinite(value)) out[name] = { value, unit, better: 'lower' };
-  };
-  const p = doc.precopy;
-  if (p) {
-    put('precopy.total-time', p.stats['total-time'], 'ms');
-    put('precopy.downtime', p.stats.downtime, 'ms');
-    put('precopy.transferred', p.stats.ram.transferred, 'B');
-    put('precopy.rounds', p.rounds.length, 'count');
-  }
-  const q = doc.quick;
-  if (q) {
-    put('quick.downtime', q.stats.downtime, 'ms');
-    put('quick.total-time', q.stats['total-time'], 'ms');
-    put('quick.saved', q.savedBytes, 'B');
-  }
-  return out;
-}
+export { metricsOf, type MetricValue } from './metrics.ts';
 
 /** A run that crashed or did not verify is a migbench failure: the suite stops. */
 function checkRun(doc: ResultDocument, benchmark: string): void {
