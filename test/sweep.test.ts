@@ -221,7 +221,7 @@ describe('simulate mode', () => {
   });
 
   it.each<[string, string[], RegExp]>([
-    ['--jobs above 1 in emulate mode', ['--jobs', '2'], /^error: --jobs: emulate mode runs one point at a time \(points running together would disturb each other's timing\); more than 1 needs --mode simulate, got 2$/],
+    ['--jobs above 1 in emulate mode', ['--jobs', '2'], /^error: --jobs: emulate mode runs one migration at a time \(migrations running together would disturb each other's timing\); more than 1 needs --mode simulate, got 2$/],
     ['--jobs 0', ['--mode', 'simulate', '--jobs', '0'], /^error: --jobs: expected a whole number >= 1, got "0"$/],
     ['an unknown mode', ['--mode', 'fast'], /^error: --mode: expected one of emulate, simulate, got "fast"$/],
     ['a point simulate mode cannot model', ['--mode', 'simulate', '--param', 'link.bandwidth=1Gbit/s,unlimited'], /^error: grid point 1 \(precopy\.downtimeLimitMs=20 link\.bandwidth="unlimited"\): link\.bandwidth: simulate mode needs a finite rate/],
@@ -237,6 +237,6 @@ describe('simulate mode', () => {
   it('tune refuses --jobs above 1 in emulate mode', () => {
     const r = migbench(['tune', '--max-downtime', '100ms', '--jobs', '3']);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toMatch(/^error: --jobs: emulate mode runs one point at a time.*got 3$/);
+    expect(r.stderr.trim()).toMatch(/^error: --jobs: emulate mode runs one migration at a time.*got 3$/);
   });
 });

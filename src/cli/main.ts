@@ -54,6 +54,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--warmup <n>', 'warm-up runs per benchmark, not kept (default: the suite\'s "warmup", else 1)')
     .addOption(new Option('--set <key.path=value>', 'override a key in every scenario of the suite (repeatable)').argParser(collect).default([]))
     .option('--only <method>', 'run one method: precopy or quick (default: the suite\'s "methods", else both)')
+    .option('--mode <mode>', 'emulate (measured on this machine) or simulate (the virtual-clock model: deterministic, every metric exact; --runs defaults to 1 and --warmup to 0)', 'emulate')
+    .option('--jobs <n>', 'simulate mode: threads to run benchmarks on (default: the number of CPUs; 1 runs them in this thread)')
     .option('--out <file>', 'write the suite result (JSON) to a file')
     .option('--json', 'print the suite result on stdout', false)
     .addOption(new Option('--export <kind=file>', 'also write github-action-benchmark=FILE or bencher=FILE (repeatable)').argParser(collect).default([]))

@@ -32,7 +32,7 @@ export function parseJobs(mode: Mode, text: string | undefined): number {
   const jobs = text === undefined ? null : positive('--jobs', text, 1);
   if (mode === 'simulate') return jobs ?? defaultJobs();
   if (jobs !== null && jobs > 1) {
-    throw new MigbenchError('E_USAGE', `--jobs: emulate mode runs one point at a time (points running together would disturb each other's timing); more than 1 needs --mode simulate, got ${jobs}`);
+    throw new MigbenchError('E_USAGE', `--jobs: emulate mode runs one migration at a time (migrations running together would disturb each other's timing); more than 1 needs --mode simulate, got ${jobs}`);
   }
   return 1;
 }

@@ -158,7 +158,7 @@ export async function runSweep(options: {
     });
     options.indices.forEach((i, k) => out.push(pointOf(i, options.points[i], runsOf(k))));
   } else {
-    if ((options.jobs ?? 1) > 1) throw new MigbenchError('E_USAGE', `--jobs: emulate mode runs one point at a time (points running together would disturb each other's timing); more than 1 needs --mode simulate, got ${options.jobs}`);
+    if ((options.jobs ?? 1) > 1) throw new MigbenchError('E_USAGE', `--jobs: emulate mode runs one migration at a time (migrations running together would disturb each other's timing); more than 1 needs --mode simulate, got ${options.jobs}`);
     for (const i of options.indices) {
       const runs: SweepRun[] = [];
       for (let r = 0; r < options.runs; r++) {
