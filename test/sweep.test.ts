@@ -1,6 +1,6 @@
 /** Sweeps and the tuner: grids, shards and merging, the Pareto frontier, and a tune with a known answer. */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -232,6 +232,20 @@ describe('simulate mode', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr.trim()).toMatch(message);
     expect(r.stdout).toBe('');
+  });
+
+  it.each(['1', '2'])('Ctrl-C stops a simulated sweep between runs (--jobs %s): exit 130, nothing written', async (jobs) => {
+    const out = join(dir, `interrupted${jobs}.json`);
+    const child = spawn(process.execPath, [BIN, 'sweep', '--mode', 'simulate', '--jobs', jobs, '--param', `seed=${Array.from({ length: 300 }, (_, i) => i + 1).join(',')}`, '--out', out], { env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('[1/300]')) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: no result written/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('tune refuses --jobs above 1 in emulate mode', () => {

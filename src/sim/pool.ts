@@ -79,6 +79,9 @@ export async function simulateTasks<R extends Reduce>(tasks: readonly SimTask<R>
   if (threads === 1) {
     const out: Reductions[R][] = [];
     for (const [i, task] of tasks.entries()) {
+      // a simulation resolves through microtasks only: turn the event loop, so a Ctrl-C (SIGINT
+      // listener) is seen between tasks
+      await new Promise((resolve) => setImmediate(resolve));
       if (signal?.aborted) throw interrupted();
       const value = await simulateTask(task);
       out.push(value);
