@@ -238,9 +238,10 @@ describe('simulate mode', () => {
     const out = join(dir, `interrupted${jobs}.json`);
     const child = spawn(process.execPath, [BIN, 'sweep', '--mode', 'simulate', '--jobs', jobs, '--param', `seed=${Array.from({ length: 300 }, (_, i) => i + 1).join(',')}`, '--out', out], { env: { ...process.env, NO_COLOR: '1' } });
     let stderr = '';
+    let sent = false;
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      if (stderr.includes('[1/300]')) child.kill('SIGINT');
+      if (!sent && stderr.includes('[1/300]')) sent = child.kill('SIGINT'); // once: a second Ctrl-C quits at once
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(130);
