@@ -45,6 +45,7 @@ function suite(benchmarks: Record<string, Record<string, MetricSeries>>, over: P
     },
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:01:00.000Z',
+    mode: 'emulate',
     seed: 1,
     runs: 10,
     warmup: 1,
@@ -293,6 +294,11 @@ describe('pairing benchmarks and metrics', () => {
       'cannot compare different suites: base.json is suite "smoke", head.json is suite "standard"',
     ],
     [
+      'an emulate-mode result against a simulate-mode one',
+      () => compareSuites(suite({ a: { m: ms([1]) } }), suite({ a: { m: ms([1]) } }, { mode: 'simulate' }), OPTIONS),
+      'cannot compare suite results of different modes: base.json ran in emulate mode, head.json in simulate mode (run both sides in one mode)',
+    ],
+    [
       'no benchmark in common',
       () => compare({ a: { m: ms([1]) }, b: { m: ms([1]) } }, { c: { m: ms([1]) } }),
       'base.json and head.json have no benchmark in common (base.json: "a", "b"; head.json: "c")',
@@ -329,6 +335,14 @@ describe('parseSuiteDocument', () => {
     const read = parseSuiteDocument(JSON.stringify(tampered), 'a.json');
     expect(read.benchmarks[0].metrics['precopy.total-time'].summary.median).toBe(2);
     expect(read.benchmarks[0].metrics['precopy.ram.transferred'].exact).toBe(false);
+  });
+
+  it('reads the mode; a file without one (written before simulate mode) is an emulate-mode result', () => {
+    const text = suiteDocumentToJson({ ...good, mode: 'simulate' });
+    expect(parseSuiteDocument(text, 'a.json').mode).toBe('simulate');
+    const old = JSON.parse(text);
+    delete old.mode;
+    expect(parseSuiteDocument(JSON.stringify(old), 'a.json').mode).toBe('emulate');
   });
 
   /** `good` with one change applied to a deep copy. */
@@ -379,6 +393,7 @@ describe('parseSuiteDocument', () => {
       edited((d) => (d.benchmarks[0].metrics['precopy.total-time'].better = 'smaller')),
       'a.json: benchmark "idle", metric "precopy.total-time": better: expected "lower" or "higher", got "smaller"',
     ],
+    ['a bad mode', edited((d) => (d.mode = 'fast')), 'a.json: mode: expected "emulate" or "simulate", got "fast"'],
     [
       'bad exact',
       edited((d) => (d.benchmarks[0].metrics['precopy.total-time'].exact = 'yes')),

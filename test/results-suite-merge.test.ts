@@ -25,6 +25,7 @@ function pass(
     },
     startedAt: `2026-01-01T00:0${i}:00.000Z`,
     finishedAt: `2026-01-01T00:0${i}:30.000Z`,
+    mode: 'emulate',
     seed: 1,
     runs: 1,
     warmup: 0,
@@ -151,6 +152,11 @@ describe('mergeSuiteDocuments', () => {
       'a metric exact in one pass only',
       () => [pass(1, { a: { x: ms(1) } }), pass(2, { a: { x: metricSeries('ms', 'lower', [1], true) } })],
       /^base: .*metric "x": exact is true in pass 2, false in pass 1/,
+    ],
+    [
+      'passes in different modes',
+      () => [pass(1, { a: { x: ms(1) } }), pass(2, { a: { x: ms(1) } }, { mode: 'simulate' })],
+      /^base: cannot merge the suite results: pass 2 ran in simulate mode, pass 1 in emulate mode$/,
     ],
     [
       'different commits',

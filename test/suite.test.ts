@@ -171,3 +171,81 @@ describe('migbench suite and compare', () => {
     expect(migbench(['suite', SMOKE, '--export', 'csv=x']).status).toBe(2);
   });
 });
+
+describe('migbench suite --mode simulate and compare', () => {
+  const a = join(dir, 'sim-a.json');
+  const b = join(dir, 'sim-b.json');
+  let doc: SuiteDocument;
+  beforeAll(() => {
+    const r = migbench(['suite', SMOKE, '--mode', 'simulate', '--out', a]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/2 benchmarks × \(0 warm-up \+ 1 runs\), precopy and quick, on 2 threads \(simulate mode\)|in this thread \(simulate mode\)/);
+    doc = parseSuiteDocument(readFileSync(a, 'utf8'), 'a');
+    expect(migbench(['suite', SMOKE, '--mode', 'simulate', '--jobs', '1', '--runs', '3', '--out', b, '-q']).status).toBe(0);
+  });
+
+  it('records the mode; one run by default; every metric exact', () => {
+    expect(doc.mode).toBe('simulate');
+    expect(doc.runs).toBe(1);
+    expect(doc.warmup).toBe(0);
+    for (const bench of doc.benchmarks) {
+      expect(Object.keys(bench.metrics)).toEqual(['precopy.total-time', 'precopy.downtime', 'precopy.transferred', 'precopy.rounds', 'quick.downtime', 'quick.total-time', 'quick.saved']);
+      for (const m of Object.values(bench.metrics)) {
+        expect(m.exact).toBe(true);
+        expect(m.samples).toHaveLength(1);
+      }
+    }
+    // more runs repeat the same values (the same seed, no timing noise), whatever --jobs is
+    const three = parseSuiteDocument(readFileSync(b, 'utf8'), 'b');
+    for (const [i, bench] of three.benchmarks.entries()) {
+      for (const [name, m] of Object.entries(bench.metrics)) expect(m.samples).toEqual([1, 2, 3].map(() => doc.benchmarks[i].metrics[name].samples[0]));
+    }
+  });
+
+  it('two identical simulate results compare as no change: exit 0, no regression, no warnings', () => {
+    const r = migbench(['compare', a, b, '--format', 'json']);
+    expect(r.status).toBe(0);
+    const c = JSON.parse(r.stdout);
+    expect(c.counts.regression).toBe(0);
+    expect(c.rows).toHaveLength(14);
+    for (const row of c.rows) expect(row).toMatchObject({ exact: true, method: 'equality', p: 1, verdict: 'not-significant' });
+    expect(c.warnings).toEqual([]);
+    expect(migbench(['compare', a, a]).stdout).toMatch(/~ +\(exact n=1\)/);
+  });
+
+  it('a changed model output is a regression at once, even with one sample', () => {
+    const slower = join(dir, 'sim-slower.json');
+    expect(migbench(['suite', SMOKE, '--mode', 'simulate', '--jobs', '1', '--set', 'link.bandwidth=500Mbit/s', '--out', slower, '-q']).status).toBe(0);
+    const r = migbench(['compare', a, slower, '--format', 'json']);
+    expect(r.status).toBe(1);
+    const c = JSON.parse(r.stdout);
+    const row = c.rows.find((x: { benchmark: string; metric: string }) => x.benchmark === 'idle-16m' && x.metric === 'precopy.total-time');
+    expect(row).toMatchObject({ method: 'equality', p: 0, verdict: 'regression' });
+    expect(row.change).toBeCloseTo(1, 1); // half the bandwidth, twice the time
+  });
+
+  it('compare refuses an emulate result against a simulate one: exit 2, one line', () => {
+    const emulated = join(dir, 'emulated.json');
+    const e: SuiteDocument = structuredClone(doc);
+    e.mode = 'emulate';
+    for (const bench of e.benchmarks) for (const [k, m] of Object.entries(bench.metrics)) bench.metrics[k] = metricSeries(m.unit, m.better, m.samples, false);
+    writeFileSync(emulated, suiteDocumentToJson(e));
+    const r = migbench(['compare', emulated, a]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.trim()).toBe('error: cannot compare suite results of different modes: emulated.json ran in emulate mode, sim-a.json in simulate mode (run both sides in one mode)');
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['--jobs above 1 in emulate mode', ['--jobs', '2'], /^error: --jobs: emulate mode runs one migration at a time .*got 2$/],
+    ['an unknown mode', ['--mode', 'virtual'], /^error: --mode: expected one of emulate, simulate, got "virtual"$/],
+    ['a benchmark simulate mode cannot model', ['--mode', 'simulate', '--set', 'link.bandwidth=unlimited'], /^error: idle-16m: link\.bandwidth: simulate mode needs a finite rate/],
+    ['a fleet', ['--mode', 'simulate', '--set', 'fleet={"count":2}'], /^error: idle-16m: fleet: a suite measures one guest's migration/],
+  ])('suite refuses %s: exit 2, one line', (_what, args, message) => {
+    const r = migbench(['suite', SMOKE, ...args]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(message);
+  });
+});

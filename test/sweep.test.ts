@@ -1,6 +1,6 @@
 /** Sweeps and the tuner: grids, shards and merging, the Pareto frontier, and a tune with a known answer. */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { MigbenchError } from '../src/errors.ts';
 import { expandGrid, parseAxis, parseShard, shardIndices } from '../src/sweep/grid.ts';
 import { paretoFrontier, recommend, type PointFigures } from '../src/sweep/pareto.ts';
-import { mergeSweeps, pointOf, pointScenarios, type SweepDocument, type SweepRun } from '../src/sweep/run-sweep.ts';
+import { mergeSweeps, pointOf, pointScenarios, runSeed, runSweep, sweepToCsv, type SweepDocument, type SweepRun } from '../src/sweep/run-sweep.ts';
+import { deriveSeed } from '../src/workload/rng.ts';
 
 const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'migbench-sweep-'));
@@ -71,7 +72,7 @@ describe('the frontier and the recommendation', () => {
 });
 
 describe('shards', () => {
-  const run = (t: number): SweepRun => ({ outcome: 'converged', reason: null, verified: true, totalTimeMs: t, downtimeMs: t / 10, transferredBytes: t * 1000, rounds: 3, guestSlowdown: 1 });
+  const run = (t: number): SweepRun => ({ outcome: 'converged', reason: null, verified: true, totalTimeMs: t, downtimeMs: t / 10, transferredBytes: t * 1000, rounds: 3, guestSlowdown: 1, seed: 1 });
   const whole: SweepDocument = {
     schemaVersion: 1, kind: 'sweep', tool: { name: 'migbench', version: '0' }, git: { commit: null, branch: null, dirty: null },
     env: { node: 'v20', v8: '', platform: 'linux', arch: 'x64', cpuModel: '', cpuCount: 2, totalMemBytes: 1, loadAvg: [0, 0, 0], ci: false },
@@ -101,28 +102,156 @@ describe('shards', () => {
   it('bad flags exit 2', () => {
     expect(migbench(['sweep', '--param', 'guest.vcpus=1,100']).status).toBe(2);
     expect(migbench(['sweep']).stderr).toMatch(/give at least one --param/);
-    expect(migbench(['sweep', '--param', 'guest.vcpus=1', '--mode', 'simulate']).stderr).toMatch(/--mode: only "emulate" exists so far/);
     expect(migbench(['tune', '--max-downtime', 'soon']).stderr).toMatch(/--max-downtime: expected a duration/);
     expect(migbench(['tune', '--max-downtime', '1s', '--search', 'guest.vcpus']).stderr).toMatch(/--search: no default candidates for "guest\.vcpus"/);
   });
 });
 
 describe('tune', () => {
+  const known = [
+    'tune', '--set', 'guest.memory=16MiB', '--set', 'workload.workingSet=4MiB', '--set', 'link.bandwidth=64MiB/s',
+    '--set', 'precopy.timeoutMs=10000', '--set', 'precopy.onTimeout=force',
+    '--param', 'precopy.downtimeLimitMs=20,60,200', '--max-downtime', '100ms', '--json', '-q',
+  ];
   it('finds the answer the model predicts: the largest downtime limit whose downtime meets the target', () => {
     // The pending set of this hot-set guest hovers at the switchover threshold, so the downtime tracks
     // the limit (DESIGN §6: downtime ≈ threshold ÷ bandwidth = limit): 20 and 60 ms meet 100 ms, 200 does
     // not; the larger limit of the two ends the live phase sooner (fewer rounds), so it has the best total time.
     const apply = join(dir, 'tuned.json');
-    const r = migbench([
-      'tune', '--set', 'guest.memory=16MiB', '--set', 'workload.workingSet=4MiB', '--set', 'link.bandwidth=64MiB/s',
-      '--set', 'precopy.timeoutMs=10000', '--set', 'precopy.onTimeout=force',
-      '--param', 'precopy.downtimeLimitMs=20,60,200', '--max-downtime', '100ms', '--json', '-q', '--apply', apply,
-    ]);
+    const r = migbench([...known, '--apply', apply]);
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.met).toBe(true);
     expect(out.recommendation.params).toEqual({ 'precopy.downtimeLimitMs': 60 });
     expect(out.frontier.length).toBeGreaterThan(0);
     expect(JSON.parse(readFileSync(apply, 'utf8')).precopy.downtimeLimitMs).toBe(60);
+  });
+  it('simulate mode finds the same answer, with the same explanation', () => {
+    const r = migbench([...known, '--mode', 'simulate', '--jobs', '2']);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.met).toBe(true);
+    expect(out.recommendation.params).toEqual({ 'precopy.downtimeLimitMs': 60 });
+    expect(out.why).toMatch(/^2 of 3 settings met the downtime target of 100 ms; precopy\.downtimeLimitMs=60 has the best total-time among them$/);
+    // downtime tracks the limit (DESIGN §6), as in emulate mode
+    for (const p of out.points as { params: Record<string, number>; downtimeMs: number }[]) {
+      expect(p.downtimeMs).toBeGreaterThan(p.params['precopy.downtimeLimitMs'] * 0.9);
+      expect(p.downtimeMs).toBeLessThan(p.params['precopy.downtimeLimitMs'] * 1.3);
+    }
+  });
+});
+
+describe('simulate mode', () => {
+  // small guests: every run is a few milliseconds of simulation
+  const small = ['--set', 'guest.memory=16MiB', '--set', 'workload.workingSet=4MiB', '--set', 'link.bandwidth=64MiB/s', '--set', 'precopy.timeoutMs=10000', '--set', 'precopy.onTimeout=force'];
+  const grid = ['--param', 'precopy.downtimeLimitMs=20,60,200', '--param', 'precopy.policy=qemu,xen'];
+  const base = { guest: { memory: '16MiB' }, workload: { workingSet: '4MiB' }, link: { bandwidth: '64MiB/s' }, precopy: { timeoutMs: 10000, onTimeout: 'force' } };
+  const axes = [{ key: 'precopy.downtimeLimitMs', values: [20, 60, 200] }, { key: 'precopy.policy', values: ['qemu', 'xen'] }];
+  const points = expandGrid(axes);
+  const sweep = (jobs: number, runs = 1, indices = points.map((_, i) => i)) =>
+    runSweep({ base, axes, points, indices, shard: null, runs, mode: 'simulate', jobs });
+
+  it('simulates every grid point, in grid order, and writes JSON and CSV', () => {
+    const r = migbench(['sweep', ...small, ...grid, '--mode', 'simulate', '--jobs', '1', '--out', join(dir, 'sim.json'), '--csv', join(dir, 'sim.csv'), '-q']);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(readFileSync(join(dir, 'sim.json'), 'utf8')) as SweepDocument;
+    expect(doc.mode).toBe('simulate');
+    expect(doc.gridPoints).toBe(6);
+    expect(doc.points.map((p) => p.params)).toEqual(points);
+    for (const p of doc.points) {
+      expect(p.completed).toBe(1);
+      expect(p.runsDetail[0].verified).toBeNull(); // nothing to verify: no bytes moved
+      expect(p.runsDetail[0].seed).toBe(1); // the scenario's seed
+      expect(p.downtimeMs).toBeGreaterThan(0);
+    }
+    const csv = readFileSync(join(dir, 'sim.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('index,precopy.downtimeLimitMs,precopy.policy,outcome,completed,runs,total_time_ms,downtime_ms,transferred_bytes,rounds,guest_slowdown');
+    expect(csv).toHaveLength(7);
+    expect(csv[1]).toMatch(/^0,20,qemu,/);
+    expect(csv[6]).toMatch(/^5,200,xen,/);
+    expect(readFileSync(join(dir, 'sim.csv'), 'utf8')).toBe(sweepToCsv(doc));
+  });
+
+  it('gives the same points whatever --jobs is (a pool of 2 threads against this thread)', async () => {
+    const one = await sweep(1, 2);
+    const two = await sweep(2, 2);
+    expect(two.points).toEqual(one.points);
+    expect(two.mode).toBe('simulate');
+    // and from the command line: the same CSV
+    const csv = (jobs: string) => {
+      const file = join(dir, `jobs${jobs}.csv`);
+      expect(migbench(['sweep', ...small, ...grid, '--mode', 'simulate', '--jobs', jobs, '--csv', file, '-q']).status).toBe(0);
+      return readFileSync(file, 'utf8');
+    };
+    expect(csv('2')).toBe(csv('1'));
+  });
+
+  it('gives each run of a point a seed of its own, the same at every point; run 1 keeps the scenario seed', async () => {
+    expect(runSeed(7, 0)).toBe(7);
+    expect(runSeed(7, 2)).toBe(deriveSeed(7, 20_002));
+    const doc = await sweep(1, 3);
+    for (const p of doc.points) expect(p.runsDetail.map((r) => r.seed)).toEqual([1, runSeed(1, 1), runSeed(1, 2)]);
+    expect(new Set(doc.points[0].runsDetail.map((r) => r.seed)).size).toBe(3);
+    // the first run of each point is the one-run sweep's run
+    const single = await sweep(1, 1);
+    expect(doc.points.map((p) => p.runsDetail[0])).toEqual(single.points.map((p) => p.runsDetail[0]));
+  });
+
+  it('shards merge into exactly the whole sweep', async () => {
+    const whole = await sweep(1);
+    const common = [...small, ...grid, '--mode', 'simulate', '-q'];
+    expect(migbench(['sweep', ...common, '--shard', '1/2', '--jobs', '2', '--out', join(dir, 'p1.json')]).status).toBe(0);
+    expect(migbench(['sweep', ...common, '--shard', '2/2', '--jobs', '1', '--out', join(dir, 'p2.json')]).status).toBe(0);
+    const merged = migbench(['merge', join(dir, 'p2.json'), join(dir, 'p1.json'), '--json']);
+    expect(merged.status).toBe(0);
+    const doc = JSON.parse(merged.stdout) as SweepDocument;
+    expect(doc.mode).toBe('simulate');
+    expect(doc.shard).toBeNull();
+    expect(doc.points).toEqual(whole.points);
+  });
+
+  it('merge refuses slices of different modes', () => {
+    const slice = JSON.parse(readFileSync(join(dir, 'p2.json'), 'utf8')) as SweepDocument;
+    writeFileSync(join(dir, 'p2-emulate.json'), JSON.stringify({ ...slice, mode: 'emulate' }));
+    const r = migbench(['merge', join(dir, 'p1.json'), join(dir, 'p2-emulate.json')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/p2-emulate\.json: a sweep in emulate mode, .*p1\.json one in simulate mode: merge joins the slices of one sweep, run in one mode/);
+    expect(() => mergeSweeps([slice, { ...slice, mode: 'emulate' }], ['a', 'b'])).toThrow(/^b: a sweep in emulate mode, a one in simulate mode/);
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['--jobs above 1 in emulate mode', ['--jobs', '2'], /^error: --jobs: emulate mode runs one migration at a time \(migrations running together would disturb each other's timing\); more than 1 needs --mode simulate, got 2$/],
+    ['--jobs 0', ['--mode', 'simulate', '--jobs', '0'], /^error: --jobs: expected a whole number >= 1, got "0"$/],
+    ['an unknown mode', ['--mode', 'fast'], /^error: --mode: expected one of emulate, simulate, got "fast"$/],
+    ['a point simulate mode cannot model', ['--mode', 'simulate', '--param', 'link.bandwidth=1Gbit/s,unlimited'], /^error: grid point 1 \(precopy\.downtimeLimitMs=20 link\.bandwidth="unlimited"\): link\.bandwidth: simulate mode needs a finite rate/],
+    ['a fleet', ['--mode', 'simulate', '--set', 'fleet={"count":4,"concurrency":2}'], /^error: grid point 0 \(.*\): fleet: a sweep tabulates one guest's migration/],
+  ])('sweep refuses %s: exit 2, one line, no stack', (_what, args, message) => {
+    const r = migbench(['sweep', ...small, '--param', 'precopy.downtimeLimitMs=20,60', ...args]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it.each(['1', '2'])('Ctrl-C stops a simulated sweep between runs (--jobs %s): exit 130, nothing written', async (jobs) => {
+    const out = join(dir, `interrupted${jobs}.json`);
+    const child = spawn(process.execPath, [BIN, 'sweep', '--mode', 'simulate', '--jobs', jobs, '--param', `seed=${Array.from({ length: 300 }, (_, i) => i + 1).join(',')}`, '--out', out], { env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && stderr.includes('[1/300]')) sent = child.kill('SIGINT'); // once: a second Ctrl-C quits at once
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: no result written/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('tune refuses --jobs above 1 in emulate mode', () => {
+    const r = migbench(['tune', '--max-downtime', '100ms', '--jobs', '3']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^error: --jobs: emulate mode runs one migration at a time.*got 3$/);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * `migbench suite FILE [--runs N] [--warmup N] [--set key.path=value …] [--only method] [--out FILE]
- *  [--json] [--export github-action-benchmark=FILE] [--export bencher=FILE]`
+ * `migbench suite FILE [--mode emulate|simulate] [--jobs N] [--runs N] [--warmup N] [--set key.path=value …]
+ *  [--only method] [--out FILE] [--json] [--export github-action-benchmark=FILE] [--export bencher=FILE]`
  */
 import cliProgress from 'cli-progress';
 import { MigbenchError } from '../errors.ts';
@@ -11,8 +11,10 @@ import { colorsFor } from '../report/style.ts';
 import { expandSuite } from '../suite/suite-file.ts';
 import { runSuite } from '../suite/run-suite.ts';
 import { checkResources } from '../run.ts';
+import { checkSimulatable } from '../sim/run-simulated.ts';
+import { parseJobs, howItRuns } from './sweep.ts';
 import { formatDurationMs } from '../units.ts';
-import { writeFileAtomic } from './run.ts';
+import { parseMode, writeFileAtomic } from './run.ts';
 import { readScenarioFile } from './scenario-file.ts';
 
 export interface SuiteCommandOptions {
@@ -20,6 +22,8 @@ export interface SuiteCommandOptions {
   warmup?: string;
   set: string[];
   only?: string;
+  mode?: string;
+  jobs?: string;
   out?: string;
   json: boolean;
   export: string[];
@@ -47,18 +51,31 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
   if (o.only !== undefined && !(METHODS as readonly string[]).includes(o.only)) {
     throw new MigbenchError('E_USAGE', `--only: expected one of ${METHODS.join(', ')}, got ${JSON.stringify(o.only)}`);
   }
+  const mode = parseMode(o.mode);
+  const jobs = parseJobs(mode, o.jobs);
   const suite = expandSuite(readScenarioFile(path), o.set);
   if (o.only) suite.methods = [o.only as Method];
-  for (const b of suite.benchmarks) checkResources(b.scenario);
-  const runs = wholeNumber('--runs', o.runs, 1) ?? suite.runs ?? 10;
-  const warmup = wholeNumber('--warmup', o.warmup, 0) ?? suite.warmup ?? 1;
+  for (const b of suite.benchmarks) {
+    if (b.scenario.fleet) throw new MigbenchError('E_SCENARIO', `${b.name}: fleet: a suite measures one guest's migration (a host evacuation is \`run --mode simulate\`), got ${JSON.stringify(b.scenario.fleet)}`);
+    try {
+      if (mode === 'simulate') checkSimulatable(b.scenario, suite.methods);
+      else checkResources(b.scenario);
+    } catch (error) {
+      if (error instanceof MigbenchError) throw new MigbenchError(error.code, `${b.name}: ${error.message}`);
+      throw error;
+    }
+  }
+  // Simulate mode: every run of a benchmark is the same (same seed, no timing noise), so one is enough
+  // and nothing needs warming up; the suite file's runs and warmup are emulate-mode settings.
+  const runs = wholeNumber('--runs', o.runs, 1) ?? (mode === 'simulate' ? 1 : suite.runs ?? 10);
+  const warmup = wholeNumber('--warmup', o.warmup, 0) ?? (mode === 'simulate' ? 0 : suite.warmup ?? 1);
 
   const err = process.stderr;
   const c = colorsFor(err);
   const say = (line: string): void => {
     if (!o.quiet) err.write(`${line}\n`);
   };
-  say(c.dim(`migbench suite ${suite.name}: ${suite.benchmarks.length} benchmarks × (${warmup} warm-up + ${runs} runs), ${suite.methods.join(' and ')}`));
+  say(c.dim(`migbench suite ${suite.name}: ${suite.benchmarks.length} benchmarks × (${warmup} warm-up + ${runs} runs), ${suite.methods.join(' and ')}, ${howItRuns(mode, jobs, suite.benchmarks.length * (runs + warmup))}`));
   const bar = !o.quiet && err.isTTY
     ? new cliProgress.SingleBar(
         { format: ' {bar} {value}/{total} runs | ETA {eta_formatted} | {benchmark}', stream: err, hideCursor: true, clearOnComplete: true },
@@ -80,6 +97,8 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
     const doc = await runSuite(suite, {
       runs,
       warmup,
+      mode,
+      jobs,
       signal: abort.signal,
       onProgress: (p) => {
         const what = `${p.benchmark} ${p.run === 0 ? 'warm-up' : `run ${p.run}/${runs}`}`;

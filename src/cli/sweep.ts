@@ -1,7 +1,8 @@
 /**
- * `migbench sweep [scenario] --param key=v1,v2 … [--runs N] [--shard I/N] [--out FILE] [--csv FILE]`,
+ * `migbench sweep [scenario] --param key=v1,v2 … [--mode emulate|simulate] [--runs N] [--jobs N]
+ *  [--shard I/N] [--out FILE] [--csv FILE]`,
  * `migbench merge SLICE… --out FILE [--csv FILE]`, and
- * `migbench tune [scenario] --max-downtime 300ms [--objective …] [--search key[=v1,v2],…] [--apply FILE]`.
+ * `migbench tune [scenario] --max-downtime 300ms [--mode …] [--jobs N] [--objective …] [--search key[=v1,v2],…] [--apply FILE]`.
  */
 import Table from 'cli-table3';
 import { MigbenchError } from '../errors.ts';
@@ -9,9 +10,10 @@ import { applyOverrides, resolveScenario } from '../options.ts';
 import { colorsFor } from '../report/style.ts';
 import { expandGrid, parseAxis, parseShard, pointOverrides, shardIndices, type Axis } from '../sweep/grid.ts';
 import { OBJECTIVES, paretoFrontier, recommend, type Objective, type PointFigures } from '../sweep/pareto.ts';
-import { mergeSweeps, pointScenarios, runSweep, sweepToCsv, type SweepDocument } from '../sweep/run-sweep.ts';
+import { checkSweepable, mergeSweeps, pointScenarios, runSweep, sweepToCsv, type SweepDocument } from '../sweep/run-sweep.ts';
+import { defaultJobs } from '../sim/pool.ts';
 import { formatBytes, formatDurationMs, parseDurationMs } from '../units.ts';
-import { writeFileAtomic } from './run.ts';
+import { parseMode, writeFileAtomic, type Mode } from './run.ts';
 import { readJsonFile, readScenarioFile } from './scenario-file.ts';
 import { writeHtmlReport } from './report.ts';
 import { renderSweepReport } from '../report/html.ts';
@@ -20,6 +22,26 @@ function positive(flag: string, text: string | undefined, dflt: number): number 
   if (text === undefined) return dflt;
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new MigbenchError('E_USAGE', `${flag}: expected a whole number >= 1, got ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+/**
+ * `--jobs`: threads for simulate mode (default: the CPUs this process may use); emulate mode runs one
+ * point at a time and refuses more.
+ */
+export function parseJobs(mode: Mode, text: string | undefined): number {
+  const jobs = text === undefined ? null : positive('--jobs', text, 1);
+  if (mode === 'simulate') return jobs ?? defaultJobs();
+  if (jobs !== null && jobs > 1) {
+    throw new MigbenchError('E_USAGE', `--jobs: emulate mode runs one migration at a time (migrations running together would disturb each other's timing); more than 1 needs --mode simulate, got ${jobs}`);
+  }
+  return 1;
+}
+
+/** How the runs go, for the first progress line. */
+export function howItRuns(mode: Mode, jobs: number, tasks: number): string {
+  if (mode === 'emulate') return 'one at a time (emulate mode)';
+  const threads = Math.min(jobs, tasks);
+  return `${threads > 1 ? `on ${threads} threads` : 'in this thread'} (simulate mode)`;
 }
 
 function withAbort<T>(say: (s: string) => void, f: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -62,7 +84,8 @@ export interface SweepCommandOptions {
   set: string[];
   runs?: string;
   shard?: string;
-  mode: string;
+  mode?: string;
+  jobs?: string;
   out?: string;
   csv?: string;
   json: boolean;
@@ -71,12 +94,13 @@ export interface SweepCommandOptions {
 }
 
 export async function sweepCommand(scenarioPath: string | undefined, o: SweepCommandOptions): Promise<number> {
-  if (o.mode !== 'emulate') throw new MigbenchError('E_USAGE', `--mode: only "emulate" exists so far (simulate mode is not built yet), got ${JSON.stringify(o.mode)}`);
+  const mode = parseMode(o.mode);
+  const jobs = parseJobs(mode, o.jobs);
   if (o.param.length === 0) throw new MigbenchError('E_USAGE', 'sweep: give at least one --param key.path=v1,v2,…');
   const axes = o.param.map(parseAxis);
   const base = applyOverrides(scenarioPath === undefined ? {} : readScenarioFile(scenarioPath), o.set);
   const points = expandGrid(axes);
-  pointScenarios(base, points); // refuse a bad point before running any
+  checkSweepable(pointScenarios(base, points), points, mode); // refuse a bad point before running any
   const shard = parseShard(o.shard);
   const indices = shardIndices(points.length, shard);
   const runs = positive('--runs', o.runs, 1);
@@ -84,12 +108,12 @@ export async function sweepCommand(scenarioPath: string | undefined, o: SweepCom
   const say = (s: string): void => {
     if (!o.quiet) err.write(`${s}\n`);
   };
-  say(`migbench sweep: ${points.length} grid points${shard ? `, shard ${shard.index}/${shard.count}: ${indices.length} of them` : ''}, ${runs} run${runs > 1 ? 's' : ''} each, one at a time (emulate mode)`);
+  say(`migbench sweep: ${points.length} grid points${shard ? `, shard ${shard.index}/${shard.count}: ${indices.length} of them` : ''}, ${runs} run${runs > 1 ? 's' : ''} each${mode === 'simulate' && runs > 1 ? ' (a seed of its own each)' : ''}, ${howItRuns(mode, jobs, indices.length * runs)}`);
   const started = performance.now();
   try {
     const doc = await withAbort(say, (signal) =>
       runSweep({
-        base, axes, points, indices, shard, runs, signal,
+        base, axes, points, indices, shard, runs, mode, jobs, signal,
         onPoint: (done, total, p) => say(`[${done}/${total}] ${describePoint(p)}: ${Object.keys(p.outcomes).join(', ')}, total ${p.totalTimeMs === null ? '—' : formatDurationMs(p.totalTimeMs)}, downtime ${p.downtimeMs === null ? '—' : formatDurationMs(p.downtimeMs)} (${formatDurationMs(performance.now() - started)})`),
       }),
     );
@@ -142,6 +166,8 @@ export interface TuneCommandOptions {
   param: string[];
   set: string[];
   runs?: string;
+  mode?: string;
+  jobs?: string;
   apply?: string;
   out?: string;
   json: boolean;
@@ -150,6 +176,8 @@ export interface TuneCommandOptions {
 }
 
 export async function tuneCommand(scenarioPath: string | undefined, o: TuneCommandOptions): Promise<number> {
+  const mode = parseMode(o.mode);
+  const jobs = parseJobs(mode, o.jobs);
   const maxDowntimeMs = parseDurationMs(o.maxDowntime);
   if (maxDowntimeMs === null || maxDowntimeMs <= 0) throw new MigbenchError('E_USAGE', `--max-downtime: expected a duration like "300ms", got ${JSON.stringify(o.maxDowntime)}`);
   if (!(OBJECTIVES as readonly string[]).includes(o.objective)) throw new MigbenchError('E_USAGE', `--objective: expected one of ${OBJECTIVES.join(', ')}, got ${JSON.stringify(o.objective)}`);
@@ -166,17 +194,17 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
   ];
   const base = applyOverrides(scenarioPath === undefined ? {} : readScenarioFile(scenarioPath), o.set);
   const points = expandGrid(axes);
-  pointScenarios(base, points);
+  checkSweepable(pointScenarios(base, points), points, mode);
   const runs = positive('--runs', o.runs, 1);
   const say = (s: string): void => {
     if (!o.quiet) process.stderr.write(`${s}\n`);
   };
-  say(`migbench tune: ${points.length} settings × ${runs} run${runs > 1 ? 's' : ''} (emulate mode, one at a time); target downtime ≤ ${formatDurationMs(maxDowntimeMs)}, objective ${objective}`);
+  say(`migbench tune: ${points.length} settings × ${runs} run${runs > 1 ? 's' : ''}, ${howItRuns(mode, jobs, points.length * runs)}; target downtime ≤ ${formatDurationMs(maxDowntimeMs)}, objective ${objective}`);
   let doc: SweepDocument;
   try {
     doc = await withAbort(say, (signal) =>
       runSweep({
-        base, axes, points, indices: points.map((_, i) => i), shard: null, runs, signal,
+        base, axes, points, indices: points.map((_, i) => i), shard: null, runs, mode, jobs, signal,
         onPoint: (done, total, p) => say(`[${done}/${total}] ${describePoint(p)}: downtime ${p.downtimeMs === null ? '—' : formatDurationMs(p.downtimeMs)}, total ${p.totalTimeMs === null ? '—' : formatDurationMs(p.totalTimeMs)}`),
       }),
     );

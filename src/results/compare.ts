@@ -154,8 +154,9 @@ function percent(fraction: number): string {
 
 /**
  * Compare head against base. Benchmarks are paired by name, metrics by name. Throws
- * `MigbenchError('E_USAGE')` when the suites have different names, have no benchmark in common, or the
- * options are out of range. Benchmarks or metrics present on one side only are listed as warnings.
+ * `MigbenchError('E_USAGE')` when the suites have different names, ran in different modes (emulate
+ * against simulate), have no benchmark in common, or the options are out of range. Benchmarks or
+ * metrics present on one side only are listed as warnings.
  */
 export function compareSuites(base: SuiteDocument, head: SuiteDocument, options: CompareOptions): Comparison {
   const confidence = options.confidence ?? 0.95;
@@ -166,6 +167,12 @@ export function compareSuites(base: SuiteDocument, head: SuiteDocument, options:
     throw new MigbenchError(
       'E_USAGE',
       `cannot compare different suites: ${labels.base} is suite "${base.suite}", ${labels.head} is suite "${head.suite}"`,
+    );
+  }
+  if (base.mode !== head.mode) {
+    throw new MigbenchError(
+      'E_USAGE',
+      `cannot compare suite results of different modes: ${labels.base} ran in ${base.mode} mode, ${labels.head} in ${head.mode} mode (run both sides in one mode)`,
     );
   }
   const headByName = new Map(head.benchmarks.map((b) => [b.name, b]));

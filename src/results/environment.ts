@@ -46,10 +46,23 @@ function git(args: string[]): string | null {
   }
 }
 
-/** The commit of the migbench checkout that ran (null fields when it is not a git checkout). */
+let gitInfo: GitInfo | null = null;
+
+/**
+ * The commit of the migbench checkout that ran (null fields when it is not a git checkout). Read once
+ * per thread — the code that runs is the code loaded when the process started — and copied out: a
+ * sweep or suite of many runs would otherwise start three git processes per run, and on the
+ * simulate-mode pool each of those forks stalls the other threads (about 7 ms per run here, and two
+ * threads ran little faster than one).
+ */
 export function captureGit(): GitInfo {
-  const commit = git(['rev-parse', 'HEAD']);
-  if (commit === null) return { commit: null, branch: null, dirty: null };
-  const status = git(['status', '--porcelain', '--untracked-files=no']);
-  return { commit, branch: git(['rev-parse', '--abbrev-ref', 'HEAD']), dirty: status === null ? null : status.length > 0 };
+  if (gitInfo === null) {
+    const commit = git(['rev-parse', 'HEAD']);
+    if (commit === null) gitInfo = { commit: null, branch: null, dirty: null };
+    else {
+      const status = git(['status', '--porcelain', '--untracked-files=no']);
+      gitInfo = { commit, branch: git(['rev-parse', '--abbrev-ref', 'HEAD']), dirty: status === null ? null : status.length > 0 };
+    }
+  }
+  return { ...gitInfo };
 }

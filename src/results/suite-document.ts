@@ -14,6 +14,9 @@ export const SUITE_SCHEMA_VERSION = 1;
 
 export type Better = 'lower' | 'higher';
 
+/** emulate: measured on this machine (samples vary); simulate: the virtual-clock model (every metric exact) */
+export type SuiteMode = 'emulate' | 'simulate';
+
 export interface MetricSeries {
   /** 'ms', 'B', 'B/s' are formatted with units; anything else ('count', 'rounds', '') prints plain */
   unit: string;
@@ -47,6 +50,8 @@ export interface SuiteDocument {
   env: EnvironmentInfo;
   startedAt: string;
   finishedAt: string;
+  /** how the runs were made; files written before simulate mode have none and are emulate-mode results */
+  mode: SuiteMode;
   seed: number | null;
   /** measured runs per benchmark */
   runs: number;
@@ -89,7 +94,7 @@ function describe(v: unknown): string {
  * message. Throws `MigbenchError('E_USAGE')` with a one-line message naming the first problem: not JSON,
  * not an object, a missing or unsupported schemaVersion, a kind other than "suite", or a malformed
  * benchmark, metric or sample (naming them). Summaries are recomputed from the samples; a missing
- * `exact` means false.
+ * `exact` means false, a missing `mode` means "emulate".
  */
 export function parseSuiteDocument(text: string, label: string): SuiteDocument {
   const fail = (message: string): never => {
@@ -131,6 +136,8 @@ export function parseSuiteDocument(text: string, label: string): SuiteDocument {
   for (const key of ['startedAt', 'finishedAt'] as const) {
     if (typeof raw[key] !== 'string') return fail(`${key}: expected an ISO 8601 time, got ${describe(raw[key])}`);
   }
+  const mode = raw.mode ?? 'emulate';
+  if (mode !== 'emulate' && mode !== 'simulate') return fail(`mode: expected "emulate" or "simulate", got ${describe(raw.mode)}`);
   if (raw.seed !== null && (typeof raw.seed !== 'number' || !Number.isFinite(raw.seed))) {
     return fail(`seed: expected a number or null, got ${describe(raw.seed)}`);
   }
@@ -175,6 +182,7 @@ export function parseSuiteDocument(text: string, label: string): SuiteDocument {
     env: raw.env as unknown as EnvironmentInfo,
     startedAt: raw.startedAt as string,
     finishedAt: raw.finishedAt as string,
+    mode,
     seed: raw.seed as number | null,
     runs: raw.runs as number,
     warmup: raw.warmup as number,

@@ -38,7 +38,7 @@ function mergedDirty(gits: readonly GitInfo[]): boolean | null {
  * documents are named by position ("pass 2") in them.
  *
  * Throws `MigbenchError('E_USAGE')` when there is nothing to merge, or when the documents ran different
- * suites, different sets of benchmarks, different commits, or declare a metric with a different unit,
+ * suites, in different modes, different sets of benchmarks, different commits, or declare a metric with a different unit,
  * direction or exactness. A metric missing from some documents is fine (a run without a value for
  * it): its samples are those of the documents that have it. Everything else (tool, environment,
  * scenario of each benchmark) is taken from the first document.
@@ -52,6 +52,9 @@ export function mergeSuiteDocuments(docs: SuiteDocument[], label: string): Suite
 
   docs.forEach((d, i) => {
     if (d.suite !== first.suite) fail(`pass ${i + 1} ran suite "${d.suite}", pass 1 ran suite "${first.suite}"`);
+  });
+  docs.forEach((d, i) => {
+    if (d.mode !== first.mode) fail(`pass ${i + 1} ran in ${d.mode} mode, pass 1 in ${first.mode} mode`);
   });
   const commits = [...new Set(docs.map((d) => d.git.commit))];
   if (commits.length > 1) fail(`the passes ran different commits (${commits.map((c) => (c === null ? 'no git' : c.slice(0, 12))).join(', ')})`);
@@ -104,6 +107,7 @@ export function mergeSuiteDocuments(docs: SuiteDocument[], label: string): Suite
     env: first.env,
     startedAt: extreme(docs.map((d) => d.startedAt), -1),
     finishedAt: extreme(docs.map((d) => d.finishedAt), 1),
+    mode: first.mode,
     seed: seeds.size === 1 ? first.seed : null,
     runs: docs.reduce((sum, d) => sum + d.runs, 0),
     warmup: docs.reduce((sum, d) => sum + d.warmup, 0),

@@ -2,47 +2,24 @@
  * Running a suite: every benchmark N times after warm-up, interleaved (run 1 of every benchmark, then
  * run 2, …) so slow drift of the machine spreads over all of them; every run's metrics kept as raw
  * samples; a crash or a failed verification stops the suite (exit 3), as in `run`.
+ *
+ * In simulate mode every run is simulated (on up to `jobs` threads: src/sim/pool.ts) with the
+ * benchmark's own seed, so its runs are identical and every metric is `exact`: `compare` then tests
+ * equality instead of running a U test.
  */
 import type { Clock } from '../clock.ts';
 import { MigbenchError } from '../errors.ts';
 import type { ResultDocument } from '../results/document.ts';
 import { captureEnvironment, captureGit } from '../results/environment.ts';
-import { SUITE_SCHEMA_VERSION, metricSeries, type Better, type SuiteDocument } from '../results/suite-document.ts';
+import { SUITE_SCHEMA_VERSION, metricSeries, type Better, type SuiteDocument, type SuiteMode } from '../results/suite-document.ts';
 import { scenarioToJson } from '../options.ts';
 import { runScenario } from '../run.ts';
+import { simulateTasks, type SimTask } from '../sim/pool.ts';
+import { metricsOf, type MetricValue } from './metrics.ts';
 import { VERSION } from '../version.ts';
 import type { ExpandedSuite } from './suite-file.ts';
 
-export interface MetricValue {
-  value: number;
-  unit: string;
-  better: Better;
-}
-
-/**
- * The metrics of one run. Pre-copy: total time, downtime, bytes on the link, rounds; quick: downtime,
- * total time, bytes to storage. A metric the run did not produce (no downtime after a cancel) is left out.
- */
-export function metricsOf(doc: ResultDocument): Record<string, MetricValue> {
-  const out: Record<string, MetricValue> = {};
-  const put = (name: string, value: number | null | undefined, unit: string): void => {
-    if (value !== null && value !== undefined && Number.isFinite(value)) out[name] = { value, unit, better: 'lower' };
-  };
-  const p = doc.precopy;
-  if (p) {
-    put('precopy.total-time', p.stats['total-time'], 'ms');
-    put('precopy.downtime', p.stats.downtime, 'ms');
-    put('precopy.transferred', p.stats.ram.transferred, 'B');
-    put('precopy.rounds', p.rounds.length, 'count');
-  }
-  const q = doc.quick;
-  if (q) {
-    put('quick.downtime', q.stats.downtime, 'ms');
-    put('quick.total-time', q.stats['total-time'], 'ms');
-    put('quick.saved', q.savedBytes, 'B');
-  }
-  return out;
-}
+export { metricsOf, type MetricValue } from './metrics.ts';
 
 /** A run that crashed or did not verify is a migbench failure: the suite stops. */
 function checkRun(doc: ResultDocument, benchmark: string): void {
@@ -64,30 +41,59 @@ export interface SuiteProgress {
 
 export async function runSuite(
   suite: ExpandedSuite,
-  options: { runs: number; warmup: number; signal?: AbortSignal; clock?: Clock; onProgress?: (p: SuiteProgress) => void },
+  options: {
+    runs: number;
+    warmup: number;
+    /** default emulate */
+    mode?: SuiteMode;
+    /** simulate mode: threads to run on (1: in this thread) */
+    jobs?: number;
+    signal?: AbortSignal;
+    clock?: Clock;
+    onProgress?: (p: SuiteProgress) => void;
+  },
 ): Promise<SuiteDocument> {
   const startedAt = new Date().toISOString();
+  const mode = options.mode ?? 'emulate';
   const samples = suite.benchmarks.map(() => new Map<string, { unit: string; better: Better; values: number[] }>());
   const total = (options.runs + options.warmup) * suite.benchmarks.length;
   let done = 0;
-  for (let r = -options.warmup; r < options.runs; r++) {
-    for (let b = 0; b < suite.benchmarks.length; b++) {
+  const keep = (b: number, metrics: Record<string, MetricValue>): void => {
+    for (const [metric, v] of Object.entries(metrics)) {
+      const series = samples[b].get(metric) ?? { unit: v.unit, better: v.better, values: [] };
+      series.values.push(v.value);
+      samples[b].set(metric, series);
+    }
+  };
+  // the runs in order: pass r (warm-up passes negative) of every benchmark, then pass r + 1
+  const order: { r: number; b: number }[] = [];
+  for (let r = -options.warmup; r < options.runs; r++) for (let b = 0; b < suite.benchmarks.length; b++) order.push({ r, b });
+  if (mode === 'simulate') {
+    const tasks: SimTask<'suite-metrics'>[] = order.map(({ b }) => ({ scenario: suite.benchmarks[b].scenario, methods: suite.methods, reduce: 'suite-metrics' }));
+    const metrics = await simulateTasks(tasks, {
+      jobs: options.jobs ?? 1,
+      signal: options.signal,
+      onResult: (t) => {
+        const { r, b } = order[t];
+        options.onProgress?.({ done: ++done, total, benchmark: suite.benchmarks[b].name, run: r >= 0 ? r + 1 : 0 });
+      },
+    });
+    order.forEach(({ r, b }, t) => {
+      if (r >= 0) keep(b, metrics[t]);
+    });
+  } else {
+    for (const { r, b } of order) {
       if (options.signal?.aborted) throw new MigbenchError('E_INTERRUPTED', 'interrupted');
       const bench = suite.benchmarks[b];
       const doc = await runScenario(bench.scenario, { methods: suite.methods, signal: options.signal, clock: options.clock });
       if (options.signal?.aborted) throw new MigbenchError('E_INTERRUPTED', 'interrupted');
       checkRun(doc, bench.name);
-      if (r >= 0) {
-        for (const [metric, v] of Object.entries(metricsOf(doc))) {
-          const series = samples[b].get(metric) ?? { unit: v.unit, better: v.better, values: [] };
-          series.values.push(v.value);
-          samples[b].set(metric, series);
-        }
-      }
+      if (r >= 0) keep(b, metricsOf(doc));
       done++;
       options.onProgress?.({ done, total, benchmark: bench.name, run: r >= 0 ? r + 1 : 0 });
     }
   }
+  const exact = mode === 'simulate';
   return {
     schemaVersion: SUITE_SCHEMA_VERSION,
     kind: 'suite',
@@ -97,13 +103,14 @@ export async function runSuite(
     env: captureEnvironment(),
     startedAt,
     finishedAt: new Date().toISOString(),
+    mode,
     seed: suite.benchmarks[0]?.scenario.seed ?? null,
     runs: options.runs,
     warmup: options.warmup,
     benchmarks: suite.benchmarks.map((bench, b) => ({
       name: bench.name,
       scenario: scenarioToJson(bench.scenario),
-      metrics: Object.fromEntries([...samples[b]].map(([metric, s]) => [metric, metricSeries(s.unit, s.better, s.values)])),
+      metrics: Object.fromEntries([...samples[b]].map(([metric, s]) => [metric, metricSeries(s.unit, s.better, s.values, exact)])),
     })),
   };
 }

@@ -1,28 +1,25 @@
 /**
- * Running a sweep: every grid point of a base scenario, `runs` times each, one point at a time (in
- * emulate mode the points would disturb each other's timing if they ran together). The sweep document
- * keeps every run's figures and each point's medians.
+ * Running a sweep: every grid point of a base scenario, `runs` times each. Emulate mode runs one point
+ * at a time (points running together would disturb each other's timing); simulate mode runs the points
+ * on up to `jobs` threads (src/sim/pool.ts), and gives the same document whatever `jobs` is. The sweep
+ * document keeps every run's figures and each point's medians.
  */
 import { MigbenchError } from '../errors.ts';
 import { applyOverrides, resolveScenario, scenarioToJson, type Scenario } from '../options.ts';
-import type { ResultDocument } from '../results/document.ts';
 import { captureEnvironment, captureGit, type EnvironmentInfo, type GitInfo } from '../results/environment.ts';
 import { summarize } from '../results/statistics.ts';
 import { runScenario } from '../run.ts';
+import { checkSimulatable } from '../sim/run-simulated.ts';
+import { simulateTasks, type SimTask } from '../sim/pool.ts';
 import { VERSION } from '../version.ts';
+import { deriveSeed } from '../workload/rng.ts';
+import { runFigures, type SweepRun } from './figures.ts';
 import { pointOverrides, type Axis, type Shard } from './grid.ts';
 import type { PointFigures } from './pareto.ts';
 
-export interface SweepRun {
-  outcome: string;
-  reason: string | null;
-  verified: boolean | null;
-  totalTimeMs: number | null;
-  downtimeMs: number | null;
-  transferredBytes: number | null;
-  rounds: number;
-  guestSlowdown: number | null;
-}
+export { runFigures, type SweepRun } from './figures.ts';
+
+export type SweepMode = 'emulate' | 'simulate';
 
 export interface SweepPoint extends PointFigures {
   runsDetail: SweepRun[];
@@ -37,7 +34,8 @@ export interface SweepDocument {
   env: EnvironmentInfo;
   startedAt: string;
   finishedAt: string;
-  mode: 'emulate';
+  /** emulate: real migrations, one at a time; simulate: the virtual-clock model, each run with its own seed */
+  mode: SweepMode;
   /** the base scenario the grid overrides (resolved) */
   scenario: unknown;
   axes: Axis[];
@@ -48,23 +46,19 @@ export interface SweepDocument {
   points: SweepPoint[];
 }
 
-/** One pre-copy run's figures. Guest slowdown: achieved ÷ asked page writes over the live rounds. */
-export function runFigures(doc: ResultDocument): SweepRun {
-  const p = doc.precopy!;
-  const live = p.rounds.filter((r) => r.stage !== 'stop-and-copy');
-  const liveMs = live.reduce((a, r) => a + r.durationMs, 0);
-  const slowdown = live.every((r) => r.guestSlowdown !== null) && liveMs > 0 ? live.reduce((a, r) => a + r.guestSlowdown! * r.durationMs, 0) / liveMs : null;
-  const done = p.stats.status === 'completed' && p.verified === true;
-  return {
-    outcome: p.outcome,
-    reason: p.reason,
-    verified: p.verified,
-    totalTimeMs: done ? p.stats['total-time'] : null,
-    downtimeMs: done ? p.stats.downtime : null,
-    transferredBytes: p.stats.ram.transferred,
-    rounds: p.rounds.length,
-    guestSlowdown: slowdown,
-  };
+/** Streams of deriveSeed above those a run derives for itself (content 1–12, vCPUs 1000+, fleet guests 5000+). */
+export const RUN_SEED_STREAM = 20_000;
+
+/**
+ * The seed of run `run` (0-based) of a point in simulate mode, where the same seed gives the same run:
+ * the first run keeps the scenario's seed (a one-run sweep point is exactly `migbench run --mode
+ * simulate` of that point), run k + 1 uses deriveSeed(seed, 20000 + k), so the runs are samples of
+ * different guests' writes and contents. The seeds are the same at every point: a point differs from
+ * another only by its parameters. Emulate mode keeps the scenario's seed for every run (its runs
+ * differ by timing).
+ */
+export function runSeed(seed: number, run: number): number {
+  return run === 0 ? seed : deriveSeed(seed, RUN_SEED_STREAM + run);
 }
 
 const median = (xs: (number | null)[]): number | null => {
@@ -104,6 +98,25 @@ export function pointScenarios(base: Record<string, unknown>, points: Record<str
   });
 }
 
+/**
+ * Refuse what a sweep cannot run at any point, before anything runs: a fleet (a sweep tabulates one
+ * guest's migration), and in simulate mode what the model cannot do.
+ */
+export function checkSweepable(scenarios: readonly Scenario[], points: Record<string, unknown>[], mode: SweepMode): void {
+  scenarios.forEach((s, i) => {
+    const at = `grid point ${i} (${pointOverrides(points[i]).join(' ') || 'the scenario as it is'})`;
+    if (s.fleet) throw new MigbenchError('E_SCENARIO', `${at}: fleet: a sweep tabulates one guest's migration (a host evacuation is \`run --mode simulate\`), got ${JSON.stringify(s.fleet)}`);
+    if (mode === 'simulate') {
+      try {
+        checkSimulatable(s, ['precopy']);
+      } catch (error) {
+        if (error instanceof MigbenchError) throw new MigbenchError(error.code, `${at}: ${error.message}`);
+        throw error;
+      }
+    }
+  });
+}
+
 export async function runSweep(options: {
   base: Record<string, unknown>;
   axes: Axis[];
@@ -111,25 +124,55 @@ export async function runSweep(options: {
   indices: number[];
   shard: Shard | null;
   runs: number;
+  /** default emulate */
+  mode?: SweepMode;
+  /** simulate mode: threads to run points on (1: in this thread); emulate mode runs one at a time */
+  jobs?: number;
   signal?: AbortSignal;
   onPoint?: (done: number, total: number, point: SweepPoint) => void;
 }): Promise<SweepDocument> {
   const startedAt = new Date().toISOString();
+  const mode = options.mode ?? 'emulate';
   const scenarios = pointScenarios(options.base, options.points);
+  checkSweepable(scenarios, options.points, mode);
   const out: SweepPoint[] = [];
-  for (const i of options.indices) {
-    const runs: SweepRun[] = [];
-    for (let r = 0; r < options.runs; r++) {
-      if (options.signal?.aborted) throw new MigbenchError('E_INTERRUPTED', 'interrupted');
-      const doc = await runScenario(scenarios[i], { methods: ['precopy'], signal: options.signal });
-      if (options.signal?.aborted) throw new MigbenchError('E_INTERRUPTED', 'interrupted');
-      if (doc.precopy!.verified === false) throw new MigbenchError('E_VERIFY', `grid point ${i}: the destination differs from the source (a migbench bug)`);
-      if (doc.precopy!.outcome === 'errored') throw new MigbenchError('E_WORKER', `grid point ${i}: ${doc.precopy!.error}`);
-      runs.push(runFigures(doc));
+  if (mode === 'simulate') {
+    // every run of every point is one task; a point is reported once its last run is in
+    const tasks: SimTask<'sweep-run'>[] = options.indices.flatMap((i) =>
+      Array.from({ length: options.runs }, (_, r) => ({ scenario: { ...scenarios[i], seed: runSeed(scenarios[i].seed, r) }, methods: ['precopy'], reduce: 'sweep-run' as const })),
+    );
+    const runs: SweepRun[] = new Array(tasks.length);
+    const left = options.indices.map(() => options.runs);
+    let done = 0;
+    const runsOf = (k: number): SweepRun[] => runs.slice(k * options.runs, (k + 1) * options.runs);
+    await simulateTasks(tasks, {
+      jobs: options.jobs ?? 1,
+      signal: options.signal,
+      onResult: (t, run) => {
+        runs[t] = run;
+        const k = Math.floor(t / options.runs);
+        if (--left[k] > 0) return;
+        const i = options.indices[k];
+        options.onPoint?.(++done, options.indices.length, pointOf(i, options.points[i], runsOf(k)));
+      },
+    });
+    options.indices.forEach((i, k) => out.push(pointOf(i, options.points[i], runsOf(k))));
+  } else {
+    if ((options.jobs ?? 1) > 1) throw new MigbenchError('E_USAGE', `--jobs: emulate mode runs one migration at a time (migrations running together would disturb each other's timing); more than 1 needs --mode simulate, got ${options.jobs}`);
+    for (const i of options.indices) {
+      const runs: SweepRun[] = [];
+      for (let r = 0; r < options.runs; r++) {
+        if (options.signal?.aborted) throw new MigbenchError('E_INTERRUPTED', 'interrupted');
+        const doc = await runScenario(scenarios[i], { methods: ['precopy'], signal: options.signal });
+        if (options.signal?.aborted) throw new MigbenchError('E_INTERRUPTED', 'interrupted');
+        if (doc.precopy!.verified === false) throw new MigbenchError('E_VERIFY', `grid point ${i}: the destination differs from the source (a migbench bug)`);
+        if (doc.precopy!.outcome === 'errored') throw new MigbenchError('E_WORKER', `grid point ${i}: ${doc.precopy!.error}`);
+        runs.push(runFigures(doc));
+      }
+      const point = pointOf(i, options.points[i], runs);
+      out.push(point);
+      options.onPoint?.(out.length, options.indices.length, point);
     }
-    const point = pointOf(i, options.points[i], runs);
-    out.push(point);
-    options.onPoint?.(out.length, options.indices.length, point);
   }
   return {
     schemaVersion: 1,
@@ -139,7 +182,7 @@ export async function runSweep(options: {
     env: captureEnvironment(),
     startedAt,
     finishedAt: new Date().toISOString(),
-    mode: 'emulate',
+    mode,
     scenario: scenarioToJson(resolveScenario(options.base)),
     axes: options.axes,
     gridPoints: options.points.length,
@@ -171,7 +214,7 @@ export function sweepToCsv(doc: SweepDocument): string {
   return [head, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
 }
 
-/** Join the shards of one sweep (same scenario, axes and runs) into one document. */
+/** Join the shards of one sweep (same mode, scenario, axes and runs) into one document. */
 export function mergeSweeps(docs: SweepDocument[], labels: string[]): SweepDocument {
   if (docs.length === 0) throw new MigbenchError('E_USAGE', 'merge: no sweep files');
   const first = docs[0];
@@ -179,6 +222,9 @@ export function mergeSweeps(docs: SweepDocument[], labels: string[]): SweepDocum
     JSON.stringify(d.axes) === JSON.stringify(first.axes) && JSON.stringify(d.scenario) === JSON.stringify(first.scenario) && d.runs === first.runs && d.gridPoints === first.gridPoints;
   docs.forEach((d, i) => {
     if (d.kind !== 'sweep' || d.schemaVersion !== 1) throw new MigbenchError('E_USAGE', `${labels[i]}: not a migbench sweep file (schemaVersion 1)`);
+    const mode = d.mode ?? 'emulate';
+    const firstMode = first.mode ?? 'emulate';
+    if (mode !== firstMode) throw new MigbenchError('E_USAGE', `${labels[i]}: a sweep in ${mode} mode, ${labels[0]} one in ${firstMode} mode: merge joins the slices of one sweep, run in one mode`);
     if (!same(d)) throw new MigbenchError('E_USAGE', `${labels[i]}: a slice of another sweep (its scenario, parameters or runs differ from ${labels[0]})`);
   });
   const byIndex = new Map<number, SweepPoint>();
