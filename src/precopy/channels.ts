@@ -366,7 +366,8 @@ export class ChannelLanes {
         s[i] = c[i];
       }
     }
-    if (d[C_BYTES] === 0 && d[C_PAGES] === 0) return;
+    // No early return on "nothing new": a read may catch a channel between its counter writes (bytes
+    // and pages not yet written, the others already), and `seen` has moved on for every counter.
     for (const t of [sender.total, sender.round]) {
       t.bytes += d[C_BYTES];
       t.pages += d[C_PAGES];
