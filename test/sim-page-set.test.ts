@@ -67,6 +67,19 @@ describe('PageSet against a plain Set on seeded random operations', () => {
     expect(walked).toEqual([...plain].sort((x, y) => x - y));
   });
 
+  it('a released bitmap comes back empty to the next set of the same size', () => {
+    const a = new PageSet(10_000);
+    a.addRange(100, 5000);
+    a.add(9999);
+    a.release();
+    const b = new PageSet(10_000);
+    expect(b.count).toBe(0);
+    expect(b.nextFrom(0)).toBe(-1);
+    expect(b.countRange(0, 10_000)).toBe(0);
+    b.add(7);
+    expect(b.nextFrom(0)).toBe(7);
+  });
+
   it('fill, 2^32-page guests and word edges', () => {
     const s = new PageSet(100);
     s.fill();

@@ -20,18 +20,38 @@ export function popcount32(x: number): number {
 /** Bits [lo, hi) of a word, 0 <= lo < hi <= 32. */
 const maskOf = (lo: number, hi: number): number => (hi - lo === 32 ? -1 : ((1 << (hi - lo)) - 1) << lo) | 0;
 
+/**
+ * Bitmaps given back by finished sets, by word count, all zero: the next simulation in this thread
+ * reuses them instead of faulting in fresh memory (a 1 TiB guest's bitmap is 32 MiB; two threads
+ * faulting in fresh bitmaps take turns in the kernel).
+ */
+const spare = new Map<number, { words: Int32Array; summary: Int32Array }[]>();
+const SPARE_PER_SIZE = 4;
+
 export class PageSet {
   readonly pages: number;
   /** pages in the set */
   count = 0;
-  private readonly words: Int32Array;
-  private readonly summary: Int32Array;
+  private words: Int32Array;
+  private summary: Int32Array;
 
   constructor(pages: number) {
     if (!Number.isSafeInteger(pages) || pages < 1 || pages > 2 ** 32) throw new RangeError(`PageSet: pages must be an integer in [1, 2^32], got ${pages}`);
     this.pages = pages;
-    this.words = new Int32Array(Math.ceil(pages / 32));
-    this.summary = new Int32Array(Math.ceil(this.words.length / 32));
+    const wordCount = Math.ceil(pages / 32);
+    const reused = spare.get(wordCount)?.pop();
+    this.words = reused?.words ?? new Int32Array(wordCount);
+    this.summary = reused?.summary ?? new Int32Array(Math.ceil(wordCount / 32));
+  }
+
+  /** Give the bitmap back for reuse (emptied first); the set must not be used afterwards. */
+  release(): void {
+    if (this.words.length === 0) return;
+    this.clear();
+    const list = spare.get(this.words.length) ?? [];
+    if (list.length < SPARE_PER_SIZE) list.push({ words: this.words, summary: this.summary });
+    spare.set(this.words.length, list);
+    this.words = this.summary = new Int32Array(0);
   }
 
   has(page: number): boolean {

@@ -487,7 +487,7 @@ export class PrecopySimulation {
     this.sample(true);
     if (decision.action === 'cancel') {
       this.throttlePercent = 0;
-      this.phase = 'done';
+      this.finish();
       return;
     }
     // stop-and-copy: pause (the guest stops writing), final sync, lift the live rate limit
@@ -531,7 +531,15 @@ export class PrecopySimulation {
     const bw = this.rate();
     this.closeRound(this.finalFound, this.pendingAtPause, bw, this.policy.thresholdBytes({ bandwidthBytesPerSec: bw, roundBandwidthBytesPerSec: bw, pageSizeBytes: this.ps }), this.lastExpectedDowntimeMs);
     this.throttlePercent = 0;
+    this.finish();
+  }
+
+  /** The end: the page sets go back for the next simulation in this thread. */
+  private finish(): void {
     this.phase = 'done';
+    this.pending.release();
+    this.dirty.release();
+    this.written?.release();
   }
 
   private countBytes(frameBytes: number): number {
