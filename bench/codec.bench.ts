@@ -31,7 +31,7 @@ import { Bench } from 'tinybench';
 import { createXbzrleMemory, decodeXbzrle, encodeXbzrle, encodeXbzrleReference, xbzrleKernelFor } from '../src/codec/xbzrle.ts';
 import { isZeroRange } from '../src/codec/zero-page.ts';
 import { zstdCompress, zstdDecompressExact, zstdReady } from '../src/codec/zstd.ts';
-import { textCorpus } from '../src/workload/fill.ts';
+import { textCorpus, textPageInto } from '../src/workload/fill.ts';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Rng } from '../src/workload/rng.ts';
 
@@ -235,15 +235,7 @@ async function runCompression(): Promise<void> {
   const corpus = textCorpus(1);
   const rng = new Rng(424242);
   const text = new Uint8Array(bytes);
-  for (let p = 0; p < pages; p++) {
-    let at = rng.nextInt(corpus.length);
-    for (let k = 0; k < PAGE; ) {
-      const n = Math.min(PAGE - k, corpus.length - at);
-      text.set(corpus.subarray(at, at + n), p * PAGE + k);
-      k += n;
-      at = 0;
-    }
-  }
+  for (let p = 0; p < pages; p++) textPageInto(corpus, rng.nextInt(corpus.length), text, p * PAGE, PAGE);
   const random = new Uint8Array(bytes);
   rng.fill(random);
   const codecs: { name: string; compress: (b: Uint8Array) => Uint8Array; decompress: (z: Uint8Array) => Uint8Array }[] = [

@@ -8,16 +8,15 @@ import { MigbenchError } from './errors.ts';
 import { createDirtyLog } from './memory/dirty-bitmap.ts';
 import { GuestMemory, guestLayout } from './memory/guest-memory.ts';
 import { verifyGuest } from './memory/verify.ts';
-import { scenarioToJson, type Scenario } from './options.ts';
+import type { Scenario } from './options.ts';
 import { runPrecopy, type PrecopyRun } from './precopy/loop.ts';
 import { PageSender } from './precopy/page-sender.ts';
 import { PageCache } from './codec/page-cache.ts';
 import { zstdReady } from './codec/zstd.ts';
 import type { RoundRecord } from './precopy/stats.ts';
-import { METHODS, SCHEMA_VERSION, type Method, type PrecopyResult, type ResultDocument } from './results/document.ts';
-import { compareMethods } from './results/method-comparison.ts';
+import { METHODS, type Method, type PrecopyResult, type ResultDocument } from './results/document.ts';
+import { runDocument } from './results/run-document.ts';
 import { migrateQuick, type QuickPhases, type QuickResult } from './quick/quick-migration.ts';
-import { captureEnvironment, captureGit } from './results/environment.ts';
 import { DestinationHandle } from './transport/destination-handle.ts';
 import { HEADER_BYTES, maxRunPages } from './transport/frame.ts';
 import { BandwidthMeter, RateLimiter, SharedRateLimiter } from './transport/link.ts';
@@ -29,7 +28,6 @@ import { fillGuest } from './workload/fill.ts';
 import { Rng, deriveSeed } from './workload/rng.ts';
 import { precopySettingsFor } from './precopy/settings.ts';
 import { VcpuPool } from './workload/vcpu-pool.ts';
-import { VERSION } from './version.ts';
 
 /** Share of this machine's RAM a run may take for the two copies of guest memory. */
 export const MAX_MEMORY_SHARE = 0.75;
@@ -317,18 +315,5 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       await guest.dispose();
     }
   }
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'migbench', version: VERSION },
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    git: captureGit(),
-    env: captureEnvironment(),
-    scenario: scenarioToJson(scenario),
-    mode: 'emulate',
-    methods: [...methods],
-    precopy,
-    quick,
-    comparison: precopy && quick ? compareMethods(precopy, quick) : null,
-  };
+  return runDocument({ scenario, startedAt, mode: 'emulate', methods, precopy, quick });
 }

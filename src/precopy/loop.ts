@@ -27,7 +27,7 @@ import type { PageSender } from './page-sender.ts';
 import type { PageCache } from '../codec/page-cache.ts';
 import type { ChannelLanes } from './channels.ts';
 import { PACKET_LAST_STAGE, PACKET_XBZRLE } from './channel-queue.ts';
-import { SeriesSampler, isEngineBound, throughput, type MigrationStats, type SeriesPoint, type RoundRecord, type RoundStage } from './stats.ts';
+import { SeriesSampler, isEngineBound, roundRecord, throughput, type MigrationStats, type SeriesPoint, type RoundRecord, type RoundStage } from './stats.ts';
 
 /** What the loop needs of the vCPUs. */
 export interface VcpuSteering {
@@ -169,27 +169,21 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
 
   const closeRound = (now: number, dirtyPages: number, pendingPages: number, bandwidth: number, threshold: number, expectedMs?: number): void => {
     const duration = now - roundStartMs;
-    const c = sender.round.snapshot();
     const expected = expectedMs ?? expectedDowntimeMs(pendingPages * ps, bandwidth);
-    const rate = duration > 0 ? ((vcpus.totalWrites() - roundStartWrites) * 1000) / duration : 0;
-    const record: RoundRecord = {
+    const record = roundRecord({
       round: rounds.length,
       stage,
       startMs: roundStartMs - input.startedAtMs,
       durationMs: duration,
       dirtyPages,
       pendingPages,
-      sentPages: c.pages,
-      zeroPages: c.zeroPages,
-      normalPages: c.normalPages,
-      bytes: c.bytes,
-      bandwidthBytesPerSec: duration > 0 ? (c.bytes * 1000) / duration : 0,
-      dirtyRatePagesPerSec: rate,
+      sent: sender.round,
+      writes: vcpus.totalWrites() - roundStartWrites,
       expectedDowntimeMs: expected,
       thresholdBytes: threshold,
       throttlePercent,
-      guestSlowdown: settings.targetDirtyRatePagesPerSec > 0 && duration > 0 ? rate / settings.targetDirtyRatePagesPerSec : null,
-    };
+      targetDirtyRatePagesPerSec: settings.targetDirtyRatePagesPerSec,
+    });
     lastExpectedDowntimeMs = expected;
     rounds.push(record);
     input.onRound?.(record);

@@ -37,6 +37,49 @@ export interface RoundRecord {
   guestSlowdown: number | null;
 }
 
+/** What a round record is made of; the rates and the guest slowdown follow from it. */
+export interface RoundFacts {
+  round: number;
+  stage: RoundStage;
+  startMs: number;
+  durationMs: number;
+  dirtyPages: number;
+  pendingPages: number;
+  /** what the round sent */
+  sent: { pages: number; zeroPages: number; normalPages: number; bytes: number };
+  /** page writes the vCPUs did during the round */
+  writes: number;
+  expectedDowntimeMs: number;
+  thresholdBytes: number;
+  throttlePercent: number;
+  /** page writes per second the scenario asks (0: none) */
+  targetDirtyRatePagesPerSec: number;
+}
+
+/** One round's record (emulate and simulate mode build theirs the same way). */
+export function roundRecord(f: RoundFacts): RoundRecord {
+  const d = f.durationMs;
+  const rate = d > 0 ? (f.writes * 1000) / d : 0;
+  return {
+    round: f.round,
+    stage: f.stage,
+    startMs: f.startMs,
+    durationMs: d,
+    dirtyPages: f.dirtyPages,
+    pendingPages: f.pendingPages,
+    sentPages: f.sent.pages,
+    zeroPages: f.sent.zeroPages,
+    normalPages: f.sent.normalPages,
+    bytes: f.sent.bytes,
+    bandwidthBytesPerSec: d > 0 ? (f.sent.bytes * 1000) / d : 0,
+    dirtyRatePagesPerSec: rate,
+    expectedDowntimeMs: f.expectedDowntimeMs,
+    thresholdBytes: f.thresholdBytes,
+    throttlePercent: f.throttlePercent,
+    guestSlowdown: f.targetDirtyRatePagesPerSec > 0 && d > 0 ? rate / f.targetDirtyRatePagesPerSec : null,
+  };
+}
+
 /** Running totals kept by the page sender; plain fields, no allocation on the hot path. */
 export class SendCounters {
   bytes = 0;

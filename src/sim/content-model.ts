@@ -19,23 +19,15 @@
 import { deflateRawSync } from 'node:zlib';
 import { zstdCompress } from '../codec/zstd.ts';
 import type { Scenario } from '../options.ts';
-import { Rng, deriveSeed } from '../workload/rng.ts';
-import { textCorpus } from '../workload/fill.ts';
+import { Rng, deriveSeed, mix32 } from '../workload/rng.ts';
+import { textCorpus, textPageInto } from '../workload/fill.ts';
 
 export const KIND_ZERO = 0;
 export const KIND_RANDOM = 1;
 export const KIND_TEXT = 2;
 
 /** A well-mixed 32-bit hash of (key, page): splitmix32's finaliser over both words. */
-function pageHash(key: number, page: number): number {
-  let z = (Math.imul(page ^ (page / 4294967296), 0x9e3779b1) ^ key) | 0;
-  z ^= z >>> 16;
-  z = Math.imul(z, 0x21f0aaad);
-  z ^= z >>> 15;
-  z = Math.imul(z, 0x735a2d97);
-  z ^= z >>> 15;
-  return z >>> 0;
-}
+const pageHash = (key: number, page: number): number => mix32(Math.imul(page ^ (page / 4294967296), 0x9e3779b1) ^ key);
 
 export class ContentModel {
   readonly pageSizeBytes: number;
@@ -46,7 +38,8 @@ export class ContentModel {
   /** does any page start as zero? (then writes must be tracked to know which stopped being zero) */
   readonly hasZeroPages: boolean;
   /** compressed bytes per normal page of each kind (random, text, written zero), when compression is on */
-  private readonly compressedPerPage: Float64Array | null;
+  private compressedPerPageMemo: Float64Array | null = null;
+  private readonly scenario: Scenario;
   private readonly writeBytes: number;
 
   constructor(s: Scenario) {
@@ -60,7 +53,7 @@ export class ContentModel {
     this.cut = kinds === 1 ? null : { zero: (zero / total) * 4294967296, random: ((zero + random) / total) * 4294967296 };
     this.hasZeroPages = zero > 0;
     this.key = deriveSeed(s.seed, 11);
-    this.compressedPerPage = s.precopy.compression === 'none' ? null : measureCompression(s);
+    this.scenario = s;
   }
 
   /** The page's kind at the start. */
@@ -81,13 +74,20 @@ export class ContentModel {
 
   /** Compressed payload of a normal page (the caller knows whether it was written). */
   compressedBytes(page: number, written: boolean): number {
-    const c = this.compressedPerPage!;
+    const c = this.compressedPerPage()!;
     const kind = this.kindOf(page);
     return kind === KIND_ZERO ? (written ? c[2] : 0) : kind === KIND_RANDOM ? c[0] : c[1];
   }
 
   get compresses(): boolean {
-    return this.compressedPerPage !== null;
+    return this.scenario.precopy.compression !== 'none';
+  }
+
+  /** Measured on first use (quick migration never asks). */
+  private compressedPerPage(): Float64Array | null {
+    if (!this.compresses) return null;
+    this.compressedPerPageMemo ??= measureCompression(this.scenario);
+    return this.compressedPerPageMemo;
   }
 
   /** Expected XBZRLE delta length of a page written `writes` times since it was last sent (0: unchanged). */
@@ -104,7 +104,7 @@ export class ContentModel {
 
   /** The measured compression ratios (raw ÷ compressed) per kind, for the result's model block. */
   compressionRatios(): { random: number; text: number; writtenZero: number } | null {
-    const c = this.compressedPerPage;
+    const c = this.compressedPerPage();
     if (!c) return null;
     const P = this.pageSizeBytes;
     return { random: P / c[0], text: P / c[1], writtenZero: P / c[2] };
@@ -130,15 +130,7 @@ function measureCompression(s: Scenario): Float64Array {
   rng.fill(sample);
   out[0] = compressed();
   const corpus = textCorpus(s.seed);
-  for (let p = 0; p < SAMPLE_PAGES; p++) {
-    let at = rng.nextInt(corpus.length);
-    for (let k = 0; k < ps; ) {
-      const n = Math.min(ps - k, corpus.length - at);
-      sample.set(corpus.subarray(at, at + n), p * ps + k);
-      k += n;
-      at = 0;
-    }
-  }
+  for (let p = 0; p < SAMPLE_PAGES; p++) textPageInto(corpus, rng.nextInt(corpus.length), sample, p * ps, ps);
   out[1] = compressed();
   sample.fill(0);
   const w = Math.min(s.workload.writeBytes, ps);

@@ -8,15 +8,13 @@
 import { performance } from 'node:perf_hooks';
 import { quantileSorted } from 'simple-statistics';
 import { MigbenchError } from '../errors.ts';
-import { scenarioToJson, type Scenario } from '../options.ts';
+import type { Scenario } from '../options.ts';
 import type { QuickResult } from '../quick/quick-migration.ts';
 import {
-  METHODS, SCHEMA_VERSION, type Distribution, type FleetGuest, type FleetMethodResult, type FleetResult, type Method, type PrecopyResult, type ResultDocument,
+  METHODS, type Distribution, type FleetGuest, type FleetMethodResult, type FleetResult, type Method, type PrecopyResult, type ResultDocument,
 } from '../results/document.ts';
-import { captureEnvironment, captureGit } from '../results/environment.ts';
-import { compareMethods } from '../results/method-comparison.ts';
+import { runDocument } from '../results/run-document.ts';
 import { formatBytes } from '../units.ts';
-import { VERSION } from '../version.ts';
 import { deriveSeed } from '../workload/rng.ts';
 import { zstdReady } from '../codec/zstd.ts';
 import { ContentModel } from './content-model.ts';
@@ -222,20 +220,6 @@ export async function simulateScenario(scenario: Scenario, options: SimulateOpti
     }
   }
   const wallTimeMs = Math.max(1e-3, performance.now() - t0);
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'migbench', version: VERSION },
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    git: captureGit(),
-    env: captureEnvironment(),
-    scenario: scenarioToJson(scenario),
-    mode: 'simulate',
-    simulation: { wallTimeMs, modelledTimeMs, speedup: modelledTimeMs / wallTimeMs, compressionRatios: new ContentModel(scenario).compressionRatios() },
-    fleet,
-    methods: [...methods],
-    precopy,
-    quick,
-    comparison: precopy && quick ? compareMethods(precopy, quick) : null,
-  };
+  const simulation = { wallTimeMs, modelledTimeMs, speedup: modelledTimeMs / wallTimeMs, compressionRatios: new ContentModel(scenario).compressionRatios() };
+  return runDocument({ scenario, startedAt, mode: 'simulate', methods, precopy, quick, simulation, fleet });
 }

@@ -28,7 +28,7 @@ import { decideOnTime, expectedDowntimeMs, type Decision, type Outcome } from '.
 import type { PrecopySettings } from '../precopy/loop.ts';
 import { createPolicy, type Policy } from '../precopy/policies.ts';
 import { precopySettingsFor } from '../precopy/settings.ts';
-import { SERIES_INTERVAL_MS, SeriesSampler, throughput, type MigrationStats, type RoundRecord, type RoundStage } from '../precopy/stats.ts';
+import { SERIES_INTERVAL_MS, SendCounters, SeriesSampler, roundRecord, throughput, type MigrationStats, type RoundRecord, type RoundStage } from '../precopy/stats.ts';
 import type { PrecopyResult } from '../results/document.ts';
 import { XbzrleCacheBook } from '../codec/page-cache.ts';
 import { DEVICE_CHUNK_BYTES, HEADER_BYTES, maxRunPages } from '../transport/frame.ts';
@@ -66,16 +66,6 @@ interface Writer {
   writes: number;
 }
 
-class Counters {
-  bytes = 0;
-  pages = 0;
-  zeroPages = 0;
-  normalPages = 0;
-  reset(): void {
-    this.bytes = this.pages = this.zeroPages = this.normalPages = 0;
-  }
-}
-
 type Phase = 'live' | 'stop-and-copy' | 'done';
 
 export class PrecopySimulation {
@@ -106,8 +96,10 @@ export class PrecopySimulation {
   private readonly trigger: AutoConvergeTrigger | null;
   private readonly onRound?: (round: RoundRecord) => void;
 
-  private readonly total = new Counters();
-  private readonly round = new Counters();
+  private readonly total = new SendCounters();
+  private readonly round = new SendCounters();
+  /** both of the above, for the per-frame bookkeeping */
+  private readonly counters = [this.total, this.round];
   readonly rounds: RoundRecord[] = [];
   private readonly sampler: SeriesSampler;
   private stage: RoundStage = 'bulk';
@@ -392,14 +384,14 @@ export class PrecopySimulation {
     return n;
   }
 
+  /** Book a frame of `pages` pages (`zero` of them zero) on the totals and the round; returns its bytes. */
   private count(pages: number, zero: number, frameBytes: number): number {
-    for (const c of [this.total, this.round]) {
+    for (const c of this.counters) {
       c.pages += pages;
       c.zeroPages += zero;
       c.normalPages += pages - zero;
-      c.bytes += frameBytes;
     }
-    return frameBytes;
+    return this.countBytes(frameBytes);
   }
 
   /** The engine's `sendPageXbzrle` with a modelled delta (QEMU's save_xbzrle_page order). */
@@ -423,19 +415,20 @@ export class PrecopySimulation {
     cache.countEncoded(length);
     if (length === 0) {
       this.xbzrleSkipped++;
-      this.total.pages++;
-      this.round.pages++;
-      return 0;
+      return this.countPage(0); // unchanged: a page transferred, nothing sent (as the engine counts it)
     }
     if (length < 0) return this.count(1, 0, this.align(this.header + this.ps));
     const frame = this.align(this.header + length);
     this.xbzrlePages++;
     this.xbzrleBytes += frame;
+    return this.countPage(frame);
+  }
+
+  /** A page that is neither zero nor normal (an XBZRLE delta, or skipped as unchanged). */
+  private countPage(frameBytes: number): number {
     this.total.pages++;
     this.round.pages++;
-    this.total.bytes += frame;
-    this.round.bytes += frame;
-    return frame;
+    return this.countBytes(frameBytes);
   }
 
   private updateXbzrleRates(force: boolean): void {
@@ -445,33 +438,25 @@ export class PrecopySimulation {
   }
 
   private closeRound(dirtyPages: number, pendingPages: number, bandwidth: number, threshold: number, expectedMs?: number): void {
-    const duration = this.nowMs - this.roundStartMs;
-    const c = this.round;
     const expected = expectedMs ?? expectedDowntimeMs(pendingPages * this.ps, bandwidth);
-    const rate = duration > 0 ? ((this.totalWrites() - this.roundStartWrites) * 1000) / duration : 0;
-    const target = this.settings.targetDirtyRatePagesPerSec;
-    const record: RoundRecord = {
+    const record = roundRecord({
       round: this.rounds.length,
       stage: this.stage,
       startMs: this.roundStartMs,
-      durationMs: duration,
+      durationMs: this.nowMs - this.roundStartMs,
       dirtyPages,
       pendingPages,
-      sentPages: c.pages,
-      zeroPages: c.zeroPages,
-      normalPages: c.normalPages,
-      bytes: c.bytes,
-      bandwidthBytesPerSec: duration > 0 ? (c.bytes * 1000) / duration : 0,
-      dirtyRatePagesPerSec: rate,
+      sent: this.round,
+      writes: this.totalWrites() - this.roundStartWrites,
       expectedDowntimeMs: expected,
       thresholdBytes: threshold,
       throttlePercent: this.throttlePercent,
-      guestSlowdown: target > 0 && duration > 0 ? rate / target : null,
-    };
+      targetDirtyRatePagesPerSec: this.settings.targetDirtyRatePagesPerSec,
+    });
     this.lastExpectedDowntimeMs = expected;
     this.rounds.push(record);
     this.onRound?.(record);
-    c.reset();
+    this.round.reset();
     this.roundOpen = false;
   }
 

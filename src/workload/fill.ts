@@ -38,6 +38,16 @@ export function textCorpus(seed: number, bytes = 64 * 1024): Uint8Array {
   return out;
 }
 
+/** A text page: `pageSize` bytes of the corpus from `at`, wrapping, written to `dst` at `offset`. */
+export function textPageInto(corpus: Uint8Array, at: number, dst: Uint8Array, offset: number, pageSize: number): void {
+  for (let k = 0; k < pageSize; ) {
+    const n = Math.min(pageSize - k, corpus.length - at);
+    dst.set(corpus.subarray(at, at + n), offset + k);
+    k += n;
+    at = 0;
+  }
+}
+
 /** Fill fresh (all-zero) guest memory. Deterministic for (weights, seed, layout). */
 export function fillGuest(memory: GuestMemory, weights: FillWeights, seed: number): void {
   const total = weights.zero + weights.random + weights.text;
@@ -62,13 +72,7 @@ export function fillGuest(memory: GuestMemory, weights: FillWeights, seed: numbe
         for (let w = p * wordsPerPage, end = w + wordsPerPage; w < end; w++) words[w] = bytes.nextU32();
       } else {
         // text: a slice of the corpus at a seeded offset, wrapping
-        let at = bytes.nextInt(corpus.length);
-        for (let k = 0; k < ps; ) {
-          const n = Math.min(ps - k, corpus.length - at);
-          view.set(corpus.subarray(at, at + n), off + k);
-          k += n;
-          at = 0;
-        }
+        textPageInto(corpus, bytes.nextInt(corpus.length), view, off, ps);
       }
     }
   });

@@ -31,7 +31,7 @@ const GOLDEN = 0x9e3779b9;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([0x01020304]).buffer)[0] === 0x04;
 
 /** The splitmix32 finaliser: a bijective, well-avalanching mix of a 32-bit word. Returns a uint32. */
-function mix32(x: number): number {
+export function mix32(x: number): number {
   let z = x | 0;
   z ^= z >>> 16;
   z = Math.imul(z, 0x21f0aaad);
