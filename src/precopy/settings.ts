@@ -6,8 +6,8 @@ import type { Scenario } from '../options.ts';
 import type { PrecopySettings } from './loop.ts';
 import { DEFAULT_POLICY_PARAMS } from './policies.ts';
 
-export function precopySettingsFor(scenario: Scenario, linkShare = 1): PrecopySettings {
-  const link = scenario.link.bandwidth * linkShare;
+export function precopySettingsFor(scenario: Scenario): PrecopySettings {
+  const link = scenario.link.bandwidth;
   return {
     downtimeLimitMs: scenario.precopy.downtimeLimitMs,
     maxRounds: scenario.precopy.maxRounds,

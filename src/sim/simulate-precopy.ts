@@ -32,6 +32,7 @@ import { SERIES_INTERVAL_MS, SendCounters, SeriesSampler, roundRecord, throughpu
 import type { PrecopyResult } from '../results/document.ts';
 import { XbzrleCacheBook } from '../codec/page-cache.ts';
 import { DEVICE_CHUNK_BYTES, HEADER_BYTES, maxRunPages } from '../transport/frame.ts';
+import { align8 } from '../transport/ring.ts';
 import { createPageGenerator, sequentialSlice, type PageGenerator } from '../workload/patterns.ts';
 import { Rng, deriveSeed } from '../workload/rng.ts';
 import { ContentModel, KIND_ZERO } from './content-model.ts';
@@ -146,7 +147,7 @@ export class PrecopySimulation {
     this.maxRun = maxRunPages(ps);
     const frames = options.frameOverhead ?? true;
     this.header = frames ? HEADER_BYTES : 0;
-    this.align = frames ? (n) => Math.ceil(n / 8) * 8 : (n) => n;
+    this.align = frames ? align8 : (n) => n;
     this.onRound = options.onRound;
     this.policy = createPolicy(this.settings);
     this.content = new ContentModel(scenario);
