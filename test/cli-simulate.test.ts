@@ -40,6 +40,13 @@ describe('migbench run --mode simulate', () => {
     expect(doc.fleet.quick.evacuationTimeMs).toBeGreaterThan(0);
   });
 
+  it('a migration that times out says which key to raise', () => {
+    const r = migbench(['run', '--mode', 'simulate', '--only', 'precopy', '--set', 'guest.memory=64GiB']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/cancelled \(timeout\)/);
+    expect(r.stderr).toMatch(/gave up at precopy\.timeoutMs \(2\.00 min\).*--set precopy\.timeoutMs=2h/);
+  });
+
   it.each([
     [['--mode', 'fast'], /--mode: expected one of emulate, simulate, got "fast"/],
     [['--mode', 'simulate', '--set', 'link.bandwidth=unlimited'], /link\.bandwidth: simulate mode needs a finite rate/],

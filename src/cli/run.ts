@@ -123,6 +123,9 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     }
     if (!options.quiet) err.write(`${renderSummary(doc, c)}\n`);
     if (options.out) say(c.dim(`result written to ${options.out}`));
+    if (doc.precopy?.outcome === 'cancelled' && doc.precopy.reason === 'timeout') {
+      say(c.yellow(`pre-copy gave up at precopy.timeoutMs (${formatDurationMs(scenario.precopy.timeoutMs)}); for a longer migration raise it, e.g. --set precopy.timeoutMs=2h`));
+    }
     let code = 0;
     for (const [name, r] of [['pre-copy', doc.precopy], ['quick migration', doc.quick]] as const) {
       if (r?.outcome === 'errored') {
