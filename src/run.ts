@@ -2,12 +2,15 @@
  * One run of a scenario: allocate and fill the guest, start its vCPUs, migrate it with pre-copy to a
  * destination worker, verify, tear down, and return the result document.
  */
-import os from 'node:os';
 import { realClock, type Clock } from './clock.ts';
 import { MigbenchError } from './errors.ts';
 import { createDirtyLog } from './memory/dirty-bitmap.ts';
 import { GuestMemory, guestLayout } from './memory/guest-memory.ts';
 import { verifyGuest } from './memory/verify.ts';
+import { reserveMemory } from './memory/ledger.ts';
+import { reclaimMemory } from './memory/reclaim.ts';
+import { checkResources, ringCapacityBytes, runMemoryBytes } from './resources.ts';
+export { checkResources, ringCapacityBytes } from './resources.ts';
 import type { Scenario } from './options.ts';
 import { runPrecopy, type PrecopyRun } from './precopy/loop.ts';
 import { PageSender } from './precopy/page-sender.ts';
@@ -18,7 +21,6 @@ import { METHODS, type Method, type PrecopyResult, type ResultDocument } from '.
 import { runDocument } from './results/run-document.ts';
 import { migrateQuick, type QuickPhases, type QuickResult } from './quick/quick-migration.ts';
 import { DestinationHandle } from './transport/destination-handle.ts';
-import { HEADER_BYTES, maxRunPages } from './transport/frame.ts';
 import { BandwidthMeter, RateLimiter, SharedRateLimiter } from './transport/link.ts';
 import { ChannelLanes, singleLaneReport } from './precopy/channels.ts';
 import type { ChannelFault } from './precopy/channel-queue.ts';
@@ -29,22 +31,6 @@ import { Rng, deriveSeed } from './workload/rng.ts';
 import { precopySettingsFor } from './precopy/settings.ts';
 import { VcpuPool } from './workload/vcpu-pool.ts';
 
-/** Share of this machine's RAM a run may take for the two copies of guest memory. */
-export const MAX_MEMORY_SHARE = 0.75;
-
-/** Refuse, before allocating, a guest whose two copies (source + destination) do not fit here. */
-export function checkResources(scenario: Scenario, totalMemBytes = os.totalmem()): void {
-  const need = 2 * scenario.guest.memory;
-  const usable = Math.floor(totalMemBytes * MAX_MEMORY_SHARE);
-  if (need > usable) {
-    throw new MigbenchError(
-      'E_RESOURCES',
-      `guest.memory: ${formatBytes(scenario.guest.memory)} needs ${formatBytes(need)} (source + destination), ` +
-        `this machine has ${formatBytes(totalMemBytes)} of which migbench uses at most ${formatBytes(usable)}, got ${JSON.stringify(formatBytes(scenario.guest.memory))}`,
-    );
-  }
-}
-
 /** A running guest: its memory (twice: source and destination), dirty log, device state and vCPUs. */
 export interface Guest {
   readonly scenario: Scenario;
@@ -54,61 +40,72 @@ export interface Guest {
   readonly deviceState: Uint8Array;
   readonly destDeviceState: SharedArrayBuffer;
   readonly vcpus: VcpuPool;
+  /**
+   * Stop the vCPUs, drop every reference to the guest's memory (the guest is unusable afterwards) and
+   * give it back to the machine (reclaim.ts) before resolving. Idempotent.
+   */
   dispose(): Promise<void>;
 }
 
+/**
+ * Allocate, touch and fill a guest and start its vCPUs. Checks first that the run fits in what the
+ * machine has free (counting what earlier runs still hold); the memory is reserved in the ledger
+ * until `dispose`.
+ */
 export async function createGuest(scenario: Scenario): Promise<Guest> {
   checkResources(scenario);
+  const reservation = reserveMemory(runMemoryBytes(scenario), `guest ${scenario.name}`);
   const layout = guestLayout(scenario.guest.memory, scenario.guest.pageSize);
-  const source = new GuestMemory(layout);
-  const dest = new GuestMemory(layout);
-  // First touch before any clock starts (DESIGN §8): page faults are not the engine's cost.
-  source.touch();
-  dest.touch();
-  fillGuest(source, scenario.guest.fill, scenario.seed);
-  const deviceState = new Uint8Array(new SharedArrayBuffer(scenario.guest.deviceState));
-  new Rng(deriveSeed(scenario.seed, 3)).fill(deviceState);
-  const destDeviceState = new SharedArrayBuffer(scenario.guest.deviceState);
-  const dirtyLog = createDirtyLog(layout.totalPages);
-  const w = scenario.workload;
-  const vcpus = await VcpuPool.start({
-    memory: source,
-    dirtyLog,
-    vcpus: scenario.guest.vcpus,
-    pattern: {
-      pattern: w.pattern,
-      totalPages: layout.totalPages,
-      workingSetPages: Math.max(1, Math.ceil(w.workingSet / layout.pageSizeBytes)),
-      hotFraction: w.hotFraction,
-      zipfExponent: w.zipfExponent,
-    },
-    dirtyRatePagesPerSec: w.dirtyRate,
-    writeBytes: w.writeBytes,
-    seed: scenario.seed,
-  });
-  return {
-    scenario,
-    source,
-    dest,
-    dirtyLog,
-    deviceState,
-    destDeviceState,
-    vcpus,
-    dispose: () => vcpus.stop(),
+  const held: GuestMemory[] = [];
+  const release = async (): Promise<void> => {
+    for (const memory of held.splice(0)) memory.release();
+    reservation.release();
+    await reclaimMemory();
   };
-}
-
-/** Ring size: room for several of the largest frames and for the bytes in flight on a delayed link. */
-export function ringCapacityBytes(scenario: Scenario): number {
-  const ps = scenario.guest.pageSize;
-  const largestFrame = HEADER_BYTES + maxRunPages(ps) * ps;
-  const inFlight = scenario.link.latencyMs > 0
-    ? Number.isFinite(scenario.link.bandwidth)
-      ? (scenario.link.bandwidth * scenario.link.latencyMs) / 1000
-      : 64 * 1024 * 1024
-    : 0;
-  const want = Math.max(8 * 1024 * 1024, 4 * largestFrame, 2 * inFlight);
-  return Math.min(512 * 1024 * 1024, 2 ** Math.ceil(Math.log2(want)));
+  try {
+    const source = new GuestMemory(layout);
+    held.push(source);
+    const dest = new GuestMemory(layout);
+    held.push(dest);
+    // First touch before any clock starts (DESIGN §8): page faults are not the engine's cost.
+    source.touch();
+    dest.touch();
+    fillGuest(source, scenario.guest.fill, scenario.seed);
+    const deviceState = new Uint8Array(new SharedArrayBuffer(scenario.guest.deviceState));
+    new Rng(deriveSeed(scenario.seed, 3)).fill(deviceState);
+    const destDeviceState = new SharedArrayBuffer(scenario.guest.deviceState);
+    const dirtyLog = createDirtyLog(layout.totalPages);
+    const w = scenario.workload;
+    const vcpus = await VcpuPool.start({
+      memory: source,
+      dirtyLog,
+      vcpus: scenario.guest.vcpus,
+      pattern: {
+        pattern: w.pattern,
+        totalPages: layout.totalPages,
+        workingSetPages: Math.max(1, Math.ceil(w.workingSet / layout.pageSizeBytes)),
+        hotFraction: w.hotFraction,
+        zipfExponent: w.zipfExponent,
+      },
+      dirtyRatePagesPerSec: w.dirtyRate,
+      writeBytes: w.writeBytes,
+      seed: scenario.seed,
+    });
+    let disposed: Promise<void> | null = null;
+    return {
+      scenario,
+      source,
+      dest,
+      dirtyLog,
+      deviceState,
+      destDeviceState,
+      vcpus,
+      dispose: () => (disposed ??= vcpus.stop().then(release)),
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
 }
 
 export interface MigrateOptions {

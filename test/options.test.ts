@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MigbenchError } from '../src/errors.ts';
 import { applyOverrides, resolveScenario, scenarioToJson, SCENARIO_KEYS } from '../src/options.ts';
-import { checkResources } from '../src/run.ts';
 
 function messageOf(input: unknown): string {
   try {
@@ -143,21 +142,6 @@ describe('resolveScenario refuses bad input with the key, the rule and the value
     ['negative seed', { seed: -3 }, /^seed: expected an integer from 0 to 4294967295, got -3$/],
   ])('%s', (_what, input, message) => {
     expect(messageOf(input)).toMatch(message);
-  });
-});
-
-describe('checkResources', () => {
-  it('refuses a guest whose two copies do not fit, with the figures', () => {
-    const s = resolveScenario({ guest: { memory: '16GiB' } });
-    expect(() => checkResources(s, 24 * 2 ** 30)).toThrow(/guest\.memory: 16\.0 GiB needs 32\.0 GiB \(source \+ destination\), this machine has 24\.0 GiB/);
-    try {
-      checkResources(s, 24 * 2 ** 30);
-    } catch (e) {
-      expect((e as MigbenchError).code).toBe('E_RESOURCES');
-    }
-  });
-  it('accepts a guest that fits', () => {
-    expect(() => checkResources(resolveScenario({ guest: { memory: '8GiB' } }), 24 * 2 ** 30)).not.toThrow();
   });
 });
 

@@ -626,6 +626,18 @@ function kernelOf(buffer: ArrayBufferLike): Kernel | null {
   return kernel;
 }
 
+/**
+ * Forget the one-entry buffer caches above (views over the last buffers seen). They hold strong
+ * references: a finished run's XBZRLE cache, page copy and ring would stay alive through them until
+ * the next run used XBZRLE. Called between runs (memory/reclaim.ts); the WeakMaps need no help.
+ */
+export function forgetRecentBuffers(): void {
+  lastOldBuffer = lastNewBuffer = lastSourceBuffer = lastTargetBuffer = classifiedBuffer = null;
+  lastOldViews = lastNewViews = null;
+  lastSourceView = lastTargetView = null;
+  classifiedKernel = null;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Encoder
 

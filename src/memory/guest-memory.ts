@@ -42,17 +42,41 @@ export interface GuestMemoryShared {
 
 export class GuestMemory {
   readonly layout: GuestLayout;
-  readonly blocks: readonly SharedArrayBuffer[];
-  /** One byte view per block, created once. */
-  readonly views: readonly Uint8Array[];
+  #blocks: readonly SharedArrayBuffer[];
+  #views: readonly Uint8Array[];
 
   constructor(layout: GuestLayout, blocks?: readonly SharedArrayBuffer[]) {
     this.layout = layout;
-    this.blocks = blocks ?? layout.blockBytes.map((n) => new SharedArrayBuffer(n));
-    if (this.blocks.length !== layout.blockBytes.length || this.blocks.some((b, i) => b.byteLength !== layout.blockBytes[i])) {
+    this.#blocks = blocks ?? layout.blockBytes.map((n) => new SharedArrayBuffer(n));
+    if (this.#blocks.length !== layout.blockBytes.length || this.#blocks.some((b, i) => b.byteLength !== layout.blockBytes[i])) {
       throw new RangeError('RAM blocks do not match the layout');
     }
-    this.views = this.blocks.map((b) => new Uint8Array(b));
+    this.#views = this.#blocks.map((b) => new Uint8Array(b));
+  }
+
+  /** The RAM blocks (throws once released). */
+  get blocks(): readonly SharedArrayBuffer[] {
+    if (this.#blocks.length === 0) throw new Error('guest memory was released');
+    return this.#blocks;
+  }
+
+  /** One byte view per block, created once (throws once released). */
+  get views(): readonly Uint8Array[] {
+    if (this.#views.length === 0) throw new Error('guest memory was released');
+    return this.#views;
+  }
+
+  /**
+   * Drop this object's references to the RAM blocks, so that the memory can be freed once no worker
+   * holds it (see reclaim.ts). Any later use throws.
+   */
+  release(): void {
+    this.#blocks = [];
+    this.#views = [];
+  }
+
+  get released(): boolean {
+    return this.#blocks.length === 0;
   }
 
   static attach(shared: GuestMemoryShared): GuestMemory {

@@ -197,6 +197,16 @@ export function countPresent(lo: number, hi: number, n: number): number {
   return c;
 }
 
+const EMPTY_MAP = Uint8Array.of(0x80);
+
+/**
+ * msgpackr keeps a DataView of the last buffer it read in a module variable: after reading an image
+ * that is the reader's 8 MiB buffer, alive until the next unpack. Reading a one-byte map lets it go.
+ */
+export function forgetLastUnpacked(): void {
+  packr.unpack(EMPTY_MAP);
+}
+
 export function unpackControl(bytes: Uint8Array, path: string, where: string): unknown {
   try {
     return packr.unpack(bytes);

@@ -12,7 +12,7 @@ import { crc32 } from '../codec/crc32.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
 import {
   CHUNK_PAGES, MAPPED_HEADER_RESERVED, MAX_CONTROL_BYTES, PREFIX_BYTES, RECORD_PREFIX_BYTES, checkControl, corrupt,
-  countPresent, decodeHeader, decodePrefix, unpackControl, type ImageHeader,
+  countPresent, decodeHeader, decodePrefix, forgetLastUnpacked, unpackControl, type ImageHeader,
 } from './image-format.ts';
 import { io, readFully, type StoragePacer } from './storage.ts';
 
@@ -49,6 +49,7 @@ export async function restoreImage(path: string, target: RestoreTarget | null, p
       : await readMapped(fh, header, size, target, pacer, path);
     return { ...report, readBytes: pacer.bytes };
   } finally {
+    forgetLastUnpacked();
     await fh.close().catch(() => undefined);
   }
 }

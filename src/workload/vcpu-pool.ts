@@ -85,7 +85,12 @@ export class VcpuPool {
       workers.push(startWorker('vcpu', data));
     }
     const pool = new VcpuPool(control, workers);
-    await pool.waitAll((s) => s !== STATE_STARTING, 30_000, 'vCPU workers did not start');
+    try {
+      await pool.waitAll((s) => s !== STATE_STARTING, 30_000, 'vCPU workers did not start');
+    } catch (error) {
+      await pool.stop(); // no worker is left running when the start fails
+      throw error;
+    }
     return pool;
   }
 

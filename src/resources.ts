@@ -1,0 +1,71 @@
+/**
+ * What one run needs of this machine's memory, and the check made before allocating it: refuse with one
+ * clear line (exit 2) rather than be killed by the kernel's OOM killer.
+ */
+import os from 'node:os';
+import { MigbenchError } from './errors.ts';
+import { reservedBytes } from './memory/ledger.ts';
+import type { Scenario } from './options.ts';
+import { HEADER_BYTES, maxRunPages } from './transport/frame.ts';
+import { formatBytes } from './units.ts';
+
+/** Share of this machine's RAM a run may take for everything it allocates. */
+export const MAX_MEMORY_SHARE = 0.75;
+/** Free memory left for the process itself, its worker threads' heaps and the kernel. */
+export const FREE_MEMORY_HEADROOM_BYTES = 512 * 2 ** 20;
+
+/** Ring size: room for several of the largest frames and for the bytes in flight on a delayed link. */
+export function ringCapacityBytes(scenario: Scenario): number {
+  const ps = scenario.guest.pageSize;
+  const largestFrame = HEADER_BYTES + maxRunPages(ps) * ps;
+  const inFlight = scenario.link.latencyMs > 0
+    ? Number.isFinite(scenario.link.bandwidth)
+      ? (scenario.link.bandwidth * scenario.link.latencyMs) / 1000
+      : 64 * 1024 * 1024
+    : 0;
+  const want = Math.max(8 * 1024 * 1024, 4 * largestFrame, 2 * inFlight);
+  return Math.min(512 * 1024 * 1024, 2 ** Math.ceil(Math.log2(want)));
+}
+
+/** The bytes one emulated run holds at its peak: the guest twice, its logs, the XBZRLE cache and the rings. */
+export function runMemoryBytes(scenario: Scenario): number {
+  const memory = scenario.guest.memory;
+  const pages = memory / scenario.guest.pageSize;
+  const bitmaps = 2 * Math.ceil(pages / 32) * 4; // dirty log + migration bitmap
+  const p = scenario.precopy;
+  const cache = p.xbzrle.enabled ? p.xbzrle.cacheSize : 0;
+  const rings = (p.channels > 1 ? p.channels + 1 : 1) * ringCapacityBytes(scenario);
+  return 2 * memory + 2 * scenario.guest.deviceState + bitmaps + cache + rings;
+}
+
+export interface MachineMemory {
+  totalMemBytes: number;
+  /** what the kernel could give now without swapping (Linux MemAvailable) */
+  freeMemBytes: number;
+  /** what migbench still holds in this process from runs not yet released */
+  heldBytes: number;
+}
+
+export function machineMemory(): MachineMemory {
+  return { totalMemBytes: os.totalmem(), freeMemBytes: os.freemem(), heldBytes: reservedBytes() };
+}
+
+/**
+ * Refuse, before allocating, a run that does not fit: it may use at most `MAX_MEMORY_SHARE` of the
+ * machine's RAM less what earlier runs still hold, and no more than is free now less a headroom.
+ */
+export function checkResources(scenario: Scenario, machine: Partial<MachineMemory> = {}): void {
+  const m = { ...machineMemory(), ...machine };
+  const need = runMemoryBytes(scenario);
+  const share = Math.floor(m.totalMemBytes * MAX_MEMORY_SHARE) - m.heldBytes;
+  const free = m.freeMemBytes - FREE_MEMORY_HEADROOM_BYTES;
+  if (need <= Math.min(share, free)) return;
+  const held = m.heldBytes > 0 ? `, ${formatBytes(m.heldBytes)} of it still held by earlier runs` : '';
+  const limit = share <= free
+    ? `this machine has ${formatBytes(m.totalMemBytes)} of which migbench uses at most ${formatBytes(Math.floor(m.totalMemBytes * MAX_MEMORY_SHARE))}${held}`
+    : `this machine has ${formatBytes(m.freeMemBytes)} free of ${formatBytes(m.totalMemBytes)}${held} (${formatBytes(FREE_MEMORY_HEADROOM_BYTES)} kept free)`;
+  throw new MigbenchError(
+    'E_RESOURCES',
+    `guest.memory: ${formatBytes(scenario.guest.memory)} needs ${formatBytes(need)} (source + destination, logs, caches and rings), ${limit}, got ${JSON.stringify(formatBytes(scenario.guest.memory))}`,
+  );
+}
