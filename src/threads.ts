@@ -1,23 +1,23 @@
 /**
- * Starting migbench's worker threads. Every worker starts from `workers/boot.mjs`, which registers
- * tsx's loader in the worker and imports the TypeScript entry (Node 20 cannot start a worker from a
- * .ts file: DESIGN §8). SharedArrayBuffers travel inside workerData, never in a transferList.
+ * Starting migbench's worker threads. A worker runs its entry's code compiled to JavaScript once per
+ * process (worker-bundle.ts: Node 20 cannot start a worker from a .ts file, DESIGN §8, and tsx inside
+ * every worker costs memory that never comes back). SharedArrayBuffers travel inside workerData, never
+ * in a transferList.
  *
  * Every worker started here is counted until its 'exit' event: a worker still alive keeps its own
  * references to guest memory, so every teardown waits for its workers' exit, and tests assert the
  * count is back to 0 after a run.
  */
 import { Worker } from 'node:worker_threads';
+import { workerBundle, type BundledWorker } from './worker-bundle.ts';
 
-const BOOT = new URL('../workers/boot.mjs', import.meta.url);
-
-export type WorkerName = 'vcpu' | 'destination' | 'channel';
+export type WorkerName = BundledWorker;
 
 let live = 0;
 
-export function startWorker(name: WorkerName, data: object): Worker {
-  const entry = new URL(`../workers/${name}.ts`, import.meta.url).href;
-  const worker = new Worker(BOOT, { workerData: { ...data, entry }, stdout: false, stderr: false });
+export async function startWorker(name: WorkerName, data: object): Promise<Worker> {
+  const url = await workerBundle(name);
+  const worker = new Worker(url, { workerData: data, stdout: false, stderr: false });
   live++;
   worker.once('exit', () => {
     live--;

@@ -66,7 +66,7 @@ describe('migbench run', () => {
     ['a page size that is not a power of two', ['--set', 'guest.pageSize=3000'], /guest\.pageSize: must be a power of two, got 3000/],
     ['too many vCPUs', ['--set', 'guest.vcpus=100'], /guest\.vcpus: expected an integer from 1 to 64, got 100/],
     ['a working set larger than memory', ['--set', 'guest.memory=8MiB', '--set', 'workload.workingSet=1GiB'], /workload\.workingSet: must not exceed guest\.memory/],
-    ['a guest larger than the machine', ['--set', 'guest.memory=1TiB'], /guest\.memory: 1\.00 TiB needs 2\.00 TiB \(source \+ destination\), this machine has/],
+    ['a guest larger than the machine', ['--set', 'guest.memory=1TiB'], /guest\.memory: 1\.00 TiB needs 2\.00 TiB \(source \+ destination, logs, caches and rings\), this machine has/],
     ['a missing scenario file', [join(dir, 'nope.json')], /scenario ".*nope\.json": cannot read it \(file not found\)/],
     ['a bad --set', ['--set', 'novalue'], /--set: expected key\.path=value/],
     ['an unknown option', ['--frobnicate'], /unknown option/],

@@ -1,7 +1,8 @@
-// Worker entry for every migbench worker. Node 20 cannot start a worker from a .ts file, so this
-// JavaScript file registers tsx's loader in the worker and then imports the TypeScript entry named in
-// workerData.entry (a file: URL). See DESIGN §8. The entry's default export is re-exported: a piscina
-// pool (src/sim/pool.ts) names this file as its `filename` and calls that default export per task.
+// Worker entry for the simulate-mode piscina pool (src/sim/pool.ts names this file as its `filename`
+// and calls the re-exported default export per task). Node 20 cannot start a worker from a .ts file, so
+// this JavaScript file registers tsx's loader in the worker and then imports the TypeScript entry named
+// in workerData.entry (a file: URL). See DESIGN §8. The migration's own workers (vCPU, destination,
+// channel) start from bundles instead: src/worker-bundle.ts says why.
 import { register } from 'tsx/esm/api';
 import { workerData } from 'node:worker_threads';
 

@@ -191,7 +191,7 @@ export class ChannelLanes {
       await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
       throw (failed as PromiseRejectedResult).reason;
     }
-    const lanes: Lane[] = rings.map((ring, i) => {
+    const lanes: Lane[] = await Promise.all(rings.map(async (ring, i): Promise<Lane> => {
       const queue = createQueue(perPacket);
       const counters = new SharedArrayBuffer(8 * COUNTER_SLOTS);
       const data: ChannelWorkerData = {
@@ -206,7 +206,7 @@ export class ChannelLanes {
         xbzrleCacheBytes: options.xbzrleCacheBytes,
         ...(options.fault?.channel === i ? { fault: options.fault } : {}),
       };
-      const worker = startWorker('channel', data);
+      const worker = await startWorker('channel', data);
       return {
         queue: new Int32Array(queue),
         counters: new Float64Array(counters),
@@ -217,7 +217,7 @@ export class ChannelLanes {
         exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())),
         head: 0,
       };
-    });
+    }));
     const channels = new ChannelLanes(options, lanes);
     try {
       for (const lane of lanes) {

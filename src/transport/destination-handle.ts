@@ -67,7 +67,7 @@ export class DestinationHandle {
       latencyMs: options.latencyMs,
       zstd: options.zstd === true,
     };
-    const handle = new DestinationHandle(startWorker('destination', data), options.ring, control);
+    const handle = new DestinationHandle(await startWorker('destination', data), options.ring, control);
     await handle.waitState((s) => s !== 0, 30_000, 'destination worker did not start');
     if (Atomics.load(handle.control, D_STATE) !== DEST_READY) throw handle.failure ?? new MigbenchError('E_WORKER', 'destination worker failed to start');
     return handle;

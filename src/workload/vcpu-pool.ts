@@ -82,7 +82,7 @@ export class VcpuPool {
         writeBytes: options.writeBytes,
         seed: deriveSeed(options.seed, 1000 + i),
       };
-      workers.push(startWorker('vcpu', data));
+      workers.push(await startWorker('vcpu', data));
     }
     const pool = new VcpuPool(control, workers);
     try {
