@@ -2,6 +2,10 @@
  * Starting migbench's worker threads. Every worker starts from `workers/boot.mjs`, which registers
  * tsx's loader in the worker and imports the TypeScript entry (Node 20 cannot start a worker from a
  * .ts file: DESIGN §8). SharedArrayBuffers travel inside workerData, never in a transferList.
+ *
+ * Every worker started here is counted until its 'exit' event: `liveWorkers()` is 0 once every run's
+ * teardown has ended every thread it started (tests assert it after each run; a leak shows here).
+ * Simulate mode's piscina pool (src/sim/pool.ts) starts its own threads and is not counted.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -9,7 +13,21 @@ const BOOT = new URL('../workers/boot.mjs', import.meta.url);
 
 export type WorkerName = 'vcpu' | 'destination' | 'channel';
 
+/** the worker threads started by startWorker that have not exited yet, by kind */
+const live = new Map<Worker, WorkerName>();
+
 export function startWorker(name: WorkerName, data: object): Worker {
   const entry = new URL(`../workers/${name}.ts`, import.meta.url).href;
-  return new Worker(BOOT, { workerData: { ...data, entry }, stdout: false, stderr: false });
+  const worker = new Worker(BOOT, { workerData: { ...data, entry }, stdout: false, stderr: false });
+  live.set(worker, name);
+  // registered first, so it runs before any listener that waits for the exit (terminate() included)
+  worker.once('exit', () => live.delete(worker));
+  return worker;
+}
+
+/** How many worker threads started by startWorker are still running (not yet 'exit'ed), and of which kind. */
+export function liveWorkers(): { count: number; byKind: Partial<Record<WorkerName, number>> } {
+  const byKind: Partial<Record<WorkerName, number>> = {};
+  for (const name of live.values()) byKind[name] = (byKind[name] ?? 0) + 1;
+  return { count: live.size, byKind };
 }

@@ -5,6 +5,7 @@
 import type { Worker } from 'node:worker_threads';
 import { MigbenchError, type ErrorCode } from '../errors.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
+import type { FaultData } from '../faults.ts';
 import { startWorker } from '../threads.ts';
 import {
   DEST_CONTROL_BYTES, DEST_FAILED, DEST_READY, DEST_RESUMED, D_PAGES_F64, D_RESUMED_AT_F64, D_STATE, D_WAIT_MS_F64, D_ZERO_PAGES_F64,
@@ -57,6 +58,8 @@ export class DestinationHandle {
     latencyMs: number;
     /** the stream may carry zstd-compressed frames */
     zstd?: boolean;
+    /** tests only: this destination dies on purpose (src/faults.ts) */
+    fault?: FaultData;
   }): Promise<DestinationHandle> {
     const control = new SharedArrayBuffer(DEST_CONTROL_BYTES);
     const data: DestinationWorkerData = {
@@ -66,10 +69,16 @@ export class DestinationHandle {
       control,
       latencyMs: options.latencyMs,
       zstd: options.zstd === true,
+      ...(options.fault ? { fault: options.fault } : {}),
     };
     const handle = new DestinationHandle(startWorker('destination', data), options.ring, control);
-    await handle.waitState((s) => s !== 0, 30_000, 'destination worker did not start');
-    if (Atomics.load(handle.control, D_STATE) !== DEST_READY) throw handle.failure ?? new MigbenchError('E_WORKER', 'destination worker failed to start');
+    try {
+      await handle.waitState((s) => s !== 0, 30_000, 'destination worker did not start');
+      if (Atomics.load(handle.control, D_STATE) !== DEST_READY) throw handle.failure ?? new MigbenchError('E_WORKER', 'destination worker failed to start');
+    } catch (error) {
+      await handle.stop(); // a worker that failed to start does not stay behind
+      throw error;
+    }
     return handle;
   }
 
