@@ -205,7 +205,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       onRound: options.onRound,
     });
   } catch (error) {
-    const e = destination.error ?? (await lanes?.settledError()) ?? guest.vcpus.error ?? error;
+    const e = (await destination.settledError()) ?? (await lanes?.settledError()) ?? guest.vcpus.error ?? error;
     await destination.stop();
     await lanes?.stop();
     if (!(e instanceof MigbenchError) || e.code === 'E_VERIFY') throw e;
