@@ -6,7 +6,7 @@
  * MigrateOptions / RunOptions (and to createGuest for a vCPU); the CLI reads the environment variable
  * MIGBENCH_TEST_FAULT in one place (src/cli/run.ts), for the CLI's exit-code tests:
  *
- *   MIGBENCH_TEST_FAULT=<worker>[<index>]:<throw|exit>:<after=N|stop-and-copy>
+ *   MIGBENCH_TEST_FAULT=<worker>[<index>]:<throw|exit|hang>:<after=N|stop-and-copy>
  *   e.g. vcpu1:exit:after=500   destination:throw:after=200   channel0:exit:stop-and-copy
  *
  * The target worker alone receives its `FaultData` in workerData; the others get nothing, so a run
@@ -26,8 +26,11 @@ export type FaultWorker = 'vcpu' | 'destination' | 'channel';
  */
 export type FaultAt = number | 'stop-and-copy';
 
-/** How it dies: `throw` an error (the worker reports it and ends), or `exit` (process.exit: no word). */
-export type FaultAction = 'throw' | 'exit';
+/**
+ * How it dies: `throw` an error (the worker reports it and ends), `exit` (process.exit: no word), or
+ * `hang` (it stops answering, blocked in Atomics.wait for good: only terminate() ends it).
+ */
+export type FaultAction = 'throw' | 'exit' | 'hang';
 
 export interface WorkerFault {
   readonly worker: FaultWorker;
@@ -56,6 +59,7 @@ export function faultFor(fault: WorkerFault | undefined, worker: FaultWorker, in
 /** Inside the target worker: die as told. `what` says where, e.g. "after 200 pages applied". */
 export function injectFault(fault: FaultData, what: string): never {
   if (fault.action === 'exit') process.exit(FAULT_EXIT_CODE); // in a worker thread: ends that thread only
+  if (fault.action === 'hang') for (const word = new Int32Array(new SharedArrayBuffer(4)); ; ) Atomics.wait(word, 0, 0);
   throw new MigbenchError('E_WORKER', `injected fault ${what}`);
 }
 
@@ -65,9 +69,9 @@ export const FAULT_ENV = 'MIGBENCH_TEST_FAULT';
 export function faultFromEnvironment(env: NodeJS.ProcessEnv = process.env): WorkerFault | undefined {
   const text = env[FAULT_ENV];
   if (text === undefined || text === '') return undefined;
-  const m = /^(vcpu|destination|channel)(\d*):(throw|exit):(?:after=(\d+)|(stop-and-copy))$/.exec(text);
+  const m = /^(vcpu|destination|channel)(\d*):(throw|exit|hang):(?:after=(\d+)|(stop-and-copy))$/.exec(text);
   if (m === null || (m[1] === 'destination' && m[2] !== '')) {
-    throw new MigbenchError('E_USAGE', `${FAULT_ENV} (tests only): expected <vcpu|channel><n>|destination:<throw|exit>:<after=N|stop-and-copy>, got ${JSON.stringify(text)}`);
+    throw new MigbenchError('E_USAGE', `${FAULT_ENV} (tests only): expected <vcpu|channel><n>|destination:<throw|exit|hang>:<after=N|stop-and-copy>, got ${JSON.stringify(text)}`);
   }
   return {
     worker: m[1] as FaultWorker,

@@ -116,6 +116,18 @@ describe('a worker that dies mid pre-copy ends the run as errored, naming it', (
     await expectSurvived(guest, dead);
   });
 
+  it('a vCPU that hangs at the stop-and-copy pause: errored after the pause timeout, the hung thread terminated at teardown', async () => {
+    const fault: WorkerFault = { worker: 'vcpu', index: 1, action: 'hang', at: 'stop-and-copy' };
+    guest = await createGuest(scenario(STOP), { fault });
+    const p = await migratePrecopy(guest, { fault });
+    expect(p.outcome).toBe('errored');
+    expect(p.reason).toBe('E_WORKER');
+    expect(p.error).toMatch(/^vCPUs did not acknowledge the pause within 10000 ms \(vCPU 1\)$/);
+    expect(p.verified).toBeNull();
+    expect(liveWorkers().byKind).toEqual({ vcpu: 2 }); // the hung one is still there: only stop() can end it
+    await expectSurvived(guest, 1); // stop() terminates the hung vCPU (it never answers STOP)
+  }, 60_000);
+
   it('runScenario: the errored block is in the document, and the next method still runs', async () => {
     const fault: WorkerFault = { worker: 'destination', action: 'exit', at: 200 };
     const doc = await runScenario(scenario(LIVE), { fault });
@@ -148,6 +160,7 @@ describe('MIGBENCH_TEST_FAULT (tests only)', () => {
     ['destination:throw:after=200', { worker: 'destination', index: 0, action: 'throw', at: 200 }],
     ['channel0:exit:stop-and-copy', { worker: 'channel', index: 0, action: 'exit', at: 'stop-and-copy' }],
     ['vcpu:throw:stop-and-copy', { worker: 'vcpu', index: 0, action: 'throw', at: 'stop-and-copy' }],
+    ['channel3:hang:after=0', { worker: 'channel', index: 3, action: 'hang', at: 0 }],
   ])('%j', (text, fault) => {
     expect(faultFromEnvironment({ MIGBENCH_TEST_FAULT: text })).toEqual(fault);
   });
