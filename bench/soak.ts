@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { reservedBytes } from '../src/memory/ledger.ts';
 import { resolveScenario, type ScenarioInput } from '../src/options.ts';
 import { runScenario } from '../src/run.ts';
-import { liveWorkerCount } from '../src/threads.ts';
+import { liveWorkers } from '../src/threads.ts';
 import type { Method } from '../src/results/document.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '200' } } });
@@ -43,7 +43,7 @@ for (let i = 1; i <= runs; i++) {
   const doc = await runScenario(k.scenario, { methods: k.methods });
   const block = doc.precopy ?? doc.quick;
   if (block?.verified !== true) throw new Error(`run ${i} (${k.name}): ${block?.outcome}, verified ${block?.verified}`);
-  if (reservedBytes() !== 0 || liveWorkerCount() !== 0) throw new Error(`run ${i} (${k.name}): ${reservedBytes()} B reserved, ${liveWorkerCount()} workers alive after the run`);
+  if (reservedBytes() !== 0 || liveWorkers().count !== 0) throw new Error(`run ${i} (${k.name}): ${reservedBytes()} B reserved, ${liveWorkers().count} workers alive after the run`);
   const m = process.memoryUsage();
   if (i === 10) rssAt10 = m.rss;
   if (i % 50 === 0 || i === 10 || process.env.SOAK_VERBOSE) console.log(`run ${i}: rss ${mib(m.rss)} MiB, array buffers ${mib(m.arrayBuffers)} MiB, heap ${mib(m.heapUsed)} MiB`);

@@ -23,7 +23,7 @@ import { migrateQuick, type QuickPhases, type QuickResult } from './quick/quick-
 import { DestinationHandle } from './transport/destination-handle.ts';
 import { BandwidthMeter, RateLimiter, SharedRateLimiter } from './transport/link.ts';
 import { ChannelLanes, singleLaneReport } from './precopy/channels.ts';
-import type { ChannelFault } from './precopy/channel-queue.ts';
+import { faultFor, type WorkerFault } from './faults.ts';
 import { createRing } from './transport/ring.ts';
 import { formatByteRate, formatBytes } from './units.ts';
 import { fillGuest } from './workload/fill.ts';
@@ -47,12 +47,17 @@ export interface Guest {
   dispose(): Promise<void>;
 }
 
+export interface GuestOptions {
+  /** tests only (src/faults.ts): a vCPU given this fault dies once a migration arms it */
+  fault?: WorkerFault;
+}
+
 /**
  * Allocate, touch and fill a guest and start its vCPUs. Checks first that the run fits in what the
  * machine has free (counting what earlier runs still hold); the memory is reserved in the ledger
  * until `dispose`.
  */
-export async function createGuest(scenario: Scenario): Promise<Guest> {
+export async function createGuest(scenario: Scenario, options: GuestOptions = {}): Promise<Guest> {
   checkResources(scenario);
   const reservation = reserveMemory(runMemoryBytes(scenario), `guest ${scenario.name}`);
   const layout = guestLayout(scenario.guest.memory, scenario.guest.pageSize);
@@ -90,6 +95,7 @@ export async function createGuest(scenario: Scenario): Promise<Guest> {
       dirtyRatePagesPerSec: w.dirtyRate,
       writeBytes: w.writeBytes,
       seed: scenario.seed,
+      fault: options.fault,
     });
     let disposed: Promise<void> | null = null;
     return {
@@ -111,8 +117,11 @@ export async function createGuest(scenario: Scenario): Promise<Guest> {
 export interface MigrateOptions {
   /** the loop's clock (with `precopy.channels` > 1 the channels pace the link on the real clock) */
   clock?: Clock;
-  /** tests only: make channel `channel` fail at its packet number `packet`, or at its first packet of the stop-and-copy */
-  channelFault?: { channel: number } & ChannelFault;
+  /**
+   * tests only (src/faults.ts): make one worker die mid-migration: a channel or the destination this
+   * migration starts, or a vCPU (give the same fault to createGuest, which starts the vCPUs; this arms it)
+   */
+  fault?: WorkerFault;
   signal?: AbortSignal;
   onRound?: (round: RoundRecord) => void;
 }
@@ -143,10 +152,11 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
         compression,
         // each channel caches the pages it owns: an equal share of the cache, a power of two
         xbzrleCacheBytes: scenario.precopy.xbzrle.enabled ? 2 ** Math.floor(Math.log2(scenario.precopy.xbzrle.cacheSize / channels)) : null,
-        fault: options.channelFault,
+        fault: options.fault,
       })
     : null;
   const startedAtMs = clock.nowMs();
+  guest.vcpus.armFault(); // tests only: a vCPU given a fault counts its work from here (no-op otherwise)
   const ring = createRing(ringCapacityBytes(scenario));
   let destination: DestinationHandle;
   try {
@@ -156,6 +166,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       deviceState: guest.destDeviceState,
       latencyMs: scenario.link.latencyMs,
       zstd: compression?.codec === 'zstd',
+      fault: faultFor(options.fault, 'destination'),
     });
   } catch (error) {
     await lanes?.stop();
@@ -191,12 +202,13 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       onRound: options.onRound,
     });
   } catch (error) {
-    const e = destination.error ?? (await lanes?.settledError()) ?? guest.vcpus.error ?? error;
+    const e = (await destination.settledError()) ?? (await lanes?.settledError()) ?? guest.vcpus.error ?? error;
     await destination.stop();
     await lanes?.stop();
     if (!(e instanceof MigbenchError) || e.code === 'E_VERIFY') throw e;
-    // The guest stays on the source: let it run again if the failure came mid stop-and-copy.
-    if (guest.vcpus.isPaused()) await guest.vcpus.resume().catch(() => undefined);
+    // The guest stays on the source: let its living vCPUs run again if the failure came mid
+    // stop-and-copy (one of them may be the one that died: it stays dead).
+    if (guest.vcpus.isAnyPaused()) await guest.vcpus.resume().catch(() => undefined);
     return erroredResult(scenario, guest, e, clock.nowMs() - startedAtMs);
   }
   await destination.stop();
@@ -299,7 +311,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   for (const method of methods) {
     if (options.signal?.aborted) break;
     options.onPhase?.(`allocating and filling ${formatBytes(scenario.guest.memory)} of guest memory (source + destination)`);
-    const guest = await createGuest(scenario);
+    const guest = await createGuest(scenario, { fault: options.fault });
     try {
       if (method === 'precopy') {
         options.onPhase?.(`migrating with pre-copy; ${scenario.guest.vcpus} vCPUs dirtying memory`);

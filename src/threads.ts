@@ -4,28 +4,30 @@
  * every worker costs memory that never comes back). SharedArrayBuffers travel inside workerData, never
  * in a transferList.
  *
- * Every worker started here is counted until its 'exit' event: a worker still alive keeps its own
- * references to guest memory, so every teardown waits for its workers' exit, and tests assert the
- * count is back to 0 after a run.
+ * Every worker started here is counted until its 'exit' event: `liveWorkers()` is 0 once every run's
+ * teardown has ended every thread it started (tests assert it after each run; a leak shows here).
+ * Simulate mode's piscina pool (src/sim/pool.ts) starts its own threads and is not counted.
  */
 import { Worker } from 'node:worker_threads';
 import { workerBundle, type BundledWorker } from './worker-bundle.ts';
 
 export type WorkerName = BundledWorker;
 
-let live = 0;
+/** the worker threads started by startWorker that have not exited yet, by kind */
+const live = new Map<Worker, WorkerName>();
 
 export async function startWorker(name: WorkerName, data: object): Promise<Worker> {
   const url = await workerBundle(name);
   const worker = new Worker(url, { workerData: data, stdout: false, stderr: false });
-  live++;
-  worker.once('exit', () => {
-    live--;
-  });
+  live.set(worker, name);
+  // registered first, so it runs before any listener that waits for the exit (terminate() included)
+  worker.once('exit', () => live.delete(worker));
   return worker;
 }
 
-/** Worker threads started by `startWorker` that have not exited yet. */
-export function liveWorkerCount(): number {
-  return live;
+/** How many worker threads started by startWorker are still running (not yet 'exit'ed), and of which kind. */
+export function liveWorkers(): { count: number; byKind: Partial<Record<WorkerName, number>> } {
+  const byKind: Partial<Record<WorkerName, number>> = {};
+  for (const name of live.values()) byKind[name] = (byKind[name] ?? 0) + 1;
+  return { count: live.size, byKind };
 }

@@ -8,7 +8,7 @@ import { GuestMemory, guestLayout } from '../src/memory/guest-memory.ts';
 import { arrayBufferBytes, reclaimMemory } from '../src/memory/reclaim.ts';
 import { resolveScenario } from '../src/options.ts';
 import { createGuest, runScenario } from '../src/run.ts';
-import { liveWorkerCount } from '../src/threads.ts';
+import { liveWorkers } from '../src/threads.ts';
 
 const MiB = 2 ** 20;
 
@@ -38,7 +38,7 @@ describe('memory released between runs', () => {
       expect(doc.precopy?.verified).toBe(true);
       expect(doc.quick?.verified).toBe(true);
       expect(reservedBytes()).toBe(0);
-      expect(liveWorkerCount()).toBe(0);
+      expect(liveWorkers().count).toBe(0);
       after.push(arrayBufferBytes() - baseline);
     }
     // one run holds 2 × 16 MiB of guest, a ring and a cache: a leak of one run would show ≥ 32 MiB
@@ -48,11 +48,11 @@ describe('memory released between runs', () => {
   it('dispose is idempotent and releases the guest even when the migration never ran', async () => {
     const guest = await createGuest(resolveScenario({ guest: { memory: '8MiB', vcpus: 1 }, workload: { pattern: 'idle' } }));
     expect(reservedBytes()).toBeGreaterThan(16 * MiB);
-    expect(liveWorkerCount()).toBe(1);
+    expect(liveWorkers().count).toBe(1);
     await Promise.all([guest.dispose(), guest.dispose()]);
     await guest.dispose();
     expect(guest.source.released && guest.dest.released).toBe(true);
     expect(reservedBytes()).toBe(0);
-    expect(liveWorkerCount()).toBe(0);
+    expect(liveWorkers().count).toBe(0);
   });
 });

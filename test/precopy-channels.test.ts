@@ -146,7 +146,7 @@ describe('a failing channel', () => {
       precopy: { channels: 2 },
     });
     guest = await createGuest(s);
-    const p = await migratePrecopy(guest, { channelFault: { channel: 1, packet: 2 } });
+    const p = await migratePrecopy(guest, { fault: { worker: 'channel', index: 1, action: 'throw', at: 2 } });
     expect(p.outcome).toBe('errored');
     expect(p.reason).toBe('E_WORKER');
     expect(p.error).toMatch(/channel 1: injected fault at packet 2/);
@@ -160,7 +160,7 @@ describe('a failing channel', () => {
 
   it('a channel failing in the stop-and-copy resumes the paused guest on the source', async () => {
     guest = await createGuest(scenario({ guest: { memory: '4MiB', fill: 'random' }, workload: { pattern: 'uniform', dirtyRate: '20000/s' }, precopy: { channels: 2, maxRounds: 1 } }));
-    const p = await migratePrecopy(guest, { channelFault: { channel: 0, stopAndCopy: true } });
+    const p = await migratePrecopy(guest, { fault: { worker: 'channel', index: 0, action: 'throw', at: 'stop-and-copy' } });
     expect(p.outcome).toBe('errored');
     expect(p.error).toMatch(/channel 0: injected fault at packet \d+ \(stop-and-copy\)/);
     expect(guest.vcpus.isPaused()).toBe(false);

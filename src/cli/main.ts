@@ -1,7 +1,7 @@
 /**
  * The command line: parses arguments (commander), runs a command, maps errors to exit codes
  * (0 done, 1 a compare gate found a regression, 2 usage or scenario error, 3 a crash or a failed
- * verification, 130 interrupted). The only place that calls process.exit.
+ * verification, 130 interrupted by Ctrl-C, 143 by SIGTERM). The only place that calls process.exit.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodeFor, isMigbenchError } from '../errors.ts';
@@ -15,6 +15,8 @@ import { reportCommand } from './report.ts';
 import { suiteCommand, type SuiteCommandOptions } from './suite.ts';
 import { mergeCommand, sweepCommand, tuneCommand, type SweepCommandOptions, type TuneCommandOptions } from './sweep.ts';
 import { runCommand } from './run.ts';
+import { setQuitAtOnce } from './interrupt.ts';
+import { liveWorkers } from '../threads.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -200,7 +202,14 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 export async function runCli(argv: readonly string[]): Promise<never> {
+  // a second Ctrl-C / SIGTERM while a run is stopping quits at once (src/cli/interrupt.ts)
+  setQuitAtOnce((signalCode) => process.exit(signalCode));
   const code = await main(argv);
+  // every run ends its worker threads; one still running here is a migbench bug (process.exit would hide it)
+  const live = liveWorkers();
+  if (live.count > 0) {
+    process.stderr.write(`warning: ${live.count} worker thread(s) still running at exit (${Object.entries(live.byKind).map(([k, n]) => `${k}: ${n}`).join(', ')}): a migbench bug, please report it\n`);
+  }
   // A pipe takes 64 KiB at once; the rest of a large --json document is still queued: let it drain first.
   await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => (stream.writableNeedDrain ? stream.once('drain', resolve) : resolve()))));
   process.exit(code);

@@ -13,6 +13,8 @@ import { readScenarioFile } from './scenario-file.ts';
 import { checkSimulatable, simulateScenario } from '../sim/run-simulated.ts';
 import { writeHtmlReport } from './report.ts';
 import { renderRunReport } from '../report/html.ts';
+import { faultFromEnvironment } from '../faults.ts';
+import { interruptedWord, watchInterrupts } from './interrupt.ts';
 
 export interface RunCommandOptions {
   set: string[];
@@ -83,17 +85,16 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     checkResources(scenario);
     if (scenario.fleet) throw new MigbenchError('E_SCENARIO', `fleet: a host evacuation runs in simulate mode only (--mode simulate), got ${JSON.stringify(scenario.fleet)}`);
   } else checkSimulatable(scenario, methods);
+  // tests only: MIGBENCH_TEST_FAULT makes one worker die mid-migration (src/faults.ts)
+  const fault = mode === 'emulate' ? faultFromEnvironment() : undefined;
   const say = (line: string): void => {
     if (!options.quiet) err.write(`${line}\n`);
   };
 
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    say(c.yellow('interrupted: cancelling the migration (Ctrl-C again to quit at once)'));
-    abort.abort();
-    process.once('SIGINT', () => process.exit(130));
-  };
-  process.once('SIGINT', onSigint);
+  // Ctrl-C or SIGTERM: cancel the migration, end the workers, write nothing, exit 130 / 143.
+  const interrupts = watchInterrupts((signal) =>
+    say(c.yellow(`${interruptedWord(signal)}: cancelling the migration (${signal === 'SIGINT' ? 'Ctrl-C' : 'a signal'} again to quit at once)`)),
+  );
   try {
     say(c.dim(`migbench: ${scenario.name}: ${formatBytes(scenario.guest.memory)} guest, ${scenario.guest.vcpus} vCPUs, ${scenario.workload.pattern} at ${formatCount(scenario.workload.dirtyRate)} page writes/s, link ${formatBitRate(scenario.link.bandwidth)}`));
     const doc =
@@ -105,14 +106,15 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
           })
         : await runScenario(scenario, {
             methods,
-            signal: abort.signal,
+            signal: interrupts.signal,
+            fault,
             onPhase: (m) => say(c.dim(m)),
             onRound: (r) => say(roundLine(r)),
             onQuickPhase: (phase, ms) => say(`quick   ${PHASE_NAMES[phase].padEnd(32)} ${formatDurationMs(ms)}`),
           });
-    if (abort.signal.aborted) {
-      say(c.yellow('interrupted: the guest stays on the source; no result written'));
-      return 130;
+    if (interrupts.signal.aborted) {
+      say(c.yellow(`${interruptedWord(interrupts.received)}: the guest stays on the source; no result written`));
+      return interrupts.exitCode;
     }
     const text = documentToJson(doc);
     if (options.out) writeFileAtomic(options.out, `${text}\n`);
@@ -139,6 +141,6 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     }
     return code;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    interrupts.dispose();
   }
 }

@@ -16,6 +16,7 @@ import { parseJobs, howItRuns } from './sweep.ts';
 import { formatDurationMs } from '../units.ts';
 import { parseMode, writeFileAtomic } from './run.ts';
 import { readScenarioFile } from './scenario-file.ts';
+import { interruptedWord, watchInterrupts } from './interrupt.ts';
 
 export interface SuiteCommandOptions {
   runs?: string;
@@ -84,14 +85,11 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
     : null;
   const total = (runs + warmup) * suite.benchmarks.length;
   bar?.start(total, 0, { benchmark: '' });
-  const abort = new AbortController();
-  const onSigint = (): void => {
+  // Ctrl-C or SIGTERM: stop the current run, end the workers, write nothing, exit 130 / 143.
+  const interrupts = watchInterrupts((signal) => {
     bar?.stop();
-    say(c.yellow('interrupted: stopping after the current run (Ctrl-C again to quit at once)'));
-    abort.abort();
-    process.once('SIGINT', () => process.exit(130));
-  };
-  process.once('SIGINT', onSigint);
+    say(c.yellow(`${interruptedWord(signal)}: stopping after the current run (${signal === 'SIGINT' ? 'Ctrl-C' : 'a signal'} again to quit at once)`));
+  });
   const started = performance.now();
   try {
     const doc = await runSuite(suite, {
@@ -99,7 +97,7 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
       warmup,
       mode,
       jobs,
-      signal: abort.signal,
+      signal: interrupts.signal,
       onProgress: (p) => {
         const what = `${p.benchmark} ${p.run === 0 ? 'warm-up' : `run ${p.run}/${runs}`}`;
         if (bar) bar.update(p.done, { benchmark: what });
@@ -116,11 +114,11 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
   } catch (error) {
     bar?.stop();
     if (error instanceof MigbenchError && error.code === 'E_INTERRUPTED') {
-      say(c.yellow('interrupted: no result written'));
-      return 130;
+      say(c.yellow(`${interruptedWord(interrupts.received)}: no result written`));
+      return interrupts.exitCode;
     }
     throw error;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    interrupts.dispose();
   }
 }

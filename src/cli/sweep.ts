@@ -17,6 +17,7 @@ import { parseMode, writeFileAtomic, type Mode } from './run.ts';
 import { readJsonFile, readScenarioFile } from './scenario-file.ts';
 import { writeHtmlReport } from './report.ts';
 import { renderSweepReport } from '../report/html.ts';
+import { interruptedWord, watchInterrupts } from './interrupt.ts';
 
 function positive(flag: string, text: string | undefined, dflt: number): number {
   if (text === undefined) return dflt;
@@ -44,15 +45,24 @@ export function howItRuns(mode: Mode, jobs: number, tasks: number): string {
   return `${threads > 1 ? `on ${threads} threads` : 'in this thread'} (simulate mode)`;
 }
 
-function withAbort<T>(say: (s: string) => void, f: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    say('interrupted: stopping after the current run (Ctrl-C again to quit at once)');
-    abort.abort();
-    process.once('SIGINT', () => process.exit(130));
-  };
-  process.once('SIGINT', onSigint);
-  return f(abort.signal).finally(() => process.removeListener('SIGINT', onSigint));
+/**
+ * Run `f` with Ctrl-C or SIGTERM stopping it after the current run: resolves to its result, or, once it
+ * stopped with E_INTERRUPTED, to the exit code (130 for SIGINT, 143 for SIGTERM) after saying `what`
+ * ("no result written").
+ */
+async function withInterrupts<T>(say: (s: string) => void, what: string, f: (signal: AbortSignal) => Promise<T>): Promise<{ done: T } | { exitCode: number }> {
+  const interrupts = watchInterrupts((signal) => say(`${interruptedWord(signal)}: stopping after the current run (${signal === 'SIGINT' ? 'Ctrl-C' : 'a signal'} again to quit at once)`));
+  try {
+    return { done: await f(interrupts.signal) };
+  } catch (error) {
+    if (error instanceof MigbenchError && error.code === 'E_INTERRUPTED') {
+      say(`${interruptedWord(interrupts.received)}: ${what}`);
+      return { exitCode: interrupts.exitCode };
+    }
+    throw error;
+  } finally {
+    interrupts.dispose();
+  }
 }
 
 const describePoint = (p: { params: Record<string, unknown> }): string =>
@@ -110,21 +120,13 @@ export async function sweepCommand(scenarioPath: string | undefined, o: SweepCom
   };
   say(`migbench sweep: ${points.length} grid points${shard ? `, shard ${shard.index}/${shard.count}: ${indices.length} of them` : ''}, ${runs} run${runs > 1 ? 's' : ''} each${mode === 'simulate' && runs > 1 ? ' (a seed of its own each)' : ''}, ${howItRuns(mode, jobs, indices.length * runs)}`);
   const started = performance.now();
-  try {
-    const doc = await withAbort(say, (signal) =>
-      runSweep({
-        base, axes, points, indices, shard, runs, mode, jobs, signal,
-        onPoint: (done, total, p) => say(`[${done}/${total}] ${describePoint(p)}: ${Object.keys(p.outcomes).join(', ')}, total ${p.totalTimeMs === null ? '—' : formatDurationMs(p.totalTimeMs)}, downtime ${p.downtimeMs === null ? '—' : formatDurationMs(p.downtimeMs)} (${formatDurationMs(performance.now() - started)})`),
-      }),
-    );
-    return writeSweep(doc, o);
-  } catch (error) {
-    if (error instanceof MigbenchError && error.code === 'E_INTERRUPTED') {
-      say('interrupted: no result written');
-      return 130;
-    }
-    throw error;
-  }
+  const r = await withInterrupts(say, 'no result written', (signal) =>
+    runSweep({
+      base, axes, points, indices, shard, runs, mode, jobs, signal,
+      onPoint: (done, total, p) => say(`[${done}/${total}] ${describePoint(p)}: ${Object.keys(p.outcomes).join(', ')}, total ${p.totalTimeMs === null ? '—' : formatDurationMs(p.totalTimeMs)}, downtime ${p.downtimeMs === null ? '—' : formatDurationMs(p.downtimeMs)} (${formatDurationMs(performance.now() - started)})`),
+    }),
+  );
+  return 'done' in r ? writeSweep(r.done, o) : r.exitCode;
 }
 
 function writeSweep(doc: SweepDocument, o: { out?: string; csv?: string; json: boolean; quiet: boolean; html?: string }): number {
@@ -200,21 +202,14 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
     if (!o.quiet) process.stderr.write(`${s}\n`);
   };
   say(`migbench tune: ${points.length} settings × ${runs} run${runs > 1 ? 's' : ''}, ${howItRuns(mode, jobs, points.length * runs)}; target downtime ≤ ${formatDurationMs(maxDowntimeMs)}, objective ${objective}`);
-  let doc: SweepDocument;
-  try {
-    doc = await withAbort(say, (signal) =>
-      runSweep({
-        base, axes, points, indices: points.map((_, i) => i), shard: null, runs, mode, jobs, signal,
-        onPoint: (done, total, p) => say(`[${done}/${total}] ${describePoint(p)}: downtime ${p.downtimeMs === null ? '—' : formatDurationMs(p.downtimeMs)}, total ${p.totalTimeMs === null ? '—' : formatDurationMs(p.totalTimeMs)}`),
-      }),
-    );
-  } catch (error) {
-    if (error instanceof MigbenchError && error.code === 'E_INTERRUPTED') {
-      say('interrupted: no recommendation');
-      return 130;
-    }
-    throw error;
-  }
+  const r = await withInterrupts(say, 'no recommendation', (signal) =>
+    runSweep({
+      base, axes, points, indices: points.map((_, i) => i), shard: null, runs, mode, jobs, signal,
+      onPoint: (done, total, p) => say(`[${done}/${total}] ${describePoint(p)}: downtime ${p.downtimeMs === null ? '—' : formatDurationMs(p.downtimeMs)}, total ${p.totalTimeMs === null ? '—' : formatDurationMs(p.totalTimeMs)}`),
+    }),
+  );
+  if (!('done' in r)) return r.exitCode;
+  const doc: SweepDocument = r.done;
   const frontier = paretoFrontier(doc.points);
   const rec = recommend(doc.points, maxDowntimeMs, objective, describePoint);
   if (o.html) writeHtmlReport(o.html, renderSweepReport({ ...doc, tune: { maxDowntimeMs, objective, frontier: frontier.map((p) => p.index), recommendation: rec.point?.index ?? null } } as SweepDocument, { maxDowntimeMs }));

@@ -5,6 +5,8 @@
  *   CMD            written by the main thread: RUN | PAUSE | STOP; workers wait on it while paused
  *   THROTTLE_PCT   written by the main thread: 0..99, the share of each 100 ms window a vCPU sleeps
  *   DIRTY_LIMIT    written by the main thread: a cap on each vCPU's page writes per second (0 = none)
+ *   FAULT_ARMED    written by the main thread: 1 once a migration has started (tests only: a vCPU given a
+ *                  fault counts its `after` writes from then, src/faults.ts; read only by that vCPU)
  *   STATE_BASE + i written by vCPU i only: STARTING | RUNNING | PAUSED | EXITED (its acknowledgement)
  *
  * Float64 counters (a second SharedArrayBuffer), one pair per vCPU, each written by vCPU i only with
@@ -15,7 +17,8 @@
 export const CMD = 0;
 export const THROTTLE_PCT = 1;
 export const DIRTY_LIMIT = 2;
-export const STATE_BASE = 3;
+export const FAULT_ARMED = 3;
+export const STATE_BASE = 4;
 
 export const CMD_RUN = 0;
 export const CMD_PAUSE = 1;

@@ -18,6 +18,7 @@
  * Channel counters (Float64Array, written by the channel only, after each packet and before Q_TAIL
  * moves; the migration thread reads them after reading Q_TAIL): cumulative totals, indexes C_*.
  */
+import type { FaultData } from '../faults.ts';
 import type { GuestMemoryShared } from '../memory/guest-memory.ts';
 import type { SharedLinkBudget } from '../transport/link.ts';
 import type { RingShared } from '../transport/ring.ts';
@@ -90,8 +91,6 @@ export function slotIndex(n: number, pagesPerPacket: number): number {
   return Q_CONTROL_INTS + (n % QUEUE_DEPTH) * slotInts(pagesPerPacket);
 }
 
-/** tests only: where a channel fails on purpose */
-export type ChannelFault = { packet: number } | { stopAndCopy: true };
 
 export interface ChannelWorkerData {
   /** 0-based channel number */
@@ -106,6 +105,6 @@ export interface ChannelWorkerData {
   compression: FrameCompression | null;
   /** bytes of this channel's XBZRLE cache (it owns its pages' entries), or null without XBZRLE */
   xbzrleCacheBytes: number | null;
-  /** tests only: fail (throw) when about to take packet number `packet` (0-based), or the first packet of the stop-and-copy */
-  fault?: ChannelFault;
+  /** tests only (src/faults.ts): die when about to take packet number `at` (0-based), or the first packet of the stop-and-copy */
+  fault?: FaultData;
 }

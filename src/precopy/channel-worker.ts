@@ -7,7 +7,7 @@
  * to this channel's destination worker. It is the single-lane `PageSender`, on another thread and ring.
  */
 import { realClock } from '../clock.ts';
-import { MigbenchError } from '../errors.ts';
+import { injectFault } from '../faults.ts';
 import { PageCache } from '../codec/page-cache.ts';
 import { zstdReady } from '../codec/zstd.ts';
 import { GuestMemory } from '../memory/guest-memory.ts';
@@ -59,8 +59,8 @@ export async function runChannel(data: ChannelWorkerData): Promise<void> {
       const slot = slotIndex(tail, perPacket);
       const flags = queue[slot + P_FLAGS];
       const fault = data.fault;
-      if (fault && ('packet' in fault ? tail === fault.packet : (flags & PACKET_LAST_STAGE) !== 0)) {
-        throw new MigbenchError('E_WORKER', `channel ${data.channel}: injected fault at packet ${tail}${'packet' in fault ? '' : ' (stop-and-copy)'}`);
+      if (fault !== undefined && (fault.at === 'stop-and-copy' ? (flags & PACKET_LAST_STAGE) !== 0 : tail === fault.at)) {
+        injectFault(fault, `at packet ${tail}${fault.at === 'stop-and-copy' ? ' (stop-and-copy)' : ''}`); // tests only
       }
       const runs = queue[slot + P_RUNS];
       if (cache) cache.setGeneration(queue[slot + P_GENERATION]);

@@ -31,6 +31,7 @@ import type { Worker } from 'node:worker_threads';
 import { XbzrleRatePeriod, type XbzrleCacheStats } from '../codec/page-cache.ts';
 import { MigbenchError, type ErrorCode } from '../errors.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
+import { faultFor, type WorkerFault } from '../faults.ts';
 import { startWorker } from '../threads.ts';
 import { DestinationHandle } from '../transport/destination-handle.ts';
 import type { BandwidthMeter, SharedRateLimiter } from '../transport/link.ts';
@@ -39,7 +40,7 @@ import {
   CHANNEL_FAILED, CHANNEL_STARTING, COUNTER_SLOTS, C_BYTES, C_CACHE_BYTES, C_CACHE_MISS, C_CACHE_OVERFLOW, C_CACHE_PAGES, C_COMPRESSED_FRAMES,
   C_COMPRESSED_IN, C_COMPRESSED_OUT, C_FRAMES, C_LINK_WAIT_MS, C_NORMAL_PAGES, C_PACKETS, C_PAGES, C_RING_WAIT_MS, C_XBZRLE_BYTES,
   C_XBZRLE_PAGES, C_XBZRLE_SKIPPED, C_ZERO_PAGES, P_FLAGS, P_GENERATION, P_PAGES, P_RUNS, QUEUE_DEPTH, Q_HEAD, Q_STATE, Q_STOP, Q_TAIL,
-  SLOT_HEADER_INTS, createQueue, packetPages, slotIndex, type ChannelFault, type ChannelWorkerData,
+  SLOT_HEADER_INTS, createQueue, packetPages, slotIndex, type ChannelWorkerData,
 } from './channel-queue.ts';
 import type { FrameCompression, PageSender } from './page-sender.ts';
 
@@ -114,8 +115,8 @@ export interface ChannelLanesOptions {
   compression: FrameCompression | null;
   /** each channel's XBZRLE cache in bytes, or null without XBZRLE */
   xbzrleCacheBytes: number | null;
-  /** tests only: channel `channel` fails on purpose (see ChannelFault) */
-  fault?: { channel: number } & ChannelFault;
+  /** tests only: a channel dies on purpose (src/faults.ts; a fault of another worker is ignored here) */
+  fault?: WorkerFault;
 }
 
 export class ChannelLanes {
@@ -204,8 +205,9 @@ export class ChannelLanes {
         link: options.link.shared,
         compression: options.compression,
         xbzrleCacheBytes: options.xbzrleCacheBytes,
-        ...(options.fault?.channel === i ? { fault: options.fault } : {}),
       };
+      const fault = faultFor(options.fault, 'channel', i);
+      if (fault) data.fault = fault;
       const worker = await startWorker('channel', data);
       return {
         queue: new Int32Array(queue),

@@ -28,7 +28,13 @@ export interface QuickGuest {
   readonly dest: import('../memory/guest-memory.ts').GuestMemory;
   readonly deviceState: Uint8Array;
   readonly destDeviceState: SharedArrayBuffer;
-  readonly vcpus: { pause(): Promise<void>; resume(): Promise<void>; isPaused(): boolean };
+  readonly vcpus: {
+    pause(): Promise<void>;
+    resume(): Promise<void>;
+    isAnyPaused(): boolean;
+    /** tests only (src/faults.ts): a vCPU given a fault counts from here */
+    armFault?(): void;
+  };
 }
 
 export interface QuickPhases {
@@ -100,6 +106,7 @@ export async function migrateQuick(guest: QuickGuest, options: QuickOptions = {}
   let ownImage = false;
   let failed = false;
   const t0 = clock.nowMs();
+  guest.vcpus.armFault?.();
   try {
     await guest.vcpus.pause();
     const t1 = clock.nowMs();
@@ -150,8 +157,9 @@ export async function migrateQuick(guest: QuickGuest, options: QuickOptions = {}
   } catch (error) {
     failed = true;
     if (!(error instanceof MigbenchError)) throw error;
-    // The guest stays on the source: its memory was only read; let it run again.
-    if (guest.vcpus.isPaused()) await guest.vcpus.resume().catch(() => undefined);
+    // The guest stays on the source: its memory was only read; let its living vCPUs run again (a vCPU
+    // that died at the pause stays dead).
+    if (guest.vcpus.isAnyPaused()) await guest.vcpus.resume().catch(() => undefined);
     const interrupted = error.code === 'E_INTERRUPTED';
     return {
       outcome: interrupted ? 'cancelled' : 'errored',

@@ -5,6 +5,7 @@
 import type { Worker } from 'node:worker_threads';
 import { MigbenchError, type ErrorCode } from '../errors.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
+import type { FaultData } from '../faults.ts';
 import { startWorker } from '../threads.ts';
 import {
   DEST_CONTROL_BYTES, DEST_FAILED, DEST_READY, DEST_RESUMED, D_PAGES_F64, D_RESUMED_AT_F64, D_STATE, D_WAIT_MS_F64, D_ZERO_PAGES_F64,
@@ -19,12 +20,15 @@ export class DestinationHandle {
   private readonly controlF64: Float64Array;
   private failure: MigbenchError | null = null;
   private exited = false;
+  /** resolves at the worker's 'exit' (its last message, if any, has arrived by then) */
+  private readonly exitedPromise: Promise<void>;
 
   private constructor(worker: Worker, ring: RingShared, control: SharedArrayBuffer) {
     this.worker = worker;
     this.producer = new RingProducer(new RingViews(ring));
     this.control = new Int32Array(control);
     this.controlF64 = new Float64Array(control);
+    this.exitedPromise = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (m: { type: string; code?: string; message?: string }) => {
       if (m.type === 'error') this.fail(new MigbenchError((m.code as ErrorCode) ?? 'E_WORKER', `destination: ${m.message}`));
     });
@@ -57,6 +61,8 @@ export class DestinationHandle {
     latencyMs: number;
     /** the stream may carry zstd-compressed frames */
     zstd?: boolean;
+    /** tests only: this destination dies on purpose (src/faults.ts) */
+    fault?: FaultData;
   }): Promise<DestinationHandle> {
     const control = new SharedArrayBuffer(DEST_CONTROL_BYTES);
     const data: DestinationWorkerData = {
@@ -66,10 +72,16 @@ export class DestinationHandle {
       control,
       latencyMs: options.latencyMs,
       zstd: options.zstd === true,
+      ...(options.fault ? { fault: options.fault } : {}),
     };
     const handle = new DestinationHandle(await startWorker('destination', data), options.ring, control);
-    await handle.waitState((s) => s !== 0, 30_000, 'destination worker did not start');
-    if (Atomics.load(handle.control, D_STATE) !== DEST_READY) throw handle.failure ?? new MigbenchError('E_WORKER', 'destination worker failed to start');
+    try {
+      await handle.waitState((s) => s !== 0, 30_000, 'destination worker did not start');
+      if (Atomics.load(handle.control, D_STATE) !== DEST_READY) throw handle.failure ?? new MigbenchError('E_WORKER', 'destination worker failed to start');
+    } catch (error) {
+      await handle.stop(); // a worker that failed to start does not stay behind
+      throw error;
+    }
     return handle;
   }
 
@@ -89,7 +101,22 @@ export class DestinationHandle {
   async awaitResume(timeoutMs = 600_000): Promise<number> {
     await this.waitState((s) => s === DEST_RESUMED, timeoutMs, 'destination did not resume');
     if (this.failure) throw this.failure;
+    // FAILED in shared memory, its message not here yet: never take that for a resume
+    if (Atomics.load(this.control, D_STATE) !== DEST_RESUMED) throw (await this.settledError()) ?? new MigbenchError('E_WORKER', 'destination failed');
     return this.controlF64[D_RESUMED_AT_F64];
+  }
+
+  /**
+   * The destination's failure, once its own message has arrived: a destination marks itself FAILED in
+   * shared memory before its message crosses the event loop, so this waits (at most `maxMs`) for its exit.
+   * Null when it has not failed.
+   */
+  async settledError(maxMs = 2000): Promise<MigbenchError | null> {
+    if (this.failure !== null || Atomics.load(this.control, D_STATE) !== DEST_FAILED) return this.failure;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exitedPromise, new Promise((r) => (timer = setTimeout(r, maxMs)))]);
+    clearTimeout(timer);
+    return this.failure ?? new MigbenchError('E_WORKER', 'destination failed without a word');
   }
 
   get pagesApplied(): number {

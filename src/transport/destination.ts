@@ -17,6 +17,7 @@ import { decodeXbzrle } from '../codec/xbzrle.ts';
 import { inflateRawSync } from 'node:zlib';
 import { zstdDecompressExact } from '../codec/zstd.ts';
 import { GuestMemory } from '../memory/guest-memory.ts';
+import { injectFault, type FaultData } from '../faults.ts';
 import {
   FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_PAGES_ZLIB, FRAME_PAGES_ZSTD, FRAME_VERSION, FRAME_WRAP, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
   H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI, H_PRESENT_LO, H_SENT_AT_F64, H_SEQ, H_TYPE, H_VERSION,
@@ -201,6 +202,8 @@ export interface DestinationWorkerData {
   latencyMs: number;
   /** load the zstd module before the first frame (the stream may carry PAGES_ZSTD frames) */
   zstd?: boolean;
+  /** tests only: this destination dies on purpose (src/faults.ts); absent in every real run */
+  fault?: FaultData;
 }
 
 /**
@@ -215,6 +218,7 @@ export function runDestination(data: DestinationWorkerData, nowMs: () => number)
   const applier = new FrameApplier(ring, dest, new Uint8Array(data.deviceState));
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   let tail = Atomics.load(ring.control, RING_TAIL);
+  const fault = data.fault;
   Atomics.store(control, D_STATE, DEST_READY);
   Atomics.notify(control, D_STATE);
   try {
@@ -239,6 +243,13 @@ export function runDestination(data: DestinationWorkerData, nowMs: () => number)
           const t = nowMs();
           for (let wait = due - t; wait > 0; wait = due - nowMs()) Atomics.wait(sleeper, 0, 0, wait);
           controlF64[D_WAIT_MS_F64] += nowMs() - t;
+        }
+        if (fault !== undefined) {
+          // tests only: die before applying the frame that passes `after` pages, or the device state
+          const at = fault.at;
+          if (at === 'stop-and-copy' ? ring.i32[(pos >>> 2) + H_TYPE] === FRAME_DEVICE_STATE : applier.pagesApplied >= at) {
+            injectFault(fault, at === 'stop-and-copy' ? 'at the device state (stop-and-copy)' : `after ${applier.pagesApplied} pages applied`);
+          }
         }
         const { type, frameBytes } = applier.apply(pos);
         tail = (tail + frameBytes) | 0;

@@ -13,10 +13,11 @@
  */
 import { markDirty } from '../memory/dirty-bitmap.ts';
 import {
-  CMD, CMD_PAUSE, CMD_RUN, CMD_STOP, DIRTY_LIMIT, STATE_BASE, STATE_EXITED, STATE_PAUSED, STATE_RUNNING, THROTTLE_PCT,
+  CMD, CMD_PAUSE, CMD_RUN, CMD_STOP, DIRTY_LIMIT, FAULT_ARMED, STATE_BASE, STATE_EXITED, STATE_PAUSED, STATE_RUNNING, THROTTLE_PCT,
   runningMsIndex, writesIndex, type VcpuControlShared,
 } from '../memory/control.ts';
 import { GuestMemory, type GuestMemoryShared } from '../memory/guest-memory.ts';
+import { injectFault, type FaultData } from '../faults.ts';
 import { createPageGenerator, type PatternSpec } from './patterns.ts';
 import { Rng } from './rng.ts';
 
@@ -34,6 +35,8 @@ export interface VcpuWorkerData {
   ratePagesPerSec: number;
   writeBytes: number;
   seed: number;
+  /** tests only: this vCPU dies on purpose (src/faults.ts); absent in every real run */
+  fault?: FaultData;
 }
 
 export function runVcpu(data: VcpuWorkerData, nowMs: () => number): void {
@@ -55,6 +58,13 @@ export function runVcpu(data: VcpuWorkerData, nowMs: () => number): void {
 
   let writes = 0;
   let runningMs = 0;
+  // tests only (src/faults.ts): the writes done when the migration armed the fault, -1 before that
+  const fault = data.fault;
+  let faultBase = -1;
+  const armed = (): boolean => {
+    if (faultBase < 0 && Atomics.load(ctrl, FAULT_ARMED) !== 0) faultBase = writes;
+    return faultBase >= 0;
+  };
   Atomics.store(ctrl, stateWord, STATE_RUNNING);
   Atomics.notify(ctrl, stateWord);
 
@@ -71,6 +81,9 @@ export function runVcpu(data: VcpuWorkerData, nowMs: () => number): void {
     if (cmd === CMD_PAUSE) {
       counters[writesAt] = writes;
       counters[runningAt] = runningMs;
+      if (fault !== undefined && fault.at === 'stop-and-copy' && armed()) {
+        injectFault(fault, `at the pause, after ${writes} page writes`); // instead of acknowledging
+      }
       Atomics.store(ctrl, stateWord, STATE_PAUSED); // the acknowledgement: no write is in flight
       Atomics.notify(ctrl, stateWord);
       while (Atomics.load(ctrl, CMD) === CMD_PAUSE) Atomics.wait(ctrl, CMD, CMD_PAUSE);
@@ -112,6 +125,8 @@ export function runVcpu(data: VcpuWorkerData, nowMs: () => number): void {
     }
     counters[writesAt] = writes;
     counters[runningAt] = runningMs;
+    // the counters hold every write done: a test can replay exactly what this vCPU wrote
+    if (fault !== undefined && typeof fault.at === 'number' && armed() && writes - faultBase >= fault.at) injectFault(fault, `after ${writes - faultBase} page writes of the migration`);
   }
   counters[writesAt] = writes;
   counters[runningAt] = runningMs;

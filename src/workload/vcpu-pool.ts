@@ -5,10 +5,11 @@
 import type { Worker } from 'node:worker_threads';
 import { MigbenchError } from '../errors.ts';
 import {
-  CMD, CMD_PAUSE, CMD_RUN, CMD_STOP, DIRTY_LIMIT, STATE_BASE, STATE_EXITED, STATE_PAUSED, STATE_RUNNING, STATE_STARTING,
+  CMD, CMD_PAUSE, CMD_RUN, CMD_STOP, DIRTY_LIMIT, FAULT_ARMED, STATE_BASE, STATE_EXITED, STATE_PAUSED, STATE_RUNNING, STATE_STARTING,
   THROTTLE_PCT, createVcpuControl, runningMsIndex, writesIndex, type VcpuControlShared,
 } from '../memory/control.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
+import { faultFor, type WorkerFault } from '../faults.ts';
 import { startWorker } from '../threads.ts';
 import type { PatternSpec } from './patterns.ts';
 import { deriveSeed } from './rng.ts';
@@ -26,6 +27,8 @@ export class VcpuPool {
   private readonly ctrl: Int32Array;
   private readonly counters: Float64Array;
   private readonly workers: Worker[];
+  /** one per worker: resolves at its 'exit' (whenever that came: a dead vCPU has exited long before stop()) */
+  private readonly exited: Promise<void>[];
   private failure: MigbenchError | null = null;
 
   private constructor(control: VcpuControlShared, workers: Worker[]) {
@@ -33,16 +36,17 @@ export class VcpuPool {
     this.ctrl = new Int32Array(control.words);
     this.counters = new Float64Array(control.counters);
     this.workers = workers;
+    this.exited = workers.map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
     workers.forEach((w, i) => {
       w.on('message', (m: { type: string; message?: string }) => {
         if (m.type === 'error') this.fail(new MigbenchError('E_WORKER', `vCPU ${i}: ${m.message}`));
       });
       w.on('error', (e) => this.fail(new MigbenchError('E_WORKER', `vCPU ${i} crashed: ${e.message}`, { cause: e })));
-      w.on('exit', () => {
+      w.on('exit', (code) => {
         if (Atomics.load(this.ctrl, STATE_BASE + i) !== STATE_EXITED) {
           Atomics.store(this.ctrl, STATE_BASE + i, STATE_EXITED);
           Atomics.notify(this.ctrl, STATE_BASE + i);
-          if (Atomics.load(this.ctrl, CMD) !== CMD_STOP) this.fail(new MigbenchError('E_WORKER', `vCPU ${i} exited unexpectedly`));
+          if (Atomics.load(this.ctrl, CMD) !== CMD_STOP) this.fail(new MigbenchError('E_WORKER', `vCPU ${i} exited unexpectedly with code ${code}`));
         }
       });
     });
@@ -68,6 +72,8 @@ export class VcpuPool {
     dirtyRatePagesPerSec: number;
     writeBytes: number;
     seed: number;
+    /** tests only: one vCPU dies on purpose once a migration arms it (src/faults.ts) */
+    fault?: WorkerFault;
   }): Promise<VcpuPool> {
     const control = createVcpuControl(options.vcpus);
     const workers: Worker[] = [];
@@ -82,23 +88,29 @@ export class VcpuPool {
         writeBytes: options.writeBytes,
         seed: deriveSeed(options.seed, 1000 + i),
       };
+      const fault = faultFor(options.fault, 'vcpu', i);
+      if (fault) data.fault = fault;
       workers.push(await startWorker('vcpu', data));
     }
     const pool = new VcpuPool(control, workers);
     try {
       await pool.waitAll((s) => s !== STATE_STARTING, 30_000, 'vCPU workers did not start');
     } catch (error) {
-      await pool.stop(); // no worker is left running when the start fails
+      await pool.stop(); // the ones that did start do not stay behind
       throw error;
     }
     return pool;
   }
 
-  private async waitAll(done: (state: number) => boolean, timeoutMs: number, what: string): Promise<void> {
+  /**
+   * Wait until every vCPU's state passes `done` or it has exited. Throws the pool's failure, unless
+   * `afterFailure` (resuming the living vCPUs after a failed migration: a dead one stays dead).
+   */
+  private async waitAll(done: (state: number) => boolean, timeoutMs: number, what: string, afterFailure = false): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (let i = 0; i < this.vcpuCount; i++) {
       for (;;) {
-        if (this.failure) throw this.failure;
+        if (this.failure && !afterFailure) throw this.failure;
         const state = Atomics.load(this.ctrl, STATE_BASE + i);
         if (done(state) || state === STATE_EXITED) break;
         const left = deadline - performance.now();
@@ -107,7 +119,12 @@ export class VcpuPool {
         if (r.async) await r.value;
       }
     }
-    if (this.failure) throw this.failure;
+    if (this.failure && !afterFailure) throw this.failure;
+  }
+
+  /** Tests only (src/faults.ts): a migration starts; a vCPU given a fault counts its writes from now. */
+  armFault(): void {
+    Atomics.store(this.ctrl, FAULT_ARMED, 1);
   }
 
   /** Ask every vCPU to pause; resolves once each has acknowledged (no write in flight). */
@@ -117,10 +134,20 @@ export class VcpuPool {
     await this.waitAll((s) => s === STATE_PAUSED, timeoutMs, 'vCPUs did not acknowledge the pause');
   }
 
+  /**
+   * Let every living vCPU run again and wait for each to acknowledge. After a failure (a vCPU died) the
+   * others still resume (the guest stays on the source); only a vCPU that does not answer throws.
+   */
   async resume(timeoutMs = 10_000): Promise<void> {
     Atomics.store(this.ctrl, CMD, CMD_RUN);
     Atomics.notify(this.ctrl, CMD);
-    await this.waitAll((s) => s === STATE_RUNNING, timeoutMs, 'vCPUs did not resume');
+    await this.waitAll((s) => s === STATE_RUNNING, timeoutMs, 'vCPUs did not resume', true);
+  }
+
+  /** Some vCPU is paused (after a failed stop-and-copy: the living ones, while a dead one has exited). */
+  isAnyPaused(): boolean {
+    for (let i = 0; i < this.vcpuCount; i++) if (Atomics.load(this.ctrl, STATE_BASE + i) === STATE_PAUSED) return true;
+    return false;
   }
 
   isPaused(): boolean {
@@ -161,20 +188,18 @@ export class VcpuPool {
     return { perVcpuPagesPerSec: per, totalPagesPerSec: per.reduce((a, b) => a + b, 0), totalWrites: writes };
   }
 
+  /** Stop every vCPU: each leaves its loop, or is terminated after 5 s (a hung one); a dead one already has. */
   async stop(): Promise<void> {
     Atomics.store(this.ctrl, CMD, CMD_STOP);
     Atomics.notify(this.ctrl, CMD);
     await Promise.all(
-      this.workers.map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => void w.terminate().then(() => resolve()), 5_000);
-            w.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-          }),
-      ),
+      this.workers.map((w, i) => {
+        let timer: NodeJS.Timeout | undefined;
+        const terminated = new Promise<void>((resolve) => {
+          timer = setTimeout(() => void w.terminate().then(() => resolve(), () => resolve()), 5_000);
+        });
+        return Promise.race([this.exited[i], terminated]).finally(() => clearTimeout(timer));
+      }),
     );
   }
 }
