@@ -35,6 +35,7 @@ if (opts.runs !== '1' || opts.warmup !== '0' || !opts.out || !opts.quiet) fail(2
 if (existsSync(root + '/crash.txt')) fail(3, 'a worker crashed');
 const sets = Object.fromEntries(opts.set.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
 if (sets['fake.refuse']) fail(2, 'suite: unknown key fake.refuse');
+if (sets['fake.started']) { writeFileSync(sets['fake.started'], 'running'); await new Promise((r) => setTimeout(r, 60000)); }
 const suite = JSON.parse(readFileSync(args[1], 'utf8'));
 const level = Number(readFileSync(root + '/level.txt', 'utf8'));
 if (sets['fake.log']) appendFileSync(sets['fake.log'], level + '\\n');
@@ -207,6 +208,19 @@ describe('migbench ab', () => {
     expect(lines.some((l) => /^error: ab: head \([0-9a-f]{7}\), warm-up 2\/2: migbench suite exited with code 3/.test(l))).toBe(true);
     expect(lines.some((l) => l.startsWith('pass '))).toBe(false);
     expect(worktreeCount()).toBe(1);
+  });
+
+  it.each([['SIGTERM', 143], ['SIGINT', 130]] as const)('%s stops the running pass, removes the worktrees and exits %d', async (signal, exitCode) => {
+    const started = join(root, `started-${signal}`);
+    const running = abCommand(suiteFile, options({ head: sha1, set: [`fake.started=${started}`], outDir: join(root, `ab-${signal}`) }), io());
+    // the fake pass writes `started` and then sleeps a minute: the signal comes while it runs
+    for (let i = 0; i < 600 && !existsSync(started); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(started)).toBe(true);
+    process.emit(signal);
+    expect(await running).toBe(exitCode);
+    expect(lines.some((l) => l.startsWith(signal === 'SIGTERM' ? 'terminated (SIGTERM): stopping the running pass' : 'interrupted: stopping the running pass'))).toBe(true);
+    expect(worktreeCount()).toBe(1);
+    expect(existsSync(join(root, `ab-${signal}`, 'comparison.json'))).toBe(false);
   });
 
   it('keeps the worktrees with keepWorktrees', async () => {

@@ -16,6 +16,7 @@
  * The worktrees are removed at the end, whatever happened (unless `--keep-worktrees`).
  */
 import { execFile } from 'node:child_process';
+import { interruptedWord, watchInterrupts } from './interrupt.ts';
 import type { ExecFileException } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -203,12 +204,11 @@ export async function abCommand(suitePath: string, options: AbCommandOptions, io
     throw new MigbenchError('E_IO', `--out-dir ${outDir}: cannot create it (${(error as Error).message})`);
   }
 
-  // Ctrl-C: stop the running pass, remove the worktrees, exit 130.
-  const abort = new AbortController();
-  const onSigint = (): void => abort.abort();
-  process.once('SIGINT', onSigint);
+  // Ctrl-C or SIGTERM: stop the running pass (its process gets SIGTERM), remove the worktrees, exit 130 / 143.
+  const interrupts = watchInterrupts((signal) => log(`${interruptedWord(signal)}: stopping the running pass and removing the worktrees`));
+  const abort = { signal: interrupts.signal };
   const checkInterrupted = (): void => {
-    if (abort.signal.aborted) throw new MigbenchError('E_INTERRUPTED', 'ab: interrupted');
+    if (abort.signal.aborted) throw new MigbenchError('E_INTERRUPTED', `ab: ${interruptedWord(interrupts.received)}`);
   };
 
   const tmp = mkdtempSync(join(tmpdir(), 'migbench-ab-'));
@@ -315,8 +315,14 @@ export async function abCommand(suitePath: string, options: AbCommandOptions, io
     }
     log(`wrote ${files.map(([name]) => name).join(', ')} in ${relative(cwd, outDir) || '.'}`);
     return reportComparison(baseDoc, headDoc, options, labels);
+  } catch (error) {
+    if (error instanceof MigbenchError && error.code === 'E_INTERRUPTED' && interrupts.received !== null) {
+      log(error.message);
+      return interrupts.exitCode;
+    }
+    throw error;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    interrupts.dispose();
     if (options.keepWorktrees) {
       if (worktrees.length > 0) log(`kept the worktrees ${worktrees.join(', ')} (remove them with: git worktree remove --force DIR)`);
       log(`kept the pass results in ${join(tmp, 'passes')}`);
