@@ -473,7 +473,11 @@ export function scenarioToJson(s: Scenario): unknown {
  * it parses (numbers, true/false, null, objects), else taken as a string: `--set workload.dirtyRate=50000/s`.
  */
 export function applyOverrides(input: unknown, sets: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = isPlainObject(input) ? structuredClone(input) : {};
+  // A scenario (a file's JSON) is an object; anything else (an array, a string, a number, null) is
+  // refused here, where it used to become {} and run the default scenario without a word.
+  // `undefined` means no scenario was given (the default one).
+  if (input !== undefined && !isPlainObject(input)) fail('scenario', 'expected a JSON object (a scenario)', input);
+  const out: Record<string, unknown> = input === undefined ? {} : structuredClone(input);
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new MigbenchError('E_USAGE', `--set: expected key.path=value, got ${JSON.stringify(s)}`);

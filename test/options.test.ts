@@ -174,6 +174,27 @@ describe('applyOverrides', () => {
   it.each(['novalue', '=5', 'a..b=1', '__proto__.x=1'])('refuses %s', (s) => {
     expect(() => applyOverrides({}, [s])).toThrow(MigbenchError);
   });
+  it.each<[unknown, string]>([
+    [[], '[]'],
+    [[{ guest: {} }], '[{"guest":{}}]'],
+    ['hotset', '"hotset"'],
+    [3, '3'],
+    [null, 'null'],
+    [true, 'true'],
+  ])('refuses a scenario that is not an object (%j), in one line, instead of running the default one', (input, shown) => {
+    let error: unknown;
+    try {
+      applyOverrides(input, []);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MigbenchError);
+    expect((error as MigbenchError).code).toBe('E_SCENARIO');
+    expect((error as Error).message).toBe(`scenario: expected a JSON object (a scenario), got ${shown}`);
+  });
+  it('no scenario at all (undefined) is the default one', () => {
+    expect(applyOverrides(undefined, ['guest.vcpus=4'])).toEqual({ guest: { vcpus: 4 } });
+  });
   it('an unknown key set with --set is refused by validation', () => {
     expect(messageOf(applyOverrides({}, ['guest.memroy=1GiB']))).toMatch(/^guest\.memroy: unknown key/);
   });

@@ -331,14 +331,22 @@ describe('renderReport', () => {
       renderReport([{}]);
     } catch (error) {
       expect(error).toBeInstanceOf(MigbenchError);
-      expect((error as MigbenchError).code).toBe('E_USAGE');
+      expect((error as MigbenchError).code).toBe('E_RESULT');
     }
     expect(() => renderReport([])).toThrow(MigbenchError);
   });
 
-  it('a malformed document of a known kind is a usage error, not a crash', () => {
+  it('a malformed document of a known kind is a corrupt result (E_RESULT), not a crash', () => {
     const broken = { schemaVersion: 1, scenario: { name: 'x' }, precopy: { rounds: 'nope' }, quick: null };
     expect(() => renderReport([broken], ['broken.json'])).toThrow(/broken\.json: looks like a run document but is incomplete/);
+    expect(() => renderMarkdownSummary([broken], ['broken.json'])).toThrow(/broken\.json: looks like a run document but is incomplete/);
+    for (const render of [renderReport, renderMarkdownSummary]) {
+      try {
+        render([broken], ['broken.json']);
+      } catch (error) {
+        expect((error as MigbenchError).code).toBe('E_RESULT');
+      }
+    }
   });
 });
 
@@ -395,17 +403,23 @@ describe('migbench report (cli/report.ts)', () => {
     }
   });
 
-  it('unreadable, not JSON, or unknown: E_USAGE with a one-line message naming the file', () => {
+  it('unreadable: E_USAGE; not JSON, unknown or malformed: E_RESULT; with a one-line message naming the file', () => {
     const notJson = join(dir, 'not.json');
     writeFileSync(notJson, '{ nope');
     const unknown = join(dir, 'unknown.json');
     writeFileSync(unknown, '{"hello": 1}');
-    const cases: [string, RegExp][] = [
-      [join(dir, 'missing.json'), /missing\.json: cannot read it \(file not found\)/],
-      [notJson, /not\.json: not valid JSON/],
-      [unknown, /unknown\.json: not a migbench result/],
+    const badSweep = join(dir, 'bad-sweep.json');
+    writeFileSync(badSweep, JSON.stringify({ ...sweep(), runs: 'two' }));
+    const badSuite = join(dir, 'bad-suite.json');
+    writeFileSync(badSuite, JSON.stringify({ ...suite(), benchmarks: [{ name: 'x', metrics: 1 }] }));
+    const cases: [string, RegExp, string][] = [
+      [join(dir, 'missing.json'), /missing\.json: cannot read it \(file not found\)/, 'E_USAGE'],
+      [notJson, /not\.json: not valid JSON/, 'E_RESULT'],
+      [unknown, /unknown\.json: not a migbench result/, 'E_RESULT'],
+      [badSweep, /bad-sweep\.json: runs: expected a whole number >= 1, got "two"/, 'E_RESULT'],
+      [badSuite, /bad-suite\.json: benchmark "x": metrics: expected an object/, 'E_RESULT'],
     ];
-    for (const [file, message] of cases) {
+    for (const [file, message, code] of cases) {
       let error: unknown;
       try {
         readReportDocument(file);
@@ -413,7 +427,7 @@ describe('migbench report (cli/report.ts)', () => {
         error = e;
       }
       expect(error).toBeInstanceOf(MigbenchError);
-      expect((error as MigbenchError).code).toBe('E_USAGE');
+      expect((error as MigbenchError).code).toBe(code);
       expect((error as MigbenchError).message).toMatch(message);
       expect((error as MigbenchError).message).not.toContain('\n');
       expect(() => reportCommand([fixturePath('run.json'), file], { html: join(dir, 'never.html') })).toThrow(message);

@@ -6,7 +6,9 @@
  * `writeHtmlReport` is also what `run`, `compare` and `sweep` call for their `--html OUT` flag.
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { readJsonFile } from './scenario-file.ts';
+import { readResultFile } from './scenario-file.ts';
+import { checkSuiteDocument } from '../results/suite-document.ts';
+import { parseSweepDocument } from '../sweep/sweep-document.ts';
 import { MigbenchError } from '../errors.ts';
 import { detectKind, renderMarkdownSummary, renderReport } from '../report/html.ts';
 
@@ -34,16 +36,30 @@ export function writeHtmlReport(path: string, html: string): void {
   writeAtomic('--html', path, html);
 }
 
-/** Read and parse one result file; E_USAGE with a one-line message when that fails or the kind is unknown. */
+/**
+ * Read and parse one result file: E_USAGE when it cannot be read, E_RESULT with a one-line message when
+ * it is not JSON, of no known kind, or a malformed suite or sweep document (those have readers; run
+ * documents and comparisons are checked by rendering them, see `renderReport`).
+ */
 export function readReportDocument(path: string): unknown {
-  const doc = readJsonFile(path, path);
-  if (detectKind(doc) === null) {
-    throw new MigbenchError(
-      'E_USAGE',
-      `${path}: not a migbench result (expected a run document from \`run --out\`, a suite result, a comparison from \`compare --format json\`, or a sweep or tune file)`,
-    );
+  return checkReportDocument(readResultFile(path), path);
+}
+
+/** The checks of `readReportDocument` on a parsed value (a suite comes back with its summaries recomputed). */
+export function checkReportDocument(doc: unknown, path: string): unknown {
+  switch (detectKind(doc)) {
+    case null:
+      throw new MigbenchError(
+        'E_RESULT',
+        `${path}: not a migbench result (expected a run document from \`run --out\`, a suite result, a comparison from \`compare --format json\`, or a sweep or tune file)`,
+      );
+    case 'suite':
+      return checkSuiteDocument(doc, path);
+    case 'sweep':
+      return parseSweepDocument(doc, path);
+    default:
+      return doc;
   }
-  return doc;
 }
 
 export function reportCommand(files: string[], options: ReportCommandOptions): number {

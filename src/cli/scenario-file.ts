@@ -1,6 +1,9 @@
 /**
  * Reading the files a command is given: a missing or unreadable file, or bad JSON, is refused in one
  * line that names the file and why (exit 2). One helper for every command.
+ *
+ * Codes: a file that cannot be read is E_USAGE (a scenario's problems are all E_SCENARIO); a result
+ * file (run, suite, sweep, comparison) that is not a well-formed document is E_RESULT.
  */
 import { readFileSync } from 'node:fs';
 import { MigbenchError, type ErrorCode } from '../errors.ts';
@@ -20,13 +23,18 @@ export function readTextFile(path: string, label: string, code: ErrorCode = 'E_U
 }
 
 /** The file's JSON. */
-export function readJsonFile(path: string, label: string, code: ErrorCode = 'E_USAGE'): unknown {
+export function readJsonFile(path: string, label: string, code: ErrorCode = 'E_USAGE', jsonCode: ErrorCode = code): unknown {
   const text = readTextFile(path, label, code);
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new MigbenchError(code, `${label}: not valid JSON (${(error as Error).message.split('\n')[0]})`);
+    throw new MigbenchError(jsonCode, `${label}: not valid JSON (${(error as Error).message.split('\n')[0]})`);
   }
+}
+
+/** A result file's JSON: unreadable is E_USAGE, not JSON is E_RESULT (the document's checks come after). */
+export function readResultFile(path: string): unknown {
+  return readJsonFile(path, path, 'E_USAGE', 'E_RESULT');
 }
 
 /** A scenario file: its problems are scenario errors. */

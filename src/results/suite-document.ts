@@ -91,22 +91,27 @@ function describe(v: unknown): string {
 
 /**
  * Parse and check the JSON text of a suite result file. `label` (usually the file name) starts every
- * message. Throws `MigbenchError('E_USAGE')` with a one-line message naming the first problem: not JSON,
+ * message. Throws `MigbenchError('E_RESULT')` with a one-line message naming the first problem: not JSON,
  * not an object, a missing or unsupported schemaVersion, a kind other than "suite", or a malformed
  * benchmark, metric or sample (naming them). Summaries are recomputed from the samples; a missing
  * `exact` means false, a missing `mode` means "emulate".
  */
 export function parseSuiteDocument(text: string, label: string): SuiteDocument {
-  const fail = (message: string): never => {
-    throw new MigbenchError('E_USAGE', `${label}: ${message}`);
-  };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    return fail(`not a JSON file (${why})`);
+    throw new MigbenchError('E_RESULT', `${label}: not a JSON file (${why})`);
   }
+  return checkSuiteDocument(raw, label);
+}
+
+/** As `parseSuiteDocument`, for a value already parsed from JSON. */
+export function checkSuiteDocument(raw: unknown, label: string): SuiteDocument {
+  const fail = (message: string): never => {
+    throw new MigbenchError('E_RESULT', `${label}: ${message}`);
+  };
   if (!isObject(raw)) return fail(`expected a JSON object (a migbench suite result), got ${describe(raw)}`);
 
   if (!('schemaVersion' in raw)) {
