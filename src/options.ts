@@ -8,6 +8,7 @@
  * itself a valid scenario file.
  */
 import { MigbenchError } from './errors.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.ts';
 import { PATTERN_NAMES, type PatternName } from './workload/patterns.ts';
 import { DEFAULT_POLICY_PARAMS, POLICY_NAMES, type PolicyName, type PolicyParams } from './precopy/policies.ts';
 import { MAX_CHANNELS } from './precopy/channel-queue.ts';
@@ -477,6 +478,8 @@ export function applyOverrides(input: unknown, sets: readonly string[]): Record<
   // refused here, where it used to become {} and run the default scenario without a word.
   // `undefined` means no scenario was given (the default one).
   if (input !== undefined && !isPlainObject(input)) fail('scenario', 'expected a JSON object (a scenario)', input);
+  // refused before structuredClone and the checks recurse into it (they would throw a RangeError)
+  if (nestedDeeperThan(input)) throw new MigbenchError('E_SCENARIO', `scenario: nested more than ${MAX_JSON_DEPTH} levels deep (a scenario nests a few)`);
   const out: Record<string, unknown> = input === undefined ? {} : structuredClone(input);
   for (const s of sets) {
     const eq = s.indexOf('=');

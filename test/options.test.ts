@@ -192,6 +192,18 @@ describe('applyOverrides', () => {
     expect((error as MigbenchError).code).toBe('E_SCENARIO');
     expect((error as Error).message).toBe(`scenario: expected a JSON object (a scenario), got ${shown}`);
   });
+  it('refuses a deeply nested scenario with E_SCENARIO, not a RangeError from structuredClone (found by fuzzing)', () => {
+    const deep = JSON.parse(`{"guest":{"fill":${'['.repeat(20000)}1${']'.repeat(20000)}}}`) as unknown;
+    let error: unknown;
+    try {
+      applyOverrides(deep, []);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MigbenchError);
+    expect((error as MigbenchError).code).toBe('E_SCENARIO');
+    expect((error as Error).message).toBe('scenario: nested more than 100 levels deep (a scenario nests a few)');
+  });
   it('no scenario at all (undefined) is the default one', () => {
     expect(applyOverrides(undefined, ['guest.vcpus=4'])).toEqual({ guest: { vcpus: 4 } });
   });

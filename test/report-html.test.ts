@@ -410,12 +410,15 @@ describe('migbench report (cli/report.ts)', () => {
     writeFileSync(unknown, '{"hello": 1}');
     const badSweep = join(dir, 'bad-sweep.json');
     writeFileSync(badSweep, JSON.stringify({ ...sweep(), runs: 'two' }));
+    const deep = join(dir, 'deep.json'); // found by fuzzing: a RangeError from the renderers or merge's JSON.stringify
+    writeFileSync(deep, `{"schemaVersion":1,"precopy":null,"scenario":{"name":${'['.repeat(20000)}1${']'.repeat(20000)}}}`);
     const badSuite = join(dir, 'bad-suite.json');
     writeFileSync(badSuite, JSON.stringify({ ...suite(), benchmarks: [{ name: 'x', metrics: 1 }] }));
     const cases: [string, RegExp, string][] = [
       [join(dir, 'missing.json'), /missing\.json: cannot read it \(file not found\)/, 'E_USAGE'],
       [notJson, /not\.json: not valid JSON/, 'E_RESULT'],
       [unknown, /unknown\.json: not a migbench result/, 'E_RESULT'],
+      [deep, /deep\.json: nested more than 100 levels deep \(not a migbench result\)/, 'E_RESULT'],
       [badSweep, /bad-sweep\.json: runs: expected a whole number >= 1, got "two"/, 'E_RESULT'],
       [badSuite, /bad-suite\.json: benchmark "x": metrics: expected an object/, 'E_RESULT'],
     ];

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { MigbenchError, type ErrorCode } from '../errors.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
 
 function why(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
@@ -32,9 +33,15 @@ export function readJsonFile(path: string, label: string, code: ErrorCode = 'E_U
   }
 }
 
-/** A result file's JSON: unreadable is E_USAGE, not JSON is E_RESULT (the document's checks come after). */
+/**
+ * A result file's JSON: unreadable is E_USAGE; not JSON, or nested deeper than any result document
+ * (the renderers and JSON.stringify would overflow the stack), is E_RESULT. The document's own checks
+ * come after.
+ */
 export function readResultFile(path: string): unknown {
-  return readJsonFile(path, path, 'E_USAGE', 'E_RESULT');
+  const doc = readJsonFile(path, path, 'E_USAGE', 'E_RESULT');
+  if (nestedDeeperThan(doc)) throw new MigbenchError('E_RESULT', `${path}: nested more than ${MAX_JSON_DEPTH} levels deep (not a migbench result)`);
+  return doc;
 }
 
 /** A scenario file: its problems are scenario errors. */

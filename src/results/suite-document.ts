@@ -6,6 +6,7 @@
  * samples, which are the source of truth.
  */
 import { MigbenchError } from '../errors.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
 import type { EnvironmentInfo, GitInfo } from './environment.ts';
 import { summarize } from './statistics.ts';
 import type { Summary } from './statistics.ts';
@@ -113,6 +114,7 @@ export function checkSuiteDocument(raw: unknown, label: string): SuiteDocument {
     throw new MigbenchError('E_RESULT', `${label}: ${message}`);
   };
   if (!isObject(raw)) return fail(`expected a JSON object (a migbench suite result), got ${describe(raw)}`);
+  if (nestedDeeperThan(raw)) return fail(`nested more than ${MAX_JSON_DEPTH} levels deep (not a migbench suite result)`);
 
   if (!('schemaVersion' in raw)) {
     return fail(`schemaVersion is missing: not a migbench suite result (this migbench reads schemaVersion ${SUITE_SCHEMA_VERSION})`);

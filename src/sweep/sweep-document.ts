@@ -5,6 +5,7 @@
  * one-line message naming the first problem (the key and what is wrong with it).
  */
 import { MigbenchError } from '../errors.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
 import type { SweepDocument } from './run-sweep.ts';
 
 type Json = Record<string, unknown>;
@@ -31,6 +32,8 @@ export function parseSweepDocument(raw: unknown, label: string): SweepDocument {
     throw new MigbenchError('E_RESULT', `${label}: ${message}`);
   };
   if (!isObject(raw)) return fail(`expected a JSON object (a migbench sweep file), got ${describe(raw)}`);
+  // scenario and params are opaque values merge writes back out (JSON.stringify gives up on deep nesting)
+  if (nestedDeeperThan(raw)) return fail(`nested more than ${MAX_JSON_DEPTH} levels deep (not a migbench sweep file)`);
   if (raw.kind !== 'sweep' || raw.schemaVersion !== 1) return fail('not a migbench sweep file (schemaVersion 1)');
   if (!isObject(raw.tool) || typeof raw.tool.name !== 'string' || typeof raw.tool.version !== 'string') return fail('tool: expected { name, version } strings');
   for (const key of ['startedAt', 'finishedAt'] as const) {
