@@ -193,6 +193,23 @@ describe('a hand-made stream image', () => {
     expect(await refusal(write(make()), target, 16)).toMatch(message);
     void before; // bytes may land inside the destination before a CRC check fails, never outside it
   });
+
+  it.each<[string, Partial<ImageHeader>]>([
+    ['1 GiB of device state', { deviceStateBytes: 2 ** 30 }],
+    ['2 MiB pages', { pageSize: 2 ** 21 }],
+  ])('inspect sizes its read buffer by the file, not by a header claiming %s (found by fuzzing)', async (_what, over) => {
+    const path = write(streamImage(header(over), good()));
+    const before = process.memoryUsage().arrayBuffers;
+    let error: unknown;
+    try {
+      await restoreImage(path, null, pacer());
+    } catch (e) {
+      error = e;
+    }
+    const allocated = process.memoryUsage().arrayBuffers - before;
+    expect((error as MigbenchError).code).toBe('E_IMAGE_CORRUPT');
+    expect(allocated).toBeLessThan(16 * 2 ** 20); // it was 2 GiB and 256 MiB
+  });
 });
 
 describe('RAM blocks that end in a short chunk (found by fuzzing)', () => {
