@@ -9,7 +9,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { compareCommand } from '../../src/cli/compare.ts';
 import { reportCommand } from '../../src/cli/report.ts';
@@ -209,9 +208,10 @@ function resolveAsRun(input: () => unknown, sets: readonly string[], codes: Erro
     const s = got.value;
     check(Object.isFrozen(s) && Object.isFrozen(s.guest) && Object.isFrozen(s.precopy), 'the resolved scenario is not frozen');
     check(Number.isInteger(s.guest.memory / s.guest.pageSize) && s.guest.memory > 0, 'the resolved guest memory is not a whole number of pages');
-    // well formed: the JSON form of a resolved scenario resolves to the same scenario
-    const again = outcome([], () => resolveScenario(scenarioToJson(s)), 'resolving scenarioToJson');
-    check(again.ok && isDeepStrictEqual(again.value, s), 'scenarioToJson of a resolved scenario does not resolve to the same scenario');
+    // well formed: the JSON form of a resolved scenario resolves to the same scenario (as JSON: -0 is 0 there)
+    const json = JSON.stringify(scenarioToJson(s));
+    const again = outcome([], () => resolveScenario(JSON.parse(json)), 'resolving scenarioToJson');
+    check(again.ok && JSON.stringify(scenarioToJson(again.value)) === json, 'scenarioToJson of a resolved scenario does not resolve to the same scenario');
   }
 }
 

@@ -129,6 +129,7 @@ const CONTROL_KEYS = ['t', 'b', 'f', 'n', 'lo', 'hi', 'len', 'pages', 'records',
 type ImageEdit =
   | { op: 'header-set'; key: number; value: unknown }
   | { op: 'header-delete'; key: number }
+  | { op: 'header-size'; key: 'pageSize' | 'deviceStateBytes' | 'pageCount'; value: number }
   | { op: 'mapped-set'; key: number; value: unknown; fixLayout: boolean }
   | { op: 'control-set'; record: number; key: number; value: unknown }
   | { op: 'control-delete'; record: number; key: number }
@@ -141,6 +142,15 @@ type ImageEdit =
 const imageEdit: fc.Arbitrary<ImageEdit> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('header-set' as const), key: fc.nat(), value: oddField }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('header-delete' as const), key: fc.nat() }) },
+  {
+    // sizes the header checks allow but the file cannot hold: the reader must not size buffers by them
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('header-size' as const),
+      key: fc.constantFrom('pageSize' as const, 'deviceStateBytes' as const, 'pageCount' as const),
+      value: fc.constantFrom(2 ** 21, 2 ** 20, 2 ** 30, 2 ** 30 - 8, 2 ** 40, 2 ** 40 - 64, 65536),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('mapped-set' as const), key: fc.nat(), value: oddField, fixLayout: fc.boolean() }) },
   { weight: 5, arbitrary: fc.record({ op: fc.constant('control-set' as const), record: fc.nat(), key: fc.nat(), value: oddField }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('control-delete' as const), record: fc.nat(), key: fc.nat() }) },
@@ -165,6 +175,10 @@ function applyEdits(original: ImageModel, edits: readonly ImageEdit[]): ImageMod
         break;
       case 'header-delete':
         delete m.header[HEADER_KEYS[e.key % HEADER_KEYS.length]];
+        break;
+      case 'header-size':
+        m.header[e.key] = e.value;
+        if (e.key === 'pageCount') m.header.blocks = [e.value]; // keep the block table adding up
         break;
       case 'mapped-set': {
         if (typeof m.header.mapped !== 'object' || m.header.mapped === null) m.header.mapped = {};

@@ -175,7 +175,7 @@ export const jsonMutation: fc.Arbitrary<JsonMutation> = fc.oneof(
     arbitrary: fc.record({
       op: fc.constant('huge-array' as const),
       pick,
-      length: fc.constantFrom(1000, 20_000),
+      length: fc.constantFrom(1000, 10_000),
       element: fc.constantFrom<unknown>(0, 1.5, null, 'x', {}, [], -1),
     }),
   },
