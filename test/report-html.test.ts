@@ -412,6 +412,11 @@ describe('migbench report (cli/report.ts)', () => {
     writeFileSync(badSweep, JSON.stringify({ ...sweep(), runs: 'two' }));
     const deep = join(dir, 'deep.json'); // found by fuzzing: a RangeError from the renderers or merge's JSON.stringify
     writeFileSync(deep, `{"schemaVersion":1,"precopy":null,"scenario":{"name":${'['.repeat(20000)}1${']'.repeat(20000)}}}`);
+    // found by fuzzing: an array where a round's page count belongs took seconds to chart
+    const slowRun = join(dir, 'slow-run.json');
+    const r = run();
+    (r.precopy!.rounds[0] as unknown as { sentPages: unknown }).sentPages = new Array(10_000).fill(-1);
+    writeFileSync(slowRun, JSON.stringify(r));
     const badSuite = join(dir, 'bad-suite.json');
     writeFileSync(badSuite, JSON.stringify({ ...suite(), benchmarks: [{ name: 'x', metrics: 1 }] }));
     const cases: [string, RegExp, string][] = [
@@ -419,6 +424,7 @@ describe('migbench report (cli/report.ts)', () => {
       [notJson, /not\.json: not valid JSON/, 'E_RESULT'],
       [unknown, /unknown\.json: not a migbench result/, 'E_RESULT'],
       [deep, /deep\.json: nested more than 100 levels deep \(not a migbench result\)/, 'E_RESULT'],
+      [slowRun, /slow-run\.json: precopy\.rounds\[0\]\.sentPages: expected a number, a string, true\/false or null, got an array/, 'E_RESULT'],
       [badSweep, /bad-sweep\.json: runs: expected a whole number >= 1, got "two"/, 'E_RESULT'],
       [badSuite, /bad-suite\.json: benchmark "x": metrics: expected an object/, 'E_RESULT'],
     ];

@@ -93,6 +93,8 @@ describe('shards', () => {
       [{ ...whole, points: [{ ...whole.points[0], runsDetail: null }] }, /^w\.json: points\[0\]: runsDetail: expected an array, got null$/],
       [{ ...whole, points: [{ ...whole.points[0], index: 9 }] }, /^w\.json: points\[0\]: index: expected a grid point from 0 to 4, got 9$/],
       [{ ...whole, axes: [{ key: 'k' }] }, /^w\.json: axes\[0\]: expected \{ key, values \}/],
+      // found by fuzzing: merge refused one file holding a point twice as two overlapping slices (E_USAGE)
+      [{ ...whole, points: [whole.points[0], whole.points[0]] }, /^w\.json: points\[1\]: grid point 0 appears twice$/],
       // found by fuzzing: merge wrote it back with JSON.stringify, which threw a RangeError
       [{ ...whole, scenario: JSON.parse(`{"name":${'['.repeat(20000)}1${']'.repeat(20000)}}`) }, /^w\.json: nested more than 100 levels deep/],
     ];

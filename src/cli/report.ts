@@ -7,6 +7,7 @@
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readResultFile } from './scenario-file.ts';
+import { checkRunDocument } from '../results/run-reader.ts';
 import { checkSuiteDocument } from '../results/suite-document.ts';
 import { parseSweepDocument } from '../sweep/sweep-document.ts';
 import { MigbenchError } from '../errors.ts';
@@ -38,8 +39,8 @@ export function writeHtmlReport(path: string, html: string): void {
 
 /**
  * Read and parse one result file: E_USAGE when it cannot be read, E_RESULT with a one-line message when
- * it is not JSON, of no known kind, or a malformed suite or sweep document (those have readers; run
- * documents and comparisons are checked by rendering them, see `renderReport`).
+ * it is not JSON, of no known kind, or a malformed run, suite or sweep document (those have readers;
+ * comparisons are checked by rendering them, see `renderReport`).
  */
 export function readReportDocument(path: string): unknown {
   return checkReportDocument(readResultFile(path), path);
@@ -53,6 +54,8 @@ export function checkReportDocument(doc: unknown, path: string): unknown {
         'E_RESULT',
         `${path}: not a migbench result (expected a run document from \`run --out\`, a suite result, a comparison from \`compare --format json\`, or a sweep or tune file)`,
       );
+    case 'run':
+      return checkRunDocument(doc, path);
     case 'suite':
       return checkSuiteDocument(doc, path);
     case 'sweep':

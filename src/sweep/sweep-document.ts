@@ -57,10 +57,14 @@ export function parseSweepDocument(raw: unknown, label: string): SweepDocument {
   if (!isCount(raw.runs) || raw.runs < 1) return fail(`runs: expected a whole number >= 1, got ${describe(raw.runs)}`);
   if (!Array.isArray(raw.points)) return fail(`points: expected an array, got ${describe(raw.points)}`);
   const gridPoints = raw.gridPoints;
+  const seen = new Set<number>();
   raw.points.forEach((p: unknown, i: number) => {
     const at = `points[${i}]`;
     if (!isObject(p)) return fail(`${at}: expected an object, got ${describe(p)}`);
     if (!isCount(p.index) || p.index >= gridPoints) fail(`${at}: index: expected a grid point from 0 to ${gridPoints - 1}, got ${describe(p.index)}`);
+    // found by fuzzing: one file holding a point twice was refused as two overlapping slices (E_USAGE)
+    if (seen.has(p.index as number)) fail(`${at}: grid point ${p.index as number} appears twice`);
+    seen.add(p.index as number);
     if (!isObject(p.params)) fail(`${at}: params: expected an object, got ${describe(p.params)}`);
     for (const key of ['totalTimeMs', 'downtimeMs', 'transferredBytes', 'guestSlowdown'] as const) {
       if (!isFiniteOrNull(p[key])) fail(`${at}: ${key}: expected a number or null, got ${describe(p[key])}`);
