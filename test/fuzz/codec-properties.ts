@@ -370,8 +370,9 @@ const isSet = (lo: number, hi: number, k: number): boolean => ((k < 32 ? lo >>> 
  * (zero pages zero, normal pages the payload's, an XBZRLE page what the reference decoder makes of it).
  */
 function checkAccepted(rig: DestinationRig, pos: number, result: { type: number; frameBytes: number }): void {
-  const h = new DataView(rig.views.bytes.buffer, rig.views.bytes.byteOffset + pos);
-  const field = (slot: number): number => h.getInt32(slot * 4, true);
+  const h = new DataView(rig.views.bytes.buffer, rig.views.bytes.byteOffset + pos, RING_BYTES - pos);
+  // a WRAP frame at the ring's end has only its first two slots inside the ring
+  const field = (slot: number): number => (slot * 4 + 4 <= RING_BYTES - pos ? h.getInt32(slot * 4, true) : Number.NaN);
   const type = field(H_TYPE);
   check(result.type === type, `apply returned type ${result.type}, the header says ${type}`);
   check(result.frameBytes === field(H_FRAME_BYTES), `apply returned ${result.frameBytes} bytes, the header says ${field(H_FRAME_BYTES)}`);
