@@ -417,6 +417,10 @@ describe('migbench report (cli/report.ts)', () => {
     const r = run();
     (r.precopy!.rounds[0] as unknown as { sentPages: unknown }).sentPages = new Array(10_000).fill(-1);
     writeFileSync(slowRun, JSON.stringify(r));
+    const badComparison = join(dir, 'bad-comparison.json');
+    const c = comparison();
+    (c.rows[0].base as unknown as { median: unknown }).median = [1, 2];
+    writeFileSync(badComparison, JSON.stringify(c));
     const badSuite = join(dir, 'bad-suite.json');
     writeFileSync(badSuite, JSON.stringify({ ...suite(), benchmarks: [{ name: 'x', metrics: 1 }] }));
     const cases: [string, RegExp, string][] = [
@@ -425,6 +429,7 @@ describe('migbench report (cli/report.ts)', () => {
       [unknown, /unknown\.json: not a migbench result/, 'E_RESULT'],
       [deep, /deep\.json: nested more than 100 levels deep \(not a migbench result\)/, 'E_RESULT'],
       [slowRun, /slow-run\.json: precopy\.rounds\[0\]\.sentPages: expected a number, a string, true\/false or null, got an array/, 'E_RESULT'],
+      [badComparison, /bad-comparison\.json: rows\[0\]\.base\.median: expected a number or null, got an array/, 'E_RESULT'],
       [badSweep, /bad-sweep\.json: runs: expected a whole number >= 1, got "two"/, 'E_RESULT'],
       [badSuite, /bad-suite\.json: benchmark "x": metrics: expected an object/, 'E_RESULT'],
     ];

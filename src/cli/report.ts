@@ -7,6 +7,7 @@
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readResultFile } from './scenario-file.ts';
+import { checkComparisonDocument } from '../results/comparison-reader.ts';
 import { checkRunDocument } from '../results/run-reader.ts';
 import { checkSuiteDocument } from '../results/suite-document.ts';
 import { parseSweepDocument } from '../sweep/sweep-document.ts';
@@ -39,8 +40,8 @@ export function writeHtmlReport(path: string, html: string): void {
 
 /**
  * Read and parse one result file: E_USAGE when it cannot be read, E_RESULT with a one-line message when
- * it is not JSON, of no known kind, or a malformed run, suite or sweep document (those have readers;
- * comparisons are checked by rendering them, see `renderReport`).
+ * it is not JSON, of no known kind, or a malformed run, suite, comparison or sweep document (each kind
+ * has a reader; a renderer tripping over what they let through is E_RESULT too, see `renderReport`).
  */
 export function readReportDocument(path: string): unknown {
   return checkReportDocument(readResultFile(path), path);
@@ -56,12 +57,12 @@ export function checkReportDocument(doc: unknown, path: string): unknown {
       );
     case 'run':
       return checkRunDocument(doc, path);
+    case 'comparison':
+      return checkComparisonDocument(doc, path);
     case 'suite':
       return checkSuiteDocument(doc, path);
     case 'sweep':
       return parseSweepDocument(doc, path);
-    default:
-      return doc;
   }
 }
 
