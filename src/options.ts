@@ -189,7 +189,8 @@ function show(value: unknown): string {
     const s = JSON.stringify(value);
     return s.length > 60 ? `${s.slice(0, 57)}...` : s;
   } catch {
-    return String(value);
+    // JSON.stringify gives up on deep nesting (and String() of a deep array too: found by fuzzing)
+    return Array.isArray(value) ? 'an array' : typeof value === 'object' && value !== null ? 'an object' : String(value);
   }
 }
 

@@ -204,6 +204,17 @@ describe('applyOverrides', () => {
     expect((error as MigbenchError).code).toBe('E_SCENARIO');
     expect((error as Error).message).toBe('scenario: nested more than 100 levels deep (a scenario nests a few)');
   });
+  it('names a deeply nested non-object in one line (found by fuzzing: the message itself threw a RangeError)', () => {
+    const deep = JSON.parse(`[${'['.repeat(20000)}1${']'.repeat(20000)}]`) as unknown;
+    let error: unknown;
+    try {
+      applyOverrides(deep, []);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as MigbenchError).code).toBe('E_SCENARIO');
+    expect((error as Error).message).toBe('scenario: expected a JSON object (a scenario), got an array');
+  });
   it('no scenario at all (undefined) is the default one', () => {
     expect(applyOverrides(undefined, ['guest.vcpus=4'])).toEqual({ guest: { vcpus: 4 } });
   });
