@@ -72,6 +72,13 @@ export async function allocatedDuring<T>(f: () => Promise<T>): Promise<{ value: 
   return { value, bytes: process.memoryUsage().arrayBuffers - before };
 }
 
+/** As `allocatedDuring`, for a synchronous call. */
+export function allocatedDuringSync<T>(f: () => T): { value: T; bytes: number } {
+  const before = process.memoryUsage().arrayBuffers;
+  const value = f();
+  return { value, bytes: process.memoryUsage().arrayBuffers - before };
+}
+
 export function check(condition: unknown, message: string | (() => string)): asserts condition {
   if (!condition) throw new FuzzFailure(typeof message === 'string' ? message : message());
 }

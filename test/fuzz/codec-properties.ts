@@ -21,7 +21,7 @@ import { BandwidthMeter, RateLimiter } from '../../src/transport/link.ts';
 import { RING_HEAD, RingProducer, RingViews, align8, createRing } from '../../src/transport/ring.ts';
 import { textCorpus, textPageInto } from '../../src/workload/fill.ts';
 import { Rng } from '../../src/workload/rng.ts';
-import { check, outcome, sameBytes } from './check.ts';
+import { allocatedDuringSync, check, outcome, sameBytes } from './check.ts';
 import { byteMutations, mutateBytes, type ByteMutation } from './mutate.ts';
 import type { FuzzProperty } from './properties.ts';
 
@@ -427,7 +427,14 @@ function checkAccepted(rig: DestinationRig, pos: number, result: { type: number;
 /** Positions to place a frame at: the ring's start, anywhere (8-aligned), its very end. */
 const placement = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.nat({ max: RING_BYTES / 8 - 1 }).map((k) => k * 8) }, { weight: 1, arbitrary: fc.constant(-1) });
 
-export function frameProperty(name: string, weight: number, kinds: readonly string[] | null): FuzzProperty {
+/** What applying one frame may allocate: an inflated or decompressed run (at most 64 pages of 512 B here), with room to spare. */
+const FRAME_ALLOCATION_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * Frames through `FrameApplier.apply`. `measure`: also bound what each case allocates (the compressed
+ * frames: a decompression bomb must be cut off at the run's size, not inflated).
+ */
+export function frameProperty(name: string, weight: number, kinds: readonly string[] | null, measure = false): FuzzProperty {
   return {
     name,
     weight,
@@ -455,7 +462,13 @@ export function frameProperty(name: string, weight: number, kinds: readonly stri
         rig.place(bytes, pos);
         rig.snapshotRing();
         const applier = new FrameApplier(rig.views, rig.dest, rig.device);
-        const got = outcome(['E_STREAM_CORRUPT'], () => applier.apply(pos), 'FrameApplier.apply');
+        const apply = () => outcome(['E_STREAM_CORRUPT'], () => applier.apply(pos), 'FrameApplier.apply');
+        let got: ReturnType<typeof apply>;
+        if (measure) {
+          const m = allocatedDuringSync(apply);
+          check(m.bytes <= FRAME_ALLOCATION_LIMIT, () => `applying a ${bytes.length}-byte frame allocated ${m.bytes} bytes`);
+          got = m.value;
+        } else got = apply();
         check(rig.ringUnchanged(), 'the destination wrote into the ring');
         if (!got.ok) {
           check(rig.memoryUnchangedOutside(-1, 0, 0), 'a refused frame changed guest memory');

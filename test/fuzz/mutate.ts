@@ -250,7 +250,9 @@ export function mutateJson(doc: unknown, mutations: readonly JsonMutation[]): un
         break;
       }
       case 'huge-array':
-        setSlot(s, new Array(m.length).fill(m.element));
+        // distinct elements: a later mutation of one must not change all of them (a shared object
+        // grown by later mutations made multi-megabyte documents, slow to parse rather than corrupt)
+        setSlot(s, Array.from({ length: m.length }, () => structuredClone(m.element)));
         break;
       case 'deep':
         // shallow ones as values; deep ones (JSON.stringify and structuredClone give up past a few
