@@ -215,6 +215,12 @@ describe('applyOverrides', () => {
     expect((error as MigbenchError).code).toBe('E_SCENARIO');
     expect((error as Error).message).toBe('scenario: expected a JSON object (a scenario), got an array');
   });
+  it('resolving a resolved scenario gives the same scenario: fill weights are normalized once (found by fuzzing)', () => {
+    const s = resolveScenario({ guest: { fill: { zero: 0.00035505003262685514, text: 0.2 } } });
+    const again = resolveScenario(JSON.parse(JSON.stringify(scenarioToJson(s))));
+    expect(again.guest.fill).toEqual(s.guest.fill);
+    expect(resolveScenario({ guest: { fill: { zero: 1, random: 3 } } }).guest.fill).toEqual({ zero: 0.25, random: 0.75, text: 0 });
+  });
   it('no scenario at all (undefined) is the default one', () => {
     expect(applyOverrides(undefined, ['guest.vcpus=4'])).toEqual({ guest: { vcpus: 4 } });
   });
