@@ -16,6 +16,7 @@ import { readScenarioFile } from '../../src/cli/scenario-file.ts';
 import { mergeCommand } from '../../src/cli/sweep.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import { applyOverrides, resolveScenario, scenarioToJson, SCENARIO_KEYS } from '../../src/options.ts';
+import { expandSuite } from '../../src/suite/suite-file.ts';
 import { check, outcome, type Outcome } from './check.ts';
 import { jsonMutation, jsonText, mutateJson, mutateText, oddValue, textMutations, type ByteMutation, type JsonMutation } from './mutate.ts';
 import type { FuzzProperty } from './properties.ts';
@@ -249,6 +250,36 @@ export function scenarioFileProperty(): FuzzProperty {
       return fc.property(arb, (doc) => {
         writeFileSync(path, textOf(SCENARIOS, doc));
         resolveAsRun(() => readScenarioFile(path), [], ['E_SCENARIO']);
+        return true;
+      });
+    },
+  };
+}
+
+/** Suite files (`migbench suite FILE`): a list of scenarios or a base with a matrix, each resolved. */
+export function suiteFileProperty(): FuzzProperty {
+  return {
+    name: 'suite-file',
+    weight: 3,
+    async make() {
+      const suites: unknown[] = [
+        JSON.parse(readFileSync(new URL('../../bench/suites/smoke.json', import.meta.url), 'utf8')),
+        JSON.parse(readFileSync(new URL('../../bench/suites/standard.json', import.meta.url), 'utf8')),
+        { name: 'grid', runs: 3, base: { guest: { memory: '64MiB' } }, matrix: { 'workload.pattern': ['idle', 'hotset'], 'guest.memory': ['64MiB', '256MiB'] } },
+      ];
+      const arb = fc.record({ doc: docCase(suites.length), sets: fc.oneof({ weight: 3, arbitrary: fc.constant<string[]>([]) }, { weight: 1, arbitrary: fc.array(setArg, { minLength: 1, maxLength: 2 }) }) });
+      return fc.property(arb, ({ doc, sets }) => {
+        const text = textOf(suites, doc);
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          return true; // readScenarioFile refuses it (E_SCENARIO): scenario-file covers that path
+        }
+        const got = outcome(['E_SCENARIO', 'E_USAGE'], () => expandSuite(value, sets), 'expandSuite');
+        if (!got.ok && got.error.code === 'E_USAGE') check(got.error.message.startsWith('--set: '), `E_USAGE for a suite file: ${got.error.message}`);
+        if (got.ok) check(got.value.benchmarks.length > 0 && got.value.benchmarks.every((b) => Object.isFrozen(b.scenario)), 'an accepted suite without resolved benchmarks');
+        if (unchanged(doc) && sets.length === 0) check(got.ok, () => `a valid suite file was refused: ${got.ok ? '' : got.error.message}`);
         return true;
       });
     },

@@ -11,7 +11,7 @@
  * finishes within a time limit (check.ts), and the image reader allocates a bounded amount.
  */
 import type fc from 'fast-check';
-import { compareProperty, mergeProperty, removeDocumentScratch, reportProperty, scenarioFileProperty, scenarioProperty } from './document-properties.ts';
+import { compareProperty, mergeProperty, removeDocumentScratch, reportProperty, scenarioFileProperty, scenarioProperty, suiteFileProperty } from './document-properties.ts';
 import { frameProperty, streamProperty, xbzrleProperty, zstdProperty } from './codec-properties.ts';
 import { imageHeaderProperty, imageRestoreProperty, removeImageScratch } from './image-properties.ts';
 
@@ -38,6 +38,7 @@ export function allProperties(): FuzzProperty[] {
     reportProperty(),
     scenarioProperty(),
     scenarioFileProperty(),
+    suiteFileProperty(),
   ];
 }
 
