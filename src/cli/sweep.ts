@@ -14,7 +14,7 @@ import { checkSweepable, mergeSweeps, pointScenarios, runSweep, sweepToCsv, type
 import { defaultJobs } from '../sim/pool.ts';
 import { formatBytes, formatDurationMs, parseDurationMs } from '../units.ts';
 import { parseMode, writeFileAtomic, type Mode } from './run.ts';
-import { readJsonFile, readResultFile, readScenarioFile } from './scenario-file.ts';
+import { readResultFile, readScenarioFile } from './scenario-file.ts';
 import { parseSweepDocument } from '../sweep/sweep-document.ts';
 import { writeHtmlReport } from './report.ts';
 import { renderSweepReport } from '../report/html.ts';
