@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { setCaseLimitMs } from './fuzz/check.ts';
 import { allProperties, removeScratch } from './fuzz/properties.ts';
 
 const SEED = 20261204;
@@ -11,6 +12,8 @@ const SEED = 20261204;
 const runsFor = (weight: number): number => (weight >= 4 ? 60 : weight >= 2 ? 20 : 6);
 
 describe('fuzz (seeded, short)', () => {
+  // a hang is still caught; a busy CI machine is not taken for one
+  setCaseLimitMs(10_000);
   afterAll(() => removeScratch());
   for (const p of allProperties()) {
     it(p.name, async () => {
