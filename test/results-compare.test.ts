@@ -357,6 +357,8 @@ describe('parseSuiteDocument', () => {
 
   it.each<[string, string, string]>([
     ['not JSON', '{"schemaVersion": 1,', 'a.json: not a JSON file ('],
+    // found by fuzzing: V8 quotes the text around the bad token, and the message took its newline along
+    ['not JSON, a newline near the bad byte', `{"pad": "${'x'.repeat(300)}", "totalMemBytes"\n\ufffd"x": 1, "more": "${'x'.repeat(300)}"}`, 'a.json: not a JSON file ('],
     ['an array', '[1, 2]', 'a.json: expected a JSON object (a migbench suite result), got an array'],
     ['a string', '"hello"', 'a.json: expected a JSON object (a migbench suite result), got "hello"'],
     ['no schemaVersion', edited((d) => delete d.schemaVersion), 'a.json: schemaVersion is missing: not a migbench suite result (this migbench reads schemaVersion 1)'],

@@ -102,7 +102,8 @@ export function parseSuiteDocument(text: string, label: string): SuiteDocument {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
+    // the first line only: V8 quotes the text around the bad token, newlines and all (found by fuzzing)
+    const why = (error instanceof Error ? error.message : String(error)).split('\n')[0];
     throw new MigbenchError('E_RESULT', `${label}: not a JSON file (${why})`);
   }
   return checkSuiteDocument(raw, label);
