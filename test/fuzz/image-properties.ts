@@ -171,7 +171,8 @@ function applyEdits(original: ImageModel, edits: readonly ImageEdit[]): ImageMod
   for (const e of edits) {
     switch (e.op) {
       case 'header-set':
-        m.header[HEADER_KEYS[e.key % HEADER_KEYS.length]] = e.value;
+        // a copy: fast-check hands the same constant objects to many cases, and edits change them
+        m.header[HEADER_KEYS[e.key % HEADER_KEYS.length]] = structuredClone(e.value);
         break;
       case 'header-delete':
         delete m.header[HEADER_KEYS[e.key % HEADER_KEYS.length]];
@@ -183,7 +184,7 @@ function applyEdits(original: ImageModel, edits: readonly ImageEdit[]): ImageMod
       case 'mapped-set': {
         if (typeof m.header.mapped !== 'object' || m.header.mapped === null) m.header.mapped = {};
         const mapped = m.header.mapped as Json;
-        mapped[MAPPED_KEYS[e.key % MAPPED_KEYS.length]] = e.value;
+        mapped[MAPPED_KEYS[e.key % MAPPED_KEYS.length]] = structuredClone(e.value);
         if (e.fixLayout && typeof m.header.pageSize === 'number' && typeof m.header.pageCount === 'number' && typeof m.header.deviceStateBytes === 'number') {
           // a layout consistent with (changed) sizes: the reader's later checks are reached
           const blocks = Array.isArray(m.header.blocks) && m.header.blocks.every((b) => typeof b === 'number') ? (m.header.blocks as number[]) : undefined;
@@ -193,7 +194,7 @@ function applyEdits(original: ImageModel, edits: readonly ImageEdit[]): ImageMod
         break;
       }
       case 'control-set':
-        if (m.records.length > 0) m.records[e.record % m.records.length].control[CONTROL_KEYS[e.key % CONTROL_KEYS.length]] = e.value;
+        if (m.records.length > 0) m.records[e.record % m.records.length].control[CONTROL_KEYS[e.key % CONTROL_KEYS.length]] = structuredClone(e.value);
         break;
       case 'control-delete':
         if (m.records.length > 0) delete m.records[e.record % m.records.length].control[CONTROL_KEYS[e.key % CONTROL_KEYS.length]];
