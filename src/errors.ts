@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'E_RESOURCES' // the machine cannot hold what the scenario asks for
   | 'E_IMAGE_CORRUPT'
   | 'E_STREAM_CORRUPT'
+  | 'E_RESULT' // a run, suite, sweep or comparison result file that is not a well-formed document
   | 'E_IO'
   | 'E_WORKER' // a worker thread crashed or broke the protocol
   | 'E_VERIFY' // destination differs from source: a migbench bug
@@ -23,12 +24,13 @@ export class MigbenchError extends Error {
   }
 }
 
-/** Exit codes of the CLI contract: 2 usage/scenario, 3 crash or failed verification, 130 interrupted. */
+/** Exit codes of the CLI contract: 2 usage/scenario/bad result file, 3 crash or failed verification, 130 interrupted. */
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'E_USAGE':
     case 'E_SCENARIO':
     case 'E_RESOURCES':
+    case 'E_RESULT':
       return 2;
     case 'E_INTERRUPTED':
       return 130;

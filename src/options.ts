@@ -8,6 +8,7 @@
  * itself a valid scenario file.
  */
 import { MigbenchError } from './errors.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.ts';
 import { PATTERN_NAMES, type PatternName } from './workload/patterns.ts';
 import { DEFAULT_POLICY_PARAMS, POLICY_NAMES, type PolicyName, type PolicyParams } from './precopy/policies.ts';
 import { MAX_CHANNELS } from './precopy/channel-queue.ts';
@@ -188,7 +189,8 @@ function show(value: unknown): string {
     const s = JSON.stringify(value);
     return s.length > 60 ? `${s.slice(0, 57)}...` : s;
   } catch {
-    return String(value);
+    // JSON.stringify gives up on deep nesting (and String() of a deep array too: found by fuzzing)
+    return Array.isArray(value) ? 'an array' : typeof value === 'object' && value !== null ? 'an object' : String(value);
   }
 }
 
@@ -264,6 +266,10 @@ function fill(v: unknown): Scenario['guest']['fill'] {
   }
   const sum = w.zero + w.random + w.text;
   if (!(sum > 0)) fail('guest.fill', 'weights must add up to more than 0', v);
+  // Weights that already add up to 1 (to rounding) are kept as they are: dividing normalized weights
+  // by their float sum moves them by an ulp, so a result's resolved scenario, resolved again, had
+  // other weights (found by fuzzing).
+  if (Math.abs(sum - 1) <= 1e-12) return w;
   return { zero: w.zero / sum, random: w.random / sum, text: w.text / sum };
 }
 
@@ -473,7 +479,13 @@ export function scenarioToJson(s: Scenario): unknown {
  * it parses (numbers, true/false, null, objects), else taken as a string: `--set workload.dirtyRate=50000/s`.
  */
 export function applyOverrides(input: unknown, sets: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = isPlainObject(input) ? structuredClone(input) : {};
+  // A scenario (a file's JSON) is an object; anything else (an array, a string, a number, null) is
+  // refused here, where it used to become {} and run the default scenario without a word.
+  // `undefined` means no scenario was given (the default one).
+  if (input !== undefined && !isPlainObject(input)) fail('scenario', 'expected a JSON object (a scenario)', input);
+  // refused before structuredClone and the checks recurse into it (they would throw a RangeError)
+  if (nestedDeeperThan(input)) throw new MigbenchError('E_SCENARIO', `scenario: nested more than ${MAX_JSON_DEPTH} levels deep (a scenario nests a few)`);
+  const out: Record<string, unknown> = input === undefined ? {} : structuredClone(input);
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new MigbenchError('E_USAGE', `--set: expected key.path=value, got ${JSON.stringify(s)}`);

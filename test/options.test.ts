@@ -158,6 +158,56 @@ describe('applyOverrides', () => {
   it.each(['novalue', '=5', 'a..b=1', '__proto__.x=1'])('refuses %s', (s) => {
     expect(() => applyOverrides({}, [s])).toThrow(MigbenchError);
   });
+  it.each<[unknown, string]>([
+    [[], '[]'],
+    [[{ guest: {} }], '[{"guest":{}}]'],
+    ['hotset', '"hotset"'],
+    [3, '3'],
+    [null, 'null'],
+    [true, 'true'],
+  ])('refuses a scenario that is not an object (%j), in one line, instead of running the default one', (input, shown) => {
+    let error: unknown;
+    try {
+      applyOverrides(input, []);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MigbenchError);
+    expect((error as MigbenchError).code).toBe('E_SCENARIO');
+    expect((error as Error).message).toBe(`scenario: expected a JSON object (a scenario), got ${shown}`);
+  });
+  it('refuses a deeply nested scenario with E_SCENARIO, not a RangeError from structuredClone (found by fuzzing)', () => {
+    const deep = JSON.parse(`{"guest":{"fill":${'['.repeat(20000)}1${']'.repeat(20000)}}}`) as unknown;
+    let error: unknown;
+    try {
+      applyOverrides(deep, []);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MigbenchError);
+    expect((error as MigbenchError).code).toBe('E_SCENARIO');
+    expect((error as Error).message).toBe('scenario: nested more than 100 levels deep (a scenario nests a few)');
+  });
+  it('names a deeply nested non-object in one line (found by fuzzing: the message itself threw a RangeError)', () => {
+    const deep = JSON.parse(`[${'['.repeat(20000)}1${']'.repeat(20000)}]`) as unknown;
+    let error: unknown;
+    try {
+      applyOverrides(deep, []);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as MigbenchError).code).toBe('E_SCENARIO');
+    expect((error as Error).message).toBe('scenario: expected a JSON object (a scenario), got an array');
+  });
+  it('resolving a resolved scenario gives the same scenario: fill weights are normalized once (found by fuzzing)', () => {
+    const s = resolveScenario({ guest: { fill: { zero: 0.00035505003262685514, text: 0.2 } } });
+    const again = resolveScenario(JSON.parse(JSON.stringify(scenarioToJson(s))));
+    expect(again.guest.fill).toEqual(s.guest.fill);
+    expect(resolveScenario({ guest: { fill: { zero: 1, random: 3 } } }).guest.fill).toEqual({ zero: 0.25, random: 0.75, text: 0 });
+  });
+  it('no scenario at all (undefined) is the default one', () => {
+    expect(applyOverrides(undefined, ['guest.vcpus=4'])).toEqual({ guest: { vcpus: 4 } });
+  });
   it('an unknown key set with --set is refused by validation', () => {
     expect(messageOf(applyOverrides({}, ['guest.memroy=1GiB']))).toMatch(/^guest\.memroy: unknown key/);
   });

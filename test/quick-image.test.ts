@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock, realClock } from '../src/clock.ts';
 import { crc32 } from '../src/codec/crc32.ts';
 import { MigbenchError } from '../src/errors.ts';
-import { GuestMemory, guestLayout } from '../src/memory/guest-memory.ts';
+import { GuestMemory, guestLayout, type GuestLayout } from '../src/memory/guest-memory.ts';
 import { verifyGuest } from '../src/memory/verify.ts';
 import {
   CHUNK_PAGES, PREFIX_BYTES, RECORD_PREFIX_BYTES, encodeHeader, mappedLayout, packControl, type ImageFormat, type ImageHeader,
@@ -192,6 +192,40 @@ describe('a hand-made stream image', () => {
     const before = Buffer.from(target.blocks[0]);
     expect(await refusal(write(make()), target, 16)).toMatch(message);
     void before; // bytes may land inside the destination before a CRC check fails, never outside it
+  });
+
+  it.each<[string, Partial<ImageHeader>]>([
+    ['1 GiB of device state', { deviceStateBytes: 2 ** 30 }],
+    ['2 MiB pages', { pageSize: 2 ** 21 }],
+  ])('inspect sizes its read buffer by the file, not by a header claiming %s (found by fuzzing)', async (_what, over) => {
+    const path = write(streamImage(header(over), good()));
+    const before = process.memoryUsage().arrayBuffers;
+    let error: unknown;
+    try {
+      await restoreImage(path, null, pacer());
+    } catch (e) {
+      error = e;
+    }
+    const allocated = process.memoryUsage().arrayBuffers - before;
+    expect((error as MigbenchError).code).toBe('E_IMAGE_CORRUPT');
+    expect(allocated).toBeLessThan(16 * 2 ** 20); // it was 2 GiB and 256 MiB
+  });
+});
+
+describe('RAM blocks that end in a short chunk (found by fuzzing)', () => {
+  // guestLayout never makes them (its blocks but the last hold a multiple of 64 pages), but a
+  // GuestMemory may have any layout: a mapped image needs one chunk CRC per chunk of each block
+  const layout: GuestLayout = Object.freeze({ memoryBytes: 64 * 512, pageSizeBytes: 512, totalPages: 64, pagesPerBlock: 40, blockBytes: Object.freeze([40 * 512, 24 * 512]) });
+  it.each(['stream', 'mapped'] as const)('%s: two blocks of 40 and 24 pages restore byte for byte', async (format) => {
+    const m = new GuestMemory(layout);
+    new Rng(4).fill(m.views[0]);
+    new Rng(5).fill(m.views[1]);
+    const device = new Uint8Array(300).fill(7);
+    const path = await save(m, device, format);
+    const { dest, device: d } = await restoreInto(path, m, device.length);
+    expect(verifyGuest(m, dest, device, d).equal).toBe(true);
+    expect(mappedLayout(512, 64, 300, [40, 24]).crcCount).toBe(2);
+    expect(mappedLayout(512, 64, 300).crcCount).toBe(1);
   });
 });
 

@@ -331,14 +331,22 @@ describe('renderReport', () => {
       renderReport([{}]);
     } catch (error) {
       expect(error).toBeInstanceOf(MigbenchError);
-      expect((error as MigbenchError).code).toBe('E_USAGE');
+      expect((error as MigbenchError).code).toBe('E_RESULT');
     }
     expect(() => renderReport([])).toThrow(MigbenchError);
   });
 
-  it('a malformed document of a known kind is a usage error, not a crash', () => {
+  it('a malformed document of a known kind is a corrupt result (E_RESULT), not a crash', () => {
     const broken = { schemaVersion: 1, scenario: { name: 'x' }, precopy: { rounds: 'nope' }, quick: null };
     expect(() => renderReport([broken], ['broken.json'])).toThrow(/broken\.json: looks like a run document but is incomplete/);
+    expect(() => renderMarkdownSummary([broken], ['broken.json'])).toThrow(/broken\.json: looks like a run document but is incomplete/);
+    for (const render of [renderReport, renderMarkdownSummary]) {
+      try {
+        render([broken], ['broken.json']);
+      } catch (error) {
+        expect((error as MigbenchError).code).toBe('E_RESULT');
+      }
+    }
   });
 });
 
@@ -395,17 +403,37 @@ describe('migbench report (cli/report.ts)', () => {
     }
   });
 
-  it('unreadable, not JSON, or unknown: E_USAGE with a one-line message naming the file', () => {
+  it('unreadable: E_USAGE; not JSON, unknown or malformed: E_RESULT; with a one-line message naming the file', () => {
     const notJson = join(dir, 'not.json');
     writeFileSync(notJson, '{ nope');
     const unknown = join(dir, 'unknown.json');
     writeFileSync(unknown, '{"hello": 1}');
-    const cases: [string, RegExp][] = [
-      [join(dir, 'missing.json'), /missing\.json: cannot read it \(file not found\)/],
-      [notJson, /not\.json: not valid JSON/],
-      [unknown, /unknown\.json: not a migbench result/],
+    const badSweep = join(dir, 'bad-sweep.json');
+    writeFileSync(badSweep, JSON.stringify({ ...sweep(), runs: 'two' }));
+    const deep = join(dir, 'deep.json'); // found by fuzzing: a RangeError from the renderers or merge's JSON.stringify
+    writeFileSync(deep, `{"schemaVersion":1,"precopy":null,"scenario":{"name":${'['.repeat(20000)}1${']'.repeat(20000)}}}`);
+    // found by fuzzing: an array where a round's page count belongs took seconds to chart
+    const slowRun = join(dir, 'slow-run.json');
+    const r = run();
+    (r.precopy!.rounds[0] as unknown as { sentPages: unknown }).sentPages = new Array(10_000).fill(-1);
+    writeFileSync(slowRun, JSON.stringify(r));
+    const badComparison = join(dir, 'bad-comparison.json');
+    const c = comparison();
+    (c.rows[0].base as unknown as { median: unknown }).median = [1, 2];
+    writeFileSync(badComparison, JSON.stringify(c));
+    const badSuite = join(dir, 'bad-suite.json');
+    writeFileSync(badSuite, JSON.stringify({ ...suite(), benchmarks: [{ name: 'x', metrics: 1 }] }));
+    const cases: [string, RegExp, string][] = [
+      [join(dir, 'missing.json'), /missing\.json: cannot read it \(file not found\)/, 'E_USAGE'],
+      [notJson, /not\.json: not valid JSON/, 'E_RESULT'],
+      [unknown, /unknown\.json: not a migbench result/, 'E_RESULT'],
+      [deep, /deep\.json: nested more than 100 levels deep \(not a migbench result\)/, 'E_RESULT'],
+      [slowRun, /slow-run\.json: precopy\.rounds\[0\]\.sentPages: expected a number, a string, true\/false or null, got an array/, 'E_RESULT'],
+      [badComparison, /bad-comparison\.json: rows\[0\]\.base\.median: expected a number or null, got an array/, 'E_RESULT'],
+      [badSweep, /bad-sweep\.json: runs: expected a whole number >= 1, got "two"/, 'E_RESULT'],
+      [badSuite, /bad-suite\.json: benchmark "x": metrics: expected an object/, 'E_RESULT'],
     ];
-    for (const [file, message] of cases) {
+    for (const [file, message, code] of cases) {
       let error: unknown;
       try {
         readReportDocument(file);
@@ -413,7 +441,7 @@ describe('migbench report (cli/report.ts)', () => {
         error = e;
       }
       expect(error).toBeInstanceOf(MigbenchError);
-      expect((error as MigbenchError).code).toBe('E_USAGE');
+      expect((error as MigbenchError).code).toBe(code);
       expect((error as MigbenchError).message).toMatch(message);
       expect((error as MigbenchError).message).not.toContain('\n');
       expect(() => reportCommand([fixturePath('run.json'), file], { html: join(dir, 'never.html') })).toThrow(message);

@@ -75,16 +75,19 @@ function row(c: Comparison, benchmark: string, metric: string) {
   return r;
 }
 
-function usageError(f: () => unknown): string {
+function refusal(f: () => unknown, code: 'E_USAGE' | 'E_RESULT'): string {
   try {
     f();
   } catch (error) {
     expect(error).toBeInstanceOf(MigbenchError);
-    expect((error as MigbenchError).code).toBe('E_USAGE');
+    expect((error as MigbenchError).code).toBe(code);
     return (error as MigbenchError).message;
   }
-  throw new Error('expected an E_USAGE error');
+  throw new Error(`expected an ${code} error`);
 }
+const usageError = (f: () => unknown): string => refusal(f, 'E_USAGE');
+/** a corrupt result file */
+const resultError = (f: () => unknown): string => refusal(f, 'E_RESULT');
 
 // ---------------------------------------------------------------------------
 // Verdicts
@@ -354,6 +357,8 @@ describe('parseSuiteDocument', () => {
 
   it.each<[string, string, string]>([
     ['not JSON', '{"schemaVersion": 1,', 'a.json: not a JSON file ('],
+    // found by fuzzing: V8 quotes the text around the bad token, and the message took its newline along
+    ['not JSON, a newline near the bad byte', `{"pad": "${'x'.repeat(300)}", "totalMemBytes"\n\ufffd"x": 1, "more": "${'x'.repeat(300)}"}`, 'a.json: not a JSON file ('],
     ['an array', '[1, 2]', 'a.json: expected a JSON object (a migbench suite result), got an array'],
     ['a string', '"hello"', 'a.json: expected a JSON object (a migbench suite result), got "hello"'],
     ['no schemaVersion', edited((d) => delete d.schemaVersion), 'a.json: schemaVersion is missing: not a migbench suite result (this migbench reads schemaVersion 1)'],
@@ -425,7 +430,7 @@ describe('parseSuiteDocument', () => {
       'a.json: benchmark "idle", metric "precopy.total-time": summary: expected an object, got 3',
     ],
   ])('refuses %s', (_name, text, message) => {
-    const got = usageError(() => parseSuiteDocument(text, 'a.json'));
+    const got = resultError(() => parseSuiteDocument(text, 'a.json'));
     if (message.endsWith('(')) expect(got.startsWith(message)).toBe(true);
     else expect(got).toBe(message);
     expect(got).not.toContain('\n');

@@ -9,6 +9,7 @@ import { MigbenchError } from '../src/errors.ts';
 import { expandGrid, parseAxis, parseShard, shardIndices } from '../src/sweep/grid.ts';
 import { paretoFrontier, recommend, type PointFigures } from '../src/sweep/pareto.ts';
 import { mergeSweeps, pointOf, pointScenarios, runSeed, runSweep, sweepToCsv, type SweepDocument, type SweepRun } from '../src/sweep/run-sweep.ts';
+import { parseSweepDocument } from '../src/sweep/sweep-document.ts';
 import { deriveSeed } from '../src/workload/rng.ts';
 
 const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
@@ -82,6 +83,32 @@ describe('shards', () => {
   it('the slices of a sharded sweep merge into the whole', () => {
     const slice = (index: number): SweepDocument => ({ ...whole, shard: { index, count: 2 }, points: whole.points.filter((p) => shardIndices(5, { index, count: 2 }).includes(p.index)) });
     expect(mergeSweeps([slice(2), slice(1)], ['2', '1'])).toEqual(whole);
+  });
+  it('reads a sweep file back, refusing a malformed one with E_RESULT (what merge reads)', () => {
+    expect(parseSweepDocument(JSON.parse(JSON.stringify(whole)), 'w.json')).toEqual(whole);
+    const refusals: [unknown, RegExp][] = [
+      [[whole], /^w\.json: expected a JSON object \(a migbench sweep file\), got an array$/],
+      [{ ...whole, kind: 'suite' }, /^w\.json: not a migbench sweep file/],
+      [{ ...whole, points: {} }, /^w\.json: points: expected an array, got an object$/],
+      [{ ...whole, points: [{ ...whole.points[0], runsDetail: null }] }, /^w\.json: points\[0\]: runsDetail: expected an array, got null$/],
+      [{ ...whole, points: [{ ...whole.points[0], index: 9 }] }, /^w\.json: points\[0\]: index: expected a grid point from 0 to 4, got 9$/],
+      [{ ...whole, axes: [{ key: 'k' }] }, /^w\.json: axes\[0\]: expected \{ key, values \}/],
+      // found by fuzzing: merge refused one file holding a point twice as two overlapping slices (E_USAGE)
+      [{ ...whole, points: [whole.points[0], whole.points[0]] }, /^w\.json: points\[1\]: grid point 0 appears twice$/],
+      // found by fuzzing: merge wrote it back with JSON.stringify, which threw a RangeError
+      [{ ...whole, scenario: JSON.parse(`{"name":${'['.repeat(20000)}1${']'.repeat(20000)}}`) }, /^w\.json: nested more than 100 levels deep/],
+    ];
+    for (const [doc, message] of refusals) {
+      let error: unknown;
+      try {
+        parseSweepDocument(doc, 'w.json');
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(MigbenchError);
+      expect((error as MigbenchError).code).toBe('E_RESULT');
+      expect((error as Error).message).toMatch(message);
+    }
   });
   it('refuses slices of different sweeps and overlapping slices', () => {
     expect(() => mergeSweeps([whole, { ...whole, runs: 3 }], ['a', 'b'])).toThrow(/b: a slice of another sweep/);

@@ -6,7 +6,11 @@
  * `writeHtmlReport` is also what `run`, `compare` and `sweep` call for their `--html OUT` flag.
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { readJsonFile } from './scenario-file.ts';
+import { readResultFile } from './scenario-file.ts';
+import { checkComparisonDocument } from '../results/comparison-reader.ts';
+import { checkRunDocument } from '../results/run-reader.ts';
+import { checkSuiteDocument } from '../results/suite-document.ts';
+import { parseSweepDocument } from '../sweep/sweep-document.ts';
 import { MigbenchError } from '../errors.ts';
 import { detectKind, renderMarkdownSummary, renderReport } from '../report/html.ts';
 
@@ -34,16 +38,32 @@ export function writeHtmlReport(path: string, html: string): void {
   writeAtomic('--html', path, html);
 }
 
-/** Read and parse one result file; E_USAGE with a one-line message when that fails or the kind is unknown. */
+/**
+ * Read and parse one result file: E_USAGE when it cannot be read, E_RESULT with a one-line message when
+ * it is not JSON, of no known kind, or a malformed run, suite, comparison or sweep document (each kind
+ * has a reader; a renderer tripping over what they let through is E_RESULT too, see `renderReport`).
+ */
 export function readReportDocument(path: string): unknown {
-  const doc = readJsonFile(path, path);
-  if (detectKind(doc) === null) {
-    throw new MigbenchError(
-      'E_USAGE',
-      `${path}: not a migbench result (expected a run document from \`run --out\`, a suite result, a comparison from \`compare --format json\`, or a sweep or tune file)`,
-    );
+  return checkReportDocument(readResultFile(path), path);
+}
+
+/** The checks of `readReportDocument` on a parsed value (a suite comes back with its summaries recomputed). */
+export function checkReportDocument(doc: unknown, path: string): unknown {
+  switch (detectKind(doc)) {
+    case null:
+      throw new MigbenchError(
+        'E_RESULT',
+        `${path}: not a migbench result (expected a run document from \`run --out\`, a suite result, a comparison from \`compare --format json\`, or a sweep or tune file)`,
+      );
+    case 'run':
+      return checkRunDocument(doc, path);
+    case 'comparison':
+      return checkComparisonDocument(doc, path);
+    case 'suite':
+      return checkSuiteDocument(doc, path);
+    case 'sweep':
+      return parseSweepDocument(doc, path);
   }
-  return doc;
 }
 
 export function reportCommand(files: string[], options: ReportCommandOptions): number {

@@ -14,7 +14,8 @@ import { checkSweepable, mergeSweeps, pointScenarios, runSweep, sweepToCsv, type
 import { defaultJobs } from '../sim/pool.ts';
 import { formatBytes, formatDurationMs, parseDurationMs } from '../units.ts';
 import { parseMode, writeFileAtomic, type Mode } from './run.ts';
-import { readJsonFile, readScenarioFile } from './scenario-file.ts';
+import { readResultFile, readScenarioFile } from './scenario-file.ts';
+import { parseSweepDocument } from '../sweep/sweep-document.ts';
 import { writeHtmlReport } from './report.ts';
 import { renderSweepReport } from '../report/html.ts';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
@@ -143,7 +144,7 @@ function writeSweep(doc: SweepDocument, o: { out?: string; csv?: string; json: b
 }
 
 function readSweepFile(path: string): SweepDocument {
-  return readJsonFile(path, path) as SweepDocument; // mergeSweeps checks the kind and version
+  return parseSweepDocument(readResultFile(path), path);
 }
 
 export function mergeCommand(files: string[], o: { out?: string; csv?: string; json: boolean; quiet: boolean }): number {

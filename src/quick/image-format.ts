@@ -126,7 +126,7 @@ export function decodeHeader(body: Uint8Array, expectedCrc: number, path: string
   if (header.format === 'mapped') {
     const m = h.mapped as Record<string, unknown> | undefined;
     if (typeof m !== 'object' || m === null) corrupt(path, 'header', 'mapped image without its index layout');
-    const expected = mappedLayout(header.pageSize, header.pageCount, header.deviceStateBytes);
+    const expected = mappedLayout(header.pageSize, header.pageCount, header.deviceStateBytes, header.blocks);
     for (const k of ['bitmapOffset', 'bitmapBytes', 'crcOffset', 'crcCount', 'deviceOffset', 'dataOffset', 'imageBytes'] as const) {
       if (m[k] !== expected[k]) corrupt(path, 'header', `mapped.${k} ${JSON.stringify(m[k])}, expected ${expected[k]}`);
     }
@@ -137,12 +137,21 @@ export function decodeHeader(body: Uint8Array, expectedCrc: number, path: string
   return header;
 }
 
-/** Where everything lives in a mapped image (indexCrc left 0: it is known only after writing). */
-export function mappedLayout(pageSize: number, pageCount: number, deviceStateBytes: number): MappedIndexLayout {
+/**
+ * Where everything lives in a mapped image (indexCrc left 0: it is known only after writing).
+ * Chunks of CHUNK_PAGES pages are counted per RAM block (`blocks`, pages in each; the last chunk of a
+ * block may be short), as the writer and the reader walk them. Without `blocks` the guest is taken as
+ * blocks that all hold a multiple of CHUNK_PAGES pages but the last (every layout guestLayout makes),
+ * where both counts agree.
+ */
+export function mappedLayout(pageSize: number, pageCount: number, deviceStateBytes: number, blocks?: readonly number[]): MappedIndexLayout {
   const bitmapOffset = MAPPED_HEADER_RESERVED;
   const bitmapBytes = Math.ceil(pageCount / 32) * 4;
   const crcOffset = bitmapOffset + bitmapBytes;
-  const crcCount = Math.ceil(pageCount / CHUNK_PAGES);
+  // Found by fuzzing: counting chunks over the whole guest undercounts them when a block other than
+  // the last ends in a short chunk, and the writer's CRC of the extra chunk fell off the end of the
+  // table (the image could not be read back).
+  const crcCount = blocks ? blocks.reduce((n, b) => n + Math.ceil(b / CHUNK_PAGES), 0) : Math.ceil(pageCount / CHUNK_PAGES);
   const deviceOffset = crcOffset + crcCount * 4;
   const align = Math.max(pageSize, 4096);
   const dataOffset = Math.ceil((deviceOffset + deviceStateBytes) / align) * align;

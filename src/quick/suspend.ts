@@ -164,7 +164,7 @@ async function writeMapped(
 ): Promise<Counts> {
   const { memory, path, pacer } = o;
   const ps = memory.layout.pageSizeBytes;
-  const layout = mappedLayout(ps, memory.totalPages, o.deviceState.length);
+  const layout = mappedLayout(ps, memory.totalPages, o.deviceState.length, memory.layout.blockBytes.map((b) => b / ps));
   // A sparse file of the full size: pages never written read back as zeros and take no space.
   await io('truncate', path, () => fh.truncate(layout.imageBytes));
   const bitmap = new Uint32Array(layout.bitmapBytes / 4);

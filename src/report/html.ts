@@ -1238,9 +1238,24 @@ function sectionTitle(kind: DocumentKind, doc: Record<string, unknown>): string 
 }
 
 /**
+ * Run `render` for a document of a known kind: a renderer tripping over a malformed document (a
+ * TypeError on a missing key, a RangeError on a value out of range) is a corrupt result file (E_RESULT
+ * naming it), not a crash.
+ */
+function renderingOf(kind: DocumentKind, name: string, render: () => void): void {
+  try {
+    render();
+  } catch (error) {
+    if (error instanceof MigbenchError) throw error;
+    const why = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    throw new MigbenchError('E_RESULT', `${name}: looks like a ${kind} document but is incomplete or malformed (${why})`, { cause: error });
+  }
+}
+
+/**
  * One page with a section per document: run documents, suite results, comparisons (the JSON of
  * `compare --format json`) and sweeps/tune files. `labels` (e.g. the file names) head the sections and
- * name a document in errors. Throws MigbenchError E_USAGE for a document of no known kind.
+ * name a document in errors. Throws MigbenchError E_RESULT for a document of no known kind or a malformed one.
  */
 export function renderReport(docs: unknown[], labels?: string[]): string {
   if (docs.length === 0) throw new MigbenchError('E_USAGE', 'report: no documents to render');
@@ -1249,11 +1264,11 @@ export function renderReport(docs: unknown[], labels?: string[]): string {
     const kind = detectKind(doc);
     const name = label ?? `document ${i + 1}`;
     if (kind === null) {
-      throw new MigbenchError('E_USAGE', `${name}: not a migbench result (expected a run document, a suite result, a comparison from \`compare --format json\`, or a sweep)`);
+      throw new MigbenchError('E_RESULT', `${name}: not a migbench result (expected a run document, a suite result, a comparison from \`compare --format json\`, or a sweep)`);
     }
     const d = doc as Record<string, unknown>;
-    let html: string;
-    try {
+    let html = '';
+    renderingOf(kind, name, () => {
       switch (kind) {
         case 'run':
           html = renderRunSection(doc as ResultDocument, label);
@@ -1268,10 +1283,7 @@ export function renderReport(docs: unknown[], labels?: string[]): string {
           html = renderSweepSection(doc as SweepDocument, {}, label);
           break;
       }
-    } catch (error) {
-      if (error instanceof MigbenchError) throw error;
-      throw new MigbenchError('E_USAGE', `${name}: looks like a ${kind} document but is incomplete or malformed (${(error as Error).message})`, { cause: error });
-    }
+    });
     return { id: `doc-${i + 1}`, title: `${sectionTitle(kind, d)}${label ? ` (${label})` : ''}`, html };
   });
   const title = sections.length === 1 ? `migbench ${sections[0].title}` : `migbench report: ${sections.length} documents`;
@@ -1291,52 +1303,56 @@ export function renderMarkdownSummary(docs: unknown[], labels?: string[]): strin
   const out: string[] = ['# migbench report', ''];
   docs.forEach((doc, i) => {
     const kind = detectKind(doc);
-    const label = labels?.[i] ? ` (${mdEsc(labels[i])})` : '';
-    if (kind === 'run') {
-      const d = doc as ResultDocument;
-      const s = (d.scenario ?? {}) as ScenarioView;
-      out.push(`## Run: ${mdEsc(s.name ?? 'unnamed')}${label}`, '', '| | pre-copy | quick migration |', '|---|--:|--:|');
-      const p = d.precopy;
-      const q = d.quick;
-      out.push(`| outcome | ${p ? mdEsc(p.outcome + (p.reason ? ` (${p.reason})` : '')) : ''} | ${q ? mdEsc(q.outcome) : ''} |`);
-      out.push(`| verified | ${p ? String(p.verified) : ''} | ${q ? String(q.verified) : ''} |`);
-      out.push(`| downtime | ${p ? ms(p.stats.downtime) : ''} | ${q ? ms(q.stats.downtime) : ''} |`);
-      out.push(`| total time | ${p ? ms(p.stats['total-time']) : ''} | ${q ? ms(q.stats['total-time']) : ''} |`);
-      out.push(`| bytes | ${p ? `${bytes(p.stats.ram.transferred)} over the link` : ''} | ${q ? `${bytes(q.savedBytes)} to storage` : ''} |`);
-      if (p) out.push(`| rounds | ${p.rounds.length} | |`);
-      if (d.comparison) out.push('', `**Verdict:** ${mdEsc(d.comparison.verdict)}`);
-    } else if (kind === 'comparison') {
-      const c = doc as Comparison;
-      const n = c.counts;
-      out.push(`## Comparison: suite ${mdEsc(c.suite)}${label}`, '', `${mdEsc(c.base.label)} → ${mdEsc(c.head.label)}: ${n.regression > 0 ? `🔴 **${n.regression} regression${n.regression === 1 ? '' : 's'}**` : 'no regression'}, ${n.improvement} improvement${n.improvement === 1 ? '' : 's'}`, '');
-      out.push('| benchmark | metric | base | head | change | verdict |', '|---|---|--:|--:|--:|---|');
-      for (const r of [...c.rows].sort((a, b) => verdictRank(a.verdict) - verdictRank(b.verdict))) {
-        const cells = [mdEsc(r.benchmark), mdEsc(r.metric), formatMetric(r.base.median, r.unit), formatMetric(r.head.median, r.unit), changeText(r), VERDICT_TEXT[r.verdict]];
-        out.push(`| ${r.verdict === 'regression' ? cells.map((x) => `**${x}**`).join(' | ') : cells.join(' | ')} |`);
-      }
-    } else if (kind === 'suite') {
-      const sd = doc as SuiteDocument;
-      out.push(`## Suite: ${mdEsc(sd.suite)}${label}`, '', '| benchmark | metric | median | interval | n |', '|---|---|--:|--:|--:|');
-      for (const b of sd.benchmarks) {
-        for (const [m, s] of Object.entries(b.metrics)) {
-          const iv = s.summary.ciLow !== null && s.summary.ciHigh !== null ? `CI ${formatMetric(s.summary.ciLow, s.unit)} … ${formatMetric(s.summary.ciHigh, s.unit)}` : `range ${formatMetric(s.summary.min, s.unit)} … ${formatMetric(s.summary.max, s.unit)}`;
-          out.push(`| ${mdEsc(b.name)} | ${mdEsc(m)} | ${formatMetric(s.summary.median, s.unit)} | ${iv} | ${s.summary.n} |`);
-        }
-      }
-    } else if (kind === 'sweep') {
-      const sw = doc as SweepDocument & { tune?: TuneBlock };
-      const frontier = new Set(paretoFrontier(sw.points).map((p) => p.index));
-      out.push(`## ${sw.tune ? 'Tune' : 'Sweep'}: ${mdEsc(((sw.scenario ?? {}) as ScenarioView).name ?? 'scenario')}${label}`, '');
-      if (sw.tune) {
-        const rec = sw.points.find((p) => p.index === sw.tune!.recommendation);
-        out.push(`**${sw.tune.met === false ? 'No setting meets the target' : 'Recommended'}:** ${rec ? `#${rec.index} \`${describePoint(rec).replace(/`/g, "'")}\`` : 'none'} (downtime target ≤ ${ms(sw.tune.maxDowntimeMs)})`, '');
-      }
-      out.push(`| # | ${sw.axes.map((a) => mdEsc(a.key)).join(' | ')} | total time | downtime | completed | |`, `|--:|${sw.axes.map(() => '---').join('|')}|--:|--:|--:|---|`);
-      for (const p of sw.points) {
-        out.push(`| ${p.index} | ${sw.axes.map((a) => mdEsc(valueText(p.params[a.key]))).join(' | ')} | ${ms(p.totalTimeMs)} | ${ms(p.downtimeMs)} | ${p.completed}/${p.runs} | ${frontier.has(p.index) ? 'frontier' : ''} |`);
-      }
-    }
+    if (kind !== null) renderingOf(kind, labels?.[i] ?? `document ${i + 1}`, () => markdownSection(out, kind, doc, labels?.[i]));
     out.push('');
   });
   return out.join('\n');
+}
+
+function markdownSection(out: string[], kind: DocumentKind, doc: unknown, name: string | undefined): void {
+  const label = name ? ` (${mdEsc(name)})` : '';
+  if (kind === 'run') {
+    const d = doc as ResultDocument;
+    const s = (d.scenario ?? {}) as ScenarioView;
+    out.push(`## Run: ${mdEsc(s.name ?? 'unnamed')}${label}`, '', '| | pre-copy | quick migration |', '|---|--:|--:|');
+    const p = d.precopy;
+    const q = d.quick;
+    out.push(`| outcome | ${p ? mdEsc(p.outcome + (p.reason ? ` (${p.reason})` : '')) : ''} | ${q ? mdEsc(q.outcome) : ''} |`);
+    out.push(`| verified | ${p ? String(p.verified) : ''} | ${q ? String(q.verified) : ''} |`);
+    out.push(`| downtime | ${p ? ms(p.stats.downtime) : ''} | ${q ? ms(q.stats.downtime) : ''} |`);
+    out.push(`| total time | ${p ? ms(p.stats['total-time']) : ''} | ${q ? ms(q.stats['total-time']) : ''} |`);
+    out.push(`| bytes | ${p ? `${bytes(p.stats.ram.transferred)} over the link` : ''} | ${q ? `${bytes(q.savedBytes)} to storage` : ''} |`);
+    if (p) out.push(`| rounds | ${p.rounds.length} | |`);
+    if (d.comparison) out.push('', `**Verdict:** ${mdEsc(d.comparison.verdict)}`);
+  } else if (kind === 'comparison') {
+    const c = doc as Comparison;
+    const n = c.counts;
+    out.push(`## Comparison: suite ${mdEsc(c.suite)}${label}`, '', `${mdEsc(c.base.label)} → ${mdEsc(c.head.label)}: ${n.regression > 0 ? `🔴 **${n.regression} regression${n.regression === 1 ? '' : 's'}**` : 'no regression'}, ${n.improvement} improvement${n.improvement === 1 ? '' : 's'}`, '');
+    out.push('| benchmark | metric | base | head | change | verdict |', '|---|---|--:|--:|--:|---|');
+    for (const r of [...c.rows].sort((a, b) => verdictRank(a.verdict) - verdictRank(b.verdict))) {
+      const cells = [mdEsc(r.benchmark), mdEsc(r.metric), formatMetric(r.base.median, r.unit), formatMetric(r.head.median, r.unit), changeText(r), VERDICT_TEXT[r.verdict]];
+      out.push(`| ${r.verdict === 'regression' ? cells.map((x) => `**${x}**`).join(' | ') : cells.join(' | ')} |`);
+    }
+  } else if (kind === 'suite') {
+    const sd = doc as SuiteDocument;
+    out.push(`## Suite: ${mdEsc(sd.suite)}${label}`, '', '| benchmark | metric | median | interval | n |', '|---|---|--:|--:|--:|');
+    for (const b of sd.benchmarks) {
+      for (const [m, s] of Object.entries(b.metrics)) {
+        const iv = s.summary.ciLow !== null && s.summary.ciHigh !== null ? `CI ${formatMetric(s.summary.ciLow, s.unit)} … ${formatMetric(s.summary.ciHigh, s.unit)}` : `range ${formatMetric(s.summary.min, s.unit)} … ${formatMetric(s.summary.max, s.unit)}`;
+        out.push(`| ${mdEsc(b.name)} | ${mdEsc(m)} | ${formatMetric(s.summary.median, s.unit)} | ${iv} | ${s.summary.n} |`);
+      }
+    }
+  } else if (kind === 'sweep') {
+    const sw = doc as SweepDocument & { tune?: TuneBlock };
+    const frontier = new Set(paretoFrontier(sw.points).map((p) => p.index));
+    out.push(`## ${sw.tune ? 'Tune' : 'Sweep'}: ${mdEsc(((sw.scenario ?? {}) as ScenarioView).name ?? 'scenario')}${label}`, '');
+    if (sw.tune) {
+      const rec = sw.points.find((p) => p.index === sw.tune!.recommendation);
+      out.push(`**${sw.tune.met === false ? 'No setting meets the target' : 'Recommended'}:** ${rec ? `#${rec.index} \`${describePoint(rec).replace(/`/g, "'")}\`` : 'none'} (downtime target ≤ ${ms(sw.tune.maxDowntimeMs)})`, '');
+    }
+    out.push(`| # | ${sw.axes.map((a) => mdEsc(a.key)).join(' | ')} | total time | downtime | completed | |`, `|--:|${sw.axes.map(() => '---').join('|')}|--:|--:|--:|---|`);
+    for (const p of sw.points) {
+      out.push(`| ${p.index} | ${sw.axes.map((a) => mdEsc(valueText(p.params[a.key]))).join(' | ')} | ${ms(p.totalTimeMs)} | ${ms(p.downtimeMs)} | ${p.completed}/${p.runs} | ${frontier.has(p.index) ? 'frontier' : ''} |`);
+    }
+  }
 }

@@ -6,6 +6,7 @@
  * samples, which are the source of truth.
  */
 import { MigbenchError } from '../errors.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
 import type { EnvironmentInfo, GitInfo } from './environment.ts';
 import { summarize } from './statistics.ts';
 import type { Summary } from './statistics.ts';
@@ -91,23 +92,30 @@ function describe(v: unknown): string {
 
 /**
  * Parse and check the JSON text of a suite result file. `label` (usually the file name) starts every
- * message. Throws `MigbenchError('E_USAGE')` with a one-line message naming the first problem: not JSON,
+ * message. Throws `MigbenchError('E_RESULT')` with a one-line message naming the first problem: not JSON,
  * not an object, a missing or unsupported schemaVersion, a kind other than "suite", or a malformed
  * benchmark, metric or sample (naming them). Summaries are recomputed from the samples; a missing
  * `exact` means false, a missing `mode` means "emulate".
  */
 export function parseSuiteDocument(text: string, label: string): SuiteDocument {
-  const fail = (message: string): never => {
-    throw new MigbenchError('E_USAGE', `${label}: ${message}`);
-  };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    return fail(`not a JSON file (${why})`);
+    // the first line only: V8 quotes the text around the bad token, newlines and all (found by fuzzing)
+    const why = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    throw new MigbenchError('E_RESULT', `${label}: not a JSON file (${why})`);
   }
+  return checkSuiteDocument(raw, label);
+}
+
+/** As `parseSuiteDocument`, for a value already parsed from JSON. */
+export function checkSuiteDocument(raw: unknown, label: string): SuiteDocument {
+  const fail = (message: string): never => {
+    throw new MigbenchError('E_RESULT', `${label}: ${message}`);
+  };
   if (!isObject(raw)) return fail(`expected a JSON object (a migbench suite result), got ${describe(raw)}`);
+  if (nestedDeeperThan(raw)) return fail(`nested more than ${MAX_JSON_DEPTH} levels deep (not a migbench suite result)`);
 
   if (!('schemaVersion' in raw)) {
     return fail(`schemaVersion is missing: not a migbench suite result (this migbench reads schemaVersion ${SUITE_SCHEMA_VERSION})`);

@@ -7,6 +7,7 @@
  *   { "name": "grid", "base": { … }, "matrix": { "workload.pattern": ["idle", "hotset"], "guest.memory": ["64MiB", "256MiB"] } }
  */
 import { MigbenchError } from '../errors.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
 import { applyOverrides, resolveScenario, type Scenario } from '../options.ts';
 import { METHODS, type Method } from '../results/document.ts';
 
@@ -25,9 +26,21 @@ export interface ExpandedSuite {
 }
 
 const KEYS = ['name', 'description', 'methods', 'runs', 'warmup', 'scenarios', 'base', 'matrix'];
+/** The most benchmarks a matrix may expand to (each is run `runs` times: far beyond any real suite). */
+export const MAX_MATRIX_POINTS = 10_000;
+
+/** A value for a message: its JSON, cut at 60 characters ("an array" / "an object" when it has none). */
+function show(value: unknown): string {
+  try {
+    const s = JSON.stringify(value) ?? String(value);
+    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  } catch {
+    return Array.isArray(value) ? 'an array' : typeof value === 'object' && value !== null ? 'an object' : String(value);
+  }
+}
 
 function fail(where: string, rule: string, value: unknown): never {
-  throw new MigbenchError('E_SCENARIO', `${where}: ${rule}, got ${JSON.stringify(value) ?? String(value)}`);
+  throw new MigbenchError('E_SCENARIO', `${where}: ${rule}, got ${show(value)}`);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -56,6 +69,8 @@ function label(v: unknown): string {
 /** Expand a parsed suite file; `sets` (`--set key.path=value`) apply to every scenario. */
 export function expandSuite(input: unknown, sets: readonly string[] = []): ExpandedSuite {
   if (!isObject(input)) fail('suite', 'expected a JSON object', input);
+  // found by fuzzing: a deeply nested value overflowed the stack (JSON.stringify in a message, structuredClone)
+  if (nestedDeeperThan(input)) throw new MigbenchError('E_SCENARIO', `suite: nested more than ${MAX_JSON_DEPTH} levels deep (a suite nests a few)`);
   for (const k of Object.keys(input)) if (!KEYS.includes(k)) fail(`suite.${k}`, `unknown key (known: ${KEYS.join(', ')})`, input[k]);
   const name = input.name;
   if (typeof name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(name)) fail('suite.name', 'expected a name of letters, digits, ".", "_" or "-"', name);
@@ -89,6 +104,9 @@ export function expandSuite(input: unknown, sets: readonly string[] = []): Expan
       if (!Array.isArray(v) || v.length === 0) fail(`suite.matrix["${k}"]`, 'expected a non-empty list of values', v);
       return { key: k, values: v as unknown[] };
     });
+    // refused before expanding: a few long axes multiply into more benchmarks than memory holds
+    const count = axes.reduce((n, a) => n * a.values.length, 1);
+    if (count > MAX_MATRIX_POINTS) fail('suite.matrix', `expands to more than ${MAX_MATRIX_POINTS} benchmarks`, `${count} (${axes.map((a) => a.values.length).join(' × ')})`);
     let combos: { key: string; value: unknown }[][] = [[]];
     for (const axis of axes) combos = combos.flatMap((c) => axis.values.map((value) => [...c, { key: axis.key, value }]));
     const prefix = typeof base.name === 'string' ? base.name : name;

@@ -221,7 +221,7 @@ export function mergeSweeps(docs: SweepDocument[], labels: string[]): SweepDocum
   const same = (d: SweepDocument): boolean =>
     JSON.stringify(d.axes) === JSON.stringify(first.axes) && JSON.stringify(d.scenario) === JSON.stringify(first.scenario) && d.runs === first.runs && d.gridPoints === first.gridPoints;
   docs.forEach((d, i) => {
-    if (d.kind !== 'sweep' || d.schemaVersion !== 1) throw new MigbenchError('E_USAGE', `${labels[i]}: not a migbench sweep file (schemaVersion 1)`);
+    if (d.kind !== 'sweep' || d.schemaVersion !== 1) throw new MigbenchError('E_RESULT', `${labels[i]}: not a migbench sweep file (schemaVersion 1)`);
     const mode = d.mode ?? 'emulate';
     const firstMode = first.mode ?? 'emulate';
     if (mode !== firstMode) throw new MigbenchError('E_USAGE', `${labels[i]}: a sweep in ${mode} mode, ${labels[0]} one in ${firstMode} mode: merge joins the slices of one sweep, run in one mode`);
