@@ -113,7 +113,8 @@ describe('I/O faults lose nothing', () => {
 
 describe('both methods side by side', () => {
   it('runScenario runs pre-copy and quick migration on the same workload and compares them', async () => {
-    const doc = await runScenario(scenario({ workload: { pattern: 'hotset', dirtyRate: '5000/s', workingSet: '1MiB' }, quick: { storageBandwidth: '256MiB/s' } }));
+    // maxRounds bounds the pre-copy: it converges or is stopped at any speed, never runs into the timeout
+    const doc = await runScenario(scenario({ workload: { pattern: 'hotset', dirtyRate: '5000/s', workingSet: '1MiB' }, precopy: { maxRounds: 15 }, quick: { storageBandwidth: '256MiB/s' } }));
     expect(doc.methods).toEqual(['precopy', 'quick']);
     expect(doc.precopy?.verified).toBe(true);
     expect(doc.quick?.verified).toBe(true);
@@ -124,7 +125,7 @@ describe('both methods side by side', () => {
   });
 
   it('the CLI: --json carries both blocks and the comparison; --only narrows it', () => {
-    const run = (args: string[]) => spawnSync(process.execPath, [BIN, 'run', '--set', 'guest.memory=8MiB', '--set', `quick.dir=${dir}`, '--json', '-q', ...args], { encoding: 'utf8', timeout: 60_000 });
+    const run = (args: string[]) => spawnSync(process.execPath, [BIN, 'run', '--set', 'guest.memory=8MiB', '--set', 'precopy.maxRounds=15', '--set', `quick.dir=${dir}`, '--json', '-q', ...args], { encoding: 'utf8', timeout: 60_000 });
     const both = run([]);
     expect(both.status).toBe(0);
     const doc = JSON.parse(both.stdout);

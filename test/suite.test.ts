@@ -14,7 +14,7 @@ const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
 const SMOKE = fileURLToPath(new URL('../bench/suites/smoke.json', import.meta.url));
 const STANDARD = fileURLToPath(new URL('../bench/suites/standard.json', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'migbench-suite-'));
-const migbench = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+const migbench = (args: string[], timeout = 120_000) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1' } });
 
 describe('expandSuite', () => {
   it('a list of named scenarios, with --set applied to each', () => {
@@ -69,11 +69,14 @@ describe('migbench suite and compare', () => {
   let base: SuiteDocument;
   beforeAll(() => {
     basePath = join(dir, 'base.json');
-    const r = migbench(['suite', SMOKE, '--runs', '5', '--warmup', '0', '--out', basePath, '--export', `github-action-benchmark=${join(dir, 'gab.json')}`, '--export', `bencher=${join(dir, 'bmf.json')}`]);
+    // 10 emulated migrations of each method: ~20 s on this machine, idle or busy; the hook's timeout is a
+    // hang guard. maxRounds bounds hotset-16m's rounds: it converges or is stopped at any speed, so every
+    // run yields every metric (a run cancelled at the timeout would have no downtime).
+    const r = migbench(['suite', SMOKE, '--runs', '5', '--warmup', '0', '--set', 'precopy.maxRounds=15', '--out', basePath, '--export', `github-action-benchmark=${join(dir, 'gab.json')}`, '--export', `bencher=${join(dir, 'bmf.json')}`], 290_000);
     expect(r.stderr).toMatch(/suite smoke: 2 benchmarks, 5 runs each/);
     expect(r.status).toBe(0);
     base = parseSuiteDocument(readFileSync(basePath, 'utf8'), 'base');
-  });
+  }, 300_000);
 
   it('writes a suite result with raw samples and summaries for every metric', () => {
     expect(base.suite).toBe('smoke');
