@@ -54,7 +54,7 @@ describe('quick migration', () => {
     guest = await createGuest(scenario({ workload: { pattern: 'idle' }, quick: { handoverMs: 120 } }));
     const q = await migrateQuick(guest);
     expect(q.verified).toBe(true);
-    expect(q.phases.handoverMs).toBeGreaterThanOrEqual(119);
+    expect(q.phases.handoverMs).toBeGreaterThanOrEqual(120); // the real clock's sleep never ends early
     expect(q.stats.downtime).toBeGreaterThanOrEqual(q.phases.handoverMs);
   });
 
