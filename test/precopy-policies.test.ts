@@ -108,7 +108,7 @@ describe('aids on real vCPU workers', () => {
     resolveScenario({
       ...over,
       guest: { memory: '8MiB', vcpus: 2, fill: 'random', deviceState: '16KiB' },
-      workload: { pattern: 'uniform', dirtyRate: '8000/s' },
+      workload: { pattern: 'uniform', dirtyRate: '8000/s', ...over.workload },
       link: { bandwidth: '16MiB/s' },
       precopy: { downtimeLimitMs: 50, ...over.precopy }, // 205 pages: far below the ~1000 the guest keeps dirty
     });
@@ -130,10 +130,15 @@ describe('aids on real vCPU workers', () => {
 
   it('auto-converge on real vCPU workers: the throttle engages, and throttled workers write no more than their share', async () => {
     // triggerThreshold 1 %: any period in which the guest dirtied more than 1 % of what was sent counts,
-    // so the aid fires at the second one-second period at any speed (the bulk round alone, 8 MiB of
-    // random pages over 16 MiB/s, takes ≥ 0.5 s and the guest keeps ~1000 pages dirty against a
-    // threshold of 205); 30 rounds bound the run whatever this machine's speed makes of it.
-    const withAc = await runScenario(base({ precopy: { maxRounds: 30, autoConverge: { initial: 60, increment: 20, triggerThreshold: 1 } } }), { methods: ['precopy'] });
+    // so the aid fires at the second one-second period. Until then the migration must not converge: at
+    // 20 000 writes/s the guest dirties ~5 pages for every page the 16 MiB/s link sends (the bulk round
+    // alone takes ≥ 0.5 s), so it keeps far more than the threshold's 205 pages dirty even if a loaded
+    // machine gives its vCPUs a fifth of their rate; 30 rounds bound the run at any speed.
+    const target = 20_000;
+    const withAc = await runScenario(
+      base({ workload: { pattern: 'uniform', dirtyRate: target }, precopy: { maxRounds: 30, autoConverge: { initial: 60, increment: 20, triggerThreshold: 1 } } }),
+      { methods: ['precopy'] },
+    );
     const p = withAc.precopy!;
     if (p.outcome !== 'converged') expect({ outcome: p.outcome, reason: p.reason }).toEqual({ outcome: 'forced-stop', reason: 'max-rounds' });
     expect(p.verified).toBe(true);
@@ -141,7 +146,6 @@ describe('aids on real vCPU workers', () => {
     expect(throttled.length).toBeGreaterThan(0);
     // the workers really wrote less while throttled: never above (1 − throttle) of the target over the
     // round, plus one 100 ms window's share and, per vCPU, one chunk of 64 writes counted late
-    const target = 8000;
     for (const r of throttled) {
       if (r.guestSlowdown === null) continue;
       const maxWrites = ((1 - r.throttlePercent / 100) * target * (r.durationMs + 100)) / 1000 + 2 * (64 + 1);
