@@ -16,9 +16,20 @@ export function absoluteNowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/**
+ * Resolve no sooner than `ms` after the call by `absoluteNowMs`. A Node timer can fire early by this
+ * clock: it counts from libuv's cached loop time, which lags `performance.now()` by however long the
+ * thread ran (or waited for a core) since the loop last read the time, a few ms on a busy machine. So
+ * sleep again for whatever is left.
+ */
+async function sleepRealMs(ms: number): Promise<void> {
+  const until = absoluteNowMs() + Math.max(0, ms);
+  for (let left = ms; left > 0; left = until - absoluteNowMs()) await new Promise((resolve) => setTimeout(resolve, left));
+}
+
 export const realClock: Clock = {
   nowMs: absoluteNowMs,
-  sleepMs: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+  sleepMs: sleepRealMs,
 };
 
 /**

@@ -187,7 +187,7 @@ describe('migbench ab', () => {
     expect(lines.some((l) => l.startsWith(`pass 3/10 base (${s1})`))).toBe(true);
     expect(lines.some((l) => l.startsWith(`pass 10/10 head (${s2})`))).toBe(true);
     expect(worktreeCount()).toBe(1);
-  });
+  }, 240_000); // a hang guard: 10–12 node processes and two git worktrees, slow on a loaded machine
 
   it('exits 0 when both sides run the same code, into the default output directory', async () => {
     const code = await abCommand('suite.json', options({ head: sha1, runs: '5', warmup: '0', format: 'markdown' }), io());
@@ -199,7 +199,7 @@ describe('migbench ab', () => {
     expect(lines.some((l) => l.startsWith('warm-up'))).toBe(false);
     expect(stdout).toMatch(/^### migbench compare: suite `fake-smoke`/);
     expect(worktreeCount()).toBe(1);
-  });
+  }, 240_000); // a hang guard: 10–12 node processes and two git worktrees, slow on a loaded machine
 
   it('stops with exit 3 when a pass crashes, naming the side and the pass, and removes the worktrees', async () => {
     const code = await abCommand(suiteFile, options({ head: sha3, outDir: join(root, 'ab-crash') }), io());

@@ -27,7 +27,7 @@ describe('migbench run --mode simulate', () => {
     const b = JSON.parse(migbench(args).stdout);
     const strip = (d: Record<string, unknown>) => JSON.stringify({ ...d, startedAt: 0, finishedAt: 0, env: 0, git: 0, simulation: { ...(d.simulation as object), wallTimeMs: 0, speedup: 0 } });
     expect(strip(b)).toBe(strip(doc));
-  });
+  }, 240_000); // a hang guard: two child processes each simulating a 1 TiB guest (34 s here on a loaded machine)
 
   it('a fleet evacuation prints the evacuation time and the per-guest spread', () => {
     const r = migbench(['run', '--mode', 'simulate', '--set', 'guest.memory=256MiB', '--set', 'workload.dirtyRate=2000/s', '--set', 'fleet={"count":6,"concurrency":3}', '--json']);

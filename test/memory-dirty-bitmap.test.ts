@@ -143,11 +143,12 @@ describe('syncAndClear against concurrent markers (worker_threads)', () => {
     const controlBuffer = new SharedArrayBuffer(4 * (2 + WORKERS));
     const control = new Int32Array(controlBuffer);
     const passes = 3;
+    const syncsDone = new Int32Array(new SharedArrayBuffer(4)); // each worker waits mid-list for a sync
     const workers = lists.map((list, index) => {
       const pages = new SharedArrayBuffer(4 * list.length);
       new Int32Array(pages).set(list);
       return new Worker(new URL('./helpers/marker-worker.mjs', import.meta.url), {
-        workerData: { log: logBuffer, control: controlBuffer, pages, index, passes },
+        workerData: { log: logBuffer, control: controlBuffer, pages, index, passes, syncs: syncsDone.buffer },
       });
     });
     const exited = workers.map(
@@ -191,12 +192,16 @@ describe('syncAndClear against concurrent markers (worker_threads)', () => {
           if (!getBit(union, page)) violations.push(`worker ${i} page ${page} marked before sync ${syncs} but not taken`);
         }
       }
+      Atomics.add(syncsDone, 0, 1);
+      Atomics.notify(syncsDone, 0);
     };
 
     Atomics.store(control, 0, 1);
     Atomics.notify(control, 0);
     const guard = Date.now() + 30_000; // a hang guard, not a speed assertion
     while (Atomics.load(control, 1) < WORKERS && Date.now() < guard && violations.length === 0) syncOnce();
+    Atomics.add(syncsDone, 0, 1 << 20); // release a worker still waiting (only if the loop gave up early)
+    Atomics.notify(syncsDone, 0);
     expect(Atomics.load(control, 1)).toBe(WORKERS);
     syncOnce(); // the final sync, after every worker has finished
     expect(violations).toEqual([]);
@@ -211,7 +216,8 @@ describe('syncAndClear against concurrent markers (worker_threads)', () => {
     const markOps = lists.reduce((sum, l) => sum + l.length, 0) * passes;
     expect(takenTotal).toBeGreaterThanOrEqual(marked.size);
     expect(takenTotal).toBeLessThanOrEqual(markOps);
-    expect(syncs).toBeGreaterThan(1);
+    // at least one sync ran while every worker was mid-list (the workers wait for it), and the final one
+    expect(syncs).toBeGreaterThan(2);
     expect(syncsThatTookSomething).toBeGreaterThanOrEqual(1);
   });
 
@@ -267,10 +273,11 @@ describe('syncAndClear against concurrent markers (worker_threads)', () => {
     const log = new Int32Array(logBuffer);
     const controlBuffer = new SharedArrayBuffer(4 * (2 + WORKERS));
     const control = new Int32Array(controlBuffer);
+    const syncsDone = new Int32Array(new SharedArrayBuffer(4)); // each worker waits mid-list for a sync
     const workers = lists.map(
       (list, index) =>
         new Worker(new URL('./helpers/marker-worker.mjs', import.meta.url), {
-          workerData: { log: logBuffer, control: controlBuffer, pages: list.buffer, index, passes: 1 },
+          workerData: { log: logBuffer, control: controlBuffer, pages: list.buffer, index, passes: 1, syncs: syncsDone.buffer },
         }),
     );
     const exited = workers.map((w) => new Promise<number>((resolve, reject) => (w.once('error', reject), w.once('exit', resolve))));
@@ -292,6 +299,8 @@ describe('syncAndClear against concurrent markers (worker_threads)', () => {
         for (let b = 0; b < 32; b++) if (((x >>> b) & 1) === 1) takenBy[(w << 5) | b].push(syncs);
       }
       syncs++;
+      Atomics.add(syncsDone, 0, 1);
+      Atomics.notify(syncsDone, 0);
     };
     Atomics.store(control, 0, 1);
     Atomics.notify(control, 0);
@@ -327,7 +336,7 @@ describe('syncAndClear against concurrent markers (worker_threads)', () => {
       }
     }
     expect(lost).toEqual([]);
-    expect(syncs).toBeGreaterThan(1);
+    expect(syncs).toBeGreaterThan(2); // one ran while every worker was mid-list (they wait for it), and the final one
     // nothing taken that was never marked, and the log ends empty
     const marked = new Set<number>(lists.flatMap((l) => Array.from(l)));
     for (let q = 0; q < totalPages; q++) if (!marked.has(q)) expect(takenBy[q]).toEqual([]);

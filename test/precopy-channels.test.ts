@@ -1,7 +1,8 @@
 /**
  * Parallel channels (precopy.channels, QEMU multifd) with real channel, destination and vCPU workers on
  * small guests: migrate-then-verify, the shared link budget, XBZRLE per channel, a failing channel.
- * Nothing here asserts on speed; the one timing check is a lower bound set by the link's rate.
+ * Nothing here asserts on speed; the one timing check is a lower bound set by the link's rate. Rounds
+ * are bounded by maxRounds; the timeout is a hang guard.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GuestMemory } from '../src/memory/guest-memory.ts';
@@ -9,6 +10,7 @@ import { verifyGuest } from '../src/memory/verify.ts';
 import { resolveScenario, type ScenarioInput } from '../src/options.ts';
 import { createGuest, migratePrecopy, type Guest } from '../src/run.ts';
 import { fillGuest } from '../src/workload/fill.ts';
+import { until } from './helpers/until.ts';
 
 const MiB = 2 ** 20;
 let guest: Guest | null = null;
@@ -25,7 +27,7 @@ function scenario(over: ScenarioInput) {
     guest: { memory: '8MiB', vcpus: 2, fill: { zero: 0.2, random: 0.4, text: 0.4 }, deviceState: '64KiB', ...over.guest },
     workload: { pattern: 'hotset', dirtyRate: '20000/s', workingSet: '2MiB', writeBytes: 16, ...over.workload },
     link: { bandwidth: '256MiB/s', ...over.link },
-    precopy: { timeoutMs: 20000, ...over.precopy },
+    precopy: { timeoutMs: 20000, ...over.precopy }, // a hang guard: every test bounds its rounds or migrates an idle guest
   });
 }
 
@@ -41,8 +43,13 @@ describe('pre-copy over parallel channels: the destination equals the source', (
     [2, 'zstd'],
     [4, 'zlib'],
   ])('%i channels, compression %s', async (channels, compression) => {
-    const p = await migrate({ precopy: { channels, compression, downtimeLimitMs: 20 } });
-    expect(p.outcome).toBe('converged');
+    // Rounds are bounded by maxRounds, not by the timeout: whether the 2 MiB hot set fits the threshold
+    // (measured bandwidth × 20 ms) depends on how fast this machine compresses and copies, so the
+    // migration either converges or is stopped after 12 rounds, at any speed; it never runs into the
+    // timeout (a hang guard here). What is checked is what holds either way.
+    const p = await migrate({ precopy: { channels, compression, downtimeLimitMs: 20, maxRounds: 12 } });
+    if (p.outcome !== 'converged') expect({ outcome: p.outcome, reason: p.reason }).toEqual({ outcome: 'forced-stop', reason: 'max-rounds' });
+    expect(p.stats.status).toBe('completed');
     expect(p.verified).toBe(true);
     expect(p.verification).toEqual({ badPages: 0, firstBadPage: null, deviceStateEqual: true });
     const ch = p.channels!;
@@ -84,17 +91,20 @@ describe('pre-copy over parallel channels: the destination equals the source', (
   });
 
   it('the link rate holds over all lanes together (a lower bound on the time taken)', async () => {
-    const rate = 32 * MiB;
-    const p = await migrate({ guest: { memory: '8MiB', fill: 'random' }, workload: { pattern: 'idle' }, link: { bandwidth: rate }, precopy: { channels: 4 } });
+    // 8 MiB/s: far below what four lanes move even on a loaded machine, so the link is the bottleneck
+    // (and the lanes wait for it) at any speed
+    const rate = 8 * MiB;
+    const p = await migrate({ guest: { memory: '4MiB', fill: 'random' }, workload: { pattern: 'idle' }, link: { bandwidth: rate }, precopy: { channels: 4 } });
     expect(p.verified).toBe(true);
-    // 8 MiB of random pages at 32 MiB/s need 250 ms; four lanes do not make the link faster
+    expect(p.outcome).toBe('converged');
+    // 4 MiB of random pages at 8 MiB/s need 500 ms; four lanes do not make the link faster
     const transferMs = p.stats['total-time'] - p.stats['setup-time'];
     expect(transferMs).toBeGreaterThanOrEqual((p.stats.ram.transferred / rate) * 1000 - 4 * 10 - 5);
     expect(p.engine.linkWaitMs).toBeGreaterThan(0);
   });
 
   it('with one channel nothing changes: one lane, the migration thread\'s, no packets and no flushes', async () => {
-    const p = await migrate({ precopy: { channels: 1 } });
+    const p = await migrate({ precopy: { channels: 1, maxRounds: 12 } });
     expect(p.verified).toBe(true);
     expect(p.channels!.count).toBe(1);
     expect(p.channels!.lanes).toHaveLength(1);
@@ -164,8 +174,8 @@ describe('a failing channel', () => {
     expect(p.outcome).toBe('errored');
     expect(p.error).toMatch(/channel 0: injected fault at packet \d+ \(stop-and-copy\)/);
     expect(guest.vcpus.isPaused()).toBe(false);
-    const before = guest.vcpus.totalWrites();
-    await new Promise((r) => setTimeout(r, 150));
-    expect(guest.vcpus.totalWrites()).toBeGreaterThan(before);
+    const g = guest;
+    const before = g.vcpus.totalWrites();
+    await until('the resumed vCPUs write again', () => g.vcpus.totalWrites() > before);
   });
 });

@@ -1,6 +1,9 @@
 /**
  * Migrate-then-verify with real vCPU workers and a real destination worker on small guests.
- * Nothing here asserts on speed; rates and limits only steer (non-)convergence.
+ * Nothing here asserts on speed; rates and limits only steer (non-)convergence. A migration of a guest
+ * that keeps dirtying is bounded by maxRounds (converged or forced-stop, whichever this machine's speed
+ * gives); the timeout is a hang guard. Claims about how fast something converges run in simulate mode
+ * here (deterministic), and the vCPU pacing on a virtual clock (workload-vcpu-loop.test.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GuestMemory } from '../src/memory/guest-memory.ts';
@@ -10,6 +13,8 @@ import { createGuest, migratePrecopy, runScenario as runBoth, type Guest } from 
 import type { Scenario } from '../src/options.ts';
 import { fillGuest } from '../src/workload/fill.ts';
 import type { PatternName } from '../src/workload/patterns.ts';
+import { simulatePrecopy } from '../src/sim/run-simulated.ts';
+import { until } from './helpers/until.ts';
 
 const MiB = 2 ** 20;
 let guest: Guest | null = null;
@@ -47,10 +52,13 @@ describe('pre-copy migrates a guest that real vCPUs keep dirtying, and the desti
   ];
   it.each(cases)('%s, seed %i, %s', async (pattern, seed, memory) => {
     const doc = await runScenario(
-      scenario({ seed, guest: { memory }, workload: { pattern, dirtyRate: '20000/s', workingSet: '2MiB', writeBytes: 16 } }),
+      scenario({ seed, guest: { memory }, workload: { pattern, dirtyRate: '20000/s', workingSet: '2MiB', writeBytes: 16 }, precopy: { maxRounds: 15 } }),
     );
     const p = doc.precopy;
-    expect(p.outcome).toBe('converged');
+    // an idle guest converges at any speed (nothing is dirty after the bulk round); a dirtying one
+    // converges when this machine sends fast enough, else it is stopped after 15 rounds
+    if (pattern === 'idle') expect(p.outcome).toBe('converged');
+    else if (p.outcome !== 'converged') expect({ outcome: p.outcome, reason: p.reason }).toEqual({ outcome: 'forced-stop', reason: 'max-rounds' });
     expect(p.verified).toBe(true);
     expect(p.verification).toEqual({ badPages: 0, firstBadPage: null, deviceStateEqual: true });
     const pages = Number.parseInt(memory, 10) * MiB / 4096;
@@ -168,9 +176,9 @@ describe('cancel', () => {
     const result = await migratePrecopy(guest);
     expect(result.outcome).toBe('cancelled');
     expect(guest.vcpus.isPaused()).toBe(false);
-    const before = guest.vcpus.totalWrites();
-    await new Promise((r) => setTimeout(r, 200));
-    expect(guest.vcpus.totalWrites()).toBeGreaterThan(before);
+    const g = guest;
+    const before = g.vcpus.totalWrites();
+    await until('the vCPUs write after the cancel', () => g.vcpus.totalWrites() > before);
   });
 
   it('an abort signal cancels with reason "interrupted"', async () => {
@@ -197,31 +205,38 @@ describe('vCPU control', () => {
     expect(guest.vcpus.totalWrites()).toBe(writes);
     expect(Buffer.from(guest.source.blocks[0]).equals(copy)).toBe(true);
     await guest.vcpus.resume();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(guest.vcpus.totalWrites()).toBeGreaterThan(writes);
+    const g = guest;
+    await until('the vCPUs write after the resume', () => g.vcpus.totalWrites() > writes);
   });
 
-  it('each vCPU reports the rate it achieved, near its share of the target', async () => {
+  it('each vCPU reports the rate it achieved: never above its share of the target', async () => {
     guest = await createGuest(scenario({ guest: { vcpus: 2 }, workload: { pattern: 'uniform', dirtyRate: '4000/s' } }));
-    await new Promise((r) => setTimeout(r, 600));
-    const rates = guest.vcpus.rates();
+    const g = guest;
+    await new Promise((r) => setTimeout(r, 600)); // at least 600 ms of running (a minimum, not a speed)
+    await until('every vCPU wrote', () => g.vcpus.rates().perVcpuPagesPerSec.every((r) => r > 0));
+    const rates = g.vcpus.rates();
     expect(rates.perVcpuPagesPerSec).toHaveLength(2);
-    // paced over 100 ms windows: never far above the target, and not starved on an idle machine
-    for (const r of rates.perVcpuPagesPerSec) {
-      expect(r).toBeLessThan(2000 * 1.15);
-      expect(r).toBeGreaterThan(2000 * 0.5);
-    }
+    // paced over 100 ms windows: at any speed never above the share (+ one write's rounding over
+    // ≥ 600 ms of running); how near the share it gets is this machine's speed, checked exactly on a
+    // virtual clock in workload-vcpu-loop.test.ts
+    for (const r of rates.perVcpuPagesPerSec) expect(r).toBeLessThan(2000 * 1.15);
+    expect(rates.totalPagesPerSec).toBeCloseTo(rates.perVcpuPagesPerSec[0] + rates.perVcpuPagesPerSec[1], 6);
   });
 
-  it('throttle lowers the achieved rate', async () => {
+  it('throttle lowers the achieved rate: never above the throttled share', async () => {
     guest = await createGuest(scenario({ guest: { vcpus: 1 }, workload: { pattern: 'uniform', dirtyRate: '10000/s' } }));
-    guest.vcpus.setThrottle(80);
-    const w0 = guest.vcpus.totalWrites();
+    const g = guest;
+    g.vcpus.setThrottle(80);
+    const t0 = performance.now();
+    const w0 = g.vcpus.totalWrites();
     await new Promise((r) => setTimeout(r, 500));
-    const throttled = guest.vcpus.totalWrites() - w0;
-    // 20% of 10000/s over ~0.5 s is ~1000 writes; unthrottled would be ~5000
-    expect(throttled).toBeLessThan(2500);
-    expect(throttled).toBeGreaterThan(0);
+    await until('the throttled vCPU writes', () => g.vcpus.totalWrites() > w0);
+    const throttled = g.vcpus.totalWrites() - w0;
+    const elapsedMs = performance.now() - t0; // measured: a timer may fire late on a busy machine
+    // 20% of 10000/s is 2000/s: at most that over the time that really passed, plus one window of the
+    // throttled rate (200) and one chunk (64) in flight when the throttle was set; unthrottled it would
+    // be 10000/s (the exact throttle arithmetic: workload-vcpu-loop.test.ts)
+    expect(throttled).toBeLessThanOrEqual((2000 * elapsedMs) / 1000 + 200 + 64);
   });
 });
 
@@ -234,17 +249,20 @@ describe('the link', () => {
   });
 
   it('a slow link is not engine-bound: the rate limiter set the pace', async () => {
+    // 4 MiB/s is 1000 pages a second: far below what the engine moves even on a loaded machine (a busy
+    // one here, load 9 on 2 cores, still moved ~25 MB/s), so the link is the bottleneck at any speed
     const doc = await runScenario(
-      scenario({ guest: { memory: '16MiB' }, workload: { pattern: 'idle' }, link: { bandwidth: '40MiB/s' }, precopy: { downtimeLimitMs: 50 } }),
+      scenario({ guest: { memory: '4MiB', fill: 'random' }, workload: { pattern: 'idle' }, link: { bandwidth: '4MiB/s' }, precopy: { downtimeLimitMs: 50 } }),
     );
     expect(doc.precopy.verified).toBe(true);
+    // 4 MiB at 4 MiB/s: about a second, less the 10 ms burst and the stop-and-copy's share
     expect(doc.precopy.engine.liveDurationMs).toBeGreaterThanOrEqual(200);
     expect(doc.precopy.engine.linkWaitMs).toBeGreaterThan(0);
     expect(doc.precopy.engineBound).toBe(false);
     // the engine facts agree with the byte counts (the decision itself is a table in precopy-stats.test.ts)
     const e = doc.precopy.engine;
     expect((e.liveBytesPerSec * e.liveDurationMs) / 1000).toBeCloseTo(doc.precopy.stats.ram['precopy-bytes'], -3);
-    expect(e.liveRateLimitBytesPerSec).toBe(40 * 2 ** 20);
+    expect(e.liveRateLimitBytesPerSec).toBe(4 * 2 ** 20);
   });
 });
 
@@ -268,21 +286,37 @@ describe('XBZRLE', () => {
     expect(x['cache-miss']).toBeGreaterThan(0);
   });
 
-  it('a migration that does not converge without XBZRLE converges with it (sparse writes, a slow link)', async () => {
-    const s = (enabled: boolean) =>
-      scenario({
-        guest: { memory: '16MiB', fill: 'random' },
-        workload: { pattern: 'uniform', dirtyRate: '20000/s', writeBytes: 8 }, // 80 MB/s of pages, 160 kB/s of changed bytes
-        link: { bandwidth: '32MiB/s' },
-        precopy: { maxRounds: 20, xbzrle: { enabled, cacheSize: '16MiB' } },
-      });
-    const off = await runScenario(s(false));
-    expect(off.precopy.outcome).toBe('forced-stop');
-    const on = await runScenario(s(true));
-    expect(on.precopy.outcome).toBe('converged');
-    expect(on.precopy.verified).toBe(true);
-    expect(on.precopy.stats.downtime!).toBeLessThan(off.precopy.stats.downtime!);
-    expect(on.precopy.stats['xbzrle-cache']!['encoding-rate']).toBeGreaterThan(10);
+  const sparse = (enabled: boolean) =>
+    scenario({
+      guest: { memory: '16MiB', fill: 'random' },
+      workload: { pattern: 'uniform', dirtyRate: '20000/s', writeBytes: 8 }, // 80 MB/s of pages, 160 kB/s of changed bytes
+      link: { bandwidth: '32MiB/s' },
+      precopy: { maxRounds: 20, xbzrle: { enabled, cacheSize: '16MiB' } },
+    });
+
+  it('a migration that does not converge without XBZRLE converges with it (sparse writes, a slow link; simulate mode)', () => {
+    // Whether it converges is a matter of rates (the link's against the guest's), so the claim is held
+    // in simulate mode, deterministic from the seed; the emulated run below checks what holds at any speed.
+    const off = simulatePrecopy(sparse(false));
+    expect({ outcome: off.outcome, reason: off.reason }).toEqual({ outcome: 'forced-stop', reason: 'max-rounds' });
+    const on = simulatePrecopy(sparse(true));
+    expect(on.outcome).toBe('converged');
+    expect(on.stats.downtime!).toBeLessThan(off.stats.downtime! / 10);
+    expect(on.stats['xbzrle-cache']!['encoding-rate']).toBeGreaterThan(10);
+  });
+
+  it('the same on real threads: with XBZRLE deltas go over the link, fewer bytes per page sent', async () => {
+    const off = (await runScenario(sparse(false))).precopy;
+    const on = (await runScenario(sparse(true))).precopy;
+    expect(off.verified).toBe(true);
+    expect(on.verified).toBe(true);
+    expect(on.xbzrle!.pages).toBeGreaterThan(0);
+    expect(on.stats['xbzrle-cache']!['encoding-rate']).toBeGreaterThan(10);
+    // a random guest without XBZRLE sends every page in full; a delta is smaller than a page, so with
+    // XBZRLE the average page costs less on the link (at any speed: the rounds may differ, the sizes not)
+    const perPage = (p: typeof on) => p.stats.ram.transferred / p.rounds.reduce((n, r) => n + r.sentPages, 0);
+    expect(perPage(off)).toBeGreaterThan(4096);
+    expect(perPage(on)).toBeLessThan(perPage(off));
   });
 });
 
@@ -293,7 +327,7 @@ describe('compression', () => {
         guest: { memory: '16MiB', fill: { zero: 0.2, text: 0.8 } },
         workload: { pattern: 'hotset', dirtyRate: '10000/s', workingSet: '2MiB' },
         link: { bandwidth: '256MiB/s' },
-        precopy: { compression: 'zlib', compressionLevel: 1 },
+        precopy: { compression: 'zlib', compressionLevel: 1, maxRounds: 15 },
       }),
     );
     const p = doc.precopy;
@@ -310,7 +344,7 @@ describe('compression', () => {
         guest: { memory: '16MiB', fill: { zero: 0.2, random: 0.2, text: 0.6 } },
         workload: { pattern: 'hotset', dirtyRate: '10000/s', workingSet: '2MiB', writeBytes: 64 },
         link: { bandwidth: '256MiB/s' },
-        precopy: { compression: 'zstd', compressionLevel: 3 },
+        precopy: { compression: 'zstd', compressionLevel: 3, maxRounds: 15 },
       }),
     );
     const p = doc.precopy;

@@ -14,7 +14,7 @@ const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
 const SMOKE = fileURLToPath(new URL('../bench/suites/smoke.json', import.meta.url));
 const STANDARD = fileURLToPath(new URL('../bench/suites/standard.json', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'migbench-suite-'));
-const migbench = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+const migbench = (args: string[], timeout = 120_000) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1' } });
 
 describe('expandSuite', () => {
   it('a list of named scenarios, with --set applied to each', () => {
@@ -72,11 +72,14 @@ describe('migbench suite and compare', () => {
   let base: SuiteDocument;
   beforeAll(() => {
     basePath = join(dir, 'base.json');
-    const r = migbench(['suite', SMOKE, '--runs', '5', '--warmup', '0', '--out', basePath, '--export', `github-action-benchmark=${join(dir, 'gab.json')}`, '--export', `bencher=${join(dir, 'bmf.json')}`]);
+    // 10 emulated migrations of each method: ~20 s on this machine, idle or busy; the hook's timeout is a
+    // hang guard. maxRounds bounds hotset-16m's rounds: it converges or is stopped at any speed, so every
+    // run yields every metric (a run cancelled at the timeout would have no downtime).
+    const r = migbench(['suite', SMOKE, '--runs', '5', '--warmup', '0', '--set', 'precopy.maxRounds=15', '--out', basePath, '--export', `github-action-benchmark=${join(dir, 'gab.json')}`, '--export', `bencher=${join(dir, 'bmf.json')}`], 290_000);
     expect(r.stderr).toMatch(/suite smoke: 2 benchmarks, 5 runs each/);
     expect(r.status).toBe(0);
     base = parseSuiteDocument(readFileSync(basePath, 'utf8'), 'base');
-  });
+  }, 300_000);
 
   it('writes a suite result with raw samples and summaries for every metric', () => {
     expect(base.suite).toBe('smoke');
@@ -100,10 +103,29 @@ describe('migbench suite and compare', () => {
     expect(bmf['hotset-16m']['quick-downtime'].value).toBe(base.benchmarks[1].metrics['quick.downtime'].summary.median);
   });
 
-  /** A head file made from the base: every sample of `metric` scaled (and jittered, seeded). */
+  /**
+   * The base with every metric's samples replaced by its median × (0.98, 0.99, 1, 1.01, 1.02): a spread
+   * fixed by the test, not by how steady this machine's five runs happened to be (on a busy machine one
+   * run may take 1.5× another, and a planted 1.5× change would then no longer separate the samples).
+   * The planted comparisons below compare against it, so their verdicts hold at any speed.
+   */
+  let steadyPath = '';
+  let steady: SuiteDocument;
+  beforeAll(() => {
+    steady = structuredClone(base);
+    for (const b of steady.benchmarks) {
+      for (const [name, m] of Object.entries(b.metrics)) {
+        b.metrics[name] = metricSeries(m.unit, m.better, m.samples.map((_, i) => m.summary.median * (1 + 0.01 * (i - 2))), m.exact);
+      }
+    }
+    steadyPath = join(dir, 'steady.json');
+    writeFileSync(steadyPath, suiteDocumentToJson(steady));
+  });
+
+  /** A head file made from the steady base: every sample of `metric` scaled (and jittered, seeded). */
   function planted(name: string, metric: string, factor: number, jitter = 0): string {
     const rng = new Rng(7);
-    const head: SuiteDocument = structuredClone(base);
+    const head: SuiteDocument = structuredClone(steady);
     for (const b of head.benchmarks) {
       const m = b.metrics[metric];
       const samples = m.samples.map((x) => x * factor * (1 + jitter * (rng.nextFloat() - 0.5)));
@@ -124,23 +146,23 @@ describe('migbench suite and compare', () => {
 
   it('a planted regression: exit 1 with --fail-on regression, 0 with never', () => {
     const head = planted('slower', 'precopy.total-time', 1.5);
-    const r = migbench(['compare', basePath, head, '--format', 'markdown']);
+    const r = migbench(['compare', steadyPath, head, '--format', 'markdown']);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/regression/);
-    expect(migbench(['compare', basePath, head, '--fail-on', 'never']).status).toBe(0);
+    expect(migbench(['compare', steadyPath, head, '--fail-on', 'never']).status).toBe(0);
     // above a per-metric threshold the same change is not a regression
-    expect(migbench(['compare', basePath, head, '--metric-threshold', 'total-time=60%']).status).toBe(0);
+    expect(migbench(['compare', steadyPath, head, '--metric-threshold', 'total-time=60%']).status).toBe(0);
   });
 
   it('a planted improvement: exit 0, reported as an improvement', () => {
-    const r = migbench(['compare', basePath, planted('faster', 'quick.downtime', 0.5), '--format', 'json']);
+    const r = migbench(['compare', steadyPath, planted('faster', 'quick.downtime', 0.5), '--format', 'json']);
     expect(r.status).toBe(0);
     const c = JSON.parse(r.stdout);
     expect(c.rows.filter((x: { verdict: string }) => x.verdict === 'improvement').length).toBe(2);
   });
 
   it('pure noise (±2% jitter): no regression', () => {
-    expect(migbench(['compare', basePath, planted('noise', 'precopy.total-time', 1, 0.04)]).status).toBe(0);
+    expect(migbench(['compare', steadyPath, planted('noise', 'precopy.total-time', 1, 0.04)]).status).toBe(0);
   });
 
   it.each<[string, string[], RegExp]>([

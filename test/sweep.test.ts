@@ -140,27 +140,39 @@ describe('tune', () => {
     '--set', 'precopy.timeoutMs=10000', '--set', 'precopy.onTimeout=force',
     '--param', 'precopy.downtimeLimitMs=20,60,200', '--max-downtime', '100ms', '--json', '-q',
   ];
-  it('finds the answer the model predicts: the largest downtime limit whose downtime meets the target', () => {
+  it('emulate mode: recommends from what this machine measured, and --apply writes the recommendation', () => {
+    // Which limit meets 100 ms on real threads is this machine's speed (a busy machine pauses the guest
+    // longer), so the known answer is held in simulate mode below. Here what holds at any speed: every
+    // setting completes (onTimeout force), and the recommendation, the frontier and the applied scenario
+    // are the ones the measured points give.
+    const apply = join(dir, 'tuned.json');
+    const r = migbench([...known, '--apply', apply]);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { met: boolean; recommendation: PointFigures; frontier: PointFigures[]; points: PointFigures[]; why: string };
+    expect(out.points.map((p) => p.params)).toEqual([20, 60, 200].map((v) => ({ 'precopy.downtimeLimitMs': v })));
+    for (const p of out.points) expect(p.completed).toBe(1);
+    const rec = recommend(out.points, 100, 'total-time', () => '');
+    expect(out.met).toBe(rec.met);
+    expect(out.recommendation.index).toBe(rec.point!.index);
+    expect(out.frontier.map((p) => p.index)).toEqual(paretoFrontier(out.points).map((p) => p.index));
+    expect(out.frontier.length).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(apply, 'utf8')).precopy.downtimeLimitMs).toBe(out.recommendation.params['precopy.downtimeLimitMs']);
+  });
+
+  it('finds the answer the model predicts (simulate mode): the largest downtime limit whose downtime meets the target', () => {
     // The pending set of this hot-set guest hovers at the switchover threshold, so the downtime tracks
     // the limit (DESIGN §6: downtime ≈ threshold ÷ bandwidth = limit): 20 and 60 ms meet 100 ms, 200 does
     // not; the larger limit of the two ends the live phase sooner (fewer rounds), so it has the best total time.
-    const apply = join(dir, 'tuned.json');
-    const r = migbench([...known, '--apply', apply]);
+    const apply = join(dir, 'tuned-sim.json');
+    const r = migbench([...known, '--mode', 'simulate', '--jobs', '2', '--apply', apply]);
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.met).toBe(true);
     expect(out.recommendation.params).toEqual({ 'precopy.downtimeLimitMs': 60 });
     expect(out.frontier.length).toBeGreaterThan(0);
     expect(JSON.parse(readFileSync(apply, 'utf8')).precopy.downtimeLimitMs).toBe(60);
-  });
-  it('simulate mode finds the same answer, with the same explanation', () => {
-    const r = migbench([...known, '--mode', 'simulate', '--jobs', '2']);
-    expect(r.status).toBe(0);
-    const out = JSON.parse(r.stdout);
-    expect(out.met).toBe(true);
-    expect(out.recommendation.params).toEqual({ 'precopy.downtimeLimitMs': 60 });
     expect(out.why).toMatch(/^2 of 3 settings met the downtime target of 100 ms; precopy\.downtimeLimitMs=60 has the best total-time among them$/);
-    // downtime tracks the limit (DESIGN §6), as in emulate mode
+    // downtime tracks the limit (DESIGN §6)
     for (const p of out.points as { params: Record<string, number>; downtimeMs: number }[]) {
       expect(p.downtimeMs).toBeGreaterThan(p.params['precopy.downtimeLimitMs'] * 0.9);
       expect(p.downtimeMs).toBeLessThan(p.params['precopy.downtimeLimitMs'] * 1.3);

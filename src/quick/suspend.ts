@@ -26,6 +26,14 @@ export interface SaveReport {
   normalPages: number;
   saveMs: number;
   fsyncMs: number;
+  /**
+   * The three readings of `now` the phases are cut at: before the open, before the fsync, after the
+   * close. `saveMs` = syncStartMs − startMs and `fsyncMs` = endMs − syncStartMs (the close counts with
+   * the fsync), so the two phases add up to endMs − startMs exactly: no gap is left unaccounted.
+   */
+  startMs: number;
+  syncStartMs: number;
+  endMs: number;
   /** the image is a regular file (not a device such as /dev/full): removable */
   regularFile: boolean;
 }
@@ -85,9 +93,11 @@ export async function saveImage(options: {
       options.format === 'stream' ? await writeStream(fh, options) : await writeMapped(fh, options);
     const t1 = options.now();
     await io('fsync', path, () => fh.sync());
-    const t2 = options.now();
     await io('close', path, () => fh.close());
-    return { ...counts, saveMs: t1 - t0, fsyncMs: t2 - t1, regularFile };
+    // Read once after the close: the close belongs to the fsync phase, so saveMs + fsyncMs is the
+    // whole call (a reading between fsync and close would leave the close outside every phase).
+    const t2 = options.now();
+    return { ...counts, saveMs: t1 - t0, fsyncMs: t2 - t1, startMs: t0, syncStartMs: t1, endMs: t2, regularFile };
   } catch (error) {
     await fh.close().catch(() => undefined);
     if (regularFile) await rm(path, { force: true }).catch(() => undefined);
@@ -95,7 +105,7 @@ export async function saveImage(options: {
   }
 }
 
-type Counts = Omit<SaveReport, 'saveMs' | 'fsyncMs' | 'regularFile'>;
+type Counts = Omit<SaveReport, 'saveMs' | 'fsyncMs' | 'startMs' | 'syncStartMs' | 'endMs' | 'regularFile'>;
 
 async function writeStream(
   fh: FileHandle,

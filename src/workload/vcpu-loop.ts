@@ -39,7 +39,12 @@ export interface VcpuWorkerData {
   fault?: FaultData;
 }
 
-export function runVcpu(data: VcpuWorkerData, nowMs: () => number): void {
+/**
+ * Run one vCPU until STOP. `nowMs` is its clock; `waitForCommand(ms)` sleeps up to `ms` unless a
+ * command arrives (a worker: `Atomics.wait` on the CMD word). Tests pass a virtual clock and a wait that
+ * only advances it, so the pacing, throttle and dirty limit are checked exactly, at any machine speed.
+ */
+export function runVcpu(data: VcpuWorkerData, nowMs: () => number, waitForCommand?: (timeoutMs: number) => void): void {
   const memory = GuestMemory.attach(data.memory);
   const log = new Int32Array(data.dirtyLog);
   const ctrl = new Int32Array(data.control.words);
@@ -55,6 +60,8 @@ export function runVcpu(data: VcpuWorkerData, nowMs: () => number): void {
   const writeBytes = Math.min(data.writeBytes, pageSizeBytes);
   const views = memory.views;
   const span = pageSizeBytes - writeBytes + 1;
+
+  const waitRunning = waitForCommand ?? ((ms: number): void => void Atomics.wait(ctrl, CMD, CMD_RUN, ms));
 
   let writes = 0;
   let runningMs = 0;
@@ -94,7 +101,7 @@ export function runVcpu(data: VcpuWorkerData, nowMs: () => number): void {
       continue;
     }
     if (generator === null || data.ratePagesPerSec <= 0) {
-      Atomics.wait(ctrl, CMD, CMD_RUN, WINDOW_MS);
+      waitRunning(WINDOW_MS);
       continue;
     }
     if (now - windowStart >= WINDOW_MS) {
@@ -111,7 +118,7 @@ export function runVcpu(data: VcpuWorkerData, nowMs: () => number): void {
       // Ahead of the rate: sleep until the next write is due (or the window ends), waking on commands.
       const nextDueMs = perWindow > doneInWindow ? windowStart + ((doneInWindow + 1) * WINDOW_MS) / perWindow : windowStart + WINDOW_MS;
       const sleep = Math.max(0.05, Math.min(nextDueMs, windowStart + WINDOW_MS) - now);
-      Atomics.wait(ctrl, CMD, CMD_RUN, sleep);
+      waitRunning(sleep);
       continue;
     }
     for (; todo > 0; todo--) {
