@@ -56,6 +56,8 @@ async function build(): Promise<ReadonlyMap<BundledWorker, URL>> {
     });
   } catch (error) {
     throw new MigbenchError('E_WORKER', `could not compile the worker threads' code: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  } finally {
+    await esbuild.stop(); // its service process is not needed again in this process
   }
   const map = new Map<BundledWorker, URL>();
   for (const name of ENTRIES) {
