@@ -122,6 +122,11 @@ export interface MigrateOptions {
    * migration starts, or a vCPU (give the same fault to createGuest, which starts the vCPUs; this arms it)
    */
   fault?: WorkerFault;
+  /**
+   * How long a destination may hold unread frames without taking one before the run counts it as hung
+   * and ends `errored` (default 30 s, plus the link latency; a slow destination still takes frames)
+   */
+  stallLimitMs?: number;
   signal?: AbortSignal;
   onRound?: (round: RoundRecord) => void;
 }
@@ -153,6 +158,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
         // each channel caches the pages it owns: an equal share of the cache, a power of two
         xbzrleCacheBytes: scenario.precopy.xbzrle.enabled ? 2 ** Math.floor(Math.log2(scenario.precopy.xbzrle.cacheSize / channels)) : null,
         fault: options.fault,
+        stallLimitMs: options.stallLimitMs,
       })
     : null;
   const startedAtMs = clock.nowMs();
@@ -167,6 +173,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       latencyMs: scenario.link.latencyMs,
       zstd: compression?.codec === 'zstd',
       fault: faultFor(options.fault, 'destination'),
+      stallLimitMs: options.stallLimitMs,
     });
   } catch (error) {
     await lanes?.stop();

@@ -116,6 +116,19 @@ describe('a worker that dies mid pre-copy ends the run as errored, naming it', (
     await expectSurvived(guest, dead);
   });
 
+  it.each<[string, ScenarioInput, WorkerFault]>([
+    ['after 500 pages', LIVE, { worker: 'destination', action: 'hang', at: 500 }],
+    ['at the device state', STOP, { worker: 'destination', action: 'hang', at: 'stop-and-copy' }],
+  ])('a destination that hangs %s: errored once it has left frames unread for the stall limit, the hung thread terminated', async (_what, over, fault) => {
+    guest = await createGuest(scenario(over));
+    const p = await migratePrecopy(guest, { fault, stallLimitMs: 1000 });
+    expect(p.outcome).toBe('errored');
+    expect(p.reason).toBe('E_WORKER');
+    expect(p.error).toMatch(/^destination: took no frame for \d+ s with frames waiting \(the worker is hung\)$/);
+    expect(p.verified).toBeNull();
+    await expectSurvived(guest, null);
+  }, 60_000);
+
   it('a vCPU that hangs at the stop-and-copy pause: errored after the pause timeout, the hung thread terminated at teardown', async () => {
     const fault: WorkerFault = { worker: 'vcpu', index: 1, action: 'hang', at: 'stop-and-copy' };
     guest = await createGuest(scenario(STOP), { fault });

@@ -117,6 +117,8 @@ export interface ChannelLanesOptions {
   xbzrleCacheBytes: number | null;
   /** tests only: a channel dies on purpose (src/faults.ts; a fault of another worker is ignored here) */
   fault?: WorkerFault;
+  /** how long a lane's destination may leave frames unread before it counts as hung (DestinationHandle) */
+  stallLimitMs?: number;
 }
 
 export class ChannelLanes {
@@ -185,7 +187,7 @@ export class ChannelLanes {
     const rings = Array.from({ length: options.count }, () => createRing(options.ringBytes));
     // the lanes' destination workers start side by side (each boots tsx: tens of ms of CPU)
     const started = await Promise.allSettled(rings.map((ring) =>
-      DestinationHandle.start({ ring, memory: options.dest, deviceState, latencyMs: options.latencyMs, zstd: options.compression?.codec === 'zstd' }),
+      DestinationHandle.start({ ring, memory: options.dest, deviceState, latencyMs: options.latencyMs, zstd: options.compression?.codec === 'zstd', stallLimitMs: options.stallLimitMs }),
     ));
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) {
@@ -243,6 +245,7 @@ export class ChannelLanes {
   get error(): MigbenchError | null {
     if (this.failure === null || this.failureIsGeneric) {
       for (const [i, lane] of this.lanes.entries()) {
+        lane.destination.checkStall(); // a lane's destination that hangs fails here (the channel waiting on it cannot tell)
         const e = lane.destination.error;
         if (e) this.fail(new MigbenchError(e.code, `channel ${i} ${e.message}`, { cause: e }));
         else if (Atomics.load(lane.queue, Q_STATE) === CHANNEL_FAILED) this.fail(new MigbenchError('E_WORKER', `channel ${i} failed`), true);

@@ -11,7 +11,8 @@ import {
   DEST_CONTROL_BYTES, DEST_FAILED, DEST_READY, DEST_RESUMED, D_PAGES_F64, D_RESUMED_AT_F64, D_STATE, D_WAIT_MS_F64, D_ZERO_PAGES_F64,
   type DestinationWorkerData,
 } from './destination.ts';
-import { RingProducer, RingViews, type RingShared } from './ring.ts';
+import { RING_HEAD, RING_TAIL, RingProducer, RingViews, type RingShared } from './ring.ts';
+import { DEFAULT_STALL_LIMIT_MS, StallWatch } from './stall-watch.ts';
 
 export class DestinationHandle {
   readonly producer: RingProducer;
@@ -23,8 +24,12 @@ export class DestinationHandle {
   /** resolves at the worker's 'exit' (its last message, if any, has arrived by then) */
   private readonly exitedPromise: Promise<void>;
 
-  private constructor(worker: Worker, ring: RingShared, control: SharedArrayBuffer) {
+  /** notices a destination that stopped taking frames (hung, not dead: a dead one says so) */
+  private readonly stallWatch: StallWatch;
+
+  private constructor(worker: Worker, ring: RingShared, control: SharedArrayBuffer, stallLimitMs: number) {
     this.worker = worker;
+    this.stallWatch = new StallWatch(stallLimitMs);
     this.producer = new RingProducer(new RingViews(ring));
     this.control = new Int32Array(control);
     this.controlF64 = new Float64Array(control);
@@ -48,7 +53,24 @@ export class DestinationHandle {
   }
 
   /** The reason the destination can no longer take frames, or null. */
-  readonly closedReason = (): string | null => this.failure?.message ?? null;
+  readonly closedReason = (): string | null => {
+    this.checkStall();
+    return this.failure?.message ?? null;
+  };
+
+  /**
+   * Fail the destination when it holds unread frames and has taken none of them for the stall limit
+   * (a hung worker: it will never say so itself). Cheap: two shared words and a clock reading.
+   * Whoever waits on the destination calls it: the sender waiting for ring space, the resume wait,
+   * and the channels' flushes.
+   */
+  checkStall(): void {
+    if (this.failure !== null || this.exited) return;
+    const c = this.producer.views.control;
+    if (this.stallWatch.stalled(Atomics.load(c, RING_HEAD), Atomics.load(c, RING_TAIL))) {
+      this.fail(new MigbenchError('E_WORKER', `destination: took no frame for ${Math.round(this.stallWatch.stalledForMs() / 1000)} s with frames waiting (the worker is hung)`));
+    }
+  }
 
   get error(): MigbenchError | null {
     return this.failure;
@@ -63,6 +85,8 @@ export class DestinationHandle {
     zstd?: boolean;
     /** tests only: this destination dies on purpose (src/faults.ts) */
     fault?: FaultData;
+    /** how long unread frames may wait untouched before the destination counts as hung (default 30 s, plus the latency) */
+    stallLimitMs?: number;
   }): Promise<DestinationHandle> {
     const control = new SharedArrayBuffer(DEST_CONTROL_BYTES);
     const data: DestinationWorkerData = {
@@ -74,7 +98,8 @@ export class DestinationHandle {
       zstd: options.zstd === true,
       ...(options.fault ? { fault: options.fault } : {}),
     };
-    const handle = new DestinationHandle(await startWorker('destination', data), options.ring, control);
+    const stallLimitMs = (options.stallLimitMs ?? DEFAULT_STALL_LIMIT_MS) + options.latencyMs; // it holds each frame for the latency
+    const handle = new DestinationHandle(await startWorker('destination', data), options.ring, control, stallLimitMs);
     try {
       await handle.waitState((s) => s !== 0, 30_000, 'destination worker did not start');
       if (Atomics.load(handle.control, D_STATE) !== DEST_READY) throw handle.failure ?? new MigbenchError('E_WORKER', 'destination worker failed to start');
@@ -88,6 +113,7 @@ export class DestinationHandle {
   private async waitState(done: (state: number) => boolean, timeoutMs: number, what: string): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
+      this.checkStall();
       const state = Atomics.load(this.control, D_STATE);
       if (done(state) || state === DEST_FAILED || this.failure) return;
       const left = deadline - performance.now();
