@@ -116,6 +116,16 @@ describe('a worker that dies mid pre-copy ends the run as errored, naming it', (
     await expectSurvived(guest, dead);
   });
 
+  it('a channel that hangs at packet 3: errored once its queue has waited untouched for the stall limit, the hung thread terminated', async () => {
+    const fault: WorkerFault = { worker: 'channel', index: 1, action: 'hang', at: 3 };
+    guest = await createGuest(scenario({ precopy: { ...LIVE.precopy, channels: 2 } }));
+    const p = await migratePrecopy(guest, { fault, stallLimitMs: 1000 });
+    expect(p.outcome).toBe('errored');
+    expect(p.reason).toBe('E_WORKER');
+    expect(p.error).toMatch(/^channel 1: took no packet for \d+ s with packets queued \(the worker is hung\)$/);
+    await expectSurvived(guest, null);
+  }, 60_000);
+
   it.each<[string, ScenarioInput, WorkerFault]>([
     ['after 500 pages', LIVE, { worker: 'destination', action: 'hang', at: 500 }],
     ['at the device state', STOP, { worker: 'destination', action: 'hang', at: 'stop-and-copy' }],

@@ -34,6 +34,7 @@ import type { GuestMemory } from '../memory/guest-memory.ts';
 import { faultFor, type WorkerFault } from '../faults.ts';
 import { startWorker } from '../threads.ts';
 import { DestinationHandle } from '../transport/destination-handle.ts';
+import { DEFAULT_STALL_LIMIT_MS, StallWatch } from '../transport/stall-watch.ts';
 import type { BandwidthMeter, SharedRateLimiter } from '../transport/link.ts';
 import { RING_HEAD, RING_TAIL, RingViews, createRing } from '../transport/ring.ts';
 import {
@@ -101,6 +102,8 @@ interface Lane {
   readonly destination: DestinationHandle;
   /** resolves when the channel's worker has exited (its last message, if any, has arrived by then) */
   readonly exited: Promise<void>;
+  /** notices a channel that stopped taking packets from its queue (hung: it will never say so itself) */
+  readonly queueWatch: StallWatch;
   /** packets published (Q_HEAD) */
   head: number;
 }
@@ -130,6 +133,7 @@ export class ChannelLanes {
   flushes = 0;
   flushWaitMs = 0;
   private readonly lanes: Lane[];
+  private readonly link: SharedRateLimiter;
   private readonly pageSizeBytes: number;
   private readonly ownership: boolean;
   private failure: MigbenchError | null = null;
@@ -149,6 +153,7 @@ export class ChannelLanes {
     this.pagesPerPacket = packetPages(this.pageSizeBytes);
     this.runs = new Int32Array(2 * this.pagesPerPacket);
     this.lanes = lanes;
+    this.link = options.link;
     this.ownership = options.xbzrleCacheBytes !== null;
     if (options.xbzrleCacheBytes === null) {
       this.xbzrle = null;
@@ -194,6 +199,7 @@ export class ChannelLanes {
       await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
       throw (failed as PromiseRejectedResult).reason;
     }
+    const stallBaseMs = (options.stallLimitMs ?? DEFAULT_STALL_LIMIT_MS) + options.latencyMs;
     const lanes: Lane[] = await Promise.all(rings.map(async (ring, i): Promise<Lane> => {
       const queue = createQueue(perPacket);
       const counters = new SharedArrayBuffer(8 * COUNTER_SLOTS);
@@ -219,6 +225,7 @@ export class ChannelLanes {
         worker,
         destination: (started[i] as PromiseFulfilledResult<DestinationHandle>).value,
         exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())),
+        queueWatch: new StallWatch(stallBaseMs),
         head: 0,
       };
     }));
@@ -244,7 +251,15 @@ export class ChannelLanes {
   /** The first failure of a channel or of a lane's destination, or null. */
   get error(): MigbenchError | null {
     if (this.failure === null || this.failureIsGeneric) {
+      // A channel may wait its turn on the shared link for every packet queued on every lane: its limit
+      // grows by the time the link needs for them, so a slow link is never taken for a hung channel.
+      const queuedBytes = (QUEUE_DEPTH + 1) * this.count * this.pagesPerPacket * this.pageSizeBytes;
+      const rate = this.link.rateBytesPerSec;
+      const linkMs = Number.isFinite(rate) && rate > 0 ? (queuedBytes * 1000) / rate : 0;
       for (const [i, lane] of this.lanes.entries()) {
+        if (this.failure === null && lane.queueWatch.stalled(lane.head, Atomics.load(lane.queue, Q_TAIL), lane.queueWatch.limitMs + linkMs)) {
+          this.fail(new MigbenchError('E_WORKER', `channel ${i}: took no packet for ${Math.round(lane.queueWatch.stalledForMs() / 1000)} s with packets queued (the worker is hung)`));
+        }
         lane.destination.checkStall(); // a lane's destination that hangs fails here (the channel waiting on it cannot tell)
         const e = lane.destination.error;
         if (e) this.fail(new MigbenchError(e.code, `channel ${i} ${e.message}`, { cause: e }));

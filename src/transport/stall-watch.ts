@@ -18,9 +18,10 @@ export class StallWatch {
   /**
    * Look at the producer's `head` and the consumer's `tail` (any monotonic counters, compared for
    * equality only). True once the consumer has had unread work (head ≠ tail) and kept the same tail for
-   * at least `limitMs`; an empty queue or any movement of the tail starts the wait again.
+   * at least `limitMs` (the constructor's, or this look's when the limit moves with a rate); an empty
+   * queue or any movement of the tail starts the wait again.
    */
-  stalled(head: number, tail: number): boolean {
+  stalled(head: number, tail: number, limitMs = this.limitMs): boolean {
     const now = this.nowMs();
     if (head === tail) {
       this.waiting = false; // nothing to read: an idle consumer is not a hung one
@@ -32,7 +33,7 @@ export class StallWatch {
       this.sinceMs = now;
       return false;
     }
-    return now - this.sinceMs >= this.limitMs;
+    return now - this.sinceMs >= limitMs;
   }
 
   /** How long the consumer has kept its tail (for the message). */
