@@ -13,6 +13,36 @@ import { colorsFor } from '../report/style.ts';
 import { renderComparisonReport } from '../report/html.ts';
 import { writeHtmlReport } from './report.ts';
 import { readTextFile } from './scenario-file.ts';
+import { METRIC_NAMES } from '../suite/metrics.ts';
+
+/** The keys `--metric-threshold` accepts: every metric name, and each name's last part ("downtime"). */
+const METRIC_KEYS: readonly string[] = [...new Set(METRIC_NAMES.flatMap((n) => [n.slice(n.lastIndexOf('.') + 1), n]))];
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/** Refuse a `--metric-threshold` key that names no metric, suggesting the nearest known one. */
+function checkMetricKey(key: string): void {
+  if (METRIC_KEYS.includes(key)) return;
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const k of METRIC_KEYS) {
+    const d = editDistance(key.toLowerCase(), k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  const hint = best !== null && bestDistance <= Math.max(1, Math.floor(best.length / 3)) ? ` (did you mean ${best}?)` : '';
+  throw new MigbenchError(
+    'E_USAGE',
+    `--metric-threshold: unknown metric${hint}; expected one of ${METRIC_KEYS.join(', ')}, got ${JSON.stringify(key)}`,
+  );
+}
 
 export interface CompareCommandOptions {
   alpha: string;
@@ -46,6 +76,7 @@ export function compareOptionsFrom(o: CompareCommandOptions, labels: { base: str
   for (const entry of o.metricThreshold) {
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new MigbenchError('E_USAGE', `--metric-threshold: expected metric=percent like downtime=10%, got ${JSON.stringify(entry)}`);
+    checkMetricKey(entry.slice(0, eq).trim());
     metricThresholds[entry.slice(0, eq).trim()] = parseFraction(`--metric-threshold ${entry.slice(0, eq)}`, entry.slice(eq + 1));
   }
   if (!['text', 'markdown', 'json'].includes(o.format)) throw new MigbenchError('E_USAGE', `--format: expected text, markdown or json, got ${JSON.stringify(o.format)}`);
