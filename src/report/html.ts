@@ -831,7 +831,7 @@ function comparisonMetricChart(c: Comparison, metric: string, rows: MetricCompar
 export function renderComparisonSection(c: Comparison, label?: string): string {
   const out: string[] = [];
   const side = (s: Comparison['base']): string =>
-    `<strong>${esc(s.label)}</strong>${s.git?.commit ? ` (<code>${esc(s.git.commit.slice(0, 10))}</code>${s.git.dirty ? ', uncommitted changes' : ''})` : ''}, ${s.runs} runs`;
+    `<strong>${esc(s.label)}</strong>${s.git?.commit ? ` (<code>${esc(s.git.commit.slice(0, 10))}</code>${s.git.dirty ? ', uncommitted changes' : ''})` : ''}, ${s.runs} run${s.runs === 1 ? '' : 's'}`;
   out.push(`<h2>Comparison: suite ${esc(c.suite)}${label ? ` <span class="note">${esc(label)}</span>` : ''}</h2>`);
   out.push(`<p>Base ${side(c.base)} → head ${side(c.head)}.</p>`);
   const thresholds = Object.entries(c.metricThresholds ?? {});
