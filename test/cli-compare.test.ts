@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { compareOptionsFrom } from '../src/cli/compare.ts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { compareOptionsFrom, reportComparison } from '../src/cli/compare.ts';
+import { compareSuites, renderComparisonMarkdown, renderComparisonText } from '../src/results/compare.ts';
+import { metricSeries, type SuiteDocument } from '../src/results/suite-document.ts';
 import type { CompareCommandOptions } from '../src/cli/compare.ts';
 import { MigbenchError } from '../src/errors.ts';
 
@@ -35,5 +37,63 @@ describe('compare flags', () => {
     const e = refusal(() => compareOptionsFrom(flags({ metricThreshold: ['latency=10%'] }), labels));
     expect(e.code).toBe('E_USAGE');
     expect(e.message).toMatch(/^--metric-threshold: unknown metric; expected one of .*, got "latency"$/);
+  });
+});
+
+function suite(benchmarks: Record<string, { samples: number[]; scenario?: Record<string, unknown>; exact?: boolean }>): SuiteDocument {
+  return {
+    schemaVersion: 1, kind: 'suite', tool: { name: 'migbench', version: '0.1.0' }, suite: 'smoke',
+    git: { commit: '0123456789abcdef0123456789abcdef01234567', branch: 'main', dirty: false },
+    env: { node: 'v20.20.2', v8: '11.3', platform: 'linux', arch: 'x64', cpuModel: 'Test CPU', cpuCount: 2, totalMemBytes: 1, loadAvg: [0, 0, 0], ci: false },
+    startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:01:00.000Z', mode: 'emulate', seed: 1, runs: 3, warmup: 0,
+    benchmarks: Object.entries(benchmarks).map(([name, b]) => ({
+      name,
+      scenario: b.scenario ?? { name },
+      metrics: { 'precopy.downtime': metricSeries('ms', 'lower', b.samples, b.exact ?? false) },
+    })),
+  };
+}
+
+describe('compare when nothing could be tested', () => {
+  let stdout = '';
+  beforeEach(() => {
+    stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout += String(chunk);
+      return true;
+    });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  const tiny = () => [suite({ a: { samples: [100, 101, 102] }, b: { samples: [5, 6, 7] } }), suite({ a: { samples: [200, 201, 202] }, b: { samples: [5, 6, 7] } })] as const;
+
+  it('every row with too few samples: verdict "undecided", not "no regression", and exit 2', () => {
+    const [base, head] = tiny();
+    const c = compareSuites(base, head, { alpha: 0.05, threshold: 0.05, metricThresholds: {} });
+    expect(c.outcome).toBe('undecided');
+    expect(renderComparisonText(c)).toMatch(/^alpha 0.05, threshold 5%: undecided: nothing could be tested/m);
+    expect(renderComparisonMarkdown(c)).toContain('⚠️ **undecided: nothing could be tested');
+    for (const format of ['text', 'markdown', 'json']) {
+      expect(reportComparison(base, head, flags({ format }), labels)).toBe(2);
+    }
+    expect(JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1)).outcome).toBe('undecided');
+  });
+
+  it('--fail-on never keeps exit 0, still saying undecided', () => {
+    const [base, head] = tiny();
+    expect(reportComparison(base, head, flags({ failOn: 'never' }), labels)).toBe(0);
+    expect(stdout).toContain('undecided: nothing could be tested');
+  });
+
+  it('one tested row is enough to decide: exit 0 without a regression, 1 with one', () => {
+    const base = suite({ a: { samples: [1, 2, 3] }, e: { samples: [10], exact: true } });
+    const same = suite({ a: { samples: [1, 2, 3] }, e: { samples: [10], exact: true } });
+    const worse = suite({ a: { samples: [1, 2, 3] }, e: { samples: [20], exact: true } });
+    expect(compareSuites(base, same, { alpha: 0.05, threshold: 0.05, metricThresholds: {} }).outcome).toBe('no-regression');
+    expect(reportComparison(base, same, flags({}), labels)).toBe(0);
+    expect(stdout).not.toContain('undecided');
+    expect(reportComparison(base, worse, flags({}), labels)).toBe(1);
   });
 });

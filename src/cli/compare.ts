@@ -2,12 +2,13 @@
  * `migbench compare BASE.json HEAD.json [--alpha 0.05] [--threshold 5%] [--metric-threshold downtime=10%]
  *  [--format text|markdown|json] [--fail-on regression|never]`
  *
- * Exit 1 when `--fail-on regression` (the default) and a regression was found, else 0; 2 for unreadable
- * files, different schema versions or suites that do not match.
+ * Exit 1 when `--fail-on regression` (the default) and a regression was found; 2 when, with `--fail-on
+ * regression`, nothing could be tested (every row has too few samples: "undecided"), and for unreadable
+ * files, different schema versions or suites that do not match; else 0.
  */
 import { basename } from 'node:path';
 import { MigbenchError } from '../errors.ts';
-import { compareSuites, hasRegression, renderComparisonMarkdown, renderComparisonText, type Comparison } from '../results/compare.ts';
+import { compareSuites, hasRegression, isUndecided, renderComparisonMarkdown, renderComparisonText, type Comparison } from '../results/compare.ts';
 import { parseSuiteDocument, type SuiteDocument } from '../results/suite-document.ts';
 import { colorsFor } from '../report/style.ts';
 import { renderComparisonReport } from '../report/html.ts';
@@ -95,7 +96,9 @@ export function reportComparison(base: SuiteDocument, head: SuiteDocument, o: Co
   const c = compareSuites(base, head, compareOptionsFrom(o, labels));
   process.stdout.write(`${renderComparison(c, o.format)}\n`);
   if (o.html) writeHtmlReport(o.html, renderComparisonReport(c));
-  return o.failOn === 'regression' && hasRegression(c) ? 1 : 0;
+  if (o.failOn !== 'regression') return 0;
+  // Exit 2 when nothing could be tested: a gate that cannot decide must not pass as "no regression".
+  return hasRegression(c) ? 1 : isUndecided(c) ? 2 : 0;
 }
 
 export function compareCommand(basePath: string, headPath: string, o: CompareCommandOptions): number {

@@ -7,6 +7,7 @@ import { MigbenchError } from '../errors.ts';
 import { METHODS, type Method } from '../results/document.ts';
 import { toBencher, toGithubActionBenchmark } from '../results/export.ts';
 import { suiteDocumentToJson } from '../results/suite-document.ts';
+import { minSamplesForAlpha } from '../results/statistics.ts';
 import { colorsFor } from '../report/style.ts';
 import { expandSuite } from '../suite/suite-file.ts';
 import { runSuite } from '../suite/run-suite.ts';
@@ -87,6 +88,9 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
     if (!o.quiet) err.write(`${line}\n`);
   };
   say(c.dim(suitePlanLine(suite.name, suite.benchmarks.length, warmup, runs, `${suite.methods.join(' and ')}, ${howItRuns(mode, jobs, suite.benchmarks.length * (runs + warmup))}`)));
+  if (mode === 'emulate' && runs < minSamplesForAlpha(0.05)) {
+    say(c.yellow(`warning: --runs: ${plural(runs, 'run')} per benchmark cannot reach significance at alpha 0.05 when compared (the Mann-Whitney U test needs at least ${minSamplesForAlpha(0.05)}); compare will report this result as undecided`));
+  }
   const bar = !o.quiet && err.isTTY
     ? new cliProgress.SingleBar(
         { format: ' {bar} {value}/{total} runs | ETA {eta_formatted} | {benchmark}', stream: err, hideCursor: true, clearOnComplete: true },

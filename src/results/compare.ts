@@ -99,8 +99,16 @@ export interface Comparison {
   onlyInBase: string[];
   onlyInHead: string[];
   counts: Record<Verdict, number>;
+  /**
+   * The gate's answer: "regression" when a row regressed, "undecided" when no row could be tested at
+   * all (every row has too few samples: "no regression" would claim what nothing showed), else
+   * "no-regression". Absent in comparisons written before it existed.
+   */
+  outcome?: Outcome;
   warnings: string[];
 }
+
+export type Outcome = 'regression' | 'no-regression' | 'undecided';
 
 // ---------------------------------------------------------------------------
 // Comparing
@@ -345,9 +353,22 @@ export function compareSuites(base: SuiteDocument, head: SuiteDocument, options:
     onlyInBase,
     onlyInHead,
     counts,
+    outcome: rows.some((r) => r.verdict === 'regression')
+      ? 'regression'
+      : rows.length > 0 && rows.every((r) => r.verdict === 'insufficient-samples')
+        ? 'undecided'
+        : 'no-regression',
     warnings,
   };
 }
+
+/** True when nothing could be tested: every row has too few samples (so no verdict either way). */
+export function isUndecided(c: Comparison): boolean {
+  return c.rows.length > 0 && c.rows.every((r) => r.verdict === 'insufficient-samples');
+}
+
+/** The headline of an undecided comparison, in every output format. */
+export const UNDECIDED_TEXT = 'undecided: nothing could be tested (every row has too few samples; rerun with more --runs)';
 
 /** True when at least one metric of one benchmark regressed (the CI gate). */
 export function hasRegression(c: Comparison): boolean {
@@ -439,7 +460,7 @@ function countsText(c: Comparison): string {
     `${n['within-threshold'] + n['not-significant']} unchanged`,
   ];
   if (n['insufficient-samples'] > 0) parts.push(`${n['insufficient-samples']} with too few samples`);
-  return parts.join(', ');
+  return isUndecided(c) ? `${UNDECIDED_TEXT}: ${parts.join(', ')}` : parts.join(', ');
 }
 
 const BORDERLESS = {
@@ -498,7 +519,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
     '',
     `${md(sideText(c.base))} → ${md(sideText(c.head))}; alpha ${c.alpha}, threshold ${percent(c.threshold)}${Object.keys(c.metricThresholds).length > 0 ? ` (${Object.entries(c.metricThresholds).map(([k, v]) => `${md(k)} ${percent(v)}`).join(', ')})` : ''}`,
     '',
-    c.counts.regression > 0 ? `🔴 **${countsText(c)}**` : countsText(c),
+    c.counts.regression > 0 ? `🔴 **${countsText(c)}**` : isUndecided(c) ? `⚠️ **${md(countsText(c))}**` : countsText(c),
   ];
   for (const g of c.geomeans) {
     out.push('', `#### ${md(metricTitle(g))}`, '', `| benchmark | ${md(c.base.label)} | ${md(c.head.label)} | vs base | p (n) | verdict |`, '|---|--:|--:|--:|--:|---|');
