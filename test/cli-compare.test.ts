@@ -97,3 +97,55 @@ describe('compare when nothing could be tested', () => {
     expect(reportComparison(base, worse, flags({}), labels)).toBe(1);
   });
 });
+
+describe('compare names scenario keys that differ between the sides', () => {
+  let stdout = '';
+  beforeEach(() => {
+    stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout += String(chunk);
+      return true;
+    });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  const scenario = (bandwidth: number, extra: Record<string, unknown> = {}) => ({
+    name: 'hotset', seed: 1, guest: { memory: 16777216 }, link: { bandwidth, latencyMs: 0 }, ...extra,
+  });
+  const samples = [10, 11, 12, 13, 14];
+  const pair = () => [
+    suite({ hotset: { samples, scenario: scenario(125000000) }, idle: { samples, scenario: { name: 'idle' } } }),
+    suite({ hotset: { samples, scenario: scenario(62500000, { workload: { pattern: 'zipf' } }) }, idle: { samples, scenario: { name: 'idle' } } }),
+  ] as const;
+
+  it('lists each benchmark, key path and both values, readably, in text, markdown and json; the exit code is unchanged', () => {
+    const [base, head] = pair();
+    const c = compareSuites(base, head, { alpha: 0.05, threshold: 0.05, metricThresholds: {} });
+    expect(c.scenarioDiffs).toEqual([
+      { benchmark: 'hotset', key: 'link.bandwidth', base: 125000000, head: 62500000 },
+      { benchmark: 'hotset', key: 'workload', base: null, head: { pattern: 'zipf' } },
+    ]);
+    const warning = 'the two sides ran different scenarios (hotset: link.bandwidth 1.00 Gbit/s → 500 Mbit/s; hotset: workload null → {"pattern":"zipf"}; base → head): differences may come from the scenario, not the code';
+    expect(c.warnings).toContain(warning);
+    expect(renderComparisonText(c)).toContain('warning: the two sides ran different scenarios (hotset: link.bandwidth 1.00 Gbit/s → 500 Mbit/s;');
+    expect(renderComparisonMarkdown(c)).toContain('- the two sides ran different scenarios (hotset: link.bandwidth 1.00 Gbit/s → 500 Mbit/s;');
+    expect(reportComparison(base, head, flags({ format: 'json' }), labels)).toBe(0);
+    const json = JSON.parse(stdout);
+    expect(json.scenarioDiffs[0]).toEqual({ benchmark: 'hotset', key: 'link.bandwidth', base: 125000000, head: 62500000 });
+    expect(json.warnings.some((w: string) => w.includes('link.bandwidth 1.00 Gbit/s → 500 Mbit/s'))).toBe(true);
+  });
+
+  it('raw values when the readable ones look alike; nothing when the scenarios agree', () => {
+    const c = compareSuites(
+      suite({ hotset: { samples, scenario: scenario(125000000) } }),
+      suite({ hotset: { samples, scenario: scenario(125000001) } }),
+      { alpha: 0.05, threshold: 0.05, metricThresholds: {} },
+    );
+    expect(c.warnings.some((w) => w.includes('hotset: link.bandwidth 125000000 → 125000001'))).toBe(true);
+    const same = compareSuites(suite({ hotset: { samples, scenario: scenario(1) } }), suite({ hotset: { samples, scenario: scenario(1) } }), { alpha: 0.05, threshold: 0.05, metricThresholds: {} });
+    expect(same.scenarioDiffs).toEqual([]);
+    expect(same.warnings.some((w) => w.includes('scenario'))).toBe(false);
+  });
+});

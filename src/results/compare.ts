@@ -11,7 +11,7 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import { MigbenchError } from '../errors.ts';
-import { formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
+import { formatBitRate, formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import type { GitInfo } from './environment.ts';
 import { geomean, mannWhitneyU, medianCI, minPossibleP, minSamplesForAlpha, summarize } from './statistics.ts';
 import type { Summary } from './statistics.ts';
@@ -100,6 +100,12 @@ export interface Comparison {
   onlyInHead: string[];
   counts: Record<Verdict, number>;
   /**
+   * Keys of a benchmark's resolved scenario that differ between the sides (a `--set` on one side only):
+   * each benchmark and key path with both values (as in the documents; null when absent on a side).
+   * Absent in comparisons written before it existed.
+   */
+  scenarioDiffs?: ScenarioDiff[];
+  /**
    * The gate's answer: "regression" when a row regressed, "undecided" when no row could be tested at
    * all (every row has too few samples: "no regression" would claim what nothing showed), else
    * "no-regression". Absent in comparisons written before it existed.
@@ -109,6 +115,50 @@ export interface Comparison {
 }
 
 export type Outcome = 'regression' | 'no-regression' | 'undecided';
+
+export interface ScenarioDiff {
+  benchmark: string;
+  /** dotted key path in the resolved scenario, e.g. "link.bandwidth" */
+  key: string;
+  base: unknown;
+  head: unknown;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Leaf key paths whose values differ between two resolved scenarios (arrays compare whole). */
+export function scenarioDifferences(base: unknown, head: unknown, prefix = ''): Array<{ key: string; base: unknown; head: unknown }> {
+  if (isPlainObject(base) && isPlainObject(head)) {
+    const keys = [...new Set([...Object.keys(base), ...Object.keys(head)])];
+    return keys.flatMap((k) =>
+      scenarioDifferences(Object.hasOwn(base, k) ? base[k] : undefined, Object.hasOwn(head, k) ? head[k] : undefined, prefix === '' ? k : `${prefix}.${k}`),
+    );
+  }
+  if (JSON.stringify(base) === JSON.stringify(head)) return [];
+  return [{ key: prefix === '' ? '(scenario)' : prefix, base: base === undefined ? null : base, head: head === undefined ? null : head }];
+}
+
+/** Scenario keys whose numbers read better with a unit (resolved scenarios hold bytes and bytes/s). */
+const LINK_RATE_KEYS = new Set(['link.bandwidth', 'precopy.maxBandwidth']);
+const BYTE_RATE_KEYS = new Set(['quick.storageBandwidth', 'precopy.dirtyLimit']);
+const BYTE_KEYS = new Set(['guest.memory', 'guest.pageSize', 'guest.deviceState', 'workload.workingSet', 'workload.writeBytes', 'precopy.xbzrle.cacheSize']);
+
+function scenarioValueText(key: string, v: unknown): string {
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    if (LINK_RATE_KEYS.has(key)) return formatBitRate(v);
+    if (BYTE_RATE_KEYS.has(key)) return formatByteRate(v);
+    if (BYTE_KEYS.has(key)) return formatBytes(v);
+  }
+  return v === undefined ? 'absent' : JSON.stringify(v);
+}
+
+/** "hotset: link.bandwidth 1.00 Gbit/s → 500 Mbit/s" (raw values when the readable ones look alike). */
+export function scenarioDiffText(d: ScenarioDiff): string {
+  let b = scenarioValueText(d.key, d.base);
+  let h = scenarioValueText(d.key, d.head);
+  if (b === h) [b, h] = [JSON.stringify(d.base), JSON.stringify(d.head)];
+  return `${d.benchmark}: ${d.key} ${b} → ${h}`;
+}
 
 // ---------------------------------------------------------------------------
 // Comparing
@@ -203,6 +253,17 @@ export function compareSuites(base: SuiteDocument, head: SuiteDocument, options:
   if (envDiffs.length > 0) {
     warnings.push(
       `the two sides ran in different environments (${envDiffs.map((k) => `${k}: ${String(base.env?.[k])} vs ${String(head.env?.[k])}`).join('; ')}): differences may not come from the code`,
+    );
+  }
+
+  const scenarioDiffs: ScenarioDiff[] = common.flatMap((b) =>
+    scenarioDifferences(b.scenario, headByName.get(b.name)!.scenario).map((d) => ({ benchmark: b.name, ...d })),
+  );
+  if (scenarioDiffs.length > 0) {
+    const shown = scenarioDiffs.slice(0, 8).map(scenarioDiffText);
+    const more = scenarioDiffs.length > 8 ? ` and ${scenarioDiffs.length - 8} more` : '';
+    warnings.push(
+      `the two sides ran different scenarios (${shown.join('; ')}${more}; ${labels.base} → ${labels.head}): differences may come from the scenario, not the code`,
     );
   }
 
@@ -353,6 +414,7 @@ export function compareSuites(base: SuiteDocument, head: SuiteDocument, options:
     onlyInBase,
     onlyInHead,
     counts,
+    scenarioDiffs,
     outcome: rows.some((r) => r.verdict === 'regression')
       ? 'regression'
       : rows.length > 0 && rows.every((r) => r.verdict === 'insufficient-samples')
