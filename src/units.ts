@@ -302,3 +302,8 @@ export function formatCount(n: number): string {
   const grouped = digits.replace(/\B(?=(\d{3})+$)/g, ',');
   return n < 0 && rounded !== 0 ? `-${grouped}` : grouped;
 }
+
+/** "1 run", "5 runs", "0 runs": a count with its noun, plural unless the count is exactly 1. */
+export function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${formatCount(n)} ${n === 1 ? noun : nouns}`;
+}

@@ -224,8 +224,8 @@ describe('migbench ab', () => {
   });
 
   it('keeps the worktrees with keepWorktrees', async () => {
-    const code = await abCommand(suiteFile, options({ head: sha1, runs: '1', warmup: '0', outDir: join(root, 'ab-keep'), keepWorktrees: true }), io());
-    expect(code).toBe(0); // 1 vs 1 sample: "too few samples", never a regression
+    const code = await abCommand(suiteFile, options({ head: sha1, runs: '4', warmup: '0', failOn: 'never', outDir: join(root, 'ab-keep'), keepWorktrees: true }), io());
+    expect(code).toBe(0); // --fail-on never: 0 whatever the (jittered) samples say
     expect(worktreeCount()).toBe(3);
     const kept = git('worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).slice(1).map((l) => l.slice('worktree '.length));
     for (const dir of kept) git('worktree', 'remove', '--force', dir);
@@ -251,6 +251,9 @@ describe('migbench ab', () => {
     [{ runs: '0' }, /^--runs: expected a whole number of passes per side, from 1 to 10000, got "0"/],
     [{ runs: 'ten' }, /^--runs: .*got "ten"/],
     [{ runs: '2.5' }, /^--runs: .*got "2.5"/],
+    [{ runs: '3' }, /^--runs: 3 runs per side cannot reach significance at --alpha 0\.05 \(the Mann-Whitney U test needs at least 4\), got 3$/],
+    [{ runs: '1' }, /^--runs: 1 run per side cannot reach significance at --alpha 0\.05 \(the Mann-Whitney U test needs at least 4\), got 1$/],
+    [{ runs: '4', alpha: '0.01' }, /^--runs: 4 runs per side cannot reach significance at --alpha 0\.01 \(the Mann-Whitney U test needs at least 5\), got 4$/],
     [{ warmup: '-1' }, /^--warmup: expected a whole number of passes per side, from 0 to 10000, got "-1"/],
     [{ format: 'html' }, /^--format: expected text, markdown or json/],
     [{ set: ['guest.memory'] }, /^--set: expected key.path=value, got "guest.memory"/],

@@ -12,7 +12,8 @@
  * side are merged into one suite result. Writes `base.json`, `head.json`, `comparison.md` and
  * `comparison.json` into the output directory, prints the comparison like `migbench compare`, and
  * exits like it: 1 when `--fail-on regression` and a regression was found, else 0; 2 for a bad command
- * line, a bad ref or a suite a side refuses; 3 when a pass crashed or a worktree could not be set up.
+ * line (`--runs` too few to ever reach significance at `--alpha` included), a bad ref, a suite a side
+ * refuses, or (with `--fail-on regression`) a comparison where nothing could be tested; 3 when a pass crashed or a worktree could not be set up.
  * The worktrees are removed at the end, whatever happened (unless `--keep-worktrees`).
  */
 import { execFile } from 'node:child_process';
@@ -27,6 +28,7 @@ import { compareSuites, renderComparisonMarkdown } from '../results/compare.ts';
 import { parseSuiteDocument, suiteDocumentToJson } from '../results/suite-document.ts';
 import type { SuiteDocument } from '../results/suite-document.ts';
 import { mergeSuiteDocuments } from '../results/suite-merge.ts';
+import { minPossibleP, minSamplesForAlpha } from '../results/statistics.ts';
 import { compareOptionsFrom, renderComparison, reportComparison } from './compare.ts';
 import type { CompareCommandOptions } from './compare.ts';
 
@@ -145,7 +147,14 @@ export async function abCommand(suitePath: string, options: AbCommandOptions, io
   const runs = whole('--runs', options.runs, 1);
   const warmup = whole('--warmup', options.warmup, 0);
   const labels = { base: 'base', head: 'head' };
-  compareOptionsFrom(options, labels);
+  const { alpha } = compareOptionsFrom(options, labels);
+  // A U test of n against n samples cannot give p below 2/C(2n, n): too few runs could never show a change.
+  if (minPossibleP(runs, runs) >= alpha) {
+    throw new MigbenchError(
+      'E_USAGE',
+      `--runs: ${runs} run${runs === 1 ? '' : 's'} per side cannot reach significance at --alpha ${alpha} (the Mann-Whitney U test needs at least ${minSamplesForAlpha(alpha)}), got ${runs}`,
+    );
+  }
   for (const s of options.set) {
     if (s.indexOf('=') <= 0) throw new MigbenchError('E_USAGE', `--set: expected key.path=value, got ${JSON.stringify(s)}`);
   }

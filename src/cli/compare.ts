@@ -2,17 +2,48 @@
  * `migbench compare BASE.json HEAD.json [--alpha 0.05] [--threshold 5%] [--metric-threshold downtime=10%]
  *  [--format text|markdown|json] [--fail-on regression|never]`
  *
- * Exit 1 when `--fail-on regression` (the default) and a regression was found, else 0; 2 for unreadable
- * files, different schema versions or suites that do not match.
+ * Exit 1 when `--fail-on regression` (the default) and a regression was found; 2 when, with `--fail-on
+ * regression`, nothing could be tested (every row has too few samples: "undecided"), and for unreadable
+ * files, different schema versions or suites that do not match; else 0.
  */
 import { basename } from 'node:path';
 import { MigbenchError } from '../errors.ts';
-import { compareSuites, hasRegression, renderComparisonMarkdown, renderComparisonText, type Comparison } from '../results/compare.ts';
+import { compareSuites, hasRegression, isUndecided, renderComparisonMarkdown, renderComparisonText, type Comparison } from '../results/compare.ts';
 import { parseSuiteDocument, type SuiteDocument } from '../results/suite-document.ts';
 import { colorsFor } from '../report/style.ts';
 import { renderComparisonReport } from '../report/html.ts';
 import { writeHtmlReport } from './report.ts';
 import { readTextFile } from './scenario-file.ts';
+import { METRIC_NAMES } from '../suite/metrics.ts';
+
+/** The keys `--metric-threshold` accepts: every metric name, and each name's last part ("downtime"). */
+const METRIC_KEYS: readonly string[] = [...new Set(METRIC_NAMES.flatMap((n) => [n.slice(n.lastIndexOf('.') + 1), n]))];
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/** Refuse a `--metric-threshold` key that names no metric, suggesting the nearest known one. */
+function checkMetricKey(key: string): void {
+  if (METRIC_KEYS.includes(key)) return;
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const k of METRIC_KEYS) {
+    const d = editDistance(key.toLowerCase(), k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  const hint = best !== null && bestDistance <= Math.max(1, Math.floor(best.length / 3)) ? ` (did you mean ${best}?)` : '';
+  throw new MigbenchError(
+    'E_USAGE',
+    `--metric-threshold: unknown metric${hint}; expected one of ${METRIC_KEYS.join(', ')}, got ${JSON.stringify(key)}`,
+  );
+}
 
 export interface CompareCommandOptions {
   alpha: string;
@@ -46,6 +77,7 @@ export function compareOptionsFrom(o: CompareCommandOptions, labels: { base: str
   for (const entry of o.metricThreshold) {
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new MigbenchError('E_USAGE', `--metric-threshold: expected metric=percent like downtime=10%, got ${JSON.stringify(entry)}`);
+    checkMetricKey(entry.slice(0, eq).trim());
     metricThresholds[entry.slice(0, eq).trim()] = parseFraction(`--metric-threshold ${entry.slice(0, eq)}`, entry.slice(eq + 1));
   }
   if (!['text', 'markdown', 'json'].includes(o.format)) throw new MigbenchError('E_USAGE', `--format: expected text, markdown or json, got ${JSON.stringify(o.format)}`);
@@ -64,7 +96,9 @@ export function reportComparison(base: SuiteDocument, head: SuiteDocument, o: Co
   const c = compareSuites(base, head, compareOptionsFrom(o, labels));
   process.stdout.write(`${renderComparison(c, o.format)}\n`);
   if (o.html) writeHtmlReport(o.html, renderComparisonReport(c));
-  return o.failOn === 'regression' && hasRegression(c) ? 1 : 0;
+  if (o.failOn !== 'regression') return 0;
+  // Exit 2 when nothing could be tested: a gate that cannot decide must not pass as "no regression".
+  return hasRegression(c) ? 1 : isUndecided(c) ? 2 : 0;
 }
 
 export function compareCommand(basePath: string, headPath: string, o: CompareCommandOptions): number {

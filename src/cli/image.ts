@@ -1,9 +1,20 @@
 /** `migbench image inspect FILE`: header, summary and validation of a kept quick-migration image. */
+import { statSync } from 'node:fs';
+import { MigbenchError } from '../errors.ts';
 import { inspectImage } from '../quick/inspect.ts';
 import { colorsFor } from '../report/style.ts';
 import { formatBytes, formatCount } from '../units.ts';
 
 export async function imageInspectCommand(path: string, options: { json: boolean }): Promise<number> {
+  // A file that is not there is a bad command line (exit 2), not a damaged image (exit 3).
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new MigbenchError('E_USAGE', `image inspect: expected an image file, got ${JSON.stringify(path)} (${code === 'ENOENT' ? 'no such file' : code ?? 'cannot read it'})`);
+  }
+  if (!isFile) throw new MigbenchError('E_USAGE', `image inspect: expected an image file, got ${JSON.stringify(path)} (not a regular file)`);
   const r = await inspectImage(path);
   const h = r.header;
   if (options.json) {

@@ -75,7 +75,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--threshold <pct>', 'a significant change must also be worse than this to be a regression', '5%')
     .addOption(new Option('--metric-threshold <metric=pct>', 'per-metric threshold, e.g. downtime=10% (repeatable)').argParser(collect).default([]))
     .option('--format <format>', 'text, markdown or json', 'text')
-    .option('--fail-on <what>', 'regression (exit 1 when one is found) or never', 'regression')
+    .option('--fail-on <what>', 'regression (exit 1 when one is found, 2 when nothing could be tested) or never (always 0)', 'regression')
     .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
     .action((base: string, head: string, opts: CompareCommandOptions) => {
       code = compareCommand(base, head, opts);
@@ -95,7 +95,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--threshold <percent>', 'a significant change must be worse than this to be a regression', '5%')
     .addOption(new Option('--metric-threshold <metric=percent>', 'threshold for one metric, e.g. downtime=10% (repeatable)').argParser(collect).default([]))
     .option('--format <format>', 'comparison on stdout: text, markdown or json', 'text')
-    .option('--fail-on <when>', 'regression: exit 1 when a metric regressed; never: always 0', 'regression')
+    .option('--fail-on <when>', 'regression: exit 1 when a metric regressed, 2 when nothing could be tested; never: always 0', 'regression')
     .option('--keep-worktrees', 'leave the worktrees and the raw pass results in place (for a post-mortem)', false)
     .action(async (suite: string, opts: AbCommandOptions) => {
       code = await abCommand(suite, opts);
@@ -176,7 +176,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const image = program.command('image').description('quick-migration images');
   image
     .command('inspect')
-    .description("check a kept image end to end (magic, version, header, every checksum) and summarise it; exit 3 if it is corrupt")
+    .description("check a kept image end to end (magic, version, header, every checksum) and summarise it; exit 3 if it is corrupt, 2 if it is not there")
     .argument('<file>', 'image file (written with quick.keepImage: true)')
     .option('--json', 'print the summary as JSON', false)
     .action(async (file: string, opts: { json: boolean }) => {

@@ -7,13 +7,14 @@ import { MigbenchError } from '../errors.ts';
 import { METHODS, type Method } from '../results/document.ts';
 import { toBencher, toGithubActionBenchmark } from '../results/export.ts';
 import { suiteDocumentToJson } from '../results/suite-document.ts';
+import { minSamplesForAlpha } from '../results/statistics.ts';
 import { colorsFor } from '../report/style.ts';
 import { expandSuite } from '../suite/suite-file.ts';
 import { runSuite } from '../suite/run-suite.ts';
 import { checkResources } from '../run.ts';
 import { checkSimulatable } from '../sim/run-simulated.ts';
 import { parseJobs, howItRuns } from './sweep.ts';
-import { formatDurationMs } from '../units.ts';
+import { formatDurationMs, plural } from '../units.ts';
 import { parseMode, writeFileAtomic } from './run.ts';
 import { readScenarioFile } from './scenario-file.ts';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
@@ -38,6 +39,16 @@ function wholeNumber(flag: string, text: string | undefined, min: number): numbe
   if (text === undefined) return null;
   if (!/^\d+$/.test(text) || Number(text) < min) throw new MigbenchError('E_USAGE', `${flag}: expected a whole number >= ${min}, got ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+/** The first progress line: "migbench suite smoke: 2 benchmarks × (1 warm-up + 1 run), <how>". */
+export function suitePlanLine(name: string, benchmarks: number, warmup: number, runs: number, how: string): string {
+  return `migbench suite ${name}: ${plural(benchmarks, 'benchmark')} × (${warmup} warm-up + ${plural(runs, 'run')}), ${how}`;
+}
+
+/** The closing line (before the time taken): "suite smoke: 1 benchmark, 1 run each". */
+export function suiteDoneLine(name: string, benchmarks: number, runs: number): string {
+  return `suite ${name}: ${plural(benchmarks, 'benchmark')}, ${plural(runs, 'run')} each`;
 }
 
 export async function suiteCommand(path: string, o: SuiteCommandOptions): Promise<number> {
@@ -76,7 +87,10 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
   const say = (line: string): void => {
     if (!o.quiet) err.write(`${line}\n`);
   };
-  say(c.dim(`migbench suite ${suite.name}: ${suite.benchmarks.length} benchmarks × (${warmup} warm-up + ${runs} runs), ${suite.methods.join(' and ')}, ${howItRuns(mode, jobs, suite.benchmarks.length * (runs + warmup))}`));
+  say(c.dim(suitePlanLine(suite.name, suite.benchmarks.length, warmup, runs, `${suite.methods.join(' and ')}, ${howItRuns(mode, jobs, suite.benchmarks.length * (runs + warmup))}`)));
+  if (mode === 'emulate' && runs < minSamplesForAlpha(0.05)) {
+    say(c.yellow(`warning: --runs: ${plural(runs, 'run')} per benchmark cannot reach significance at alpha 0.05 when compared (the Mann-Whitney U test needs at least ${minSamplesForAlpha(0.05)}); compare will report this result as undecided`));
+  }
   const bar = !o.quiet && err.isTTY
     ? new cliProgress.SingleBar(
         { format: ' {bar} {value}/{total} runs | ETA {eta_formatted} | {benchmark}', stream: err, hideCursor: true, clearOnComplete: true },
@@ -109,7 +123,7 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
     if (o.out) writeFileAtomic(o.out, `${text}\n`);
     for (const e of exports) writeFileAtomic(e.file, `${JSON.stringify(EXPORTERS[e.kind](doc), null, 2)}\n`);
     if (o.json) process.stdout.write(`${text}\n`);
-    say(`suite ${suite.name}: ${doc.benchmarks.length} benchmarks, ${runs} runs each, in ${formatDurationMs(performance.now() - started)}${o.out ? `; written to ${o.out}` : ''}`);
+    say(`${suiteDoneLine(suite.name, doc.benchmarks.length, runs)}, in ${formatDurationMs(performance.now() - started)}${o.out ? `; written to ${o.out}` : ''}`);
     return 0;
   } catch (error) {
     bar?.stop();

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import type { EChartsOption } from 'echarts';
 import { MigbenchError } from '../errors.ts';
 import type { Comparison, MetricComparison, Verdict } from '../results/compare.ts';
+import { isUndecided } from '../results/compare.ts';
 import type { Distribution, FleetMethodResult, FleetResult, PrecopyResult, ResultDocument } from '../results/document.ts';
 import type { Summary } from '../results/statistics.ts';
 import type { SuiteDocument } from '../results/suite-document.ts';
@@ -831,7 +832,7 @@ function comparisonMetricChart(c: Comparison, metric: string, rows: MetricCompar
 export function renderComparisonSection(c: Comparison, label?: string): string {
   const out: string[] = [];
   const side = (s: Comparison['base']): string =>
-    `<strong>${esc(s.label)}</strong>${s.git?.commit ? ` (<code>${esc(s.git.commit.slice(0, 10))}</code>${s.git.dirty ? ', uncommitted changes' : ''})` : ''}, ${s.runs} runs`;
+    `<strong>${esc(s.label)}</strong>${s.git?.commit ? ` (<code>${esc(s.git.commit.slice(0, 10))}</code>${s.git.dirty ? ', uncommitted changes' : ''})` : ''}, ${s.runs} run${s.runs === 1 ? '' : 's'}`;
   out.push(`<h2>Comparison: suite ${esc(c.suite)}${label ? ` <span class="note">${esc(label)}</span>` : ''}</h2>`);
   out.push(`<p>Base ${side(c.base)} → head ${side(c.head)}.</p>`);
   const thresholds = Object.entries(c.metricThresholds ?? {});
@@ -840,7 +841,7 @@ export function renderComparisonSection(c: Comparison, label?: string): string {
   );
   const n = c.counts;
   const counts = [
-    n.regression > 0 ? badge(`${n.regression} regression${n.regression === 1 ? '' : 's'}`, 'bad') : badge('no regression', 'ok'),
+    n.regression > 0 ? badge(`${n.regression} regression${n.regression === 1 ? '' : 's'}`, 'bad') : isUndecided(c) ? badge('undecided: nothing could be tested', 'warn') : badge('no regression', 'ok'),
     n.improvement > 0 ? badge(`${n.improvement} improvement${n.improvement === 1 ? '' : 's'}`, 'ok') : '',
     badge(`${n['within-threshold'] + n['not-significant']} unchanged`, 'neutral'),
     n['insufficient-samples'] > 0 ? badge(`${n['insufficient-samples']} with too few samples`, 'warn') : '',
@@ -1327,7 +1328,7 @@ function markdownSection(out: string[], kind: DocumentKind, doc: unknown, name: 
   } else if (kind === 'comparison') {
     const c = doc as Comparison;
     const n = c.counts;
-    out.push(`## Comparison: suite ${mdEsc(c.suite)}${label}`, '', `${mdEsc(c.base.label)} → ${mdEsc(c.head.label)}: ${n.regression > 0 ? `🔴 **${n.regression} regression${n.regression === 1 ? '' : 's'}**` : 'no regression'}, ${n.improvement} improvement${n.improvement === 1 ? '' : 's'}`, '');
+    out.push(`## Comparison: suite ${mdEsc(c.suite)}${label}`, '', `${mdEsc(c.base.label)} → ${mdEsc(c.head.label)}: ${n.regression > 0 ? `🔴 **${n.regression} regression${n.regression === 1 ? '' : 's'}**` : isUndecided(c) ? '⚠️ **undecided: nothing could be tested**' : 'no regression'}, ${n.improvement} improvement${n.improvement === 1 ? '' : 's'}`, '');
     out.push('| benchmark | metric | base | head | change | verdict |', '|---|---|--:|--:|--:|---|');
     for (const r of [...c.rows].sort((a, b) => verdictRank(a.verdict) - verdictRank(b.verdict))) {
       const cells = [mdEsc(r.benchmark), mdEsc(r.metric), formatMetric(r.base.median, r.unit), formatMetric(r.head.median, r.unit), changeText(r), VERDICT_TEXT[r.verdict]];

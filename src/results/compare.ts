@@ -11,7 +11,7 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import { MigbenchError } from '../errors.ts';
-import { formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
+import { formatBitRate, formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import type { GitInfo } from './environment.ts';
 import { geomean, mannWhitneyU, medianCI, minPossibleP, minSamplesForAlpha, summarize } from './statistics.ts';
 import type { Summary } from './statistics.ts';
@@ -99,7 +99,65 @@ export interface Comparison {
   onlyInBase: string[];
   onlyInHead: string[];
   counts: Record<Verdict, number>;
+  /**
+   * Keys of a benchmark's resolved scenario that differ between the sides (a `--set` on one side only):
+   * each benchmark and key path with both values (as in the documents; null when absent on a side).
+   * Absent in comparisons written before it existed.
+   */
+  scenarioDiffs?: ScenarioDiff[];
+  /**
+   * The gate's answer: "regression" when a row regressed, "undecided" when no row could be tested at
+   * all (every row has too few samples: "no regression" would claim what nothing showed), else
+   * "no-regression". Absent in comparisons written before it existed.
+   */
+  outcome?: Outcome;
   warnings: string[];
+}
+
+export type Outcome = 'regression' | 'no-regression' | 'undecided';
+
+export interface ScenarioDiff {
+  benchmark: string;
+  /** dotted key path in the resolved scenario, e.g. "link.bandwidth" */
+  key: string;
+  base: unknown;
+  head: unknown;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Leaf key paths whose values differ between two resolved scenarios (arrays compare whole). */
+export function scenarioDifferences(base: unknown, head: unknown, prefix = ''): Array<{ key: string; base: unknown; head: unknown }> {
+  if (isPlainObject(base) && isPlainObject(head)) {
+    const keys = [...new Set([...Object.keys(base), ...Object.keys(head)])];
+    return keys.flatMap((k) =>
+      scenarioDifferences(Object.hasOwn(base, k) ? base[k] : undefined, Object.hasOwn(head, k) ? head[k] : undefined, prefix === '' ? k : `${prefix}.${k}`),
+    );
+  }
+  if (JSON.stringify(base) === JSON.stringify(head)) return [];
+  return [{ key: prefix === '' ? '(scenario)' : prefix, base: base === undefined ? null : base, head: head === undefined ? null : head }];
+}
+
+/** Scenario keys whose numbers read better with a unit (resolved scenarios hold bytes and bytes/s). */
+const LINK_RATE_KEYS = new Set(['link.bandwidth', 'precopy.maxBandwidth']);
+const BYTE_RATE_KEYS = new Set(['quick.storageBandwidth', 'precopy.dirtyLimit']);
+const BYTE_KEYS = new Set(['guest.memory', 'guest.pageSize', 'guest.deviceState', 'workload.workingSet', 'workload.writeBytes', 'precopy.xbzrle.cacheSize']);
+
+function scenarioValueText(key: string, v: unknown): string {
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    if (LINK_RATE_KEYS.has(key)) return formatBitRate(v);
+    if (BYTE_RATE_KEYS.has(key)) return formatByteRate(v);
+    if (BYTE_KEYS.has(key)) return formatBytes(v);
+  }
+  return v === undefined ? 'absent' : JSON.stringify(v);
+}
+
+/** "hotset: link.bandwidth 1.00 Gbit/s → 500 Mbit/s" (raw values when the readable ones look alike). */
+export function scenarioDiffText(d: ScenarioDiff): string {
+  let b = scenarioValueText(d.key, d.base);
+  let h = scenarioValueText(d.key, d.head);
+  if (b === h) [b, h] = [JSON.stringify(d.base), JSON.stringify(d.head)];
+  return `${d.benchmark}: ${d.key} ${b} → ${h}`;
 }
 
 // ---------------------------------------------------------------------------
@@ -195,6 +253,17 @@ export function compareSuites(base: SuiteDocument, head: SuiteDocument, options:
   if (envDiffs.length > 0) {
     warnings.push(
       `the two sides ran in different environments (${envDiffs.map((k) => `${k}: ${String(base.env?.[k])} vs ${String(head.env?.[k])}`).join('; ')}): differences may not come from the code`,
+    );
+  }
+
+  const scenarioDiffs: ScenarioDiff[] = common.flatMap((b) =>
+    scenarioDifferences(b.scenario, headByName.get(b.name)!.scenario).map((d) => ({ benchmark: b.name, ...d })),
+  );
+  if (scenarioDiffs.length > 0) {
+    const shown = scenarioDiffs.slice(0, 8).map(scenarioDiffText);
+    const more = scenarioDiffs.length > 8 ? ` and ${scenarioDiffs.length - 8} more` : '';
+    warnings.push(
+      `the two sides ran different scenarios (${shown.join('; ')}${more}; ${labels.base} → ${labels.head}): differences may come from the scenario, not the code`,
     );
   }
 
@@ -345,9 +414,23 @@ export function compareSuites(base: SuiteDocument, head: SuiteDocument, options:
     onlyInBase,
     onlyInHead,
     counts,
+    scenarioDiffs,
+    outcome: rows.some((r) => r.verdict === 'regression')
+      ? 'regression'
+      : rows.length > 0 && rows.every((r) => r.verdict === 'insufficient-samples')
+        ? 'undecided'
+        : 'no-regression',
     warnings,
   };
 }
+
+/** True when nothing could be tested: every row has too few samples (so no verdict either way). */
+export function isUndecided(c: Comparison): boolean {
+  return c.rows.length > 0 && c.rows.every((r) => r.verdict === 'insufficient-samples');
+}
+
+/** The headline of an undecided comparison, in every output format. */
+export const UNDECIDED_TEXT = 'undecided: nothing could be tested (every row has too few samples; rerun with more --runs)';
 
 /** True when at least one metric of one benchmark regressed (the CI gate). */
 export function hasRegression(c: Comparison): boolean {
@@ -439,7 +522,7 @@ function countsText(c: Comparison): string {
     `${n['within-threshold'] + n['not-significant']} unchanged`,
   ];
   if (n['insufficient-samples'] > 0) parts.push(`${n['insufficient-samples']} with too few samples`);
-  return parts.join(', ');
+  return isUndecided(c) ? `${UNDECIDED_TEXT}: ${parts.join(', ')}` : parts.join(', ');
 }
 
 const BORDERLESS = {
@@ -498,7 +581,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
     '',
     `${md(sideText(c.base))} → ${md(sideText(c.head))}; alpha ${c.alpha}, threshold ${percent(c.threshold)}${Object.keys(c.metricThresholds).length > 0 ? ` (${Object.entries(c.metricThresholds).map(([k, v]) => `${md(k)} ${percent(v)}`).join(', ')})` : ''}`,
     '',
-    c.counts.regression > 0 ? `🔴 **${countsText(c)}**` : countsText(c),
+    c.counts.regression > 0 ? `🔴 **${countsText(c)}**` : isUndecided(c) ? `⚠️ **${md(countsText(c))}**` : countsText(c),
   ];
   for (const g of c.geomeans) {
     out.push('', `#### ${md(metricTitle(g))}`, '', `| benchmark | ${md(c.base.label)} | ${md(c.head.label)} | vs base | p (n) | verdict |`, '|---|--:|--:|--:|--:|---|');

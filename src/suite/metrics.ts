@@ -11,6 +11,17 @@ export interface MetricValue {
   better: Better;
 }
 
+/** Every metric name `metricsOf` can produce (what `--metric-threshold` may name, whole or by its last part). */
+export const METRIC_NAMES: readonly string[] = [
+  'precopy.total-time',
+  'precopy.downtime',
+  'precopy.transferred',
+  'precopy.rounds',
+  'quick.downtime',
+  'quick.total-time',
+  'quick.saved',
+];
+
 /**
  * The metrics of one run. Pre-copy: total time, downtime, bytes on the link, rounds; quick: downtime,
  * total time, bytes to storage. A metric the run did not produce (no downtime after a cancel) is left out.

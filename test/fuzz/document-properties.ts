@@ -100,7 +100,8 @@ export function compareProperty(): FuzzProperty {
         const got = outcome(codes, () => quietly(() => compareCommand(basePath, headPath, options)), 'compare');
         // the suites may not match (other names, modes, no benchmark in common): a usage error, not a corrupt file
         allowed(got, /^cannot compare|have no benchmark in common/);
-        if (got.ok) check(got.value === 0 || got.value === 1, `compare exited ${got.value}`);
+        // 2 without an error: undecided, every row had too few samples (a mutation can drop samples)
+        if (got.ok) check(got.value === 0 || got.value === 1 || got.value === 2, `compare exited ${got.value}`);
         if (unchanged(doc)) check(got.ok, () => `compare refused the fixtures: ${got.ok ? '' : got.error.message}`);
         return true;
       });
