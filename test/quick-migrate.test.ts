@@ -154,8 +154,8 @@ describe('both methods side by side', () => {
     expect(ok.stdout).toMatch(/valid migbench image/);
     expect(ok.stdout).toMatch(/pages +2,048/);
     const missing = spawnSync(process.execPath, [BIN, 'image', 'inspect', join(dir, 'none.img')], { encoding: 'utf8' });
-    expect(missing.status).toBe(3);
-    expect(missing.stderr).toMatch(/open .*none\.img: no such file or directory/);
+    expect(missing.status).toBe(2); // a missing file is a usage error
+    expect(missing.stderr).toMatch(/image inspect: expected an image file, got ".*none\.img" \(no such file\)/);
     expect(existsSync(path)).toBe(true);
   });
 });

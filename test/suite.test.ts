@@ -204,7 +204,7 @@ describe('migbench suite --mode simulate and compare', () => {
   beforeAll(() => {
     const r = migbench(['suite', SMOKE, '--mode', 'simulate', '--out', a]);
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/2 benchmarks × \(0 warm-up \+ 1 runs\), precopy and quick, on 2 threads \(simulate mode\)|in this thread \(simulate mode\)/);
+    expect(r.stderr).toMatch(/2 benchmarks × \(0 warm-up \+ 1 run\), precopy and quick, on 2 threads \(simulate mode\)|in this thread \(simulate mode\)/);
     doc = parseSuiteDocument(readFileSync(a, 'utf8'), 'a');
     expect(migbench(['suite', SMOKE, '--mode', 'simulate', '--jobs', '1', '--runs', '3', '--out', b, '-q']).status).toBe(0);
   });
