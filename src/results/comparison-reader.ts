@@ -6,20 +6,10 @@
  */
 import { MigbenchError } from '../errors.ts';
 import { VERDICTS, type Comparison } from './compare.ts';
+import { isObject, isFiniteOrNull, describeValue, type Json } from './json-checks.ts';
 
-type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isNumberOrNull = (v: unknown): boolean => v === null || (typeof v === 'number' && Number.isFinite(v));
 
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (typeof v === 'object') return 'an object';
-  return String(v);
-}
 
 const SUMMARY_NUMBERS = ['n', 'median', 'ciLow', 'ciHigh', 'ciLevel', 'mean', 'sd', 'min', 'max'] as const;
 
@@ -28,52 +18,52 @@ export function checkComparisonDocument(raw: unknown, label: string): Comparison
   const fail = (message: string): never => {
     throw new MigbenchError('E_RESULT', `${label}: ${message}`);
   };
-  const object = (v: unknown, at: string): Json => (isObject(v) ? v : fail(`${at}: expected an object, got ${describe(v)}`));
+  const object = (v: unknown, at: string): Json => (isObject(v) ? v : fail(`${at}: expected an object, got ${describeValue(v)}`));
   const text = (o: Json, k: string, at: string): void => {
-    if (typeof o[k] !== 'string') fail(`${at}.${k}: expected a string, got ${describe(o[k])}`);
+    if (typeof o[k] !== 'string') fail(`${at}.${k}: expected a string, got ${describeValue(o[k])}`);
   };
   const numbers = (o: Json, keys: readonly string[], at: string): void => {
-    for (const k of keys) if (!isNumberOrNull(o[k])) fail(`${at}.${k}: expected a number or null, got ${describe(o[k])}`);
+    for (const k of keys) if (!isFiniteOrNull(o[k])) fail(`${at}.${k}: expected a number or null, got ${describeValue(o[k])}`);
   };
   const strings = (v: unknown, at: string): void => {
-    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) fail(`${at}: expected a list of strings, got ${describe(v)}`);
+    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) fail(`${at}: expected a list of strings, got ${describeValue(v)}`);
   };
 
   const c = object(raw, 'comparison');
-  if (typeof c.suite !== 'string') fail(`suite: expected the suite's name, got ${describe(c.suite)}`);
+  if (typeof c.suite !== 'string') fail(`suite: expected the suite's name, got ${describeValue(c.suite)}`);
   for (const side of ['base', 'head'] as const) {
     const s = object(c[side], side);
     text(s, 'label', side);
     numbers(s, ['runs'], side);
-    if (s.git !== undefined && s.git !== null && !isObject(s.git)) fail(`${side}.git: expected an object, got ${describe(s.git)}`);
+    if (s.git !== undefined && s.git !== null && !isObject(s.git)) fail(`${side}.git: expected an object, got ${describeValue(s.git)}`);
   }
   numbers(c, ['alpha', 'threshold', 'confidence'], 'comparison');
   const mt = object(c.metricThresholds, 'metricThresholds');
-  for (const [k, v] of Object.entries(mt)) if (!isNumberOrNull(v)) fail(`metricThresholds.${k}: expected a number, got ${describe(v)}`);
-  if (!Array.isArray(c.rows)) return fail(`rows: expected an array, got ${describe(c.rows)}`);
+  for (const [k, v] of Object.entries(mt)) if (!isFiniteOrNull(v)) fail(`metricThresholds.${k}: expected a number, got ${describeValue(v)}`);
+  if (!Array.isArray(c.rows)) return fail(`rows: expected an array, got ${describeValue(c.rows)}`);
   c.rows.forEach((r: unknown, i: number) => {
     const at = `rows[${i}]`;
     const row = object(r, at);
     for (const k of ['benchmark', 'metric', 'unit', 'method'] as const) text(row, k, at);
-    if (row.better !== 'lower' && row.better !== 'higher') fail(`${at}.better: expected "lower" or "higher", got ${describe(row.better)}`);
-    if (!(VERDICTS as readonly unknown[]).includes(row.verdict)) fail(`${at}.verdict: expected one of ${VERDICTS.join(', ')}, got ${describe(row.verdict)}`);
-    if (row.exact !== undefined && typeof row.exact !== 'boolean') fail(`${at}.exact: expected true or false, got ${describe(row.exact)}`);
+    if (row.better !== 'lower' && row.better !== 'higher') fail(`${at}.better: expected "lower" or "higher", got ${describeValue(row.better)}`);
+    if (!(VERDICTS as readonly unknown[]).includes(row.verdict)) fail(`${at}.verdict: expected one of ${VERDICTS.join(', ')}, got ${describeValue(row.verdict)}`);
+    if (row.exact !== undefined && typeof row.exact !== 'boolean') fail(`${at}.exact: expected true or false, got ${describeValue(row.exact)}`);
     numbers(row, ['change', 'p', 'threshold'], at);
     for (const side of ['base', 'head'] as const) numbers(object(row[side], `${at}.${side}`), SUMMARY_NUMBERS, `${at}.${side}`);
   });
-  if (!Array.isArray(c.geomeans)) return fail(`geomeans: expected an array, got ${describe(c.geomeans)}`);
+  if (!Array.isArray(c.geomeans)) return fail(`geomeans: expected an array, got ${describeValue(c.geomeans)}`);
   c.geomeans.forEach((g: unknown, i: number) => {
     const at = `geomeans[${i}]`;
     const row = object(g, at);
     text(row, 'metric', at);
     text(row, 'unit', at);
-    if (row.better !== 'lower' && row.better !== 'higher') fail(`${at}.better: expected "lower" or "higher", got ${describe(row.better)}`);
+    if (row.better !== 'lower' && row.better !== 'higher') fail(`${at}.better: expected "lower" or "higher", got ${describeValue(row.better)}`);
     numbers(row, ['base', 'head', 'change', 'benchmarks', 'skipped'], at);
   });
   strings(c.onlyInBase, 'onlyInBase');
   strings(c.onlyInHead, 'onlyInHead');
   strings(c.warnings, 'warnings');
   const counts = object(c.counts, 'counts');
-  for (const v of VERDICTS) if (typeof counts[v] !== 'number' || !Number.isFinite(counts[v])) fail(`counts.${v}: expected a number, got ${describe(counts[v])}`);
+  for (const v of VERDICTS) if (typeof counts[v] !== 'number' || !Number.isFinite(counts[v])) fail(`counts.${v}: expected a number, got ${describeValue(counts[v])}`);
   return c as unknown as Comparison;
 }

@@ -9,21 +9,11 @@
  */
 import { MigbenchError } from '../errors.ts';
 import type { ResultDocument } from './document.ts';
+import { isObject, isFiniteOrNull, describeValue, type Json } from './json-checks.ts';
 
-type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isNumberOrNull = (v: unknown): boolean => v === null || (typeof v === 'number' && Number.isFinite(v));
 const isScalar = (v: unknown): boolean => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (typeof v === 'object') return 'an object';
-  return String(v);
-}
 
 const ROUND_NUMBERS = [
   'round', 'startMs', 'durationMs', 'dirtyPages', 'pendingPages', 'sentPages', 'zeroPages', 'normalPages', 'bytes', 'bandwidthBytesPerSec',
@@ -43,54 +33,54 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
   const numbers = (o: Json, keys: readonly string[], at: string, required = false): void => {
     for (const k of keys) {
       if (o[k] === undefined && !required) continue;
-      if (!isNumberOrNull(o[k])) fail(`${at}.${k}: expected a number or null, got ${describe(o[k])}`);
+      if (!isFiniteOrNull(o[k])) fail(`${at}.${k}: expected a number or null, got ${describeValue(o[k])}`);
     }
   };
   /** an object of scalars only (a flat record), or absent when `optional` */
   const flat = (v: unknown, at: string, optional: boolean): Json | null => {
     if (v === undefined || v === null) {
       if (optional) return null;
-      fail(`${at}: expected an object, got ${describe(v)}`);
+      fail(`${at}: expected an object, got ${describeValue(v)}`);
     }
-    if (!isObject(v)) return fail(`${at}: expected an object, got ${describe(v)}`);
-    for (const [k, x] of Object.entries(v)) if (!isScalar(x)) fail(`${at}.${k}: expected a number, a string, true/false or null, got ${describe(x)}`);
+    if (!isObject(v)) return fail(`${at}: expected an object, got ${describeValue(v)}`);
+    for (const [k, x] of Object.entries(v)) if (!isScalar(x)) fail(`${at}.${k}: expected a number, a string, true/false or null, got ${describeValue(x)}`);
     return v;
   };
   const list = (v: unknown, at: string, optional: boolean): unknown[] => {
     if (v === undefined && optional) return [];
-    if (!Array.isArray(v)) return fail(`${at}: expected an array, got ${describe(v)}`);
+    if (!Array.isArray(v)) return fail(`${at}: expected an array, got ${describeValue(v)}`);
     return v;
   };
   const text = (o: Json, k: string, at: string, nullable: boolean): void => {
     const v = o[k];
     if (typeof v === 'string' || (nullable && (v === null || v === undefined))) return;
-    fail(`${at}.${k}: expected a string${nullable ? ' or null' : ''}, got ${describe(v)}`);
+    fail(`${at}.${k}: expected a string${nullable ? ' or null' : ''}, got ${describeValue(v)}`);
   };
   const flag = (o: Json, k: string, at: string): void => {
     const v = o[k];
-    if (v !== undefined && v !== null && typeof v !== 'boolean') fail(`${at}.${k}: expected true, false or null, got ${describe(v)}`);
+    if (v !== undefined && v !== null && typeof v !== 'boolean') fail(`${at}.${k}: expected true, false or null, got ${describeValue(v)}`);
   };
 
-  if (!isObject(raw)) return fail(`expected a JSON object (a migbench run document), got ${describe(raw)}`);
-  if (raw.schemaVersion !== 1) return fail(`schemaVersion ${describe(raw.schemaVersion)} is not supported (this migbench reads schemaVersion 1)`);
-  if (!isObject(raw.scenario)) return fail(`scenario: expected the resolved scenario (an object), got ${describe(raw.scenario)}`);
-  if (raw.mode !== undefined && raw.mode !== 'emulate' && raw.mode !== 'simulate') fail(`mode: expected "emulate" or "simulate", got ${describe(raw.mode)}`);
-  for (const k of ['startedAt', 'finishedAt'] as const) if (raw[k] !== undefined && typeof raw[k] !== 'string') fail(`${k}: expected an ISO 8601 time, got ${describe(raw[k])}`);
-  for (const k of ['git', 'env', 'tool'] as const) if (raw[k] !== undefined && raw[k] !== null && !isObject(raw[k])) fail(`${k}: expected an object, got ${describe(raw[k])}`);
+  if (!isObject(raw)) return fail(`expected a JSON object (a migbench run document), got ${describeValue(raw)}`);
+  if (raw.schemaVersion !== 1) return fail(`schemaVersion ${describeValue(raw.schemaVersion)} is not supported (this migbench reads schemaVersion 1)`);
+  if (!isObject(raw.scenario)) return fail(`scenario: expected the resolved scenario (an object), got ${describeValue(raw.scenario)}`);
+  if (raw.mode !== undefined && raw.mode !== 'emulate' && raw.mode !== 'simulate') fail(`mode: expected "emulate" or "simulate", got ${describeValue(raw.mode)}`);
+  for (const k of ['startedAt', 'finishedAt'] as const) if (raw[k] !== undefined && typeof raw[k] !== 'string') fail(`${k}: expected an ISO 8601 time, got ${describeValue(raw[k])}`);
+  for (const k of ['git', 'env', 'tool'] as const) if (raw[k] !== undefined && raw[k] !== null && !isObject(raw[k])) fail(`${k}: expected an object, got ${describeValue(raw[k])}`);
   if (isObject(raw.git)) text(raw.git, 'commit', 'git', true);
   if (isObject(raw.tool)) text(raw.tool, 'version', 'tool', true);
   if (raw.precopy === undefined && raw.quick === undefined) fail('neither precopy nor quick: not a run document');
 
   const p = raw.precopy;
   if (p !== null && p !== undefined) {
-    if (!isObject(p)) return fail(`precopy: expected an object or null, got ${describe(p)}`);
+    if (!isObject(p)) return fail(`precopy: expected an object or null, got ${describeValue(p)}`);
     text(p, 'outcome', 'precopy', false);
     text(p, 'reason', 'precopy', true);
     text(p, 'error', 'precopy', true);
     flag(p, 'verified', 'precopy');
     flag(p, 'engineBound', 'precopy');
     if (p.verification !== undefined && p.verification !== null) flat(p.verification, 'precopy.verification', true);
-    if (!isObject(p.stats)) return fail(`precopy.stats: expected an object, got ${describe(p.stats)}`);
+    if (!isObject(p.stats)) return fail(`precopy.stats: expected an object, got ${describeValue(p.stats)}`);
     numbers(p.stats, ['total-time', 'setup-time', 'downtime', 'expected-downtime'], 'precopy.stats');
     flat(p.stats.ram, 'precopy.stats.ram', false);
     if (p.stats['xbzrle-cache'] !== undefined) flat(p.stats['xbzrle-cache'], 'precopy.stats.xbzrle-cache', true);
@@ -102,21 +92,21 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
     });
     list(p.series, 'precopy.series', true).forEach((s, i) => numbers(flat(s, `precopy.series[${i}]`, false)!, SERIES_NUMBERS, `precopy.series[${i}]`));
     if (p.workload !== undefined) {
-      if (!isObject(p.workload)) fail(`precopy.workload: expected an object, got ${describe(p.workload)}`);
+      if (!isObject(p.workload)) fail(`precopy.workload: expected an object, got ${describeValue(p.workload)}`);
       const w = p.workload as Json;
       numbers(w, ['targetPagesPerSec', 'achievedPagesPerSec'], 'precopy.workload');
-      if (w.perVcpuPagesPerSec !== undefined && !(Array.isArray(w.perVcpuPagesPerSec) && w.perVcpuPagesPerSec.every(isNumberOrNull))) {
-        fail(`precopy.workload.perVcpuPagesPerSec: expected a list of numbers, got ${describe(w.perVcpuPagesPerSec)}`);
+      if (w.perVcpuPagesPerSec !== undefined && !(Array.isArray(w.perVcpuPagesPerSec) && w.perVcpuPagesPerSec.every(isFiniteOrNull))) {
+        fail(`precopy.workload.perVcpuPagesPerSec: expected a list of numbers, got ${describeValue(w.perVcpuPagesPerSec)}`);
       }
     }
     if (p.engine !== undefined) flat(p.engine, 'precopy.engine', true);
     for (const k of ['xbzrle', 'compression'] as const) if (p[k] !== undefined) flat(p[k], `precopy.${k}`, true);
-    if (p.channels !== undefined && !isObject(p.channels)) fail(`precopy.channels: expected an object, got ${describe(p.channels)}`);
+    if (p.channels !== undefined && !isObject(p.channels)) fail(`precopy.channels: expected an object, got ${describeValue(p.channels)}`);
   }
 
   const q = raw.quick;
   if (q !== null && q !== undefined) {
-    if (!isObject(q)) return fail(`quick: expected an object or null, got ${describe(q)}`);
+    if (!isObject(q)) return fail(`quick: expected an object or null, got ${describeValue(q)}`);
     text(q, 'outcome', 'quick', false);
     text(q, 'reason', 'quick', true);
     text(q, 'error', 'quick', true);
@@ -130,24 +120,24 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
   }
 
   if (raw.comparison !== undefined && raw.comparison !== null) {
-    if (!isObject(raw.comparison)) fail(`comparison: expected an object or null, got ${describe(raw.comparison)}`);
+    if (!isObject(raw.comparison)) fail(`comparison: expected an object or null, got ${describeValue(raw.comparison)}`);
     text(raw.comparison as Json, 'verdict', 'comparison', false);
   }
   if (raw.simulation !== undefined) {
-    if (!isObject(raw.simulation)) fail(`simulation: expected an object, got ${describe(raw.simulation)}`);
+    if (!isObject(raw.simulation)) fail(`simulation: expected an object, got ${describeValue(raw.simulation)}`);
     const sim = raw.simulation as Json;
     numbers(sim, ['wallTimeMs', 'modelledTimeMs', 'speedup'], 'simulation');
     if (sim.compressionRatios !== undefined && sim.compressionRatios !== null) flat(sim.compressionRatios, 'simulation.compressionRatios', true);
   }
   const f = raw.fleet;
   if (f !== undefined && f !== null) {
-    if (!isObject(f)) return fail(`fleet: expected an object or null, got ${describe(f)}`);
+    if (!isObject(f)) return fail(`fleet: expected an object or null, got ${describeValue(f)}`);
     numbers(f, ['count', 'concurrency'], 'fleet', true);
     for (const k of ['precopy', 'quick'] as const) {
       const m = f[k];
       if (m === null || m === undefined) continue;
       const at = `fleet.${k}`;
-      if (!isObject(m)) return fail(`${at}: expected an object or null, got ${describe(m)}`);
+      if (!isObject(m)) return fail(`${at}: expected an object or null, got ${describeValue(m)}`);
       numbers(m, ['evacuationTimeMs', 'completed', 'cancelled', 'bytes'], at);
       for (const d of ['downtime', 'totalTime'] as const) if (m[d] !== undefined && m[d] !== null) numbers(flat(m[d], `${at}.${d}`, false)!, ['min', 'median', 'p95', 'max', 'mean'], `${at}.${d}`, true);
       list(m.guests, `${at}.guests`, true).forEach((g, i) => flat(g, `${at}.guests[${i}]`, false));

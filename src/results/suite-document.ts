@@ -10,6 +10,7 @@ import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
 import type { EnvironmentInfo, GitInfo } from './environment.ts';
 import { summarize } from './statistics.ts';
 import type { Summary } from './statistics.ts';
+import { isObject, describeValue } from './json-checks.ts';
 
 export const SUITE_SCHEMA_VERSION = 1;
 
@@ -75,20 +76,8 @@ export function suiteDocumentToJson(doc: SuiteDocument): string {
 // Reading
 // ---------------------------------------------------------------------------
 
-type Json = Record<string, unknown>;
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (typeof v === 'object') return 'an object';
-  return String(v);
-}
 
 /**
  * Parse and check the JSON text of a suite result file. `label` (usually the file name) starts every
@@ -114,68 +103,68 @@ export function checkSuiteDocument(raw: unknown, label: string): SuiteDocument {
   const fail = (message: string): never => {
     throw new MigbenchError('E_RESULT', `${label}: ${message}`);
   };
-  if (!isObject(raw)) return fail(`expected a JSON object (a migbench suite result), got ${describe(raw)}`);
+  if (!isObject(raw)) return fail(`expected a JSON object (a migbench suite result), got ${describeValue(raw)}`);
   if (nestedDeeperThan(raw)) return fail(`nested more than ${MAX_JSON_DEPTH} levels deep (not a migbench suite result)`);
 
   if (!('schemaVersion' in raw)) {
     return fail(`schemaVersion is missing: not a migbench suite result (this migbench reads schemaVersion ${SUITE_SCHEMA_VERSION})`);
   }
   if (raw.schemaVersion !== SUITE_SCHEMA_VERSION) {
-    return fail(`schemaVersion ${describe(raw.schemaVersion)} is not supported (this migbench reads schemaVersion ${SUITE_SCHEMA_VERSION})`);
+    return fail(`schemaVersion ${describeValue(raw.schemaVersion)} is not supported (this migbench reads schemaVersion ${SUITE_SCHEMA_VERSION})`);
   }
   if (raw.kind !== 'suite') {
     if (raw.kind === undefined && 'precopy' in raw) {
       return fail('this is a single-run result (migbench run), not a suite result (migbench suite)');
     }
-    return fail(`kind is ${describe(raw.kind)}, expected "suite" (a migbench suite result)`);
+    return fail(`kind is ${describeValue(raw.kind)}, expected "suite" (a migbench suite result)`);
   }
 
   const tool = raw.tool;
   if (!isObject(tool) || typeof tool.name !== 'string' || typeof tool.version !== 'string') {
     return fail('tool: expected { name, version } strings');
   }
-  if (typeof raw.suite !== 'string' || raw.suite === '') return fail(`suite: expected the suite's name, got ${describe(raw.suite)}`);
+  if (typeof raw.suite !== 'string' || raw.suite === '') return fail(`suite: expected the suite's name, got ${describeValue(raw.suite)}`);
   const git = raw.git;
   const nullable = (v: unknown, type: 'string' | 'boolean'): boolean => v === null || typeof v === type;
   if (!isObject(git) || !nullable(git.commit, 'string') || !nullable(git.branch, 'string') || !nullable(git.dirty, 'boolean')) {
     return fail('git: expected { commit, branch, dirty } (strings, a boolean, or null)');
   }
-  if (!isObject(raw.env)) return fail(`env: expected an object, got ${describe(raw.env)}`);
+  if (!isObject(raw.env)) return fail(`env: expected an object, got ${describeValue(raw.env)}`);
   for (const key of ['startedAt', 'finishedAt'] as const) {
-    if (typeof raw[key] !== 'string') return fail(`${key}: expected an ISO 8601 time, got ${describe(raw[key])}`);
+    if (typeof raw[key] !== 'string') return fail(`${key}: expected an ISO 8601 time, got ${describeValue(raw[key])}`);
   }
   const mode = raw.mode ?? 'emulate';
-  if (mode !== 'emulate' && mode !== 'simulate') return fail(`mode: expected "emulate" or "simulate", got ${describe(raw.mode)}`);
+  if (mode !== 'emulate' && mode !== 'simulate') return fail(`mode: expected "emulate" or "simulate", got ${describeValue(raw.mode)}`);
   if (raw.seed !== null && (typeof raw.seed !== 'number' || !Number.isFinite(raw.seed))) {
-    return fail(`seed: expected a number or null, got ${describe(raw.seed)}`);
+    return fail(`seed: expected a number or null, got ${describeValue(raw.seed)}`);
   }
   for (const key of ['runs', 'warmup'] as const) {
     const v = raw[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return fail(`${key}: expected a whole number >= 0, got ${describe(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return fail(`${key}: expected a whole number >= 0, got ${describeValue(v)}`);
   }
 
-  if (!Array.isArray(raw.benchmarks)) return fail(`benchmarks: expected an array, got ${describe(raw.benchmarks)}`);
+  if (!Array.isArray(raw.benchmarks)) return fail(`benchmarks: expected an array, got ${describeValue(raw.benchmarks)}`);
   if (raw.benchmarks.length === 0) return fail('benchmarks: empty (the suite measured nothing)');
   const seen = new Set<string>();
   const benchmarks: SuiteBenchmark[] = raw.benchmarks.map((b: unknown, i: number): SuiteBenchmark => {
-    if (!isObject(b)) return fail(`benchmarks[${i}]: expected an object, got ${describe(b)}`);
-    if (typeof b.name !== 'string' || b.name === '') return fail(`benchmarks[${i}]: name: expected a non-empty string, got ${describe(b.name)}`);
+    if (!isObject(b)) return fail(`benchmarks[${i}]: expected an object, got ${describeValue(b)}`);
+    if (typeof b.name !== 'string' || b.name === '') return fail(`benchmarks[${i}]: name: expected a non-empty string, got ${describeValue(b.name)}`);
     const where = `benchmark "${b.name}"`;
     if (seen.has(b.name)) return fail(`${where} appears twice`);
     seen.add(b.name);
-    if (!isObject(b.metrics)) return fail(`${where}: metrics: expected an object keyed by metric name, got ${describe(b.metrics)}`);
+    if (!isObject(b.metrics)) return fail(`${where}: metrics: expected an object keyed by metric name, got ${describeValue(b.metrics)}`);
     const metrics: Record<string, MetricSeries> = {};
     for (const [metric, m] of Object.entries(b.metrics)) {
       const at = `${where}, metric "${metric}"`;
-      if (!isObject(m)) return fail(`${at}: expected an object, got ${describe(m)}`);
-      if (typeof m.unit !== 'string') return fail(`${at}: unit: expected a string, got ${describe(m.unit)}`);
-      if (m.better !== 'lower' && m.better !== 'higher') return fail(`${at}: better: expected "lower" or "higher", got ${describe(m.better)}`);
-      if (m.exact !== undefined && typeof m.exact !== 'boolean') return fail(`${at}: exact: expected true or false, got ${describe(m.exact)}`);
-      if (!Array.isArray(m.samples)) return fail(`${at}: samples: expected an array of numbers, got ${describe(m.samples)}`);
+      if (!isObject(m)) return fail(`${at}: expected an object, got ${describeValue(m)}`);
+      if (typeof m.unit !== 'string') return fail(`${at}: unit: expected a string, got ${describeValue(m.unit)}`);
+      if (m.better !== 'lower' && m.better !== 'higher') return fail(`${at}: better: expected "lower" or "higher", got ${describeValue(m.better)}`);
+      if (m.exact !== undefined && typeof m.exact !== 'boolean') return fail(`${at}: exact: expected true or false, got ${describeValue(m.exact)}`);
+      if (!Array.isArray(m.samples)) return fail(`${at}: samples: expected an array of numbers, got ${describeValue(m.samples)}`);
       if (m.samples.length === 0) return fail(`${at}: samples: empty (no measured run)`);
       const bad = m.samples.findIndex((v: unknown) => typeof v !== 'number' || !Number.isFinite(v));
-      if (bad !== -1) return fail(`${at}: samples[${bad}]: expected a finite number, got ${describe(m.samples[bad])}`);
-      if (m.summary !== undefined && !isObject(m.summary)) return fail(`${at}: summary: expected an object, got ${describe(m.summary)}`);
+      if (bad !== -1) return fail(`${at}: samples[${bad}]: expected a finite number, got ${describeValue(m.samples[bad])}`);
+      if (m.summary !== undefined && !isObject(m.summary)) return fail(`${at}: summary: expected an object, got ${describeValue(m.summary)}`);
       metrics[metric] = metricSeries(m.unit, m.better, m.samples as number[], m.exact === true);
     }
     return { name: b.name, scenario: b.scenario ?? null, metrics };
