@@ -10,7 +10,6 @@ import { verifyGuest } from './memory/verify.ts';
 import { reserveMemory } from './memory/ledger.ts';
 import { reclaimMemory } from './memory/reclaim.ts';
 import { checkResources, ringCapacityBytes, runMemoryBytes } from './resources.ts';
-export { checkResources, ringCapacityBytes } from './resources.ts';
 import type { Scenario } from './options.ts';
 import { runPrecopy, type PrecopyRun } from './precopy/loop.ts';
 import { PageSender } from './precopy/page-sender.ts';

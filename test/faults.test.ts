@@ -17,6 +17,7 @@ import { migrateQuick } from '../src/quick/quick-migration.ts';
 import { createGuest, migratePrecopy, runScenario, type Guest } from '../src/run.ts';
 import { liveWorkers } from '../src/threads.ts';
 import { sourceIntact } from './helpers/source-oracle.ts';
+import { until } from './helpers/until.ts';
 
 let guest: Guest | null = null;
 afterEach(async () => {
@@ -44,14 +45,6 @@ const LIVE = { precopy: { downtimeLimitMs: 1 } } satisfies ScenarioInput;
 const STOP = { precopy: { maxRounds: 1 } } satisfies ScenarioInput;
 
 const writesOf = (g: Guest, i: number): number => new Float64Array(g.vcpus.control.counters)[writesIndex(i)];
-
-async function until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!done()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** What every fault must leave behind, checked on the guest after the errored migration. */
 async function expectSurvived(g: Guest, dead: number | null): Promise<void> {

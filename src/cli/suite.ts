@@ -11,7 +11,7 @@ import { minSamplesForAlpha } from '../results/statistics.ts';
 import { colorsFor } from '../report/style.ts';
 import { expandSuite } from '../suite/suite-file.ts';
 import { runSuite } from '../suite/run-suite.ts';
-import { checkResources } from '../run.ts';
+import { checkResources } from '../resources.ts';
 import { checkSimulatable } from '../sim/run-simulated.ts';
 import { parseJobs, howItRuns } from './sweep.ts';
 import { formatDurationMs, plural } from '../units.ts';
