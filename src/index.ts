@@ -27,9 +27,8 @@ export { parseSuiteDocument, type SuiteDocument } from './results/suite-document
 export { migrateQuick, type QuickResult } from './quick/quick-migration.ts';
 export { inspectImage } from './quick/inspect.ts';
 export { createPolicy, POLICY_NAMES, DEFAULT_POLICY_PARAMS, type PolicyName, type PolicyParams } from './precopy/policies.ts';
-export {
-  encodeXbzrle, decodeXbzrle, encodeXbzrleReference, decodeXbzrleReference, createXbzrleMemory,
-  XBZRLE_UNCHANGED, XBZRLE_OVERFLOW, XBZRLE_MALFORMED,
-} from './codec/xbzrle.ts';
+export { decodeXbzrle, XBZRLE_UNCHANGED, XBZRLE_OVERFLOW, XBZRLE_MALFORMED } from './codec/xbzrle.ts';
+export { encodeXbzrle } from './codec/xbzrle-encode.ts';
+export { createXbzrleMemory } from './codec/xbzrle-memory.ts';
 export { PageCache, CACHED_PAGE_LIFETIME, XBZRLE_SEND_NORMAL, XBZRLE_SKIP, type XbzrleCacheStats, type PageCacheOptions } from './codec/page-cache.ts';
 export { renderRunReport, renderComparisonReport, renderSweepReport, renderReport } from './report/html.ts';
