@@ -18,7 +18,10 @@ export {
   formatDurationMs, formatCount,
 } from './units.ts';
 export { PATTERN_NAMES, type PatternName } from './workload/patterns.ts';
-export { predict, closedFormPrecopy, predictionToJson, type Prediction, type PrecopyPrediction, type QuickPrediction, type ClosedForm, type NonConvergence, type PredictOptions } from './sim/predict.ts';
+export { predict } from './sim/predict/predict.ts';
+export { predictionToJson, type Prediction, type PrecopyPrediction, type NonConvergence, type PredictOptions } from './sim/predict/prediction.ts';
+export { closedFormPrecopy, type ClosedForm } from './sim/predict/closed-form.ts';
+export type { QuickPrediction } from './sim/predict/quick-model.ts';
 export { runSuite, metricsOf } from './suite/run-suite.ts';
 export { expandSuite } from './suite/suite-file.ts';
 export { compareSuites, hasRegression, renderComparisonText, renderComparisonMarkdown, type Comparison } from './results/compare.ts';
