@@ -14,6 +14,8 @@ import { checkSimulatable, simulateScenario } from '../sim/run-simulated.ts';
 import { checkOutputs, requested, writeOutputs } from './output-file.ts';
 import { renderRunReport } from '../report/html.ts';
 import { faultFromEnvironment } from '../faults.ts';
+import { predict } from '../sim/predict/predict.ts';
+import { adviseAfterTimeout } from '../sim/predict/explain.ts';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
 
 export interface RunCommandOptions {
@@ -116,7 +118,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     if (!options.quiet) err.write(`${renderSummary(doc, c)}\n`);
     if (options.out) say(c.dim(`result written to ${options.out}`));
     if (doc.precopy?.outcome === 'cancelled' && doc.precopy.reason === 'timeout') {
-      say(c.yellow(`pre-copy gave up at precopy.timeoutMs (${formatDurationMs(scenario.precopy.timeoutMs)}); for a longer migration raise it, e.g. --set precopy.timeoutMs=2h`));
+      say(c.yellow(adviseAfterTimeout(scenario, predict(scenario).precopy)));
     }
     let code = 0;
     for (const [name, r] of [['pre-copy', doc.precopy], ['quick migration', doc.quick]] as const) {

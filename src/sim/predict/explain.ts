@@ -60,3 +60,34 @@ export function explainPrecopy(
   }
   return `does not converge${policy}: ${stop}${freeOutcome?.outcome === 'forced-stop' ? ' (the policy stops it even without limits)' : ''}; ${lam}`;
 }
+
+/**
+ * What to tell a user whose pre-copy was cancelled or forced to stop at `precopy.timeoutMs`, from the
+ * model's view of the same scenario: a longer timeout only helps a migration that converges at all. One
+ * line, naming the keys to change.
+ */
+export function adviseAfterTimeout(s: Scenario, p: PrecopyPrediction): string {
+  const at = `pre-copy gave up at precopy.timeoutMs (${formatDurationMs(s.precopy.timeoutMs)})`;
+  const f = p.model;
+  if (!p.converges) {
+    const cause =
+      p.nonConvergence === 'working-set-above-threshold'
+        ? `the working set stays dirty at ${formatBytes(f.steadyHotDirtyBytes ?? f.steadyDirtyBytes)} per round, above the switchover threshold ${formatBytes(f.thresholdBytes)}`
+        : `λ = ${f.lambda.toFixed(2)}: the guest dirties memory (${formatByteRate(f.dirtyRateBytesPerSec)}) at least as fast as pre-copy sends it (${formatByteRate(f.liveRateBytesPerSec)})`;
+    return `${at}; a longer timeout will not help, the model says it never converges: ${cause}. Raise precopy.downtimeLimitMs or link.bandwidth, lower workload.dirtyRate, or turn on precopy.autoConverge`;
+  }
+  const needMs = p.timeToConvergeMs;
+  if (needMs === null || !Number.isFinite(needMs)) return `${at}; raise it for a longer migration`;
+  if (needMs < s.precopy.timeoutMs) {
+    return `${at}; the model expects it to converge after ${formatDurationMs(needMs)}, within the timeout: this run was slower than the model (a loaded machine, or the engine bound by its own speed)`;
+  }
+  return `${at}; the model expects it to converge after ${formatDurationMs(needMs)}: raise it, e.g. --set precopy.timeoutMs=${suggestTimeout(needMs)}`;
+}
+
+/** A round timeout above `needMs` with half as much again to spare, in the largest whole unit that fits. */
+function suggestTimeout(needMs: number): string {
+  const ms = needMs * 1.5;
+  if (ms >= 3_600_000) return `${Math.ceil(ms / 3_600_000)}h`;
+  if (ms >= 60_000) return `${Math.ceil(ms / 60_000)}min`;
+  return `${Math.ceil(ms / 1000)}s`;
+}

@@ -144,6 +144,7 @@ export function predict(scenario: Scenario, options: PredictOptions = {}): Predi
     converges,
     nonConvergence,
     roundsToConverge: freeOutcome?.outcome === 'converged' ? free.liveRounds : null,
+    timeToConvergeMs: freeOutcome?.outcome === 'converged' ? free.totalTimeMs : null,
     why: '',
     model: facts,
     closedForm,

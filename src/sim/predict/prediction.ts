@@ -53,6 +53,8 @@ export interface PrecopyPrediction {
   nonConvergence: NonConvergence | null;
   /** live rounds (bulk included) the loop needs to converge with no limits; null when it never does */
   roundsToConverge: number | null;
+  /** total time (ms) of the migration with no round limit and no timeout, when it converges; null when it never does */
+  timeToConvergeMs: number | null;
   /** one sentence */
   why: string;
   model: PrecopyModelFacts;
