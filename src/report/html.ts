@@ -5,9 +5,12 @@
  * block). Charts are drawn by Apache ECharts' server-side SVG renderer; nothing is drawn by hand.
  *
  * report/ reads result documents only (DESIGN §3): it imports types of the documents, the pure
- * Pareto helpers and the unit formatters, never the engine. Every text that comes from a document
- * (scenario and benchmark names, parameters, messages) is escaped: `esc` for HTML, and ECharts
- * escapes the text it puts into SVG.
+ * Pareto helpers and the unit formatters, never the engine. Documents are untrusted input (a file
+ * from a pull request): every value that comes from one (names, parameters, messages, and numbers,
+ * which a corrupt file may hold as strings) is escaped where it is written into the page: `esc`, or a
+ * formatter below that takes `unknown` and escapes its result; ECharts escapes the text it puts into SVG.
+ * The markdown summary escapes the same way with `md`. The readers (results/, sweep/) check shapes and
+ * types first; the escaping holds even for a document that did not pass them.
  */
 import { createRequire } from 'node:module';
 import type { EChartsOption } from 'echarts';
@@ -20,6 +23,8 @@ import type { SuiteDocument } from '../results/suite-document.ts';
 import { paretoFrontier, recommend, type Objective, type PointFigures } from '../sweep/pareto.ts';
 import type { SweepDocument } from '../sweep/run-sweep.ts';
 import { formatBitRate, formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
+import { escapeHtml, escapeMarkdown, markdownCode } from '../escape.ts';
+import type { ScenarioView } from '../results/scenario-view.ts';
 
 // ---------------------------------------------------------------------------
 // Look: Okabe–Ito colours (safe for the common colour-vision deficiencies), a light page
@@ -108,14 +113,26 @@ details pre { background: #f7f8fa; border: 1px solid ${RULE}; padding: 8px; over
 // Text
 // ---------------------------------------------------------------------------
 
-/** HTML-escape a text for element content and attribute values. */
-export function esc(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
-}
+/** HTML-escape a value's text for element content and quoted attribute values. */
+export const esc = escapeHtml;
+/** Markdown-escape a value's text (inline, safe in a table cell). */
+const md = escapeMarkdown;
 
 /** A parameter value as a person reads it: strings bare, anything else as JSON. */
 function valueText(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * Plain-text formatters of document values (the `…Text` functions): a finite number formatted, null,
+ * undefined and non-finite numbers as "—", and anything else (what a corrupt document holds where a
+ * number belongs) as its string form: not yet escaped. Below them, the same escaped for HTML.
+ */
+function formatted(v: unknown, f: (n: number) => string): string {
+  if (isNumber(v)) return f(v);
+  return v === null || v === undefined || typeof v === 'number' ? '—' : String(v);
 }
 
 /** 3 significant digits, thousands separators from 1000: 0.591, 12.3, 1,569. */
@@ -126,15 +143,23 @@ function num(v: number): string {
   return String(Number(v.toPrecision(3)));
 }
 
-const ms = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : formatDurationMs(v));
-const bytes = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : formatBytes(v));
+const msText = (v: unknown): string => formatted(v, formatDurationMs);
+const bytesText = (v: unknown): string => formatted(v, formatBytes);
+const countText = (v: unknown): string => formatted(v, formatCount);
+/** `digits` decimals: a ratio, an encoding rate */
+const fixedText = (v: unknown, digits: number): string => formatted(v, (n) => n.toFixed(digits));
 
-function rate(v: unknown, kind: 'bit' | 'byte'): string {
+function rateText(v: unknown, kind: 'bit' | 'byte'): string {
   if (v === null || v === undefined || v === 'unlimited' || v === Infinity) return 'unlimited';
-  const n = Number(v);
-  if (!Number.isFinite(n)) return esc(v);
-  return kind === 'bit' ? formatBitRate(n) : formatByteRate(n);
+  return formatted(v, kind === 'bit' ? formatBitRate : formatByteRate);
 }
+
+// The same, escaped for HTML: what the page templates interpolate.
+const ms = (v: unknown): string => esc(msText(v));
+const bytes = (v: unknown): string => esc(bytesText(v));
+const count = (v: unknown): string => esc(countText(v));
+const fixed = (v: unknown, digits: number): string => esc(fixedText(v, digits));
+const rate = (v: unknown, kind: 'bit' | 'byte'): string => esc(rateText(v, kind));
 
 type Tone = 'ok' | 'warn' | 'bad' | 'neutral';
 function badge(text: string, tone: Tone): string {
@@ -195,13 +220,18 @@ function metricScale(unit: string, max: number): Scale {
   return { div: 1, unit: unit === 'count' ? '' : unit };
 }
 
-function formatMetric(v: number | null | undefined, unit: string): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
-  if (unit === 'ms') return formatDurationMs(v);
-  if (unit === 'B') return formatBytes(v);
-  if (unit === 'B/s') return formatByteRate(v);
-  return Number.isInteger(v) ? formatCount(v) : num(v);
+/** A suite metric's value in its unit, plain text. */
+function metricText(v: unknown, unit: string): string {
+  return formatted(v, (n) => {
+    if (unit === 'ms') return formatDurationMs(n);
+    if (unit === 'B') return formatBytes(n);
+    if (unit === 'B/s') return formatByteRate(n);
+    return Number.isInteger(n) ? formatCount(n) : num(n);
+  });
 }
+
+/** The same, escaped for HTML. */
+const formatMetric = (v: unknown, unit: string): string => esc(metricText(v, unit));
 
 const withUnit = (name: string, s: Scale): string => (s.unit ? `${name} (${s.unit})` : name);
 
@@ -368,7 +398,7 @@ function table(head: { text: string; num?: boolean }[], rows: { cells: string[];
 function provenance(d: { startedAt?: string; git?: { commit: string | null; branch?: string | null; dirty: boolean | null } | null; env?: { node?: string; cpuModel?: string; cpuCount?: number; platform?: string; arch?: string } | null; tool?: { version?: string } }): string {
   const parts: string[] = [];
   if (d.startedAt) parts.push(`started ${esc(d.startedAt)}`);
-  if (d.git?.commit) parts.push(`commit <code>${esc(d.git.commit.slice(0, 10))}</code>${d.git.dirty ? ' (uncommitted changes)' : ''}${d.git.branch ? ` on ${esc(d.git.branch)}` : ''}`);
+  if (d.git?.commit) parts.push(`commit <code>${esc(String(d.git.commit).slice(0, 10))}</code>${d.git.dirty ? ' (uncommitted changes)' : ''}${d.git.branch ? ` on ${esc(d.git.branch)}` : ''}`);
   if (d.env) parts.push(esc([d.env.cpuModel, d.env.cpuCount ? `${d.env.cpuCount} CPUs` : null, d.env.platform && d.env.arch ? `${d.env.platform}/${d.env.arch}` : null, d.env.node ? `Node ${d.env.node}` : null].filter(Boolean).join(', ')));
   if (d.tool?.version) parts.push(`migbench ${esc(d.tool.version)}`);
   return `<p class="meta">${parts.join(' · ')}</p>`;
@@ -377,17 +407,6 @@ function provenance(d: { startedAt?: string; git?: { commit: string | null; bran
 // ---------------------------------------------------------------------------
 // A run
 // ---------------------------------------------------------------------------
-
-/** The parts of a resolved scenario the report shows (read defensively: the scenario is opaque). */
-interface ScenarioView {
-  name?: string;
-  seed?: number;
-  guest?: { memory?: number; pageSize?: number; vcpus?: number; deviceState?: number };
-  workload?: { pattern?: string; dirtyRate?: number; workingSet?: number; hotFraction?: number };
-  link?: { bandwidth?: number | string; latencyMs?: number };
-  precopy?: { downtimeLimitMs?: number; maxBandwidth?: number | string; policy?: string; autoConverge?: unknown; timeoutMs?: number };
-  quick?: { storageBandwidth?: number | string; format?: string; handoverMs?: number };
-}
 
 /** One sample of `precopy.series` (absent from documents written before it existed). */
 type SeriesSample = PrecopyResult['series'][number];
@@ -401,12 +420,12 @@ function scenarioSummary(s: ScenarioView): string {
   const g = s.guest ?? {};
   const w = s.workload ?? {};
   const rows: [string, string][] = [
-    ['guest', `${bytes(g.memory)} of memory in ${g.pageSize ? `${formatCount(g.pageSize)}-byte` : ''} pages, ${g.vcpus ?? '?'} vCPU${g.vcpus === 1 ? '' : 's'}, ${bytes(g.deviceState)} device state`],
+    ['guest', `${bytes(g.memory)} of memory in ${g.pageSize ? `${count(g.pageSize)}-byte` : ''} pages, ${esc(g.vcpus ?? '?')} vCPU${g.vcpus === 1 ? '' : 's'}, ${bytes(g.deviceState)} device state`],
     [
       'workload',
-      `${esc(w.pattern ?? '?')}${w.dirtyRate !== undefined ? `, ${formatCount(w.dirtyRate)} page writes/s asked` : ''}${w.workingSet !== undefined && w.pattern !== 'idle' ? `, working set ${bytes(w.workingSet)}` : ''}`,
+      `${esc(w.pattern ?? '?')}${w.dirtyRate !== undefined ? `, ${count(w.dirtyRate)} page writes/s asked` : ''}${w.workingSet !== undefined && w.pattern !== 'idle' ? `, working set ${bytes(w.workingSet)}` : ''}`,
     ],
-    ['link', `${rate(s.link?.bandwidth, 'bit')}${s.link?.latencyMs ? `, ${s.link.latencyMs} ms latency` : ''}`],
+    ['link', `${rate(s.link?.bandwidth, 'bit')}${s.link?.latencyMs ? `, ${esc(s.link.latencyMs)} ms latency` : ''}`],
     [
       'pre-copy',
       `policy ${esc(s.precopy?.policy ?? '?')}, downtime limit ${ms(s.precopy?.downtimeLimitMs)}, live rate limit ${rate(s.precopy?.maxBandwidth, 'bit')}${s.precopy?.autoConverge ? ', auto-converge on' : ''}`,
@@ -424,17 +443,17 @@ function precopyCard(p: PrecopyResult, s: ScenarioView): string {
     ['total time', `<span class="big">${ms(st['total-time'])}</span>`],
     ['downtime limit', `${ms(s.precopy?.downtimeLimitMs)} (expected ${ms(st['expected-downtime'])})`],
     ['moved', `${bytes(st.ram.transferred)} over the link`],
-    ['rounds', `${p.rounds.length} (${live} live${p.rounds.length > live ? ' + stop-and-copy' : ''})`],
-    ['guest dirty rate', `${formatCount(p.workload.achievedPagesPerSec)} of ${formatCount(p.workload.targetPagesPerSec)} pages/s asked`],
+    ['rounds', `${count(p.rounds.length)} (${count(live)} live${p.rounds.length > live ? ' + stop-and-copy' : ''})`],
+    ['guest dirty rate', `${count(p.workload.achievedPagesPerSec)} of ${count(p.workload.targetPagesPerSec)} pages/s asked`],
   ];
   // older documents have neither block
   const x = (p as { xbzrle?: PrecopyResult['xbzrle'] }).xbzrle;
   const xc = st['xbzrle-cache'];
-  if (x && xc) items.push(['XBZRLE', `${formatCount(x.pages)} pages as deltas (${bytes(x.bytes)}), ${formatCount(x.skippedPages)} unchanged; encoding rate ${xc['encoding-rate'].toFixed(1)}, ${formatCount(xc['cache-miss'])} cache misses`]);
+  if (x && xc) items.push(['XBZRLE', `${count(x.pages)} pages as deltas (${bytes(x.bytes)}), ${count(x.skippedPages)} unchanged; encoding rate ${fixed(xc['encoding-rate'], 1)}, ${count(xc['cache-miss'])} cache misses`]);
   const z = (p as { compression?: PrecopyResult['compression'] }).compression;
-  if (z) items.push(['compression', `${esc(z.codec)} level ${z.level}: ${bytes(z.inputBytes)} of pages in ${bytes(z.outputBytes)}${z.ratio ? ` (ratio ${z.ratio.toFixed(2)})` : ''}`]);
+  if (z) items.push(['compression', `${esc(z.codec)} level ${esc(z.level)}: ${bytes(z.inputBytes)} of pages in ${bytes(z.outputBytes)}${z.ratio ? ` (ratio ${fixed(z.ratio, 2)})` : ''}`]);
   const ch = p.channels;
-  if (ch && ch.count > 1) items.push(['channels', `${ch.count} (multifd): ${ch.lanes.map((l) => bytes(l.bytes)).join(' / ')}; ${formatCount(ch.flushes)} flushes`]);
+  if (ch && ch.count > 1) items.push(['channels', `${count(ch.count)} (multifd): ${ch.lanes.map((l) => bytes(l.bytes)).join(' / ')}; ${count(ch.flushes)} flushes`]);
   return `<div class="card"><h4>Pre-copy ${badge(p.outcome + (p.reason ? ` (${p.reason})` : ''), outcomeTone(p.outcome))} ${verifiedBadge(p.verified)}</h4>
 <dl class="figures">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${p.error ? `<p class="callout bad">${esc(p.error)}</p>` : ''}</div>`;
 }
@@ -686,7 +705,7 @@ export function renderRunSection(doc: ResultDocument, label?: string): string {
   if (doc.simulation) {
     const sim = doc.simulation;
     out.push(
-      `<p class="callout"><strong>Simulate mode:</strong> the pre-copy loop on a virtual clock, without page contents: ${ms(sim.modelledTimeMs)} modelled in ${ms(sim.wallTimeMs)} of wall time (speedup ${formatCount(Math.round(sim.speedup))}×). Nothing was migrated, so nothing was verified.</p>`,
+      `<p class="callout"><strong>Simulate mode:</strong> the pre-copy loop on a virtual clock, without page contents: ${ms(sim.modelledTimeMs)} modelled in ${ms(sim.wallTimeMs)} of wall time (speedup ${count(isNumber(sim.speedup) ? Math.round(sim.speedup) : sim.speedup)}×). Nothing was migrated, so nothing was verified.</p>`,
     );
   }
   if (doc.fleet) out.push(fleetSection(doc.fleet));
@@ -717,7 +736,7 @@ export function renderRunSection(doc: ResultDocument, label?: string): string {
       table(
         [{ text: 'round' }, { text: 'stage' }, { text: 'start', num: true }, { text: 'duration', num: true }, { text: 'dirty at sync', num: true }, { text: 'sent', num: true }, { text: 'bytes', num: true }, { text: 'bandwidth', num: true }, { text: 'expected downtime', num: true }],
         p.rounds.map((r) => ({
-          cells: [String(r.round), esc(r.stage), ms(r.startMs), ms(r.durationMs), formatCount(r.dirtyPages), formatCount(r.sentPages), bytes(r.bytes), rate(r.bandwidthBytesPerSec, 'bit'), ms(r.expectedDowntimeMs)],
+          cells: [esc(r.round), esc(r.stage), ms(r.startMs), ms(r.durationMs), count(r.dirtyPages), count(r.sentPages), bytes(r.bytes), rate(r.bandwidthBytesPerSec, 'bit'), ms(r.expectedDowntimeMs)],
         })),
       ),
       '</details>',
@@ -732,11 +751,11 @@ function fleetSection(f: FleetResult): string {
   const methods = ([['pre-copy', f.precopy], ['quick migration', f.quick]] as const).filter(([, m]) => m !== null) as unknown as [string, FleetMethodResult][];
   const dist = (d: Distribution | null): string => (d === null ? '—' : `median ${ms(d.median)}, p95 ${ms(d.p95)}, max ${ms(d.max)}`);
   return [
-    `<h3>Host evacuation: ${formatCount(f.count)} guests, ${formatCount(f.concurrency)} at a time</h3>`,
+    `<h3>Host evacuation: ${count(f.count)} guests, ${count(f.concurrency)} at a time</h3>`,
     table(
       [{ text: 'method' }, { text: 'evacuation time', num: true }, { text: 'guests completed', num: true }, { text: 'downtime per guest' }, { text: 'total time per guest' }, { text: 'bytes', num: true }],
       methods.map(([name, m]) => ({
-        cells: [esc(name), ms(m.evacuationTimeMs), `${formatCount(m.completed)}${m.cancelled ? ` (${formatCount(m.cancelled)} cancelled)` : ''}`, esc(dist(m.downtime)), esc(dist(m.totalTime)), bytes(m.bytes)],
+        cells: [esc(name), ms(m.evacuationTimeMs), `${count(m.completed)}${m.cancelled ? ` (${count(m.cancelled)} cancelled)` : ''}`, dist(m.downtime), dist(m.totalTime), bytes(m.bytes)],
       })),
     ),
   ].join('\n');
@@ -768,6 +787,7 @@ const VERDICT_TONE: Record<Verdict, Tone> = {
   'not-significant': 'neutral',
 };
 
+/** plain text */
 function changeText(r: MetricComparison): string {
   if (r.change === null) return r.head.median === r.base.median ? '0%' : r.head.median > r.base.median ? '+∞%' : '−∞%';
   const pct = r.change * 100;
@@ -775,9 +795,10 @@ function changeText(r: MetricComparison): string {
 }
 
 /** "lo … hi", or one value when both print the same. */
+/** plain text */
 function span(lo: number, hi: number, unit: string): string {
-  const a = formatMetric(lo, unit);
-  const b = formatMetric(hi, unit);
+  const a = metricText(lo, unit);
+  const b = metricText(hi, unit);
   return a === b ? a : `${a} … ${b}`;
 }
 
@@ -788,7 +809,7 @@ function summaryCell(s: Summary, unit: string): string {
       : s.min === s.max
         ? 'all samples equal'
         : `range ${span(s.min, s.max, unit)}`;
-  return `<span class="v">${formatMetric(s.median, unit)}</span><br><span class="note">${iv}</span>`;
+  return `<span class="v">${formatMetric(s.median, unit)}</span><br><span class="note">${esc(iv)}</span>`;
 }
 
 const verdictRank = (v: Verdict): number => VERDICT_ORDER.indexOf(v);
@@ -832,7 +853,7 @@ function comparisonMetricChart(c: Comparison, metric: string, rows: MetricCompar
 export function renderComparisonSection(c: Comparison, label?: string): string {
   const out: string[] = [];
   const side = (s: Comparison['base']): string =>
-    `<strong>${esc(s.label)}</strong>${s.git?.commit ? ` (<code>${esc(s.git.commit.slice(0, 10))}</code>${s.git.dirty ? ', uncommitted changes' : ''})` : ''}, ${s.runs} run${s.runs === 1 ? '' : 's'}`;
+    `<strong>${esc(s.label)}</strong>${s.git?.commit ? ` (<code>${esc(String(s.git.commit).slice(0, 10))}</code>${s.git.dirty ? ', uncommitted changes' : ''})` : ''}, ${esc(s.runs)} run${s.runs === 1 ? '' : 's'}`;
   out.push(`<h2>Comparison: suite ${esc(c.suite)}${label ? ` <span class="note">${esc(label)}</span>` : ''}</h2>`);
   out.push(`<p>Base ${side(c.base)} → head ${side(c.head)}.</p>`);
   const thresholds = Object.entries(c.metricThresholds ?? {});
@@ -862,8 +883,8 @@ export function renderComparisonSection(c: Comparison, label?: string): string {
           esc(r.metric),
           summaryCell(r.base, r.unit),
           summaryCell(r.head, r.unit),
-          r.verdict === 'not-significant' || r.verdict === 'insufficient-samples' ? `<span class="note">${changeText(r)}</span>` : changeText(r),
-          r.method === 'equality' ? `exact (n=${r.base.n})` : `${r.p.toFixed(3)} (n=${r.base.n === r.head.n ? r.base.n : `${r.base.n}+${r.head.n}`})`,
+          r.verdict === 'not-significant' || r.verdict === 'insufficient-samples' ? `<span class="note">${esc(changeText(r))}</span>` : esc(changeText(r)),
+          esc(r.method === 'equality' ? `exact (n=${r.base.n})` : `${fixedText(r.p, 3)} (n=${r.base.n === r.head.n ? r.base.n : `${r.base.n}+${r.head.n}`})`),
           `${badge(VERDICT_TEXT[r.verdict], VERDICT_TONE[r.verdict])}${r.verdict === 'regression' || r.verdict === 'improvement' ? ` <span class="note">(threshold ${esc(Number((r.threshold * 100).toFixed(2)))}%)</span>` : ''}`,
         ],
       })),
@@ -882,7 +903,7 @@ export function renderComparisonSection(c: Comparison, label?: string): string {
       table(
         [{ text: 'metric' }, { text: 'base', num: true }, { text: 'head', num: true }, { text: 'change', num: true }],
         c.geomeans.map((g) => ({
-          cells: [esc(g.metric), formatMetric(g.base, g.unit), formatMetric(g.head, g.unit), g.change === null ? '—' : `${g.change > 0 ? '+' : ''}${(g.change * 100).toFixed(2)}%`],
+          cells: [esc(g.metric), formatMetric(g.base, g.unit), formatMetric(g.head, g.unit), esc(formatted(g.change, (v) => `${v > 0 ? '+' : ''}${(v * 100).toFixed(2)}%`))],
         })),
       ),
       '</details>',
@@ -932,7 +953,7 @@ export function renderSuiteSection(doc: SuiteDocument, label?: string): string {
   const out: string[] = [];
   out.push(`<h2>Suite: ${esc(doc.suite)}${label ? ` <span class="note">${esc(label)}</span>` : ''}</h2>`);
   out.push(provenance(doc));
-  out.push(`<p>${doc.benchmarks.length} benchmark${doc.benchmarks.length === 1 ? '' : 's'}, ${doc.runs} measured run${doc.runs === 1 ? '' : 's'} each after ${doc.warmup} warm-up run${doc.warmup === 1 ? '' : 's'}.</p>`);
+  out.push(`<p>${count(doc.benchmarks.length)} benchmark${doc.benchmarks.length === 1 ? '' : 's'}, ${count(doc.runs)} measured run${doc.runs === 1 ? '' : 's'} each after ${count(doc.warmup)} warm-up run${doc.warmup === 1 ? '' : 's'}.</p>`);
   const metrics: string[] = [];
   for (const b of doc.benchmarks) for (const m of Object.keys(b.metrics)) if (!metrics.includes(m)) metrics.push(m);
   out.push(`<p class="note">Bars: the median of each benchmark. ${esc(INTERVAL_NOTE)}</p>`);
@@ -953,7 +974,7 @@ export function renderSuiteSection(doc: SuiteDocument, label?: string): string {
             esc(m),
             formatMetric(s.summary.median, s.unit),
             s.summary.ciLow !== null && s.summary.ciHigh !== null ? `CI ${formatMetric(s.summary.ciLow, s.unit)} … ${formatMetric(s.summary.ciHigh, s.unit)}` : `range ${formatMetric(s.summary.min, s.unit)} … ${formatMetric(s.summary.max, s.unit)}`,
-            String(s.summary.n),
+            count(s.summary.n),
           ],
         })),
       ),
@@ -1145,7 +1166,7 @@ export function renderSweepSection(doc: SweepDocument, options: { maxDowntimeMs?
   out.push(`<h2>${tune ? 'Tune' : 'Sweep'}: ${esc(s.name ?? 'scenario')}${label ? ` <span class="note">${esc(label)}</span>` : ''}</h2>`);
   out.push(provenance(doc));
   out.push(
-    `<p>${doc.points.length} of ${doc.gridPoints} grid point${doc.gridPoints === 1 ? '' : 's'}${doc.shard ? ` (shard ${doc.shard.index}/${doc.shard.count})` : ''}, ${doc.runs} run${doc.runs === 1 ? '' : 's'} each, over ${doc.axes.map((a) => `<code>${esc(a.key)}</code> ∈ {${a.values.map((v) => esc(valueText(v))).join(', ')}}`).join(' × ')}.</p>`,
+    `<p>${count(doc.points.length)} of ${count(doc.gridPoints)} grid point${doc.gridPoints === 1 ? '' : 's'}${doc.shard ? ` (shard ${esc(doc.shard.index)}/${esc(doc.shard.count)})` : ''}, ${count(doc.runs)} run${doc.runs === 1 ? '' : 's'} each, over ${doc.axes.map((a) => `<code>${esc(a.key)}</code> ∈ {${a.values.map((v) => esc(valueText(v))).join(', ')}}`).join(' × ')}.</p>`,
   );
   out.push('<details><summary>Base scenario</summary>', scenarioSummary(s), '</details>');
 
@@ -1169,7 +1190,7 @@ export function renderSweepSection(doc: SweepDocument, options: { maxDowntimeMs?
   }
   if (target !== null) {
     out.push(
-      `<p class="callout${met ? '' : ' bad'}"><strong>${met ? 'Recommended' : 'No setting meets the target'}:</strong> ${rec ? `#${rec.index} <code>${esc(describePoint(rec))}</code>, downtime ${ms(rec.downtimeMs)}, total time ${ms(rec.totalTimeMs)}` : 'none'}${why ? `<br><span class="note">${esc(why)}</span>` : ''}</p>`,
+      `<p class="callout${met ? '' : ' bad'}"><strong>${met ? 'Recommended' : 'No setting meets the target'}:</strong> ${rec ? `#${esc(rec.index)} <code>${esc(describePoint(rec))}</code>, downtime ${ms(rec.downtimeMs)}, total time ${ms(rec.totalTimeMs)}` : 'none'}${why ? `<br><span class="note">${esc(why)}</span>` : ''}</p>`,
     );
   }
   if (doc.points.some((p) => p.totalTimeMs !== null && p.downtimeMs !== null)) out.push(paretoChart(doc.points, frontier, rec, target));
@@ -1185,14 +1206,14 @@ export function renderSweepSection(doc: SweepDocument, options: { maxDowntimeMs?
         .map((p) => ({
           cls: rec?.index === p.index ? 'improvement' : undefined,
           cells: [
-            String(p.index),
+            esc(p.index),
             [rec?.index === p.index ? badge('recommended', 'ok') : '', onFrontier.has(p.index) ? badge('frontier', 'neutral') : ''].filter(Boolean).join(' '),
             ...doc.axes.map((a) => esc(valueText(p.params[a.key]))),
             ms(p.totalTimeMs),
             ms(p.downtimeMs),
             bytes(p.transferredBytes),
-            p.guestSlowdown === null ? '—' : `${(p.guestSlowdown * 100).toFixed(0)}%`,
-            `${p.completed}/${p.runs}`,
+            esc(formatted(p.guestSlowdown, (v) => `${(v * 100).toFixed(0)}%`)),
+            `${esc(p.completed)}/${esc(p.runs)}`,
             esc(Object.entries(p.outcomes ?? {}).map(([k, v]) => `${k}${v > 1 ? ` ×${v}` : ''}`).join(', ')),
           ],
         })),
@@ -1295,10 +1316,6 @@ export function renderReport(docs: unknown[], labels?: string[]): string {
 // Markdown summary (for PR comments and job summaries; `report --markdown`)
 // ---------------------------------------------------------------------------
 
-function mdEsc(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\*/g, '\\*').replace(/_/g, '\\_').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 /** A short markdown summary of the same documents: headline figures, verdicts, recommendations. */
 export function renderMarkdownSummary(docs: unknown[], labels?: string[]): string {
   const out: string[] = ['# migbench report', ''];
@@ -1310,50 +1327,54 @@ export function renderMarkdownSummary(docs: unknown[], labels?: string[]): strin
   return out.join('\n');
 }
 
+/** One table row: every cell is markdown already (escaped where it holds a document's value). */
+const mdRow = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+
 function markdownSection(out: string[], kind: DocumentKind, doc: unknown, name: string | undefined): void {
-  const label = name ? ` (${mdEsc(name)})` : '';
+  const label = name ? ` (${md(name)})` : '';
   if (kind === 'run') {
     const d = doc as ResultDocument;
     const s = (d.scenario ?? {}) as ScenarioView;
-    out.push(`## Run: ${mdEsc(s.name ?? 'unnamed')}${label}`, '', '| | pre-copy | quick migration |', '|---|--:|--:|');
+    out.push(`## Run: ${md(s.name ?? 'unnamed')}${label}`, '', '| | pre-copy | quick migration |', '|---|--:|--:|');
     const p = d.precopy;
     const q = d.quick;
-    out.push(`| outcome | ${p ? mdEsc(p.outcome + (p.reason ? ` (${p.reason})` : '')) : ''} | ${q ? mdEsc(q.outcome) : ''} |`);
-    out.push(`| verified | ${p ? String(p.verified) : ''} | ${q ? String(q.verified) : ''} |`);
-    out.push(`| downtime | ${p ? ms(p.stats.downtime) : ''} | ${q ? ms(q.stats.downtime) : ''} |`);
-    out.push(`| total time | ${p ? ms(p.stats['total-time']) : ''} | ${q ? ms(q.stats['total-time']) : ''} |`);
-    out.push(`| bytes | ${p ? `${bytes(p.stats.ram.transferred)} over the link` : ''} | ${q ? `${bytes(q.savedBytes)} to storage` : ''} |`);
-    if (p) out.push(`| rounds | ${p.rounds.length} | |`);
-    if (d.comparison) out.push('', `**Verdict:** ${mdEsc(d.comparison.verdict)}`);
+    out.push(mdRow(['outcome', p ? md(p.outcome + (p.reason ? ` (${p.reason})` : '')) : '', q ? md(q.outcome) : '']));
+    out.push(mdRow(['verified', p ? md(p.verified) : '', q ? md(q.verified) : '']));
+    out.push(mdRow(['downtime', p ? md(msText(p.stats.downtime)) : '', q ? md(msText(q.stats.downtime)) : '']));
+    out.push(mdRow(['total time', p ? md(msText(p.stats['total-time'])) : '', q ? md(msText(q.stats['total-time'])) : '']));
+    out.push(mdRow(['bytes', p ? `${md(bytesText(p.stats.ram.transferred))} over the link` : '', q ? `${md(bytesText(q.savedBytes))} to storage` : '']));
+    if (p) out.push(mdRow(['rounds', md(countText(p.rounds.length)), '']));
+    if (d.comparison) out.push('', `**Verdict:** ${md(d.comparison.verdict)}`);
   } else if (kind === 'comparison') {
     const c = doc as Comparison;
     const n = c.counts;
-    out.push(`## Comparison: suite ${mdEsc(c.suite)}${label}`, '', `${mdEsc(c.base.label)} → ${mdEsc(c.head.label)}: ${n.regression > 0 ? `🔴 **${n.regression} regression${n.regression === 1 ? '' : 's'}**` : isUndecided(c) ? '⚠️ **undecided: nothing could be tested**' : 'no regression'}, ${n.improvement} improvement${n.improvement === 1 ? '' : 's'}`, '');
+    const regressions = `${md(countText(n.regression))} regression${n.regression === 1 ? '' : 's'}`;
+    out.push(`## Comparison: suite ${md(c.suite)}${label}`, '', `${md(c.base.label)} → ${md(c.head.label)}: ${n.regression > 0 ? `🔴 **${regressions}**` : isUndecided(c) ? '⚠️ **undecided: nothing could be tested**' : 'no regression'}, ${md(countText(n.improvement))} improvement${n.improvement === 1 ? '' : 's'}`, '');
     out.push('| benchmark | metric | base | head | change | verdict |', '|---|---|--:|--:|--:|---|');
     for (const r of [...c.rows].sort((a, b) => verdictRank(a.verdict) - verdictRank(b.verdict))) {
-      const cells = [mdEsc(r.benchmark), mdEsc(r.metric), formatMetric(r.base.median, r.unit), formatMetric(r.head.median, r.unit), changeText(r), VERDICT_TEXT[r.verdict]];
-      out.push(`| ${r.verdict === 'regression' ? cells.map((x) => `**${x}**`).join(' | ') : cells.join(' | ')} |`);
+      const cells = [md(r.benchmark), md(r.metric), md(metricText(r.base.median, r.unit)), md(metricText(r.head.median, r.unit)), md(changeText(r)), md(VERDICT_TEXT[r.verdict])];
+      out.push(mdRow(r.verdict === 'regression' ? cells.map((x) => `**${x}**`) : cells));
     }
   } else if (kind === 'suite') {
     const sd = doc as SuiteDocument;
-    out.push(`## Suite: ${mdEsc(sd.suite)}${label}`, '', '| benchmark | metric | median | interval | n |', '|---|---|--:|--:|--:|');
+    out.push(`## Suite: ${md(sd.suite)}${label}`, '', '| benchmark | metric | median | interval | n |', '|---|---|--:|--:|--:|');
     for (const b of sd.benchmarks) {
       for (const [m, s] of Object.entries(b.metrics)) {
-        const iv = s.summary.ciLow !== null && s.summary.ciHigh !== null ? `CI ${formatMetric(s.summary.ciLow, s.unit)} … ${formatMetric(s.summary.ciHigh, s.unit)}` : `range ${formatMetric(s.summary.min, s.unit)} … ${formatMetric(s.summary.max, s.unit)}`;
-        out.push(`| ${mdEsc(b.name)} | ${mdEsc(m)} | ${formatMetric(s.summary.median, s.unit)} | ${iv} | ${s.summary.n} |`);
+        const iv = s.summary.ciLow !== null && s.summary.ciHigh !== null ? `CI ${metricText(s.summary.ciLow, s.unit)} … ${metricText(s.summary.ciHigh, s.unit)}` : `range ${metricText(s.summary.min, s.unit)} … ${metricText(s.summary.max, s.unit)}`;
+        out.push(mdRow([md(b.name), md(m), md(metricText(s.summary.median, s.unit)), md(iv), md(countText(s.summary.n))]));
       }
     }
   } else if (kind === 'sweep') {
     const sw = doc as SweepDocument & { tune?: TuneBlock };
     const frontier = new Set(paretoFrontier(sw.points).map((p) => p.index));
-    out.push(`## ${sw.tune ? 'Tune' : 'Sweep'}: ${mdEsc(((sw.scenario ?? {}) as ScenarioView).name ?? 'scenario')}${label}`, '');
+    out.push(`## ${sw.tune ? 'Tune' : 'Sweep'}: ${md(((sw.scenario ?? {}) as ScenarioView).name ?? 'scenario')}${label}`, '');
     if (sw.tune) {
       const rec = sw.points.find((p) => p.index === sw.tune!.recommendation);
-      out.push(`**${sw.tune.met === false ? 'No setting meets the target' : 'Recommended'}:** ${rec ? `#${rec.index} \`${describePoint(rec).replace(/`/g, "'")}\`` : 'none'} (downtime target ≤ ${ms(sw.tune.maxDowntimeMs)})`, '');
+      out.push(`**${sw.tune.met === false ? 'No setting meets the target' : 'Recommended'}:** ${rec ? `#${md(rec.index)} ${markdownCode(describePoint(rec))}` : 'none'} (downtime target ≤ ${md(msText(sw.tune.maxDowntimeMs))})`, '');
     }
-    out.push(`| # | ${sw.axes.map((a) => mdEsc(a.key)).join(' | ')} | total time | downtime | completed | |`, `|--:|${sw.axes.map(() => '---').join('|')}|--:|--:|--:|---|`);
+    out.push(mdRow(['#', ...sw.axes.map((a) => md(a.key)), 'total time', 'downtime', 'completed', '']), `|--:|${sw.axes.map(() => '---').join('|')}|--:|--:|--:|---|`);
     for (const p of sw.points) {
-      out.push(`| ${p.index} | ${sw.axes.map((a) => mdEsc(valueText(p.params[a.key]))).join(' | ')} | ${ms(p.totalTimeMs)} | ${ms(p.downtimeMs)} | ${p.completed}/${p.runs} | ${frontier.has(p.index) ? 'frontier' : ''} |`);
+      out.push(mdRow([md(p.index), ...sw.axes.map((a) => md(valueText(p.params[a.key]))), md(msText(p.totalTimeMs)), md(msText(p.downtimeMs)), `${md(p.completed)}/${md(p.runs)}`, frontier.has(p.index) ? 'frontier' : '']));
     }
   }
 }
