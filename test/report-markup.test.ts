@@ -166,6 +166,28 @@ describe('markup in every field of every kind of document (report)', () => {
   }
 });
 
+describe('the renderers escape even what no reader checked (the library renders documents it is given)', () => {
+  /** the fields of the issue that printed raw: strings where numbers belong */
+  const cases: [string, Path[]][] = [
+    ['run-full.json', [['scenario', 'guest', 'vcpus'], ['scenario', 'guest', 'pageSize'], ['scenario', 'link', 'latencyMs'], ['scenario', 'workload', 'dirtyRate'], ['precopy', 'rounds', 0, 'round'], ['precopy', 'rounds', 0, 'dirtyPages'], ['precopy', 'rounds', 1, 'sentPages'], ['precopy', 'compression', 'level'], ['fleet', 'count']]],
+    ['sweep.json', [['points', 0, 'index'], ['points', 1, 'completed'], ['points', 1, 'runs'], ['runs'], ['scenario', 'guest', 'vcpus']]],
+    ['comparison.json', [['rows', 0, 'base', 'n'], ['rows', 1, 'head', 'n'], ['base', 'runs'], ['rows', 0, 'p']]],
+  ];
+  for (const [name, paths] of cases) {
+    it(name, () => {
+      const doc = paths.reduce((d, path) => setAt(d, path, MARKUP), load(name));
+      expectInertHtml(renderReport([doc], [LABEL]), name);
+      expectInertMarkdown(renderMarkdownSummary([doc], [LABEL]), name);
+    });
+  }
+  it('a suite whose summary.n is markup', () => {
+    const s = load('suite-a.json') as { benchmarks: { metrics: Record<string, { summary: { n: unknown } }> }[] };
+    for (const b of s.benchmarks) for (const m of Object.values(b.metrics)) m.summary.n = MARKUP;
+    expectInertHtml(renderReport([s], [LABEL]), 'suite');
+    expectInertMarkdown(renderMarkdownSummary([s], [LABEL]), 'suite');
+  });
+});
+
 describe('markup in every field of two suite results (compare --format markdown, compare --html, ab)', () => {
   it('the comparison renders none of it live', () => {
     const check = (d: unknown): unknown => checkSuiteDocument(d, LABEL);
