@@ -12,7 +12,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'node-html-parser';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { checkReportDocument, reportCommand } from '../src/cli/report.ts';
 import { mergeCommand } from '../src/cli/sweep.ts';
@@ -21,14 +20,11 @@ import { MigbenchError } from '../src/errors.ts';
 import { renderComparisonReport, renderMarkdownSummary, renderReport } from '../src/report/html.ts';
 import { compareSuites, renderComparisonMarkdown } from '../src/results/compare.ts';
 import { checkSuiteDocument, type SuiteDocument } from '../src/results/suite-document.ts';
+import { liveMarkupInHtml, liveMarkupInMarkdown, MARKUP, tagsOf } from './helpers/inert-markup.ts';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 const load = (name: string): unknown => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
 
-/** The attacks of the issue in one text: an image with a handler, a refresh, a link, a form; and a markdown link. */
-const MARKUP =
-  '<img src=x onerror=alert(1)><meta http-equiv=refresh content=0;url=https://evil.example/>' +
-  '<a href=https://evil.example/>click</a><form action=https://evil.example/><input name=q></form>[md](https://evil.example/)';
 /** A file name is printed too. */
 const LABEL = 'doc<img src=x onerror=alert(2)>|x.json';
 
@@ -70,31 +66,16 @@ function read(doc: unknown, check: (d: unknown) => unknown): { ok: true; doc: un
 }
 
 /** Tag names the template makes: those of the untouched fixtures' pages. */
-function tagsOf(html: string): Set<string> {
-  return new Set(parse(html).querySelectorAll('*').map((el) => el.rawTagName.toLowerCase()));
-}
-
 const TEMPLATE_TAGS = tagsOf(renderReport(['run-full.json', 'run-rounds.json', 'suite-a.json', 'comparison.json', 'sweep.json', 'tune.json'].map(load)));
 
 /** No markup from a document is live in the page. */
 function expectInertHtml(html: string, what: string): void {
-  const root = parse(html);
-  for (const el of root.querySelectorAll('*')) {
-    const tag = el.rawTagName.toLowerCase();
-    expect(TEMPLATE_TAGS.has(tag), `${what}: a <${tag}> element the template does not make`).toBe(true);
-    for (const name of Object.keys(el.attributes)) expect(name.toLowerCase().startsWith('on'), `${what}: an ${name} attribute`).toBe(false);
-    if (tag === 'a') expect(el.getAttribute('href') ?? '', `${what}: a link out of the page`).toMatch(/^#/);
-    if (tag === 'meta') expect(el.getAttribute('http-equiv') ?? 'Content-Security-Policy', `${what}: a meta refresh`).toBe('Content-Security-Policy');
-  }
-  expect(root.querySelectorAll('meta')).toHaveLength(4);
-  const lower = html.toLowerCase();
-  for (const raw of ['<img', '<form', '<input', '<meta http-equiv=refresh', '<a href=https']) expect(lower.includes(raw), `${what}: raw ${raw}`).toBe(false);
+  expect(liveMarkupInHtml(html, TEMPLATE_TAGS), what).toBeNull();
 }
 
 /** No raw `<` (the markup, escaped as &lt;), and no markdown link the document made. */
 function expectInertMarkdown(md: string, what: string): void {
-  expect(md.includes('<'), `${what}: a raw < in the markdown`).toBe(false);
-  expect(/(?<!\\)\]\(https:/.test(md), `${what}: a markdown link`).toBe(false);
+  expect(liveMarkupInMarkdown(md), what).toBeNull();
 }
 
 interface Walk {
