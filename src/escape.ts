@@ -35,3 +35,12 @@ export function markdownCode(value: unknown): string {
   const text = String(value);
   return /^[^`<>&|\\\r\n\u2028\u2029]+$/.test(text) ? `\`${text}\`` : escapeMarkdown(text);
 }
+
+/**
+ * Text for a terminal: control characters (ESC and the rest of C0 and C1, DEL; line breaks and tabs
+ * too, which would break a table row) shown as `\u001b` escapes instead of acted on, so that a name
+ * from a scenario or a document cannot move the cursor, clear the screen or retitle the window.
+ */
+export function escapeTerminal(value: unknown): string {
+  return String(value).replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
