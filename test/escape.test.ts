@@ -59,7 +59,7 @@ describe('the run summary on the terminal (report/summary.ts)', () => {
     doc.precopy!.error = 'bad\u001b[31m';
     doc.precopy!.reason = 'why\u001b[1m';
     doc.quick!.error = 'q\u001b[0m';
-    doc.quick!.format = 'stream\u001b[5m';
+    (doc.quick as { format: string }).format = 'stream\u001b[5m';
     const text = renderSummary(doc, colorsFor({ isTTY: false } as NodeJS.WriteStream, {}));
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     expect(text).toContain('x\\u001b[2J\\u001b]0;pwned\\u0007');
