@@ -1,12 +1,15 @@
 /**
  * The human summary of a run: pre-copy and quick migration side by side, built from the result
- * document alone (report/ never reads the engine, only documents).
+ * document alone (report/ never reads the engine, only documents). Texts from the scenario or the
+ * run (names, outcomes, errors, paths) go through `t` (escape.ts): control characters are shown,
+ * not sent to the terminal.
  */
 import Table from 'cli-table3';
 import type { Distribution, FleetMethodResult, PrecopyResult, ResultDocument } from '../results/document.ts';
 import type { QuickResult } from '../quick/quick-migration.ts';
 import { formatBitRate, formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import type { Colors } from './style.ts';
+import { escapeTerminal as t } from '../escape.ts';
 
 type ScenarioView = {
   name: string;
@@ -25,8 +28,8 @@ const pagesPerSec = (n: number): string => `${formatCount(n)} pages/s`;
 const pctOf = (part: number, whole: number): string => (whole > 0 ? `${((part / whole) * 100).toFixed(1)}%` : '—');
 
 function outcomeText(outcome: string, reason: string | null, c: Colors): string {
-  const o = outcome === 'converged' || outcome === 'completed' ? c.green(outcome) : outcome === 'errored' ? c.red(outcome) : c.yellow(outcome);
-  return reason ? `${o} (${reason})` : o;
+  const o = outcome === 'converged' || outcome === 'completed' ? c.green(t(outcome)) : outcome === 'errored' ? c.red(t(outcome)) : c.yellow(t(outcome));
+  return reason ? `${o} (${t(reason)})` : o;
 }
 
 function verifiedText(r: PrecopyResult | QuickResult, c: Colors, simulated: boolean): string {
@@ -54,7 +57,7 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
     out.push([label, pre, quick, r]);
   };
   add('outcome', p ? outcomeText(p.outcome, p.reason, c) : none, q ? outcomeText(q.outcome, q.reason, c) : none);
-  if (p?.error || q?.error) add('error', p?.error ? c.red(p.error) : none, q?.error ? c.red(q.error) : none);
+  if (p?.error || q?.error) add('error', p?.error ? c.red(t(p.error)) : none, q?.error ? c.red(t(q.error)) : none);
   const simulated = doc.mode === 'simulate';
   add('verified', p ? verifiedText(p, c, simulated) : none, q ? verifiedText(q, c, simulated) : none);
   add(
@@ -90,7 +93,7 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
     }
     if (p.compression) {
       const z = p.compression;
-      add('compression', `${z.codec} level ${z.level}: ${formatCount(z.frames)} frames, ${formatBytes(z.inputBytes)} of pages in ${formatBytes(z.outputBytes)} (ratio ${z.ratio === null ? '—' : z.ratio.toFixed(2)})`, none);
+      add('compression', `${t(z.codec)} level ${z.level}: ${formatCount(z.frames)} frames, ${formatBytes(z.inputBytes)} of pages in ${formatBytes(z.outputBytes)} (ratio ${z.ratio === null ? '—' : z.ratio.toFixed(2)})`, none);
     }
     if (p.channels) {
       const ch = p.channels;
@@ -116,7 +119,7 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
       none,
       `pause ${formatDurationMs(ph.pauseMs)}, save ${formatDurationMs(ph.saveMs)}, fsync ${formatDurationMs(ph.fsyncMs)}, hand-over ${formatDurationMs(ph.handoverMs)}, restore ${formatDurationMs(ph.restoreMs)}, resume ${formatDurationMs(ph.resumeMs)}`,
     );
-    add('image', none, `${q.format}, ${formatBytes(q.imageBytes)}${simulated ? ' (modelled)' : q.imagePath ? ` kept at ${q.imagePath}` : ' (removed)'}`);
+    add('image', none, `${t(q.format)}, ${formatBytes(q.imageBytes)}${simulated ? ' (modelled)' : q.imagePath ? ` kept at ${t(q.imagePath)}` : ' (removed)'}`);
   }
   return out;
 }
@@ -128,10 +131,10 @@ export function renderSummary(doc: ResultDocument, c: Colors): string {
   const both = doc.precopy !== null && doc.quick !== null;
   const columns = [doc.precopy !== null, doc.quick !== null, both];
   const pick = (r: Row): string[] => [r[0], ...r.slice(1).filter((_, i) => columns[i])];
-  const head = pick([c.bold((doc.scenario as ScenarioView).name), c.bold('pre-copy'), c.bold('quick migration'), c.bold('quick ÷ pre-copy')]);
+  const head = pick([c.bold(t((doc.scenario as ScenarioView).name)), c.bold('pre-copy'), c.bold('quick migration'), c.bold('quick ÷ pre-copy')]);
   const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: head.map((_, i) => (i === 0 ? null : both && i === 3 ? 18 : 46)) as number[] });
   for (const r of rows(doc, c)) table.push(pick(r));
-  const verdict = doc.comparison ? `\n${c.bold('verdict')}: ${doc.comparison.verdict}` : '';
+  const verdict = doc.comparison ? `\n${c.bold('verdict')}: ${t(doc.comparison.verdict)}` : '';
   return `${fleetTable(doc, c)}${table.toString()}${verdict}${simulationLine(doc, c)}`;
 }
 

@@ -12,6 +12,7 @@ import Table from 'cli-table3';
 import pc from 'picocolors';
 import { MigbenchError } from '../errors.ts';
 import { formatBitRate, formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
+import { escapeMarkdown as md, markdownCode } from '../escape.ts';
 import type { GitInfo } from './environment.ts';
 import { geomean, mannWhitneyU, medianCI, minPossibleP, minSamplesForAlpha, summarize } from './statistics.ts';
 import type { Summary } from './statistics.ts';
@@ -570,22 +571,23 @@ export function renderComparisonText(c: Comparison, colors: Colors = pc.createCo
   return out.join('\n');
 }
 
-function md(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\*/g, '\\*').replace(/_/g, '\\_');
-}
-
-/** A GitHub-flavoured markdown report (for PR comments and the job summary): regressions in bold with 🔴. */
+/**
+ * A GitHub-flavoured markdown report (for PR comments and the job summary): regressions in bold with 🔴.
+ * Every text from the suites and labels (names, commits, figures) is escaped (escape.ts): CI appends
+ * this to a job summary, and the suites may come from a pull request.
+ */
 export function renderComparisonMarkdown(c: Comparison): string {
   const out: string[] = [
-    `### migbench compare: suite \`${c.suite}\``,
+    `### migbench compare: suite ${markdownCode(c.suite)}`,
     '',
-    `${md(sideText(c.base))} → ${md(sideText(c.head))}; alpha ${c.alpha}, threshold ${percent(c.threshold)}${Object.keys(c.metricThresholds).length > 0 ? ` (${Object.entries(c.metricThresholds).map(([k, v]) => `${md(k)} ${percent(v)}`).join(', ')})` : ''}`,
+    `${md(sideText(c.base))} → ${md(sideText(c.head))}; alpha ${md(c.alpha)}, threshold ${md(percent(c.threshold))}${Object.keys(c.metricThresholds).length > 0 ? ` (${Object.entries(c.metricThresholds).map(([k, v]) => `${md(k)} ${md(percent(v))}`).join(', ')})` : ''}`,
     '',
-    c.counts.regression > 0 ? `🔴 **${countsText(c)}**` : isUndecided(c) ? `⚠️ **${md(countsText(c))}**` : countsText(c),
+    c.counts.regression > 0 ? `🔴 **${md(countsText(c))}**` : isUndecided(c) ? `⚠️ **${md(countsText(c))}**` : md(countsText(c)),
   ];
   for (const g of c.geomeans) {
     out.push('', `#### ${md(metricTitle(g))}`, '', `| benchmark | ${md(c.base.label)} | ${md(c.head.label)} | vs base | p (n) | verdict |`, '|---|--:|--:|--:|--:|---|');
     for (const r of c.rows.filter((row) => row.metric === g.metric)) {
+      // these three are this file's words around computed figures: nothing from a document
       const change = rowChange(r);
       const stats = rowStats(r).slice(1, -1);
       const verdict = verdictText(r);

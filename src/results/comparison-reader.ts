@@ -35,7 +35,11 @@ export function checkComparisonDocument(raw: unknown, label: string): Comparison
     const s = object(c[side], side);
     text(s, 'label', side);
     numbers(s, ['runs'], side);
-    if (s.git !== undefined && s.git !== null && !isObject(s.git)) fail(`${side}.git: expected an object, got ${describeValue(s.git)}`);
+    if (s.git !== undefined && s.git !== null) {
+      const git = object(s.git, `${side}.git`);
+      for (const k of ['commit', 'branch'] as const) if (git[k] !== undefined && git[k] !== null && typeof git[k] !== 'string') fail(`${side}.git.${k}: expected a string or null, got ${describeValue(git[k])}`);
+      if (git.dirty !== undefined && git.dirty !== null && typeof git.dirty !== 'boolean') fail(`${side}.git.dirty: expected true, false or null, got ${describeValue(git.dirty)}`);
+    }
   }
   numbers(c, ['alpha', 'threshold', 'confidence'], 'comparison');
   const mt = object(c.metricThresholds, 'metricThresholds');

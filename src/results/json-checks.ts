@@ -17,3 +17,27 @@ export function describeValue(v: unknown): string {
   if (typeof v === 'object') return 'an object';
   return String(v);
 }
+
+const STRING_FIELDS = { tool: ['name', 'version'], git: ['commit', 'branch'], env: ['node', 'platform', 'arch', 'cpuModel'] } as const;
+
+/**
+ * The first problem of the fields that say where a document comes from, as the reports print them
+ * (`startedAt`, `tool`, `git`, `env`), or null. Each may be absent or null; present, its printed keys
+ * have their types (strings, `git.dirty` true/false, `env.cpuCount` a number) or are null.
+ */
+export function provenanceProblem(raw: Json): string | null {
+  for (const k of ['startedAt', 'finishedAt'] as const) {
+    if (raw[k] !== undefined && typeof raw[k] !== 'string') return `${k}: expected an ISO 8601 time, got ${describeValue(raw[k])}`;
+  }
+  for (const [block, keys] of Object.entries(STRING_FIELDS)) {
+    const o = raw[block];
+    if (o === undefined || o === null) continue;
+    if (!isObject(o)) return `${block}: expected an object, got ${describeValue(o)}`;
+    for (const k of keys) if (o[k] !== undefined && o[k] !== null && typeof o[k] !== 'string') return `${block}.${k}: expected a string or null, got ${describeValue(o[k])}`;
+  }
+  const git = raw.git;
+  if (isObject(git) && git.dirty !== undefined && git.dirty !== null && typeof git.dirty !== 'boolean') return `git.dirty: expected true, false or null, got ${describeValue(git.dirty)}`;
+  const env = raw.env;
+  if (isObject(env) && env.cpuCount !== undefined && !isFiniteOrNull(env.cpuCount)) return `env.cpuCount: expected a number or null, got ${describeValue(env.cpuCount)}`;
+  return null;
+}

@@ -9,7 +9,8 @@
  */
 import { MigbenchError } from '../errors.ts';
 import type { ResultDocument } from './document.ts';
-import { isObject, isFiniteOrNull, describeValue, type Json } from './json-checks.ts';
+import { isObject, isFiniteOrNull, describeValue, provenanceProblem, type Json } from './json-checks.ts';
+import { scenarioViewProblem } from './scenario-view.ts';
 
 
 const isScalar = (v: unknown): boolean => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
@@ -37,6 +38,13 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
     }
   };
   /** an object of scalars only (a flat record), or absent when `optional` */
+  /** an object of numbers (or null) only, e.g. `stats.ram` or `quick.phases`; or absent when `optional` */
+  const allNumbers = (v: unknown, at: string, optional: boolean): Json | null => {
+    if ((v === undefined || v === null) && optional) return null;
+    if (!isObject(v)) return fail(`${at}: expected an object, got ${describeValue(v)}`);
+    numbers(v, Object.keys(v), at);
+    return v;
+  };
   const flat = (v: unknown, at: string, optional: boolean): Json | null => {
     if (v === undefined || v === null) {
       if (optional) return null;
@@ -60,15 +68,21 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
     const v = o[k];
     if (v !== undefined && v !== null && typeof v !== 'boolean') fail(`${at}.${k}: expected true, false or null, got ${describeValue(v)}`);
   };
+  /** a method's verification: pages that differ, the first of them, whether the device state matched */
+  const verification = (v: unknown, at: string): void => {
+    if (v === undefined || v === null) return;
+    const o = flat(v, at, false)!;
+    numbers(o, ['badPages', 'firstBadPage'], at);
+    flag(o, 'deviceStateEqual', at);
+  };
 
   if (!isObject(raw)) return fail(`expected a JSON object (a migbench run document), got ${describeValue(raw)}`);
   if (raw.schemaVersion !== 1) return fail(`schemaVersion ${describeValue(raw.schemaVersion)} is not supported (this migbench reads schemaVersion 1)`);
-  if (!isObject(raw.scenario)) return fail(`scenario: expected the resolved scenario (an object), got ${describeValue(raw.scenario)}`);
+  const scenario = scenarioViewProblem(raw.scenario, 'scenario');
+  if (scenario !== null) fail(scenario);
   if (raw.mode !== undefined && raw.mode !== 'emulate' && raw.mode !== 'simulate') fail(`mode: expected "emulate" or "simulate", got ${describeValue(raw.mode)}`);
-  for (const k of ['startedAt', 'finishedAt'] as const) if (raw[k] !== undefined && typeof raw[k] !== 'string') fail(`${k}: expected an ISO 8601 time, got ${describeValue(raw[k])}`);
-  for (const k of ['git', 'env', 'tool'] as const) if (raw[k] !== undefined && raw[k] !== null && !isObject(raw[k])) fail(`${k}: expected an object, got ${describeValue(raw[k])}`);
-  if (isObject(raw.git)) text(raw.git, 'commit', 'git', true);
-  if (isObject(raw.tool)) text(raw.tool, 'version', 'tool', true);
+  const provenance = provenanceProblem(raw);
+  if (provenance !== null) fail(provenance);
   if (raw.precopy === undefined && raw.quick === undefined) fail('neither precopy nor quick: not a run document');
 
   const p = raw.precopy;
@@ -79,11 +93,11 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
     text(p, 'error', 'precopy', true);
     flag(p, 'verified', 'precopy');
     flag(p, 'engineBound', 'precopy');
-    if (p.verification !== undefined && p.verification !== null) flat(p.verification, 'precopy.verification', true);
+    verification(p.verification, 'precopy.verification');
     if (!isObject(p.stats)) return fail(`precopy.stats: expected an object, got ${describeValue(p.stats)}`);
     numbers(p.stats, ['total-time', 'setup-time', 'downtime', 'expected-downtime'], 'precopy.stats');
-    flat(p.stats.ram, 'precopy.stats.ram', false);
-    if (p.stats['xbzrle-cache'] !== undefined) flat(p.stats['xbzrle-cache'], 'precopy.stats.xbzrle-cache', true);
+    allNumbers(p.stats.ram, 'precopy.stats.ram', false);
+    allNumbers(p.stats['xbzrle-cache'], 'precopy.stats.xbzrle-cache', true);
     list(p.rounds, 'precopy.rounds', false).forEach((r, i) => {
       const at = `precopy.rounds[${i}]`;
       const round = flat(r, at, false)!;
@@ -91,7 +105,8 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
       numbers(round, ROUND_NUMBERS, at);
     });
     list(p.series, 'precopy.series', true).forEach((s, i) => numbers(flat(s, `precopy.series[${i}]`, false)!, SERIES_NUMBERS, `precopy.series[${i}]`));
-    if (p.workload !== undefined) {
+    {
+      // every renderer prints the guest's dirty rate
       if (!isObject(p.workload)) fail(`precopy.workload: expected an object, got ${describeValue(p.workload)}`);
       const w = p.workload as Json;
       numbers(w, ['targetPagesPerSec', 'achievedPagesPerSec'], 'precopy.workload');
@@ -99,9 +114,21 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
         fail(`precopy.workload.perVcpuPagesPerSec: expected a list of numbers, got ${describeValue(w.perVcpuPagesPerSec)}`);
       }
     }
-    if (p.engine !== undefined) flat(p.engine, 'precopy.engine', true);
-    for (const k of ['xbzrle', 'compression'] as const) if (p[k] !== undefined) flat(p[k], `precopy.${k}`, true);
-    if (p.channels !== undefined && !isObject(p.channels)) fail(`precopy.channels: expected an object, got ${describeValue(p.channels)}`);
+    allNumbers(p.engine, 'precopy.engine', true);
+    numbers(p, ['deviceStateBytes'], 'precopy');
+    allNumbers(p.xbzrle, 'precopy.xbzrle', true);
+    if (p.compression !== undefined && p.compression !== null) {
+      const z = flat(p.compression, 'precopy.compression', true)!;
+      text(z, 'codec', 'precopy.compression', false);
+      numbers(z, ['level', 'frames', 'inputBytes', 'outputBytes', 'ratio'], 'precopy.compression');
+    }
+    if (p.channels !== undefined && p.channels !== null) {
+      if (!isObject(p.channels)) return fail(`precopy.channels: expected an object, got ${describeValue(p.channels)}`);
+      const ch = p.channels;
+      numbers(ch, ['count'], 'precopy.channels', true);
+      numbers(ch, ['dispatchWaitMs', 'flushes', 'flushWaitMs'], 'precopy.channels');
+      list(ch.lanes, 'precopy.channels.lanes', false).forEach((l, i) => allNumbers(l, `precopy.channels.lanes[${i}]`, false));
+    }
   }
 
   const q = raw.quick;
@@ -111,12 +138,14 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
     text(q, 'reason', 'quick', true);
     text(q, 'error', 'quick', true);
     text(q, 'format', 'quick', true);
+    text(q, 'imagePath', 'quick', true);
     flag(q, 'verified', 'quick');
-    flat(q.stats, 'quick.stats', false);
+    const stats = flat(q.stats, 'quick.stats', false)!;
+    numbers(stats, ['total-time', 'downtime'], 'quick.stats');
     numbers(q, ['savedBytes', 'imageBytes', 'restoredBytes', 'storageBandwidthBytesPerSec'], 'quick');
-    if (q.phases !== undefined) flat(q.phases, 'quick.phases', true);
-    if (q.pages !== undefined) flat(q.pages, 'quick.pages', true);
-    if (q.verification !== undefined && q.verification !== null) flat(q.verification, 'quick.verification', true);
+    allNumbers(q.phases, 'quick.phases', true);
+    allNumbers(q.pages, 'quick.pages', true);
+    verification(q.verification, 'quick.verification');
   }
 
   if (raw.comparison !== undefined && raw.comparison !== null) {
@@ -127,7 +156,7 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
     if (!isObject(raw.simulation)) fail(`simulation: expected an object, got ${describeValue(raw.simulation)}`);
     const sim = raw.simulation as Json;
     numbers(sim, ['wallTimeMs', 'modelledTimeMs', 'speedup'], 'simulation');
-    if (sim.compressionRatios !== undefined && sim.compressionRatios !== null) flat(sim.compressionRatios, 'simulation.compressionRatios', true);
+    allNumbers(sim.compressionRatios, 'simulation.compressionRatios', true);
   }
   const f = raw.fleet;
   if (f !== undefined && f !== null) {

@@ -10,7 +10,7 @@ import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
 import type { EnvironmentInfo, GitInfo } from './environment.ts';
 import { summarize } from './statistics.ts';
 import type { Summary } from './statistics.ts';
-import { isObject, describeValue } from './json-checks.ts';
+import { isObject, describeValue, provenanceProblem } from './json-checks.ts';
 
 export const SUITE_SCHEMA_VERSION = 1;
 
@@ -133,6 +133,8 @@ export function checkSuiteDocument(raw: unknown, label: string): SuiteDocument {
   for (const key of ['startedAt', 'finishedAt'] as const) {
     if (typeof raw[key] !== 'string') return fail(`${key}: expected an ISO 8601 time, got ${describeValue(raw[key])}`);
   }
+  const provenance = provenanceProblem(raw);
+  if (provenance !== null) return fail(provenance);
   const mode = raw.mode ?? 'emulate';
   if (mode !== 'emulate' && mode !== 'simulate') return fail(`mode: expected "emulate" or "simulate", got ${describeValue(raw.mode)}`);
   if (raw.seed !== null && (typeof raw.seed !== 'number' || !Number.isFinite(raw.seed))) {

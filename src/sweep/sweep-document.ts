@@ -7,7 +7,8 @@
 import { MigbenchError } from '../errors.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
 import type { SweepDocument } from './run-sweep.ts';
-import { isObject, isFiniteOrNull, describeValue } from '../results/json-checks.ts';
+import { isObject, isFiniteOrNull, describeValue, provenanceProblem } from '../results/json-checks.ts';
+import { scenarioViewProblem } from '../results/scenario-view.ts';
 
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -29,8 +30,12 @@ export function parseSweepDocument(raw: unknown, label: string): SweepDocument {
   for (const key of ['startedAt', 'finishedAt'] as const) {
     if (typeof raw[key] !== 'string') return fail(`${key}: expected an ISO 8601 time, got ${describeValue(raw[key])}`);
   }
+  const provenance = provenanceProblem(raw);
+  if (provenance !== null) return fail(provenance);
   if (raw.mode !== undefined && raw.mode !== 'emulate' && raw.mode !== 'simulate') return fail(`mode: expected "emulate" or "simulate", got ${describeValue(raw.mode)}`);
   if (!isObject(raw.scenario)) return fail(`scenario: expected the resolved base scenario (an object), got ${describeValue(raw.scenario)}`);
+  const scenario = scenarioViewProblem(raw.scenario, 'scenario');
+  if (scenario !== null) return fail(scenario);
   if (!Array.isArray(raw.axes)) return fail(`axes: expected an array, got ${describeValue(raw.axes)}`);
   raw.axes.forEach((a: unknown, i: number) => {
     if (!isObject(a) || typeof a.key !== 'string' || a.key === '' || !Array.isArray(a.values) || a.values.length === 0) {
@@ -61,7 +66,8 @@ export function parseSweepDocument(raw: unknown, label: string): SweepDocument {
     }
     if (!isCount(p.runs)) fail(`${at}: runs: expected a whole number, got ${describeValue(p.runs)}`);
     if (!isCount(p.completed) || p.completed > (p.runs as number)) fail(`${at}: completed: expected a whole number up to runs, got ${describeValue(p.completed)}`);
-    if (!isObject(p.outcomes) || !Object.values(p.outcomes).every(isCount)) fail(`${at}: outcomes: expected an object of counts, got ${describeValue(p.outcomes)}`);
+    if (!isObject(p.outcomes)) fail(`${at}: outcomes: expected an object of counts, got ${describeValue(p.outcomes)}`);
+    for (const [outcome, n] of Object.entries(p.outcomes as object)) if (!isCount(n)) fail(`${at}: outcomes.${outcome}: expected a count, got ${describeValue(n)}`);
     if (!Array.isArray(p.runsDetail)) return fail(`${at}: runsDetail: expected an array, got ${describeValue(p.runsDetail)}`);
     p.runsDetail.forEach((r: unknown, k: number) => {
       const where = `${at}.runsDetail[${k}]`;

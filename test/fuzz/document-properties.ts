@@ -1,15 +1,18 @@
 /**
  * Fuzz properties of the JSON inputs: result files as `compare`, `merge` and `report` read them (the
- * real commands, on real files, their output thrown away), and scenarios as `run` resolves them (a
- * parsed value with `--set` overrides, and a scenario file's text). Inputs are the test fixtures and
- * valid scenarios, mutated structurally (dropped keys, wrong types, null/Infinity/huge numbers, huge
- * arrays, deep nesting, non-objects at the top) or as text.
+ * real commands, on real files), and scenarios as `run` resolves them (a parsed value with `--set`
+ * overrides, and a scenario file's text). Inputs are the test fixtures and valid scenarios, mutated
+ * structurally (dropped keys, wrong types, null/Infinity/huge numbers, huge arrays, deep nesting,
+ * non-objects at the top, markup in place of a string or a number) or as text. What `report` and
+ * `compare` write (HTML, markdown) must hold none of a document's markup live.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { renderReport } from '../../src/report/html.ts';
+import { liveMarkupInHtml, liveMarkupInMarkdown, tagsOf } from '../helpers/inert-markup.ts';
 import { compareCommand } from '../../src/cli/compare.ts';
 import { reportCommand } from '../../src/cli/report.ts';
 import { readScenarioFile } from '../../src/cli/scenario-file.ts';
@@ -33,12 +36,19 @@ export function removeDocumentScratch(): void {
   workDir = null;
 }
 
-/** Run a command with stdout and stderr thrown away (the commands print their tables and warnings). */
-function quietly<T>(f: () => T): T {
+/**
+ * Run a command with stderr thrown away (the commands print their tables and warnings) and stdout
+ * collected into `stdout` when given, else thrown away too.
+ */
+function quietly<T>(f: () => T, stdout?: string[]): T {
   const out = process.stdout.write;
   const err = process.stderr.write;
   const drop = (() => true) as typeof process.stdout.write;
-  process.stdout.write = drop;
+  const keep = ((chunk: unknown) => {
+    stdout!.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  process.stdout.write = stdout ? keep : drop;
   process.stderr.write = drop;
   try {
     return f();
@@ -46,6 +56,24 @@ function quietly<T>(f: () => T): T {
     process.stdout.write = out;
     process.stderr.write = err;
   }
+}
+
+/** The tags the report template makes: those of the fixtures' pages. */
+let templateTags: Set<string> | null = null;
+function reportTemplateTags(): Set<string> {
+  templateTags ??= tagsOf(renderReport(['run.json', 'run-rounds.json', 'comparison.json', 'sweep.json', 'tune.json', 'suite-a.json'].map(fixture)));
+  return templateTags;
+}
+
+/** The HTML file a command wrote holds none of a document's markup live. */
+function checkInertHtml(path: string, what: string): void {
+  const live = liveMarkupInHtml(readFileSync(path, 'utf8'), reportTemplateTags());
+  check(live === null, () => `${what}: ${live}`);
+}
+
+function checkInertMarkdown(text: string, what: string): void {
+  const live = liveMarkupInMarkdown(text);
+  check(live === null, () => `${what}: ${live}`);
 }
 
 /** A mutated document's text: structural mutations (most cases), then sometimes text mutations. */
@@ -90,14 +118,19 @@ export function compareProperty(): FuzzProperty {
         format: fc.constantFrom('text', 'markdown', 'json'),
         withHtml: fc.oneof({ weight: 7, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
       });
+      reportTemplateTags();
       return fc.property(arb, ({ doc, mutatedSide, format, withHtml }) => {
         const text = textOf(suites, doc);
         const other = JSON.stringify(suites[1 - doc.entry]);
         writeFileSync(basePath, mutatedSide === 'base' ? text : other);
         writeFileSync(headPath, mutatedSide === 'head' ? text : other);
+        rmSync(html, { force: true });
         const options = { alpha: '0.05', threshold: '5%', metricThreshold: [], format, failOn: 'regression', html: withHtml ? html : undefined };
         const codes: ErrorCode[] = ['E_RESULT', 'E_USAGE'];
-        const got = outcome(codes, () => quietly(() => compareCommand(basePath, headPath, options)), 'compare');
+        const stdout: string[] = [];
+        const got = outcome(codes, () => quietly(() => compareCommand(basePath, headPath, options), stdout), 'compare');
+        if (got.ok && format === 'markdown') checkInertMarkdown(stdout.join(''), 'compare --format markdown');
+        if (got.ok && withHtml) checkInertHtml(html, 'compare --html');
         // the suites may not match (other names, modes, no benchmark in common): a usage error, not a corrupt file
         allowed(got, /^cannot compare|have no benchmark in common/);
         // 2 without an error: undecided, every row had too few samples (a mutation can drop samples)
@@ -142,10 +175,17 @@ export function reportProperty(): FuzzProperty {
       const html = scratch('report.html');
       const md = scratch('report.md');
       const arb = fc.record({ doc: docCase(docs.length), markdown: fc.boolean() });
+      reportTemplateTags();
       return fc.property(arb, ({ doc, markdown }) => {
         writeFileSync(path, textOf(docs, doc));
+        rmSync(html, { force: true });
+        rmSync(md, { force: true });
         const got = outcome(['E_RESULT', 'E_USAGE'], () => quietly(() => reportCommand([path], { html, markdown: markdown ? md : undefined })), 'report');
         allowed(got, null);
+        // a refused document writes nothing; an accepted one, pages with none of its markup live
+        check(got.ok === existsSync(html), () => `report ${got.ok ? 'wrote no' : 'refused the document but wrote an'} HTML file`);
+        if (got.ok) checkInertHtml(html, 'report --html');
+        if (got.ok && markdown) checkInertMarkdown(readFileSync(md, 'utf8'), 'report --markdown');
         if (unchanged(doc)) check(got.ok, () => `report refused a fixture: ${got.ok ? '' : got.error.message}`);
         return true;
       });

@@ -3,7 +3,8 @@
  * encoders (bit flips, overwritten bytes, 32-bit fields set to extremes, truncation, extension,
  * splices, insertions, deletions), plus fully random inputs; for JSON documents, structural mutations
  * of valid documents (dropped keys, wrong types, null/Infinity/huge numbers, huge arrays, deep
- * nesting, non-objects at the top).
+ * nesting, non-objects at the top, markup in a field: in place of a string or of a number, or after
+ * a number's digits).
  *
  * Every mutation is data (a fast-check value, so counterexamples print and shrink) applied by a plain
  * function; positions are drawn as naturals and reduced modulo the input's length when applied.
@@ -162,9 +163,27 @@ export type JsonMutation =
   | { op: 'duplicate'; pick: number }
   | { op: 'empty'; pick: number }
   | { op: 'add-key'; pick: number; key: string; value: unknown }
+  | { op: 'markup'; pick: number; payload: string; after: boolean } // markup in place of the value, or after its text ("4096<img …>")
   | { op: 'top'; value: unknown }; // replace the whole document
 
 const pick = fc.nat({ max: 1 << 30 });
+
+/** Markup a result document may carry into a report (issue 20): HTML of several kinds, markdown syntax. */
+const MARKUP_PAYLOADS = [
+  '<img src=x onerror=alert(1)>',
+  '<meta http-equiv=refresh content=0>',
+  '<a href=https://evil.example/>x</a>',
+  '<form action=https://evil.example/><input name=q></form>',
+  '<script>alert(1)</script>',
+  '"><svg onload=alert(1)>',
+  "'><b>",
+  '</td></tr></table><h1>x',
+  '&lt;b&gt;',
+  '[x](https://evil.example/) ![i](https://evil.example/i.png)',
+  '| a | b |\n|---|---|',
+  '**bold** _em_ `code` ~~gone~~',
+  '\u0000\u001b[31m',
+] as const;
 
 export const jsonMutation: fc.Arbitrary<JsonMutation> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ op: fc.constant('delete' as const), pick }) },
@@ -184,6 +203,15 @@ export const jsonMutation: fc.Arbitrary<JsonMutation> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('empty' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('add-key' as const), pick, key: fc.oneof(fc.constantFrom('__proto__', 'constructor', 'toString', 'length', ''), fc.string({ maxLength: 8 })), value: oddValue }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('top' as const), value: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom<unknown>([], 'x', 0, null, [{}])) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('markup' as const),
+      pick,
+      payload: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...MARKUP_PAYLOADS) }, { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('<', '>', '&', '"', "'", '|', '\n', '[', ']', '(', ')', '`', '*', 'a', '1', ' ', '='), maxLength: 20 }) }),
+      after: fc.boolean(),
+    }),
+  },
 );
 
 type Container = Record<string, unknown> | unknown[];
@@ -266,6 +294,12 @@ export function mutateJson(doc: unknown, mutations: readonly JsonMutation[]): un
       case 'empty': {
         const v = getSlot(s);
         setSlot(s, Array.isArray(v) ? [] : typeof v === 'object' && v !== null ? {} : typeof v === 'string' ? '' : 0);
+        break;
+      }
+      case 'markup': {
+        const v = getSlot(s);
+        const text = v === null || typeof v !== 'object' ? String(v) : '';
+        setSlot(s, m.after ? `${text}${m.payload}` : m.payload);
         break;
       }
       case 'add-key': {

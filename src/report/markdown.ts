@@ -1,0 +1,79 @@
+/**
+ * The markdown summary (`report --markdown`, for PR comments and job summaries): headline figures,
+ * verdicts and recommendations. Every value from a document is escaped (`md`): `<`, `>`, `&` as
+ * entities, markdown syntax, cell bars and line breaks neutralised.
+ */
+import { type Comparison, isUndecided } from '../results/compare.ts';
+import type { ResultDocument } from '../results/document.ts';
+import type { SuiteDocument } from '../results/suite-document.ts';
+import { paretoFrontier } from '../sweep/pareto.ts';
+import type { SweepDocument } from '../sweep/run-sweep.ts';
+import { markdownCode } from '../escape.ts';
+import type { ScenarioView } from '../results/scenario-view.ts';
+import { type DocumentKind, detectKind, renderingOf } from './documents.ts';
+import { type TuneBlock, describePoint } from './sweep-html.ts';
+import { VERDICT_TEXT, changeText, verdictRank } from './comparison-html.ts';
+import { bytesText, countText, md, metricText, msText, valueText } from './text.ts';
+
+/** A short markdown summary of the same documents: headline figures, verdicts, recommendations. */
+export function renderMarkdownSummary(docs: unknown[], labels?: string[]): string {
+  const out: string[] = ['# migbench report', ''];
+  docs.forEach((doc, i) => {
+    const kind = detectKind(doc);
+    if (kind !== null) renderingOf(kind, labels?.[i] ?? `document ${i + 1}`, () => markdownSection(out, kind, doc, labels?.[i]));
+    out.push('');
+  });
+  return out.join('\n');
+}
+
+/** One table row: every cell is markdown already (escaped where it holds a document's value). */
+const mdRow = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+
+function markdownSection(out: string[], kind: DocumentKind, doc: unknown, name: string | undefined): void {
+  const label = name ? ` (${md(name)})` : '';
+  if (kind === 'run') {
+    const d = doc as ResultDocument;
+    const s = (d.scenario ?? {}) as ScenarioView;
+    out.push(`## Run: ${md(s.name ?? 'unnamed')}${label}`, '', '| | pre-copy | quick migration |', '|---|--:|--:|');
+    const p = d.precopy;
+    const q = d.quick;
+    out.push(mdRow(['outcome', p ? md(p.outcome + (p.reason ? ` (${p.reason})` : '')) : '', q ? md(q.outcome) : '']));
+    out.push(mdRow(['verified', p ? md(p.verified) : '', q ? md(q.verified) : '']));
+    out.push(mdRow(['downtime', p ? md(msText(p.stats.downtime)) : '', q ? md(msText(q.stats.downtime)) : '']));
+    out.push(mdRow(['total time', p ? md(msText(p.stats['total-time'])) : '', q ? md(msText(q.stats['total-time'])) : '']));
+    out.push(mdRow(['bytes', p ? `${md(bytesText(p.stats.ram.transferred))} over the link` : '', q ? `${md(bytesText(q.savedBytes))} to storage` : '']));
+    if (p) out.push(mdRow(['rounds', md(countText(p.rounds.length)), '']));
+    if (d.comparison) out.push('', `**Verdict:** ${md(d.comparison.verdict)}`);
+  } else if (kind === 'comparison') {
+    const c = doc as Comparison;
+    const n = c.counts;
+    const regressions = `${md(countText(n.regression))} regression${n.regression === 1 ? '' : 's'}`;
+    out.push(`## Comparison: suite ${md(c.suite)}${label}`, '', `${md(c.base.label)} → ${md(c.head.label)}: ${n.regression > 0 ? `🔴 **${regressions}**` : isUndecided(c) ? '⚠️ **undecided: nothing could be tested**' : 'no regression'}, ${md(countText(n.improvement))} improvement${n.improvement === 1 ? '' : 's'}`, '');
+    out.push('| benchmark | metric | base | head | change | verdict |', '|---|---|--:|--:|--:|---|');
+    for (const r of [...c.rows].sort((a, b) => verdictRank(a.verdict) - verdictRank(b.verdict))) {
+      const cells = [md(r.benchmark), md(r.metric), md(metricText(r.base.median, r.unit)), md(metricText(r.head.median, r.unit)), md(changeText(r)), md(VERDICT_TEXT[r.verdict])];
+      out.push(mdRow(r.verdict === 'regression' ? cells.map((x) => `**${x}**`) : cells));
+    }
+  } else if (kind === 'suite') {
+    const sd = doc as SuiteDocument;
+    out.push(`## Suite: ${md(sd.suite)}${label}`, '', '| benchmark | metric | median | interval | n |', '|---|---|--:|--:|--:|');
+    for (const b of sd.benchmarks) {
+      for (const [m, s] of Object.entries(b.metrics)) {
+        const iv = s.summary.ciLow !== null && s.summary.ciHigh !== null ? `CI ${metricText(s.summary.ciLow, s.unit)} … ${metricText(s.summary.ciHigh, s.unit)}` : `range ${metricText(s.summary.min, s.unit)} … ${metricText(s.summary.max, s.unit)}`;
+        out.push(mdRow([md(b.name), md(m), md(metricText(s.summary.median, s.unit)), md(iv), md(countText(s.summary.n))]));
+      }
+    }
+  } else if (kind === 'sweep') {
+    const sw = doc as SweepDocument & { tune?: TuneBlock };
+    const frontier = new Set(paretoFrontier(sw.points).map((p) => p.index));
+    out.push(`## ${sw.tune ? 'Tune' : 'Sweep'}: ${md(((sw.scenario ?? {}) as ScenarioView).name ?? 'scenario')}${label}`, '');
+    if (sw.tune) {
+      const rec = sw.points.find((p) => p.index === sw.tune!.recommendation);
+      out.push(`**${sw.tune.met === false ? 'No setting meets the target' : 'Recommended'}:** ${rec ? `#${md(rec.index)} ${markdownCode(describePoint(rec))}` : 'none'} (downtime target ≤ ${md(msText(sw.tune.maxDowntimeMs))})`, '');
+    }
+    out.push(mdRow(['#', ...sw.axes.map((a) => md(a.key)), 'total time', 'downtime', 'completed', '']), `|--:|${sw.axes.map(() => '---').join('|')}|--:|--:|--:|---|`);
+    for (const p of sw.points) {
+      out.push(mdRow([md(p.index), ...sw.axes.map((a) => md(valueText(p.params[a.key]))), md(msText(p.totalTimeMs)), md(msText(p.downtimeMs)), `${md(p.completed)}/${md(p.runs)}`, frontier.has(p.index) ? 'frontier' : '']));
+    }
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * The HTML of a run document: scenario, outcome cards, rounds, timeline, guest, both methods' times, a
+ * host evacuation, the rounds table and the resolved scenario.
+ */
+import type { EChartsOption } from 'echarts';
+import type { Distribution, FleetMethodResult, FleetResult, PrecopyResult, ResultDocument } from '../results/document.ts';
+import { formatBitRate, formatCount, formatDurationMs } from '../units.ts';
+import type { ScenarioView } from '../results/scenario-view.ts';
+import { AXIS_TEXT, GRID_SIDE, LEGEND, Y_NAME_GAP, bitRateScale, bytesScale, categoryAxis, chart, msScale, valueAxis, withUnit } from './chart.ts';
+import { GREY, INK, MUTED, OKABE_ITO } from './theme.ts';
+import { badge, outcomeTone, page, provenance, table, verifiedBadge } from './page.ts';
+import { bytes, count, esc, fixed, isNumber, ms, num, rate } from './text.ts';
+
+/** One sample of `precopy.series` (absent from documents written before it existed). */
+type SeriesSample = PrecopyResult['series'][number];
+
+function seriesOf(p: PrecopyResult): SeriesSample[] {
+  const s = (p as { series?: unknown }).series;
+  return Array.isArray(s) ? (s as SeriesSample[]).filter((x) => x && Number.isFinite(x.tMs)) : [];
+}
+
+export function scenarioSummary(s: ScenarioView): string {
+  const g = s.guest ?? {};
+  const w = s.workload ?? {};
+  const rows: [string, string][] = [
+    ['guest', `${bytes(g.memory)} of memory in ${g.pageSize ? `${count(g.pageSize)}-byte` : ''} pages, ${esc(g.vcpus ?? '?')} vCPU${g.vcpus === 1 ? '' : 's'}, ${bytes(g.deviceState)} device state`],
+    [
+      'workload',
+      `${esc(w.pattern ?? '?')}${w.dirtyRate !== undefined ? `, ${count(w.dirtyRate)} page writes/s asked` : ''}${w.workingSet !== undefined && w.pattern !== 'idle' ? `, working set ${bytes(w.workingSet)}` : ''}`,
+    ],
+    ['link', `${rate(s.link?.bandwidth, 'bit')}${s.link?.latencyMs ? `, ${esc(s.link.latencyMs)} ms latency` : ''}`],
+    [
+      'pre-copy',
+      `policy ${esc(s.precopy?.policy ?? '?')}, downtime limit ${ms(s.precopy?.downtimeLimitMs)}, live rate limit ${rate(s.precopy?.maxBandwidth, 'bit')}${s.precopy?.autoConverge ? ', auto-converge on' : ''}`,
+    ],
+    ['quick migration', `storage ${rate(s.quick?.storageBandwidth, 'byte')}${s.quick?.format ? `, ${esc(s.quick.format)} image` : ''}`],
+  ];
+  return `<dl class="figures">${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd style="font-weight:400">${v}</dd>`).join('')}</dl>`;
+}
+
+function precopyCard(p: PrecopyResult, s: ScenarioView): string {
+  const st = p.stats;
+  const live = p.rounds.filter((r) => r.stage !== 'stop-and-copy').length;
+  const items: [string, string][] = [
+    ['downtime', `<span class="big">${ms(st.downtime)}</span>`],
+    ['total time', `<span class="big">${ms(st['total-time'])}</span>`],
+    ['downtime limit', `${ms(s.precopy?.downtimeLimitMs)} (expected ${ms(st['expected-downtime'])})`],
+    ['moved', `${bytes(st.ram.transferred)} over the link`],
+    ['rounds', `${count(p.rounds.length)} (${count(live)} live${p.rounds.length > live ? ' + stop-and-copy' : ''})`],
+    ['guest dirty rate', `${count(p.workload.achievedPagesPerSec)} of ${count(p.workload.targetPagesPerSec)} pages/s asked`],
+  ];
+  // older documents have neither block
+  const x = (p as { xbzrle?: PrecopyResult['xbzrle'] }).xbzrle;
+  const xc = st['xbzrle-cache'];
+  if (x && xc) items.push(['XBZRLE', `${count(x.pages)} pages as deltas (${bytes(x.bytes)}), ${count(x.skippedPages)} unchanged; encoding rate ${fixed(xc['encoding-rate'], 1)}, ${count(xc['cache-miss'])} cache misses`]);
+  const z = (p as { compression?: PrecopyResult['compression'] }).compression;
+  if (z) items.push(['compression', `${esc(z.codec)} level ${esc(z.level)}: ${bytes(z.inputBytes)} of pages in ${bytes(z.outputBytes)}${z.ratio ? ` (ratio ${fixed(z.ratio, 2)})` : ''}`]);
+  const ch = p.channels;
+  if (ch && ch.count > 1) items.push(['channels', `${count(ch.count)} (multifd): ${ch.lanes.map((l) => bytes(l.bytes)).join(' / ')}; ${count(ch.flushes)} flushes`]);
+  return `<div class="card"><h4>Pre-copy ${badge(p.outcome + (p.reason ? ` (${p.reason})` : ''), outcomeTone(p.outcome))} ${verifiedBadge(p.verified)}</h4>
+<dl class="figures">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${p.error ? `<p class="callout bad">${esc(p.error)}</p>` : ''}</div>`;
+}
+
+function quickCard(q: NonNullable<ResultDocument['quick']>): string {
+  const items: [string, string][] = [
+    ['downtime', `<span class="big">${ms(q.stats.downtime)}</span>`],
+    ['total time', `<span class="big">${ms(q.stats['total-time'])}</span>`],
+    ['saved', `${bytes(q.savedBytes)} to storage (${esc(q.format)} image)`],
+    ['restored', `${bytes(q.restoredBytes)} read back`],
+    ['storage rate', rate(q.storageBandwidthBytesPerSec, 'byte')],
+  ];
+  return `<div class="card"><h4>Quick migration ${badge(q.outcome + (q.reason ? ` (${q.reason})` : ''), outcomeTone(q.outcome))} ${verifiedBadge(q.verified)}</h4>
+<dl class="figures">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${q.error ? `<p class="callout bad">${esc(q.error)}</p>` : ''}</div>`;
+}
+
+const STAGE_COLOR = { bulk: OKABE_ITO.sky, iterative: OKABE_ITO.blue, 'stop-and-copy': OKABE_ITO.vermillion } as const;
+const STAGE_LABEL = { bulk: 'pages sent: bulk round', iterative: 'pages sent: iterative rounds', 'stop-and-copy': 'pages sent: stop-and-copy' } as const;
+
+function roundsChart(p: PrecopyResult): string {
+  const rounds = p.rounds;
+  const cats = rounds.map((r) => (r.stage === 'bulk' ? `${r.round}\nbulk` : r.stage === 'stop-and-copy' ? `${r.round}\nS&C` : String(r.round)));
+  const stages = (['bulk', 'iterative', 'stop-and-copy'] as const).filter((st) => rounds.some((r) => r.stage === st));
+  const series: Record<string, unknown>[] = [
+    {
+      type: 'bar',
+      name: 'dirty pages found at the sync',
+      data: rounds.map((r) => r.dirtyPages),
+      itemStyle: { color: OKABE_ITO.orange },
+      barMaxWidth: 28,
+    } as Record<string, unknown>,
+    ...stages.map((st) => ({
+      type: 'bar',
+      name: STAGE_LABEL[st],
+      stack: 'sent',
+      data: rounds.map((r) => (r.stage === st ? r.sentPages : '-')),
+      itemStyle: { color: STAGE_COLOR[st] },
+      barMaxWidth: 28,
+    })),
+  ];
+  const pageSize = p.stats.ram['page-size'] || 4096;
+  const maxBar = Math.max(1, ...rounds.map((r) => Math.max(r.dirtyPages, r.sentPages)));
+  const live = rounds.filter((r) => r.stage !== 'stop-and-copy');
+  const thresholdPages = live.length > 0 ? live[live.length - 1].thresholdBytes / pageSize : null;
+  const showThreshold = thresholdPages !== null && Number.isFinite(thresholdPages) && thresholdPages > 0 && thresholdPages <= maxBar * 1.5;
+  if (showThreshold) {
+    series[0].markLine = {
+      silent: true,
+      symbol: 'none',
+      lineStyle: { color: OKABE_ITO.black, type: 'dashed', width: 1.5 },
+      label: { formatter: `switchover threshold at the last live sync: ${formatCount(thresholdPages!)} pages`, position: 'insideEndTop', color: INK },
+      data: [{ yAxis: thresholdPages }],
+    };
+  }
+  const thresholdNote =
+    thresholdPages !== null && Number.isFinite(thresholdPages) && !showThreshold
+      ? ` The switchover threshold at the last live sync was ${formatCount(thresholdPages)} pages (${bytes(thresholdPages * pageSize)}), off this scale.`
+      : '';
+  return chart({
+    title: 'Rounds: dirty pages at each sync against pages sent',
+    note: `Each round sends what the previous sync found dirty; pre-copy converges when the orange bars shrink round by round. S&C = stop-and-copy (guest paused).${thresholdNote}`,
+    height: 380,
+    option: {
+      color: [OKABE_ITO.orange, ...stages.map((st) => STAGE_COLOR[st])],
+      grid: { left: GRID_SIDE, right: 24, top: 28, bottom: 96 },
+      legend: LEGEND,
+      xAxis: categoryAxis('round', cats, { nameGap: 40, axisLabel: { ...AXIS_TEXT, interval: 0, hideOverlap: true } }),
+      yAxis: valueAxis('pages', { nameGap: Y_NAME_GAP }),
+      series,
+    } as EChartsOption,
+  });
+}
+
+function timelineChart(p: PrecopyResult, series: SeriesSample[]): string {
+  const st = p.stats;
+  const endMs = Math.max(st['total-time'] ?? 0, ...series.map((x) => x.tMs));
+  const t = msScale(endMs);
+  const b = bytesScale(Math.max(1, st.ram.total, ...series.map((x) => x.remainingBytes)));
+  const r = bitRateScale(Math.max(1, ...series.map((x) => x.linkBytesPerSec)));
+  const sc = p.rounds.find((x) => x.stage === 'stop-and-copy');
+  const scStart = sc ? sc.startMs : st.downtime !== null ? st['total-time'] - st.downtime : null;
+  const scEnd = sc ? sc.startMs + sc.durationMs : st.downtime !== null ? st['total-time'] : null;
+  const areas: unknown[] = [];
+  if (st['setup-time'] > 0) {
+    areas.push([
+      { name: 'setup', xAxis: 0, itemStyle: { color: 'rgba(0,0,0,0.06)' }, label: { color: MUTED } },
+      { xAxis: st['setup-time'] / t.div },
+    ]);
+  }
+  if (scStart !== null && scEnd !== null) {
+    areas.push([
+      { name: 'stop-and-copy', xAxis: scStart / t.div, itemStyle: { color: 'rgba(213,94,0,0.18)' }, label: { color: '#8a3000', position: 'insideTopRight' } },
+      { xAxis: scEnd / t.div },
+    ]);
+  }
+  return chart({
+    title: 'Timeline: remaining bytes and link rate',
+    note: `Sampled every 100 ms from the start of the migration. Remaining = pages pending in the migration bitmap; link rate = bytes put on the link since the previous sample. Shaded: setup (grey) and the stop-and-copy window, when the guest is paused (orange).`,
+    height: 380,
+    option: {
+      grid: { left: GRID_SIDE, right: GRID_SIDE, top: 40, bottom: 84 },
+      legend: LEGEND,
+      xAxis: valueAxis(`time since the migration started (${t.unit})`, {
+        nameGap: 30,
+        min: 0,
+        max: Number((endMs / t.div).toPrecision(4)),
+        axisLabel: { ...AXIS_TEXT, hideOverlap: true, formatter: (v: number) => num(v) },
+      }),
+      yAxis: [
+        valueAxis(withUnit('remaining', b), { nameGap: Y_NAME_GAP, min: 0 }),
+        valueAxis(withUnit('link rate', r), { nameGap: Y_NAME_GAP, min: 0, splitLine: { show: false }, position: 'right' }),
+      ],
+      series: [
+        {
+          type: 'line',
+          name: 'remaining (pending) bytes',
+          data: series.map((x) => [x.tMs / t.div, x.remainingBytes / b.div]),
+          yAxisIndex: 0,
+          showSymbol: series.length <= 40,
+          symbolSize: 5,
+          itemStyle: { color: OKABE_ITO.blue },
+          lineStyle: { color: OKABE_ITO.blue, width: 2.5 },
+          areaStyle: { color: 'rgba(0,114,178,0.12)' },
+          markArea: { silent: true, data: areas },
+        },
+        {
+          type: 'line',
+          name: 'link rate',
+          // each sample's rate holds over the interval since the previous sample
+          data: series.slice(1).flatMap((x, i) => [
+            [series[i].tMs / t.div, x.linkBytesPerSec / r.div],
+            [x.tMs / t.div, x.linkBytesPerSec / r.div],
+          ]),
+          yAxisIndex: 1,
+          showSymbol: false,
+          itemStyle: { color: OKABE_ITO.orange },
+          lineStyle: { color: OKABE_ITO.orange, width: 2, type: 'solid' },
+        },
+      ],
+    } as EChartsOption,
+  });
+}
+
+function guestChart(series: SeriesSample[], endMs: number): string {
+  const t = msScale(endMs);
+  return chart({
+    title: 'Guest: dirty rate and throttle',
+    note: 'Page writes the vCPUs achieved per second, and the auto-converge throttle (QEMU cpu-throttle-percentage).',
+    height: 300,
+    option: {
+      grid: { left: GRID_SIDE, right: GRID_SIDE, top: 30, bottom: 84 },
+      legend: LEGEND,
+      xAxis: valueAxis(`time since the migration started (${t.unit})`, { nameGap: 30, min: 0 }),
+      yAxis: [valueAxis('dirty rate (pages/s)', { nameGap: Y_NAME_GAP, min: 0 }), valueAxis('throttle (%)', { nameGap: Y_NAME_GAP, min: 0, max: 100, position: 'right', splitLine: { show: false } })],
+      series: [
+        { type: 'line', name: 'dirty rate', step: 'start', data: series.map((x) => [x.tMs / t.div, x.dirtyRatePagesPerSec]), showSymbol: false, itemStyle: { color: OKABE_ITO.green }, lineStyle: { color: OKABE_ITO.green, width: 2 } },
+        { type: 'line', name: 'throttle', step: 'start', yAxisIndex: 1, data: series.map((x) => [x.tMs / t.div, x.throttlePercent]), showSymbol: false, itemStyle: { color: OKABE_ITO.purple }, lineStyle: { color: OKABE_ITO.purple, width: 2, type: 'dashed' } },
+      ],
+    } as EChartsOption,
+  });
+}
+
+const QUICK_PHASES = [
+  ['pauseMs', 'pause', OKABE_ITO.purple],
+  ['saveMs', 'save', OKABE_ITO.orange],
+  ['fsyncMs', 'fsync', OKABE_ITO.vermillion],
+  ['handoverMs', 'hand-over', OKABE_ITO.yellow],
+  ['restoreMs', 'restore', OKABE_ITO.green],
+  ['resumeMs', 'resume', OKABE_ITO.black],
+] as const;
+
+/** Downtime and total time of both methods as stacked horizontal bars, quick migration's phases stacked. */
+function methodCharts(doc: ResultDocument): string {
+  const p = doc.precopy;
+  const q = doc.quick;
+  const cats: string[] = [];
+  if (p) cats.push('pre-copy');
+  if (q) cats.push('quick migration');
+  const idx = (name: string): number => cats.indexOf(name);
+
+  const build = (which: 'downtime' | 'total'): string => {
+    const series: Record<string, unknown>[] = [];
+    const slot = (name: string, color: string, at: string, value: number): void => {
+      const data: (number | string)[] = cats.map(() => '-');
+      data[idx(at)] = value;
+      series.push({ type: 'bar', name, stack: 'time', data, itemStyle: { color, borderColor: '#fff', borderWidth: 0.5 }, barWidth: 34 });
+    };
+    let max = 0;
+    const tiny: string[] = [];
+    const totals: Record<string, number | null> = {};
+    if (p) {
+      const st = p.stats;
+      const down = st.downtime;
+      const total = st['total-time'];
+      if (which === 'total') {
+        slot('pre-copy: setup', GREY, 'pre-copy', st['setup-time']);
+        slot('pre-copy: live rounds', OKABE_ITO.sky, 'pre-copy', Math.max(0, total - st['setup-time'] - (down ?? 0)));
+        if (down !== null) slot('pre-copy: stop-and-copy', OKABE_ITO.blue, 'pre-copy', down);
+        totals['pre-copy'] = total;
+      } else {
+        if (down !== null) slot('pre-copy: stop-and-copy', OKABE_ITO.blue, 'pre-copy', down);
+        totals['pre-copy'] = down;
+      }
+    }
+    if (q) {
+      const value = which === 'total' ? q.stats['total-time'] : q.stats.downtime;
+      totals['quick migration'] = value;
+      if (value !== null) {
+        let sum = 0;
+        for (const [key, label, color] of QUICK_PHASES) {
+          const v = q.phases?.[key] ?? 0;
+          sum += v;
+          // a phase under 0.5% of the bar would be an invisible sliver with a legend entry: named in the note instead
+          if (v < 0.005 * value) tiny.push(`${label} ${formatDurationMs(v)}`);
+          else slot(`quick: ${label}`, color, 'quick migration', v);
+        }
+        if (value - sum > 0.01 * value) slot('quick: other', '#cfcfcf', 'quick migration', value - sum);
+      }
+    }
+    for (const v of Object.values(totals)) if (v !== null) max = Math.max(max, v);
+    const t = msScale(max);
+    for (const s of series) s.data = (s.data as (number | string)[]).map((v) => (typeof v === 'number' ? v / t.div : v));
+    const labels = cats.map((c) => `${c}\n${totals[c] === null || totals[c] === undefined ? 'no value' : formatDurationMs(totals[c]!)}`);
+    return chart({
+      title: which === 'downtime' ? 'Downtime: how long the guest was paused' : 'Total time: request to resume on the destination',
+      note: `${which === 'downtime' ? 'Quick migration is paused throughout: its downtime is every phase.' : 'Pre-copy: setup, live rounds, stop-and-copy. Quick migration: its phases.'}${tiny.length ? ` Too short to draw: ${tiny.join(', ')}.` : ''}`,
+      width: 540,
+      height: 90 + cats.length * 62 + 46,
+      option: {
+        grid: { left: 16, right: 28, top: 16, bottom: 88, containLabel: true },
+        legend: { ...LEGEND, itemGap: 10, itemWidth: 14, textStyle: { color: INK, fontSize: 11 } },
+        xAxis: valueAxis(`${which === 'downtime' ? 'downtime' : 'total time'} (${t.unit})`, { nameGap: 28, min: 0 }),
+        yAxis: categoryAxis('', labels, { inverse: true, axisLabel: { ...AXIS_TEXT, fontWeight: 600, lineHeight: 17 } }),
+        series,
+      } as EChartsOption,
+    });
+  };
+  return `<div class="row">${build('downtime')}${build('total')}</div>`;
+}
+
+export function renderRunSection(doc: ResultDocument, label?: string): string {
+  const s = (doc.scenario ?? {}) as ScenarioView;
+  const p = doc.precopy;
+  const q = doc.quick;
+  const out: string[] = [];
+  out.push(`<h2>Run: ${esc(s.name ?? 'unnamed scenario')}${label ? ` <span class="note">${esc(label)}</span>` : ''}</h2>`);
+  out.push(provenance(doc));
+  out.push('<h3>Scenario</h3>', scenarioSummary(s));
+  if (doc.simulation) {
+    const sim = doc.simulation;
+    out.push(
+      `<p class="callout"><strong>Simulate mode:</strong> the pre-copy loop on a virtual clock, without page contents: ${ms(sim.modelledTimeMs)} modelled in ${ms(sim.wallTimeMs)} of wall time (speedup ${count(isNumber(sim.speedup) ? Math.round(sim.speedup) : sim.speedup)}×). Nothing was migrated, so nothing was verified.</p>`,
+    );
+  }
+  if (doc.fleet) out.push(fleetSection(doc.fleet));
+  out.push(`<h3>Outcome${doc.fleet ? ': guest 0' : ''}</h3>`);
+  out.push(`<div class="cards">${p ? precopyCard(p, s) : ''}${q ? quickCard(q) : ''}</div>`);
+  if (doc.comparison) out.push(`<p><strong>Verdict:</strong> ${esc(doc.comparison.verdict)}</p>`);
+  if (p?.engineBound) {
+    out.push(
+      `<p class="callout"><strong>Engine bound:</strong> the live rounds ran at ${formatBitRate(p.engine.liveBytesPerSec)}, below the rate limit of ${rate(p.engine.liveRateLimitBytesPerSec, 'bit')}: migbench, not the link, set the pace.</p>`,
+    );
+  }
+  if (p && p.rounds.length > 0) {
+    out.push('<h3>Pre-copy rounds</h3>', roundsChart(p));
+  }
+  if (p) {
+    const series = seriesOf(p);
+    if (series.length >= 2) {
+      out.push('<h3>Timeline</h3>', timelineChart(p, series));
+      if (series.some((x) => x.throttlePercent > 0)) out.push(guestChart(series, p.stats['total-time']));
+    } else {
+      out.push('<p class="note">No timeline: this document has no time series (written before migbench sampled one, or the migration was too short to sample).</p>');
+    }
+  }
+  if (p || q) out.push(`<h3>${p && q ? 'Pre-copy against quick migration' : 'Times'}</h3>`, methodCharts(doc));
+  if (p && p.rounds.length > 0) {
+    out.push(
+      '<details><summary>Rounds table</summary>',
+      table(
+        [{ text: 'round' }, { text: 'stage' }, { text: 'start', num: true }, { text: 'duration', num: true }, { text: 'dirty at sync', num: true }, { text: 'sent', num: true }, { text: 'bytes', num: true }, { text: 'bandwidth', num: true }, { text: 'expected downtime', num: true }],
+        p.rounds.map((r) => ({
+          cells: [esc(r.round), esc(r.stage), ms(r.startMs), ms(r.durationMs), count(r.dirtyPages), count(r.sentPages), bytes(r.bytes), rate(r.bandwidthBytesPerSec, 'bit'), ms(r.expectedDowntimeMs)],
+        })),
+      ),
+      '</details>',
+    );
+  }
+  out.push(`<details><summary>Resolved scenario (JSON)</summary><pre>${esc(JSON.stringify(doc.scenario, null, 2))}</pre></details>`);
+  return out.join('\n');
+}
+
+/** A host evacuation: each method's evacuation time and the spread of per-guest downtime and total time. */
+function fleetSection(f: FleetResult): string {
+  const methods = ([['pre-copy', f.precopy], ['quick migration', f.quick]] as const).filter(([, m]) => m !== null) as unknown as [string, FleetMethodResult][];
+  const dist = (d: Distribution | null): string => (d === null ? '—' : `median ${ms(d.median)}, p95 ${ms(d.p95)}, max ${ms(d.max)}`);
+  return [
+    `<h3>Host evacuation: ${count(f.count)} guests, ${count(f.concurrency)} at a time</h3>`,
+    table(
+      [{ text: 'method' }, { text: 'evacuation time', num: true }, { text: 'guests completed', num: true }, { text: 'downtime per guest' }, { text: 'total time per guest' }, { text: 'bytes', num: true }],
+      methods.map(([name, m]) => ({
+        cells: [esc(name), ms(m.evacuationTimeMs), `${count(m.completed)}${m.cancelled ? ` (${count(m.cancelled)} cancelled)` : ''}`, dist(m.downtime), dist(m.totalTime), bytes(m.bytes)],
+      })),
+    ),
+  ].join('\n');
+}
+
+/** A whole page for one run document. */
+export function renderRunReport(doc: ResultDocument): string {
+  const name = ((doc.scenario ?? {}) as ScenarioView).name ?? 'run';
+  return page(`migbench run: ${name}`, [{ id: 'doc-1', title: name, html: renderRunSection(doc) }]);
+}
