@@ -25,9 +25,12 @@ const KNOWN: Record<Rule, string[]> = {
   'file-cycles': [],
   'folder-cycles': ['options.ts | precopy', 'sim | suite | sweep'],
   'documents-not-engine': [
-    'report/html.ts -> sweep/pareto.ts',
     'report/html.ts -> sweep/run-sweep.ts',
+    'report/markdown.ts -> sweep/pareto.ts',
+    'report/markdown.ts -> sweep/run-sweep.ts',
     'report/summary.ts -> quick/quick-migration.ts',
+    'report/sweep-html.ts -> sweep/pareto.ts',
+    'report/sweep-html.ts -> sweep/run-sweep.ts',
     'results/document.ts -> precopy/channels.ts',
     'results/document.ts -> precopy/convergence.ts',
     'results/document.ts -> precopy/loop.ts',
