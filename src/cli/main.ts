@@ -44,7 +44,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
     .option('--mode <mode>', 'emulate (real threads, real bytes, wall clock) or simulate (the same loop on a virtual clock: any guest size, deterministic, no waiting)', 'emulate')
     .option('-q, --quiet', 'no progress or summary on stderr', false)
-    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string; html?: string; mode?: string }) => {
+    .option('--force', 'let the quick-migration image replace a regular file already at quick.path (never a symlink, device or FIFO); without it an existing quick.path is refused', false)
+    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string; html?: string; mode?: string; force: boolean }) => {
       code = await runCommand(scenario, opts);
     });
 
@@ -62,6 +63,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--json', 'print the suite result on stdout', false)
     .addOption(new Option('--export <kind=file>', 'also write github-action-benchmark=FILE or bencher=FILE (repeatable)').argParser(collect).default([]))
     .option('-q, --quiet', 'no progress on stderr', false)
+    .option('--force', 'let quick-migration images replace regular files already at quick.path (never a symlink, device or FIFO); a suite file cannot ask for this', false)
     .action(async (file: string, opts: SuiteCommandOptions) => {
       code = await suiteCommand(file, opts);
     });

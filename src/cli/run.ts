@@ -25,6 +25,8 @@ export interface RunCommandOptions {
   only?: string;
   html?: string;
   mode?: string;
+  /** --force: the quick-migration image may replace a regular file at quick.path */
+  force?: boolean;
 }
 
 export type Mode = 'emulate' | 'simulate';
@@ -109,6 +111,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
             methods,
             signal: interrupts.signal,
             fault,
+            force: options.force,
             onPhase: (m) => say(c.dim(m)),
             onRound: (r) => say(roundLine(r)),
             onQuickPhase: (phase, ms) => say(`quick   ${PHASE_NAMES[phase].padEnd(32)} ${formatDurationMs(ms)}`),
