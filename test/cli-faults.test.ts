@@ -117,8 +117,11 @@ describe('SIGTERM behaves like Ctrl-C: the run stops, the workers end, nothing i
   });
 });
 
-/** Start the binary, send `signal` as soon as `ready(stderr)` holds (polled), collect what it did. */
-async function interruptWhen(args: string[], ready: (stderr: string) => boolean, signal: NodeJS.Signals) {
+/**
+ * Start the binary, send `signal` as soon as `ready(stderr)` holds (polled), collect what it did. With
+ * `twice`, a second signal follows once the first is acknowledged on stderr (quit at once).
+ */
+async function interruptWhen(args: string[], ready: (stderr: string) => boolean, signal: NodeJS.Signals, twice = false) {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -127,6 +130,10 @@ async function interruptWhen(args: string[], ready: (stderr: string) => boolean,
   void exited.then(() => (done = true));
   await until('the image to be there', () => done || ready(stderr), 60_000);
   if (!done) child.kill(signal);
+  if (twice) {
+    await until('the first signal to be acknowledged', () => done || /cancelling the migration|stopping after the current run/.test(stderr), 60_000);
+    if (!done) child.kill(signal);
+  }
   const [code, killedBy] = await exited;
   return { code, killedBy, stderr };
 }
@@ -151,6 +158,16 @@ describe('SIGTERM in the middle of a quick migration removes the partial image a
     expect(r.code).toBe(143);
     expect(r.stderr).toMatch(/terminated \(SIGTERM\): the guest stays on the source; no result written/);
     expect(r.stderr).not.toMatch(/still running/);
+    expect(filesUnder(imageDir)).toEqual([]);
+  });
+
+  it('run, a second SIGTERM (quit at once) while the image is being written: exit 143, nothing left in quick.dir', async () => {
+    const imageDir = mkdtempSync(join(dir, 'images-'));
+    // 1 MiB/s: the writer waits seconds for the storage after its first buffer, so the second signal finds it mid-save
+    const args = ['run', '--only', 'quick', '--set', 'guest.memory=32MiB', '--set', 'quick.storageBandwidth=1MiB/s', '--set', `quick.dir=${imageDir}`];
+    const r = await interruptWhen(args, imageThere(imageDir), 'SIGTERM', true);
+    expect(r.killedBy).toBeNull();
+    expect(r.code).toBe(143);
     expect(filesUnder(imageDir)).toEqual([]);
   });
 

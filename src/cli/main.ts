@@ -17,6 +17,7 @@ import { mergeCommand, sweepCommand, tuneCommand, type SweepCommandOptions, type
 import { runCommand } from './run.ts';
 import { setQuitAtOnce } from './interrupt.ts';
 import { liveWorkers } from '../threads.ts';
+import { removeUnfinishedImagesSync } from '../quick/image-file.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -205,7 +206,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 export async function runCli(argv: readonly string[]): Promise<never> {
   // a second Ctrl-C / SIGTERM while a run is stopping quits at once (src/cli/interrupt.ts)
-  setQuitAtOnce((signalCode) => process.exit(signalCode));
+  // (a quick-migration image being written or read back is removed on the way out, as the normal path would)
+  setQuitAtOnce((signalCode) => {
+    removeUnfinishedImagesSync();
+    process.exit(signalCode);
+  });
   const code = await main(argv);
   // every run ends its worker threads; one still running here is a migbench bug (process.exit would hide it)
   const live = liveWorkers();

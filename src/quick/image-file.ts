@@ -13,7 +13,7 @@
  * - a reader opens without blocking (O_NONBLOCK: opening a FIFO would wait for a writer forever) and
  *   refuses anything but a regular file, checked on the open file (fstat), not on the path.
  */
-import { constants, lstatSync, type Stats } from 'node:fs';
+import { constants, lstatSync, rmdirSync, rmSync, type Stats } from 'node:fs';
 import { mkdtemp, open, rm, rmdir, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -47,18 +47,55 @@ function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40) || 'image';
 }
 
+/**
+ * What runs in this process have created and not yet removed or kept: images being written or read
+ * back, and their private folders. A command that must quit at once (a second Ctrl-C or SIGTERM)
+ * removes them on the way out (`removeUnfinishedImagesSync`), as the normal path would have.
+ */
+const unfinished = { files: new Set<string>(), dirs: new Set<string>() };
+
+/** Remove every image and private folder a run created and has not finished with (synchronous: for an exit). */
+export function removeUnfinishedImagesSync(): void {
+  for (const path of unfinished.files) rmSync(path, { force: true });
+  for (const dir of unfinished.dirs) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty (not only ours) or gone: left as it is
+    }
+  }
+  unfinished.files.clear();
+  unfinished.dirs.clear();
+}
+
+/** The run keeps its image (`quick.keepImage`): it is no longer unfinished. */
+export function keepImage(location: ImageLocation): void {
+  unfinished.files.delete(location.path);
+  if (location.tempDir !== null) unfinished.dirs.delete(location.tempDir);
+}
+
 /** The image's path: `quick.path` as given, else `<quick.dir or tmp>/migbench-XXXXXX/<name>.img` in a new folder. */
 export async function imageLocation(scenario: Scenario): Promise<ImageLocation> {
   if (scenario.quick.path) return { path: scenario.quick.path, tempDir: null };
   const prefix = join(scenario.quick.dir ?? os.tmpdir(), 'migbench-');
   const tempDir = await io('mkdir', `${prefix}XXXXXX`, () => mkdtemp(prefix));
+  unfinished.dirs.add(tempDir);
   return { path: join(tempDir, `${safeName(scenario.name)}.img`), tempDir };
 }
 
 /** Remove what a run created: the image (when `created`), then its private folder (only if empty). */
 export async function removeImage(location: ImageLocation, created: boolean): Promise<void> {
-  if (created) await rm(location.path, { force: true }).catch(() => undefined);
-  if (location.tempDir !== null) await rmdir(location.tempDir).catch(() => undefined);
+  if (created) await removeCreatedImage(location.path);
+  if (location.tempDir !== null) {
+    await rmdir(location.tempDir).catch(() => undefined);
+    unfinished.dirs.delete(location.tempDir);
+  }
+}
+
+/** Remove an image file this process created (createImageFile said `created`). */
+export async function removeCreatedImage(path: string): Promise<void> {
+  await rm(path, { force: true }).catch(() => undefined);
+  unfinished.files.delete(path);
 }
 
 /**
@@ -68,7 +105,9 @@ export async function removeImage(location: ImageLocation, created: boolean): Pr
  */
 export async function createImageFile(path: string, force: boolean): Promise<{ fh: FileHandle; created: boolean }> {
   try {
-    return { fh: await open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666), created: true };
+    const fh = await open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
+    unfinished.files.add(path);
+    return { fh, created: true };
   } catch (error) {
     if (!(force && (error as NodeJS.ErrnoException).code === 'EEXIST')) throw ioError('open', path, error);
   }

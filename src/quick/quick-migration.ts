@@ -14,7 +14,7 @@ import { verifyGuest } from '../memory/verify.ts';
 import type { Scenario } from '../options.ts';
 import { VERSION } from '../version.ts';
 import type { ImageFormat } from './image-format.ts';
-import { imageLocation, removeImage, type ImageLocation } from './image-file.ts';
+import { imageLocation, keepImage, removeImage, type ImageLocation } from './image-file.ts';
 import { restoreImage } from './restore.ts';
 import { StoragePacer } from './storage.ts';
 import { saveImage } from './suspend.ts';
@@ -185,5 +185,6 @@ export async function migrateQuick(guest: QuickGuest, options: QuickOptions = {}
     // An image that did not make it (or was not asked to be kept) does not stay behind: what this run
     // created (the image, its private folder) is removed; nothing else ever is.
     if (location !== null && (failed || !scenario.quick.keepImage)) await removeImage(location, created);
+    else if (location !== null) keepImage(location);
   }
 }

@@ -5,7 +5,7 @@
  * are zero-checked and written straight from guest memory (`mapped`) or copied once into the write
  * buffer (`stream`). Every byte is paced by the storage rate; `fsync` is a phase of its own.
  */
-import { rm, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Buffer } from 'node:buffer';
 import { crc32 } from '../codec/crc32.ts';
 import { isZeroRange } from '../codec/zero-page.ts';
@@ -14,7 +14,7 @@ import {
   CHUNK_PAGES, MAX_CONTROL_BYTES, RECORD_PREFIX_BYTES, encodeHeader, mappedLayout, packControl,
   type ImageFormat, type ImageHeader, type StreamControl,
 } from './image-format.ts';
-import { createImageFile } from './image-file.ts';
+import { createImageFile, removeCreatedImage } from './image-file.ts';
 import { io, writeFully, type StoragePacer } from './storage.ts';
 
 export interface SaveReport {
@@ -102,7 +102,7 @@ export async function saveImage(options: {
     return { ...counts, saveMs: t1 - t0, fsyncMs: t2 - t1, startMs: t0, syncStartMs: t1, endMs: t2, created };
   } catch (error) {
     await fh.close().catch(() => undefined);
-    if (created) await rm(path, { force: true }).catch(() => undefined);
+    if (created) await removeCreatedImage(path);
     throw error;
   }
 }
