@@ -28,12 +28,15 @@
  */
 import { Buffer } from 'node:buffer';
 import { Bench } from 'tinybench';
-import { createXbzrleMemory, decodeXbzrle, encodeXbzrle, encodeXbzrleReference, xbzrleKernelFor } from '../src/codec/xbzrle.ts';
+import { decodeXbzrle } from '../src/codec/xbzrle.ts';
+import { encodeXbzrle } from '../src/codec/xbzrle-encode.ts';
+import { createXbzrleMemory, xbzrleKernelFor } from '../src/codec/xbzrle-memory.ts';
 import { isZeroRange } from '../src/codec/zero-page.ts';
 import { zstdCompress, zstdDecompressExact, zstdReady } from '../src/codec/zstd.ts';
 import { textCorpus, textPageInto } from '../src/workload/fill.ts';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Rng } from '../src/workload/rng.ts';
+import { encodeXbzrleReference } from '../test/helpers/xbzrle-reference.ts';
 
 const PAGE = 4096;
 const CASES = ['a', 'b', 'c'] as const;

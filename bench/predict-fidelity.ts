@@ -1,5 +1,5 @@
 /**
- * Fidelity of the analytic predictor (src/sim/predict.ts) against the real engine (emulate mode):
+ * Fidelity of the analytic predictor (src/sim/predict/) against the real engine (emulate mode):
  * small guests on fast links, pre-copy only. Prints predicted vs measured live rounds, total time,
  * downtime and bytes over the link, with ratios (predicted ÷ measured). A bench, not a test: the
  * measured side moves with machine noise.
@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { resolveScenario, type ScenarioInput } from '../src/options.ts';
 import { runScenario } from '../src/run.ts';
-import { predict } from '../src/sim/predict.ts';
+import { predict } from '../src/sim/predict/predict.ts';
 import { formatBytes, formatCount, formatDurationMs } from '../src/units.ts';
 
 const SCENARIOS: ScenarioInput[] = [

@@ -18,7 +18,10 @@ export {
   formatDurationMs, formatCount,
 } from './units.ts';
 export { PATTERN_NAMES, type PatternName } from './workload/patterns.ts';
-export { predict, closedFormPrecopy, predictionToJson, type Prediction, type PrecopyPrediction, type QuickPrediction, type ClosedForm, type NonConvergence, type PredictOptions } from './sim/predict.ts';
+export { predict } from './sim/predict/predict.ts';
+export { predictionToJson, type Prediction, type PrecopyPrediction, type NonConvergence, type PredictOptions } from './sim/predict/prediction.ts';
+export { closedFormPrecopy, type ClosedForm } from './sim/predict/closed-form.ts';
+export type { QuickPrediction } from './sim/predict/quick-model.ts';
 export { runSuite, metricsOf } from './suite/run-suite.ts';
 export { expandSuite } from './suite/suite-file.ts';
 export { compareSuites, hasRegression, renderComparisonText, renderComparisonMarkdown, type Comparison } from './results/compare.ts';
@@ -27,9 +30,8 @@ export { parseSuiteDocument, type SuiteDocument } from './results/suite-document
 export { migrateQuick, type QuickResult } from './quick/quick-migration.ts';
 export { inspectImage } from './quick/inspect.ts';
 export { createPolicy, POLICY_NAMES, DEFAULT_POLICY_PARAMS, type PolicyName, type PolicyParams } from './precopy/policies.ts';
-export {
-  encodeXbzrle, decodeXbzrle, encodeXbzrleReference, decodeXbzrleReference, createXbzrleMemory,
-  XBZRLE_UNCHANGED, XBZRLE_OVERFLOW, XBZRLE_MALFORMED,
-} from './codec/xbzrle.ts';
+export { decodeXbzrle, XBZRLE_UNCHANGED, XBZRLE_OVERFLOW, XBZRLE_MALFORMED } from './codec/xbzrle.ts';
+export { encodeXbzrle } from './codec/xbzrle-encode.ts';
+export { createXbzrleMemory } from './codec/xbzrle-memory.ts';
 export { PageCache, CACHED_PAGE_LIFETIME, XBZRLE_SEND_NORMAL, XBZRLE_SKIP, type XbzrleCacheStats, type PageCacheOptions } from './codec/page-cache.ts';
 export { renderRunReport, renderComparisonReport, renderSweepReport, renderReport } from './report/html.ts';

@@ -1,26 +1,35 @@
 /**
- * The worker threads' code, compiled to JavaScript once per process.
+ * The worker threads' code, as JavaScript a worker can start from.
  *
- * Node 20 cannot start a worker from a .ts file (DESIGN §8). Registering tsx's loader inside every
- * worker works, but each registration starts Node 20's off-thread module-hooks machinery and transforms
- * the worker's TypeScript again: ~100 ms of CPU per worker, and memory that never comes back (measured:
- * 0.03–0.04 MiB of resident memory per worker started, where a plain JavaScript worker leaves none; a
- * soak of 200 runs grew by 10 %). So the first worker of a process bundles every worker entry with
+ * Node 20 cannot start a worker from a .ts file (DESIGN §8). The built package (`npm run build`, which
+ * `npm ci` and `npm pack` run) has the worker entries compiled beside its own code: a worker starts
+ * from `dist/workers/<name>.js`, with neither esbuild nor tsx at run time.
+ *
+ * Running from the sources (vitest, tsx), the first worker of a process bundles every worker entry with
  * esbuild (tsx's own compiler) into one ES module each, in memory, from the sources on disk: what runs
- * in the workers is always the code the main thread runs, with no build step to forget. Packages stay
- * outside the bundle, imported by absolute file URL (so their own files, such as zstd's WebAssembly,
- * are found beside them); workers start from `data:` URLs, so nothing is written to disk.
+ * in the workers is always the code the main thread runs, with no build step to forget. (Registering
+ * tsx's loader inside every worker works too, but each registration starts Node 20's off-thread
+ * module-hooks machinery and transforms the worker's TypeScript again: ~100 ms of CPU per worker, and
+ * memory that never comes back — measured: 0.03–0.04 MiB of resident memory per worker started, where a
+ * plain JavaScript worker leaves none; a soak of 200 runs grew by 10 %.) Packages stay outside the
+ * bundle, imported by absolute file URL (so their own files, such as zstd's WebAssembly, are found
+ * beside them); workers start from `data:` URLs, so nothing is written to disk.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MigbenchError } from './errors.ts';
+import { BUILT } from './package-root.ts';
 
 export type BundledWorker = 'vcpu' | 'destination' | 'channel';
 const ENTRIES: readonly BundledWorker[] = ['vcpu', 'destination', 'channel'];
 
 let bundles: Promise<ReadonlyMap<BundledWorker, URL>> | null = null;
 
-/** The `data:` URL of each worker's bundle (built on the first call; later calls share it). */
+/**
+ * The URL a worker starts from: its compiled entry in the built package, else the `data:` URL of its
+ * bundle (built on the first call; later calls share it).
+ */
 export function workerBundle(name: BundledWorker): Promise<URL> {
+  if (BUILT) return Promise.resolve(new URL(`../workers/${name}.js`, import.meta.url));
   bundles ??= build().catch((error: unknown) => {
     bundles = null; // a later start may try again (the sources may have been mid-edit)
     throw error;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   CACHED_PAGE_LIFETIME, PageCache, XBZRLE_FRAME_OVERHEAD_BYTES, XBZRLE_SEND_NORMAL, XBZRLE_SKIP,
 } from '../src/codec/page-cache.ts';
-import { decodeXbzrle, isXbzrleMemory } from '../src/codec/xbzrle.ts';
+import { decodeXbzrle } from '../src/codec/xbzrle.ts';
+import { isXbzrleMemory } from '../src/codec/xbzrle-memory.ts';
 import { Rng } from '../src/workload/rng.ts';
 
 const PAGE = 4096;

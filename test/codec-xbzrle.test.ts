@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { encodeUleb128 } from '../src/codec/uleb128.ts';
-import {
-  createXbzrleMemory, decodeXbzrle, decodeXbzrleReference, encodeXbzrle, encodeXbzrleInto, encodeXbzrleReference, isXbzrleMemory,
-} from '../src/codec/xbzrle.ts';
+import { decodeXbzrle } from '../src/codec/xbzrle.ts';
+import { encodeXbzrle, encodeXbzrleInto } from '../src/codec/xbzrle-encode.ts';
+import { createXbzrleMemory, isXbzrleMemory } from '../src/codec/xbzrle-memory.ts';
 import { Rng } from '../src/workload/rng.ts';
+import { decodeXbzrleReference, encodeXbzrleReference } from './helpers/xbzrle-reference.ts';
 
 const PAGE = 4096;
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, valid, type HTMLElement } from 'node-html-parser';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { readReportDocument, reportCommand, writeHtmlReport } from '../src/cli/report.ts';
+import { readReportDocument, reportCommand } from '../src/cli/report.ts';
+import { writeOutputs } from '../src/cli/output-file.ts';
 import { MigbenchError } from '../src/errors.ts';
 import { detectKind, renderComparisonReport, renderMarkdownSummary, renderReport, renderRunReport, renderSweepReport } from '../src/report/html.ts';
 import type { Comparison } from '../src/results/compare.ts';
@@ -450,10 +451,10 @@ describe('migbench report (cli/report.ts)', () => {
     expect(() => reportCommand([], {})).toThrow(/at least one result file/);
   });
 
-  it('writeHtmlReport: E_IO naming --html when the directory does not exist', () => {
-    expect(() => writeHtmlReport(join(dir, 'no', 'such', 'dir', 'r.html'), '<!doctype html>')).toThrow(/--html .*its directory does not exist/);
+  it('writing --html: refused naming --html when the folder does not exist', () => {
+    expect(() => writeOutputs([{ flag: '--html', path: join(dir, 'no', 'such', 'dir', 'r.html'), text: '<!doctype html>' }])).toThrow(/--html .*the folder ".*dir" does not exist/);
     const ok = join(dir, 'ok.html');
-    writeHtmlReport(ok, renderSweepReport(sweep()));
+    writeOutputs([{ flag: '--html', path: ok, text: renderSweepReport(sweep()) }]);
     expect(readFileSync(ok, 'utf8').startsWith('<!doctype html>')).toBe(true);
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { predictCommand } from '../src/cli/predict.ts';
 import { resolveScenario, scenarioToJson, type ScenarioInput } from '../src/options.ts';
-import { closedFormPrecopy, predict, predictionToJson } from '../src/sim/predict.ts';
+import { closedFormPrecopy } from '../src/sim/predict/closed-form.ts';
+import { predict } from '../src/sim/predict/predict.ts';
+import { predictionToJson } from '../src/sim/predict/prediction.ts';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveScenario, type ScenarioInput } from '../src/options.ts';
-import { closedFormPrecopy } from '../src/sim/predict.ts';
+import { closedFormPrecopy } from '../src/sim/predict/closed-form.ts';
 import { simulatePrecopy, simulateQuick, simulateScenario } from '../src/sim/run-simulated.ts';
 import { PrecopySimulation } from '../src/sim/simulate-precopy.ts';
 import type { ResultDocument } from '../src/results/document.ts';

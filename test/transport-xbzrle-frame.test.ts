@@ -1,6 +1,6 @@
 /** The destination's XBZRLE frames: a delta applies onto what it holds; a malformed one is refused. */
 import { describe, expect, it } from 'vitest';
-import { encodeXbzrle } from '../src/codec/xbzrle.ts';
+import { encodeXbzrle } from '../src/codec/xbzrle-encode.ts';
 import { MigbenchError } from '../src/errors.ts';
 import { GuestMemory, guestLayout } from '../src/memory/guest-memory.ts';
 import { FrameApplier } from '../src/transport/destination.ts';

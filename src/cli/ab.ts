@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MigbenchError } from '../errors.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { compareSuites, renderComparisonMarkdown } from '../results/compare.ts';
 import { parseSuiteDocument, suiteDocumentToJson } from '../results/suite-document.ts';
 import type { SuiteDocument } from '../results/suite-document.ts';
@@ -58,8 +59,8 @@ export interface AbIo {
 const DEFAULT_IO: AbIo = { log: (line) => process.stderr.write(`${line}\n`) };
 
 /** This checkout's own command: the head when `--head` is not given. */
-const OWN_BIN = fileURLToPath(new URL('../../bin/migbench.js', import.meta.url));
-const OWN_PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
+const OWN_BIN = fileURLToPath(new URL('bin/migbench.js', PACKAGE_ROOT));
+const OWN_PACKAGE_DIR = fileURLToPath(PACKAGE_ROOT);
 
 type Side = 'base' | 'head';
 

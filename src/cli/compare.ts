@@ -12,7 +12,7 @@ import { compareSuites, hasRegression, isUndecided, renderComparisonMarkdown, re
 import { parseSuiteDocument, type SuiteDocument } from '../results/suite-document.ts';
 import { colorsFor } from '../report/style.ts';
 import { renderComparisonReport } from '../report/html.ts';
-import { writeHtmlReport } from './report.ts';
+import { checkOutputs, requested, writeOutputs } from './output-file.ts';
 import { readTextFile } from './scenario-file.ts';
 import { METRIC_NAMES } from '../suite/metrics.ts';
 
@@ -94,8 +94,8 @@ export function renderComparison(c: Comparison, format: string): string {
 /** Compare two parsed suites, print the result, and return the exit code. */
 export function reportComparison(base: SuiteDocument, head: SuiteDocument, o: CompareCommandOptions, labels: { base: string; head: string }): number {
   const c = compareSuites(base, head, compareOptionsFrom(o, labels));
+  writeOutputs(requested([{ flag: '--html', path: o.html, text: () => renderComparisonReport(c) }]));
   process.stdout.write(`${renderComparison(c, o.format)}\n`);
-  if (o.html) writeHtmlReport(o.html, renderComparisonReport(c));
   if (o.failOn !== 'regression') return 0;
   // Exit 2 when nothing could be tested: a gate that cannot decide must not pass as "no regression".
   return hasRegression(c) ? 1 : isUndecided(c) ? 2 : 0;
@@ -103,6 +103,7 @@ export function reportComparison(base: SuiteDocument, head: SuiteDocument, o: Co
 
 export function compareCommand(basePath: string, headPath: string, o: CompareCommandOptions): number {
   compareOptionsFrom(o, { base: '', head: '' }); // refuse bad flags before reading anything
+  checkOutputs([{ flag: '--html', path: o.html }]);
   const base = readSuiteFile(basePath);
   const head = readSuiteFile(headPath);
   const names = basename(basePath) === basename(headPath) ? { base: basePath, head: headPath } : { base: basename(basePath), head: basename(headPath) };

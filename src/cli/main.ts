@@ -18,6 +18,7 @@ import { runCommand } from './run.ts';
 import { setQuitAtOnce } from './interrupt.ts';
 import { liveWorkers } from '../threads.ts';
 import { removeUnfinishedImagesSync } from '../quick/image-file.ts';
+import { exitCodeAfterStdout, stdoutErrorLine, watchStdout } from './stdout-errors.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -211,13 +212,17 @@ export async function runCli(argv: readonly string[]): Promise<never> {
     removeUnfinishedImagesSync();
     process.exit(signalCode);
   });
-  const code = await main(argv);
+  const stdout = watchStdout(process.stdout);
+  let code = await main(argv);
   // every run ends its worker threads; one still running here is a migbench bug (process.exit would hide it)
   const live = liveWorkers();
   if (live.count > 0) {
     process.stderr.write(`warning: ${live.count} worker thread(s) still running at exit (${Object.entries(live.byKind).map(([k, n]) => `${k}: ${n}`).join(', ')}): a migbench bug, please report it\n`);
   }
   // A pipe takes 64 KiB at once; the rest of a large --json document is still queued: let it drain first.
-  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => (stream.writableNeedDrain ? stream.once('drain', resolve) : resolve()))));
+  // Data on stdout that could not be written (EPIPE aside) is exit 3 (src/cli/stdout-errors.ts).
+  await Promise.all([stdout.settled(), new Promise<void>((resolve) => (process.stderr.writableNeedDrain ? process.stderr.once('drain', resolve) : resolve()))]);
+  if (stdout.error) process.stderr.write(`${colorsFor(process.stderr).red('error')}: ${stdoutErrorLine(stdout.error)}\n`);
+  code = exitCodeAfterStdout(code, stdout.code);
   process.exit(code);
 }

@@ -1,13 +1,14 @@
 /**
  * `migbench predict [scenario] [--set key.path=value …] [--json]`: the analytic prediction of a
- * scenario (sim/predict.ts), at once and without threads. The scenario is read and resolved exactly as
+ * scenario (sim/predict/), at once and without threads. The scenario is read and resolved exactly as
  * `run` does; the human summary (or the JSON with --json) goes to stdout.
  */
 import Table from 'cli-table3';
 import { applyOverrides, resolveScenario, scenarioToJson } from '../options.ts';
 import type { RoundRecord } from '../precopy/stats.ts';
 import { colorsFor, type Colors } from '../report/style.ts';
-import { predict, predictionToJson, type Prediction } from '../sim/predict.ts';
+import { predict } from '../sim/predict/predict.ts';
+import { predictionToJson, type Prediction } from '../sim/predict/prediction.ts';
 import { formatBitRate, formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import { readScenarioFile } from './scenario-file.ts';
 

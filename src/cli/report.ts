@@ -2,10 +2,9 @@
  * `migbench report FILE… [--html OUT] [--markdown OUT]`: render result files (run documents, suite
  * results, `compare --format json` output, sweep and tune files) as one self-contained HTML page, and
  * a markdown summary if asked. With neither flag, writes ./report.html and says so on stderr.
- *
- * `writeHtmlReport` is also what `run`, `compare` and `sweep` call for their `--html OUT` flag.
+ * Both are rendered before either is written, and written together or not at all (./output-file.ts).
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { checkOutputs, requested, writeOutputs } from './output-file.ts';
 import { readResultFile } from './scenario-file.ts';
 import { checkComparisonDocument } from '../results/comparison-reader.ts';
 import { checkRunDocument } from '../results/run-reader.ts';
@@ -17,25 +16,6 @@ import { detectKind, renderMarkdownSummary, renderReport } from '../report/html.
 export interface ReportCommandOptions {
   html?: string;
   markdown?: string;
-}
-
-/** Write a file whole or not at all (temporary file, then rename); E_IO naming the flag on failure. */
-function writeAtomic(flag: string, path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text, { flush: true });
-    renameSync(tmp, path);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    const e = error as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'its directory does not exist' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'EISDIR' ? 'it is a directory' : e.message;
-    throw new MigbenchError('E_IO', `${flag} ${JSON.stringify(path)}: cannot write the report (${why})`);
-  }
-}
-
-/** Write an HTML report (from `renderRunReport`, `renderComparisonReport`, `renderSweepReport` or `renderReport`). */
-export function writeHtmlReport(path: string, html: string): void {
-  writeAtomic('--html', path, html);
 }
 
 /**
@@ -68,15 +48,16 @@ export function checkReportDocument(doc: unknown, path: string): unknown {
 
 export function reportCommand(files: string[], options: ReportCommandOptions): number {
   if (files.length === 0) throw new MigbenchError('E_USAGE', 'report: give at least one result file (JSON)');
-  const docs = files.map(readReportDocument);
   const htmlPath = options.html ?? (options.markdown === undefined ? 'report.html' : undefined);
-  if (htmlPath !== undefined) {
-    writeHtmlReport(htmlPath, renderReport(docs, files));
-    process.stderr.write(`HTML report of ${files.length} document${files.length === 1 ? '' : 's'} written to ${htmlPath}\n`);
-  }
-  if (options.markdown !== undefined) {
-    writeAtomic('--markdown', options.markdown, renderMarkdownSummary(docs, files));
-    process.stderr.write(`markdown summary written to ${options.markdown}\n`);
-  }
+  const outputs = [
+    { flag: '--html', path: htmlPath },
+    { flag: '--markdown', path: options.markdown },
+  ];
+  checkOutputs(outputs);
+  const docs = files.map(readReportDocument);
+  const texts: Record<string, () => string> = { '--html': () => renderReport(docs, files), '--markdown': () => renderMarkdownSummary(docs, files) };
+  writeOutputs(requested(outputs.map((o) => ({ ...o, text: texts[o.flag] }))));
+  if (htmlPath !== undefined) process.stderr.write(`HTML report of ${files.length} document${files.length === 1 ? '' : 's'} written to ${htmlPath}\n`);
+  if (options.markdown !== undefined) process.stderr.write(`markdown summary written to ${options.markdown}\n`);
   return 0;
 }

@@ -1,5 +1,4 @@
 /** `migbench run [scenario] [--set key.path=value …] [--json] [--out file]` */
-import { renameSync, writeFileSync } from 'node:fs';
 import { MigbenchError } from '../errors.ts';
 import { applyOverrides, resolveScenario } from '../options.ts';
 import type { RoundRecord } from '../precopy/stats.ts';
@@ -12,7 +11,7 @@ import { runScenario } from '../run.ts';
 import { formatBitRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import { readScenarioFile } from './scenario-file.ts';
 import { checkSimulatable, simulateScenario } from '../sim/run-simulated.ts';
-import { writeHtmlReport } from './report.ts';
+import { checkOutputs, requested, writeOutputs } from './output-file.ts';
 import { renderRunReport } from '../report/html.ts';
 import { faultFromEnvironment } from '../faults.ts';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
@@ -59,17 +58,6 @@ export function roundLine(r: RoundRecord): string {
   return `${head} ${sent}  ${link}  dirty at sync ${formatCount(r.dirtyPages).padStart(8)}  pending ${formatCount(r.pendingPages).padStart(8)}  expected downtime ${formatDurationMs(r.expectedDowntimeMs)}  (${formatDurationMs(r.durationMs)})`;
 }
 
-/** Write a file whole or not at all: a temporary file renamed into place. */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text, { flush: true });
-    renameSync(tmp, path);
-  } catch (error) {
-    throw new MigbenchError('E_IO', `--out ${JSON.stringify(path)}: ${(error as Error).message}`);
-  }
-}
-
 export async function runCommand(scenarioPath: string | undefined, options: RunCommandOptions): Promise<number> {
   const err = process.stderr;
   const c = colorsFor(err);
@@ -88,6 +76,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     checkResources(scenario);
     if (scenario.fleet) throw new MigbenchError('E_SCENARIO', `fleet: a host evacuation runs in simulate mode only (--mode simulate), got ${JSON.stringify(scenario.fleet)}`);
   } else checkSimulatable(scenario, methods);
+  checkOutputs([{ flag: '--out', path: options.out }, { flag: '--html', path: options.html }]);
   // tests only: MIGBENCH_TEST_FAULT makes one worker die mid-migration (src/faults.ts)
   const fault = mode === 'emulate' ? faultFromEnvironment() : undefined;
   const say = (line: string): void => {
@@ -121,12 +110,12 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
       return interrupts.exitCode;
     }
     const text = documentToJson(doc);
-    if (options.out) writeFileAtomic(options.out, `${text}\n`);
+    writeOutputs(requested([
+      { flag: '--out', path: options.out, text: () => `${text}\n` },
+      { flag: '--html', path: options.html, text: () => renderRunReport(doc) },
+    ]));
     if (options.json) process.stdout.write(`${text}\n`);
-    if (options.html) {
-      writeHtmlReport(options.html, renderRunReport(doc));
-      say(c.dim(`HTML report written to ${options.html}`));
-    }
+    if (options.html) say(c.dim(`HTML report written to ${options.html}`));
     if (!options.quiet) err.write(`${renderSummary(doc, c)}\n`);
     if (options.out) say(c.dim(`result written to ${options.out}`));
     if (doc.precopy?.outcome === 'cancelled' && doc.precopy.reason === 'timeout') {

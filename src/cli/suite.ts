@@ -15,7 +15,8 @@ import { checkResources } from '../resources.ts';
 import { checkSimulatable } from '../sim/run-simulated.ts';
 import { parseJobs, howItRuns } from './sweep.ts';
 import { formatDurationMs, plural } from '../units.ts';
-import { parseMode, writeFileAtomic } from './run.ts';
+import { parseMode } from './run.ts';
+import { checkOutputs, requested, writeOutputs } from './output-file.ts';
 import { readScenarioFile } from './scenario-file.ts';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
 
@@ -69,6 +70,7 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
   const jobs = parseJobs(mode, o.jobs);
   const suite = expandSuite(readScenarioFile(path), o.set);
   if (o.only) suite.methods = [o.only as Method];
+  checkOutputs([{ flag: '--out', path: o.out }, ...exports.map((e) => ({ flag: `--export ${e.kind}`, path: e.file }))]);
   for (const b of suite.benchmarks) {
     if (b.scenario.fleet) throw new MigbenchError('E_SCENARIO', `${b.name}: fleet: a suite measures one guest's migration (a host evacuation is \`run --mode simulate\`), got ${JSON.stringify(b.scenario.fleet)}`);
     try {
@@ -123,8 +125,10 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
     });
     bar?.stop();
     const text = suiteDocumentToJson(doc);
-    if (o.out) writeFileAtomic(o.out, `${text}\n`);
-    for (const e of exports) writeFileAtomic(e.file, `${JSON.stringify(EXPORTERS[e.kind](doc), null, 2)}\n`);
+    writeOutputs(requested([
+      { flag: '--out', path: o.out, text: () => `${text}\n` },
+      ...exports.map((e) => ({ flag: `--export ${e.kind}`, path: e.file, text: () => `${JSON.stringify(EXPORTERS[e.kind](doc), null, 2)}\n` })),
+    ]));
     if (o.json) process.stdout.write(`${text}\n`);
     say(`${suiteDoneLine(suite.name, doc.benchmarks.length, runs)}, in ${formatDurationMs(performance.now() - started)}${o.out ? `; written to ${o.out}` : ''}`);
     return 0;

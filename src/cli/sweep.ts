@@ -13,10 +13,10 @@ import { OBJECTIVES, paretoFrontier, recommend, type Objective, type PointFigure
 import { checkSweepable, mergeSweeps, pointScenarios, runSweep, sweepToCsv, type SweepDocument } from '../sweep/run-sweep.ts';
 import { defaultJobs } from '../sim/pool.ts';
 import { formatBytes, formatDurationMs, parseDurationMs } from '../units.ts';
-import { parseMode, writeFileAtomic, type Mode } from './run.ts';
+import { parseMode, type Mode } from './run.ts';
+import { checkOutputs, requested, writeOutputs } from './output-file.ts';
 import { readResultFile, readScenarioFile } from './scenario-file.ts';
 import { parseSweepDocument } from '../sweep/sweep-document.ts';
-import { writeHtmlReport } from './report.ts';
 import { renderSweepReport } from '../report/html.ts';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
 
@@ -112,6 +112,7 @@ export async function sweepCommand(scenarioPath: string | undefined, o: SweepCom
   const base = applyOverrides(scenarioPath === undefined ? {} : readScenarioFile(scenarioPath), o.set);
   const points = expandGrid(axes);
   checkSweepable(pointScenarios(base, points), points, mode); // refuse a bad point before running any
+  checkOutputs(sweepOutputs(o));
   const shard = parseShard(o.shard);
   const indices = shardIndices(points.length, shard);
   const runs = positive('--runs', o.runs, 1);
@@ -130,11 +131,17 @@ export async function sweepCommand(scenarioPath: string | undefined, o: SweepCom
   return 'done' in r ? writeSweep(r.done, o) : r.exitCode;
 }
 
+/** The files a sweep or merge writes, JSON first. */
+const sweepOutputs = (o: { out?: string; csv?: string; html?: string }) => [
+  { flag: '--out', path: o.out },
+  { flag: '--csv', path: o.csv },
+  { flag: '--html', path: o.html },
+];
+
 function writeSweep(doc: SweepDocument, o: { out?: string; csv?: string; json: boolean; quiet: boolean; html?: string }): number {
-  if (o.html) writeHtmlReport(o.html, renderSweepReport(doc));
   const text = JSON.stringify(doc, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
-  if (o.out) writeFileAtomic(o.out, `${text}\n`);
-  if (o.csv) writeFileAtomic(o.csv, sweepToCsv(doc));
+  const texts: Record<string, () => string> = { '--out': () => `${text}\n`, '--csv': () => sweepToCsv(doc), '--html': () => renderSweepReport(doc) };
+  writeOutputs(requested(sweepOutputs(o).map((f) => ({ ...f, text: texts[f.flag] }))));
   if (o.json) process.stdout.write(`${text}\n`);
   else if (!o.quiet) {
     const frontier = new Set(paretoFrontier(doc.points).map((p) => p.index));
@@ -148,6 +155,7 @@ function readSweepFile(path: string): SweepDocument {
 }
 
 export function mergeCommand(files: string[], o: { out?: string; csv?: string; json: boolean; quiet: boolean }): number {
+  checkOutputs(sweepOutputs(o));
   const merged = mergeSweeps(files.map(readSweepFile), files);
   if (merged.points.length !== merged.gridPoints) {
     process.stderr.write(`warning: ${merged.gridPoints - merged.points.length} of ${merged.gridPoints} grid points are missing (a shard not given?)\n`);
@@ -198,6 +206,7 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
   const base = applyOverrides(scenarioPath === undefined ? {} : readScenarioFile(scenarioPath), o.set);
   const points = expandGrid(axes);
   checkSweepable(pointScenarios(base, points), points, mode);
+  checkOutputs([{ flag: '--out', path: o.out }, { flag: '--apply', path: o.apply }, { flag: '--html', path: o.html }]);
   const runs = positive('--runs', o.runs, 1);
   const say = (s: string): void => {
     if (!o.quiet) process.stderr.write(`${s}\n`);
@@ -213,12 +222,16 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
   const doc: SweepDocument = r.done;
   const frontier = paretoFrontier(doc.points);
   const rec = recommend(doc.points, maxDowntimeMs, objective, describePoint);
-  if (o.html) writeHtmlReport(o.html, renderSweepReport({ ...doc, tune: { maxDowntimeMs, objective, frontier: frontier.map((p) => p.index), recommendation: rec.point?.index ?? null } } as SweepDocument, { maxDowntimeMs }));
-  if (o.out) writeFileAtomic(o.out, `${JSON.stringify({ ...doc, tune: { maxDowntimeMs, objective, frontier: frontier.map((p) => p.index), recommendation: rec.point?.index ?? null, met: rec.met, why: rec.why } }, null, 2)}\n`);
-  if (o.apply && rec.point) {
-    const applied = resolveScenario(applyOverrides(base, pointOverrides(rec.point.params)));
-    writeFileAtomic(o.apply, `${JSON.stringify(JSON.parse(JSON.stringify(applied, (_k, v) => (v === Infinity ? 'unlimited' : v))), null, 2)}\n`);
-  }
+  const recommended = rec.point?.params ?? null;
+  writeOutputs(requested([
+    { flag: '--out', path: o.out, text: () => `${JSON.stringify({ ...doc, tune: { maxDowntimeMs, objective, frontier: frontier.map((p) => p.index), recommendation: rec.point?.index ?? null, met: rec.met, why: rec.why } }, null, 2)}\n` },
+    {
+      flag: '--apply',
+      path: recommended ? o.apply : undefined,
+      text: () => `${JSON.stringify(JSON.parse(JSON.stringify(resolveScenario(applyOverrides(base, pointOverrides(recommended ?? {}))), (_k, v) => (v === Infinity ? 'unlimited' : v))), null, 2)}\n`,
+    },
+    { flag: '--html', path: o.html, text: () => renderSweepReport({ ...doc, tune: { maxDowntimeMs, objective, frontier: frontier.map((p) => p.index), recommendation: rec.point?.index ?? null } } as SweepDocument, { maxDowntimeMs }) },
+  ]));
   if (o.json) {
     process.stdout.write(`${JSON.stringify({ maxDowntimeMs, objective, met: rec.met, recommendation: rec.point, why: rec.why, frontier, points: doc.points }, null, 2)}\n`);
   } else {

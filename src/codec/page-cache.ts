@@ -59,7 +59,8 @@
  *
  * Pure: imports nothing from the rest of migbench except the XBZRLE codec.
  */
-import { createXbzrleMemory, encodeXbzrleInto, xbzrleKernelFor, type XbzrleKernel } from './xbzrle.ts';
+import { encodeXbzrleInto } from './xbzrle-encode.ts';
+import { createXbzrleMemory, xbzrleKernelFor, type XbzrleKernel } from './xbzrle-memory.ts';
 
 /** QEMU's CACHED_PAGE_LIFETIME: a cached page is not replaced by another for this many dirty syncs. */
 export const CACHED_PAGE_LIFETIME = 2;

@@ -12,7 +12,7 @@
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { forgetRecentBuffers } from '../codec/xbzrle.ts';
+import { forgetRecentBuffers } from '../codec/xbzrle-encode.ts';
 
 let gcFunction: (() => void) | null = null;
 

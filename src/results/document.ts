@@ -8,7 +8,6 @@ import type { ChannelsReport } from '../precopy/channels.ts';
 import type { MigrationStats, RoundRecord, SeriesPoint } from '../precopy/stats.ts';
 import type { QuickResult } from '../quick/quick-migration.ts';
 import type { EnvironmentInfo, GitInfo } from './environment.ts';
-import type { MethodComparison } from './method-comparison.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -68,6 +67,17 @@ export interface ResultDocument {
   quick: QuickResult | null;
   /** both side by side; null unless both ran */
   comparison: MethodComparison | null;
+}
+
+/** Pre-copy beside quick migration (results/method-comparison.ts computes it). */
+export interface MethodComparison {
+  /** quick downtime ÷ pre-copy downtime (> 1: pre-copy paused the guest for less) */
+  downtimeRatio: number | null;
+  /** quick total time ÷ pre-copy total time */
+  totalTimeRatio: number | null;
+  /** bytes quick migration wrote to storage ÷ bytes pre-copy put on the link */
+  bytesRatio: number | null;
+  verdict: string;
 }
 
 export interface SimulationInfo {

@@ -4,17 +4,7 @@
  */
 import type { QuickResult } from '../quick/quick-migration.ts';
 import { formatBytes, formatDurationMs } from '../units.ts';
-import type { PrecopyResult } from './document.ts';
-
-export interface MethodComparison {
-  /** quick downtime ÷ pre-copy downtime (> 1: pre-copy paused the guest for less) */
-  downtimeRatio: number | null;
-  /** quick total time ÷ pre-copy total time */
-  totalTimeRatio: number | null;
-  /** bytes quick migration wrote to storage ÷ bytes pre-copy put on the link */
-  bytesRatio: number | null;
-  verdict: string;
-}
+import type { MethodComparison, PrecopyResult } from './document.ts';
 
 function times(r: number): string {
   return r >= 1 ? `${r.toFixed(r >= 10 ? 0 : 1)}×` : `${(1 / r).toFixed(1 / r >= 10 ? 0 : 1)}×`;

@@ -18,7 +18,7 @@ import { formatBytes } from '../units.ts';
 import { deriveSeed } from '../workload/rng.ts';
 import { zstdReady } from '../codec/zstd.ts';
 import { ContentModel } from './content-model.ts';
-import { quickModel } from './predict.ts';
+import { quickModel } from './predict/quick-model.ts';
 import { PrecopySimulation, type SimulationOptions } from './simulate-precopy.ts';
 
 /** The most pages a simulated guest may have (the pattern generators' and the page sets' limit). */

@@ -1,0 +1,384 @@
+/**
+ * The prediction proper: an expected-value ("fluid") replay of the engine's own loop (precopy/loop.ts)
+ * round by round, with the overlap and working-set corrections of the write model (write-model.ts), over
+ * the pending segments (pending-set.ts).
+ *  - the policy is the engine's own (`createPolicy` from precopy/policies.ts, `decideOnTime` from
+ *    convergence.ts): no policy code is copied here. QEMU's rule as the engine runs it: a round sends
+ *    runs of pending pages from a wrapping cursor until what is left is <= V_thd (so a round leaves
+ *    ~V_thd unsent, the "leftover", and always sends at least one run); then the dirty log is synced
+ *    into the pending set (leftover ∪ pages written during the round); the loop switches over when the
+ *    pending bytes are 0 or < V_thd, forces a stop after maxRounds, and at the timeout (counted from the
+ *    request, setup included) cancels or forces a stop. Because of the leftover, the excess over V_thd,
+ *    not the pending total, shrinks by ~λ per round, and the switch comes when a round dirties fewer new
+ *    pages than the run granularity left below V_thd: more rounds than n, and a downtime just under the
+ *    limit. Round-based policies (xen, hyperv, …) sync when nothing is left: the model finds the sync
+ *    point of any policy by bisection on `policy.shouldSync`.
+ *  - convergence aids: auto-converge and dirty-limit through the engine's own trigger
+ *    (`AutoConvergeTrigger`), scaling the write rate as the vCPU loop does.
+ *  - time: the live rate is min(maxBandwidth, link); the emulated link is a token bucket that lets a
+ *    burst of DEFAULT_BURST_MS through ahead of the rate; a phase starting on an idle link (the live
+ *    phase, the stop-and-copy after the rate limit is lifted) ends that much earlier. The switchover
+ *    threshold uses the configured live rate (the engine measures it). Before the first 100 ms bandwidth
+ *    window closes the threshold is 0, so a bulk round shorter than that sends everything. Latency adds
+ *    to the downtime once (the end frame).
+ *  - zero pages: writes during the setup (PredictOptions.setupMs) and, within a round, before the cursor
+ *    reaches a page (on average (1 − e^{−r t})/(r t) of a class's zero pages survive a round of t
+ *    seconds) turn them normal.
+ * When the loop reaches a steady state that never converges (no 1e-6 improvement of the excess over
+ * V_thd in 64 rounds), the rounds up to the limit are extrapolated from the last 64 (`elidedRounds`).
+ * Pure: no threads, no clock, no I/O.
+ */
+import type { AutoConverge } from '../../options.ts';
+import { AutoConvergeTrigger } from '../../precopy/aids.ts';
+import { decideOnTime, expectedDowntimeMs, type Decision } from '../../precopy/convergence.ts';
+import { createPolicy, type Policy, type PolicySettings } from '../../precopy/policies.ts';
+import type { RoundRecord, RoundStage } from '../../precopy/stats.ts';
+import { DEVICE_CHUNK_BYTES, HEADER_BYTES } from '../../transport/frame.ts';
+import { BandwidthMeter } from '../../transport/link.ts';
+import { align8 } from '../../transport/ring.ts';
+import { EPS, PendingSet, type Sent } from './pending-set.ts';
+import type { WriteModel } from './write-model.ts';
+
+export interface Ctx {
+  N: number;
+  ps: number;
+  maxRun: number;
+  liveRate: number;
+  linkRate: number;
+  burstMs: number;
+  latencyMs: number;
+  deviceStateBytes: number;
+  zeroShare: number;
+  model: WriteModel;
+  /** page writes/s asked of all vCPUs (0 when idle) */
+  dirtyRatePagesPerSec: number;
+  vcpus: number;
+  autoConverge: AutoConverge | null;
+  /** page writes/s per vCPU once the dirty limit is armed, or null */
+  dirtyLimitPagesPerSec: number | null;
+  /** ms before the live phase starts (counted in total time and by the timeout) */
+  setupMs: number;
+}
+
+interface Totals {
+  pages: number;
+  zero: number;
+  normal: number;
+  bytes: number;
+}
+
+export interface SimResult {
+  decision: Decision;
+  rounds: RoundRecord[];
+  elidedRounds: number;
+  liveRounds: number;
+  syncs: number;
+  liveDirtyFound: number;
+  lastSyncMs: number;
+  precopyBytes: number;
+  downtimeBytes: number;
+  total: Totals;
+  remainingPages: number;
+  downtimeMs: number | null;
+  totalTimeMs: number;
+  expectedDowntimeMs: number;
+  /** the loop settled in a steady state that never converges (only when detection is on) */
+  stuck: boolean;
+}
+
+const STUCK_WINDOW = 64;
+const MAX_ITERATIONS = 100_000;
+
+/** The aids are off at the start: the guest writes at full rate. */
+function slowdownAtStart(ctx: Ctx): number {
+  return ctx.dirtyRatePagesPerSec > 0 ? 1 : 0;
+}
+
+/** ms at which the live phase has committed `bytes` (the token bucket lets `burstMs` through ahead). */
+function commitMs(ctx: Ctx, bytes: number, notBefore: number): number {
+  if (ctx.liveRate === Infinity) return notBefore;
+  return Math.max(notBefore, ctx.setupMs + (bytes * 1000) / ctx.liveRate - ctx.burstMs);
+}
+
+function deviceStateWireBytes(bytes: number): number {
+  let wire = 0;
+  for (let off = 0; off < bytes; off += DEVICE_CHUNK_BYTES) wire += align8(HEADER_BYTES + Math.min(DEVICE_CHUNK_BYTES, bytes - off));
+  return wire;
+}
+
+/**
+ * The most pages that may still be pending when the policy syncs: the largest r in [0, P] with
+ * `policy.shouldSync(r × pageSize, bandwidth)` (it is true at 0 and monotone). QEMU: the threshold;
+ * round-based policies: 0.
+ */
+function syncPoint(policy: Policy, pending: number, ps: number, bandwidth: number): number {
+  if (policy.shouldSync(pending * ps, bandwidth)) return pending;
+  if (!policy.shouldSync(0, bandwidth)) return 0;
+  let lo = 0;
+  let hi = pending;
+  for (let k = 0; k < 80 && hi - lo > 1e-9 * Math.max(1, pending); k++) {
+    const mid = (lo + hi) / 2;
+    if (policy.shouldSync(mid * ps, bandwidth)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+
+export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: boolean; detectStuck: boolean; jump: boolean }): SimResult {
+  const { ps, maxRun, model } = ctx;
+  const policy = createPolicy(settings);
+  const set = new PendingSet(ctx.N, model.classPages.length, model.regions, ctx.zeroShare);
+  const seqPos = model.slices.map((s) => s.start);
+  const rounds: RoundRecord[] = [];
+  const total: Totals = { pages: 0, zero: 0, normal: 0, bytes: 0 };
+  const pageBytes = (s: Sent): number => (s.pages - s.zero) * ps + s.runs * HEADER_BYTES;
+  const R = ctx.liveRate;
+  const w = ctx.dirtyRatePagesPerSec;
+
+  // Convergence aids: the engine's own trigger, fed with the model's syncs.
+  const trigger = ctx.autoConverge || ctx.dirtyLimitPagesPerSec !== null ? new AutoConvergeTrigger(ctx.autoConverge, 0) : null;
+  let throttle = 0;
+  let limitArmed = false;
+  /** achieved ÷ asked page writes under the aids */
+  const slowdown = (): number => {
+    if (w <= 0) return 0;
+    const per = (w / ctx.vcpus) * (1 - throttle / 100);
+    return (Math.min(per, limitArmed && ctx.dirtyLimitPagesPerSec !== null ? ctx.dirtyLimitPagesPerSec : Infinity) * ctx.vcpus) / w;
+  };
+
+  let t = ctx.setupMs; // ms since the start; the live phase starts after the setup
+  // The vCPUs run during the setup too: their writes turn zero pages into normal ones before the bulk
+  // round (the dirty log is cleared at the start of the live phase, so they are not dirty).
+  if (ctx.setupMs > 0) set.write(model, (ctx.setupMs / 1000) * slowdownAtStart(ctx), seqPos);
+  let liveBytes = 0;
+  let liveRounds = 0;
+  let syncs = 0;
+  let liveDirtyFound = 0;
+  let lastSyncMs = ctx.setupMs;
+  let elided = 0;
+  let lastExpected = 0;
+  let prevSent: number | null = null;
+  let decision: Decision = { action: 'continue' };
+  let bestExcess = Infinity;
+  let lastImprovement = 0;
+  let jumped = false;
+  const recent: { ms: number; bytes: number; pages: number; zero: number; dirty: number }[] = [];
+  let stage: RoundStage = 'bulk';
+
+  const thresholdAt = (roundBandwidth: number): number => policy.thresholdBytes({ bandwidthBytesPerSec: R, roundBandwidthBytesPerSec: roundBandwidth, pageSizeBytes: ps });
+  const record = (startMs: number, endMs: number, send: Sent, bytes: number, dirty: number, pending: number, expected: number, threshold: number, factor: number): void => {
+    if (!options.record) return;
+    const dur = endMs - startMs;
+    rounds.push({
+      round: rounds.length + elided,
+      stage,
+      startMs,
+      durationMs: dur,
+      dirtyPages: dirty,
+      pendingPages: pending,
+      sentPages: send.pages,
+      zeroPages: send.zero,
+      normalPages: send.pages - send.zero,
+      bytes,
+      bandwidthBytesPerSec: dur > 0 ? (bytes * 1000) / dur : 0,
+      dirtyRatePagesPerSec: w * factor,
+      expectedDowntimeMs: expected,
+      thresholdBytes: threshold,
+      throttlePercent: throttle,
+      guestSlowdown: w > 0 && dur > 0 ? factor : null,
+    });
+  };
+  const account = (send: Sent, bytes: number): void => {
+    total.pages += send.pages;
+    total.zero += send.zero;
+    total.bytes += bytes;
+  };
+
+  for (let iter = 0; ; iter++) {
+    const P = set.pending();
+    // How far this round sends: until the policy would sync. The bandwidth reads 0 until the first
+    // 100 ms window closes, so a bulk round sends at least what goes out in that window.
+    let target = P <= EPS ? 0 : Math.max(P - syncPoint(policy, P, ps, R), EPS);
+    if (stage === 'bulk' && P > EPS) {
+      const unmeasured = P - syncPoint(policy, P, ps, 0);
+      const windowPages = R === Infinity ? Infinity : (((BandwidthMeter.WINDOW_MS + ctx.burstMs) / 1000) * R) / ((1 - ctx.zeroShare) * ps + HEADER_BYTES / maxRun);
+      target = Math.max(target, Math.min(unmeasured, windowPages));
+    }
+    const factor = slowdown();
+    // keep the state to redo the round if it may reach the timeout (the bound: every pending page in its own frame)
+    const mayTimeOut = decideOnTime(settings, commitMs(ctx, liveBytes + P * (ps + HEADER_BYTES), t)).action !== 'continue';
+    const before = mayTimeOut ? set.clone() : null;
+    let send = set.send(target, maxRun);
+    let bytes = pageBytes(send);
+    let end = commitMs(ctx, liveBytes + bytes, t);
+    if (model.kind === 'random' && send.zero > 0) {
+      // A zero page written before the cursor reaches it goes as a normal page. Pages are sent evenly
+      // over the round, so a page of class c is still zero when sent with probability
+      // (1 − e^{−r t}) / (r t) on average. (Sequential sweeps trail the cursor while λ < 1: no loss.)
+      for (let pass = 0; pass < 2; pass++) {
+        const sec = ((end - t) / 1000) * factor;
+        let zero = 0;
+        for (let c = 0; c < send.zeroByClass.length; c++) {
+          const x = model.ratePerPage[c] * sec;
+          zero += send.zeroByClass[c] * (x > 1e-12 ? -Math.expm1(-x) / x : 1);
+        }
+        send = { ...send, zero };
+        bytes = pageBytes(send);
+        end = commitMs(ctx, liveBytes + bytes, t);
+      }
+    }
+
+    // The engine checks the timeout before every batch and before the sync: a round that would end at
+    // or after it is cut there.
+    const onTime = decideOnTime(settings, end);
+    if (onTime.action !== 'continue' && before) {
+      const cutBytes = R === Infinity ? 0 : Math.max(0, ((settings.timeoutMs - ctx.setupMs + ctx.burstMs) / 1000) * R - liveBytes);
+      set.segs = before.segs;
+      set.cursor = before.cursor;
+      send = set.send(bytes > 0 ? send.pages * Math.min(1, cutBytes / bytes) : 0, maxRun);
+      bytes = pageBytes(send);
+      end = Math.max(t, settings.timeoutMs);
+      decision = onTime;
+      liveBytes += bytes;
+      account(send, bytes);
+      const remaining = set.pending();
+      lastExpected = expectedDowntimeMs(remaining * ps, R);
+      // the engine closes the open round without a sync: nothing found, the migration bitmap pending
+      record(t, end, send, bytes, 0, remaining, lastExpected, thresholdAt(R), factor);
+      const dirty = set.write(model, ((end - t) / 1000) * factor, seqPos);
+      t = end;
+      if (decision.action === 'cancel') return finish(remaining, false);
+      return stopAndCopy(dirty);
+    }
+
+    liveBytes += bytes;
+    account(send, bytes);
+    const dirty = set.write(model, ((end - t) / 1000) * factor, seqPos);
+    set.normalize();
+    syncs++;
+    liveRounds++;
+    liveDirtyFound += dirty;
+    lastSyncMs = end;
+    const pending = set.pending();
+    const dur = end - t;
+    const roundBandwidth = dur > 0 ? (bytes * 1000) / dur : bytes > 0 ? Infinity : 0;
+    const threshold = thresholdAt(roundBandwidth);
+    lastExpected = expectedDowntimeMs(pending * ps, R);
+    record(t, end, send, bytes, dirty, pending, lastExpected, threshold, factor);
+    recent.push({ ms: dur, bytes, pages: send.pages, zero: send.zero, dirty });
+    if (recent.length > STUCK_WINDOW) recent.shift();
+    t = end;
+    if (trigger?.onSync(end, dirty * ps, total.bytes)) {
+      if (ctx.dirtyLimitPagesPerSec !== null) limitArmed = true;
+      else if (ctx.autoConverge) throttle = throttle === 0 ? ctx.autoConverge.initial : Math.min(ctx.autoConverge.max, throttle + ctx.autoConverge.increment);
+    }
+    decision = policy.decide({
+      pendingBytes: pending <= EPS ? 0 : pending * ps,
+      pendingPages: pending <= EPS ? 0 : pending,
+      dirtyPagesAtSync: dirty,
+      sentPagesThisRound: send.pages,
+      sentPagesPrevRound: prevSent,
+      liveRounds,
+      elapsedMs: end,
+      bandwidthBytesPerSec: R,
+      roundBandwidthBytesPerSec: roundBandwidth,
+      totalSentBytes: total.bytes,
+      memoryBytes: ctx.N * ps,
+      pageSizeBytes: ps,
+    });
+    prevSent = send.pages;
+    if (decision.action === 'cancel') return finish(pending, false);
+    if (decision.action === 'stop-and-copy') return stopAndCopy(0);
+    stage = 'iterative';
+
+    // A steady state that never converges: stop (the diagnosis) or extrapolate to the limit (the prediction).
+    const excess = pending - threshold / ps;
+    if (excess < bestExcess * (1 - 1e-6) - EPS) {
+      bestExcess = excess;
+      lastImprovement = liveRounds;
+    }
+    const isStuck = liveRounds - lastImprovement >= STUCK_WINDOW || iter >= MAX_ITERATIONS;
+    if (iter >= 2 * MAX_ITERATIONS) {
+      // neither a steady state nor a limit in sight: stop the way the engine's no-progress stop would
+      decision = { action: 'stop-and-copy', outcome: { outcome: 'forced-stop', reason: 'no-progress' } };
+      return stopAndCopy(0);
+    }
+    if (isStuck && options.detectStuck) return finish(pending, true);
+    if (isStuck && options.jump && !jumped && recent.length > 0) {
+      jumped = true;
+      const k = recent.length;
+      const avg = { ms: 0, bytes: 0, pages: 0, zero: 0, dirty: 0 };
+      for (const r of recent) {
+        avg.ms += r.ms / k;
+        avg.bytes += r.bytes / k;
+        avg.pages += r.pages / k;
+        avg.zero += r.zero / k;
+        avg.dirty += r.dirty / k;
+      }
+      const byRounds = settings.maxRounds === null ? Infinity : settings.maxRounds - liveRounds - 1;
+      const byTime = avg.ms > 0 ? Math.floor((settings.timeoutMs - t) / avg.ms) - 2 : Infinity;
+      const m = Math.max(0, Math.min(byRounds, byTime));
+      if (m > 0 && Number.isFinite(m)) {
+        elided += m;
+        liveRounds += m;
+        syncs += m;
+        liveDirtyFound += m * avg.dirty;
+        liveBytes += m * avg.bytes;
+        account({ pages: m * avg.pages, zero: m * avg.zero, runs: 0, zeroByClass: new Float64Array(0) }, m * avg.bytes);
+        t += m * avg.ms;
+        lastSyncMs = t;
+        model.slices.forEach((sl, j) => {
+          const size = sl.end - sl.start;
+          seqPos[j] = sl.start + ((seqPos[j] - sl.start + (m * avg.ms * model.sliceRate * factor) / 1000) % size);
+        });
+      }
+    }
+  }
+
+  /** Pause, final sync, lift the live rate limit, send every pending page from page 0, the device state, the end frame. */
+  function stopAndCopy(finalFound: number): SimResult {
+    const pendingAtPause = set.pending();
+    const factor = slowdown();
+    stage = 'stop-and-copy';
+    set.cursor = 0;
+    const send = set.send(pendingAtPause, maxRun);
+    const bytes = pageBytes(send) + deviceStateWireBytes(ctx.deviceStateBytes) + HEADER_BYTES;
+    account(send, bytes);
+    syncs++;
+    const wire = ctx.linkRate === Infinity ? 0 : Math.max(0, (bytes * 1000) / ctx.linkRate - ctx.burstMs);
+    const downtime = wire + ctx.latencyMs;
+    record(t, t + downtime, send, bytes, finalFound, pendingAtPause, lastExpected, thresholdAt(ctx.linkRate), factor);
+    const last = rounds.at(-1);
+    if (last) {
+      last.dirtyRatePagesPerSec = 0; // paused
+      last.guestSlowdown = w > 0 && downtime > 0 ? 0 : null;
+    }
+    const r = finish(0, false);
+    r.downtimeMs = downtime;
+    r.downtimeBytes = bytes;
+    r.totalTimeMs = t + downtime;
+    return r;
+  }
+
+  function finish(remainingPages: number, stuck: boolean): SimResult {
+    total.normal = total.pages - total.zero;
+    return {
+      decision,
+      rounds,
+      elidedRounds: elided,
+      liveRounds,
+      syncs,
+      liveDirtyFound,
+      lastSyncMs,
+      precopyBytes: liveBytes,
+      downtimeBytes: 0,
+      total,
+      remainingPages,
+      downtimeMs: null,
+      totalTimeMs: t,
+      expectedDowntimeMs: lastExpected,
+      stuck,
+    };
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The pending set of the fluid loop: memory as a short list of address segments; each segment holds,
+ * per page class (write-model.ts), its page count, its expected pending pages and its expected pending
+ * *zero* pages, spread evenly over the segment. A round sends from a wrapping cursor and clears what it
+ * sent; writes add to what is pending.
+ *  - runs: a frame carries a run of up to 64 contiguous pending pages (48-byte header; zero pages
+ *    ride in it as header bits only, QEMU `duplicate`). A segment with pending density ρ has on
+ *    average ρ-runs of length ℓ = (1 − ρ^64)/(1 − ρ) (Bernoulli adjacency, split at 64); a fully
+ *    pending segment has runs of exactly 64 from its start.
+ *  - zero pages (guest.fill.zero) stay zero until written.
+ * Pure.
+ */
+import type { Region, WriteModel } from './write-model.ts';
+
+/** What a round sent: pages, zero pages among them (in all and per class), frames. */
+export interface Sent {
+  pages: number;
+  zero: number;
+  runs: number;
+  zeroByClass: Float64Array;
+}
+
+interface Segment {
+  start: number;
+  len: number;
+  region: number;
+  /** pages per class */
+  n: Float64Array;
+  /** expected pending pages per class */
+  p: Float64Array;
+  /** expected pending zero pages per class */
+  z: Float64Array;
+}
+
+export const EPS = 1e-9;
+const MAX_SEGMENTS = 48;
+
+const sum = (a: Float64Array): number => {
+  let t = 0;
+  for (let i = 0; i < a.length; i++) t += a[i];
+  return t;
+};
+
+export class PendingSet {
+  segs: Segment[] = [];
+  cursor = 0;
+
+  constructor(
+    readonly N: number,
+    readonly classes: number,
+    regions: Region[],
+    zeroShare: number,
+  ) {
+    regions.forEach((r, i) => {
+      if (r.end <= r.start) return;
+      const len = r.end - r.start;
+      const n = r.mix.map((x) => x * len);
+      this.segs.push({ start: r.start, len, region: i, n, p: n.slice(), z: n.map((x) => x * zeroShare) });
+    });
+  }
+
+  clone(): PendingSet {
+    const c = Object.create(PendingSet.prototype) as PendingSet;
+    Object.assign(c, { N: this.N, classes: this.classes, cursor: this.cursor });
+    c.segs = this.segs.map((s) => ({ ...s, n: s.n.slice(), p: s.p.slice(), z: s.z.slice() }));
+    return c;
+  }
+
+  pending(): number {
+    let t = 0;
+    for (const s of this.segs) t += sum(s.p);
+    return t;
+  }
+
+  /** Index of the segment that starts at `at` (splitting one if needed); segs.length at the end. */
+  boundaryAt(at: number): number {
+    if (at <= 0 || at >= this.N) return at <= 0 ? 0 : this.segs.length;
+    for (let i = 0; i < this.segs.length; i++) {
+      const s = this.segs[i];
+      if (Math.abs(s.start - at) < EPS) return i;
+      if (at > s.start && at < s.start + s.len) {
+        if (at - s.start < EPS) return i;
+        if (s.start + s.len - at < EPS) return i + 1;
+        const f = (at - s.start) / s.len;
+        const left: Segment = { start: s.start, len: at - s.start, region: s.region, n: s.n.map((x) => x * f), p: s.p.map((x) => x * f), z: s.z.map((x) => x * f) };
+        const right: Segment = { start: at, len: s.start + s.len - at, region: s.region, n: s.n.map((x) => x * (1 - f)), p: s.p.map((x) => x * (1 - f)), z: s.z.map((x) => x * (1 - f)) };
+        this.segs.splice(i, 1, left, right);
+        return i + 1;
+      }
+    }
+    return this.segs.length;
+  }
+
+  /**
+   * Send runs of pending pages from the cursor (wrapping) until `target` pages have gone, rounded up
+   * to whole runs in the segment where the target is reached (the engine stops after the run that
+   * crosses the threshold). Clears what was sent; moves the cursor. `target` <= 0 sends nothing.
+   */
+  send(target: number, maxRun: number): Sent {
+    const out: Sent = { pages: 0, zero: 0, runs: 0, zeroByClass: new Float64Array(this.classes) };
+    if (target <= EPS) return out;
+    let i = this.boundaryAt(this.cursor) % Math.max(1, this.segs.length);
+    for (let steps = 0; steps <= this.segs.length + 1; steps++) {
+      if (i >= this.segs.length) i = 0;
+      const s = this.segs[i];
+      const P = sum(s.p);
+      if (P > EPS) {
+        const rho = Math.min(1, P / s.len);
+        const need = target - out.pages;
+        const dense = rho >= 1 - 1e-12;
+        const ell = dense ? maxRun : (1 - rho ** maxRun) / (1 - rho);
+        const runs = Math.ceil(need / ell - 1e-9);
+        const take = Math.min(P, runs * ell);
+        if (take >= P - EPS) {
+          out.runs += dense ? Math.ceil(s.len / maxRun - 1e-9) : (P * (1 - rho)) / (1 - rho ** maxRun);
+          out.pages += P;
+          out.zero += sum(s.z);
+          for (let c = 0; c < s.z.length; c++) out.zeroByClass[c] += s.z[c];
+          s.p.fill(0);
+          s.z.fill(0);
+          this.cursor = (s.start + s.len) % this.N;
+          if (out.pages >= target - EPS) return out;
+        } else {
+          const at = s.start + (s.len * take) / P;
+          out.runs += runs;
+          const f = take / P;
+          out.pages += take;
+          out.zero += sum(s.z) * f;
+          for (let c = 0; c < s.z.length; c++) out.zeroByClass[c] += s.z[c] * f;
+          this.boundaryAt(at);
+          const left = this.segs[i];
+          left.p.fill(0);
+          left.z.fill(0);
+          this.cursor = at % this.N;
+          return out;
+        }
+      }
+      i++;
+    }
+    return out;
+  }
+
+  /** Apply `sec` seconds of writes; returns the distinct pages written (what the dirty log holds). */
+  write(m: WriteModel, sec: number, seqPos: number[]): number {
+    if (m.kind === 'none' || !(sec > 0)) return 0;
+    if (m.kind === 'random') {
+      let d = 0;
+      const q = m.ratePerPage.map((r) => -Math.expm1(-r * sec));
+      for (const s of this.segs) {
+        for (let c = 0; c < q.length; c++) {
+          if (s.n[c] === 0) continue;
+          d += s.n[c] * q[c];
+          s.p[c] += (s.n[c] - s.p[c]) * q[c];
+          s.z[c] *= 1 - q[c];
+        }
+      }
+      return d;
+    }
+    // sequential: each vCPU's writer covers an interval of its slice (wrapping)
+    let d = 0;
+    m.slices.forEach((sl, k) => {
+      const size = sl.end - sl.start;
+      const len = Math.min(size, m.sliceRate * sec);
+      d += len;
+      const from = seqPos[k];
+      const end = from + len;
+      if (end <= sl.end) this.fill(from, end);
+      else {
+        this.fill(from, sl.end);
+        this.fill(sl.start, Math.min(sl.start + (end - sl.end), from));
+      }
+      seqPos[k] = end <= sl.end ? end : sl.start + ((end - sl.start) % size);
+      if (seqPos[k] >= sl.end) seqPos[k] = sl.start;
+    });
+    return d;
+  }
+
+  /** Mark [a, b) pending and non-zero (written). */
+  private fill(a: number, b: number): void {
+    if (b - a <= EPS) return;
+    const i = this.boundaryAt(a);
+    const j = this.boundaryAt(b);
+    for (let k = i; k < j; k++) {
+      const s = this.segs[k];
+      s.p.set(s.n);
+      s.z.fill(0);
+    }
+  }
+
+  /** Merge neighbours of one region and equal density; then cap the count by merging the closest pairs. */
+  normalize(): void {
+    const density = (s: Segment): number => sum(s.p) / s.len;
+    const mergeable = (a: Segment, b: Segment): boolean => a.region === b.region && Math.abs(a.start + a.len - b.start) < EPS;
+    const merge = (k: number): void => {
+      const a = this.segs[k];
+      const b = this.segs[k + 1];
+      for (let c = 0; c < a.n.length; c++) {
+        a.n[c] += b.n[c];
+        a.p[c] += b.p[c];
+        a.z[c] += b.z[c];
+      }
+      a.len += b.len;
+      this.segs.splice(k + 1, 1);
+    };
+    for (let k = 0; k < this.segs.length - 1; ) {
+      const a = this.segs[k];
+      const b = this.segs[k + 1];
+      if (mergeable(a, b) && Math.abs(density(a) - density(b)) < 1e-12) merge(k);
+      else k++;
+    }
+    while (this.segs.length > MAX_SEGMENTS) {
+      let best = -1;
+      let cost = Infinity;
+      for (let k = 0; k < this.segs.length - 1; k++) {
+        const a = this.segs[k];
+        const b = this.segs[k + 1];
+        if (!mergeable(a, b)) continue;
+        const c = Math.abs(density(a) - density(b)) * Math.min(a.len, b.len);
+        if (c < cost) {
+          cost = c;
+          best = k;
+        }
+      }
+      if (best < 0) break;
+      merge(best);
+    }
+  }
+}
