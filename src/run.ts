@@ -19,6 +19,7 @@ import type { RoundRecord } from './precopy/stats.ts';
 import { METHODS, type Method, type PrecopyResult, type ResultDocument } from './results/document.ts';
 import { runDocument } from './results/run-document.ts';
 import { migrateQuick, type QuickPhases, type QuickResult } from './quick/quick-migration.ts';
+import { checkImagePaths } from './quick/image-file.ts';
 import { DestinationHandle } from './transport/destination-handle.ts';
 import { BandwidthMeter, RateLimiter, SharedRateLimiter } from './transport/link.ts';
 import { ChannelLanes, singleLaneReport } from './precopy/channels.ts';
@@ -303,6 +304,12 @@ export interface RunOptions extends MigrateOptions {
   onPhase?: (message: string) => void;
   /** each quick-migration phase as it ends */
   onQuickPhase?: (phase: keyof QuickPhases, ms: number) => void;
+  /**
+   * The command line's `--force` (never a scenario key): the quick-migration image may replace a
+   * regular file already at `quick.path`. Without it, a `quick.path` that is there is refused before
+   * the run starts (E_SCENARIO).
+   */
+  force?: boolean;
 }
 
 /**
@@ -312,6 +319,7 @@ export interface RunOptions extends MigrateOptions {
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ResultDocument> {
   const startedAt = new Date();
   const methods = options.methods ?? METHODS;
+  if (methods.includes('quick')) checkImagePaths([{ label: scenario.name, scenario, runs: 1 }], options.force ?? false);
   let precopy: PrecopyResult | null = null;
   let quick: QuickResult | null = null;
   for (const method of methods) {
@@ -324,7 +332,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         precopy = await migratePrecopy(guest, options);
       } else {
         options.onPhase?.(`quick migration: pause, save to ${scenario.quick.format} image at ${formatByteRate(scenario.quick.storageBandwidth)}, restore`);
-        quick = await migrateQuick(guest, { clock: options.clock, signal: options.signal, onPhase: options.onQuickPhase });
+        quick = await migrateQuick(guest, { clock: options.clock, signal: options.signal, onPhase: options.onQuickPhase, force: options.force });
       }
     } finally {
       await guest.dispose();

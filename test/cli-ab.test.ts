@@ -3,15 +3,28 @@
  * bin/migbench.js implements just enough of the `migbench suite` contract (one benchmark, one
  * "precopy.downtime" sample per pass around a level read from level.txt, ±1% pid-based jitter).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { abCommand } from '../src/cli/ab.ts';
 import type { AbCommandOptions } from '../src/cli/ab.ts';
 import { MigbenchError } from '../src/errors.ts';
 import { parseSuiteDocument } from '../src/results/suite-document.ts';
+import { until } from './helpers/until.ts';
+
+const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const FAKE_BIN = `#!/usr/bin/env node
 // A fake migbench: \`suite FILE --runs 1 --warmup 0 --out FILE --quiet [--set k=v ...]\` only.
@@ -35,7 +48,19 @@ if (opts.runs !== '1' || opts.warmup !== '0' || !opts.out || !opts.quiet) fail(2
 if (existsSync(root + '/crash.txt')) fail(3, 'a worker crashed');
 const sets = Object.fromEntries(opts.set.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
 if (sets['fake.refuse']) fail(2, 'suite: unknown key fake.refuse');
-if (sets['fake.started']) { writeFileSync(sets['fake.started'], 'running'); await new Promise((r) => setTimeout(r, 60000)); }
+if (sets['fake.started']) {
+  // a pass that runs until stopped: it handles SIGTERM like migbench suite (a moment to stop, then exit 143),
+  // and has a child of its own (in its process group) that only the group's signal ends
+  const { spawn } = await import('node:child_process');
+  const grandchild = spawn('sleep', ['60'], { stdio: 'ignore' });
+  process.on('SIGTERM', () => {
+    writeFileSync(sets['fake.started'] + '.stopping', String(process.pid));
+    setTimeout(() => { writeFileSync(sets['fake.started'] + '.stopped', String(process.pid)); process.exit(143); }, 300);
+  });
+  writeFileSync(sets['fake.started'] + '.grandchild', String(grandchild.pid));
+  writeFileSync(sets['fake.started'], String(process.pid));
+  await new Promise((r) => setTimeout(r, 60000));
+}
 const suite = JSON.parse(readFileSync(args[1], 'utf8'));
 const level = Number(readFileSync(root + '/level.txt', 'utf8'));
 if (sets['fake.log']) appendFileSync(sets['fake.log'], level + '\\n');
@@ -222,6 +247,35 @@ describe('migbench ab', () => {
     expect(worktreeCount()).toBe(1);
     expect(existsSync(join(root, `ab-${signal}`, 'comparison.json'))).toBe(false);
   });
+
+  it.each([['SIGTERM', 143], ['SIGINT', 130]] as const)('the real CLI on %s: stops the pass\'s whole process group, waits for it, removes the worktrees, their list entries and its folder, exits %d', async (signal, exitCode) => {
+    const started = join(root, `cli-started-${signal}`);
+    const child = spawn(process.execPath, [BIN, 'ab', 'suite.json', '--base', sha1, '--head', sha1, '--runs', '4', '--warmup', '0', '--set', `fake.started=${started}`, '--out-dir', join(root, `cli-ab-${signal}`)], {
+      cwd: repo,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+    let done = false;
+    void exited.then(() => (done = true));
+    await until('the first pass to start', () => done || existsSync(started), 120_000);
+    expect(done).toBe(false);
+    expect(worktreeCount()).toBe(3);
+    child.kill(signal);
+    const [code, killedBy] = await exited;
+    expect(killedBy).toBeNull();
+    expect(code).toBe(exitCode);
+    // the pass got SIGTERM, and ab waited for it to finish stopping before it went on
+    expect(existsSync(`${started}.stopped`)).toBe(true);
+    // its own child went with it (the signal went to the pass's process group)
+    const grandchild = Number(readFileSync(`${started}.grandchild`, 'utf8'));
+    await until('the pass\'s child to be gone', () => !alive(grandchild), 10_000);
+    expect(worktreeCount()).toBe(1);
+    const tmp = /checking out base \([0-9a-f]{7}\) into (.*)\/base\n/.exec(stderr)![1];
+    expect(existsSync(tmp)).toBe(false);
+    expect(existsSync(join(root, `cli-ab-${signal}`, 'comparison.json'))).toBe(false);
+  }, 240_000); // a hang guard: two npm ci and a few node processes
 
   it('keeps the worktrees with keepWorktrees', async () => {
     const code = await abCommand(suiteFile, options({ head: sha1, runs: '4', warmup: '0', failOn: 'never', outDir: join(root, 'ab-keep'), keepWorktrees: true }), io());

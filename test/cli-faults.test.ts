@@ -5,11 +5,12 @@
  * also checks that no worker thread is still running (main.ts warns about one: a leak would show here).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { until } from './helpers/until.ts';
 
 const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'migbench-cli-faults-'));
@@ -113,5 +114,71 @@ describe('SIGTERM behaves like Ctrl-C: the run stops, the workers end, nothing i
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/interrupted: the guest stays on the source; no result written/);
     expect(r.stderr).not.toMatch(/still running/);
+  });
+});
+
+/**
+ * Start the binary, send `signal` as soon as `ready(stderr)` holds (polled), collect what it did. With
+ * `twice`, a second signal follows once the first is acknowledged on stderr (quit at once).
+ */
+async function interruptWhen(args: string[], ready: (stderr: string) => boolean, signal: NodeJS.Signals, twice = false) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  let done = false;
+  void exited.then(() => (done = true));
+  await until('the image to be there', () => done || ready(stderr), 60_000);
+  if (!done) child.kill(signal);
+  if (twice) {
+    await until('the first signal to be acknowledged', () => done || /cancelling the migration|stopping after the current run/.test(stderr), 60_000);
+    if (!done) child.kill(signal);
+  }
+  const [code, killedBy] = await exited;
+  return { code, killedBy, stderr };
+}
+
+/** every file under `root` (the image sits in a private folder of its own) */
+function filesUnder(root: string): string[] {
+  return readdirSync(root, { recursive: true, encoding: 'utf8' });
+}
+
+describe('SIGTERM in the middle of a quick migration removes the partial image and its folder', () => {
+  /** 32 MiB saved and restored at 4 MiB/s: about 8 s each way, so the signal lands mid-save or mid-restore */
+  const QUICK = (imageDir: string) => ['--only', 'quick', '--set', 'guest.memory=32MiB', '--set', 'quick.storageBandwidth=4MiB/s', '--set', `quick.dir=${imageDir}`];
+  const imageThere = (imageDir: string) => () => filesUnder(imageDir).some((f) => f.endsWith('.img'));
+
+  it.each<[string, (imageDir: string) => (stderr: string) => boolean]>([
+    ['while it is being saved', imageThere],
+    ['while it is being restored', () => (stderr) => /quick +fsync/.test(stderr)],
+  ])('run, %s: exit 143, nothing left in quick.dir', async (_when, ready) => {
+    const imageDir = mkdtempSync(join(dir, 'images-'));
+    const r = await interruptWhen(['run', ...QUICK(imageDir)], ready(imageDir), 'SIGTERM');
+    expect(r.killedBy).toBeNull();
+    expect(r.code).toBe(143);
+    expect(r.stderr).toMatch(/terminated \(SIGTERM\): the guest stays on the source; no result written/);
+    expect(r.stderr).not.toMatch(/still running/);
+    expect(filesUnder(imageDir)).toEqual([]);
+  });
+
+  it('run, a second SIGTERM (quit at once) while the image is being written: exit 143, nothing left in quick.dir', async () => {
+    const imageDir = mkdtempSync(join(dir, 'images-'));
+    // 1 MiB/s: the writer waits seconds for the storage after its first buffer, so the second signal finds it mid-save
+    const args = ['run', '--only', 'quick', '--set', 'guest.memory=32MiB', '--set', 'quick.storageBandwidth=1MiB/s', '--set', `quick.dir=${imageDir}`];
+    const r = await interruptWhen(args, imageThere(imageDir), 'SIGTERM', true);
+    expect(r.killedBy).toBeNull();
+    expect(r.code).toBe(143);
+    expect(filesUnder(imageDir)).toEqual([]);
+  });
+
+  it('suite: exit 143, nothing left in quick.dir', async () => {
+    const imageDir = mkdtempSync(join(dir, 'images-'));
+    const file = join(dir, 'quick-suite.json');
+    writeFileSync(file, JSON.stringify({ name: 'quick', runs: 2, warmup: 0, methods: ['quick'], scenarios: [{ name: 'q', guest: { memory: '32MiB' }, quick: { storageBandwidth: '4MiB/s', dir: imageDir } }] }));
+    const r = await interruptWhen(['suite', file], imageThere(imageDir), 'SIGTERM');
+    expect(r.killedBy).toBeNull();
+    expect(r.code).toBe(143);
+    expect(r.stderr).toMatch(/terminated \(SIGTERM\): no result written/);
+    expect(filesUnder(imageDir)).toEqual([]);
   });
 });

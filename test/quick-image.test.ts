@@ -1,5 +1,7 @@
 /** Image formats: round trips, and every kind of corruption refused with its own message. */
-import { mkdtempSync, readFileSync, writeFileSync, truncateSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync, writeSync, truncateSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -264,5 +266,111 @@ describe('a corrupted mapped image', () => {
     b.set(enc, 0);
     writeFileSync(path, b);
     expect(await refusal(path, m, 3000)).toMatch(/mapped\.dataOffset 4096, expected \d+/);
+  });
+});
+
+describe('image inspect on hostile images (issue 20, attack 7)', () => {
+  const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
+  const inspect = (path: string, json = false) =>
+    spawnSync(process.execPath, [BIN, 'image', 'inspect', path, ...(json ? ['--json'] : [])], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+  /** a hang guard: fails (does not hang) when `p` never settles */
+  const settled = <T>(p: Promise<T>, what: string): Promise<T> =>
+    Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not finish within 20 s (a hang guard)`)), 20_000).unref())]);
+  async function refusedWith(p: Promise<unknown>): Promise<MigbenchError> {
+    try {
+      await p;
+    } catch (error) {
+      expect(error).toBeInstanceOf(MigbenchError);
+      return error as MigbenchError;
+    }
+    throw new Error('expected the image to be refused');
+  }
+
+  it('escape sequences in the header\'s tool and createdAt never reach the terminal raw', () => {
+    const evil = '\u001b]0;pwned\u0007\u001b[31mred\u009b2J\u007f tool';
+    const path = write(streamImage(header({ tool: evil, createdAt: `2026\u001b[2J-12-06` }), good()));
+    const r = inspect(path);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/written by +\]0;pwned\[31mred2J tool at 2026\[2J-12-06/);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    const j = inspect(path, true);
+    expect(j.status).toBe(0);
+    expect(j.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/); // JSON escapes them
+    expect(JSON.parse(j.stdout).header.tool).toBe(evil); // … losslessly
+  });
+
+  it.each<[string, Partial<ImageHeader>, RegExp]>([
+    ['createdAt an object', { createdAt: { toString: 1 } as unknown as string }, /header: createdAt: expected a date string of at most 200 characters, got an object/],
+    ['createdAt a number', { createdAt: 5 as unknown as string }, /header: createdAt: expected a date string .*, got number 5/],
+    ['tool an array', { tool: ['a'] as unknown as string }, /header: tool: expected a string of at most 200 characters, got an array/],
+    ['tool missing', { tool: undefined as unknown as string }, /header: tool: expected a string .*, got undefined/],
+    ['tool too long', { tool: 'x'.repeat(5000) }, /header: tool: expected a string of at most 200 characters, got a string of 5000 characters/],
+  ])('a header whose %s is refused (E_IMAGE_CORRUPT naming the field)', async (_what, over, message) => {
+    const e = await refusedWith(restoreImage(write(streamImage(header(over), good())), null, pacer()));
+    expect(e.code).toBe('E_IMAGE_CORRUPT');
+    expect(e.message).toMatch(message);
+  });
+
+  it('a second device-state record is refused', async () => {
+    const [p0, p1, d, e] = good();
+    const twice = streamImage(header(), [p0, p1, d, { control: { t: 'd', len: 16 }, payload: new Uint8Array(16).fill(9) }, { ...e, control: { t: 'e', pages: 64, records: 5 } }]);
+    expect(await refusal(write(twice), target, 16)).toMatch(/record 3 \(offset \d+\): a second device-state record/);
+    expect((await refusedWith(restoreImage(write(twice), null, pacer()))).message).toMatch(/a second device-state record/);
+  });
+
+  it('a FIFO is refused at once (opened without blocking), by the reader and by the CLI: exit 2, one line', async () => {
+    const fifo = join(dir, `fifo-${n++}`);
+    execFileSync('mkfifo', [fifo]);
+    const e = await refusedWith(settled(restoreImage(fifo, null, pacer()), 'restoreImage on a FIFO'));
+    expect(e.code).toBe('E_USAGE');
+    expect(e.message).toMatch(/^image .*fifo-\d+: a FIFO, not an image file/);
+    const r = inspect(fifo);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^error: image inspect: expected an image file, got ".*fifo-\d+" \(a FIFO, not a regular file\)$/m);
+    // a directory too
+    expect((await refusedWith(restoreImage(dir, null, pacer()))).message).toMatch(/a directory, not an image file/);
+  });
+
+  /** A mapped image's header (written at offset 0) and its length, the rest a hole. */
+  function sparseMapped(pageCount: number, pagesPerBlock: number, index?: (m: ReturnType<typeof mappedLayout>) => Uint8Array): string {
+    const blocks = Array.from({ length: Math.ceil(pageCount / pagesPerBlock) }, (_, i) => Math.min(pagesPerBlock, pageCount - i * pagesPerBlock));
+    const m = mappedLayout(4096, pageCount, 16, blocks);
+    const bytes = index?.(m);
+    const h: ImageHeader = { ...header({ format: 'mapped', pageCount, blocks }), mapped: { ...m, indexCrc: bytes ? crc32(bytes) : 0 } };
+    const path = fresh();
+    const fd = openSync(path, 'w');
+    writeSync(fd, encodeHeader(h), 0, undefined, 0);
+    if (bytes) writeSync(fd, bytes, 0, bytes.length, m.bitmapOffset);
+    ftruncateSync(fd, m.imageBytes);
+    closeSync(fd);
+    return path;
+  }
+
+  it('a sparse file claiming a 4 TiB guest is refused before anything is read or allocated', async () => {
+    const path = sparseMapped(2 ** 30, 2 ** 18); // 4 TiB of 4 KiB pages in 1 GiB blocks
+    expect(statSync(path).size).toBeGreaterThan(4 * 2 ** 40);
+    const before = process.memoryUsage().arrayBuffers;
+    const e = await refusedWith(settled(restoreImage(path, null, pacer()), 'restoreImage on a 4 TiB sparse file'));
+    const allocated = process.memoryUsage().arrayBuffers - before;
+    expect(e.code).toBe('E_IMAGE_CORRUPT');
+    expect(e.message).toMatch(/file: claims a guest of 1073741824 pages of 4096 B, \d+ bytes of data \(its index\), but only \d+ bytes of the file are on disk \(a sparse file claiming more than it holds\)/);
+    expect(allocated).toBeLessThan(16 * 2 ** 20); // the index alone is 192 MiB
+    const r = inspect(path);
+    expect(r.status).toBe(3);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a sparse file whose real index marks every page of a 16 GiB guest as written is refused before the holes are read', async () => {
+    const path = sparseMapped(2 ** 22, 2 ** 18, (m) => {
+      const index = new Uint8Array(m.deviceOffset + 16 - m.bitmapOffset);
+      index.fill(0xff, 0, m.bitmapBytes);
+      // chunk CRCs that a reader of the holes would find right: every chunk reads as 64 zero pages
+      const zeroChunk = crc32(new Uint8Array(CHUNK_PAGES * 4096));
+      new Uint32Array(index.buffer, m.crcOffset - m.bitmapOffset, m.crcCount).fill(zeroChunk);
+      return index;
+    });
+    const e = await refusedWith(settled(restoreImage(path, null, pacer()), 'restoreImage on a 16 GiB sparse file'));
+    expect(e.message).toMatch(/ \d+ bytes of data \(its index and 4194304 written pages\), but only \d+ bytes of the file are on disk/);
   });
 });

@@ -16,9 +16,8 @@
  * refuses, or (with `--fail-on regression`) a comparison where nothing could be tested; 3 when a pass crashed or a worktree could not be set up.
  * The worktrees are removed at the end, whatever happened (unless `--keep-worktrees`).
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
-import type { ExecFileException } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -86,25 +85,59 @@ interface Exec {
   startError: string | null;
 }
 
-/** Run a program (no shell), collecting its output; never rejects. */
+/** After SIGTERM, how long a stopped program's process group may take to end before it gets SIGKILL (a hang guard). */
+const STOP_GRACE_MS = 30_000;
+/** Output kept per stream (the rest is dropped). */
+const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Run a program (no shell), collecting its output; never rejects. The program runs in a process group
+ * of its own: when `signal` aborts, the whole group gets SIGTERM (which `migbench suite` handles: it
+ * stops its run and exits 143; npm passes it on), and this resolves only once the program has exited,
+ * so nothing is still running in a worktree when it is removed.
+ */
 function exec(file: string, args: readonly string[], cwd: string, signal?: AbortSignal): Promise<Exec> {
   return new Promise((done) => {
-    execFile(
-      file,
-      args,
-      { cwd, signal, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, windowsHide: true },
-      (error: ExecFileException | null, stdout: string, stderr: string) => {
-        if (error === null) return done({ code: 0, signal: null, stdout, stderr, startError: null });
-        const notStarted = typeof error.code === 'string' && error.name !== 'AbortError';
-        done({
-          code: typeof error.code === 'number' ? error.code : null,
-          signal: error.signal ?? null,
-          stdout,
-          stderr,
-          startError: notStarted ? `${error.code}: ${error.message}` : null,
-        });
-      },
-    );
+    if (signal?.aborted) return done({ code: null, signal: 'SIGTERM', stdout: '', stderr: '', startError: null });
+    const child = spawn(file, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const collect = (stream: NodeJS.ReadableStream | null): (() => string) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      stream?.on('data', (d: Buffer) => {
+        if (bytes + d.length <= MAX_OUTPUT_BYTES) chunks.push(d);
+        bytes += d.length;
+      });
+      return () => Buffer.concat(chunks).toString('utf8');
+    };
+    const stdout = collect(child.stdout);
+    const stderr = collect(child.stderr);
+    let startError: string | null = null;
+    let killTimer: NodeJS.Timeout | null = null;
+    const group = (sig: NodeJS.Signals): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, sig);
+      } catch {
+        // the group is gone already
+      }
+    };
+    const stop = (): void => {
+      group('SIGTERM');
+      killTimer = setTimeout(() => group('SIGKILL'), STOP_GRACE_MS);
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    let finished = false;
+    const finish = (code: number | null, sig: NodeJS.Signals | null): void => {
+      if (finished) return;
+      finished = true;
+      signal?.removeEventListener('abort', stop);
+      if (killTimer !== null) clearTimeout(killTimer);
+      done({ code, signal: sig, stdout: stdout(), stderr: stderr(), startError });
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      startError = `${error.code ?? 'error'}: ${error.message}`;
+      if (child.pid === undefined) finish(null, null); // never started: no exit to wait for
+    });
+    child.on('close', (code, sig) => finish(code, sig));
   });
 }
 
@@ -214,7 +247,8 @@ export async function abCommand(suitePath: string, options: AbCommandOptions, io
     throw new MigbenchError('E_IO', `--out-dir ${outDir}: cannot create it (${(error as Error).message})`);
   }
 
-  // Ctrl-C or SIGTERM: stop the running pass (its process gets SIGTERM), remove the worktrees, exit 130 / 143.
+  // Ctrl-C or SIGTERM: stop the running pass (its process group gets SIGTERM; it is waited for), remove
+  // the worktrees and their `git worktree list` entries, exit 130 / 143.
   const interrupts = watchInterrupts((signal) => log(`${interruptedWord(signal)}: stopping the running pass and removing the worktrees`));
   const abort = { signal: interrupts.signal };
   const checkInterrupted = (): void => {
@@ -228,13 +262,14 @@ export async function abCommand(suitePath: string, options: AbCommandOptions, io
       const dir = join(tmp, side);
       const short = shortOf(sha);
       log(`checking out ${side} (${short}) into ${dir}`);
-      const add = await exec('git', ['worktree', 'add', '--detach', dir, sha], top, abort.signal);
+      // not stopped by a signal: a worktree half added would be neither usable nor removable
+      const add = await exec('git', ['worktree', 'add', '--detach', dir, sha], top);
+      if (add.code === 0) worktrees.push(dir);
       checkInterrupted();
       if (add.code !== 0) {
         for (const line of tail(`${add.stdout}\n${add.stderr}`)) log(`  ${line}`);
         throw new MigbenchError('E_IO', `ab: git worktree add for the ${side} (${short}) failed${add.code === null ? '' : ` with exit code ${add.code}`}; its output is above`);
       }
-      worktrees.push(dir);
       const bin = join(dir, 'bin', 'migbench.js');
       if (!existsSync(bin)) {
         throw new MigbenchError('E_USAGE', `--${side} ${short}: that commit has no bin/migbench.js (migbench ab compares two commits of migbench itself)`);

@@ -17,6 +17,7 @@ import { mergeCommand, sweepCommand, tuneCommand, type SweepCommandOptions, type
 import { runCommand } from './run.ts';
 import { setQuitAtOnce } from './interrupt.ts';
 import { liveWorkers } from '../threads.ts';
+import { removeUnfinishedImagesSync } from '../quick/image-file.ts';
 import { exitCodeAfterStdout, stdoutErrorLine, watchStdout } from './stdout-errors.ts';
 
 function collect(value: string, previous: string[]): string[] {
@@ -45,7 +46,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
     .option('--mode <mode>', 'emulate (real threads, real bytes, wall clock) or simulate (the same loop on a virtual clock: any guest size, deterministic, no waiting)', 'emulate')
     .option('-q, --quiet', 'no progress or summary on stderr', false)
-    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string; html?: string; mode?: string }) => {
+    .option('--force', 'let the quick-migration image replace a regular file already at quick.path (never a symlink, device or FIFO); without it an existing quick.path is refused', false)
+    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string; html?: string; mode?: string; force: boolean }) => {
       code = await runCommand(scenario, opts);
     });
 
@@ -63,6 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--json', 'print the suite result on stdout', false)
     .addOption(new Option('--export <kind=file>', 'also write github-action-benchmark=FILE or bencher=FILE (repeatable)').argParser(collect).default([]))
     .option('-q, --quiet', 'no progress on stderr', false)
+    .option('--force', 'let quick-migration images replace regular files already at quick.path (never a symlink, device or FIFO); a suite file cannot ask for this', false)
     .action(async (file: string, opts: SuiteCommandOptions) => {
       code = await suiteCommand(file, opts);
     });
@@ -204,7 +207,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 export async function runCli(argv: readonly string[]): Promise<never> {
   // a second Ctrl-C / SIGTERM while a run is stopping quits at once (src/cli/interrupt.ts)
-  setQuitAtOnce((signalCode) => process.exit(signalCode));
+  // (a quick-migration image being written or read back is removed on the way out, as the normal path would)
+  setQuitAtOnce((signalCode) => {
+    removeUnfinishedImagesSync();
+    process.exit(signalCode);
+  });
   const stdout = watchStdout(process.stdout);
   let code = await main(argv);
   // every run ends its worker threads; one still running here is a migbench bug (process.exit would hide it)

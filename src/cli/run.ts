@@ -26,6 +26,8 @@ export interface RunCommandOptions {
   only?: string;
   html?: string;
   mode?: string;
+  /** --force: the quick-migration image may replace a regular file at quick.path */
+  force?: boolean;
 }
 
 export type Mode = 'emulate' | 'simulate';
@@ -100,6 +102,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
             methods,
             signal: interrupts.signal,
             fault,
+            force: options.force,
             onPhase: (m) => say(c.dim(m)),
             onRound: (r) => say(roundLine(r)),
             onQuickPhase: (phase, ms) => say(`quick   ${PHASE_NAMES[phase].padEnd(32)} ${formatDurationMs(ms)}`),

@@ -31,6 +31,8 @@ export interface SuiteCommandOptions {
   json: boolean;
   export: string[];
   quiet: boolean;
+  /** --force: quick-migration images may replace regular files at quick.path (a suite file cannot ask for it) */
+  force?: boolean;
 }
 
 const EXPORTERS = { 'github-action-benchmark': toGithubActionBenchmark, bencher: toBencher } as const;
@@ -114,6 +116,7 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
       mode,
       jobs,
       signal: interrupts.signal,
+      force: o.force,
       onProgress: (p) => {
         const what = `${p.benchmark} ${p.run === 0 ? 'warm-up' : `run ${p.run}/${runs}`}`;
         if (bar) bar.update(p.done, { benchmark: what });

@@ -71,7 +71,16 @@ export function packControl(value: unknown): Uint8Array {
 }
 
 export function corrupt(path: string, where: string, what: string): never {
-  throw new MigbenchError('E_IMAGE_CORRUPT', `image ${path}: ${where}: ${what}`);
+  // the message quotes bytes of the file: no control character reaches the terminal
+  throw new MigbenchError('E_IMAGE_CORRUPT', stripControls(`image ${path}: ${where}: ${what}`));
+}
+
+/** C0 controls (ESC included), DEL and C1 controls: what a terminal may act on instead of printing. */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** `text` without control characters, for printing a string read from an image (header fields, paths). */
+export function stripControls(text: string): string {
+  return text.replace(CONTROLS, '');
 }
 
 /** The prefix + header bytes. */
@@ -101,6 +110,19 @@ export function decodePrefix(bytes: Uint8Array, path: string): { headerBytes: nu
   return { headerBytes, headerCrc: dv.getUint32(16, true) };
 }
 
+/** Longest `tool` or `createdAt` a reader accepts (the writer's are under 40). */
+export const MAX_TEXT_CHARS = 200;
+
+/** A short description of a header value of the wrong type, for a message. */
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Uint8Array) return 'binary data';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return `a string of ${v.length} characters`;
+  return `${typeof v} ${String(v)}`;
+}
+
 const isUint = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 
 /** Decode and validate the header bytes (after the prefix). */
@@ -122,6 +144,9 @@ export function decodeHeader(body: Uint8Array, expectedCrc: number, path: string
   if (blocks.reduce((a, b) => a + b, 0) !== h.pageCount) corrupt(path, 'header', `RAM block table adds up to ${blocks.reduce((a, b) => a + b, 0)} pages, pageCount is ${h.pageCount}`);
   if (!isUint(h.deviceStateBytes, 2 ** 30)) bad('deviceStateBytes', h.deviceStateBytes);
   if (h.chunkPages !== CHUNK_PAGES) bad('chunkPages', h.chunkPages);
+  // the writer's strings (shown by `image inspect`): a string, of a header-sized length
+  if (typeof h.tool !== 'string' || h.tool.length > MAX_TEXT_CHARS) corrupt(path, 'header', `tool: expected a string of at most ${MAX_TEXT_CHARS} characters, got ${describe(h.tool)}`);
+  if (typeof h.createdAt !== 'string' || h.createdAt.length > MAX_TEXT_CHARS) corrupt(path, 'header', `createdAt: expected a date string of at most ${MAX_TEXT_CHARS} characters, got ${describe(h.createdAt)}`);
   const header = h as unknown as ImageHeader;
   if (header.format === 'mapped') {
     const m = h.mapped as Record<string, unknown> | undefined;

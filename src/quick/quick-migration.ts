@@ -8,15 +8,13 @@
  * path only ever reads source memory), removes a partial image this run created, and is reported as
  * `errored` with the step and the path.
  */
-import os from 'node:os';
-import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
 import { realClock, type Clock } from '../clock.ts';
 import { MigbenchError } from '../errors.ts';
 import { verifyGuest } from '../memory/verify.ts';
 import type { Scenario } from '../options.ts';
 import { VERSION } from '../version.ts';
 import type { ImageFormat } from './image-format.ts';
+import { imageLocation, keepImage, removeImage, type ImageLocation } from './image-file.ts';
 import { restoreImage } from './restore.ts';
 import { StoragePacer } from './storage.ts';
 import { saveImage } from './suspend.ts';
@@ -75,19 +73,17 @@ export interface QuickOptions {
   clock?: Clock;
   signal?: AbortSignal;
   onPhase?: (phase: keyof QuickPhases, ms: number) => void;
-}
-
-export function imagePathFor(scenario: Scenario): string {
-  if (scenario.quick.path) return scenario.quick.path;
-  const dir = scenario.quick.dir ?? os.tmpdir();
-  const safe = scenario.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40);
-  return join(dir, `migbench-${safe}-${process.pid}-${Date.now().toString(36)}.img`);
+  /**
+   * The command line's `--force` (never a scenario key): the image may replace a regular file already
+   * at `quick.path` (never through a symbolic link, never anything else). Without it the image is
+   * only ever written to a new file (src/quick/image-file.ts).
+   */
+  force?: boolean;
 }
 
 export async function migrateQuick(guest: QuickGuest, options: QuickOptions = {}): Promise<QuickResult> {
   const { scenario } = guest;
   const clock = options.clock ?? realClock;
-  const path = imagePathFor(scenario);
   const phases: QuickPhases = { pauseMs: 0, saveMs: 0, fsyncMs: 0, handoverMs: 0, restoreMs: 0, resumeMs: 0 };
   const phase = (name: keyof QuickPhases, ms: number): void => {
     phases[name] = ms;
@@ -103,14 +99,19 @@ export async function migrateQuick(guest: QuickGuest, options: QuickOptions = {}
   let savedBytes = 0;
   let imageBytes = 0;
   let restoredBytes = 0;
-  let ownImage = false;
+  let created = false;
   let failed = false;
+  let location: ImageLocation | null = null;
   // The phases are cut at one sequence of readings of one clock, t0 ≤ t1 ≤ … ≤ t5: each phase is the
   // difference of two neighbouring readings, so the phases add up to t5 − t0 (the downtime) exactly;
   // no stretch of time (opening or closing the file, a scheduling delay) falls between two phases.
-  const t0 = clock.nowMs();
-  guest.vcpus.armFault?.();
+  let t0 = clock.nowMs();
   try {
+    // the image's place (a fresh private folder unless quick.path), made before the guest pauses
+    location = await imageLocation(scenario);
+    const { path } = location;
+    t0 = clock.nowMs();
+    guest.vcpus.armFault?.();
     await guest.vcpus.pause();
     const t1 = clock.nowMs();
     phase('pauseMs', t1 - t0);
@@ -122,8 +123,9 @@ export async function migrateQuick(guest: QuickGuest, options: QuickOptions = {}
       pacer: new StoragePacer(rate, clock, options.signal),
       tool: `migbench ${VERSION}`,
       now: () => clock.nowMs(),
+      force: options.force,
     });
-    ownImage = save.regularFile; // ours to remove afterwards (a device such as /dev/full never is)
+    created = save.created; // ours to remove afterwards (a file --force replaced never is)
     savedBytes = save.savedBytes;
     imageBytes = save.imageBytes;
     base.pages.normal = save.normalPages;
@@ -180,7 +182,9 @@ export async function migrateQuick(guest: QuickGuest, options: QuickOptions = {}
       restoredBytes,
     };
   } finally {
-    // An image that did not make it (or was not asked to be kept) does not stay behind.
-    if (ownImage && (failed || !scenario.quick.keepImage)) await rm(path, { force: true }).catch(() => undefined);
+    // An image that did not make it (or was not asked to be kept) does not stay behind: what this run
+    // created (the image, its private folder) is removed; nothing else ever is.
+    if (location !== null && (failed || !scenario.quick.keepImage)) await removeImage(location, created);
+    else if (location !== null) keepImage(location);
   }
 }

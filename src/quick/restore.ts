@@ -6,7 +6,8 @@
  * index and length are checked; a bad image is an E_IMAGE_CORRUPT error naming what and where. Bytes
  * are only ever written inside the destination's RAM blocks, at pages the checks allowed.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { Buffer } from 'node:buffer';
 import { crc32 } from '../codec/crc32.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
@@ -14,7 +15,8 @@ import {
   CHUNK_PAGES, MAPPED_HEADER_RESERVED, MAX_CONTROL_BYTES, PREFIX_BYTES, RECORD_PREFIX_BYTES, checkControl, corrupt,
   countPresent, decodeHeader, decodePrefix, forgetLastUnpacked, unpackControl, type ImageHeader,
 } from './image-format.ts';
-import { io, readFully, type StoragePacer } from './storage.ts';
+import { openImageForReading } from './image-file.ts';
+import { readFully, type StoragePacer } from './storage.ts';
 
 export interface RestoreReport {
   header: ImageHeader;
@@ -34,9 +36,10 @@ export interface RestoreTarget {
 const READ_BUFFER_BYTES = 8 * 1024 * 1024;
 
 export async function restoreImage(path: string, target: RestoreTarget | null, pacer: StoragePacer): Promise<RestoreReport> {
-  const fh = await io('open', path, () => open(path, 'r'));
+  // without blocking, a regular file only (a FIFO, a device or a directory is refused here)
+  const { fh, st } = await openImageForReading(path);
   try {
-    const { size } = await io('stat', path, () => fh.stat());
+    const { size } = st;
     const first = Buffer.alloc(Math.min(size, MAPPED_HEADER_RESERVED));
     await pacer.take(first.length);
     const got = await readFully(fh, first, 0, first.length, 0, path);
@@ -44,9 +47,10 @@ export async function restoreImage(path: string, target: RestoreTarget | null, p
     if (PREFIX_BYTES + headerBytes > got) corrupt(path, `header (offset ${PREFIX_BYTES})`, `truncated: ${headerBytes} header bytes announced, ${got - PREFIX_BYTES} present`);
     const header = decodeHeader(first.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes), headerCrc, path);
     if (target) checkFits(header, target, path);
+    if (header.format === 'mapped') checkMappedSize(header, st, path);
     const report = header.format === 'stream'
       ? await readStream(fh, header, PREFIX_BYTES + headerBytes, size, target, pacer, path)
-      : await readMapped(fh, header, size, target, pacer, path);
+      : await readMapped(fh, header, st, target, pacer, path);
     return { ...report, readBytes: pacer.bytes };
   } finally {
     forgetLastUnpacked();
@@ -59,6 +63,30 @@ function checkFits(h: ImageHeader, t: RestoreTarget, path: string): void {
   const blocks = l.blockBytes.map((b) => b / l.pageSizeBytes);
   if (h.pageSize !== l.pageSizeBytes || h.pageCount !== l.totalPages || h.blocks.join() !== blocks.join() || h.deviceStateBytes !== t.deviceState.length) {
     corrupt(path, 'header', `the image holds ${h.pageCount} pages of ${h.pageSize} B in ${h.blocks.length} blocks and ${h.deviceStateBytes} B of device state; the destination has ${l.totalPages} pages of ${l.pageSizeBytes} B in ${blocks.length} blocks and ${t.deviceState.length} B`);
+  }
+}
+
+/**
+ * A mapped image is sparse (zero pages are holes), so its length proves nothing: a file truncated to
+ * 4 TiB costs no disk and would make a reader walk (and allocate the index of) a 4 TiB guest. Before
+ * anything is read or allocated: the length must be the layout's, and the index, which the writer
+ * writes in full, must be backed by blocks on disk. Up to MAX_SPARSE_FACTOR× more than the blocks
+ * allocated is let through for file systems that compress.
+ */
+export const MAX_SPARSE_FACTOR = 16;
+const SPARSE_ALLOWANCE_BYTES = 1 << 20;
+
+function checkMappedSize(header: ImageHeader, st: Stats, path: string): void {
+  const m = header.mapped!;
+  if (st.size !== m.imageBytes) corrupt(path, 'file', `${st.size < m.imageBytes ? 'truncated' : 'too long'}: ${st.size} bytes, a mapped image of this guest is ${m.imageBytes}`);
+  checkBacked(m.deviceOffset + header.deviceStateBytes - m.bitmapOffset, 'its index', header, st, path);
+}
+
+/** Refuse a mapped image that claims more data than the file holds on disk (see checkMappedSize). */
+function checkBacked(claimedBytes: number, what: string, header: ImageHeader, st: Stats, path: string): void {
+  const onDiskBytes = st.blocks * 512;
+  if (claimedBytes > onDiskBytes * MAX_SPARSE_FACTOR + SPARSE_ALLOWANCE_BYTES) {
+    corrupt(path, 'file', `claims a guest of ${header.pageCount} pages of ${header.pageSize} B, ${claimedBytes} bytes of data (${what}), but only ${onDiskBytes} bytes of the file are on disk (a sparse file claiming more than it holds)`);
   }
 }
 
@@ -141,6 +169,7 @@ async function readStream(
         nextPage = 0;
       }
     } else if (control.t === 'd') {
+      if (sawDevice) corrupt(path, where, 'a second device-state record (an image holds one)');
       if (nextBlock !== header.blocks.length) corrupt(path, where, `device state before all pages (${pages} of ${header.pageCount})`);
       if (target) target.deviceState.set(buf.subarray(pStart, pStart + payloadBytes));
       sawDevice = true;
@@ -157,11 +186,11 @@ async function readStream(
 }
 
 async function readMapped(
-  fh: FileHandle, header: ImageHeader, size: number, target: RestoreTarget | null, pacer: StoragePacer, path: string,
+  fh: FileHandle, header: ImageHeader, st: Stats, target: RestoreTarget | null, pacer: StoragePacer, path: string,
 ): Promise<Counts> {
   const m = header.mapped!;
   const ps = header.pageSize;
-  if (size !== m.imageBytes) corrupt(path, 'file', `${size < m.imageBytes ? 'truncated' : 'too long'}: ${size} bytes, a mapped image of this guest is ${m.imageBytes}`);
+  const size = st.size; // checked against the layout, and the index against the disk, by checkMappedSize
   const index = new Uint8Array(m.deviceOffset + header.deviceStateBytes - m.bitmapOffset);
   await pacer.take(index.length);
   await readFully(fh, index, 0, index.length, m.bitmapOffset, path);
@@ -170,6 +199,10 @@ async function readMapped(
   const crcs = new Uint32Array(index.buffer, m.crcOffset - m.bitmapOffset, m.crcCount);
   const lastBits = header.pageCount & 31;
   if (lastBits !== 0 && bitmap[bitmap.length - 1] >>> lastBits !== 0) corrupt(path, 'index', 'bitmap marks pages beyond the page count');
+  // the pages the bitmap says were written must be on disk too (else reading holes would cost as much)
+  let written = 0;
+  for (const word of bitmap) written += popcount(word);
+  checkBacked(index.length + written * ps, `its index and ${written} written pages`, header, st, path);
   const scratch = target ? null : Buffer.allocUnsafe(CHUNK_PAGES * ps);
   let pages = 0;
   let zeroPages = 0;
@@ -206,4 +239,10 @@ async function readMapped(
   }
   if (target) target.deviceState.set(index.subarray(m.deviceOffset - m.bitmapOffset));
   return { header, fileBytes: size, pages, zeroPages, normalPages: pages - zeroPages };
+}
+
+function popcount(word: number): number {
+  let v = word - ((word >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }

@@ -6,7 +6,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Clock } from '../clock.ts';
 import { MigbenchError } from '../errors.ts';
 
-export type IoStep = 'open' | 'stat' | 'truncate' | 'write' | 'fsync' | 'close' | 'read' | 'remove';
+export type IoStep = 'mkdir' | 'open' | 'stat' | 'truncate' | 'write' | 'fsync' | 'close' | 'read' | 'remove';
 
 const WHY: Record<string, string> = {
   ENOSPC: 'no space left on the device',
@@ -20,6 +20,9 @@ const WHY: Record<string, string> = {
   EINVAL: 'invalid argument (not a regular file?)',
   EDQUOT: 'disk quota exceeded',
   EFBIG: 'file too large',
+  EEXIST: 'already there (an image is written only to a new file; --force on the command line replaces a regular file)',
+  ELOOP: 'a symbolic link (never followed)',
+  ENXIO: 'not a regular file (a FIFO or a device)',
 };
 
 export function ioError(step: IoStep, path: string, error: unknown): MigbenchError {

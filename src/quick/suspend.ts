@@ -5,7 +5,7 @@
  * are zero-checked and written straight from guest memory (`mapped`) or copied once into the write
  * buffer (`stream`). Every byte is paced by the storage rate; `fsync` is a phase of its own.
  */
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Buffer } from 'node:buffer';
 import { crc32 } from '../codec/crc32.ts';
 import { isZeroRange } from '../codec/zero-page.ts';
@@ -14,6 +14,7 @@ import {
   CHUNK_PAGES, MAX_CONTROL_BYTES, RECORD_PREFIX_BYTES, encodeHeader, mappedLayout, packControl,
   type ImageFormat, type ImageHeader, type StreamControl,
 } from './image-format.ts';
+import { createImageFile, removeCreatedImage } from './image-file.ts';
 import { io, writeFully, type StoragePacer } from './storage.ts';
 
 export interface SaveReport {
@@ -34,8 +35,8 @@ export interface SaveReport {
   startMs: number;
   syncStartMs: number;
   endMs: number;
-  /** the image is a regular file (not a device such as /dev/full): removable */
-  regularFile: boolean;
+  /** this call created the file (exclusive create); false when `force` reused a regular file that was there */
+  created: boolean;
 }
 
 const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -71,8 +72,10 @@ function presentMask(view: Uint8Array, offset: number, count: number, ps: number
 const isSet = (lo: number, hi: number, k: number): boolean => ((k < 32 ? lo >>> k : hi >>> (k - 32)) & 1) !== 0;
 
 /**
- * Write the image. `now` gives ms timestamps for the phase split. On any failure after the file was
- * opened (and so truncated), the partial file is removed if it is a regular file (never a device).
+ * Write the image to a new file (exclusive create, never through a symbolic link: image-file.ts);
+ * `force` (the command line's `--force` only) lets it replace a regular file that is there. `now` gives
+ * ms timestamps for the phase split. On any failure the partial file is removed if this call created
+ * it (a file it replaced under `force` stays, truncated).
  */
 export async function saveImage(options: {
   memory: GuestMemory;
@@ -82,13 +85,12 @@ export async function saveImage(options: {
   pacer: StoragePacer;
   tool: string;
   now: () => number;
+  force?: boolean;
 }): Promise<SaveReport> {
   const { path } = options;
   const t0 = options.now();
-  const fh = await io('open', path, () => open(path, 'w'));
-  let regularFile = false;
+  const { fh, created } = await createImageFile(path, options.force ?? false);
   try {
-    regularFile = (await io('stat', path, () => fh.stat())).isFile();
     const counts =
       options.format === 'stream' ? await writeStream(fh, options) : await writeMapped(fh, options);
     const t1 = options.now();
@@ -97,15 +99,15 @@ export async function saveImage(options: {
     // Read once after the close: the close belongs to the fsync phase, so saveMs + fsyncMs is the
     // whole call (a reading between fsync and close would leave the close outside every phase).
     const t2 = options.now();
-    return { ...counts, saveMs: t1 - t0, fsyncMs: t2 - t1, startMs: t0, syncStartMs: t1, endMs: t2, regularFile };
+    return { ...counts, saveMs: t1 - t0, fsyncMs: t2 - t1, startMs: t0, syncStartMs: t1, endMs: t2, created };
   } catch (error) {
     await fh.close().catch(() => undefined);
-    if (regularFile) await rm(path, { force: true }).catch(() => undefined);
+    if (created) await removeCreatedImage(path);
     throw error;
   }
 }
 
-type Counts = Omit<SaveReport, 'saveMs' | 'fsyncMs' | 'startMs' | 'syncStartMs' | 'endMs' | 'regularFile'>;
+type Counts = Omit<SaveReport, 'saveMs' | 'fsyncMs' | 'startMs' | 'syncStartMs' | 'endMs' | 'created'>;
 
 async function writeStream(
   fh: FileHandle,

@@ -14,6 +14,7 @@ import { captureEnvironment, captureGit } from '../results/environment.ts';
 import { SUITE_SCHEMA_VERSION, metricSeries, type Better, type SuiteDocument, type SuiteMode } from '../results/suite-document.ts';
 import { scenarioToJson } from '../options.ts';
 import { runScenario } from '../run.ts';
+import { checkImagePaths } from '../quick/image-file.ts';
 import { simulateTasks, type SimTask } from '../sim/pool.ts';
 import { metricsOf, type MetricValue } from './metrics.ts';
 import { VERSION } from '../version.ts';
@@ -51,10 +52,16 @@ export async function runSuite(
     signal?: AbortSignal;
     clock?: Clock;
     onProgress?: (p: SuiteProgress) => void;
+    /** the command line's `--force` (never a suite key): quick-migration images may replace regular files at `quick.path` */
+    force?: boolean;
   },
 ): Promise<SuiteDocument> {
   const startedAt = new Date().toISOString();
   const mode = options.mode ?? 'emulate';
+  // every benchmark's quick.path, before the first run (simulate mode writes no image)
+  if (mode === 'emulate' && suite.methods.includes('quick')) {
+    checkImagePaths(suite.benchmarks.map((b) => ({ label: b.name, scenario: b.scenario, runs: options.runs + options.warmup })), options.force ?? false);
+  }
   const samples = suite.benchmarks.map(() => new Map<string, { unit: string; better: Better; values: number[] }>());
   const total = (options.runs + options.warmup) * suite.benchmarks.length;
   let done = 0;
@@ -85,7 +92,7 @@ export async function runSuite(
     for (const { r, b } of order) {
       if (options.signal?.aborted) throw new MigbenchError('E_INTERRUPTED', 'interrupted');
       const bench = suite.benchmarks[b];
-      const doc = await runScenario(bench.scenario, { methods: suite.methods, signal: options.signal, clock: options.clock });
+      const doc = await runScenario(bench.scenario, { methods: suite.methods, signal: options.signal, clock: options.clock, force: options.force });
       if (options.signal?.aborted) throw new MigbenchError('E_INTERRUPTED', 'interrupted');
       checkRun(doc, bench.name);
       if (r >= 0) keep(b, metricsOf(doc));
