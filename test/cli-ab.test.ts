@@ -4,7 +4,7 @@
  * "precopy.downtime" sample per pass around a level read from level.txt, ±1% pid-based jitter).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -225,6 +225,18 @@ describe('migbench ab', () => {
     expect(stdout).toMatch(/^### migbench compare: suite `fake-smoke`/);
     expect(worktreeCount()).toBe(1);
   }, 240_000); // a hang guard: 10–12 node processes and two git worktrees, slow on a loaded machine
+
+  it('refuses a FIFO where --out-dir puts a result file, before any pass runs (issue 20: the one output writer)', async () => {
+    const dir = join(root, 'ab-fifo');
+    mkdirSync(dir, { recursive: true });
+    execFileSync('mkfifo', [join(dir, 'comparison.md')]);
+    const error = await rejection(abCommand(suiteFile, options({ head: sha1, outDir: dir }), io()));
+    expect(error.code).toBe('E_USAGE');
+    expect(error.message).toContain('comparison.md');
+    expect(lines.some((l) => l.startsWith('checking out'))).toBe(false);
+    expect(statSync(join(dir, 'comparison.md')).isFIFO()).toBe(true);
+    expect(existsSync(join(dir, 'base.json'))).toBe(false);
+  });
 
   it('stops with exit 3 when a pass crashes, naming the side and the pass, and removes the worktrees', async () => {
     const code = await abCommand(suiteFile, options({ head: sha3, outDir: join(root, 'ab-crash') }), io());

@@ -18,10 +18,11 @@
  */
 import { spawn } from 'node:child_process';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkOutputs, writeOutputs } from './output-file.ts';
 import { MigbenchError } from '../errors.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { compareSuites, renderComparisonMarkdown } from '../results/compare.ts';
@@ -246,6 +247,10 @@ export async function abCommand(suitePath: string, options: AbCommandOptions, io
   } catch (error) {
     throw new MigbenchError('E_IO', `--out-dir ${outDir}: cannot create it (${(error as Error).message})`);
   }
+  // The four result files go through the one output writer: refused now (a device, FIFO, link or folder
+  // where a file goes) rather than after every pass; written all or none at the end.
+  const outNames = ['base.json', 'head.json', 'comparison.md', 'comparison.json'] as const;
+  checkOutputs(outNames.map((name) => ({ flag: '--out-dir', path: join(outDir, name) })));
 
   // Ctrl-C or SIGTERM: stop the running pass (its process group gets SIGTERM; it is waited for), remove
   // the worktrees and their `git worktree list` entries, exit 130 / 143.
@@ -345,19 +350,14 @@ export async function abCommand(suitePath: string, options: AbCommandOptions, io
     const baseDoc: SuiteDocument = { ...mergeSuiteDocuments(passes.base, 'base'), warmup };
     const headDoc: SuiteDocument = { ...mergeSuiteDocuments(passes.head, 'head'), warmup };
     const comparison = compareSuites(baseDoc, headDoc, compareOptionsFrom(options, labels));
-    const files: Array<[string, string]> = [
-      ['base.json', `${suiteDocumentToJson(baseDoc)}\n`],
-      ['head.json', `${suiteDocumentToJson(headDoc)}\n`],
-      ['comparison.md', renderComparisonMarkdown(comparison)],
-      ['comparison.json', `${renderComparison(comparison, 'json')}\n`],
-    ];
-    for (const [name, text] of files) {
-      try {
-        writeFileSync(join(outDir, name), text);
-      } catch (error) {
-        throw new MigbenchError('E_IO', `--out-dir: cannot write ${join(outDir, name)} (${(error as Error).message})`);
-      }
-    }
+    const texts: Record<(typeof outNames)[number], string> = {
+      'base.json': `${suiteDocumentToJson(baseDoc)}\n`,
+      'head.json': `${suiteDocumentToJson(headDoc)}\n`,
+      'comparison.md': renderComparisonMarkdown(comparison),
+      'comparison.json': `${renderComparison(comparison, 'json')}\n`,
+    };
+    const files = outNames.map((name) => [name, texts[name]] as const);
+    writeOutputs(files.map(([name, text]) => ({ flag: '--out-dir', path: join(outDir, name), text })));
     log(`wrote ${files.map(([name]) => name).join(', ')} in ${relative(cwd, outDir) || '.'}`);
     return reportComparison(baseDoc, headDoc, options, labels);
   } catch (error) {
