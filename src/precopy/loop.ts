@@ -20,14 +20,15 @@ import type { GuestMemory } from '../memory/guest-memory.ts';
 import { maxRunPages } from '../transport/frame.ts';
 import type { BandwidthMeter, LinkBudget } from '../transport/link.ts';
 import { decideOnTime, expectedDowntimeMs, type Decision, type Outcome } from './convergence.ts';
-import { createPolicy, type PolicySettings } from './policies.ts';
-import { AutoConvergeTrigger } from './aids.ts';
+import { createPolicy, policyInput, type PolicySettings } from './policies.ts';
+import { AutoConvergeTrigger, aidsAfterTrigger } from './aids.ts';
+import { ramStats } from './result.ts';
 import type { AutoConverge } from '../options.ts';
 import type { PageSender } from './page-sender.ts';
 import type { PageCache } from '../codec/page-cache.ts';
 import type { ChannelLanes } from './channels.ts';
 import { PACKET_LAST_STAGE, PACKET_XBZRLE } from './channel-queue.ts';
-import { SeriesSampler, isEngineBound, roundRecord, throughput, type MigrationStats, type SeriesPoint, type RoundRecord, type RoundStage } from './stats.ts';
+import { SeriesSampler, isEngineBound, roundRecord, type MigrationStats, type SeriesPoint, type RoundRecord, type RoundStage } from './stats.ts';
 
 /** What the loop needs of the vCPUs. */
 export interface VcpuSteering {
@@ -255,16 +256,12 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
       // Convergence aids, evaluated at the sync as QEMU does (migration_trigger_throttle); they act on
       // the next round (the record just closed shows the throttle the guest ran under).
       if (trigger?.onSync(now, found * ps, sender.total.bytes)) {
-        if (settings.dirtyLimitPagesPerSec !== null) {
-          if (!dirtyLimitArmed) vcpus.setDirtyLimit(settings.dirtyLimitPagesPerSec);
-          dirtyLimitArmed = true;
-        } else if (settings.autoConverge) {
-          throttlePercent = throttlePercent === 0 ? settings.autoConverge.initial : Math.min(settings.autoConverge.max, throttlePercent + settings.autoConverge.increment);
-          vcpus.setThrottle(throttlePercent);
-        }
+        const aids = aidsAfterTrigger(settings, { throttlePercent, dirtyLimitArmed });
+        if (aids.dirtyLimitArmed && !dirtyLimitArmed) vcpus.setDirtyLimit(settings.dirtyLimitPagesPerSec!);
+        if (aids.throttlePercent !== throttlePercent) vcpus.setThrottle(aids.throttlePercent);
+        ({ throttlePercent, dirtyLimitArmed } = aids);
       }
-      decision = policy.decide({
-        pendingBytes: remaining * ps,
+      decision = policy.decide(policyInput({
         pendingPages: remaining,
         dirtyPagesAtSync: found,
         sentPagesThisRound: roundSent,
@@ -276,7 +273,7 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
         totalSentBytes: sender.total.bytes,
         memoryBytes: source.layout.memoryBytes,
         pageSizeBytes: ps,
-      });
+      }));
       prevRoundSentPages = roundSent;
       if (decision.action !== 'continue') break;
       stage = 'iterative';
@@ -364,7 +361,6 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   sample(liveEndMs, true);
   const finish = (status: 'completed' | 'cancelled', endMs: number, downtimeMs: number | null, expectedMs: number, pauseMs: number | null): PrecopyRun => {
     const totalTime = endMs - input.startedAtMs;
-    const t = throughput(sender.total.bytes, sender.total.pages, totalTime, setupTimeMs);
     engine.ringWaitMs = sender.ringWaitMs + (lanes?.maxRingWaitMs ?? 0);
     const downtimeBytes = sender.total.bytes - precopyBytes;
     updateXbzrleRates(endMs, true);
@@ -378,7 +374,21 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
         'setup-time': setupTimeMs,
         downtime: downtimeMs,
         'expected-downtime': expectedMs,
-        ram: ramStats(source, sender, remaining * ps, syncs, dirtyPagesRate, t, precopyBytes, downtimeBytes),
+        ram: ramStats({
+          transferredBytes: sender.total.bytes,
+          transferredPages: sender.total.pages,
+          zeroPages: sender.total.zeroPages,
+          normalPages: sender.total.normalPages,
+          remainingBytes: remaining * ps,
+          memoryBytes: source.layout.memoryBytes,
+          pageSizeBytes: ps,
+          dirtySyncCount: syncs,
+          dirtyPagesPerSec: dirtyPagesRate,
+          precopyBytes,
+          downtimeBytes,
+          totalTimeMs: totalTime,
+          setupTimeMs,
+        }),
         ...(xbzrleStats ? { 'xbzrle-cache': xbzrleStats.stats() } : {}),
       },
       engineBound,
@@ -445,32 +455,4 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   closeRound(resumedAtMs, finalFound, pendingAtPause, bw, policy.thresholdBytes({ bandwidthBytesPerSec: bw, roundBandwidthBytesPerSec: bw, pageSizeBytes: ps }), expectedAtSwitchover);
   liftAids(); // the guest now runs on the destination; the source's vCPUs stay paused
   return finish('completed', resumedAtMs, resumedAtMs - pauseRequestedAtMs, expectedAtSwitchover, pauseRequestedAtMs);
-}
-
-function ramStats(
-  source: GuestMemory,
-  sender: PageSender,
-  remainingBytes: number,
-  syncs: number,
-  dirtyPagesRate: number,
-  t: { mbps: number; pagesPerSecond: number },
-  precopyBytes: number,
-  downtimeBytes: number,
-): MigrationStats['ram'] {
-  const ps = source.layout.pageSizeBytes;
-  return {
-    transferred: sender.total.bytes,
-    remaining: remainingBytes,
-    total: source.layout.memoryBytes,
-    duplicate: sender.total.zeroPages,
-    normal: sender.total.normalPages,
-    'normal-bytes': sender.total.normalPages * ps,
-    'dirty-sync-count': syncs,
-    'dirty-pages-rate': dirtyPagesRate,
-    mbps: t.mbps,
-    'pages-per-second': t.pagesPerSecond,
-    'precopy-bytes': precopyBytes,
-    'downtime-bytes': downtimeBytes,
-    'page-size': ps,
-  };
 }

@@ -23,12 +23,13 @@
  * link (sim/fleet.ts), each `step` at the link share of the moment.
  */
 import type { Scenario } from '../options.ts';
-import { AutoConvergeTrigger } from '../precopy/aids.ts';
+import { AutoConvergeTrigger, aidsAfterTrigger } from '../precopy/aids.ts';
 import { decideOnTime, expectedDowntimeMs, type Decision, type Outcome } from '../precopy/convergence.ts';
 import type { PrecopySettings } from '../precopy/loop.ts';
-import { createPolicy, type Policy } from '../precopy/policies.ts';
+import { createPolicy, policyInput, type Policy } from '../precopy/policies.ts';
+import { compressionResult, precopyResult, ramStats } from '../precopy/result.ts';
 import { precopySettingsFor } from '../precopy/settings.ts';
-import { SERIES_INTERVAL_MS, SendCounters, SeriesSampler, roundRecord, throughput, type MigrationStats, type RoundRecord, type RoundStage } from '../precopy/stats.ts';
+import { SERIES_INTERVAL_MS, SendCounters, SeriesSampler, roundRecord, type MigrationStats, type RoundRecord, type RoundStage } from '../precopy/stats.ts';
 import type { PrecopyResult } from '../results/document.ts';
 import { XbzrleCacheBook } from '../codec/page-cache.ts';
 import { DEVICE_CHUNK_BYTES, HEADER_BYTES, maxRunPages } from '../transport/frame.ts';
@@ -230,14 +231,11 @@ export class PrecopySimulation {
       const threshold = policy.thresholdBytes({ bandwidthBytesPerSec: bandwidth, roundBandwidthBytesPerSec: roundBandwidth, pageSizeBytes: ps });
       this.closeRound(found, this.remaining, bandwidth, threshold);
       if (this.trigger?.onSync(now, found * ps, this.total.bytes)) {
-        if (settings.dirtyLimitPagesPerSec !== null) this.dirtyLimitPerVcpu = settings.dirtyLimitPagesPerSec;
-        else if (settings.autoConverge) {
-          const ac = settings.autoConverge;
-          this.throttlePercent = this.throttlePercent === 0 ? ac.initial : Math.min(ac.max, this.throttlePercent + ac.increment);
-        }
+        const aids = aidsAfterTrigger(settings, { throttlePercent: this.throttlePercent, dirtyLimitArmed: this.dirtyLimitPerVcpu !== Infinity });
+        if (aids.dirtyLimitArmed) this.dirtyLimitPerVcpu = settings.dirtyLimitPagesPerSec!;
+        this.throttlePercent = aids.throttlePercent;
       }
-      decision = policy.decide({
-        pendingBytes: this.remaining * ps,
+      decision = policy.decide(policyInput({
         pendingPages: this.remaining,
         dirtyPagesAtSync: found,
         sentPagesThisRound: roundSent,
@@ -249,7 +247,7 @@ export class PrecopySimulation {
         totalSentBytes: this.total.bytes,
         memoryBytes: this.scenario.guest.memory,
         pageSizeBytes: ps,
-      });
+      }));
       this.prevRoundSentPages = roundSent;
       if (decision.action !== 'continue') return this.endLive(decision);
       this.stage = 'iterative';
@@ -541,7 +539,6 @@ export class PrecopySimulation {
     const completed = this.resumeAtMs !== null;
     const endMs = completed ? this.resumeAtMs! : this.liveEndMs;
     this.updateXbzrleRates(true);
-    const t = throughput(this.total.bytes, this.total.pages, endMs, 0);
     const liveDurationMs = this.liveEndMs;
     const liveLimit = this.settings.liveRateBytesPerSec;
     const dirtyPagesRate = this.lastSyncMs > 0 ? (this.liveDirtyFound * 1000) / this.lastSyncMs : 0;
@@ -551,30 +548,27 @@ export class PrecopySimulation {
       'setup-time': 0,
       downtime: completed ? this.resumeAtMs! - this.pauseAtMs! : null,
       'expected-downtime': this.lastExpectedDowntimeMs,
-      ram: {
-        transferred: this.total.bytes,
-        remaining: this.remaining * this.ps,
-        total: s.guest.memory,
-        duplicate: this.total.zeroPages,
-        normal: this.total.normalPages,
-        'normal-bytes': this.total.normalPages * this.ps,
-        'dirty-sync-count': this.syncs,
-        'dirty-pages-rate': dirtyPagesRate,
-        mbps: t.mbps,
-        'pages-per-second': t.pagesPerSecond,
-        'precopy-bytes': this.precopyBytes,
-        'downtime-bytes': this.total.bytes - this.precopyBytes,
-        'page-size': this.ps,
-      },
+      ram: ramStats({
+        transferredBytes: this.total.bytes,
+        transferredPages: this.total.pages,
+        zeroPages: this.total.zeroPages,
+        normalPages: this.total.normalPages,
+        remainingBytes: this.remaining * this.ps,
+        memoryBytes: s.guest.memory,
+        pageSizeBytes: this.ps,
+        dirtySyncCount: this.syncs,
+        dirtyPagesPerSec: dirtyPagesRate,
+        precopyBytes: this.precopyBytes,
+        downtimeBytes: this.total.bytes - this.precopyBytes,
+        totalTimeMs: endMs,
+        setupTimeMs: 0,
+      }),
       ...(this.cache ? { 'xbzrle-cache': this.cache.stats() } : {}),
     };
-    const o = this.outcome;
     const liveMs = liveDurationMs;
     const perVcpu = this.writers.map((w) => (liveMs > 0 ? (w.writes * 1000) / liveMs : 0));
-    return {
-      outcome: o.outcome,
-      reason: o.outcome === 'forced-stop' || o.outcome === 'cancelled' ? o.reason : null,
-      error: null,
+    return precopyResult({
+      outcome: this.outcome,
       verified: null,
       verification: null,
       stats,
@@ -596,18 +590,8 @@ export class PrecopySimulation {
       },
       deviceStateBytes: s.guest.deviceState,
       xbzrle: this.cache ? { pages: this.xbzrlePages, bytes: this.xbzrleBytes, skippedPages: this.xbzrleSkipped } : null,
-      compression:
-        s.precopy.compression === 'none'
-          ? null
-          : {
-              codec: s.precopy.compression,
-              level: s.precopy.compressionLevel,
-              frames: this.compressedFrames,
-              inputBytes: this.compressedIn,
-              outputBytes: this.compressedOut,
-              ratio: this.compressedOut > 0 ? this.compressedIn / this.compressedOut : null,
-            },
-    };
+      compression: compressionResult(s.precopy.compression, s.precopy.compressionLevel, { frames: this.compressedFrames, inputBytes: this.compressedIn, outputBytes: this.compressedOut }),
+    });
   }
 }
 
