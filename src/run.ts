@@ -11,7 +11,8 @@ import { reserveMemory } from './memory/ledger.ts';
 import { reclaimMemory } from './memory/reclaim.ts';
 import { checkResources, ringCapacityBytes, runMemoryBytes } from './resources.ts';
 import type { Scenario } from './options.ts';
-import { runPrecopy, type PrecopyRun } from './precopy/loop.ts';
+import { runPrecopy } from './precopy/emulate.ts';
+import type { PrecopyRun } from './precopy/loop.ts';
 import { compressionResult, precopyResult, ramStats } from './precopy/result.ts';
 import { PageSender } from './precopy/page-sender.ts';
 import { PageCache } from './codec/page-cache.ts';
@@ -231,15 +232,9 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     verification = { badPages: report.badPages, firstBadPage: report.firstBadPage, deviceStateEqual: report.deviceStateEqual };
   }
   const rates = guest.vcpus.rates();
-  return precopyResult({
-    outcome: run.outcome,
+  return precopyResult(run, {
     verified,
     verification,
-    stats: run.stats,
-    rounds: run.rounds,
-    series: run.series,
-    engineBound: run.engineBound,
-    engine: run.engine,
     workload: {
       targetPagesPerSec: scenario.workload.dirtyRate,
       achievedPagesPerSec: rates.totalPagesPerSec,

@@ -67,23 +67,26 @@ describe('ramStats', () => {
 });
 
 describe('precopyResult', () => {
-  const parts: PrecopyResultParts = {
-    outcome: { outcome: 'forced-stop', reason: 'max-rounds' }, verified: true, verification: null,
-    stats: { status: 'completed', 'total-time': 1, 'setup-time': 0, downtime: 1, 'expected-downtime': 1, ram: ramStats({
+  const run = {
+    outcome: { outcome: 'forced-stop', reason: 'max-rounds' } as const,
+    stats: { status: 'completed' as const, 'total-time': 1, 'setup-time': 0, downtime: 1, 'expected-downtime': 1, ram: ramStats({
       transferredBytes: 0, transferredPages: 0, zeroPages: 0, normalPages: 0, remainingBytes: 0, memoryBytes: 0, pageSizeBytes: 4096,
       dirtySyncCount: 0, dirtyPagesPerSec: 0, precopyBytes: 0, downtimeBytes: 0, totalTimeMs: 0, setupTimeMs: 0,
     }) },
     rounds: [], series: [], engineBound: false,
     engine: { liveRateLimitBytesPerSec: null, liveBytesPerSec: 0, liveDurationMs: 0, linkWaitMs: 0, ringWaitMs: 0, destinationWaitMs: 0 },
+  };
+  const parts: PrecopyResultParts = {
+    verified: true, verification: null,
     workload: { targetPagesPerSec: 0, achievedPagesPerSec: 0, perVcpuPagesPerSec: [] }, deviceStateBytes: 0, xbzrle: null, compression: null,
   };
   it('names the reason and keeps the documents\' key order; no channels key when the mode has none', () => {
-    const r = precopyResult(parts);
+    const r = precopyResult(run, parts);
     expect(r.reason).toBe('max-rounds');
     expect(Object.keys(r)).toEqual(['outcome', 'reason', 'error', 'verified', 'verification', 'stats', 'rounds', 'series', 'engineBound', 'engine', 'workload', 'deviceStateBytes', 'xbzrle', 'compression']);
   });
   it('puts the channels before xbzrle when given', () => {
-    const r = precopyResult({ ...parts, channels: { count: 1, lanes: [], dispatchWaitMs: 0, flushes: 0, flushWaitMs: 0 } });
+    const r = precopyResult(run, { ...parts, channels: { count: 1, lanes: [], dispatchWaitMs: 0, flushes: 0, flushWaitMs: 0 } });
     expect(Object.keys(r).slice(-3)).toEqual(['channels', 'xbzrle', 'compression']);
   });
   it.each([

@@ -7,6 +7,7 @@
 import type { CompressionCodec } from '../options.ts';
 import type { PrecopyResult } from '../results/document.ts';
 import type { Outcome } from './convergence.ts';
+import type { PrecopyRun } from './loop.ts';
 import { throughput, type RamStats } from './stats.ts';
 
 export interface RamFacts {
@@ -56,24 +57,24 @@ export function outcomeReason(o: Outcome): string | null {
 }
 
 /** What a mode adds to the loop's run to make a result block. */
-export type PrecopyResultParts = Omit<PrecopyResult, 'outcome' | 'reason' | 'error'> & { outcome: Outcome };
+export type PrecopyResultParts = Pick<PrecopyResult, 'verified' | 'verification' | 'workload' | 'deviceStateBytes' | 'channels' | 'xbzrle' | 'compression'>;
 
 /**
  * The result block of a run that ended (completed or cancelled), keys in the documents' order;
  * `channels` only when the mode reports lanes (simulate mode has none).
  */
-export function precopyResult(p: PrecopyResultParts): PrecopyResult {
+export function precopyResult(run: Pick<PrecopyRun, 'outcome' | 'stats' | 'rounds' | 'series' | 'engineBound' | 'engine'>, p: PrecopyResultParts): PrecopyResult {
   return {
-    outcome: p.outcome.outcome,
-    reason: outcomeReason(p.outcome),
+    outcome: run.outcome.outcome,
+    reason: outcomeReason(run.outcome),
     error: null,
     verified: p.verified,
     verification: p.verification,
-    stats: p.stats,
-    rounds: p.rounds,
-    series: p.series,
-    engineBound: p.engineBound,
-    engine: p.engine,
+    stats: run.stats,
+    rounds: run.rounds,
+    series: run.series,
+    engineBound: run.engineBound,
+    engine: run.engine,
     workload: p.workload,
     deviceStateBytes: p.deviceStateBytes,
     ...(p.channels !== undefined ? { channels: p.channels } : {}),
