@@ -7,7 +7,6 @@
 import type { CompressionCodec } from '../options.ts';
 import type { PrecopyResult } from '../results/document.ts';
 import type { Outcome } from './convergence.ts';
-import type { PrecopyRun } from './loop.ts';
 import { throughput, type RamStats } from './stats.ts';
 
 export interface RamFacts {
@@ -56,6 +55,9 @@ export function outcomeReason(o: Outcome): string | null {
   return o.outcome === 'forced-stop' || o.outcome === 'cancelled' ? o.reason : null;
 }
 
+/** What the loop's run (loop.ts `PrecopyRun`) gives a result block. */
+export type PrecopyRunParts = Pick<PrecopyResult, 'stats' | 'rounds' | 'series' | 'engineBound' | 'engine'> & { outcome: Outcome };
+
 /** What a mode adds to the loop's run to make a result block. */
 export type PrecopyResultParts = Pick<PrecopyResult, 'verified' | 'verification' | 'workload' | 'deviceStateBytes' | 'channels' | 'xbzrle' | 'compression'>;
 
@@ -63,7 +65,7 @@ export type PrecopyResultParts = Pick<PrecopyResult, 'verified' | 'verification'
  * The result block of a run that ended (completed or cancelled), keys in the documents' order;
  * `channels` only when the mode reports lanes (simulate mode has none).
  */
-export function precopyResult(run: Pick<PrecopyRun, 'outcome' | 'stats' | 'rounds' | 'series' | 'engineBound' | 'engine'>, p: PrecopyResultParts): PrecopyResult {
+export function precopyResult(run: PrecopyRunParts, p: PrecopyResultParts): PrecopyResult {
   return {
     outcome: run.outcome.outcome,
     reason: outcomeReason(run.outcome),
