@@ -13,7 +13,8 @@ import { checkResources, ringCapacityBytes, runMemoryBytes } from './resources.t
 import type { Scenario } from './options.ts';
 import { runPrecopy } from './precopy/emulate.ts';
 import type { PrecopyRun } from './precopy/loop.ts';
-import { compressionResult, precopyResult, ramStats } from './precopy/result.ts';
+import { compressionResult, precopyResult } from './precopy/result.ts';
+import { ramStats } from './precopy/stats.ts';
 import { PageSender } from './precopy/page-sender.ts';
 import { PageCache } from './codec/page-cache.ts';
 import { zstdReady } from './codec/zstd.ts';

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { aidsAfterTrigger, nextThrottlePercent } from '../src/precopy/aids.ts';
 import { policyInput } from '../src/precopy/policies.ts';
-import { compressionResult, outcomeReason, precopyResult, ramStats, type PrecopyResultParts } from '../src/precopy/result.ts';
+import { compressionResult, outcomeReason, precopyResult, type ModeParts } from '../src/precopy/result.ts';
+import { ramStats } from '../src/precopy/stats.ts';
 
 const AC = { initial: 20, increment: 10, max: 99, triggerThreshold: 50 };
 
@@ -76,10 +77,10 @@ describe('precopyResult', () => {
     rounds: [], series: [], engineBound: false,
     engine: { liveRateLimitBytesPerSec: null, liveBytesPerSec: 0, liveDurationMs: 0, linkWaitMs: 0, ringWaitMs: 0, destinationWaitMs: 0 },
   };
-  const parts: PrecopyResultParts = {
+  const parts = {
     verified: true, verification: null,
     workload: { targetPagesPerSec: 0, achievedPagesPerSec: 0, perVcpuPagesPerSec: [] }, deviceStateBytes: 0, xbzrle: null, compression: null,
-  };
+  } satisfies ModeParts;
   it('names the reason and keeps the documents\' key order; no channels key when the mode has none', () => {
     const r = precopyResult(run, parts);
     expect(r.reason).toBe('max-rounds');

@@ -26,8 +26,7 @@
 import { createPolicy, policyInput, type PolicySettings } from './policies.ts';
 import { AutoConvergeTrigger, aidsAfterTrigger } from './aids.ts';
 import { decideOnTime, expectedDowntimeMs, type Decision, type Outcome } from './convergence.ts';
-import { ramStats } from './result.ts';
-import { SERIES_INTERVAL_MS, SeriesSampler, isEngineBound, roundRecord, type MigrationStats, type RoundRecord, type RoundStage, type SeriesPoint } from './stats.ts';
+import { SERIES_INTERVAL_MS, SeriesSampler, isEngineBound, ramStats, roundRecord, type MigrationStats, type RoundRecord, type RoundStage, type SeriesPoint } from './stats.ts';
 import type { AutoConverge } from '../options.ts';
 import type { XbzrleCacheStats } from '../codec/page-cache.ts';
 
