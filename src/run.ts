@@ -11,7 +11,10 @@ import { reserveMemory } from './memory/ledger.ts';
 import { reclaimMemory } from './memory/reclaim.ts';
 import { checkResources, ringCapacityBytes, runMemoryBytes } from './resources.ts';
 import type { Scenario } from './options.ts';
-import { runPrecopy, type PrecopyRun } from './precopy/loop.ts';
+import { runPrecopy } from './precopy/emulate.ts';
+import type { PrecopyRun } from './precopy/loop.ts';
+import { compressionResult, precopyResult } from './precopy/result.ts';
+import { ramStats } from './precopy/stats.ts';
 import { PageSender } from './precopy/page-sender.ts';
 import { PageCache } from './codec/page-cache.ts';
 import { zstdReady } from './codec/zstd.ts';
@@ -231,18 +234,9 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     verification = { badPages: report.badPages, firstBadPage: report.firstBadPage, deviceStateEqual: report.deviceStateEqual };
   }
   const rates = guest.vcpus.rates();
-  const o = run.outcome;
-  return {
-    outcome: o.outcome,
-    reason: o.outcome === 'forced-stop' || o.outcome === 'cancelled' ? o.reason : null,
-    error: null,
+  return precopyResult(run, {
     verified,
     verification,
-    stats: run.stats,
-    rounds: run.rounds,
-    series: run.series,
-    engineBound: run.engineBound,
-    engine: run.engine,
     workload: {
       targetPagesPerSec: scenario.workload.dirtyRate,
       achievedPagesPerSec: rates.totalPagesPerSec,
@@ -251,18 +245,12 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     deviceStateBytes: scenario.guest.deviceState,
     channels: channelsReport,
     xbzrle: scenario.precopy.xbzrle.enabled ? { pages: sender.xbzrlePages, bytes: sender.xbzrleBytes, skippedPages: sender.xbzrleSkipped } : null,
-    compression:
-      scenario.precopy.compression === 'none'
-        ? null
-        : {
-            codec: scenario.precopy.compression,
-            level: scenario.precopy.compressionLevel,
-            frames: sender.compressedFrames,
-            inputBytes: sender.compressedInputBytes,
-            outputBytes: sender.compressedOutputBytes,
-            ratio: sender.compressedOutputBytes > 0 ? sender.compressedInputBytes / sender.compressedOutputBytes : null,
-          },
-  };
+    compression: compressionResult(scenario.precopy.compression, scenario.precopy.compressionLevel, {
+      frames: sender.compressedFrames,
+      inputBytes: sender.compressedInputBytes,
+      outputBytes: sender.compressedOutputBytes,
+    }),
+  });
 }
 
 function erroredResult(scenario: Scenario, guest: Guest, error: MigbenchError, elapsedMs: number): PrecopyResult {
@@ -279,11 +267,11 @@ function erroredResult(scenario: Scenario, guest: Guest, error: MigbenchError, e
       'setup-time': 0,
       downtime: null,
       'expected-downtime': 0,
-      ram: {
-        transferred: 0, remaining: scenario.guest.memory, total: scenario.guest.memory, duplicate: 0, normal: 0,
-        'normal-bytes': 0, 'dirty-sync-count': 0, 'dirty-pages-rate': 0, mbps: 0, 'pages-per-second': 0,
-        'precopy-bytes': 0, 'downtime-bytes': 0, 'page-size': scenario.guest.pageSize,
-      },
+      ram: ramStats({
+        transferredBytes: 0, transferredPages: 0, zeroPages: 0, normalPages: 0, remainingBytes: scenario.guest.memory,
+        memoryBytes: scenario.guest.memory, pageSizeBytes: scenario.guest.pageSize, dirtySyncCount: 0, dirtyPagesPerSec: 0,
+        precopyBytes: 0, downtimeBytes: 0, totalTimeMs: elapsedMs, setupTimeMs: 0,
+      }),
     },
     rounds: [],
     series: [],

@@ -36,3 +36,28 @@ export class AutoConvergeTrigger {
     return fire;
   }
 }
+
+/** QEMU's throttle step (mig_throttle_guest_down): the first firing sets `initial`, each next adds `increment`, up to `max` (percent). */
+export function nextThrottlePercent(currentPercent: number, config: AutoConverge): number {
+  return currentPercent === 0 ? config.initial : Math.min(config.max, currentPercent + config.increment);
+}
+
+/** The aids a migration has on: QEMU's dirty-limit wins over auto-converge when both are set. */
+export interface AidSettings {
+  readonly autoConverge: AutoConverge | null;
+  /** per vCPU, page writes per second once armed; null = off */
+  readonly dirtyLimitPagesPerSec: number | null;
+}
+
+/** Where the aids stand: the throttle the vCPUs run under (percent) and whether the dirty limit is armed. */
+export interface AidState {
+  readonly throttlePercent: number;
+  readonly dirtyLimitArmed: boolean;
+}
+
+/** What a firing of the trigger does: arm the dirty limit, or take one throttle step. Pure. */
+export function aidsAfterTrigger(settings: AidSettings, state: AidState): AidState {
+  if (settings.dirtyLimitPagesPerSec !== null) return { throttlePercent: state.throttlePercent, dirtyLimitArmed: true };
+  if (settings.autoConverge) return { throttlePercent: nextThrottlePercent(state.throttlePercent, settings.autoConverge), dirtyLimitArmed: state.dirtyLimitArmed };
+  return state;
+}

@@ -1,49 +1,34 @@
 /**
- * The pre-copy loop: the order of operations, nothing else. Decisions come from `convergence.ts`,
- * bytes go through `PageSender`, time comes from the injected clock.
+ * The pre-copy loop: the order of operations, once, for every mode. Decisions come from
+ * `convergence.ts`, `policies.ts` and `aids.ts`; everything the loop touches is a port (below), with
+ * two implementations: emulate mode's (emulate.ts: the migration bitmap and the vCPUs' dirty log,
+ * the page sender or the channel lanes, the vCPU pool, the real clock and link) and simulate mode's
+ * (sim/simulate-precopy.ts: page sets, the modelled wire and writers, the virtual clock).
  *
- *   setup     start dirty logging (clear the log), mark every page pending in the migration bitmap
- *   rounds    send pending pages in address order from a wrapping cursor; whenever what is left is at
- *             or below the switchover threshold (measured bandwidth × downtime limit; 0 until the first
- *             100 ms window or the end of the bulk round has given a measurement), sync the dirty
- *             log into the migration bitmap: that ends a round (QEMU's dirty-sync / pass). Then switch
- *             over if the pending bytes are 0 or below the threshold; else force a stop after
- *             `maxRounds`; else go on. A timeout cancels (guest stays on the source) or forces a stop.
- *   stop-and-copy  pause the vCPUs (each acknowledges), final sync, lift the live rate limit, send every
- *             pending page and the device state, end the stream; downtime runs from the pause request
- *             to the destination's resume.
+ *   setup     start dirty logging (clear the log), mark every page pending (the bulk round)
+ *   rounds    send pending pages in address order from a wrapping cursor, a batch at a time (emulate:
+ *             one run or channel packet; simulate: up to BATCH_MAX_MS of link time); whenever what is
+ *             left is at or below the policy's threshold (QEMU: measured bandwidth × downtime limit; 0
+ *             until the first 100 ms window or the end of the bulk round has given a measurement),
+ *             flush the channels and sync the dirty log into the pending pages: that ends a round (QEMU's
+ *             dirty-sync / pass). The convergence aids are evaluated at the sync; then the policy
+ *             switches over, forces a stop (max-rounds, traffic-cap, no-progress) or goes on. A timeout
+ *             cancels (the guest stays on the source) or forces a stop; so does an abort (cancel).
+ *   stop-and-copy  pause the vCPUs, flush, final sync, lift the live rate limit, send every pending
+ *             page, the device state and the end of stream; downtime runs from the pause request to
+ *             the destination's resume. The final record closes the stop-and-copy round.
+ *
+ * The loop is a generator: it yields only where a port returned a promise (emulate mode awaits it and
+ * resumes the loop with the value) and, when the timeline `steps`, at the end of each step (a sync, a
+ * batch, the stop-and-copy's setup), so simulate mode runs it synchronously and a fleet interleaves
+ * several migrations step by step (sim/run-simulated.ts).
  */
-import type { Clock } from '../clock.ts';
-import { clearRange, countSetBits, nextSetBit, runLength, setAll, wordsFor } from '../memory/bitmap.ts';
-import { clearLog, syncAndClear } from '../memory/dirty-bitmap.ts';
-import type { GuestMemory } from '../memory/guest-memory.ts';
-import { maxRunPages } from '../transport/frame.ts';
-import type { BandwidthMeter, LinkBudget } from '../transport/link.ts';
+import { createPolicy, policyInput, type PolicySettings } from './policies.ts';
+import { AutoConvergeTrigger, aidsAfterTrigger } from './aids.ts';
 import { decideOnTime, expectedDowntimeMs, type Decision, type Outcome } from './convergence.ts';
-import { createPolicy, type PolicySettings } from './policies.ts';
-import { AutoConvergeTrigger } from './aids.ts';
+import { SERIES_INTERVAL_MS, SeriesSampler, isEngineBound, ramStats, roundRecord, type MigrationStats, type RoundRecord, type RoundStage, type SeriesPoint } from './stats.ts';
 import type { AutoConverge } from '../options.ts';
-import type { PageSender } from './page-sender.ts';
-import type { PageCache } from '../codec/page-cache.ts';
-import type { ChannelLanes } from './channels.ts';
-import { PACKET_LAST_STAGE, PACKET_XBZRLE } from './channel-queue.ts';
-import { SeriesSampler, isEngineBound, roundRecord, throughput, type MigrationStats, type SeriesPoint, type RoundRecord, type RoundStage } from './stats.ts';
-
-/** What the loop needs of the vCPUs. */
-export interface VcpuSteering {
-  pause(): Promise<void>;
-  totalWrites(): number;
-  /** convergence aids: slow every vCPU down (percent), or cap each one's page writes per second */
-  setThrottle(percent: number): void;
-  setDirtyLimit(pagesPerSecPerVcpu: number): void;
-  readonly error: Error | null;
-}
-
-/** What the loop needs of the destination: its resume time, on the loop's clock. */
-export interface DestinationSteering {
-  awaitResume(): Promise<number>;
-  readonly error: Error | null;
-}
+import type { XbzrleCacheStats } from '../codec/page-cache.ts';
 
 export interface PrecopySettings extends PolicySettings {
   /** QEMU auto-converge steps (percent), or null */
@@ -56,32 +41,6 @@ export interface PrecopySettings extends PolicySettings {
   readonly liveRateBytesPerSec: number;
   /** the link's own rate, used for the stop-and-copy; Infinity = unlimited */
   readonly linkRateBytesPerSec: number;
-}
-
-export interface PrecopyInput {
-  readonly settings: PrecopySettings;
-  readonly source: GuestMemory;
-  readonly dirtyLog: Int32Array;
-  readonly vcpus: VcpuSteering;
-  readonly destination: DestinationSteering;
-  readonly sender: PageSender;
-  readonly limiter: LinkBudget;
-  readonly meter: BandwidthMeter;
-  readonly deviceState: Uint8Array;
-  /** QEMU XBZRLE's page cache when `precopy.xbzrle.enabled` on the single lane, else null */
-  readonly xbzrleCache?: PageCache | null;
-  /**
-   * Parallel channels (`precopy.channels` > 1), or null for the single lane: pages then go to the
-   * channels a packet at a time (each channel has its own XBZRLE cache when XBZRLE is on), and every
-   * dirty sync is preceded by a flush (see channels.ts). `sender` then carries only the device state
-   * and the end of stream, and its counters are fed from the channels' (`lanes.poll`).
-   */
-  readonly lanes?: ChannelLanes | null;
-  readonly clock: Clock;
-  /** when the migration was requested (before the destination started): setup-time starts here */
-  readonly startedAtMs: number;
-  readonly signal?: AbortSignal;
-  readonly onRound?: (round: RoundRecord) => void;
 }
 
 export interface PrecopyEngineFacts {
@@ -101,7 +60,7 @@ export interface PrecopyEngineFacts {
 export interface PrecopyRun {
   outcome: Outcome;
   rounds: RoundRecord[];
-  /** progress sampled every 100 ms */
+  /** progress sampled every 100 ms (simulate mode: wider for long migrations) */
   series: SeriesPoint[];
   stats: MigrationStats;
   engineBound: boolean;
@@ -111,38 +70,188 @@ export interface PrecopyRun {
   resumedAtMs: number | null;
 }
 
-const YIELD_EVERY_MS = 50;
+// ---------------------------------------------------------------- ports
 
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/** The pages still to send (QEMU's migration bitmap) and the dirty log that feeds them. */
+export interface PendingPages {
+  /** dirty logging starts now (an empty log) and every page becomes pending: the bulk round */
+  startLogging(): void;
+  /** the first pending page at or after `fromPage`, or -1 */
+  nextFrom(fromPage: number): number;
+  /** a dirty sync: move the log into the pending pages; returns the pages the log held */
+  sync(): number;
+  /** pages pending now */
+  count(): number;
 }
 
-export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
-  const { settings, source, dirtyLog, vcpus, sender, clock, meter, limiter } = input;
-  const ps = source.layout.pageSizeBytes;
-  const totalPages = source.totalPages;
-  const pagesPerBlock = source.layout.pagesPerBlock;
-  const maxRun = maxRunPages(ps);
-  const bitmap = new Uint32Array(wordsFor(totalPages));
+/** Counters of what crossed the link (the page sender's `SendCounters`). */
+export interface SendTotals {
+  readonly bytes: number;
+  readonly pages: number;
+  readonly zeroPages: number;
+  readonly normalPages: number;
+}
+
+/** The wire: takes pending pages and sends them; the destination at its far end. */
+export interface Wire {
+  /** since the start, and since the last `round.reset()` */
+  readonly total: SendTotals;
+  readonly round: SendTotals & { reset(): void };
+  /**
+   * Take the pending pages at `page` off the pending set (a run within one RAM block, or the stretch
+   * of one channel packet) and send them; `takenPages` and `takenEndPage` (the page after the stretch)
+   * then say what it took. A promise when the sending must be waited for.
+   */
+  send(page: number, stage: RoundStage, lastStage: boolean): Promise<void> | undefined;
+  readonly takenPages: number;
+  readonly takenEndPage: number;
+  /** before a dirty sync: every page taken so far has been applied at the destination (multifd flush) */
+  flush(): Promise<void> | undefined;
+  /** a dirty sync happened (the count): XBZRLE cache generations follow it */
+  synced(syncCount: number): void;
+  /** gather what parallel senders did into the totals and the meter (no-op for one sender) */
+  collect(): void;
+  /** the live rounds' rate limit (QEMU max-bandwidth) on, or lifted for the stop-and-copy */
+  setLiveLimit(on: boolean): void;
+  sendDeviceState(): Promise<void> | undefined;
+  sendEnd(): Promise<void> | undefined;
+  /** the destination's resume, on the loop's clock */
+  awaitResume(): Promise<number> | number;
+  /** QEMU's xbzrle-cache figures when XBZRLE is on, else null */
+  readonly xbzrle: { updateRates(transferredPages: number): void; stats(): XbzrleCacheStats } | null;
+  /** the engine's measured waits; null for a modelled wire (it never waits and is never engine-bound) */
+  readonly waits: { linkWaitMs(): number; ringWaitMs(): number } | null;
+  readonly error: Error | null;
+}
+
+/** The bandwidth the decisions use: measured over 100 ms windows. */
+export interface RateMeter {
+  /** bytes/s of the last closed window (0 until one closed); may close a window that is due */
+  bytesPerSec(): number;
+  readonly measured: boolean;
+  /** the end of a bulk round shorter than a window: it is the first measurement */
+  closeFirstWindow(): void;
+  /** the rate for a record the loop closes at the end of a phase (emulate: `bytesPerSec()`; simulate: without closing a window) */
+  rateForRecord(): number;
+}
+
+/** The guest's controls: its vCPUs. */
+export interface GuestControls {
+  /** page writes so far, all vCPUs together */
+  totalWrites(): number;
+  /** stop the vCPUs (each acknowledges) */
+  pause(): Promise<void> | undefined;
+  /** convergence aids: slow every vCPU down (percent), or cap each one's page writes per second (0 lifts it) */
+  setThrottle(percent: number): void;
+  setDirtyLimit(pagesPerSecPerVcpu: number): void;
+  readonly error: Error | null;
+}
+
+/** Time and the batches' pace. */
+export interface Timeline {
+  nowMs(): number;
+  /** may the batch going on take another run? (emulate: no, a batch is one run or packet) */
+  batchHasRoom(): boolean;
+  /** when the batch going on would end on this clock (emulate: now) */
+  batchEndMs(): number;
+  /**
+   * A batch was sent. Simulate mode advances the virtual clock by its link time (the guest writes
+   * meanwhile unless paused); emulate mode lets the event loop run now and then during the live rounds.
+   */
+  afterBatch(live: boolean): Promise<void> | undefined;
+  /** true: the loop yields STEP at the end of every step (simulate mode's fleets interleave there) */
+  readonly steps: boolean;
+}
+
+export interface LoopInput {
+  readonly settings: PrecopySettings;
+  readonly memoryBytes: number;
+  readonly pageSizeBytes: number;
+  readonly pages: PendingPages;
+  readonly wire: Wire;
+  readonly meter: RateMeter;
+  readonly guest: GuestControls;
+  readonly timeline: Timeline;
+  /** when the migration was requested: setup-time and the records' times count from here */
+  readonly startedAtMs: number;
+  /** ms between progress samples (default SERIES_INTERVAL_MS) */
+  readonly seriesIntervalMs?: number;
+  readonly signal?: AbortSignal;
+  readonly onRound?: (round: RoundRecord) => void;
+}
+
+/** What the loop yields besides a port's promise: the end of a step (simulate mode). */
+export const STEP: unique symbol = Symbol('precopy step');
+export type LoopYield = Promise<unknown> | typeof STEP;
+export type PrecopyLoop = Generator<LoopYield, PrecopyRun, unknown>;
+
+/** A port's answer, now or later: the loop waits for it only when it is a promise. */
+function* answer<T>(value: T | Promise<T>): Generator<LoopYield, T, unknown> {
+  return value instanceof Promise ? ((yield value) as T) : value;
+}
+
+/** The loop's end of a port's promise: wait only when there is one. */
+function* done(value: Promise<unknown> | undefined): Generator<LoopYield, void, unknown> {
+  if (value) yield value;
+}
+
+/** Run the loop awaiting the ports (emulate mode). A rejected promise is thrown into the loop. */
+export async function driveAsync(loop: PrecopyLoop): Promise<PrecopyRun> {
+  let r = loop.next();
+  while (!r.done) {
+    const v = r.value;
+    if (v === STEP) {
+      r = loop.next();
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = await v;
+    } catch (error) {
+      r = loop.throw(error);
+      continue;
+    }
+    r = loop.next(value);
+  }
+  return r.value;
+}
+
+/**
+ * Run the loop to the end of its next step, synchronously (simulate mode); the run when it ended,
+ * else null. Its ports must not return promises.
+ */
+export function stepSync(loop: PrecopyLoop): PrecopyRun | null {
+  const r = loop.next();
+  if (r.done) return r.value;
+  if (r.value !== STEP) throw new Error('precopy loop: a synchronous port returned a promise');
+  return null;
+}
+
+const CANCEL_INTERRUPTED: Extract<Decision, { action: 'cancel' }> = { action: 'cancel', outcome: { outcome: 'cancelled', reason: 'interrupted' } };
+
+export function* precopyLoop(input: LoopInput): PrecopyLoop {
+  const { settings, pages, wire, meter, guest, timeline } = input;
+  const ps = input.pageSizeBytes;
+  const totalPages = input.memoryBytes / ps;
   const rounds: RoundRecord[] = [];
+  const policy = createPolicy(settings);
+  const stepEnd = function* (): Generator<LoopYield, void, unknown> {
+    if (timeline.steps) yield STEP;
+  };
 
   // --- setup: dirty logging starts now; every page is pending (the bulk round) ---
-  clearLog(dirtyLog);
-  setAll(bitmap, totalPages);
+  pages.startLogging();
   let remaining = totalPages;
-  const liveStartMs = clock.nowMs();
+  const liveStartMs = timeline.nowMs();
   const setupTimeMs = liveStartMs - input.startedAtMs;
-  limiter.setRate(settings.liveRateBytesPerSec);
+  wire.setLiveLimit(true);
 
-  const policy = createPolicy(settings);
-  const cache = input.xbzrleCache ?? null;
-  const lanes = input.lanes ?? null;
-  const xbzrleStats = cache ?? lanes?.xbzrle ?? null;
+  const xbzrle = wire.xbzrle;
   let ratesUpdatedMs = liveStartMs;
   const updateXbzrleRates = (now: number, force: boolean): void => {
     // QEMU recomputes cache-miss-rate and encoding-rate at a sync once a second has passed
-    if (!xbzrleStats || (!force && now - ratesUpdatedMs < 1000)) return;
-    xbzrleStats.updateRates(sender.total.pages);
+    if (!xbzrle || (!force && now - ratesUpdatedMs < 1000)) return;
+    xbzrle.updateRates(wire.total.pages);
     ratesUpdatedMs = now;
   };
   const trigger = settings.autoConverge || settings.dirtyLimitPagesPerSec !== null ? new AutoConvergeTrigger(settings.autoConverge, liveStartMs) : null;
@@ -151,34 +260,34 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   let prevRoundSentPages: number | null = null;
 
   let stage: RoundStage = 'bulk';
-  const sampler = new SeriesSampler(input.startedAtMs, liveStartMs, vcpus.totalWrites(), totalPages * ps, 'bulk');
+  const sampler = new SeriesSampler(input.startedAtMs, liveStartMs, guest.totalWrites(), totalPages * ps, 'bulk', input.seriesIntervalMs ?? SERIES_INTERVAL_MS);
   const sample = (now: number, force = false): void =>
-    sampler.maybe(now, () => ({ bytes: sender.total.bytes, remainingBytes: remaining * ps, writes: vcpus.totalWrites(), throttlePercent, stage }), force);
+    sampler.maybe(now, () => ({ bytes: wire.total.bytes, remainingBytes: remaining * ps, writes: guest.totalWrites(), throttlePercent, stage }), force);
   let roundStartMs = liveStartMs;
-  let roundStartWrites = vcpus.totalWrites();
+  let roundStartWrites = guest.totalWrites();
   let syncs = 0;
   let liveDirtyFound = 0;
   let lastSyncMs = liveStartMs;
   let lastExpectedDowntimeMs = 0;
   let sentSinceSync = 0;
   let cursor = 0;
-  let yieldAtMs = liveStartMs + YIELD_EVERY_MS;
   let decision: Decision = { action: 'continue' };
   let roundOpen = true;
-  sender.round.reset();
+  wire.round.reset();
 
+  const thresholdAt = (bandwidth: number, roundBandwidth = bandwidth): number =>
+    policy.thresholdBytes({ bandwidthBytesPerSec: bandwidth, roundBandwidthBytesPerSec: roundBandwidth, pageSizeBytes: ps });
   const closeRound = (now: number, dirtyPages: number, pendingPages: number, bandwidth: number, threshold: number, expectedMs?: number): void => {
-    const duration = now - roundStartMs;
     const expected = expectedMs ?? expectedDowntimeMs(pendingPages * ps, bandwidth);
     const record = roundRecord({
       round: rounds.length,
       stage,
       startMs: roundStartMs - input.startedAtMs,
-      durationMs: duration,
+      durationMs: now - roundStartMs,
       dirtyPages,
       pendingPages,
-      sent: sender.round,
-      writes: vcpus.totalWrites() - roundStartWrites,
+      sent: wire.round,
+      writes: guest.totalWrites() - roundStartWrites,
       expectedDowntimeMs: expected,
       thresholdBytes: threshold,
       throttlePercent,
@@ -187,84 +296,71 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
     lastExpectedDowntimeMs = expected;
     rounds.push(record);
     input.onRound?.(record);
-    sender.round.reset();
+    wire.round.reset();
     roundOpen = false;
   };
-
   const failIfBroken = (): void => {
-    const e = vcpus.error ?? input.destination.error ?? lanes?.error;
+    const e = guest.error ?? wire.error;
     if (e) throw e;
   };
-
-  // Parallel channels: one packet = the pending pages of the aligned stretch of `perPacket` pages that
-  // holds `page`; their bits are cleared here (taken), before a channel reads them (DESIGN §4).
-  const perPacket = lanes?.pagesPerPacket ?? 1;
-  let packetEnd = 0;
-  const takePacket = (page: number, flags: number): Promise<void> | undefined => {
-    const l = lanes!;
-    const stretch = Math.floor(page / perPacket);
-    const end = Math.min(totalPages, (stretch + 1) * perPacket);
-    l.beginPacket();
-    for (let p = page; p >= 0; p = nextSetBit(bitmap, p, end)) {
-      const len = runLength(bitmap, p, end - p, end);
-      clearRange(bitmap, p, len); // taken: a write from now on sets the page pending again
-      l.addRun(p, len);
-      p += len;
-    }
-    packetEnd = end;
-    return l.dispatch(stretch, syncs, flags);
+  /** Take and send the pending pages at `page`; the cursor moves past what was taken. */
+  const sendAt = function* (page: number, lastStage: boolean): Generator<LoopYield, number, unknown> {
+    const sending = wire.send(page, stage, lastStage);
+    const taken = wire.takenPages;
+    remaining -= taken;
+    yield* done(sending);
+    cursor = wire.takenEndPage >= totalPages ? 0 : wire.takenEndPage;
+    return taken;
   };
 
   // --- live rounds ---
   for (;;) {
     if (input.signal?.aborted) {
-      decision = { action: 'cancel', outcome: { outcome: 'cancelled', reason: 'interrupted' } };
+      decision = CANCEL_INTERRUPTED;
       break;
     }
     failIfBroken();
-    lanes?.poll(sender, meter);
-    let now = clock.nowMs();
+    wire.collect();
+    let now = timeline.nowMs();
     decision = decideOnTime(settings, now - input.startedAtMs);
     if (decision.action !== 'continue') break;
     let bandwidth = meter.bytesPerSec();
     if (policy.shouldSync(remaining * ps, bandwidth) && (sentSinceSync > 0 || remaining === 0)) {
-      if (lanes) {
-        // multifd flush: every packet taken so far is applied at the destination before the sync
-        await lanes.flush(sender, meter);
-        now = clock.nowMs();
+      const flushing = wire.flush();
+      if (flushing) {
+        yield flushing; // multifd flush: every packet taken so far is applied before the sync
+        now = timeline.nowMs();
       }
       if (!meter.measured) {
         // A bulk round shorter than one 100 ms window: it is the first measurement.
         meter.closeFirstWindow();
         bandwidth = meter.bytesPerSec();
-        if (!policy.shouldSync(remaining * ps, bandwidth) && remaining > 0) continue;
+        if (!policy.shouldSync(remaining * ps, bandwidth) && remaining > 0) {
+          yield* stepEnd();
+          continue;
+        }
       }
-      const found = syncAndClear(dirtyLog, bitmap);
+      const found = pages.sync();
       syncs++;
-      cache?.setGeneration(syncs);
+      wire.synced(syncs);
       updateXbzrleRates(now, false);
       liveDirtyFound += found;
       lastSyncMs = now;
-      remaining = countSetBits(bitmap);
+      remaining = pages.count();
       sentSinceSync = 0;
-      const roundSent = sender.round.pages;
+      const roundSent = wire.round.pages;
       const roundMs = now - roundStartMs;
-      const roundBandwidth = roundMs > 0 ? (sender.round.bytes * 1000) / roundMs : 0;
-      const threshold = policy.thresholdBytes({ bandwidthBytesPerSec: bandwidth, roundBandwidthBytesPerSec: roundBandwidth, pageSizeBytes: ps });
-      closeRound(now, found, remaining, bandwidth, threshold);
+      const roundBandwidth = roundMs > 0 ? (wire.round.bytes * 1000) / roundMs : 0;
+      closeRound(now, found, remaining, bandwidth, thresholdAt(bandwidth, roundBandwidth));
       // Convergence aids, evaluated at the sync as QEMU does (migration_trigger_throttle); they act on
       // the next round (the record just closed shows the throttle the guest ran under).
-      if (trigger?.onSync(now, found * ps, sender.total.bytes)) {
-        if (settings.dirtyLimitPagesPerSec !== null) {
-          if (!dirtyLimitArmed) vcpus.setDirtyLimit(settings.dirtyLimitPagesPerSec);
-          dirtyLimitArmed = true;
-        } else if (settings.autoConverge) {
-          throttlePercent = throttlePercent === 0 ? settings.autoConverge.initial : Math.min(settings.autoConverge.max, throttlePercent + settings.autoConverge.increment);
-          vcpus.setThrottle(throttlePercent);
-        }
+      if (trigger?.onSync(now, found * ps, wire.total.bytes)) {
+        const aids = aidsAfterTrigger(settings, { throttlePercent, dirtyLimitArmed });
+        if (aids.dirtyLimitArmed && !dirtyLimitArmed) guest.setDirtyLimit(settings.dirtyLimitPagesPerSec!);
+        if (aids.throttlePercent !== throttlePercent) guest.setThrottle(aids.throttlePercent);
+        ({ throttlePercent, dirtyLimitArmed } = aids);
       }
-      decision = policy.decide({
-        pendingBytes: remaining * ps,
+      decision = policy.decide(policyInput({
         pendingPages: remaining,
         dirtyPagesAtSync: found,
         sentPagesThisRound: roundSent,
@@ -273,100 +369,73 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
         elapsedMs: now - input.startedAtMs,
         bandwidthBytesPerSec: bandwidth,
         roundBandwidthBytesPerSec: roundBandwidth,
-        totalSentBytes: sender.total.bytes,
-        memoryBytes: source.layout.memoryBytes,
+        totalSentBytes: wire.total.bytes,
+        memoryBytes: input.memoryBytes,
         pageSizeBytes: ps,
-      });
+      }));
       prevRoundSentPages = roundSent;
       if (decision.action !== 'continue') break;
       stage = 'iterative';
       roundStartMs = now;
-      roundStartWrites = vcpus.totalWrites();
+      roundStartWrites = guest.totalWrites();
       roundOpen = true;
+      yield* stepEnd();
       continue;
     }
-    // One batch: the next run of pending pages from the cursor, within one RAM block.
-    let page = nextSetBit(bitmap, cursor, totalPages);
-    if (page < 0) page = nextSetBit(bitmap, 0, totalPages);
-    if (page < 0) {
-      remaining = 0; // nothing pending: the next turn syncs
-      continue;
-    }
-    if (lanes) {
-      const sending = takePacket(page, lanes.xbzrle && stage !== 'bulk' ? PACKET_XBZRLE : 0);
-      const taken = lanes.packetPageCount;
-      remaining -= taken;
-      if (sending) await sending;
-      sentSinceSync += taken;
-      cursor = packetEnd >= totalPages ? 0 : packetEnd;
-      now = clock.nowMs();
-      sample(now);
-      if (now >= yieldAtMs) {
-        await yieldToEventLoop();
-        yieldAtMs = clock.nowMs() + YIELD_EVERY_MS;
+    // One batch from the cursor: until the timeline has no room, the policy would sync, or the timeout.
+    for (;;) {
+      let page = pages.nextFrom(cursor);
+      if (page < 0) page = pages.nextFrom(0);
+      if (page < 0) {
+        remaining = 0; // nothing pending: the next turn syncs
+        break;
       }
-      continue;
+      sentSinceSync += yield* sendAt(page, false);
+      if (!timeline.batchHasRoom() || policy.shouldSync(remaining * ps, bandwidth)) break;
+      // the timeout is checked between batches, as the engine checks it between frames
+      if (decideOnTime(settings, timeline.batchEndMs() - input.startedAtMs).action !== 'continue') break;
     }
-    const blockEnd = Math.min(totalPages, (Math.floor(page / pagesPerBlock) + 1) * pagesPerBlock);
-    const len = runLength(bitmap, page, maxRun, blockEnd);
-    clearRange(bitmap, page, len); // taken: a write from now on sets the page pending again
-    remaining -= len;
-    if (cache && stage !== 'bulk') {
-      // XBZRLE starts after the bulk round (QEMU's xbzrle_started): one page at a time through the cache
-      for (let k = 0; k < len; k++) {
-        const sending = sender.sendPageXbzrle(page + k, cache, false);
-        if (sending) await sending;
-      }
-    } else {
-      const sending = sender.sendRun(page, len);
-      if (sending) await sending;
-    }
-    sentSinceSync += len;
-    cursor = page + len >= totalPages ? 0 : page + len;
-    now = clock.nowMs();
-    sample(now);
-    if (now >= yieldAtMs) {
-      await yieldToEventLoop();
-      yieldAtMs = clock.nowMs() + YIELD_EVERY_MS;
-    }
+    const pausing = timeline.afterBatch(true);
+    sample(timeline.nowMs());
+    yield* done(pausing);
+    yield* stepEnd();
   }
 
-  lanes?.poll(sender, meter);
-  const liveEndMs = clock.nowMs();
-  const precopyBytes = sender.total.bytes;
+  wire.collect();
+  const liveEndMs = timeline.nowMs();
+  const precopyBytes = wire.total.bytes;
   const liveDurationMs = liveEndMs - liveStartMs;
   const liveLimit = settings.liveRateBytesPerSec;
   const liveBytesPerSec = liveDurationMs > 0 ? (precopyBytes * 1000) / liveDurationMs : 0;
+  const waits = wire.waits;
   const engine: PrecopyEngineFacts = {
     liveRateLimitBytesPerSec: Number.isFinite(liveLimit) ? liveLimit : null,
     liveBytesPerSec,
     liveDurationMs,
-    // with channels: the channel that waited longest for the shared budget (they wait side by side)
-    linkWaitMs: sender.linkWaitMs + (lanes?.maxLinkWaitMs ?? 0),
+    linkWaitMs: waits ? waits.linkWaitMs() : 0,
     ringWaitMs: 0,
     destinationWaitMs: 0,
   };
-  const engineBound = isEngineBound({ liveRateLimitBytesPerSec: liveLimit, liveBytesPerSec, liveDurationMs, linkWaitMs: engine.linkWaitMs });
+  const engineBound = waits !== null && isEngineBound({ liveRateLimitBytesPerSec: liveLimit, liveBytesPerSec, liveDurationMs, linkWaitMs: engine.linkWaitMs });
   const dirtyPagesRate = lastSyncMs > liveStartMs ? (liveDirtyFound * 1000) / (lastSyncMs - liveStartMs) : 0;
 
   // A round still open ended without a sync of its own (a timeout mid-round, or a cancel).
   if (roundOpen) {
-    const bw = meter.bytesPerSec();
-    closeRound(liveEndMs, 0, remaining, bw, policy.thresholdBytes({ bandwidthBytesPerSec: bw, roundBandwidthBytesPerSec: bw, pageSizeBytes: ps }));
+    const bw = meter.rateForRecord();
+    closeRound(liveEndMs, 0, remaining, bw, thresholdAt(bw));
   }
   // A cancelled migration leaves the guest running on the source at full speed.
   const liftAids = (): void => {
-    if (throttlePercent > 0) vcpus.setThrottle(0);
-    if (dirtyLimitArmed) vcpus.setDirtyLimit(0);
+    if (throttlePercent > 0) guest.setThrottle(0);
+    if (dirtyLimitArmed) guest.setDirtyLimit(0);
   };
 
   const outcome: Outcome = decision.outcome; // the live loop only ends on a stop-and-copy or a cancel
   sample(liveEndMs, true);
   const finish = (status: 'completed' | 'cancelled', endMs: number, downtimeMs: number | null, expectedMs: number, pauseMs: number | null): PrecopyRun => {
     const totalTime = endMs - input.startedAtMs;
-    const t = throughput(sender.total.bytes, sender.total.pages, totalTime, setupTimeMs);
-    engine.ringWaitMs = sender.ringWaitMs + (lanes?.maxRingWaitMs ?? 0);
-    const downtimeBytes = sender.total.bytes - precopyBytes;
+    if (waits) engine.ringWaitMs = waits.ringWaitMs();
+    const downtimeBytes = wire.total.bytes - precopyBytes;
     updateXbzrleRates(endMs, true);
     return {
       outcome,
@@ -378,8 +447,22 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
         'setup-time': setupTimeMs,
         downtime: downtimeMs,
         'expected-downtime': expectedMs,
-        ram: ramStats(source, sender, remaining * ps, syncs, dirtyPagesRate, t, precopyBytes, downtimeBytes),
-        ...(xbzrleStats ? { 'xbzrle-cache': xbzrleStats.stats() } : {}),
+        ram: ramStats({
+          transferredBytes: wire.total.bytes,
+          transferredPages: wire.total.pages,
+          zeroPages: wire.total.zeroPages,
+          normalPages: wire.total.normalPages,
+          remainingBytes: remaining * ps,
+          memoryBytes: input.memoryBytes,
+          pageSizeBytes: ps,
+          dirtySyncCount: syncs,
+          dirtyPagesPerSec: dirtyPagesRate,
+          precopyBytes,
+          downtimeBytes,
+          totalTimeMs: totalTime,
+          setupTimeMs,
+        }),
+        ...(xbzrle ? { 'xbzrle-cache': xbzrle.stats() } : {}),
       },
       engineBound,
       engine,
@@ -394,83 +477,51 @@ export async function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
   }
 
   // --- stop-and-copy ---
-  const pauseRequestedAtMs = clock.nowMs();
+  const pauseRequestedAtMs = timeline.nowMs();
   stage = 'stop-and-copy';
   roundStartMs = pauseRequestedAtMs;
-  roundStartWrites = vcpus.totalWrites();
-  await vcpus.pause();
+  roundStartWrites = guest.totalWrites();
+  yield* done(guest.pause());
   failIfBroken();
-  if (lanes) await lanes.flush(sender, meter); // a live round may have been cut short: its packets land first
-  const finalFound = syncAndClear(dirtyLog, bitmap);
+  yield* done(wire.flush()); // a live round may have been cut short: its packets land first
+  const finalFound = pages.sync();
   syncs++;
-  cache?.setGeneration(syncs);
-  remaining = countSetBits(bitmap);
+  wire.synced(syncs);
+  remaining = pages.count();
   const pendingAtPause = remaining;
-  limiter.setRate(settings.linkRateBytesPerSec); // QEMU lifts max-bandwidth for the final copy
-  if (lanes) {
-    const flags = lanes.xbzrle ? PACKET_XBZRLE | PACKET_LAST_STAGE : PACKET_LAST_STAGE;
-    for (let page = nextSetBit(bitmap, 0, totalPages); page >= 0; page = nextSetBit(bitmap, packetEnd, totalPages)) {
-      const sending = takePacket(page, flags);
-      remaining -= lanes.packetPageCount;
-      if (sending) await sending;
-      lanes.poll(sender, meter);
-      sample(clock.nowMs());
-    }
-    await lanes.flush(sender, meter); // every lane applied before the device state and the end of stream
-  }
-  for (let page = lanes ? -1 : nextSetBit(bitmap, 0, totalPages); page >= 0; page = nextSetBit(bitmap, page, totalPages)) {
-    const blockEnd = Math.min(totalPages, (Math.floor(page / pagesPerBlock) + 1) * pagesPerBlock);
-    const len = runLength(bitmap, page, maxRun, blockEnd);
-    clearRange(bitmap, page, len);
-    remaining -= len;
-    if (cache) {
-      for (let k = 0; k < len; k++) {
-        const sending = sender.sendPageXbzrle(page + k, cache, true); // last stage: hits only, no inserts
-        if (sending) await sending;
+  wire.setLiveLimit(false); // QEMU lifts max-bandwidth for the final copy
+  cursor = 0;
+  yield* stepEnd();
+  // Batches of every pending page; the batch that empties them carries the device state and the end.
+  for (;;) {
+    let exhausted = remaining === 0;
+    while (!exhausted) {
+      const page = pages.nextFrom(cursor);
+      if (page < 0) {
+        exhausted = true; // (cannot happen while `remaining` counts the pending pages)
+        break;
       }
-    } else {
-      const sending = sender.sendRun(page, len);
-      if (sending) await sending;
+      yield* sendAt(page, true);
+      exhausted = remaining === 0;
+      if (!timeline.batchHasRoom()) break;
     }
-    sample(clock.nowMs());
+    if (exhausted) {
+      yield* done(wire.sendDeviceState());
+      yield* done(wire.sendEnd());
+    }
+    yield* done(timeline.afterBatch(false));
+    wire.collect();
+    sample(timeline.nowMs());
+    if (exhausted) break;
+    yield* stepEnd();
   }
-  await sender.sendDeviceState(input.deviceState);
-  await sender.sendEnd();
-  const resumedAtMs = await input.destination.awaitResume();
+  const resumedAtMs = yield* answer(wire.awaitResume());
   failIfBroken();
   sample(resumedAtMs, true);
-  const bw = meter.bytesPerSec();
+  const bw = meter.rateForRecord();
   const expectedAtSwitchover = lastExpectedDowntimeMs;
   // The stop-and-copy record: the pages pending after the final sync, and the downtime expected then.
-  closeRound(resumedAtMs, finalFound, pendingAtPause, bw, policy.thresholdBytes({ bandwidthBytesPerSec: bw, roundBandwidthBytesPerSec: bw, pageSizeBytes: ps }), expectedAtSwitchover);
+  closeRound(resumedAtMs, finalFound, pendingAtPause, bw, thresholdAt(bw), expectedAtSwitchover);
   liftAids(); // the guest now runs on the destination; the source's vCPUs stay paused
   return finish('completed', resumedAtMs, resumedAtMs - pauseRequestedAtMs, expectedAtSwitchover, pauseRequestedAtMs);
-}
-
-function ramStats(
-  source: GuestMemory,
-  sender: PageSender,
-  remainingBytes: number,
-  syncs: number,
-  dirtyPagesRate: number,
-  t: { mbps: number; pagesPerSecond: number },
-  precopyBytes: number,
-  downtimeBytes: number,
-): MigrationStats['ram'] {
-  const ps = source.layout.pageSizeBytes;
-  return {
-    transferred: sender.total.bytes,
-    remaining: remainingBytes,
-    total: source.layout.memoryBytes,
-    duplicate: sender.total.zeroPages,
-    normal: sender.total.normalPages,
-    'normal-bytes': sender.total.normalPages * ps,
-    'dirty-sync-count': syncs,
-    'dirty-pages-rate': dirtyPagesRate,
-    mbps: t.mbps,
-    'pages-per-second': t.pagesPerSecond,
-    'precopy-bytes': precopyBytes,
-    'downtime-bytes': downtimeBytes,
-    'page-size': ps,
-  };
 }

@@ -74,6 +74,27 @@ export interface SyncState {
   pageSizeBytes: number;
 }
 
+/** What a mode knows at a dirty sync, before the bytes follow from the pages. */
+export type SyncFacts = Omit<SyncState, 'pendingBytes'>;
+
+/** The policy's input at a sync, built the same way by every mode: the pending bytes follow from the pages. */
+export function policyInput(f: SyncFacts): SyncState {
+  return {
+    pendingBytes: f.pendingPages * f.pageSizeBytes,
+    pendingPages: f.pendingPages,
+    dirtyPagesAtSync: f.dirtyPagesAtSync,
+    sentPagesThisRound: f.sentPagesThisRound,
+    sentPagesPrevRound: f.sentPagesPrevRound,
+    liveRounds: f.liveRounds,
+    elapsedMs: f.elapsedMs,
+    bandwidthBytesPerSec: f.bandwidthBytesPerSec,
+    roundBandwidthBytesPerSec: f.roundBandwidthBytesPerSec,
+    totalSentBytes: f.totalSentBytes,
+    memoryBytes: f.memoryBytes,
+    pageSizeBytes: f.pageSizeBytes,
+  };
+}
+
 export interface PolicySettings extends ConvergenceSettings {
   readonly policy: PolicyName;
   readonly params: PolicyParams;

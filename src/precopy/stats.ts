@@ -132,6 +132,47 @@ export function throughput(transferredBytes: number, pages: number, totalTimeMs:
   return { mbps: (transferredBytes * 8) / transferMs / 1000, pagesPerSecond: (pages * 1000) / transferMs };
 }
 
+export interface RamFacts {
+  /** bytes on the link: frames, device state, end frame */
+  transferredBytes: number;
+  /** pages transferred (zero, normal, XBZRLE and skipped-as-unchanged pages) */
+  transferredPages: number;
+  zeroPages: number;
+  normalPages: number;
+  /** pending in the migration bitmap at the end (0 after a completed migration) */
+  remainingBytes: number;
+  memoryBytes: number;
+  pageSizeBytes: number;
+  dirtySyncCount: number;
+  dirtyPagesPerSec: number;
+  /** bytes sent before the stop-and-copy, and during it */
+  precopyBytes: number;
+  downtimeBytes: number;
+  /** QEMU's rates run over the transfer time: total less setup */
+  totalTimeMs: number;
+  setupTimeMs: number;
+}
+
+/** QEMU's `ram` block of `query-migrate`, built the same way by every mode (emulate, simulate, predict). */
+export function ramStats(f: RamFacts): RamStats {
+  const t = throughput(f.transferredBytes, f.transferredPages, f.totalTimeMs, f.setupTimeMs);
+  return {
+    transferred: f.transferredBytes,
+    remaining: f.remainingBytes,
+    total: f.memoryBytes,
+    duplicate: f.zeroPages,
+    normal: f.normalPages,
+    'normal-bytes': f.normalPages * f.pageSizeBytes,
+    'dirty-sync-count': f.dirtySyncCount,
+    'dirty-pages-rate': f.dirtyPagesPerSec,
+    mbps: t.mbps,
+    'pages-per-second': t.pagesPerSecond,
+    'precopy-bytes': f.precopyBytes,
+    'downtime-bytes': f.downtimeBytes,
+    'page-size': f.pageSizeBytes,
+  };
+}
+
 /**
  * Was migbench itself, not the configured link, the limit of the live rounds? Yes when they ran
  * clearly (> 10%) below a finite rate limit, for long enough to measure (two 100 ms bandwidth

@@ -1,13 +1,13 @@
 /**
- * Simulate mode's pre-copy: the engine's loop (precopy/loop.ts) replayed on a virtual clock, page by
- * page, without page contents. Same policy objects (`createPolicy`), same timeout rule
- * (`decideOnTime`), same aids trigger (`AutoConvergeTrigger`), same round records, series sampler and
- * QEMU statistics; what differs is where time and bytes come from:
+ * Simulate mode's pre-copy: the engine's loop (precopy/loop.ts) itself, run synchronously on
+ * simulate mode's ports: a virtual clock, page sets, a modelled wire and modelled writers. What
+ * differs from emulate mode is only where time and bytes come from:
  *
  * - **time** advances by the bytes a batch puts on the link ÷ the rate (the live rate limit, or the
  *   link's share in a fleet); the link is exact (no burst, no noise); latency delays the end frame,
  *   so it adds once to the downtime; setup takes no time (emulate mode spends 100–500 ms starting the
- *   destination).
+ *   destination). The meter's first window closes at 100 ms of virtual time or at the end of a shorter
+ *   bulk round, and reads the exact rate after that.
  * - **bytes** are the engine's frames: a 48-byte header per run of up to 64 contiguous pending pages
  *   (zero pages ride in it as bits), each frame 8-byte aligned; device state in 256 KiB chunks; an end
  *   frame. XBZRLE pages go one per frame, as in the engine. Contents come from `ContentModel`.
@@ -19,16 +19,15 @@
  * - **pages**: the dirty log and the migration bitmap are `PageSet`s: a sync moves the log into the
  *   pending set, and a round visits only the pages it sends, so the cost grows with the pages touched.
  *
- * The simulation is a state machine (`step()`), so a fleet can interleave several migrations on one
- * link (sim/fleet.ts), each `step` at the link share of the moment.
+ * `step()` runs the loop to the end of its next step (a sync, a batch, the stop-and-copy's setup), so a
+ * fleet can interleave several migrations on one link (run-simulated.ts), each step at the link share
+ * of the moment.
  */
 import type { Scenario } from '../options.ts';
-import { AutoConvergeTrigger } from '../precopy/aids.ts';
-import { decideOnTime, expectedDowntimeMs, type Decision, type Outcome } from '../precopy/convergence.ts';
-import type { PrecopySettings } from '../precopy/loop.ts';
-import { createPolicy, type Policy } from '../precopy/policies.ts';
+import { precopyLoop, stepSync, type GuestControls, type PendingPages, type PrecopyLoop, type PrecopyRun, type PrecopySettings, type RateMeter, type Timeline, type Wire } from '../precopy/loop.ts';
+import { compressionResult, precopyResult } from '../precopy/result.ts';
 import { precopySettingsFor } from '../precopy/settings.ts';
-import { SERIES_INTERVAL_MS, SendCounters, SeriesSampler, roundRecord, throughput, type MigrationStats, type RoundRecord, type RoundStage } from '../precopy/stats.ts';
+import { SERIES_INTERVAL_MS, SendCounters, type RoundRecord, type RoundStage } from '../precopy/stats.ts';
 import type { PrecopyResult } from '../results/document.ts';
 import { XbzrleCacheBook } from '../codec/page-cache.ts';
 import { DEVICE_CHUNK_BYTES, HEADER_BYTES, maxRunPages } from '../transport/frame.ts';
@@ -67,238 +66,77 @@ interface Writer {
   writes: number;
 }
 
-type Phase = 'live' | 'stop-and-copy' | 'done';
+/** The migration bitmap and the dirty log, as page sets. */
+class SimPages implements PendingPages {
+  readonly pending: PageSet;
+  /** the dirty log: the modelled vCPUs add to it */
+  readonly dirty: PageSet;
+  constructor(pages: number) {
+    this.pending = new PageSet(pages);
+    this.dirty = new PageSet(pages);
+  }
+  startLogging(): void {
+    this.pending.fill(); // the log starts empty
+  }
+  nextFrom(fromPage: number): number {
+    return this.pending.nextFrom(fromPage);
+  }
+  sync(): number {
+    const found = this.dirty.count;
+    this.pending.absorb(this.dirty);
+    return found;
+  }
+  count(): number {
+    return this.pending.count;
+  }
+  release(): void {
+    this.pending.release();
+    this.dirty.release();
+  }
+}
 
-export class PrecopySimulation {
-  readonly scenario: Scenario;
-  readonly settings: PrecopySettings;
-  /** virtual ms since the migration request */
-  nowMs = 0;
-  phase: Phase = 'live';
-  /** the share of `link.bandwidth` this migration gets (a fleet lowers it while others run) */
-  linkShare = 1;
-
-  private readonly ps: number;
-  private readonly N: number;
-  private readonly pagesPerBlock: number;
-  private readonly maxRun: number;
-  private readonly header: number;
-  private readonly align: (n: number) => number;
-  private readonly policy: Policy;
-  private readonly content: ContentModel;
-  private readonly pending: PageSet;
-  private readonly dirty: PageSet;
+/** The modelled vCPUs: writers at their share of the dirty rate, under the throttle and the dirty limit. */
+class SimGuest implements GuestControls {
+  readonly error = null;
+  readonly writers: Writer[];
   /** pages written since the start (only when some pages start as zero) */
-  private readonly written: PageSet | null;
-  private readonly cache: XbzrleCacheBook | null;
+  readonly written: PageSet | null;
   /** XBZRLE: writes per page since it was last sent */
-  private readonly writesSince: Map<number, number> | null;
-  private readonly writers: Writer[];
-  private readonly trigger: AutoConvergeTrigger | null;
-  private readonly onRound?: (round: RoundRecord) => void;
-
-  private readonly total = new SendCounters();
-  private readonly round = new SendCounters();
-  /** both of the above, for the per-frame bookkeeping */
-  private readonly counters = [this.total, this.round];
-  readonly rounds: RoundRecord[] = [];
-  private readonly sampler: SeriesSampler;
-  private stage: RoundStage = 'bulk';
-  private remaining: number;
-  private cursor = 0;
-  private measured = false;
-  private syncs = 0;
-  private liveDirtyFound = 0;
-  private lastSyncMs = 0;
-  private lastExpectedDowntimeMs = 0;
-  private sentSinceSync = 0;
-  private roundStartMs = 0;
-  private roundStartWrites = 0;
-  private prevRoundSentPages: number | null = null;
-  /** pages were taken or time passed since the last sync (as the engine's roundOpen) */
-  private roundOpen = true;
+  readonly writesSince: Map<number, number> | null;
+  paused = false;
   private throttlePercent = 0;
   private dirtyLimitPerVcpu = Infinity;
-  private ratesUpdatedMs = 0;
-  private outcome: Outcome | null = null;
-  private liveEndMs = 0;
-  private precopyBytes = 0;
-  private pauseAtMs: number | null = null;
-  private resumeAtMs: number | null = null;
-  private pendingAtPause = 0;
-  private finalFound = 0;
-  private deviceSent = false;
-  // XBZRLE and compression figures (as the engine's PageSender)
-  private xbzrlePages = 0;
-  private xbzrleBytes = 0;
-  private xbzrleSkipped = 0;
-  private compressedFrames = 0;
-  private compressedIn = 0;
-  private compressedOut = 0;
 
-  constructor(scenario: Scenario, options: SimulationOptions = {}) {
-    this.scenario = scenario;
-    this.settings = precopySettingsFor(scenario);
-    if (!Number.isFinite(scenario.link.bandwidth)) throw new RangeError('simulate mode needs a finite link.bandwidth');
-    const ps = scenario.guest.pageSize;
-    this.ps = ps;
-    this.N = scenario.guest.memory / ps;
-    this.pagesPerBlock = BLOCK_BYTES / ps;
-    this.maxRun = maxRunPages(ps);
-    const frames = options.frameOverhead ?? true;
-    this.header = frames ? HEADER_BYTES : 0;
-    this.align = frames ? align8 : (n) => n;
-    this.onRound = options.onRound;
-    this.policy = createPolicy(this.settings);
-    this.content = new ContentModel(scenario);
-    this.pending = new PageSet(this.N);
-    this.dirty = new PageSet(this.N);
-    this.written = this.content.hasZeroPages ? new PageSet(this.N) : null;
-    const x = scenario.precopy.xbzrle;
-    this.cache = x.enabled ? new XbzrleCacheBook(x.cacheSize, ps) : null;
-    this.writesSince = x.enabled ? new Map() : null;
-    this.writers = makeWriters(scenario, this.N);
-    this.trigger = this.settings.autoConverge || this.settings.dirtyLimitPagesPerSec !== null ? new AutoConvergeTrigger(this.settings.autoConverge, 0) : null;
-    // setup: dirty logging starts now (an empty log); every page is pending
-    this.pending.fill();
-    this.remaining = this.N;
-    this.sampler = new SeriesSampler(0, 0, 0, this.N * ps, 'bulk', seriesIntervalMs(scenario));
+  constructor(
+    private readonly scenario: Scenario,
+    pages: number,
+    private readonly dirty: PageSet,
+    hasZeroPages: boolean,
+  ) {
+    this.written = hasZeroPages ? new PageSet(pages) : null;
+    this.writesSince = scenario.precopy.xbzrle.enabled ? new Map() : null;
+    this.writers = makeWriters(scenario, pages);
   }
 
-  get done(): boolean {
-    return this.phase === 'done';
-  }
-
-  /** bytes/s the link gives this migration now (the stop-and-copy lifts the live limit) */
-  private rate(): number {
-    const link = this.scenario.link.bandwidth * this.linkShare;
-    return this.phase === 'live' ? Math.min(this.scenario.precopy.maxBandwidth, link) : link;
-  }
-
-  private totalWrites(): number {
+  totalWrites(): number {
     let n = 0;
     for (const w of this.writers) n += w.writes;
     return n;
   }
-
-  /** One step: a sync, a batch of pages, or the end. */
-  step(): void {
-    if (this.phase === 'live') this.stepLive();
-    else if (this.phase === 'stop-and-copy') this.stepStopAndCopy();
+  pause(): undefined {
+    this.paused = true; // the guest stops writing
+    return undefined;
+  }
+  setThrottle(percent: number): void {
+    this.throttlePercent = percent;
+  }
+  setDirtyLimit(pagesPerSecPerVcpu: number): void {
+    this.dirtyLimitPerVcpu = pagesPerSecPerVcpu > 0 ? pagesPerSecPerVcpu : Infinity; // 0 lifts it, as the vCPU pool's
   }
 
-  /** Run to the end (a single migration with the link to itself). */
-  run(): PrecopyResult {
-    while (!this.done) this.step();
-    return this.result();
-  }
-
-  private sample(force = false): void {
-    this.sampler.maybe(
-      this.nowMs,
-      () => ({ bytes: this.total.bytes, remainingBytes: this.remaining * this.ps, writes: this.totalWrites(), throttlePercent: this.throttlePercent, stage: this.stage }),
-      force,
-    );
-  }
-
-  private stepLive(): void {
-    const { settings, policy, ps } = this;
-    const now = this.nowMs;
-    let decision: Decision = decideOnTime(settings, now);
-    if (decision.action !== 'continue') return this.endLive(decision);
-    if (!this.measured && now >= FIRST_WINDOW_MS) this.measured = true;
-    let bandwidth = this.measured ? this.rate() : 0;
-    if (policy.shouldSync(this.remaining * ps, bandwidth) && (this.sentSinceSync > 0 || this.remaining === 0)) {
-      if (!this.measured) {
-        // a bulk round shorter than one meter window: its end is the first measurement
-        this.measured = true;
-        bandwidth = this.rate();
-        if (!policy.shouldSync(this.remaining * ps, bandwidth) && this.remaining > 0) return;
-      }
-      const found = this.dirty.count;
-      this.pending.absorb(this.dirty);
-      this.syncs++;
-      this.cache?.setGeneration(this.syncs);
-      this.updateXbzrleRates(false);
-      this.liveDirtyFound += found;
-      this.lastSyncMs = now;
-      this.remaining = this.pending.count;
-      this.sentSinceSync = 0;
-      const roundSent = this.round.pages;
-      const roundMs = now - this.roundStartMs;
-      const roundBandwidth = roundMs > 0 ? (this.round.bytes * 1000) / roundMs : 0;
-      const threshold = policy.thresholdBytes({ bandwidthBytesPerSec: bandwidth, roundBandwidthBytesPerSec: roundBandwidth, pageSizeBytes: ps });
-      this.closeRound(found, this.remaining, bandwidth, threshold);
-      if (this.trigger?.onSync(now, found * ps, this.total.bytes)) {
-        if (settings.dirtyLimitPagesPerSec !== null) this.dirtyLimitPerVcpu = settings.dirtyLimitPagesPerSec;
-        else if (settings.autoConverge) {
-          const ac = settings.autoConverge;
-          this.throttlePercent = this.throttlePercent === 0 ? ac.initial : Math.min(ac.max, this.throttlePercent + ac.increment);
-        }
-      }
-      decision = policy.decide({
-        pendingBytes: this.remaining * ps,
-        pendingPages: this.remaining,
-        dirtyPagesAtSync: found,
-        sentPagesThisRound: roundSent,
-        sentPagesPrevRound: this.prevRoundSentPages,
-        liveRounds: this.rounds.length,
-        elapsedMs: now,
-        bandwidthBytesPerSec: bandwidth,
-        roundBandwidthBytesPerSec: roundBandwidth,
-        totalSentBytes: this.total.bytes,
-        memoryBytes: this.scenario.guest.memory,
-        pageSizeBytes: ps,
-      });
-      this.prevRoundSentPages = roundSent;
-      if (decision.action !== 'continue') return this.endLive(decision);
-      this.stage = 'iterative';
-      this.roundStartMs = now;
-      this.roundStartWrites = this.totalWrites();
-      this.roundOpen = true;
-      return;
-    }
-    // One batch of runs from the cursor: until the policy would sync, or BATCH_MAX_MS of link time.
-    const rate = this.rate();
-    const byteCap = (rate * BATCH_MAX_MS) / 1000;
-    let bytes = 0;
-    for (;;) {
-      let page = this.pending.nextFrom(this.cursor);
-      if (page < 0) page = this.pending.nextFrom(0);
-      if (page < 0) {
-        this.remaining = 0;
-        break;
-      }
-      const len = this.takeRun(page);
-      bytes += this.sendRun(page, len, false);
-      this.sentSinceSync += len;
-      if (policy.shouldSync(this.remaining * ps, bandwidth) || bytes >= byteCap) break;
-      // the timeout is checked between batches, as the engine checks it between frames
-      if (now + (bytes * 1000) / rate >= settings.timeoutMs) break;
-    }
-    this.advance(bytes, rate, true);
-  }
-
-  /** Take the run of pending pages at `page` (within its RAM block, at most one frame's worth). */
-  private takeRun(page: number): number {
-    const blockEnd = Math.min(this.N, (Math.floor(page / this.pagesPerBlock) + 1) * this.pagesPerBlock);
-    const len = this.pending.runLength(page, this.maxRun, blockEnd);
-    this.pending.takeRun(page, len);
-    this.remaining -= len;
-    this.cursor = page + len >= this.N ? 0 : page + len;
-    return len;
-  }
-
-  /** Virtual time for `bytes` at `rate`; the guest writes meanwhile when it runs. */
-  private advance(bytes: number, rate: number, guestRuns: boolean): void {
-    const dtMs = (bytes * 1000) / rate;
-    this.nowMs += dtMs;
-    if (guestRuns) this.guestWrites(dtMs);
-    this.sample();
-  }
-
-  private guestWrites(dtMs: number): void {
-    if (dtMs <= 0) return;
+  /** The writes due over `dtMs` of virtual time. */
+  write(dtMs: number): void {
+    if (dtMs <= 0 || this.paused) return;
     const share = this.scenario.workload.dirtyRate / this.writers.length;
     const perVcpu = Math.min(share * (1 - this.throttlePercent / 100), this.dirtyLimitPerVcpu);
     if (!(perVcpu > 0)) return;
@@ -346,10 +184,154 @@ export class PrecopySimulation {
     const since = this.writesSince;
     if (since) for (let p = from; p < to; p++) since.set(p, (since.get(p) ?? 0) + times);
   }
+}
+
+/** The virtual clock and the link's pace: a batch's bytes take bytes ÷ rate of virtual time. */
+class SimTimeline implements Timeline {
+  readonly steps = true;
+  /** virtual ms since the migration request */
+  ms = 0;
+  /** the share of `link.bandwidth` this migration gets (a fleet lowers it while others run) */
+  linkShare = 1;
+  /** the live rate limit applies (lifted for the stop-and-copy) */
+  live = true;
+  /** bytes of the batch going on */
+  batchBytes = 0;
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly guest: SimGuest,
+  ) {}
+
+  /** bytes/s the link gives this migration now */
+  rate(): number {
+    const link = this.scenario.link.bandwidth * this.linkShare;
+    return this.live ? Math.min(this.scenario.precopy.maxBandwidth, link) : link;
+  }
+  nowMs(): number {
+    return this.ms;
+  }
+  batchHasRoom(): boolean {
+    return this.batchBytes < (this.rate() * BATCH_MAX_MS) / 1000;
+  }
+  batchEndMs(): number {
+    return this.ms + (this.batchBytes * 1000) / this.rate();
+  }
+  afterBatch(): undefined {
+    const dtMs = (this.batchBytes * 1000) / this.rate();
+    this.ms += dtMs;
+    this.guest.write(dtMs); // the guest writes meanwhile (not once paused)
+    this.batchBytes = 0;
+    return undefined;
+  }
+  /** the end frame arrives one latency later */
+  arrive(): number {
+    this.ms = this.ms + this.scenario.link.latencyMs;
+    return this.ms;
+  }
+}
+
+/** The modelled wire: the engine's frames for the pages taken, without their contents; and its meter. */
+class SimWire implements Wire, RateMeter {
+  readonly total = new SendCounters();
+  readonly round = new SendCounters();
+  /** both of the above, for the per-frame bookkeeping */
+  private readonly counters = [this.total, this.round];
+  readonly waits = null;
+  readonly error = null;
+  readonly cache: XbzrleCacheBook | null;
+  readonly xbzrle: XbzrleCacheBook | null;
+  takenPages = 0;
+  takenEndPage = 0;
+  measured = false;
+  // XBZRLE and compression figures (as the engine's PageSender)
+  xbzrlePages = 0;
+  xbzrleBytes = 0;
+  xbzrleSkipped = 0;
+  compressedFrames = 0;
+  compressedIn = 0;
+  compressedOut = 0;
+  private readonly ps: number;
+  private readonly N: number;
+  private readonly pagesPerBlock: number;
+  private readonly maxRun: number;
+  private readonly header: number;
+  private readonly align: (n: number) => number;
+  private readonly written: PageSet | null;
+  private readonly writesSince: Map<number, number> | null;
+
+  constructor(
+    private readonly scenario: Scenario,
+    frameOverhead: boolean,
+    private readonly content: ContentModel,
+    private readonly pages: SimPages,
+    guest: SimGuest,
+    private readonly timeline: SimTimeline,
+  ) {
+    const ps = scenario.guest.pageSize;
+    this.ps = ps;
+    this.N = scenario.guest.memory / ps;
+    this.pagesPerBlock = BLOCK_BYTES / ps;
+    this.maxRun = maxRunPages(ps);
+    this.header = frameOverhead ? HEADER_BYTES : 0;
+    this.align = frameOverhead ? align8 : (n) => n;
+    const x = scenario.precopy.xbzrle;
+    this.cache = x.enabled ? new XbzrleCacheBook(x.cacheSize, ps) : null;
+    this.xbzrle = this.cache;
+    this.written = guest.written;
+    this.writesSince = guest.writesSince;
+  }
+
+  // --- the meter: the exact rate once the first window has closed ---
+  bytesPerSec(): number {
+    if (this.timeline.live && !this.measured && this.timeline.ms >= FIRST_WINDOW_MS) this.measured = true;
+    return this.rateForRecord();
+  }
+  rateForRecord(): number {
+    return !this.timeline.live || this.measured ? this.timeline.rate() : 0;
+  }
+  closeFirstWindow(): void {
+    this.measured = true;
+  }
+
+  /** Take the run of pending pages at `page` (within its RAM block, at most one frame's worth) and book its frame. */
+  send(page: number, stage: RoundStage, lastStage: boolean): undefined {
+    const blockEnd = Math.min(this.N, (Math.floor(page / this.pagesPerBlock) + 1) * this.pagesPerBlock);
+    const pending = this.pages.pending;
+    const len = pending.runLength(page, this.maxRun, blockEnd);
+    pending.takeRun(page, len);
+    this.takenPages = len;
+    this.takenEndPage = page + len;
+    this.sendRun(page, len, stage, lastStage);
+    return undefined;
+  }
+  flush(): undefined {
+    return undefined; // one lane: every frame is in order
+  }
+  synced(syncCount: number): void {
+    this.cache?.setGeneration(syncCount);
+  }
+  collect(): void {}
+  setLiveLimit(on: boolean): void {
+    this.timeline.live = on;
+  }
+  sendDeviceState(): undefined {
+    // device state in chunks
+    const ds = this.scenario.guest.deviceState;
+    for (let off = 0; off < ds; off += DEVICE_CHUNK_BYTES) this.countBytes(this.align(this.header + Math.min(DEVICE_CHUNK_BYTES, ds - off)));
+    return undefined;
+  }
+  sendEnd(): undefined {
+    this.countBytes(this.align(this.header));
+    return undefined;
+  }
+  awaitResume(): number {
+    return this.timeline.arrive(); // the destination resumes when the end frame has arrived
+  }
 
   /** Bytes of one frame for the run [page, page + len), counting its pages. */
-  private sendRun(page: number, len: number, lastStage: boolean): number {
-    if (this.cache && this.stage !== 'bulk') {
+  private sendRun(page: number, len: number, stage: RoundStage, lastStage: boolean): number {
+    if (this.cache && stage !== 'bulk') {
       // XBZRLE starts after the bulk round: one page at a time through the cache
       let bytes = 0;
       for (let k = 0; k < len; k++) bytes += this.sendPageXbzrle(page + k, lastStage);
@@ -432,182 +414,104 @@ export class PrecopySimulation {
     return this.countBytes(frameBytes);
   }
 
-  private updateXbzrleRates(force: boolean): void {
-    if (!this.cache || (!force && this.nowMs - this.ratesUpdatedMs < 1000)) return;
-    this.cache.updateRates(this.total.pages);
-    this.ratesUpdatedMs = this.nowMs;
-  }
-
-  private closeRound(dirtyPages: number, pendingPages: number, bandwidth: number, threshold: number, expectedMs?: number): void {
-    const expected = expectedMs ?? expectedDowntimeMs(pendingPages * this.ps, bandwidth);
-    const record = roundRecord({
-      round: this.rounds.length,
-      stage: this.stage,
-      startMs: this.roundStartMs,
-      durationMs: this.nowMs - this.roundStartMs,
-      dirtyPages,
-      pendingPages,
-      sent: this.round,
-      writes: this.totalWrites() - this.roundStartWrites,
-      expectedDowntimeMs: expected,
-      thresholdBytes: threshold,
-      throttlePercent: this.throttlePercent,
-      targetDirtyRatePagesPerSec: this.settings.targetDirtyRatePagesPerSec,
-    });
-    this.lastExpectedDowntimeMs = expected;
-    this.rounds.push(record);
-    this.onRound?.(record);
-    this.round.reset();
-    this.roundOpen = false;
-  }
-
-  private endLive(decision: Exclude<Decision, { action: 'continue' }>): void {
-    this.outcome = decision.outcome;
-    this.liveEndMs = this.nowMs;
-    this.precopyBytes = this.total.bytes;
-    if (this.roundOpen) {
-      // a round still open ended without a sync of its own (a timeout mid-round)
-      const bw = this.measured ? this.rate() : 0;
-      this.closeRound(0, this.remaining, bw, this.policy.thresholdBytes({ bandwidthBytesPerSec: bw, roundBandwidthBytesPerSec: bw, pageSizeBytes: this.ps }));
-    }
-    this.sample(true);
-    if (decision.action === 'cancel') {
-      this.throttlePercent = 0;
-      this.finish();
-      return;
-    }
-    // stop-and-copy: pause (the guest stops writing), final sync, lift the live rate limit
-    this.pauseAtMs = this.nowMs;
-    this.stage = 'stop-and-copy';
-    this.phase = 'stop-and-copy';
-    this.roundStartMs = this.nowMs;
-    this.roundStartWrites = this.totalWrites();
-    this.finalFound = this.dirty.count;
-    this.pending.absorb(this.dirty);
-    this.syncs++;
-    this.cache?.setGeneration(this.syncs);
-    this.remaining = this.pending.count;
-    this.pendingAtPause = this.remaining;
-    this.cursor = 0;
-  }
-
-  private stepStopAndCopy(): void {
-    const rate = this.rate();
-    const byteCap = (rate * BATCH_MAX_MS) / 1000;
-    let bytes = 0;
-    while (this.remaining > 0 && bytes < byteCap) {
-      const page = this.pending.nextFrom(this.cursor);
-      if (page < 0) break;
-      const len = this.takeRun(page);
-      bytes += this.sendRun(page, len, true);
-    }
-    if (this.remaining === 0 && !this.deviceSent) {
-      // device state in chunks, then the end frame
-      const ds = this.scenario.guest.deviceState;
-      for (let off = 0; off < ds; off += DEVICE_CHUNK_BYTES) bytes += this.countBytes(this.align(this.header + Math.min(DEVICE_CHUNK_BYTES, ds - off)));
-      bytes += this.countBytes(this.align(this.header));
-      this.deviceSent = true;
-    }
-    this.advance(bytes, rate, false);
-    if (!this.deviceSent) return;
-    // the destination resumes when the end frame has arrived
-    this.resumeAtMs = this.nowMs + this.scenario.link.latencyMs;
-    this.nowMs = this.resumeAtMs;
-    this.sample(true);
-    const bw = this.rate();
-    this.closeRound(this.finalFound, this.pendingAtPause, bw, this.policy.thresholdBytes({ bandwidthBytesPerSec: bw, roundBandwidthBytesPerSec: bw, pageSizeBytes: this.ps }), this.lastExpectedDowntimeMs);
-    this.throttlePercent = 0;
-    this.finish();
-  }
-
-  /** The end: the page sets go back for the next simulation in this thread. */
-  private finish(): void {
-    this.phase = 'done';
-    this.pending.release();
-    this.dirty.release();
-    this.written?.release();
-  }
-
   private countBytes(frameBytes: number): number {
+    this.timeline.batchBytes += frameBytes;
     this.total.bytes += frameBytes;
     this.round.bytes += frameBytes;
     return frameBytes;
   }
+}
+
+export class PrecopySimulation {
+  readonly scenario: Scenario;
+  readonly settings: PrecopySettings;
+  private readonly pages: SimPages;
+  private readonly guest: SimGuest;
+  private readonly timeline: SimTimeline;
+  private readonly wire: SimWire;
+  private readonly loop: PrecopyLoop;
+  private finished: PrecopyRun | null = null;
+
+  constructor(scenario: Scenario, options: SimulationOptions = {}) {
+    this.scenario = scenario;
+    this.settings = precopySettingsFor(scenario);
+    if (!Number.isFinite(scenario.link.bandwidth)) throw new RangeError('simulate mode needs a finite link.bandwidth');
+    const ps = scenario.guest.pageSize;
+    const N = scenario.guest.memory / ps;
+    const content = new ContentModel(scenario);
+    this.pages = new SimPages(N);
+    this.guest = new SimGuest(scenario, N, this.pages.dirty, content.hasZeroPages);
+    this.timeline = new SimTimeline(scenario, this.guest);
+    this.wire = new SimWire(scenario, options.frameOverhead ?? true, content, this.pages, this.guest, this.timeline);
+    this.loop = precopyLoop({
+      settings: this.settings,
+      memoryBytes: scenario.guest.memory,
+      pageSizeBytes: ps,
+      pages: this.pages,
+      wire: this.wire,
+      meter: this.wire,
+      guest: this.guest,
+      timeline: this.timeline,
+      startedAtMs: 0,
+      seriesIntervalMs: seriesIntervalMs(scenario),
+      onRound: options.onRound,
+    });
+  }
+
+  /** virtual ms since the migration request */
+  get nowMs(): number {
+    return this.timeline.ms;
+  }
+
+  /** the share of `link.bandwidth` this migration gets (a fleet lowers it while others run) */
+  get linkShare(): number {
+    return this.timeline.linkShare;
+  }
+  set linkShare(share: number) {
+    this.timeline.linkShare = share;
+  }
+
+  get done(): boolean {
+    return this.finished !== null;
+  }
+
+  /** One step: a sync, a batch of pages, or the end. */
+  step(): void {
+    if (this.finished) return;
+    this.finished = stepSync(this.loop);
+    if (this.finished) {
+      // the page sets go back for the next simulation in this thread
+      this.pages.release();
+      this.guest.written?.release();
+    }
+  }
+
+  /** Run to the end (a single migration with the link to itself). */
+  run(): PrecopyResult {
+    while (!this.done) this.step();
+    return this.result();
+  }
 
   /** The result block, in the same shape as an emulated run's. */
   result(): PrecopyResult {
-    if (!this.done || this.outcome === null) throw new Error('PrecopySimulation.result: the simulation has not finished');
+    const run = this.finished;
+    if (!run) throw new Error('PrecopySimulation.result: the simulation has not finished');
     const s = this.scenario;
-    const completed = this.resumeAtMs !== null;
-    const endMs = completed ? this.resumeAtMs! : this.liveEndMs;
-    this.updateXbzrleRates(true);
-    const t = throughput(this.total.bytes, this.total.pages, endMs, 0);
-    const liveDurationMs = this.liveEndMs;
-    const liveLimit = this.settings.liveRateBytesPerSec;
-    const dirtyPagesRate = this.lastSyncMs > 0 ? (this.liveDirtyFound * 1000) / this.lastSyncMs : 0;
-    const stats: MigrationStats = {
-      status: completed ? 'completed' : 'cancelled',
-      'total-time': endMs,
-      'setup-time': 0,
-      downtime: completed ? this.resumeAtMs! - this.pauseAtMs! : null,
-      'expected-downtime': this.lastExpectedDowntimeMs,
-      ram: {
-        transferred: this.total.bytes,
-        remaining: this.remaining * this.ps,
-        total: s.guest.memory,
-        duplicate: this.total.zeroPages,
-        normal: this.total.normalPages,
-        'normal-bytes': this.total.normalPages * this.ps,
-        'dirty-sync-count': this.syncs,
-        'dirty-pages-rate': dirtyPagesRate,
-        mbps: t.mbps,
-        'pages-per-second': t.pagesPerSecond,
-        'precopy-bytes': this.precopyBytes,
-        'downtime-bytes': this.total.bytes - this.precopyBytes,
-        'page-size': this.ps,
-      },
-      ...(this.cache ? { 'xbzrle-cache': this.cache.stats() } : {}),
-    };
-    const o = this.outcome;
-    const liveMs = liveDurationMs;
-    const perVcpu = this.writers.map((w) => (liveMs > 0 ? (w.writes * 1000) / liveMs : 0));
-    return {
-      outcome: o.outcome,
-      reason: o.outcome === 'forced-stop' || o.outcome === 'cancelled' ? o.reason : null,
-      error: null,
+    const w = this.wire;
+    const liveMs = run.engine.liveDurationMs;
+    const perVcpu = this.guest.writers.map((v) => (liveMs > 0 ? (v.writes * 1000) / liveMs : 0));
+    return precopyResult(run, {
       verified: null,
       verification: null,
-      stats,
-      rounds: this.rounds,
-      series: this.sampler.points,
-      engineBound: false,
-      engine: {
-        liveRateLimitBytesPerSec: Number.isFinite(liveLimit) ? liveLimit : null,
-        liveBytesPerSec: liveDurationMs > 0 ? (this.precopyBytes * 1000) / liveDurationMs : 0,
-        liveDurationMs,
-        linkWaitMs: 0,
-        ringWaitMs: 0,
-        destinationWaitMs: 0,
-      },
       workload: {
         targetPagesPerSec: s.workload.dirtyRate,
         achievedPagesPerSec: perVcpu.reduce((a, b) => a + b, 0),
         perVcpuPagesPerSec: perVcpu,
       },
       deviceStateBytes: s.guest.deviceState,
-      xbzrle: this.cache ? { pages: this.xbzrlePages, bytes: this.xbzrleBytes, skippedPages: this.xbzrleSkipped } : null,
-      compression:
-        s.precopy.compression === 'none'
-          ? null
-          : {
-              codec: s.precopy.compression,
-              level: s.precopy.compressionLevel,
-              frames: this.compressedFrames,
-              inputBytes: this.compressedIn,
-              outputBytes: this.compressedOut,
-              ratio: this.compressedOut > 0 ? this.compressedIn / this.compressedOut : null,
-            },
-    };
+      xbzrle: w.cache ? { pages: w.xbzrlePages, bytes: w.xbzrleBytes, skippedPages: w.xbzrleSkipped } : null,
+      compression: compressionResult(s.precopy.compression, s.precopy.compressionLevel, { frames: w.compressedFrames, inputBytes: w.compressedIn, outputBytes: w.compressedOut }),
+    });
   }
 }
 

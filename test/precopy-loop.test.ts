@@ -1,0 +1,444 @@
+/**
+ * The pre-copy loop (src/precopy/loop.ts) on fake ports and a ManualClock: no threads, no real time,
+ * every figure exact. A small world: 1024 pages of 4 KiB, a link of 1024 pages/s (the bulk round takes
+ * 1 s), QEMU's threshold at 300 ms = 307.2 pages. The fake guest writes a hot set round-robin as the
+ * clock advances (lowered by the throttle, capped by the dirty limit); a script can add pages to the
+ * dirty log at given syncs instead (for the round-based policies' stops).
+ */
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/clock.ts';
+import {
+  STEP, driveAsync, precopyLoop, stepSync, type GuestControls, type LoopInput, type PendingPages, type PrecopyRun, type PrecopySettings,
+  type RateMeter, type Timeline, type Wire,
+} from '../src/precopy/loop.ts';
+import { DEFAULT_POLICY_PARAMS } from '../src/precopy/policies.ts';
+import { SendCounters, type RoundStage } from '../src/precopy/stats.ts';
+
+const PS = 4096;
+const N = 1024;
+const LINK = N * PS; // bytes/s: the bulk round takes 1 s
+const DEVICE_BYTES = 64 * 1024; // 62.5 ms on the link
+const LATENCY_MS = 5;
+const RUN_PAGES = 64;
+
+function settings(over: Partial<PrecopySettings> = {}): PrecopySettings {
+  return {
+    policy: 'qemu',
+    params: DEFAULT_POLICY_PARAMS,
+    downtimeLimitMs: 300,
+    maxRounds: null,
+    timeoutMs: 60_000,
+    onTimeout: 'cancel',
+    autoConverge: null,
+    dirtyLimitPagesPerSec: null,
+    targetDirtyRatePagesPerSec: 0,
+    liveRateBytesPerSec: LINK,
+    linkRateBytesPerSec: LINK,
+    ...over,
+  };
+}
+
+/** The migration bitmap and the dirty log as byte arrays; `script[k]` more pages dirty at the k-th live sync. */
+class FakePages implements PendingPages {
+  readonly pending = new Uint8Array(N);
+  readonly dirty = new Uint8Array(N);
+  syncs = 0;
+  constructor(private readonly script: readonly number[] = []) {}
+  startLogging(): void {
+    this.dirty.fill(0);
+    this.pending.fill(1);
+  }
+  nextFrom(fromPage: number): number {
+    for (let p = fromPage; p < N; p++) if (this.pending[p]) return p;
+    return -1;
+  }
+  sync(): number {
+    const extra = this.script[this.syncs++] ?? 0;
+    for (let p = 0; p < extra; p++) this.dirty[p] = 1;
+    let found = 0;
+    for (let p = 0; p < N; p++) {
+      if (!this.dirty[p]) continue;
+      found++;
+      this.dirty[p] = 0;
+      this.pending[p] = 1;
+    }
+    return found;
+  }
+  count(): number {
+    return this.pending.reduce((a, b) => a + b, 0);
+  }
+}
+
+/** vCPUs that write `hotPages` round-robin at `pagesPerSec`, under the throttle and the dirty limit. */
+class FakeGuest implements GuestControls {
+  error: Error | null = null;
+  paused = false;
+  readonly throttleCalls: number[] = [];
+  readonly dirtyLimitCalls: number[] = [];
+  private writes = 0;
+  private debt = 0;
+  private next = 0;
+  private throttlePercent = 0;
+  private limit = Infinity;
+  constructor(
+    private readonly pages: FakePages,
+    private readonly pagesPerSec: number,
+    private readonly hotPages: number,
+  ) {}
+  totalWrites(): number {
+    return this.writes;
+  }
+  pause(): undefined {
+    this.paused = true;
+    return undefined;
+  }
+  setThrottle(percent: number): void {
+    this.throttleCalls.push(percent);
+    this.throttlePercent = percent;
+  }
+  setDirtyLimit(pagesPerSecPerVcpu: number): void {
+    this.dirtyLimitCalls.push(pagesPerSecPerVcpu);
+    this.limit = pagesPerSecPerVcpu > 0 ? pagesPerSecPerVcpu : Infinity;
+  }
+  run(dtMs: number): void {
+    if (this.paused || this.hotPages === 0) return;
+    this.debt += (Math.min(this.pagesPerSec * (1 - this.throttlePercent / 100), this.limit) * dtMs) / 1000;
+    for (; this.debt >= 1; this.debt--) {
+      this.pages.dirty[this.next] = 1;
+      this.next = (this.next + 1) % this.hotPages;
+      this.writes++;
+    }
+  }
+}
+
+/** The wire: a run of up to 64 pending pages per send, each taking its bytes ÷ the link rate of clock time. */
+class FakeWire implements Wire, RateMeter, Timeline {
+  readonly total = new SendCounters();
+  readonly round = new SendCounters();
+  readonly waits = null;
+  error: Error | null = null;
+  takenPages = 0;
+  takenEndPage = 0;
+  measured = false;
+  readonly steps: boolean;
+  readonly sends: { stage: RoundStage; lastStage: boolean; pages: number }[] = [];
+  readonly syncCounts: number[] = [];
+  readonly rateUpdates: number[] = [];
+  readonly xbzrle: Wire['xbzrle'];
+  private readonly windowStartMs: number;
+  private live = true;
+  constructor(
+    private readonly clock: ManualClock,
+    private readonly pages: FakePages,
+    private readonly guest: FakeGuest,
+    private readonly s: PrecopySettings,
+    private readonly opts: { promises?: boolean; steps?: boolean; xbzrle?: boolean; batchMs?: number },
+  ) {
+    this.steps = opts.steps ?? false;
+    this.windowStartMs = clock.nowMs();
+    this.xbzrle = opts.xbzrle
+      ? { updateRates: (pages) => void this.rateUpdates.push(pages), stats: () => ({ 'cache-size': 1, bytes: 0, pages: 0, 'cache-miss': 0, 'cache-miss-rate': 0, 'encoding-rate': 0, overflow: 0 }) }
+      : null;
+  }
+  private rate(): number {
+    return this.live ? this.s.liveRateBytesPerSec : this.s.linkRateBytesPerSec;
+  }
+  /** bytes of the batch going on (batching: the clock moves once per batch, as simulate mode's) */
+  private batchBytes = 0;
+  /** bytes on the link take time; the guest writes meanwhile */
+  private transmit(bytes: number): Promise<void> | undefined {
+    if (this.opts.batchMs !== undefined) this.batchBytes += bytes;
+    else this.pass(bytes);
+    this.total.bytes += bytes;
+    this.round.bytes += bytes;
+    return this.opts.promises ? Promise.resolve() : undefined;
+  }
+  send(page: number, stage: RoundStage, lastStage: boolean): Promise<void> | undefined {
+    let len = 0;
+    while (len < RUN_PAGES && page + len < N && this.pages.pending[page + len]) this.pages.pending[page + len++] = 0;
+    this.takenPages = len;
+    this.takenEndPage = page + len;
+    this.sends.push({ stage, lastStage, pages: len });
+    for (const c of [this.total, this.round]) {
+      c.pages += len;
+      c.normalPages += len;
+    }
+    return this.transmit(len * PS);
+  }
+  flush(): undefined {
+    return undefined;
+  }
+  synced(syncCount: number): void {
+    this.syncCounts.push(syncCount);
+  }
+  collect(): void {}
+  setLiveLimit(on: boolean): void {
+    this.live = on;
+  }
+  sendDeviceState(): Promise<void> | undefined {
+    return this.transmit(DEVICE_BYTES);
+  }
+  sendEnd(): Promise<void> | undefined {
+    return this.transmit(0);
+  }
+  awaitResume(): Promise<number> | number {
+    this.pass(this.batchBytes);
+    this.batchBytes = 0;
+    this.clock.advance(LATENCY_MS);
+    return this.opts.promises ? Promise.resolve(this.clock.nowMs()) : this.clock.nowMs();
+  }
+  // the meter: the exact link rate once a 100 ms window has passed
+  bytesPerSec(): number {
+    if (!this.measured && this.clock.nowMs() - this.windowStartMs >= 100) this.measured = true;
+    return this.rateForRecord();
+  }
+  rateForRecord(): number {
+    return this.measured ? this.rate() : 0;
+  }
+  closeFirstWindow(): void {
+    this.measured = true;
+  }
+  private pass(bytes: number): void {
+    const dt = (bytes * 1000) / this.rate();
+    this.clock.advance(dt);
+    this.guest.run(dt);
+  }
+  // the timeline: a batch is one run, or (batching) up to `batchMs` of link time
+  nowMs(): number {
+    return this.clock.nowMs();
+  }
+  batchHasRoom(): boolean {
+    return this.opts.batchMs !== undefined && this.batchBytes < (this.rate() * this.opts.batchMs) / 1000;
+  }
+  batchEndMs(): number {
+    return this.clock.nowMs() + (this.batchBytes * 1000) / this.rate();
+  }
+  afterBatch(): undefined {
+    this.pass(this.batchBytes);
+    this.batchBytes = 0;
+    return undefined;
+  }
+}
+
+interface World {
+  settings?: Partial<PrecopySettings>;
+  /** page writes per second of the guest, and the hot set they go to */
+  writesPerSec?: number;
+  hotPages?: number;
+  script?: readonly number[];
+  promises?: boolean;
+  steps?: boolean;
+  xbzrle?: boolean;
+  /** batches of up to this much link time, the clock moving once per batch (simulate mode's pace) */
+  batchMs?: number;
+  signal?: AbortSignal;
+  startedAtMs?: number;
+}
+
+function world(w: World) {
+  const clock = new ManualClock(1000);
+  const s = settings(w.settings);
+  const pages = new FakePages(w.script);
+  const guest = new FakeGuest(pages, w.writesPerSec ?? 0, w.hotPages ?? 0);
+  const wire = new FakeWire(clock, pages, guest, s, { promises: w.promises, steps: w.steps, xbzrle: w.xbzrle, batchMs: w.batchMs });
+  const startedAtMs = w.startedAtMs ?? clock.nowMs();
+  const input: LoopInput = { settings: s, memoryBytes: N * PS, pageSizeBytes: PS, pages, wire, meter: wire, guest, timeline: wire, startedAtMs, signal: w.signal };
+  return { clock, guest, wire, input };
+}
+
+/** Run synchronously, step by step; the number of steps too. */
+function runSync(w: World): { run: PrecopyRun; steps: number; guest: FakeGuest; wire: FakeWire } {
+  const { input, guest, wire } = world({ ...w, steps: true });
+  const loop = precopyLoop(input);
+  for (let steps = 1; ; steps++) {
+    const run = stepSync(loop);
+    if (run) return { run, steps, guest, wire };
+    if (steps > 100_000) throw new Error('the loop does not end');
+  }
+}
+
+const live = (r: PrecopyRun) => r.rounds.filter((x) => x.stage !== 'stop-and-copy');
+
+describe('precopyLoop on fake ports: outcomes', () => {
+  it.each([
+    // name, world, outcome, reason, live rounds, completed
+    ['an idle guest converges after the bulk round', {}, 'converged', null, 1, true],
+    ['a hot set above the threshold: max-rounds', { writesPerSec: 2000, hotPages: 600, settings: { maxRounds: 5 } }, 'forced-stop', 'max-rounds', 5, true],
+    ['the timeout with cancel: the guest stays on the source', { writesPerSec: 2000, hotPages: 600, settings: { timeoutMs: 3000 } }, 'cancelled', 'timeout', null, false],
+    ['the timeout with force: stop and copy at once', { writesPerSec: 2000, hotPages: 600, settings: { timeoutMs: 3000, onTimeout: 'force' } }, 'forced-stop', 'timeout', null, true],
+    ['xen legacy sends more than 3 × memory: traffic-cap', { script: [N, N, N, N, N, N], settings: { policy: 'xen', params: { ...DEFAULT_POLICY_PARAMS, xenVariant: 'legacy', xenMaxIterations: 30 } } }, 'forced-stop', 'traffic-cap', 4, true],
+    ['P.Haul: a round that grew by more than 10 %: no-progress', { script: [100, 200, 400], settings: { policy: 'phaul' } }, 'forced-stop', 'no-progress', 3, true],
+    ['Hyper-V: 5 passes at most', { writesPerSec: 2000, hotPages: 600, settings: { policy: 'hyperv' } }, 'forced-stop', 'max-rounds', 5, true],
+  ] as const)('%s', (_name, w: World, outcome, reason, liveRounds, completed) => {
+    const { run } = runSync(w);
+    expect(run.outcome.outcome).toBe(outcome);
+    expect('reason' in run.outcome ? run.outcome.reason : null).toBe(reason);
+    if (liveRounds !== null) expect(live(run)).toHaveLength(liveRounds);
+    expect(run.stats.status).toBe(completed ? 'completed' : 'cancelled');
+    expect(run.rounds.at(-1)!.stage === 'stop-and-copy').toBe(completed);
+    if (completed) {
+      expect(run.stats.ram.remaining).toBe(0);
+      expect(run.stats.downtime).toBe(run.resumedAtMs! - run.pauseRequestedAtMs!);
+      // every page sent at least once, plus the device state and the end frame
+      expect(run.stats.ram.transferred).toBe(run.stats.ram.normal * PS + DEVICE_BYTES);
+    } else {
+      expect(run.stats.downtime).toBeNull();
+      expect(run.resumedAtMs).toBeNull();
+      expect(run.stats.ram.remaining).toBeGreaterThan(0);
+    }
+  });
+
+  it('an idle guest: the figures follow from the link (1 s bulk, downtime = the rest + device state + latency)', () => {
+    const { run } = runSync({});
+    const [bulk, sc] = run.rounds;
+    // QEMU syncs once what is left fits the threshold (307.2 pages): the rest goes in the stop-and-copy
+    expect(bulk.pendingPages).toBe(N - bulk.sentPages);
+    expect(bulk.pendingPages * PS).toBeLessThanOrEqual(LINK * 0.3);
+    expect(bulk.dirtyPages).toBe(0);
+    expect(sc.pendingPages).toBe(bulk.pendingPages);
+    expect(run.stats.downtime).toBeCloseTo(((sc.pendingPages * PS + DEVICE_BYTES) * 1000) / LINK + LATENCY_MS, 9);
+    expect(run.stats['total-time']).toBeCloseTo(1000 + (DEVICE_BYTES * 1000) / LINK + LATENCY_MS, 9);
+    expect(run.stats.ram['dirty-sync-count']).toBe(2); // the live sync and the final one
+    expect(run.stats['setup-time']).toBe(0);
+  });
+
+  it('setup-time counts from the request to the first page', () => {
+    const { run } = runSync({ startedAtMs: 1000 - 250 });
+    expect(run.stats['setup-time']).toBe(250);
+    expect(run.rounds[0].startMs).toBe(250);
+  });
+
+  it('an abort cancels as interrupted', () => {
+    const ac = new AbortController();
+    ac.abort();
+    const { run } = runSync({ signal: ac.signal });
+    expect(run.outcome).toEqual({ outcome: 'cancelled', reason: 'interrupted' });
+    expect(run.rounds).toHaveLength(1); // the open bulk round, closed without a sync
+  });
+
+  it('a broken guest or wire ends the loop with its error', () => {
+    const { input, guest } = world({ writesPerSec: 2000, hotPages: 600, steps: true });
+    const loop = precopyLoop(input);
+    expect(stepSync(loop)).toBeNull();
+    guest.error = new Error('vCPU 1 died');
+    expect(() => {
+      for (let i = 0; i < 10_000; i++) loop.next();
+    }).toThrow('vCPU 1 died');
+  });
+});
+
+describe('precopyLoop: timeout', () => {
+  it.each(['cancel', 'force'] as const)('onTimeout %s: the live phase ends at the first check at or after timeoutMs', (onTimeout) => {
+    const { run } = runSync({ writesPerSec: 2000, hotPages: 600, settings: { timeoutMs: 3000, onTimeout } });
+    const liveEnd = run.engine.liveDurationMs;
+    // the checks come between runs: one run (64 pages = 62.5 ms) at most past the timeout
+    expect(liveEnd).toBeGreaterThanOrEqual(3000);
+    expect(liveEnd).toBeLessThan(3000 + (RUN_PAGES * PS * 1000) / LINK + 1e-9);
+    // the round cut short is closed without a sync of its own
+    expect(live(run).at(-1)!.dirtyPages).toBe(0);
+    if (onTimeout === 'cancel') expect(run.stats['total-time']).toBe(liveEnd);
+    else expect(run.pauseRequestedAtMs! - 1000).toBe(liveEnd);
+  });
+});
+
+describe('precopyLoop: batches of several runs (simulate mode\'s pace)', () => {
+  it.each([
+    ['the timeout with cancel', { settings: { timeoutMs: 3000 } }, 'cancelled'],
+    ['the timeout with force', { settings: { timeoutMs: 3000, onTimeout: 'force' } }, 'forced-stop'],
+  ] as const)('%s: a batch stops at the timeout, not at its end', (_name, w: World, outcome) => {
+    const { run } = runSync({ ...w, writesPerSec: 2000, hotPages: 600, batchMs: 500 });
+    expect(run.outcome.outcome).toBe(outcome);
+    expect(run.engine.liveDurationMs).toBeGreaterThanOrEqual(3000);
+    expect(run.engine.liveDurationMs).toBeLessThan(3000 + (RUN_PAGES * PS * 1000) / LINK + 1e-9);
+  });
+
+  it('a batch stops where the policy would sync: the rounds end as with one run per batch', () => {
+    const one = runSync({ writesPerSec: 2000, hotPages: 600, settings: { maxRounds: 5 } }).run;
+    const batched = runSync({ writesPerSec: 2000, hotPages: 600, settings: { maxRounds: 5 }, batchMs: 500 }).run;
+    expect(batched.rounds.map((r) => r.stage)).toEqual(one.rounds.map((r) => r.stage));
+    // the bulk round ends on the same page count: the sync point does not depend on the batch size
+    expect(batched.rounds[0].sentPages).toBe(one.rounds[0].sentPages);
+  });
+});
+
+describe('precopyLoop: convergence aids', () => {
+  it('auto-converge steps the throttle up (20, 30, …) until the guest slows enough to converge, then lifts it', () => {
+    const { run, guest } = runSync({ writesPerSec: 2000, hotPages: 600, settings: { autoConverge: { initial: 20, increment: 10, max: 99, triggerThreshold: 50 } } });
+    expect(run.outcome.outcome).toBe('converged');
+    const steps = guest.throttleCalls.slice(0, -1);
+    expect(steps.length).toBeGreaterThan(0);
+    expect(steps).toEqual(steps.map((_, i) => Math.min(99, 20 + 10 * i)));
+    expect(guest.throttleCalls.at(-1)).toBe(0); // lifted at the end
+    // the records show the throttle the guest ran under, after the step at a sync
+    const throttles = run.rounds.map((r) => r.throttlePercent);
+    expect(Math.max(...throttles)).toBe(steps.at(-1));
+    expect(throttles).toEqual([...throttles].sort((a, b) => a - b));
+  });
+
+  it('without auto-converge the same guest never converges (the aid is what made it)', () => {
+    const { run } = runSync({ writesPerSec: 2000, hotPages: 600, settings: { maxRounds: 40 } });
+    expect(run.outcome).toEqual({ outcome: 'forced-stop', reason: 'max-rounds' });
+  });
+
+  it('dirty-limit: armed once by the trigger, caps the guest, lifted at the end', () => {
+    const { run, guest } = runSync({ writesPerSec: 2000, hotPages: 600, settings: { dirtyLimitPagesPerSec: 100 } });
+    expect(run.outcome.outcome).toBe('converged');
+    expect(guest.dirtyLimitCalls).toEqual([100, 0]);
+    expect(guest.throttleCalls).toEqual([]);
+  });
+
+  it('dirty-limit wins over auto-converge when both are on', () => {
+    const { guest } = runSync({ writesPerSec: 2000, hotPages: 600, settings: { dirtyLimitPagesPerSec: 100, autoConverge: { initial: 20, increment: 10, max: 99, triggerThreshold: 50 } } });
+    expect(guest.dirtyLimitCalls).toEqual([100, 0]);
+    expect(guest.throttleCalls).toEqual([]);
+  });
+});
+
+describe('precopyLoop: XBZRLE', () => {
+  it('the bulk round goes plain; later rounds and the stop-and-copy through the cache; generations follow the syncs; rates at most once a second, and at the end', () => {
+    const { run, wire } = runSync({ writesPerSec: 2000, hotPages: 600, xbzrle: true, settings: { maxRounds: 6 } });
+    const stages = wire.sends.map((s) => s.stage);
+    const firstIterative = stages.indexOf('iterative');
+    expect(firstIterative).toBeGreaterThan(0);
+    expect(stages.slice(0, firstIterative).every((s) => s === 'bulk')).toBe(true);
+    expect(wire.sends.slice(0, firstIterative).reduce((a, s) => a + s.pages, 0)).toBe(run.rounds[0].sentPages);
+    expect(wire.sends.filter((s) => s.lastStage).every((s) => s.stage === 'stop-and-copy')).toBe(true);
+    expect(wire.syncCounts).toEqual(Array.from({ length: run.stats.ram['dirty-sync-count'] }, (_, i) => i + 1));
+    expect(run.stats['xbzrle-cache']).toBeDefined();
+    expect(wire.rateUpdates.at(-1)).toBe(run.stats.ram.transferred / PS - DEVICE_BYTES / PS); // forced at the end, with every page
+    expect(wire.rateUpdates.length).toBeLessThanOrEqual(Math.floor(run.stats['total-time'] / 1000) + 1);
+  });
+
+  it('without XBZRLE the stats have no xbzrle-cache block', () => {
+    expect(runSync({}).run.stats['xbzrle-cache']).toBeUndefined();
+  });
+});
+
+describe('one loop, two ways to run it', () => {
+  it.each([
+    ['converging', {}],
+    ['max-rounds', { writesPerSec: 2000, hotPages: 600, settings: { maxRounds: 5 } }],
+    ['timeout cancel', { writesPerSec: 2000, hotPages: 600, settings: { timeoutMs: 2500 } }],
+    ['auto-converge', { writesPerSec: 2000, hotPages: 600, settings: { autoConverge: { initial: 20, increment: 10, max: 99, triggerThreshold: 50 } } }],
+  ] as const)('%s: awaited with promises (emulate) = stepped synchronously (simulate)', async (_name, w: World) => {
+    const stepped = runSync(w).run;
+    const awaited = await driveAsync(precopyLoop(world({ ...w, promises: true }).input));
+    expect(awaited).toEqual(stepped);
+  });
+
+  it('a stepping timeline ends a step at every sync and batch; a synchronous port never yields otherwise', () => {
+    const { run, steps, wire } = runSync({ writesPerSec: 2000, hotPages: 600, settings: { maxRounds: 3 } });
+    // one step per run sent, one per live sync, one for the stop-and-copy's setup; the last batch ends the run
+    const liveSyncs = live(run).length - 1; // the last live sync decides the stop within the step that ends the live phase
+    expect(steps).toBe(wire.sends.length + liveSyncs + 1);
+  });
+
+  it('a promise from a port in synchronous stepping is an error, not a silent wait', () => {
+    const { input } = world({ promises: true });
+    const loop = precopyLoop(input);
+    expect(() => {
+      for (let i = 0; i < 100; i++) stepSync(loop);
+    }).toThrow(/synchronous port returned a promise/);
+    expect(STEP).toBeTypeOf('symbol');
+  });
+});
