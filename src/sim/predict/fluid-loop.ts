@@ -29,9 +29,9 @@
  * Pure: no threads, no clock, no I/O.
  */
 import type { AutoConverge } from '../../options.ts';
-import { AutoConvergeTrigger } from '../../precopy/aids.ts';
+import { AutoConvergeTrigger, aidsAfterTrigger } from '../../precopy/aids.ts';
 import { decideOnTime, expectedDowntimeMs, type Decision } from '../../precopy/convergence.ts';
-import { createPolicy, type Policy, type PolicySettings } from '../../precopy/policies.ts';
+import { createPolicy, policyInput, type Policy, type PolicySettings } from '../../precopy/policies.ts';
 import type { RoundRecord, RoundStage } from '../../precopy/stats.ts';
 import { DEVICE_CHUNK_BYTES, HEADER_BYTES } from '../../transport/frame.ts';
 import { BandwidthMeter } from '../../transport/link.ts';
@@ -270,11 +270,9 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     if (recent.length > STUCK_WINDOW) recent.shift();
     t = end;
     if (trigger?.onSync(end, dirty * ps, total.bytes)) {
-      if (ctx.dirtyLimitPagesPerSec !== null) limitArmed = true;
-      else if (ctx.autoConverge) throttle = throttle === 0 ? ctx.autoConverge.initial : Math.min(ctx.autoConverge.max, throttle + ctx.autoConverge.increment);
+      ({ throttlePercent: throttle, dirtyLimitArmed: limitArmed } = aidsAfterTrigger(ctx, { throttlePercent: throttle, dirtyLimitArmed: limitArmed }));
     }
-    decision = policy.decide({
-      pendingBytes: pending <= EPS ? 0 : pending * ps,
+    decision = policy.decide(policyInput({
       pendingPages: pending <= EPS ? 0 : pending,
       dirtyPagesAtSync: dirty,
       sentPagesThisRound: send.pages,
@@ -286,7 +284,7 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
       totalSentBytes: total.bytes,
       memoryBytes: ctx.N * ps,
       pageSizeBytes: ps,
-    });
+    }));
     prevSent = send.pages;
     if (decision.action === 'cancel') return finish(pending, false);
     if (decision.action === 'stop-and-copy') return stopAndCopy(0);

@@ -20,7 +20,7 @@
 import type { Scenario } from '../../options.ts';
 import { switchoverThresholdBytes, type Outcome, type StopReason } from '../../precopy/convergence.ts';
 import { DEFAULT_POLICY_PARAMS, type PolicySettings } from '../../precopy/policies.ts';
-import { throughput, type MigrationStats } from '../../precopy/stats.ts';
+import { ramStats, type MigrationStats } from '../../precopy/stats.ts';
 import { maxRunPages } from '../../transport/frame.ts';
 import { DEFAULT_BURST_MS } from '../../transport/link.ts';
 import { closedFormPrecopy } from './closed-form.ts';
@@ -91,28 +91,27 @@ export function predict(scenario: Scenario, options: PredictOptions = {}): Predi
 
   const completed = o.outcome !== 'cancelled';
   const totalTime = run.totalTimeMs;
-  const tp = throughput(run.total.bytes, run.total.pages, totalTime, setupMs);
   const stats: MigrationStats = {
     status: completed ? 'completed' : 'cancelled',
     'total-time': totalTime,
     'setup-time': setupMs,
     downtime: completed ? run.downtimeMs : null,
     'expected-downtime': run.expectedDowntimeMs,
-    ram: {
-      transferred: run.total.bytes,
-      remaining: completed ? 0 : run.remainingPages * ps,
-      total: scenario.guest.memory,
-      duplicate: run.total.zero,
-      normal: run.total.normal,
-      'normal-bytes': run.total.normal * ps,
-      'dirty-sync-count': run.syncs,
-      'dirty-pages-rate': run.lastSyncMs > setupMs ? (run.liveDirtyFound * 1000) / (run.lastSyncMs - setupMs) : 0,
-      mbps: tp.mbps,
-      'pages-per-second': tp.pagesPerSecond,
-      'precopy-bytes': run.precopyBytes,
-      'downtime-bytes': run.downtimeBytes,
-      'page-size': ps,
-    },
+    ram: ramStats({
+      transferredBytes: run.total.bytes,
+      transferredPages: run.total.pages,
+      zeroPages: run.total.zero,
+      normalPages: run.total.normal,
+      remainingBytes: completed ? 0 : run.remainingPages * ps,
+      memoryBytes: scenario.guest.memory,
+      pageSizeBytes: ps,
+      dirtySyncCount: run.syncs,
+      dirtyPagesPerSec: run.lastSyncMs > setupMs ? (run.liveDirtyFound * 1000) / (run.lastSyncMs - setupMs) : 0,
+      precopyBytes: run.precopyBytes,
+      downtimeBytes: run.downtimeBytes,
+      totalTimeMs: totalTime,
+      setupTimeMs: setupMs,
+    }),
   };
   const facts: PrecopyModelFacts = {
     memoryBytes: scenario.guest.memory,
