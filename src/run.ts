@@ -10,6 +10,7 @@ import { verifyGuest } from './memory/verify.ts';
 import { reserveMemory } from './memory/ledger.ts';
 import { reclaimMemory } from './memory/reclaim.ts';
 import { checkResources, ringCapacityBytes, runMemoryBytes } from './resources.ts';
+import { checkTimers } from './timer-bounds.ts';
 import type { Scenario } from './options.ts';
 import { runPrecopy, type PrecopyRun } from './precopy/loop.ts';
 import { PageSender } from './precopy/page-sender.ts';
@@ -58,6 +59,7 @@ export interface GuestOptions {
  */
 export async function createGuest(scenario: Scenario, options: GuestOptions = {}): Promise<Guest> {
   checkResources(scenario);
+  checkTimers(scenario);
   const reservation = reserveMemory(runMemoryBytes(scenario), `guest ${scenario.name}`);
   const layout = guestLayout(scenario.guest.memory, scenario.guest.pageSize);
   const held: GuestMemory[] = [];
