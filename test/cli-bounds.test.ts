@@ -46,7 +46,7 @@ describe('simulate mode: modelled work is bounded up front', () => {
 });
 
 /** Start the binary, send `signal` once `ready` shows on stderr, collect how it ended (or null after the hang guard). */
-async function interrupt(args: string[], ready: RegExp, signal: NodeJS.Signals, guardMs = 20_000) {
+async function interrupt(args: string[], ready: RegExp, signal: NodeJS.Signals, delayMs = 0, guardMs = 20_000) {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
   let stderr = '';
   let stdout = '';
@@ -55,8 +55,8 @@ async function interrupt(args: string[], ready: RegExp, signal: NodeJS.Signals, 
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
     if (sentAt === null && ready.test(stderr)) {
-      sentAt = performance.now();
-      child.kill(signal);
+      sentAt = performance.now() + delayMs;
+      setTimeout(() => child.kill(signal), delayMs);
     }
   });
   let guard: NodeJS.Timeout | undefined;
@@ -70,8 +70,12 @@ async function interrupt(args: string[], ready: RegExp, signal: NodeJS.Signals, 
   return { ended, afterSignalMs, guardMs, stderr, stdout };
 }
 
-/** about 1.9e8 guest writes (just under the bound): seconds of wall time at the least */
-const LONG = ['--set', 'guest.memory=64MiB', '--set', 'workload.dirtyRate=1600000'];
+/**
+ * About 1.9e8 guest writes (just under the bound): seconds of wall time at the least. It never
+ * converges, so it runs ~500 live rounds to the timeout, then (onTimeout force) a stop-and-copy: a run
+ * that printed the stop-and-copy was not stopped by the signal, it finished and only then exited 130.
+ */
+const LONG = ['--set', 'guest.memory=64MiB', '--set', 'workload.dirtyRate=1600000', '--set', 'precopy.onTimeout=force'];
 
 describe('Ctrl-C and SIGTERM stop a simulate-mode run (it ran synchronously: no signal handler could run)', () => {
   it.each([['SIGINT', 130, 'interrupted'], ['SIGTERM', 143, 'terminated \\(SIGTERM\\)']] as const)('run: %s after the first round exits %d', async (signal, exitCode, word) => {
@@ -80,13 +84,15 @@ describe('Ctrl-C and SIGTERM stop a simulate-mode run (it ran synchronously: no 
     expect(r.afterSignalMs!).toBeLessThan(r.guardMs); // a hang guard, not a speed assertion
     expect(r.ended).toEqual([exitCode, null]); // it exited by itself, not by the signal's default action
     expect(r.stderr).toMatch(new RegExp(`${word}: the guest stays on the source; no result written`));
+    expect(r.stderr).not.toMatch(/stop-and-copy/); // stopped mid-simulation, not after it
     expect(r.stdout).toBe('');
   }, 90_000);
 
   it('suite --jobs 1 (in this thread): SIGINT stops the running benchmark, exit 130', async () => {
     const file = join(dir, 'long-suite.json');
     writeFileSync(file, JSON.stringify({ name: 'long', methods: ['precopy'], scenarios: [{ name: 'long', guest: { memory: '64MiB' }, workload: { dirtyRate: 1_600_000 } }] }));
-    const r = await interrupt(['suite', file, '--mode', 'simulate', '--jobs', '1'], /migbench suite long/, 'SIGINT');
+    // suite prints its plan line just before it starts listening for signals: give it a moment
+    const r = await interrupt(['suite', file, '--mode', 'simulate', '--jobs', '1'], /migbench suite long/, 'SIGINT', 500);
     expect(r.ended, r.stderr).not.toBeNull();
     expect(r.afterSignalMs!).toBeLessThan(r.guardMs);
     expect(r.ended).toEqual([130, null]);

@@ -63,6 +63,8 @@ describe('simulate mode refuses unbounded work before simulating (issue 20, atta
     for (const sets of [
       ['guest.memory=1TiB', 'workload.workingSet=8GiB', 'link.bandwidth=10Gbit/s', 'precopy.timeoutMs=2h'],
       ['guest.memory=1TiB', 'precopy.timeoutMs=2h'],
+      ['guest.memory=1TiB', 'link.bandwidth=10Gbit/s', 'precopy.timeoutMs=2h'],
+      ['guest.memory=4GiB', 'workload.pattern=hotset', 'workload.workingSet=256MiB', 'workload.dirtyRate=100000/s', 'link.bandwidth=10Gbit/s'],
       ['guest.memory=16GiB', 'link.bandwidth=10Gbit/s', 'fleet={"count":8,"concurrency":2}'],
       ['guest.memory=256GiB', 'workload.dirtyRate=200000/s', 'workload.pattern=zipf'],
       ['guest.memory=256GiB', 'precopy.downtimeLimitMs=30', 'link.bandwidth=10Gbit/s'],
