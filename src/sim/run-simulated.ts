@@ -103,11 +103,10 @@ export function simulatePrecopy(s: Scenario, options: SimulationOptions = {}): P
 }
 
 /** Quick migration of one guest, phase by phase: the image skips zero pages; storage is exact (no burst). */
-export function simulateQuick(s: Scenario, storageShare = 1): QuickResult {
-  const content = new ContentModel(s);
+export function simulateQuick(s: Scenario, storageShare = 1, zeroPages?: number): QuickResult {
   const N = s.guest.memory / s.guest.pageSize;
   const shared = storageShare === 1 ? s : { ...s, quick: { ...s.quick, storageBandwidth: s.quick.storageBandwidth * storageShare } };
-  const q = quickModel(shared, content.zeroKindPages(0, N), 0);
+  const q = quickModel(shared, zeroPages ?? new ContentModel(s).zeroKindPages(0, N), 0);
   return {
     outcome: 'completed',
     reason: null,
@@ -124,6 +123,19 @@ export function simulateQuick(s: Scenario, storageShare = 1): QuickResult {
     pages: q.pages,
     storageBandwidthBytesPerSec: shared.quick.storageBandwidth,
   };
+}
+
+/** Pages the image skips (zero at the start), counted in slices with breaks: a mixed fill costs a hash per page. */
+async function zeroPagesWithBreaks(s: Scenario, breaks: Breaks): Promise<number> {
+  const content = new ContentModel(s);
+  const N = s.guest.memory / s.guest.pageSize;
+  const SLICE = 2 ** 20;
+  let zero = 0;
+  for (let from = 0; from < N; from += SLICE) {
+    zero += content.zeroKindPages(from, Math.min(N, from + SLICE));
+    if (breaks.due()) await breaks.take();
+  }
+  return zero;
 }
 
 function distribution(values: number[]): Distribution | null {
@@ -209,8 +221,8 @@ export async function simulateQuickFleet(s: Scenario, options: SimulateOptions =
     let waveEnd = waveStart;
     for (let j = 0; j < inWave; j++) {
       const index = w * concurrency + j;
-      if (breaks.due()) await breaks.take();
-      const q = simulateQuick(fleetGuestScenario(s, index), 1 / inWave);
+      const guest = fleetGuestScenario(s, index);
+      const q = simulateQuick(guest, 1 / inWave, await zeroPagesWithBreaks(guest, breaks));
       if (index === 0) first = q;
       const g: FleetGuest = { index, outcome: q.outcome, startMs: waveStart, totalTimeMs: q.stats['total-time'], downtimeMs: q.stats.downtime, bytes: q.savedBytes, rounds: 0 };
       guests.push(g);
@@ -260,8 +272,7 @@ export async function simulateScenario(scenario: Scenario, options: SimulateOpti
         modelledTimeMs += precopy.stats['total-time'];
       } else {
         options.onPhase?.(`simulating quick migration: save to a ${scenario.quick.format} image, hand over, restore`);
-        if (breaks.due()) await breaks.take();
-        quick = simulateQuick(scenario);
+        quick = simulateQuick(scenario, 1, await zeroPagesWithBreaks(scenario, breaks));
         modelledTimeMs += quick.stats['total-time'];
       }
     }
