@@ -35,7 +35,7 @@ export const MAX_SIM_WRITES = 2e8;
  */
 export const ZIPF_WRITE_WEIGHT = 4;
 export const XBZRLE_WRITE_WEIGHT = 8;
-/** The most guest writes one step may model: a step runs without a break (Ctrl-C is seen between steps). */
+/** The most guest writes one step may model (counted as in MAX_SIM_WRITES): a step runs without a break (Ctrl-C is seen between steps). */
 export const MAX_SIM_WRITES_PER_STEP = 1e7;
 /** The most guest pages one run may model, over all guests of a fleet (one guest alone: MAX_SIM_PAGES). */
 export const MAX_SIM_FLEET_PAGES = 2 ** 32;
@@ -51,7 +51,7 @@ export interface SimulationWork {
   stepBoundMs: number;
   /** guest writes modelled at most, all guests together (0 when pre-copy is not simulated), each counted `writeWeight` times */
   writes: number;
-  /** guest writes one step models at most */
+  /** guest writes one step models at most, each counted `writeWeight` times */
   writesPerStep: number;
   /** guest pages over the fleet */
   pages: number;
@@ -81,7 +81,7 @@ export function simulationWork(s: Scenario, methods: readonly Method[]): Simulat
     liveBoundMs,
     stepBoundMs,
     writes: (weight * guests * rate * liveBoundMs) / 1000,
-    writesPerStep: (rate * stepBoundMs) / 1000,
+    writesPerStep: (weight * rate * stepBoundMs) / 1000,
     pages: guests * (s.guest.memory / ps),
   };
 }
@@ -93,19 +93,25 @@ export function simulationWorkProblem(s: Scenario, methods: readonly Method[]): 
   const w = simulationWork(s, methods);
   const fleet = s.fleet !== null && s.fleet.count > 1;
   const slowLink = w.runMs > s.precopy.timeoutMs;
-  const rateKey = s.precopy.maxBandwidth < s.link.bandwidth ? 'precopy.maxBandwidth' : 'link.bandwidth';
+  // the key that sets the live rate: the live limit, or the link (shared by a fleet's concurrent migrations)
+  const rateKey = s.precopy.maxBandwidth < s.link.bandwidth * (1 / (s.fleet?.concurrency ?? 1)) ? 'precopy.maxBandwidth' : 'link.bandwidth';
+  const rateValue = formatBitRate(rateKey === 'link.bandwidth' ? s.link.bandwidth : s.precopy.maxBandwidth);
   const dirty = `workload.dirtyRate ${count(s.workload.dirtyRate)}/s`;
+  const weight = writeWeight(s);
+  const weighted = weight > 1 ? ` (each counts ${weight} with ${[s.workload.pattern === 'zipf' ? 'workload.pattern zipf' : '', s.precopy.xbzrle.enabled ? 'precopy.xbzrle' : ''].filter(Boolean).join(' and ')})` : '';
   const runAt = `one run of ${formatBytes(maxRunPages(s.guest.pageSize) * s.guest.pageSize)} at ${formatBitRate(w.liveRateBytesPerSec)} takes ${formatDurationMs(w.runMs)}`;
   if (w.pages > MAX_SIM_FLEET_PAGES) {
+    const guests = s.fleet?.count ?? 1;
+    const key = guests > 1 ? 'fleet.count' : 'guest.memory';
     return {
-      key: 'fleet.count',
-      message: `fleet.count: simulate mode models at most ${count(MAX_SIM_FLEET_PAGES)} guest pages over a fleet; ${s.fleet!.count} guests of ${formatBytes(s.guest.memory)} are ${count(w.pages)} pages (lower fleet.count or guest.memory), got ${s.fleet!.count}`,
+      key,
+      message: `${key}: simulate mode models at most ${count(MAX_SIM_FLEET_PAGES)} guest pages${guests > 1 ? ' over a fleet' : ''}; ${guests} guest${guests > 1 ? 's' : ''} of ${formatBytes(s.guest.memory)} ${guests > 1 ? 'are' : 'is'} ${count(w.pages)} pages (lower ${guests > 1 ? 'fleet.count or ' : ''}guest.memory), got ${guests > 1 ? guests : formatBytes(s.guest.memory)}`,
     };
   }
   if (w.writesPerStep > MAX_SIM_WRITES_PER_STEP) {
     return {
       key: rateKey,
-      message: `${rateKey}: simulate mode models at most ${count(MAX_SIM_WRITES_PER_STEP)} guest writes in one step (a step is at most ${BATCH_MAX_MS} ms plus one run of link time); ${runAt}, and at ${dirty} that is ${count(w.writesPerStep)} writes (raise ${rateKey} or lower workload.dirtyRate), got ${formatBitRate(s.precopy.maxBandwidth < s.link.bandwidth ? s.precopy.maxBandwidth : s.link.bandwidth)}`,
+      message: `${rateKey}: simulate mode models at most ${count(MAX_SIM_WRITES_PER_STEP)} guest writes in one step${weighted} (a step is at most ${BATCH_MAX_MS} ms plus one run of link time); ${runAt}, and at ${dirty} that is ${count(w.writesPerStep)} writes (raise ${rateKey} or lower workload.dirtyRate), got ${rateValue}`,
     };
   }
   if (w.writes > MAX_SIM_WRITES) {
@@ -114,10 +120,10 @@ export function simulationWorkProblem(s: Scenario, methods: readonly Method[]): 
       ? `${runAt}, longer than precopy.timeoutMs`
       : `the live phase lasts up to precopy.timeoutMs (${formatDurationMs(s.precopy.timeoutMs)})`;
     const fix = slowLink ? `raise ${rateKey} or lower workload.dirtyRate` : 'lower workload.dirtyRate or precopy.timeoutMs';
-    const got = slowLink ? formatBitRate(rateKey === 'link.bandwidth' ? s.link.bandwidth : s.precopy.maxBandwidth) : `${count(s.workload.dirtyRate)}/s`;
+    const got = slowLink ? rateValue : `${count(s.workload.dirtyRate)}/s`;
     return {
       key,
-      message: `${key}: simulate mode models at most ${count(MAX_SIM_WRITES)} guest writes per run${writeWeight(s) > 1 ? ` (each counts ${writeWeight(s)} with ${[s.workload.pattern === 'zipf' ? 'workload.pattern zipf' : '', s.precopy.xbzrle.enabled ? 'precopy.xbzrle' : ''].filter(Boolean).join(' and ')})` : ''}; ${why}, so at ${dirty}${fleet ? ` for ${s.fleet!.count} guests` : ''} it could model ${count(w.writes)} (${fix}${fleet ? ', or fleet.count' : ''}), got ${got}`,
+      message: `${key}: simulate mode models at most ${count(MAX_SIM_WRITES)} guest writes per run${weighted}; ${why}, so at ${dirty}${fleet ? ` for ${s.fleet!.count} guests` : ''} it could model ${count(w.writes)} (${fix}${fleet ? ', or fleet.count' : ''}), got ${got}`,
     };
   }
   return null;
