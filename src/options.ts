@@ -497,6 +497,7 @@ export function applyOverrides(input: unknown, sets: readonly string[]): Record<
     } catch {
       value = raw;
     }
+    if (nestedDeeperThan(value)) throw new MigbenchError('E_SCENARIO', `--set ${s.slice(0, eq).trim()}: nested more than ${MAX_JSON_DEPTH} levels deep (a scenario nests a few)`);
     if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) {
       throw new MigbenchError('E_USAGE', `--set: bad key path ${JSON.stringify(s.slice(0, eq))}`);
     }

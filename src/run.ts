@@ -10,6 +10,7 @@ import { verifyGuest } from './memory/verify.ts';
 import { reserveMemory } from './memory/ledger.ts';
 import { reclaimMemory } from './memory/reclaim.ts';
 import { checkResources, ringCapacityBytes, runMemoryBytes } from './resources.ts';
+import { checkTimers } from './timer-bounds.ts';
 import type { Scenario } from './options.ts';
 import { runPrecopy } from './precopy/emulate.ts';
 import type { PrecopyRun } from './precopy/loop.ts';
@@ -62,6 +63,7 @@ export interface GuestOptions {
  */
 export async function createGuest(scenario: Scenario, options: GuestOptions = {}): Promise<Guest> {
   checkResources(scenario);
+  checkTimers(scenario);
   const reservation = reserveMemory(runMemoryBytes(scenario), `guest ${scenario.name}`);
   const layout = guestLayout(scenario.guest.memory, scenario.guest.pageSize);
   const held: GuestMemory[] = [];

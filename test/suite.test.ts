@@ -55,7 +55,7 @@ describe('expandSuite', () => {
     ['zero runs', { name: 's', runs: 0, scenarios: [{ name: 'a' }] }, /^suite\.runs: must be at least 1/],
     // found by fuzzing: a RangeError from JSON.stringify in the message, or from structuredClone
     ['a deeply nested value', { name: 's', scenarios: [{ name: 'a', guest: JSON.parse(`${'['.repeat(20000)}1${']'.repeat(20000)}`) }] }, /^suite: nested more than 100 levels deep/],
-    ['a matrix of a million points (refused before it is expanded)', { name: 's', matrix: { 'guest.vcpus': new Array(1000).fill(1), 'seed': new Array(1000).fill(1) } }, /^suite\.matrix: expands to more than 10000 benchmarks, got "1000000 \(1000 × 1000\)"$/],
+    ['a matrix of a million points (refused before it is expanded)', { name: 's', matrix: { 'guest.vcpus': new Array(1000).fill(1), 'seed': new Array(1000).fill(1) } }, /^suite\.matrix: expands to more than 10000 benchmarks \(give fewer values, or allow more with --max-points N\), got "1000000 \(1000 × 1000\)"$/],
   ])('refuses %s', (_what, input, message) => {
     try {
       expandSuite(input);

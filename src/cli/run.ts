@@ -7,6 +7,7 @@ import type { QuickPhases } from '../quick/quick-migration.ts';
 import { colorsFor } from '../report/style.ts';
 import { renderSummary } from '../report/summary.ts';
 import { checkResources } from '../resources.ts';
+import { checkTimers } from '../timer-bounds.ts';
 import { runScenario } from '../run.ts';
 import { formatBitRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import { readScenarioFile } from './scenario-file.ts';
@@ -76,6 +77,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
   // refuse before saying anything else
   if (mode === 'emulate') {
     checkResources(scenario);
+    checkTimers(scenario);
     if (scenario.fleet) throw new MigbenchError('E_SCENARIO', `fleet: a host evacuation runs in simulate mode only (--mode simulate), got ${JSON.stringify(scenario.fleet)}`);
   } else checkSimulatable(scenario, methods);
   checkOutputs([{ flag: '--out', path: options.out }, { flag: '--html', path: options.html }]);
@@ -95,8 +97,12 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
       mode === 'simulate'
         ? await simulateScenario(scenario, {
             methods,
+            signal: interrupts.signal,
             onPhase: (m) => say(c.dim(m)),
             onRound: scenario.fleet ? undefined : (r) => say(roundLine(r)),
+          }).catch((error: unknown) => {
+            if (error instanceof MigbenchError && error.code === 'E_INTERRUPTED') return null; // said below
+            throw error;
           })
         : await runScenario(scenario, {
             methods,
@@ -107,7 +113,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
             onRound: (r) => say(roundLine(r)),
             onQuickPhase: (phase, ms) => say(`quick   ${PHASE_NAMES[phase].padEnd(32)} ${formatDurationMs(ms)}`),
           });
-    if (interrupts.signal.aborted) {
+    if (doc === null || interrupts.signal.aborted) {
       say(c.yellow(`${interruptedWord(interrupts.received)}: the guest stays on the source; no result written`));
       return interrupts.exitCode;
     }

@@ -9,11 +9,12 @@ import { toBencher, toGithubActionBenchmark } from '../results/export.ts';
 import { suiteDocumentToJson } from '../results/suite-document.ts';
 import { minSamplesForAlpha } from '../results/statistics.ts';
 import { colorsFor } from '../report/style.ts';
-import { expandSuite } from '../suite/suite-file.ts';
+import { MAX_MATRIX_POINTS, expandSuite } from '../suite/suite-file.ts';
 import { runSuite } from '../suite/run-suite.ts';
 import { checkResources } from '../resources.ts';
+import { checkTimers } from '../timer-bounds.ts';
 import { checkSimulatable } from '../sim/run-simulated.ts';
-import { parseJobs, howItRuns } from './sweep.ts';
+import { parseJobs, howItRuns, parseMaxPoints } from './sweep.ts';
 import { formatDurationMs, plural } from '../units.ts';
 import { parseMode } from './run.ts';
 import { checkOutputs, requested, writeOutputs } from './output-file.ts';
@@ -27,6 +28,7 @@ export interface SuiteCommandOptions {
   only?: string;
   mode?: string;
   jobs?: string;
+  maxPoints?: string;
   out?: string;
   json: boolean;
   export: string[];
@@ -68,14 +70,17 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
   }
   const mode = parseMode(o.mode);
   const jobs = parseJobs(mode, o.jobs);
-  const suite = expandSuite(readScenarioFile(path), o.set);
+  const suite = expandSuite(readScenarioFile(path), o.set, parseMaxPoints(o.maxPoints, MAX_MATRIX_POINTS));
   if (o.only) suite.methods = [o.only as Method];
   checkOutputs([{ flag: '--out', path: o.out }, ...exports.map((e) => ({ flag: `--export ${e.kind}`, path: e.file }))]);
   for (const b of suite.benchmarks) {
     if (b.scenario.fleet) throw new MigbenchError('E_SCENARIO', `${b.name}: fleet: a suite measures one guest's migration (a host evacuation is \`run --mode simulate\`), got ${JSON.stringify(b.scenario.fleet)}`);
     try {
       if (mode === 'simulate') checkSimulatable(b.scenario, suite.methods);
-      else checkResources(b.scenario);
+      else {
+        checkResources(b.scenario);
+        checkTimers(b.scenario);
+      }
     } catch (error) {
       if (error instanceof MigbenchError) throw new MigbenchError(error.code, `${b.name}: ${error.message}`);
       throw error;

@@ -8,7 +8,7 @@ import Table from 'cli-table3';
 import { MigbenchError } from '../errors.ts';
 import { applyOverrides, resolveScenario } from '../options.ts';
 import { colorsFor } from '../report/style.ts';
-import { expandGrid, parseAxis, parseShard, pointOverrides, shardIndices, type Axis } from '../sweep/grid.ts';
+import { MAX_GRID_POINTS, expandGrid, parseAxis, parseShard, pointOverrides, shardIndices, type Axis } from '../sweep/grid.ts';
 import { OBJECTIVES, paretoFrontier, recommend, type Objective, type PointFigures } from '../sweep/pareto.ts';
 import { checkSweepable, mergeSweeps, pointScenarios, runSweep, sweepToCsv, type SweepDocument } from '../sweep/run-sweep.ts';
 import { defaultJobs } from '../sim/pool.ts';
@@ -24,6 +24,11 @@ function positive(flag: string, text: string | undefined, dflt: number): number 
   if (text === undefined) return dflt;
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new MigbenchError('E_USAGE', `${flag}: expected a whole number >= 1, got ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+/** `--max-points`: the most grid points (or suite benchmarks) a command builds; `dflt` without the flag. */
+export function parseMaxPoints(text: string | undefined, dflt: number = MAX_GRID_POINTS): number {
+  return positive('--max-points', text, dflt);
 }
 
 /**
@@ -97,6 +102,7 @@ export interface SweepCommandOptions {
   shard?: string;
   mode?: string;
   jobs?: string;
+  maxPoints?: string;
   out?: string;
   csv?: string;
   json: boolean;
@@ -110,7 +116,7 @@ export async function sweepCommand(scenarioPath: string | undefined, o: SweepCom
   if (o.param.length === 0) throw new MigbenchError('E_USAGE', 'sweep: give at least one --param key.path=v1,v2,…');
   const axes = o.param.map(parseAxis);
   const base = applyOverrides(scenarioPath === undefined ? {} : readScenarioFile(scenarioPath), o.set);
-  const points = expandGrid(axes);
+  const points = expandGrid(axes, parseMaxPoints(o.maxPoints));
   checkSweepable(pointScenarios(base, points), points, mode); // refuse a bad point before running any
   checkOutputs(sweepOutputs(o));
   const shard = parseShard(o.shard);
@@ -179,6 +185,7 @@ export interface TuneCommandOptions {
   runs?: string;
   mode?: string;
   jobs?: string;
+  maxPoints?: string;
   apply?: string;
   out?: string;
   json: boolean;
@@ -204,7 +211,7 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
     ...custom,
   ];
   const base = applyOverrides(scenarioPath === undefined ? {} : readScenarioFile(scenarioPath), o.set);
-  const points = expandGrid(axes);
+  const points = expandGrid(axes, parseMaxPoints(o.maxPoints));
   checkSweepable(pointScenarios(base, points), points, mode);
   checkOutputs([{ flag: '--out', path: o.out }, { flag: '--apply', path: o.apply }, { flag: '--html', path: o.html }]);
   const runs = positive('--runs', o.runs, 1);

@@ -26,7 +26,7 @@ export interface ExpandedSuite {
 }
 
 const KEYS = ['name', 'description', 'methods', 'runs', 'warmup', 'scenarios', 'base', 'matrix'];
-/** The most benchmarks a matrix may expand to (each is run `runs` times: far beyond any real suite). */
+/** The most benchmarks a matrix may expand to unless `--max-points` allows more (each is run `runs` times: far beyond any real suite). */
 export const MAX_MATRIX_POINTS = 10_000;
 
 /** A value for a message: its JSON, cut at 60 characters ("an array" / "an object" when it has none). */
@@ -67,7 +67,7 @@ function label(v: unknown): string {
 }
 
 /** Expand a parsed suite file; `sets` (`--set key.path=value`) apply to every scenario. */
-export function expandSuite(input: unknown, sets: readonly string[] = []): ExpandedSuite {
+export function expandSuite(input: unknown, sets: readonly string[] = [], maxPoints: number = MAX_MATRIX_POINTS): ExpandedSuite {
   if (!isObject(input)) fail('suite', 'expected a JSON object', input);
   // found by fuzzing: a deeply nested value overflowed the stack (JSON.stringify in a message, structuredClone)
   if (nestedDeeperThan(input)) throw new MigbenchError('E_SCENARIO', `suite: nested more than ${MAX_JSON_DEPTH} levels deep (a suite nests a few)`);
@@ -106,7 +106,7 @@ export function expandSuite(input: unknown, sets: readonly string[] = []): Expan
     });
     // refused before expanding: a few long axes multiply into more benchmarks than memory holds
     const count = axes.reduce((n, a) => n * a.values.length, 1);
-    if (count > MAX_MATRIX_POINTS) fail('suite.matrix', `expands to more than ${MAX_MATRIX_POINTS} benchmarks`, `${count} (${axes.map((a) => a.values.length).join(' × ')})`);
+    if (count > maxPoints) fail('suite.matrix', `expands to more than ${maxPoints} benchmarks (give fewer values, or allow more with --max-points N)`, `${count} (${axes.map((a) => a.values.length).join(' × ')})`);
     let combos: { key: string; value: unknown }[][] = [[]];
     for (const axis of axes) combos = combos.flatMap((c) => axis.values.map((value) => [...c, { key: axis.key, value }]));
     const prefix = typeof base.name === 'string' ? base.name : name;
