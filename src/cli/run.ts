@@ -17,6 +17,7 @@ import { renderRunReport } from '../report/html.ts';
 import { faultFromEnvironment } from '../faults.ts';
 import { predict } from '../sim/predict/predict.ts';
 import { adviseAfterTimeout } from '../sim/predict/explain.ts';
+import { maxSimulatedTimeoutMs } from '../sim/work-bound.ts';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
 
 export interface RunCommandOptions {
@@ -127,7 +128,8 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     if (!options.quiet) err.write(`${renderSummary(doc, c)}\n`);
     if (options.out) say(c.dim(`result written to ${options.out}`));
     if (doc.precopy?.outcome === 'cancelled' && doc.precopy.reason === 'timeout') {
-      say(c.yellow(adviseAfterTimeout(scenario, predict(scenario).precopy)));
+      const maxTimeoutMs = doc.mode === 'simulate' ? maxSimulatedTimeoutMs(scenario, methods) : Infinity;
+      say(c.yellow(adviseAfterTimeout(scenario, predict(scenario).precopy, maxTimeoutMs)));
     }
     let code = 0;
     for (const [name, r] of [['pre-copy', doc.precopy], ['quick migration', doc.quick]] as const) {

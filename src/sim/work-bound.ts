@@ -128,3 +128,13 @@ export function simulationWorkProblem(s: Scenario, methods: readonly Method[]): 
   }
   return null;
 }
+
+/**
+ * The longest `precopy.timeoutMs` simulate mode accepts for this scenario under MAX_SIM_WRITES (Infinity
+ * when the guest writes nothing), so advice never suggests a timeout the bound then refuses.
+ */
+export function maxSimulatedTimeoutMs(s: Scenario, methods: readonly Method[]): number {
+  const w = simulationWork(s, methods);
+  const perMs = w.writes / w.liveBoundMs; // weighted writes per ms of live time
+  return perMs > 0 ? Math.max(0, MAX_SIM_WRITES / perMs - w.runMs) : Infinity;
+}
