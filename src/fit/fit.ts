@@ -48,6 +48,8 @@ export interface LogSummary {
   readonly transferredBytes: number;
   readonly syncs: number;
   readonly downtimeMs: number | null;
+  /** ram.total: the guest's bytes */
+  readonly ramTotalBytes: number;
   /** `remaining` over time, one point per poll with ram figures */
   readonly remaining: readonly { readonly tMs: number; readonly bytes: number }[];
 }
@@ -316,6 +318,7 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
       transferredBytes: last.ram.transferred,
       syncs: last.ram.dirtySyncCount,
       downtimeMs,
+      ramTotalBytes: last.ram.total,
       remaining: polls.map((p) => ({ tMs: p.elapsedMs, bytes: p.ram.remaining })),
     },
     dirtyRatePagesPerSec: dirtyRate,
