@@ -9,7 +9,7 @@ const replayOf = async (name: string) => {
   const fit = fitLog(readQmpLog(fixture(name)), name);
   return { fit, replay: await replayFit(fit) };
 };
-const error = (rows: { metric: string; relativeError: number | null }[], metric: string): number => rows.find((r) => r.metric === metric)!.relativeError!;
+const error = (rows: readonly { metric: string; relativeError: number | null }[], metric: string): number => rows.find((r) => r.metric === metric)!.relativeError!;
 
 describe('replay of the fitted scenario in simulate mode', () => {
   // Done when (issue 17): the replay's total time and bytes within 10 % of the log's
