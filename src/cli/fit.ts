@@ -93,7 +93,7 @@ function valueText(key: string, v: unknown): string {
 /** The human report (pure): parameters with evidence, then log and replay side by side, then the curves. */
 export function renderFit(logPath: string, fit: FitResult, replay: Replay, c: Colors): string {
   const lines: string[] = [];
-  lines.push(c.dim(`migbench fit: ${escapeTerminal(logPath)}: ${fit.log.remaining.length} polls, fitted and replayed in simulate mode`));
+  lines.push(c.dim(`migbench fit: ${escapeTerminal(logPath)}: ${fit.log.remaining.length} polls with ram figures, fitted and replayed in simulate mode`));
   for (const p of fit.parameters) {
     lines.push(`${c.bold(p.key)} = ${escapeTerminal(valueText(p.key, p.value))}`);
     lines.push(c.dim(`    ${escapeTerminal(p.evidence)}`));
