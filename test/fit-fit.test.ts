@@ -62,3 +62,13 @@ describe('fitOverlap', () => {
     expect(Math.abs(f.n / n - 1)).toBeLessThan(0.02);
   });
 });
+
+describe('fitLog refuses what no scenario can hold', () => {
+  const med = fixture('med_bw32_dt300');
+  it.each([
+    ['a page size below 512 B', (t: string) => t.replaceAll('"page-size": 4096', '"page-size": 256'), /^QMP log line 96: ram\.page-size must be from 512 B to 2 MiB, got 256$/],
+    ['a guest smaller than a page', (t: string) => t.replaceAll('"total": 554246144', '"total": 100'), /^QMP log line 96: ram\.total must be from one page to 64\.0 TiB, got 100$/],
+  ])('%s, naming the line', (_name, edit, message) => {
+    expect(() => fitLog(readQmpLog(edit(med)))).toThrow(message);
+  });
+});
