@@ -11,6 +11,7 @@ import { abCommand, type AbCommandOptions } from './ab.ts';
 import { compareCommand, type CompareCommandOptions } from './compare.ts';
 import { imageInspectCommand } from './image.ts';
 import { predictCommand } from './predict.ts';
+import { fitCommand, type FitCommandOptions } from './fit.ts';
 import { reportCommand } from './report.ts';
 import { suiteCommand, type SuiteCommandOptions } from './suite.ts';
 import { mergeCommand, sweepCommand, tuneCommand, type SweepCommandOptions, type TuneCommandOptions } from './sweep.ts';
@@ -168,6 +169,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--json', 'print the prediction (JSON) on stdout', false)
     .action((scenario: string | undefined, opts: { set: string[]; json: boolean }) => {
       code = predictCommand(scenario, opts);
+    });
+
+  program
+    .command('fit')
+    .description('fit a scenario to a QEMU migration log (polled query-migrate replies as JSON lines or a JSON array), each figure with its evidence, and replay it in simulate mode beside the log')
+    .argument('<log>', 'QMP log: query-migrate replies in order, optionally after query-migrate-parameters and -capabilities')
+    .option('--out <file>', 'write the fitted scenario (JSON, resolved: a valid scenario file)')
+    .option('--json', 'print the fit (scenario, parameters with evidence, replay beside the log) as JSON on stdout', false)
+    .action(async (log: string, opts: FitCommandOptions) => {
+      code = await fitCommand(log, opts);
     });
 
   program
