@@ -127,6 +127,12 @@ describe('suite and sweep combinations are counted before anything is built', ()
     expectRefused(r, /^error: --param: the grid has 25,600,000,000 points \(20 × 20 × 20 × 20 × 20 × 20 × 20 × 20\), more than 10,000; give fewer values, or allow more with --max-points N$/);
   });
 
+  it.each(['sweep', 'tune'])('%s: points × --runs counts against the cap, before any task is built', (command) => {
+    const extra = command === 'tune' ? ['--max-downtime', '300ms'] : [];
+    const r = migbench([command, '--mode', 'simulate', ...extra, '--param', 'seed=1,2,3', '--runs', '1000000000']);
+    expectRefused(r, /^error: --runs: 3 points × 1,000,000,000 runs make 3,000,000,000 runs, more than 10,000; give fewer runs or values, or allow more with --max-points N$/);
+  });
+
   it('sweep --max-points lowers the cap, and a bad value is a usage error', () => {
     expectRefused(migbench(['sweep', '--mode', 'simulate', '--param', 'seed=1,2,3', '--max-points', '2']), /the grid has 3 points \(3\), more than 2;/);
     expectRefused(migbench(['sweep', '--mode', 'simulate', '--param', 'seed=1,2,3', '--max-points', 'many']), /^error: --max-points: expected a whole number >= 1, got "many"$/);

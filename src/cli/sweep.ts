@@ -8,7 +8,7 @@ import Table from 'cli-table3';
 import { MigbenchError } from '../errors.ts';
 import { applyOverrides, resolveScenario } from '../options.ts';
 import { colorsFor } from '../report/style.ts';
-import { MAX_GRID_POINTS, expandGrid, parseAxis, parseShard, pointOverrides, shardIndices, type Axis } from '../sweep/grid.ts';
+import { MAX_GRID_POINTS, checkRunCount, expandGrid, parseAxis, parseShard, pointOverrides, shardIndices, type Axis } from '../sweep/grid.ts';
 import { OBJECTIVES, paretoFrontier, recommend, type Objective, type PointFigures } from '../sweep/pareto.ts';
 import { checkSweepable, mergeSweeps, pointScenarios, runSweep, sweepToCsv, type SweepDocument } from '../sweep/run-sweep.ts';
 import { defaultJobs } from '../sim/pool.ts';
@@ -122,6 +122,7 @@ export async function sweepCommand(scenarioPath: string | undefined, o: SweepCom
   const shard = parseShard(o.shard);
   const indices = shardIndices(points.length, shard);
   const runs = positive('--runs', o.runs, 1);
+  checkRunCount(points.length, runs, parseMaxPoints(o.maxPoints));
   const err = process.stderr;
   const say = (s: string): void => {
     if (!o.quiet) err.write(`${s}\n`);
@@ -215,6 +216,7 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
   checkSweepable(pointScenarios(base, points), points, mode);
   checkOutputs([{ flag: '--out', path: o.out }, { flag: '--apply', path: o.apply }, { flag: '--html', path: o.html }]);
   const runs = positive('--runs', o.runs, 1);
+  checkRunCount(points.length, runs, parseMaxPoints(o.maxPoints));
   const say = (s: string): void => {
     if (!o.quiet) process.stderr.write(`${s}\n`);
   };

@@ -75,6 +75,19 @@ export function expandGrid(axes: readonly Axis[], maxPoints: number = MAX_GRID_P
   return points;
 }
 
+/**
+ * A sweep builds one task per point and run before it starts: points × runs counts against the same
+ * bound as the points (`--max-points`), checked before anything is built.
+ */
+export function checkRunCount(points: number, runs: number, maxPoints: number = MAX_GRID_POINTS): void {
+  if (points * runs > maxPoints) {
+    throw new MigbenchError(
+      'E_USAGE',
+      `--runs: ${formatCount(points)} points × ${formatCount(runs)} runs make ${formatCount(points * runs)} runs, more than ${formatCount(maxPoints)}; give fewer runs or values, or allow more with --max-points N`,
+    );
+  }
+}
+
 export interface Shard {
   index: number; // 1-based
   count: number;
