@@ -4,7 +4,7 @@
  * a suite ETA from measured durations.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,9 @@ import { comparisonStream } from '../src/cli/compare.ts';
 import { nextBenchmark, suiteEtaMs } from '../src/cli/suite-eta.ts';
 import { renderSuiteMedians } from '../src/cli/suite-medians.ts';
 import { DEFAULT_COLUMNS, MIN_COLUMN_WIDTH, fitColumnWidths, fittedColWidths, showProgressBar, terminalColumns } from '../src/cli/terminal.ts';
+import { GuestMemory, PROGRESS_BYTES, guestLayout } from '../src/memory/guest-memory.ts';
 import { colorsFor } from '../src/report/style.ts';
+import { fillGuest } from '../src/workload/fill.ts';
 import { metricSeries, suiteDocumentToJson, type SuiteDocument } from '../src/results/suite-document.ts';
 
 const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
@@ -144,6 +146,34 @@ describe('the progress bar', () => {
     expect(showProgressBar({ isTTY: true }, false, { NO_COLOR: '1' })).toBe(true);
   });
 
+  // a pseudo-terminal from util-linux `script`: the run sees a TTY on stderr. An 8 MiB idle guest on a
+  // 50 Mbit/s link: the bulk round takes ≥ 1.3 s at any machine speed (the link caps it), the bar ticks every 200 ms.
+  const hasScript = existsSync('/usr/bin/script');
+  const TINY_SLOW = ['run', '--only', 'precopy', '--set', 'guest.memory=8MiB', '--set', 'workload.pattern=idle', '--set', 'link.bandwidth=50Mbit/s'];
+  const onPty = (args: string[]) =>
+    spawnSync('script', ['-qec', [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1', TERM: 'xterm' } });
+
+  it.skipIf(!hasScript)('run on a terminal: a live bar while allocating and during a round, cleared before each line', () => {
+    const r = onPty(TINY_SLOW);
+    expect(r.status).toBe(0);
+    const out = r.stdout; // script puts the terminal's output on its stdout
+    expect(out).toMatch(/allocating: [\d.]+ MiB of 24\.0 MiB/);
+    expect(out).toMatch(/round 0: [\d,]+ pages of 2,048 pages/);
+    // the bar is taken off (erase line) before the round's line is written
+    expect(out).toMatch(/\u001b\[2Kround {3}0 bulk/);
+    expect(out).toMatch(/verdict|pre-copy/);
+  });
+
+  it.skipIf(!hasScript)('run on a terminal with --quiet: no bar; on a pipe: no bar', () => {
+    const quiet = onPty([...TINY_SLOW, '--quiet']);
+    expect(quiet.status).toBe(0);
+    expect(quiet.stdout).not.toMatch(/round 0: |allocating: /);
+    const piped = migbench(TINY_SLOW);
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).not.toMatch(/round 0: |allocating: |\u001b\[/);
+    expect(piped.stderr).toMatch(/^round {3}0 bulk/m);
+  });
+
   it('a suite on a pipe prints lines, no bar (no carriage returns or cursor codes)', () => {
     const r = migbench(['suite', fileURLToPath(new URL('../bench/suites/smoke.json', import.meta.url)), '--mode', 'simulate', '--jobs', '1']);
     expect(r.status).toBe(0);
@@ -152,6 +182,27 @@ describe('the progress bar', () => {
     expect(r.stderr).toMatch(/^\[1\/2\] idle-16m run 1\/1 \(.*, about .* left\)$/m);
     expect(r.stderr).toMatch(/medians of 1 run \(simulate mode\)\n/);
     expect(r.stderr).toMatch(/│ hotset-16m +│/);
+  });
+});
+
+describe('allocation progress', () => {
+  it('touch and fill report growing byte counts up to the guest size, and fill the same bytes as without', () => {
+    const layout = guestLayout(40 * 2 ** 20, 4096);
+    const weights = { zero: 0.3, random: 0.4, text: 0.3 };
+    const plainFill = new GuestMemory(layout);
+    fillGuest(plainFill, weights, 7);
+    const watched = new GuestMemory(layout);
+    const touched: number[] = [];
+    watched.touch((done) => touched.push(done));
+    const filled: number[] = [];
+    fillGuest(watched, weights, 7, (done) => filled.push(done));
+    for (const seen of [touched, filled]) {
+      expect(seen.length).toBeGreaterThanOrEqual(3); // 40 MiB in 16 MiB steps
+      expect(seen.every((d, i) => i === 0 || d > seen[i - 1])).toBe(true);
+      expect(seen.at(-1)).toBe(40 * 2 ** 20);
+      expect(seen[0]).toBeLessThanOrEqual(PROGRESS_BYTES);
+    }
+    expect(Buffer.compare(Buffer.from(watched.views[0]), Buffer.from(plainFill.views[0]))).toBe(0);
   });
 });
 
