@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { comparisonStream } from '../src/cli/compare.ts';
-import { nextBenchmark, suiteEtaMs } from '../src/cli/suite-eta.ts';
+import { formatEta, nextBenchmark, suiteEtaMs } from '../src/cli/suite-eta.ts';
 import { renderSuiteMedians } from '../src/cli/suite-medians.ts';
 import { DEFAULT_COLUMNS, MIN_COLUMN_WIDTH, fitColumnWidths, fittedColWidths, showProgressBar, terminalColumns } from '../src/cli/terminal.ts';
 import { GuestMemory, PROGRESS_BYTES, guestLayout } from '../src/memory/guest-memory.ts';
@@ -179,7 +179,7 @@ describe('the progress bar', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).not.toMatch(/\r|\u001b\[/);
-    expect(r.stderr).toMatch(/^\[1\/2\] idle-16m run 1\/1 \(.*, about .* left\)$/m);
+    expect(r.stderr).toMatch(/^\[1\/2\] idle-16m run 1\/1 \(.*, about \d+ s left\)$/m);
     expect(r.stderr).toMatch(/medians of 1 run \(simulate mode\)\n/);
     expect(r.stderr).toMatch(/│ hotset-16m +│/);
   });
@@ -208,22 +208,37 @@ describe('allocation progress', () => {
 
 describe('the suite ETA', () => {
   it('nothing measured: no estimate', () => {
-    expect(suiteEtaMs({ durationsMs: [[], []], remainingRuns: [6, 6], current: 0, currentElapsedMs: 500 })).toBeNull();
+    expect(suiteEtaMs({ warmup: 0, durationsMs: [[], []], remainingRuns: [6, 6], current: 0, currentElapsedMs: 500 })).toBeNull();
   });
 
   it('costs each benchmark at its own measured runs, warm-up included: exact for steady runs of unequal length', () => {
     // a 16 MiB benchmark of 1 s and a 1 GiB one of 20 s, 1 warm-up + 5 runs each, interleaved;
     // after the first pass: 5 runs of each left = 5 × 21 s
-    expect(suiteEtaMs({ durationsMs: [[1000], [20_000]], remainingRuns: [5, 5], current: 0, currentElapsedMs: 0 })).toBe(105_000);
+    expect(suiteEtaMs({ warmup: 0, durationsMs: [[1000], [20_000]], remainingRuns: [5, 5], current: 0, currentElapsedMs: 0 })).toBe(105_000);
     // the rate of the last run alone (what a rate-based ETA extrapolates from) would say 10 × 20 s or 10 × 1 s
     // the run in progress counts what it has left: 5 s into a 20 s run
-    expect(suiteEtaMs({ durationsMs: [[1000, 1000], [20_000]], remainingRuns: [4, 5], current: 1, currentElapsedMs: 5000 })).toBe(4 * 1000 + 5 * 20_000 - 5000);
+    expect(suiteEtaMs({ warmup: 0, durationsMs: [[1000, 1000], [20_000]], remainingRuns: [4, 5], current: 1, currentElapsedMs: 5000 })).toBe(4 * 1000 + 5 * 20_000 - 5000);
     // a run that overruns its estimate leaves nothing of it, never a negative time
-    expect(suiteEtaMs({ durationsMs: [[1000], [20_000]], remainingRuns: [1, 0], current: 0, currentElapsedMs: 9000 })).toBe(0);
+    expect(suiteEtaMs({ warmup: 0, durationsMs: [[1000], [20_000]], remainingRuns: [1, 0], current: 0, currentElapsedMs: 9000 })).toBe(0);
   });
 
   it('a benchmark not measured yet is costed at the mean of the runs measured', () => {
-    expect(suiteEtaMs({ durationsMs: [[2000], []], remainingRuns: [5, 6], current: 1, currentElapsedMs: 0 })).toBe(11 * 2000);
+    expect(suiteEtaMs({ warmup: 0, durationsMs: [[2000], []], remainingRuns: [5, 6], current: 1, currentElapsedMs: 0 })).toBe(11 * 2000);
+  });
+
+  it('once a benchmark has measured runs, its warm-up (start-up included) no longer counts', () => {
+    // the smoke suite here: warm-ups of 2.4 and 2.2 s, measured runs of 1.0 and 1.6 s; 4 runs of each left
+    const input = { warmup: 1, durationsMs: [[2400, 1000], [2200, 1600]], remainingRuns: [4, 4], current: null, currentElapsedMs: 0 };
+    expect(suiteEtaMs(input)).toBe(4 * 1000 + 4 * 1600);
+    // only warm-ups so far: they are all there is
+    expect(suiteEtaMs({ ...input, durationsMs: [[2400], [2200]], remainingRuns: [5, 5] })).toBe(5 * 2400 + 5 * 2200);
+  });
+
+  it('formatEta: whole seconds, then minutes, then hours', () => {
+    expect(formatEta(0)).toBe('0 s');
+    expect(formatEta(8200)).toBe('9 s');
+    expect(formatEta(125_000)).toBe('2 min 05 s');
+    expect(formatEta(3_723_000)).toBe('1 h 02 min');
   });
 
   it('the next benchmark: pass by pass', () => {

@@ -20,7 +20,7 @@ import { checkOutputs, requested, writeOutputs } from './output-file.ts';
 import { readScenarioFile } from './scenario-file.ts';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
 import { showProgressBar, terminalColumns } from './terminal.ts';
-import { nextBenchmark, suiteEtaMs } from './suite-eta.ts';
+import { formatEta, nextBenchmark, suiteEtaMs } from './suite-eta.ts';
 import { renderSuiteMedians } from './suite-medians.ts';
 
 export interface SuiteCommandOptions {
@@ -113,8 +113,8 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
   const etaText = (): string => {
     const now = performance.now();
     const current = mode === 'emulate' ? nextBenchmark(done, suite.benchmarks.length, total) : null;
-    const left = suiteEtaMs({ durationsMs, remainingRuns: durationsMs.map((d) => runs + warmup - d.length), current, currentElapsedMs: now - lastDoneAt });
-    return left === null ? '—' : formatDurationMs(Math.round(left / 1000) * 1000 || left);
+    const left = suiteEtaMs({ durationsMs, warmup, remainingRuns: durationsMs.map((d) => runs + warmup - d.length), current, currentElapsedMs: now - lastDoneAt });
+    return left === null ? '—' : formatEta(left);
   };
   bar?.start(total, 0, { benchmark: '', left: '—' });
   // the ETA counts down between runs too (a long run updates nothing else)
