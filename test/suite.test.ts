@@ -139,9 +139,11 @@ describe('migbench suite and compare', () => {
   it('the same file against itself: no regression, exit 0, a benchstat-like table', () => {
     const r = migbench(['compare', basePath, basePath]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/precopy\.total-time \(ms, lower is better\)/);
-    expect(r.stdout).toMatch(/geomean/);
-    expect(r.stdout).toMatch(/~ +\(p=1\.000 n=5\)/);
+    // the text table is for a person: stderr (--format markdown|json is data: stdout)
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/precopy\.total-time \(ms, lower is better\)/);
+    expect(r.stderr).toMatch(/geomean/);
+    expect(r.stderr).toMatch(/~ +\(p=1\.000 n=5\)/);
   });
 
   it('a planted regression: exit 1 with --fail-on regression, 0 with never', () => {
@@ -235,7 +237,7 @@ describe('migbench suite --mode simulate and compare', () => {
     expect(c.rows).toHaveLength(14);
     for (const row of c.rows) expect(row).toMatchObject({ exact: true, method: 'equality', p: 1, verdict: 'not-significant' });
     expect(c.warnings).toEqual([]);
-    expect(migbench(['compare', a, a]).stdout).toMatch(/~ +\(exact n=1\)/);
+    expect(migbench(['compare', a, a]).stderr).toMatch(/~ +\(exact n=1\)/);
   });
 
   it('a changed model output is a regression at once, even with one sample', () => {

@@ -80,7 +80,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--alpha <p>', 'significance level', '0.05')
     .option('--threshold <pct>', 'a significant change must also be worse than this to be a regression', '5%')
     .addOption(new Option('--metric-threshold <metric=pct>', 'per-metric threshold, e.g. downtime=10% (repeatable)').argParser(collect).default([]))
-    .option('--format <format>', 'text, markdown or json', 'text')
+    .option('--format <format>', 'text (a table on stderr), markdown or json (a document on stdout)', 'text')
     .option('--fail-on <what>', 'regression (exit 1 when one is found, 2 when nothing could be tested) or never (always 0)', 'regression')
     .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
     .action((base: string, head: string, opts: CompareCommandOptions) => {
@@ -100,7 +100,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--alpha <p>', 'significance level of the Mann–Whitney U test', '0.05')
     .option('--threshold <percent>', 'a significant change must be worse than this to be a regression', '5%')
     .addOption(new Option('--metric-threshold <metric=percent>', 'threshold for one metric, e.g. downtime=10% (repeatable)').argParser(collect).default([]))
-    .option('--format <format>', 'comparison on stdout: text, markdown or json', 'text')
+    .option('--format <format>', 'the comparison: text (a table on stderr), markdown or json (a document on stdout)', 'text')
     .option('--fail-on <when>', 'regression: exit 1 when a metric regressed, 2 when nothing could be tested; never: always 0', 'regression')
     .option('--keep-worktrees', 'leave the worktrees and the raw pass results in place (for a post-mortem)', false)
     .action(async (suite: string, opts: AbCommandOptions) => {
@@ -120,7 +120,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--shard <i/n>', 'run only slice i of n of the grid (join the slices with `migbench merge`)')
     .option('--out <file>', 'write the sweep (JSON)')
     .option('--csv <file>', 'write one CSV row per point')
-    .option('--json', 'print the sweep (JSON) on stdout instead of the table', false)
+    .option('--json', 'print the sweep (JSON) on stdout (the table goes to stderr without it)', false)
     .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
     .option('-q, --quiet', 'no progress on stderr', false)
     .action(async (scenario: string | undefined, opts: SweepCommandOptions) => {
@@ -133,7 +133,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('<slices...>', 'sweep JSON files')
     .option('--out <file>', 'write the joined sweep (JSON)')
     .option('--csv <file>', 'write one CSV row per point')
-    .option('--json', 'print the joined sweep on stdout instead of the table', false)
+    .option('--json', 'print the joined sweep on stdout (the table goes to stderr without it)', false)
     .option('-q, --quiet', 'no table', false)
     .action((files: string[], opts: { out?: string; csv?: string; json: boolean; quiet: boolean }) => {
       code = mergeCommand(files, opts);
@@ -154,7 +154,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--max-points <n>', 'the most settings to try (default 10000)')
     .option('--apply <file>', 'write the scenario with the recommendation to a file')
     .option('--out <file>', 'write every setting\'s figures, the frontier and the recommendation (JSON)')
-    .option('--json', 'print the result as JSON', false)
+    .option('--json', 'print the result (JSON) on stdout (the table goes to stderr without it)', false)
     .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
     .option('-q, --quiet', 'no progress on stderr', false)
     .action(async (scenario: string | undefined, opts: TuneCommandOptions) => {
@@ -163,10 +163,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('predict')
-    .description('predict a scenario at once from the analytic model (DESIGN §6 with overlap and working-set corrections): rounds, bytes, total time, downtime, converges or not and why, for pre-copy and quick migration; no threads')
+    .description('predict a scenario at once from the analytic model (the pre-copy closed form V_i = M·λ^i, with overlap and working-set corrections): rounds, bytes, total time, downtime, converges or not and why, for pre-copy and quick migration; no threads')
     .argument('[scenario]', 'scenario JSON file (the built-in default scenario when none is given)')
     .addOption(new Option('--set <key.path=value>', 'override a scenario key (repeatable), e.g. --set workload.dirtyRate=50000/s').argParser(collect).default([]))
-    .option('--json', 'print the prediction (JSON) on stdout', false)
+    .option('--json', 'print the prediction (JSON) on stdout (the summary goes to stderr without it)', false)
     .action((scenario: string | undefined, opts: { set: string[]; json: boolean }) => {
       code = predictCommand(scenario, opts);
     });
@@ -196,7 +196,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('inspect')
     .description("check a kept image end to end (magic, version, header, every checksum) and summarise it; exit 3 if it is corrupt, 2 if it is not there")
     .argument('<file>', 'image file (written with quick.keepImage: true)')
-    .option('--json', 'print the summary as JSON', false)
+    .option('--json', 'print the summary (JSON) on stdout (the summary goes to stderr without it)', false)
     .action(async (file: string, opts: { json: boolean }) => {
       code = await imageInspectCommand(file, opts);
     });

@@ -19,6 +19,8 @@ import { predict } from '../sim/predict/predict.ts';
 import { adviseAfterTimeout } from '../sim/predict/explain.ts';
 import { maxSimulatedTimeoutMs } from '../sim/work-bound.ts';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
+import { LiveBar } from './live-bar.ts';
+import { showProgressBar } from './terminal.ts';
 
 export interface RunCommandOptions {
   set: string[];
@@ -84,9 +86,15 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
   checkOutputs([{ flag: '--out', path: options.out }, { flag: '--html', path: options.html }]);
   // tests only: MIGBENCH_TEST_FAULT makes one worker die mid-migration (src/faults.ts)
   const fault = mode === 'emulate' ? faultFromEnvironment() : undefined;
+  // a live bar (a terminal only) while a guest is allocated and while a pre-copy round runs
+  const bar = new LiveBar(err, mode === 'emulate' && showProgressBar(err, options.quiet, process.env));
   const say = (line: string): void => {
+    bar.clear();
     if (!options.quiet) err.write(`${line}\n`);
   };
+  let liveRound = 0;
+  let roundPendingPages = scenario.guest.memory / scenario.guest.pageSize;
+  const pages = (n: number): string => `${formatCount(n)} pages`;
 
   // Ctrl-C or SIGTERM: cancel the migration, end the workers, write nothing, exit 130 / 143.
   const interrupts = watchInterrupts((signal) =>
@@ -111,7 +119,13 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
             fault,
             force: options.force,
             onPhase: (m) => say(c.dim(m)),
-            onRound: (r) => say(roundLine(r)),
+            onAllocation: (done, total) => bar.show('allocating', done, total, formatBytes),
+            onRound: (r) => {
+              say(roundLine(r));
+              liveRound = r.round + 1;
+              roundPendingPages = r.pendingPages;
+            },
+            onLive: (p) => bar.show(`round ${liveRound}`, p.roundPagesSent, roundPendingPages, pages),
             onQuickPhase: (phase, ms) => say(`quick   ${PHASE_NAMES[phase].padEnd(32)} ${formatDurationMs(ms)}`),
           });
     if (doc === null || interrupts.signal.aborted) {
@@ -144,6 +158,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     }
     return code;
   } finally {
+    bar.clear();
     interrupts.dispose();
   }
 }

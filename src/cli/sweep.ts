@@ -19,6 +19,7 @@ import { readResultFile, readScenarioFile } from './scenario-file.ts';
 import { parseSweepDocument } from '../sweep/sweep-document.ts';
 import { renderSweepReport } from '../report/html.ts';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
+import { fittedColWidths, terminalColumns } from './terminal.ts';
 
 function positive(flag: string, text: string | undefined, dflt: number): number {
   if (text === undefined) return dflt;
@@ -74,24 +75,27 @@ async function withInterrupts<T>(say: (s: string) => void, what: string, f: (sig
 const describePoint = (p: { params: Record<string, unknown> }): string =>
   Object.entries(p.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') || '(the scenario as it is)';
 
+/** The points as a table for a person (stderr), fitting the terminal's width. */
 function pointsTable(points: readonly PointFigures[], axes: readonly Axis[], marks: (p: PointFigures) => string): string {
+  const head = ['#', ...axes.map((a) => a.key), 'total time', 'downtime', 'transferred', 'guest speed', 'completed', ''];
+  const body = points.map((p) => [
+    String(p.index),
+    ...axes.map((a) => (typeof p.params[a.key] === 'string' ? (p.params[a.key] as string) : JSON.stringify(p.params[a.key]))),
+    p.totalTimeMs === null ? '—' : formatDurationMs(p.totalTimeMs),
+    p.downtimeMs === null ? '—' : formatDurationMs(p.downtimeMs),
+    p.transferredBytes === null ? '—' : formatBytes(p.transferredBytes),
+    p.guestSlowdown === null ? '—' : `${(p.guestSlowdown * 100).toFixed(0)}%`,
+    `${p.completed}/${p.runs}`,
+    marks(p),
+  ]);
   const t = new Table({
-    head: ['#', ...axes.map((a) => a.key), 'total time', 'downtime', 'transferred', 'guest speed', 'completed', ''],
+    head,
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    colWidths: fittedColWidths([head, ...body], terminalColumns(process.stderr)),
+    wordWrap: true,
   });
-  for (const p of points) {
-    t.push([
-      String(p.index),
-      ...axes.map((a) => (typeof p.params[a.key] === 'string' ? (p.params[a.key] as string) : JSON.stringify(p.params[a.key]))),
-      p.totalTimeMs === null ? '—' : formatDurationMs(p.totalTimeMs),
-      p.downtimeMs === null ? '—' : formatDurationMs(p.downtimeMs),
-      p.transferredBytes === null ? '—' : formatBytes(p.transferredBytes),
-      p.guestSlowdown === null ? '—' : `${(p.guestSlowdown * 100).toFixed(0)}%`,
-      `${p.completed}/${p.runs}`,
-      marks(p),
-    ]);
-  }
+  t.push(...body);
   return t.toString();
 }
 
@@ -152,7 +156,7 @@ function writeSweep(doc: SweepDocument, o: { out?: string; csv?: string; json: b
   if (o.json) process.stdout.write(`${text}\n`);
   else if (!o.quiet) {
     const frontier = new Set(paretoFrontier(doc.points).map((p) => p.index));
-    process.stdout.write(`${pointsTable(doc.points, doc.axes, (p) => (frontier.has(p.index) ? 'frontier' : ''))}\n`);
+    process.stderr.write(`${pointsTable(doc.points, doc.axes, (p) => (frontier.has(p.index) ? 'frontier' : ''))}\n`);
   }
   return 0;
 }
@@ -244,13 +248,15 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
   if (o.json) {
     process.stdout.write(`${JSON.stringify({ maxDowntimeMs, objective, met: rec.met, recommendation: rec.point, why: rec.why, frontier, points: doc.points }, null, 2)}\n`);
   } else {
-    const c = colorsFor(process.stdout);
+    // the table and the recommendation are for a person: stderr (the JSON, with --json, is data: stdout)
+    const out = process.stderr;
+    const c = colorsFor(out);
     const onFrontier = new Set(frontier.map((p) => p.index));
     const sorted = [...doc.points].sort((a, b) => (a.downtimeMs ?? Infinity) - (b.downtimeMs ?? Infinity));
-    process.stdout.write(`${pointsTable(sorted, doc.axes, (p) => [p.index === rec.point?.index ? c.bold('← recommended') : '', onFrontier.has(p.index) ? 'frontier' : ''].filter(Boolean).join(' '))}\n`);
-    process.stdout.write(`Pareto frontier (total time against downtime): ${frontier.map((p) => `#${p.index}`).join(', ') || 'none'}\n`);
-    process.stdout.write(`${rec.met ? c.green('recommendation') : c.yellow('no setting meets the target')}: ${rec.point ? describePoint(rec.point) : '—'}\n${rec.why}\n`);
-    if (o.apply && rec.point) process.stdout.write(`scenario with the recommendation written to ${o.apply}\n`);
+    out.write(`${pointsTable(sorted, doc.axes, (p) => [p.index === rec.point?.index ? c.bold('← recommended') : '', onFrontier.has(p.index) ? 'frontier' : ''].filter(Boolean).join(' '))}\n`);
+    out.write(`Pareto frontier (total time against downtime): ${frontier.map((p) => `#${p.index}`).join(', ') || 'none'}\n`);
+    out.write(`${rec.met ? c.green('recommendation') : c.yellow('no setting meets the target')}: ${rec.point ? describePoint(rec.point) : '—'}\n${rec.why}\n`);
+    if (o.apply && rec.point) out.write(`scenario with the recommendation written to ${o.apply}\n`);
   }
   return 0;
 }
