@@ -329,7 +329,8 @@ function fill(v: unknown): Scenario['guest']['fill'] {
 function decimalRefusal(v: unknown, why: string): string | null {
   const d = decimalSize(v);
   if (d === null) return null;
-  return `${JSON.stringify(v)} is decimal, ${formatCount(d.bytes)} bytes, ${why}; write "${d.binary}" for ${formatCount(parseSizeBytes(d.binary) ?? 0)} bytes`;
+  const binary = d.binary === null ? null : parseSizeBytes(d.binary);
+  return `${JSON.stringify(v)} is decimal, ${formatCount(d.bytes)} bytes, ${why}${binary === null ? '; binary units are KiB, MiB, GiB, TiB' : `; write "${d.binary}" for ${formatCount(binary)} bytes`}`;
 }
 
 const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -609,7 +610,9 @@ export function scenarioWarnings(input: unknown): string[] {
     const v = valueAt(input, path);
     const d = decimalSize(v);
     if (d === null) continue;
-    out.push(`${path}: ${JSON.stringify(v)} is decimal, ${formatCount(d.bytes)} bytes (${formatBytes(d.bytes)}); write "${d.binary}" for ${formatBytes(parseSizeBytes(d.binary) ?? 0)}, or ${d.bytes} to keep this size without this warning`);
+    const binary = d.binary === null ? null : parseSizeBytes(d.binary);
+    const instead = binary === null ? 'binary units are KiB, MiB, GiB, TiB' : `write "${d.binary}" for ${formatBytes(binary)}`;
+    out.push(`${path}: ${JSON.stringify(v)} is decimal, ${formatCount(d.bytes)} bytes (${formatBytes(d.bytes)}); ${instead}, or ${d.bytes} to keep this size without this warning`);
   }
   return out;
 }

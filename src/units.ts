@@ -120,15 +120,17 @@ export function parseSizeBytes(input: unknown): number | null {
 
 /**
  * A size written with a decimal unit (kB MB GB TB PB, which `parseSizeBytes` accepts as powers of
- * 1000): its bytes and the same number with the binary unit ("64MB" → 64000000, "64MiB"), or null
- * for anything else (a number, a binary or bare unit, a string that is not a size).
+ * 1000): its bytes and the same number with the binary unit ("64MB" → 64000000, "64MiB"; null when
+ * that is not a whole number of bytes, "1.1KiB"), or null for anything else (a number, a binary or
+ * bare unit, a string that is not a size).
  */
-export function decimalSize(input: unknown): { bytes: number; binary: string } | null {
+export function decimalSize(input: unknown): { bytes: number; binary: string | null } | null {
   if (typeof input !== 'string') return null;
   const bytes = parseSizeBytes(input);
   const m = /^\s*([\d.]+)\s*([kmgtp])B\s*$/i.exec(input);
   if (bytes === null || m === null) return null;
-  return { bytes, binary: `${m[1]}${m[2]!.toUpperCase()}iB` };
+  const binary = `${m[1]}${m[2]!.toUpperCase()}iB`;
+  return { bytes, binary: parseSizeBytes(binary) === null ? null : binary };
 }
 
 /**

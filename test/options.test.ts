@@ -289,6 +289,7 @@ describe('input guidance (issue 18 item 8)', () => {
   it.each<[string, unknown, string[]]>([
     ['a decimal memory size that is a multiple of the page size', { guest: { memory: '64MB' } }, ['guest.memory: "64MB" is decimal, 64,000,000 bytes (61.0 MiB); write "64MiB" for 64.0 MiB, or 64000000 to keep this size without this warning']],
     ['a decimal working set', { workload: { workingSet: '1MB' } }, ['workload.workingSet: "1MB" is decimal, 1,000,000 bytes (977 KiB); write "1MiB" for 1.00 MiB, or 1000000 to keep this size without this warning']],
+    ['a decimal size whose binary spelling is not whole bytes', { guest: { memory: '8.192MB' } }, ['guest.memory: "8.192MB" is decimal, 8,192,000 bytes (7.81 MiB); binary units are KiB, MiB, GiB, TiB, or 8192000 to keep this size without this warning']],
     ['binary units', { guest: { memory: '64MiB', deviceState: '256K' }, workload: { workingSet: 65536 } }, []],
     ['rates in decimal units are not sizes', { link: { bandwidth: '100MB/s' }, precopy: { dirtyLimit: '1MB/s' } }, []],
   ])('scenarioWarnings: %s', (_what, input, warnings) => {

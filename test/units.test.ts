@@ -560,10 +560,11 @@ describe('hints for near misses', () => {
     expect(rateUnitHint(input)).toBe(hint);
   });
 
-  it.each<[unknown, { bytes: number; binary: string } | null]>([
+  it.each<[unknown, { bytes: number; binary: string | null } | null]>([
     ['1GB', { bytes: 1e9, binary: '1GiB' }],
     ['64 mB', { bytes: 64e6, binary: '64MiB' }],
     ['1.5kB', { bytes: 1500, binary: '1.5KiB' }],
+    ['8.192MB', { bytes: 8_192_000, binary: null }], // 8.192 MiB is not a whole number of bytes
     ['1GiB', null],
     ['1G', null],
     ['1gb', null], // not a size at all (bits)

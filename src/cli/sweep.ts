@@ -6,7 +6,8 @@
  */
 import Table from 'cli-table3';
 import { MigbenchError } from '../errors.ts';
-import { applyOverrides, resolveScenario } from '../options.ts';
+import { applyOverrides, overrideWarnings, resolveScenario, scenarioWarnings } from '../options.ts';
+import { printWarnings } from './scenario-warnings.ts';
 import { colorsFor } from '../report/style.ts';
 import { expandGrid, parseAxis, parseShard, pointOverrides, shardIndices, type Axis } from '../sweep/grid.ts';
 import { OBJECTIVES, paretoFrontier, recommend, type Objective, type PointFigures } from '../sweep/pareto.ts';
@@ -120,6 +121,7 @@ export async function sweepCommand(scenarioPath: string | undefined, o: SweepCom
   const say = (s: string): void => {
     if (!o.quiet) err.write(`${s}\n`);
   };
+  printWarnings([...scenarioWarnings(base), ...overrideWarnings(o.set)], o.quiet);
   say(`migbench sweep: ${points.length} grid points${shard ? `, shard ${shard.index}/${shard.count}: ${indices.length} of them` : ''}, ${runs} run${runs > 1 ? 's' : ''} each${mode === 'simulate' && runs > 1 ? ' (a seed of its own each)' : ''}, ${howItRuns(mode, jobs, indices.length * runs)}`);
   const started = performance.now();
   const r = await withInterrupts(say, 'no result written', (signal) =>
@@ -211,6 +213,7 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
   const say = (s: string): void => {
     if (!o.quiet) process.stderr.write(`${s}\n`);
   };
+  printWarnings([...scenarioWarnings(base), ...overrideWarnings(o.set)], o.quiet);
   say(`migbench tune: ${points.length} settings × ${runs} run${runs > 1 ? 's' : ''}, ${howItRuns(mode, jobs, points.length * runs)}; target downtime ≤ ${formatDurationMs(maxDowntimeMs)}, objective ${objective}`);
   const r = await withInterrupts(say, 'no recommendation', (signal) =>
     runSweep({
