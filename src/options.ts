@@ -624,7 +624,7 @@ export function scenarioWarnings(input: unknown): string[] {
  * tc or iperf users think in bits: the line names the unit assumed. (workload.dirtyRate has one unit,
  * page writes/s, so a bare number there is unambiguous.)
  */
-export function overrideWarnings(sets: readonly string[]): string[] {
+export function overrideWarnings(sets: readonly string[], flag = '--set'): string[] {
   const out: string[] = [];
   for (const s of sets) {
     const eq = s.indexOf('=');
@@ -640,7 +640,7 @@ export function overrideWarnings(sets: readonly string[]): string[] {
     }
     if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) continue;
     const n = /^(\d+(\.\d+)?|\.\d+)$/.test(raw) ? raw : String(value);
-    out.push(`--set ${key}=${raw}: a bare number is read as bytes/s, ${formatByteRate(value)} (${formatBitRate(value)}); give the unit you mean, e.g. "${n}MiB/s" or "${n}Mbit/s" ("${n}B/s" keeps this reading without this warning)`);
+    out.push(`${flag} ${key}=${raw}: a bare number is read as bytes/s, ${formatByteRate(value)} (${formatBitRate(value)}); give the unit you mean, e.g. "${n}MiB/s" or "${n}Mbit/s" ("${n}B/s" keeps this reading without this warning)`);
   }
   return out;
 }

@@ -152,6 +152,14 @@ describe('input guidance on the command line (issue 18 item 8)', () => {
     expect(quiet.stderr).toMatch(/^warning: --set link\.bandwidth=100000000: a bare number is read as bytes\/s/);
   });
 
+  it('a bare number for a byte rate in a sweep --param: the same warning, once per value', () => {
+    const r = migbench(['sweep', '--mode', 'simulate', '--param', 'link.bandwidth=12500000,100Mbit/s', '--set', 'guest.memory=8MiB', '--set', 'workload.dirtyRate=100', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/warning: .*/g)).toEqual([
+      'warning: --param link.bandwidth=12500000: a bare number is read as bytes/s, 11.9 MiB/s (100 Mbit/s); give the unit you mean, e.g. "12500000MiB/s" or "12500000Mbit/s" ("12500000B/s" keeps this reading without this warning)',
+    ]);
+  });
+
   it.each<[string, string, string]>([
     ['a trailing comma', '{\n  "guest": { "memory": "64MiB" },\n}\n', 'line 3, column 1: expected double-quoted property name'],
     ['a unit without quotes', '{\n  "guest": {\n    "memory": 64MiB\n  }\n}\n', "line 3, column 17: expected ',' or '}' after property value"],

@@ -105,6 +105,11 @@ export interface SweepCommandOptions {
   html?: string;
 }
 
+/** A bare number for a byte rate in a --param axis: the same warning as in --set (options.ts). */
+function paramWarnings(axes: readonly { key: string; values: readonly unknown[] }[]): string[] {
+  return overrideWarnings(axes.flatMap((a) => a.values.filter((v) => typeof v === 'number').map((v) => `${a.key}=${JSON.stringify(v)}`)), '--param');
+}
+
 export async function sweepCommand(scenarioPath: string | undefined, o: SweepCommandOptions): Promise<number> {
   const mode = parseMode(o.mode);
   const jobs = parseJobs(mode, o.jobs);
@@ -121,7 +126,7 @@ export async function sweepCommand(scenarioPath: string | undefined, o: SweepCom
   const say = (s: string): void => {
     if (!o.quiet) err.write(`${s}\n`);
   };
-  printWarnings([...scenarioWarnings(base), ...overrideWarnings(o.set)], o.quiet);
+  printWarnings([...scenarioWarnings(base), ...overrideWarnings(o.set), ...paramWarnings(axes)], o.quiet);
   say(`migbench sweep: ${points.length} grid points${shard ? `, shard ${shard.index}/${shard.count}: ${indices.length} of them` : ''}, ${runs} run${runs > 1 ? 's' : ''} each${mode === 'simulate' && runs > 1 ? ' (a seed of its own each)' : ''}, ${howItRuns(mode, jobs, indices.length * runs)}`);
   const started = performance.now();
   const r = await withInterrupts(say, 'no result written', (signal) =>
@@ -213,7 +218,7 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
   const say = (s: string): void => {
     if (!o.quiet) process.stderr.write(`${s}\n`);
   };
-  printWarnings([...scenarioWarnings(base), ...overrideWarnings(o.set)], o.quiet);
+  printWarnings([...scenarioWarnings(base), ...overrideWarnings(o.set), ...paramWarnings(custom)], o.quiet);
   say(`migbench tune: ${points.length} settings × ${runs} run${runs > 1 ? 's' : ''}, ${howItRuns(mode, jobs, points.length * runs)}; target downtime ≤ ${formatDurationMs(maxDowntimeMs)}, objective ${objective}`);
   const r = await withInterrupts(say, 'no recommendation', (signal) =>
     runSweep({
