@@ -42,11 +42,13 @@ export function maxEdits(length: number): number {
 export function nearest(word: string, candidates: readonly string[]): string[] {
   const w = foldName(word);
   if (w.length === 0) return [];
-  let best = maxEdits(w.length) + 1;
+  const limit = maxEdits(w.length);
+  let best = limit + 1;
   let out: string[] = [];
   for (const c of new Set(candidates)) {
     const f = foldName(c);
-    if (f.length <= 1) continue;
+    // too short to guess, or too far apart in length to be near (and a long key costs nothing)
+    if (f.length <= 1 || Math.abs(f.length - w.length) > limit) continue;
     const d = editDistance(w, f);
     if (d < best) {
       best = d;
