@@ -34,6 +34,18 @@ describe('expandSuite', () => {
     expect(s.benchmarks[5].scenario.workload.pattern).toBe('uniform');
   });
 
+  it('warnings (issue 18 item 8): a decimal size once for the benchmarks it is in, a bare-number rate in --set once; none for the shipped suites', () => {
+    const grid = expandSuite({ name: 'grid', base: { name: 'g', guest: { memory: '64MB' } }, matrix: { 'workload.pattern': ['idle', 'uniform'] } }, ['link.bandwidth=1000']);
+    expect(grid.warnings).toEqual([
+      'guest.memory: "64MB" is decimal, 64,000,000 bytes (61.0 MiB); write "64MiB" for 64.0 MiB, or 64000000 to keep this size without this warning (every benchmark)',
+      '--set link.bandwidth=1000: a bare number is read as bytes/s, 1000 B/s (8.00 kbit/s); give the unit you mean, e.g. "1000MiB/s" or "1000Mbit/s" ("1000B/s" keeps this reading without this warning)',
+    ]);
+    const list = expandSuite({ name: 's', scenarios: [{ name: 'a' }, { name: 'b', workload: { workingSet: '1MB' } }] });
+    expect(list.warnings).toEqual(['workload.workingSet: "1MB" is decimal, 1,000,000 bytes (977 KiB); write "1MiB" for 1.00 MiB, or 1000000 to keep this size without this warning ("b")']);
+    expect(expandSuite(JSON.parse(readFileSync(SMOKE, 'utf8'))).warnings).toEqual([]);
+    expect(expandSuite(JSON.parse(readFileSync(STANDARD, 'utf8'))).warnings).toEqual([]);
+  });
+
   it('the shipped suites expand', () => {
     expect(expandSuite(JSON.parse(readFileSync(SMOKE, 'utf8'))).benchmarks.length).toBe(2);
     const std = expandSuite(JSON.parse(readFileSync(STANDARD, 'utf8')));

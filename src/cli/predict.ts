@@ -4,7 +4,8 @@
  * `run` does; the JSON document (--json) goes to stdout, the human summary to stderr.
  */
 import Table from 'cli-table3';
-import { applyOverrides, resolveScenario, scenarioToJson } from '../options.ts';
+import { applyOverrides, overrideWarnings, resolveScenario, scenarioToJson, scenarioWarnings } from '../options.ts';
+import { printWarnings } from './scenario-warnings.ts';
 import type { RoundRecord } from '../precopy/stats.ts';
 import { colorsFor, type Colors } from '../report/style.ts';
 import { predict } from '../sim/predict/predict.ts';
@@ -25,7 +26,9 @@ const MAX_LISTED_ROUNDS = 24;
 
 export function predictCommand(scenarioPath: string | undefined, options: PredictCommandOptions): number {
   const input = scenarioPath === undefined ? {} : readScenarioFile(scenarioPath);
-  const scenario = resolveScenario(applyOverrides(input, options.set));
+  const applied = applyOverrides(input, options.set);
+  const scenario = resolveScenario(applied);
+  printWarnings([...scenarioWarnings(applied), ...overrideWarnings(options.set)]);
   const prediction = predict(scenario);
   if (options.json) {
     process.stdout.write(`${predictionToJson(prediction, scenarioToJson(scenario))}\n`);

@@ -1,6 +1,7 @@
 /** `migbench run [scenario] [--set key.path=value …] [--json] [--out file]` */
 import { MigbenchError } from '../errors.ts';
-import { applyOverrides, resolveScenario } from '../options.ts';
+import { applyOverrides, overrideWarnings, resolveScenario, scenarioWarnings } from '../options.ts';
+import { printWarnings } from './scenario-warnings.ts';
 import type { RoundRecord } from '../precopy/stats.ts';
 import { METHODS, documentToJson, type Method } from '../results/document.ts';
 import type { QuickPhases } from '../quick/quick-migration.ts';
@@ -76,7 +77,8 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     methods = [options.only as Method];
   }
   const mode = parseMode(options.mode);
-  const scenario = resolveScenario(applyOverrides(input, options.set));
+  const applied = applyOverrides(input, options.set);
+  const scenario = resolveScenario(applied);
   // refuse before saying anything else
   if (mode === 'emulate') {
     checkResources(scenario);
@@ -95,6 +97,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
   let liveRound = 0;
   let roundPendingPages = scenario.guest.memory / scenario.guest.pageSize;
   const pages = (n: number): string => `${formatCount(n)} pages`;
+  printWarnings([...scenarioWarnings(applied), ...overrideWarnings(options.set)], options.quiet);
 
   // Ctrl-C or SIGTERM: cancel the migration, end the workers, write nothing, exit 130 / 143.
   const interrupts = watchInterrupts((signal) =>

@@ -10,6 +10,7 @@ import { suiteDocumentToJson } from '../results/suite-document.ts';
 import { minSamplesForAlpha } from '../results/statistics.ts';
 import { colorsFor } from '../report/style.ts';
 import { MAX_MATRIX_POINTS, expandSuite } from '../suite/suite-file.ts';
+import { printWarnings } from './scenario-warnings.ts';
 import { runSuite } from '../suite/run-suite.ts';
 import { checkResources } from '../resources.ts';
 import { checkTimers } from '../timer-bounds.ts';
@@ -99,6 +100,7 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
   const say = (line: string): void => {
     if (!o.quiet) err.write(`${line}\n`);
   };
+  printWarnings(suite.warnings, o.quiet);
   say(c.dim(suitePlanLine(suite.name, suite.benchmarks.length, warmup, runs, `${suite.methods.join(' and ')}, ${howItRuns(mode, jobs, suite.benchmarks.length * (runs + warmup))}`)));
   if (mode === 'emulate' && runs < minSamplesForAlpha(0.05)) {
     say(c.yellow(`warning: --runs: ${plural(runs, 'run')} per benchmark cannot reach significance at alpha 0.05 when compared (the Mann-Whitney U test needs at least ${minSamplesForAlpha(0.05)}); compare will report this result as undecided`));

@@ -6,7 +6,8 @@
  */
 import Table from 'cli-table3';
 import { MigbenchError } from '../errors.ts';
-import { applyOverrides, resolveScenario } from '../options.ts';
+import { applyOverrides, overrideWarnings, resolveScenario, scenarioWarnings } from '../options.ts';
+import { printWarnings } from './scenario-warnings.ts';
 import { colorsFor } from '../report/style.ts';
 import { MAX_GRID_POINTS, checkRunCount, expandGrid, parseAxis, parseShard, pointOverrides, shardIndices, type Axis } from '../sweep/grid.ts';
 import { OBJECTIVES, paretoFrontier, recommend, type Objective, type PointFigures } from '../sweep/pareto.ts';
@@ -114,6 +115,11 @@ export interface SweepCommandOptions {
   html?: string;
 }
 
+/** A bare number for a byte rate in a --param axis: the same warning as in --set (options.ts). */
+function paramWarnings(axes: readonly { key: string; values: readonly unknown[] }[]): string[] {
+  return overrideWarnings(axes.flatMap((a) => a.values.filter((v) => typeof v === 'number').map((v) => `${a.key}=${JSON.stringify(v)}`)), '--param');
+}
+
 export async function sweepCommand(scenarioPath: string | undefined, o: SweepCommandOptions): Promise<number> {
   const mode = parseMode(o.mode);
   const jobs = parseJobs(mode, o.jobs);
@@ -131,6 +137,7 @@ export async function sweepCommand(scenarioPath: string | undefined, o: SweepCom
   const say = (s: string): void => {
     if (!o.quiet) err.write(`${s}\n`);
   };
+  printWarnings([...scenarioWarnings(base), ...overrideWarnings(o.set), ...paramWarnings(axes)], o.quiet);
   say(`migbench sweep: ${points.length} grid points${shard ? `, shard ${shard.index}/${shard.count}: ${indices.length} of them` : ''}, ${runs} run${runs > 1 ? 's' : ''} each${mode === 'simulate' && runs > 1 ? ' (a seed of its own each)' : ''}, ${howItRuns(mode, jobs, indices.length * runs)}`);
   const started = performance.now();
   const r = await withInterrupts(say, 'no result written', (signal) =>
@@ -224,6 +231,7 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
   const say = (s: string): void => {
     if (!o.quiet) process.stderr.write(`${s}\n`);
   };
+  printWarnings([...scenarioWarnings(base), ...overrideWarnings(o.set), ...paramWarnings(custom)], o.quiet);
   say(`migbench tune: ${points.length} settings × ${runs} run${runs > 1 ? 's' : ''}, ${howItRuns(mode, jobs, points.length * runs)}; target downtime ≤ ${formatDurationMs(maxDowntimeMs)}, objective ${objective}`);
   const r = await withInterrupts(say, 'no recommendation', (signal) =>
     runSweep({
