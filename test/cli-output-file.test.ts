@@ -70,7 +70,7 @@ describe('targetProblem (the decision, pure)', () => {
     ['a directory', facts('directory'), /--out "out\/x.json": is a directory; give a file name/],
     ['a character device', facts('char-device'), /is a character device, not a regular file; migbench replaces only regular files/],
     ['a block device', facts('block-device'), /is a block device, not a regular file/],
-    ['a FIFO', facts('fifo'), /is a FIFO \(named pipe\), not a regular file/],
+    ['a FIFO', facts('fifo'), /is a FIFO, not a regular file/],
     ['a socket', facts('socket'), /is a socket, not a regular file/],
     ['a symbolic link', facts('symlink', { linkTo: '/etc/passwd' }), /is a symbolic link \(to "\/etc\/passwd"\); migbench neither writes through a link nor replaces it/],
     ['a link to stdout', facts('symlink', { linkTo: '/proc/self/fd/1' }), /\(for stdout use --json\)/],
@@ -136,7 +136,7 @@ describe.concurrent('migbench refuses output targets that are not regular files 
     const target = join(d, 'fifo');
     makeFifo(target);
     const r = await migbench(['run', ...TINY, '--html', target]);
-    expectOneLineRefusal(r, 2, /--html ".*fifo": is a FIFO \(named pipe\), not a regular file/);
+    expectOneLineRefusal(r, 2, /--html ".*fifo": is a FIFO, not a regular file/);
     expect(lstatSync(target).isFIFO()).toBe(true);
   });
 

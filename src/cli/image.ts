@@ -2,7 +2,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { MigbenchError } from '../errors.ts';
 import { inspectImage } from '../quick/inspect.ts';
-import { fileKind } from '../quick/image-file.ts';
+import { describeKind } from '../file-kind.ts';
 import { stripControls } from '../quick/image-format.ts';
 import { colorsFor } from '../report/style.ts';
 import { formatBytes, formatCount } from '../units.ts';
@@ -17,7 +17,7 @@ export async function imageInspectCommand(path: string, options: { json: boolean
     const code = (error as NodeJS.ErrnoException).code;
     throw new MigbenchError('E_USAGE', `image inspect: expected an image file, got ${shown(path)} (${code === 'ENOENT' ? 'no such file' : code ?? 'cannot read it'})`);
   }
-  if (!st.isFile()) throw new MigbenchError('E_USAGE', `image inspect: expected an image file, got ${shown(path)} (${fileKind(st)}, not a regular file)`);
+  if (!st.isFile()) throw new MigbenchError('E_USAGE', `image inspect: expected an image file, got ${shown(path)} (${describeKind(st)}, not a regular file)`);
   const r = await inspectImage(path);
   const h = r.header;
   if (options.json) {

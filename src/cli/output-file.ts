@@ -20,9 +20,9 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, fsyncSync, lstatSync, openSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MigbenchError } from '../errors.ts';
+import { KIND_WORDS, kindOf, type NodeKind } from '../file-kind.ts';
 
-/** What is at a path, as lstat sees it (a symbolic link is not followed). */
-export type NodeKind = 'absent' | 'file' | 'directory' | 'symlink' | 'char-device' | 'block-device' | 'fifo' | 'socket' | 'other';
+export type { NodeKind };
 
 /** What the decision needs to know about one target. */
 export interface TargetFacts {
@@ -38,30 +38,6 @@ export interface TargetFacts {
   folderKind: NodeKind;
   /** why the folder cannot be written to (an errno code such as EACCES or EROFS), or null when it can */
   folderNotWritable: string | null;
-}
-
-const KIND_WORDS: Record<NodeKind, string> = {
-  absent: 'nothing',
-  file: 'a regular file',
-  directory: 'a directory',
-  symlink: 'a symbolic link',
-  'char-device': 'a character device',
-  'block-device': 'a block device',
-  fifo: 'a FIFO (named pipe)',
-  socket: 'a socket',
-  other: 'not a regular file',
-};
-
-export function kindOf(s: Stats | null): NodeKind {
-  if (s === null) return 'absent';
-  if (s.isFile()) return 'file';
-  if (s.isDirectory()) return 'directory';
-  if (s.isSymbolicLink()) return 'symlink';
-  if (s.isCharacterDevice()) return 'char-device';
-  if (s.isBlockDevice()) return 'block-device';
-  if (s.isFIFO()) return 'fifo';
-  if (s.isSocket()) return 'socket';
-  return 'other';
 }
 
 /**

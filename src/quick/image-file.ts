@@ -18,23 +18,12 @@ import { mkdtemp, open, rm, rmdir, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { MigbenchError } from '../errors.ts';
+import { describeKind } from '../file-kind.ts';
 import type { Scenario } from '../options.ts';
 import { stripControls } from './image-format.ts';
 import { io, ioError } from './storage.ts';
 
 const { O_WRONLY, O_RDONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
-
-/** "a FIFO", "a directory", … for messages. */
-export function fileKind(st: Stats): string {
-  if (st.isFile()) return 'a regular file';
-  if (st.isDirectory()) return 'a directory';
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
 
 export interface ImageLocation {
   path: string;
@@ -116,7 +105,7 @@ export async function createImageFile(path: string, force: boolean): Promise<{ f
   const fh = await io('open', path, () => open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK));
   try {
     const st = await io('stat', path, () => fh.stat());
-    if (!st.isFile()) throw new MigbenchError('E_IO', `open ${path}: ${fileKind(st)}: an image is only ever written to a regular file, --force or not`);
+    if (!st.isFile()) throw new MigbenchError('E_IO', `open ${path}: ${describeKind(st)}: an image is only ever written to a regular file, --force or not`);
     await io('truncate', path, () => fh.truncate(0));
     return { fh, created: false };
   } catch (error) {
@@ -134,7 +123,7 @@ export async function openImageForReading(path: string): Promise<{ fh: FileHandl
   const fh = await io('open', path, () => open(path, O_RDONLY | O_NONBLOCK));
   try {
     const st = await io('stat', path, () => fh.stat());
-    if (!st.isFile()) throw new MigbenchError('E_USAGE', stripControls(`image ${path}: ${fileKind(st)}, not an image file (an image is a regular file)`));
+    if (!st.isFile()) throw new MigbenchError('E_USAGE', stripControls(`image ${path}: ${describeKind(st)}, not an image file (an image is a regular file)`));
     return { fh, st };
   } catch (error) {
     await fh.close().catch(() => undefined);
@@ -169,10 +158,10 @@ export function checkImagePaths(writers: readonly ImageWriter[], force: boolean)
       st = null; // not there (or not reachable: the open will say why)
     }
     if (st !== null && !force) {
-      throw new MigbenchError('E_SCENARIO', `${where}quick.path: ${JSON.stringify(path)} is already there (${fileKind(st)}); migbench writes an image only to a new file: remove it, choose another path, or pass --force on the command line to replace a regular file`);
+      throw new MigbenchError('E_SCENARIO', `${where}quick.path: ${JSON.stringify(path)} is already there (${describeKind(st)}); migbench writes an image only to a new file: remove it, choose another path, or pass --force on the command line to replace a regular file`);
     }
     if (st !== null && !st.isFile()) {
-      throw new MigbenchError('E_SCENARIO', `${where}quick.path: ${JSON.stringify(path)} is ${fileKind(st)}; an image is only ever written to a regular file, --force or not`);
+      throw new MigbenchError('E_SCENARIO', `${where}quick.path: ${JSON.stringify(path)} is ${describeKind(st)}; an image is only ever written to a regular file, --force or not`);
     }
     if (scenario.quick.keepImage) kept.set(path, (kept.get(path) ?? 0) + runs);
   }
