@@ -3,8 +3,8 @@
  * frontier of total time against downtime, heat maps of downtime over two parameters, every setting.
  */
 import type { EChartsOption } from 'echarts';
-import { type Objective, type PointFigures, paretoFrontier, recommend } from '../sweep/pareto.ts';
-import type { SweepDocument } from '../sweep/run-sweep.ts';
+import { type Objective, type PointFigures, paretoFrontier, recommend } from '../results/pareto.ts';
+import type { SweepDocument } from '../results/sweep-types.ts';
 import { formatDurationMs } from '../units.ts';
 import type { ScenarioView } from '../results/scenario-view.ts';
 import { AXIS_NAME, GRID_SIDE, LEGEND, Y_NAME_GAP, categoryAxis, chart, msScale, valueAxis } from './chart.ts';

@@ -2,11 +2,9 @@
  * Sweep grids: `--param key.path=v1,v2,…` axes, their cartesian product, and shards of it. Pure.
  */
 import { MigbenchError } from '../errors.ts';
+import type { Axis, Shard } from '../results/sweep-types.ts';
 
-export interface Axis {
-  key: string;
-  values: unknown[];
-}
+export type { Axis, Shard } from '../results/sweep-types.ts';
 
 /** Split on commas that are not inside brackets or quotes: `a,{"x":1,"y":2},b` → 3 values. */
 function splitTop(text: string): string[] {
@@ -53,11 +51,6 @@ export function expandGrid(axes: readonly Axis[]): Record<string, unknown>[] {
   let points: Record<string, unknown>[] = [{}];
   for (const axis of axes) points = points.flatMap((p) => axis.values.map((v) => ({ ...p, [axis.key]: v })));
   return points;
-}
-
-export interface Shard {
-  index: number; // 1-based
-  count: number;
 }
 
 export function parseShard(text: string | undefined): Shard | null {
