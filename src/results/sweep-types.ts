@@ -3,7 +3,7 @@
  * point's runs and medians. Types only; src/sweep/run-sweep.ts writes it, sweep-document.ts reads it
  * back, report/ renders it.
  */
-import type { PointFigures } from './pareto.ts';
+import type { Objective, PointFigures } from './pareto.ts';
 import type { EnvironmentInfo, GitInfo } from './environment.ts';
 import type { SweepRun } from './sweep-figures.ts';
 
@@ -44,4 +44,16 @@ export interface SweepDocument {
   shard: Shard | null;
   runs: number;
   points: SweepPoint[];
+}
+
+/** What `migbench tune --out` adds to a sweep document. */
+export interface TuneBlock {
+  maxDowntimeMs: number;
+  objective: Objective;
+  /** indices of the frontier's points */
+  frontier: number[];
+  /** index of the recommended point, or null */
+  recommendation: number | null;
+  met?: boolean;
+  why?: string;
 }
