@@ -24,8 +24,14 @@ export function absoluteNowMs(): number {
  */
 async function sleepRealMs(ms: number): Promise<void> {
   const until = absoluteNowMs() + Math.max(0, ms);
-  for (let left = ms; left > 0; left = until - absoluteNowMs()) await new Promise((resolve) => setTimeout(resolve, left));
+  for (let left = ms; left > 0; left = until - absoluteNowMs()) await new Promise((resolve) => setTimeout(resolve, Math.min(left, MAX_TIMER_MS)));
 }
+
+/**
+ * The longest one Node timer waits: 2^31 − 1 ms (about 24.8 days). A longer delay fires after 1 ms
+ * (with a TimeoutOverflowWarning), so the real clock sleeps a longer wait in pieces of at most this.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const realClock: Clock = {
   nowMs: absoluteNowMs,

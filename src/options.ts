@@ -22,7 +22,8 @@ export interface AutoConverge {
   /** dirtied/sent ratio in percent above which a period counts as too fast (throttle-trigger-threshold, 50) */
   readonly triggerThreshold: number;
 }
-import { formatBytes, parseDurationMs, parsePerSecond, parseRateBytesPerSec, parseSizeBytes } from './units.ts';
+import { decimalSize, formatBitRate, formatByteRate, formatBytes, formatCount, parseDurationMs, parsePerSecond, parseRateBytesPerSec, parseSizeBytes, rateUnitHint, sizeUnitHint } from './units.ts';
+import { nearest, orList } from './suggest.ts';
 
 export type FillInput = 'zero' | 'random' | 'text' | { zero?: number; random?: number; text?: number };
 
@@ -209,23 +210,70 @@ function section(input: Record<string, unknown>, name: string, allowed: readonly
   return v;
 }
 
+/** The keys of every block of a scenario ('' is the top level): what is checked, and what "did you mean" searches. */
+const BLOCK_KEYS = {
+  '': ['name', 'seed', 'guest', 'workload', 'link', 'precopy', 'quick', 'fleet'],
+  guest: ['memory', 'pageSize', 'vcpus', 'fill', 'deviceState'],
+  'guest.fill': ['zero', 'random', 'text'],
+  workload: ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes'],
+  link: ['bandwidth', 'latencyMs'],
+  precopy: ['downtimeLimitMs', 'maxBandwidth', 'policy', 'policyParams', 'autoConverge', 'dirtyLimit', 'xbzrle', 'compression', 'compressionLevel', 'channels', 'maxRounds', 'timeoutMs', 'onTimeout'],
+  'precopy.xbzrle': ['enabled', 'cacheSize'],
+  'precopy.autoConverge': ['initial', 'increment', 'max', 'triggerThreshold'],
+  quick: ['storageBandwidth', 'handoverMs', 'format', 'dir', 'path', 'keepImage'],
+  fleet: ['count', 'concurrency'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** Every key path of a scenario: `guest.memory`, `precopy.xbzrle.cacheSize`, … (blocks included). */
+export const SCENARIO_KEY_PATHS: readonly string[] = Object.entries(BLOCK_KEYS).flatMap(([block, keys]) => keys.map((k) => (block ? `${block}.${k}` : k)));
+
+/**
+ * "did you mean …" for an unknown key `k` in `block` ('' = top level), or null: a near spelling in
+ * the same block first; else the same or a near name in another block (`downtimeLimitMs` at the top
+ * → `precopy.downtimeLimitMs`, `guest.dirtyRate` → `workload.dirtyRate`); a dotted key that names a
+ * path is told to nest.
+ */
+export function suggestKey(block: string, k: string): string | null {
+  const full = block ? `${block}.${k}` : k;
+  if (k.includes('.') && SCENARIO_KEY_PATHS.includes(full)) {
+    const parts = full.split('.');
+    return `a key is one name, not a path: nest it, { ${parts.map((p) => `"${p}": {`).join(' ').slice(0, -2)} … ${'}'.repeat(parts.length - 1)} }`;
+  }
+  const own = (BLOCK_KEYS as Record<string, readonly string[]>)[block] ?? [];
+  const same = nearest(k, own);
+  if (same.length > 0) return `did you mean ${orList(same.map((c) => (block ? `${block}.${c}` : c)))}?`;
+  const elsewhere = SCENARIO_KEY_PATHS.filter((path) => path.lastIndexOf('.') >= 0 ? path.slice(0, path.lastIndexOf('.')) !== block : block !== '');
+  const leaf = (path: string): string => path.slice(path.lastIndexOf('.') + 1);
+  const names = nearest(k.slice(k.lastIndexOf('.') + 1), elsewhere.map(leaf));
+  if (names.length === 0) return null;
+  return `did you mean ${orList(elsewhere.filter((path) => names.includes(leaf(path))).slice(0, 3))}?`;
+}
+
 function rejectUnknown(obj: Record<string, unknown>, allowed: readonly string[], prefix: string): void {
   for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) fail(`${prefix}${k}`, `unknown key (known: ${allowed.join(', ')})`, obj[k]);
+    if (allowed.includes(k)) continue;
+    const hint = suggestKey(prefix.replace(/\.$/, ''), k);
+    fail(`${prefix}${k}`, hint ? `unknown key (${hint}); known: ${allowed.join(', ')}` : `unknown key (known: ${allowed.join(', ')})`, obj[k]);
   }
 }
 
 function size(key: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
   const n = parseSizeBytes(v);
-  if (n === null) fail(key, 'expected a size like "64MiB"', v);
+  if (n === null) {
+    const hint = sizeUnitHint(v);
+    fail(key, hint ? `expected a size like "64MiB" (${hint})` : 'expected a size like "64MiB"', v);
+  }
   return n;
 }
 
 function rate(key: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
   const n = parseRateBytesPerSec(v);
-  if (n === null) fail(key, 'expected a rate like "1Gbit/s", "128MiB/s" or "unlimited"', v);
+  if (n === null) {
+    const hint = rateUnitHint(v);
+    fail(key, hint ? `expected a rate like "1Gbit/s", "128MiB/s" or "unlimited" (${hint})` : 'expected a rate like "1Gbit/s", "128MiB/s" or "unlimited"', v);
+  }
   return n;
 }
 
@@ -258,7 +306,7 @@ function fill(v: unknown): Scenario['guest']['fill'] {
     return { zero: kind === 'zero' ? 1 : 0, random: kind === 'random' ? 1 : 0, text: kind === 'text' ? 1 : 0 };
   }
   if (!isPlainObject(v)) fail('guest.fill', 'expected "zero", "random", "text" or an object of weights like { "zero": 0.3, "random": 0.7 }', v);
-  rejectUnknown(v, ['zero', 'random', 'text'], 'guest.fill.');
+  rejectUnknown(v, BLOCK_KEYS['guest.fill'], 'guest.fill.');
   const w = { zero: 0, random: 0, text: 0 };
   for (const k of ['zero', 'random', 'text'] as const) {
     w[k] = num(`guest.fill.${k}`, v[k], 0, (n) => (n < 0 ? 'must not be negative' : null));
@@ -272,29 +320,41 @@ function fill(v: unknown): Scenario['guest']['fill'] {
   return { zero: w.zero / sum, random: w.random / sum, text: w.text / sum };
 }
 
+/**
+ * The rule for a size refused for its value when the user wrote it with a decimal unit (a likely
+ * slip for the binary one): `"1GB" is decimal, 1,000,000,000 bytes, not a multiple of …; write
+ * "1GiB" for 1,073,741,824 bytes`. null when the value has no decimal unit.
+ */
+function decimalRefusal(v: unknown, why: string): string | null {
+  const d = decimalSize(v);
+  if (d === null) return null;
+  const binary = d.binary === null ? null : parseSizeBytes(d.binary);
+  return `${JSON.stringify(v)} is decimal, ${formatCount(d.bytes)} bytes, ${why}${binary === null ? '; binary units are KiB, MiB, GiB, TiB' : `; write "${d.binary}" for ${formatCount(binary)} bytes`}`;
+}
+
 const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
 /** Validate and resolve a scenario. Throws MigbenchError E_SCENARIO on the first bad key. */
 export function resolveScenario(input: unknown): Scenario {
   if (input === undefined || input === null) input = {};
   if (!isPlainObject(input)) fail('scenario', 'expected a JSON object', input);
-  rejectUnknown(input, ['name', 'seed', 'guest', 'workload', 'link', 'precopy', 'quick', 'fleet'], '');
-  const g = section(input, 'guest', ['memory', 'pageSize', 'vcpus', 'fill', 'deviceState']);
-  const w = section(input, 'workload', ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes']);
-  const l = section(input, 'link', ['bandwidth', 'latencyMs']);
-  const p = section(input, 'precopy', ['downtimeLimitMs', 'maxBandwidth', 'policy', 'policyParams', 'autoConverge', 'dirtyLimit', 'xbzrle', 'compression', 'compressionLevel', 'channels', 'maxRounds', 'timeoutMs', 'onTimeout']);
-  const q = section(input, 'quick', ['storageBandwidth', 'handoverMs', 'format', 'dir', 'path', 'keepImage']);
+  rejectUnknown(input, BLOCK_KEYS[''], '');
+  const g = section(input, 'guest', BLOCK_KEYS.guest);
+  const w = section(input, 'workload', BLOCK_KEYS.workload);
+  const l = section(input, 'link', BLOCK_KEYS.link);
+  const p = section(input, 'precopy', BLOCK_KEYS.precopy);
+  const q = section(input, 'quick', BLOCK_KEYS.quick);
 
   const name = input.name === undefined ? 'default' : input.name;
   if (typeof name !== 'string' || name.length === 0) fail('name', 'expected a non-empty string', name);
   const seed = num('seed', input.seed, 1, (n) => (Number.isInteger(n) && n >= 0 && n <= 0xffffffff ? null : 'expected an integer from 0 to 4294967295'));
 
   const pageSize = size('guest.pageSize', g.pageSize, 4096);
-  if (!isPowerOfTwo(pageSize)) fail('guest.pageSize', 'must be a power of two', g.pageSize);
+  if (!isPowerOfTwo(pageSize)) fail('guest.pageSize', decimalRefusal(g.pageSize, 'not a power of two') ?? 'must be a power of two', g.pageSize);
   if (pageSize < MIN_PAGE_SIZE || pageSize > MAX_PAGE_SIZE) fail('guest.pageSize', `must be from ${MIN_PAGE_SIZE} B to 2 MiB`, g.pageSize);
   const memory = size('guest.memory', g.memory, GIB);
   if (memory <= 0) fail('guest.memory', 'must be greater than 0', g.memory);
-  if (memory % pageSize !== 0) fail('guest.memory', `must be a multiple of guest.pageSize (${pageSize} B)`, g.memory);
+  if (memory % pageSize !== 0) fail('guest.memory', decimalRefusal(g.memory, `not a multiple of guest.pageSize (${pageSize} B)`) ?? `must be a multiple of guest.pageSize (${pageSize} B)`, g.memory);
   const vcpus = num('guest.vcpus', g.vcpus, 2, (n) => (Number.isInteger(n) && n >= 1 && n <= MAX_VCPUS ? null : `expected an integer from 1 to ${MAX_VCPUS}`));
   const deviceState = size('guest.deviceState', g.deviceState, 256 * 1024);
   if (deviceState > GIB) fail('guest.deviceState', 'must be at most 1 GiB', g.deviceState);
@@ -377,7 +437,7 @@ export const MAX_FLEET_GUESTS = 10_000;
 function resolveFleet(v: unknown): Scenario['fleet'] {
   if (v === undefined || v === null) return null;
   if (!isPlainObject(v)) fail('fleet', 'expected null or an object like { "count": 8, "concurrency": 2 }', v);
-  rejectUnknown(v, ['count', 'concurrency'], 'fleet.');
+  rejectUnknown(v, BLOCK_KEYS.fleet, 'fleet.');
   const count = num('fleet.count', v.count, 1, (n) => (Number.isInteger(n) && n >= 1 && n <= MAX_FLEET_GUESTS ? null : `expected an integer from 1 to ${MAX_FLEET_GUESTS}`));
   const concurrency = num('fleet.concurrency', v.concurrency, 1, (n) => (Number.isInteger(n) && n >= 1 ? (n <= count ? null : `must not exceed fleet.count (${count})`) : 'expected an integer of at least 1'));
   return { count, concurrency };
@@ -398,6 +458,17 @@ function resolvePolicyParams(policy: PolicyName, v: unknown): Partial<PolicyPara
   return Object.fromEntries(POLICY_PARAM_KEYS[policy].map((k) => [k, all[k]]));
 }
 
+/** "; did you mean …" for a parameter the policy does not take: a near name of its own, or the policy that takes it. */
+function policyParamHint(policy: PolicyName, k: string): string {
+  const own = nearest(k, POLICY_PARAM_KEYS[policy]);
+  if (own.length > 0) return `; did you mean ${orList(own)}?`;
+  const names = Object.values(POLICY_PARAM_KEYS).flat();
+  const near = nearest(k, names);
+  if (near.length === 0) return '';
+  const owner = (POLICY_NAMES as readonly PolicyName[]).find((pn) => POLICY_PARAM_KEYS[pn].includes(near[0] as never));
+  return near[0] === k ? `; ${k} is a parameter of policy "${owner}"` : `; did you mean ${near[0]} (policy "${owner}")?`;
+}
+
 function resolveAllPolicyParams(policy: PolicyName, v: unknown): PolicyParams {
   const out: { -readonly [K in keyof PolicyParams]: PolicyParams[K] } = { ...DEFAULT_POLICY_PARAMS };
   if (v === undefined) return out;
@@ -405,7 +476,7 @@ function resolveAllPolicyParams(policy: PolicyName, v: unknown): PolicyParams {
   const allowed = POLICY_PARAM_KEYS[policy];
   for (const k of Object.keys(v)) {
     if (!(allowed as readonly string[]).includes(k)) {
-      fail(`precopy.policyParams.${k}`, `not a parameter of policy "${policy}" (it takes: ${allowed.length ? allowed.join(', ') : 'none'})`, v[k]);
+      fail(`precopy.policyParams.${k}`, `not a parameter of policy "${policy}" (it takes: ${allowed.length ? allowed.join(', ') : 'none'})${policyParamHint(policy, k)}`, v[k]);
     }
   }
   const key = (k: string): string => `precopy.policyParams.${k}`;
@@ -433,10 +504,12 @@ function resolveAllPolicyParams(policy: PolicyName, v: unknown): PolicyParams {
 function resolveXbzrle(v: unknown, pageSize: number): { enabled: boolean; cacheSize: number } {
   if (v === undefined) return { enabled: false, cacheSize: 64 * 1024 * 1024 };
   if (!isPlainObject(v)) fail('precopy.xbzrle', 'expected { "enabled": true, "cacheSize": "64MiB" }', v);
-  rejectUnknown(v, ['enabled', 'cacheSize'], 'precopy.xbzrle.');
+  rejectUnknown(v, BLOCK_KEYS['precopy.xbzrle'], 'precopy.xbzrle.');
   if (v.enabled !== undefined && typeof v.enabled !== 'boolean') fail('precopy.xbzrle.enabled', 'expected true or false', v.enabled);
   const cacheSize = size('precopy.xbzrle.cacheSize', v.cacheSize, 64 * 1024 * 1024);
-  if (!isPowerOfTwo(cacheSize) || cacheSize < pageSize) fail('precopy.xbzrle.cacheSize', `must be a power of two of at least one page (${pageSize} B)`, v.cacheSize);
+  if (!isPowerOfTwo(cacheSize) || cacheSize < pageSize) {
+    fail('precopy.xbzrle.cacheSize', (!isPowerOfTwo(cacheSize) && decimalRefusal(v.cacheSize, 'not a power of two')) || `must be a power of two of at least one page (${pageSize} B)`, v.cacheSize);
+  }
   if (cacheSize > 2 ** 30) fail('precopy.xbzrle.cacheSize', 'must be at most 1 GiB', v.cacheSize);
   return { enabled: v.enabled === true, cacheSize };
 }
@@ -446,7 +519,7 @@ function resolveAutoConverge(v: unknown): AutoConverge | null {
   const dflt = { initial: 20, increment: 10, max: 99, triggerThreshold: 50 };
   if (v === true) return dflt;
   if (!isPlainObject(v)) fail('precopy.autoConverge', 'expected true, false or { initial, increment, max, triggerThreshold }', v);
-  rejectUnknown(v, ['initial', 'increment', 'max', 'triggerThreshold'], 'precopy.autoConverge.');
+  rejectUnknown(v, BLOCK_KEYS['precopy.autoConverge'], 'precopy.autoConverge.');
   const pct = (k: keyof typeof dflt, lo: number): number =>
     num(`precopy.autoConverge.${k}`, v[k], dflt[k], (n) => (n >= lo && n <= 99 ? null : `must be from ${lo} to 99 (percent)`));
   const out = { initial: pct('initial', 1), increment: pct('increment', 1), max: pct('max', 1), triggerThreshold: pct('triggerThreshold', 1) };
@@ -496,6 +569,7 @@ export function applyOverrides(input: unknown, sets: readonly string[]): Record<
     } catch {
       value = raw;
     }
+    if (nestedDeeperThan(value)) throw new MigbenchError('E_SCENARIO', `--set ${s.slice(0, eq).trim()}: nested more than ${MAX_JSON_DEPTH} levels deep (a scenario nests a few)`);
     if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) {
       throw new MigbenchError('E_USAGE', `--set: bad key path ${JSON.stringify(s.slice(0, eq))}`);
     }
@@ -507,6 +581,66 @@ export function applyOverrides(input: unknown, sets: readonly string[]): Record<
       node = node[path[i]] as Record<string, unknown>;
     }
     node[path[path.length - 1]] = value;
+  }
+  return out;
+}
+
+/** Size keys: a decimal unit there ("64MB") is accepted with a warning (`scenarioWarnings`). */
+const SIZE_KEY_PATHS = ['guest.memory', 'guest.pageSize', 'guest.deviceState', 'workload.workingSet', 'precopy.xbzrle.cacheSize'] as const;
+/** Byte-rate keys: a bare number there is bytes/s. */
+const BYTE_RATE_KEY_PATHS = ['link.bandwidth', 'precopy.maxBandwidth', 'precopy.dirtyLimit', 'quick.storageBandwidth', 'precopy.policyParams.availSwitchoverBandwidth'] as const;
+
+function valueAt(input: unknown, path: string): unknown {
+  let node = input;
+  for (const part of path.split('.')) {
+    if (!isPlainObject(node)) return undefined;
+    node = node[part];
+  }
+  return node;
+}
+
+/**
+ * What a valid scenario input says that it may not mean, one line per key (pure; the CLI prints them
+ * on stderr as warnings): a size with a decimal unit ("64MB" is 64,000,000 bytes, 61.0 MiB, where QEMU
+ * and most memory sizes read M as MiB). The reading is kept; the line names it and the binary spelling.
+ */
+export function scenarioWarnings(input: unknown): string[] {
+  const out: string[] = [];
+  for (const path of SIZE_KEY_PATHS) {
+    const v = valueAt(input, path);
+    const d = decimalSize(v);
+    if (d === null) continue;
+    const binary = d.binary === null ? null : parseSizeBytes(d.binary);
+    const instead = binary === null ? 'binary units are KiB, MiB, GiB, TiB' : `write "${d.binary}" for ${formatBytes(binary)}`;
+    out.push(`${path}: ${JSON.stringify(v)} is decimal, ${formatCount(d.bytes)} bytes (${formatBytes(d.bytes)}); ${instead}, or ${d.bytes} to keep this size without this warning`);
+  }
+  return out;
+}
+
+/**
+ * Warnings for `--set key=value` overrides (pure): a bare number for a byte rate is bytes/s, as in a
+ * scenario file (QMP's max-bandwidth, and the resolved scenarios migbench writes), but on a command
+ * line QEMU's HMP `migrate_set_parameter max-bandwidth` and `virsh migrate-setspeed` read MiB/s, and
+ * tc or iperf users think in bits: the line names the unit assumed. (workload.dirtyRate has one unit,
+ * page writes/s, so a bare number there is unambiguous.)
+ */
+export function overrideWarnings(sets: readonly string[], flag = '--set'): string[] {
+  const out: string[] = [];
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) continue;
+    const key = s.slice(0, eq).trim();
+    const raw = s.slice(eq + 1).trim();
+    if (!(BYTE_RATE_KEY_PATHS as readonly string[]).includes(key)) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      continue;
+    }
+    if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) continue;
+    const n = /^(\d+(\.\d+)?|\.\d+)$/.test(raw) ? raw : String(value);
+    out.push(`${flag} ${key}=${raw}: a bare number is read as bytes/s, ${formatByteRate(value)} (${formatBitRate(value)}); give the unit you mean, e.g. "${n}MiB/s" or "${n}Mbit/s" ("${n}B/s" keeps this reading without this warning)`);
   }
   return out;
 }

@@ -10,6 +10,7 @@ import { verifyGuest } from './memory/verify.ts';
 import { reserveMemory } from './memory/ledger.ts';
 import { reclaimMemory } from './memory/reclaim.ts';
 import { checkResources, ringCapacityBytes, runMemoryBytes } from './resources.ts';
+import { checkTimers } from './timer-bounds.ts';
 import type { Scenario } from './options.ts';
 import { runPrecopy } from './precopy/emulate.ts';
 import type { PrecopyRun } from './precopy/loop.ts';
@@ -53,6 +54,11 @@ export interface Guest {
 export interface GuestOptions {
   /** tests only (src/faults.ts): a vCPU given this fault dies once a migration arms it */
   fault?: WorkerFault;
+  /**
+   * Allocation progress (for a progress bar): bytes touched and filled so far of `totalBytes` (both
+   * guest copies touched, the source filled: 3 × guest.memory), heard synchronously about every 16 MiB.
+   */
+  onAllocation?: (doneBytes: number, totalBytes: number) => void;
 }
 
 /**
@@ -62,6 +68,7 @@ export interface GuestOptions {
  */
 export async function createGuest(scenario: Scenario, options: GuestOptions = {}): Promise<Guest> {
   checkResources(scenario);
+  checkTimers(scenario);
   const reservation = reserveMemory(runMemoryBytes(scenario), `guest ${scenario.name}`);
   const layout = guestLayout(scenario.guest.memory, scenario.guest.pageSize);
   const held: GuestMemory[] = [];
@@ -76,9 +83,11 @@ export async function createGuest(scenario: Scenario, options: GuestOptions = {}
     const dest = new GuestMemory(layout);
     held.push(dest);
     // First touch before any clock starts (DESIGN §8): page faults are not the engine's cost.
-    source.touch();
-    dest.touch();
-    fillGuest(source, scenario.guest.fill, scenario.seed);
+    const m = scenario.guest.memory;
+    const heard = options.onAllocation;
+    source.touch(heard && ((done) => heard(done, 3 * m)));
+    dest.touch(heard && ((done) => heard(m + done, 3 * m)));
+    fillGuest(source, scenario.guest.fill, scenario.seed, heard && ((done) => heard(2 * m + done, 3 * m)));
     const deviceState = new Uint8Array(new SharedArrayBuffer(scenario.guest.deviceState));
     new Rng(deriveSeed(scenario.seed, 3)).fill(deviceState);
     const destDeviceState = new SharedArrayBuffer(scenario.guest.deviceState);
@@ -132,7 +141,15 @@ export interface MigrateOptions {
   stallLimitMs?: number;
   signal?: AbortSignal;
   onRound?: (round: RoundRecord) => void;
+  /**
+   * While pre-copy runs (for a progress bar), about every LIVE_PROGRESS_MS of real time: the pages sent
+   * so far in the round that is running, and since the start.
+   */
+  onLive?: (p: { roundPagesSent: number; totalPagesSent: number }) => void;
 }
+
+/** How often `onLive` hears from a running pre-copy migration (real time). */
+export const LIVE_PROGRESS_MS = 200;
 
 /**
  * Migrate a running guest with pre-copy and verify the destination. Leaves the vCPUs as the
@@ -193,6 +210,10 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     compression,
   });
   let run: PrecopyRun;
+  // the loop yields to the event loop every 50 ms: a timer can read the sender's counters meanwhile
+  const live = options.onLive;
+  const ticker = live ? setInterval(() => live({ roundPagesSent: sender.round.pages, totalPagesSent: sender.total.pages }), LIVE_PROGRESS_MS) : null;
+  ticker?.unref();
   try {
     run = await runPrecopy({
       settings: precopySettingsFor(scenario),
@@ -220,6 +241,8 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     // stop-and-copy (one of them may be the one that died: it stays dead).
     if (guest.vcpus.isAnyPaused()) await guest.vcpus.resume().catch(() => undefined);
     return erroredResult(scenario, guest, e, clock.nowMs() - startedAtMs);
+  } finally {
+    if (ticker) clearInterval(ticker);
   }
   await destination.stop();
   const channelsReport = lanes ? lanes.report() : singleLaneReport(sender, destination.waitMs);
@@ -290,6 +313,8 @@ export interface RunOptions extends MigrateOptions {
   methods?: readonly Method[];
   /** progress of the steps before and after the migration ("allocating 1.00 GiB", …) */
   onPhase?: (message: string) => void;
+  /** allocation progress of each method's guest (GuestOptions.onAllocation) */
+  onAllocation?: (doneBytes: number, totalBytes: number) => void;
   /** each quick-migration phase as it ends */
   onQuickPhase?: (phase: keyof QuickPhases, ms: number) => void;
   /**
@@ -313,7 +338,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   for (const method of methods) {
     if (options.signal?.aborted) break;
     options.onPhase?.(`allocating and filling ${formatBytes(scenario.guest.memory)} of guest memory (source + destination)`);
-    const guest = await createGuest(scenario, { fault: options.fault });
+    const guest = await createGuest(scenario, { fault: options.fault, onAllocation: options.onAllocation });
     try {
       if (method === 'precopy') {
         options.onPhase?.(`migrating with pre-copy; ${scenario.guest.vcpus} vCPUs dirtying memory`);

@@ -7,18 +7,21 @@
  * spaces between the number and the unit are optional, and the number is a
  * plain unsigned decimal (`12`, `1.5`, `.5`; no sign, exponent or separators).
  *
+ * One rule for case, in every kind: unit names are case-insensitive except the letter b, which
+ * says bits or bytes: `B` is bytes, `b` is bits (`bit`, spelled out, is bits in any case). So
+ * "1gbit/s" = "1Gbit/s" = "1Gb/s" (bits), "1GB/s" = "1gB/s" (bytes), and "1gib" is gibibits (not a size).
+ *
  *   size  (bytes, integer)     <n>[unit]          unit: B | K M G T P (binary, QEMU style)
  *                                                  | KiB MiB GiB TiB PiB | KB MB GB TB PB (decimal)
- *                              letters are case-insensitive, but a trailing lowercase `b`
- *                              (bits) is rejected: "64Mb" → null. The result must be a whole
- *                              number of bytes no larger than Number.MAX_SAFE_INTEGER.
+ *                              a size is in bytes: a unit in bits ("64Mb", "1gib", "8Mbit") is
+ *                              refused (`sizeUnitHint` says what was probably meant). The result
+ *                              must be a whole number of bytes no larger than Number.MAX_SAFE_INTEGER.
  *   rate  (bytes/s, > 0)       "unlimited" → Infinity, or <n><prefix><core><per>
- *                              prefix: none | k K m M g G t T (decimal) | Ki Mi Gi Ti (bytes only)
+ *                              prefix: none | k m g t (decimal) | ki mi gi ti (bytes only)
  *                              core:   bit | b  → bits (÷ 8);  B → bytes
  *                              per:    /s | ps            e.g. 1Gbit/s, 1Gbps, 10MB/s, 128MiB/s
- *   per-second (>= 0)          <n>[k|K|M|G][/s]   e.g. 20000/s, 20000, 20k/s, 1.5M/s
- *   duration (ms, >= 0)        <n>[unit]          unit (case-insensitive): us µs ms s m min h;
- *                                                  no unit = ms
+ *   per-second (>= 0)          <n>[k|m|g][/s]     e.g. 20000/s, 20000, 20k/s, 1.5M/s
+ *   duration (ms, >= 0)        <n>[unit]          unit: us µs ms s m min h; no unit = ms
  *
  * Numbers passed directly are taken to be in base units already (bytes,
  * bytes/s, events/s, ms) and only range-checked.
@@ -115,6 +118,41 @@ export function parseSizeBytes(input: unknown): number | null {
   return Number(bytes);
 }
 
+/**
+ * A size written with a decimal unit (kB MB GB TB PB, which `parseSizeBytes` accepts as powers of
+ * 1000): its bytes and the same number with the binary unit ("64MB" → 64000000, "64MiB"; null when
+ * that is not a whole number of bytes, "1.1KiB"), or null for anything else (a number, a binary or
+ * bare unit, a string that is not a size).
+ */
+export function decimalSize(input: unknown): { bytes: number; binary: string | null } | null {
+  if (typeof input !== 'string') return null;
+  const bytes = parseSizeBytes(input);
+  const m = /^\s*([\d.]+)\s*([kmgtp])B\s*$/i.exec(input);
+  if (bytes === null || m === null) return null;
+  const binary = `${m[1]}${m[2]!.toUpperCase()}iB`;
+  return { bytes, binary: parseSizeBytes(binary) === null ? null : binary };
+}
+
+/**
+ * Why a string is not a size, when it is one of the near misses people type, with the size they
+ * probably meant; null when there is nothing better to say than "expected a size". Near misses: a
+ * unit in bits (lowercase b, or "bit": a size is in bytes), a rate ("/s").
+ */
+export function sizeUnitHint(input: unknown): string | null {
+  if (typeof input !== 'string' || parseSizeBytes(input) !== null) return null;
+  const parsed = NUMBER_THEN_UNIT.exec(input);
+  if (parsed === null) return null;
+  const n = parsed[1]!;
+  const perSecond = /^(.*?)\s*(\/s|ps)$/i.exec(parsed[2]!);
+  const unit = perSecond ? perSecond[1]! : parsed[2]!;
+  const bits = /^([kmgtp]?)(i?)(b|bit)$/i.exec(unit);
+  if (bits === null || (bits[3] === 'B' && !perSecond)) return null;
+  const p = bits[1]!.toUpperCase();
+  const meant = bits[2] || p === '' ? `"${n}${p}${p ? 'i' : ''}B"` : `"${n}${p}iB" (binary) or "${n}${p === 'K' ? 'k' : p}B" (decimal)`;
+  if (perSecond) return `a size has no "/s": did you mean ${bits[3] === 'B' ? `"${n}${unit}"` : meant}?`;
+  return `a lowercase "b" or "bit" is bits and a size is in bytes: did you mean ${meant}?`;
+}
+
 // ---------------------------------------------------------------------------
 // Rates
 // ---------------------------------------------------------------------------
@@ -155,18 +193,41 @@ export function parseRateBytesPerSec(input: unknown): number | null {
   return checkNumber(rate, true);
 }
 
+/**
+ * Why a string is not a rate, for the near misses people type, with the rate they probably meant;
+ * null when there is nothing better to say. Near misses: no unit ("1000": bits or bytes?), no "/s"
+ * ("1Gbit", "1GB"), a binary prefix on bits ("1Mib/s": binary prefixes are for bytes).
+ */
+export function rateUnitHint(input: unknown): string | null {
+  if (typeof input !== 'string' || parseRateBytesPerSec(input) !== null) return null;
+  const parsed = NUMBER_THEN_UNIT.exec(input);
+  if (parsed === null) return null;
+  const n = parsed[1]!;
+  const unit = parsed[2]!;
+  if (unit === '') return `a rate needs a unit, bits or bytes: did you mean "${n}Mbit/s" or "${n}MB/s"?`;
+  if (/^[kmgt]$/i.test(unit)) return `a rate needs bits or bytes per second: did you mean "${n}${unit.toUpperCase()}bit/s" or "${n}${unit.toUpperCase()}B/s"?`;
+  const noPer = /^([kmgt]?)(i?)(bit|b)$/i.exec(unit);
+  if (noPer !== null && !(noPer[2] && noPer[3] !== 'B')) return `a rate is per second: did you mean "${n}${unit}/s"?`;
+  const binaryBits = /^([kmgt])i(bit|b)(\/s|ps)$/i.exec(unit);
+  if (binaryBits !== null && binaryBits[2] !== 'B') {
+    const p = binaryBits[1]!.toUpperCase();
+    return `binary prefixes are for bytes ("b" is bits): did you mean "${n}${p}iB/s" or "${n}${p === 'K' ? 'k' : p}bit/s"?`;
+  }
+  return null;
+}
+
 // ---------------------------------------------------------------------------
 // Per-second counts
 // ---------------------------------------------------------------------------
 
+/** Keyed by lowercase spelling: case-insensitive, as every unit name without a b. */
 const COUNT_MULT: Readonly<Record<string, bigint>> = {
   '': 1n,
   k: 1000n,
-  K: 1000n,
-  M: 1000n ** 2n,
-  G: 1000n ** 3n,
+  m: 1000n ** 2n,
+  g: 1000n ** 3n,
 };
-const PER_SECOND_UNIT = /^([kKMG]?)(\/s)?$/;
+const PER_SECOND_UNIT = /^([kmg]?)(\/s)?$/i;
 
 /** Events (page writes) per second, >= 0, or null. */
 export function parsePerSecond(input: unknown): number | null {
@@ -176,7 +237,7 @@ export function parsePerSecond(input: unknown): number | null {
   if (parsed === null) return null;
   const m = PER_SECOND_UNIT.exec(parsed.unit);
   if (m === null) return null;
-  return checkNumber(scale(parsed.num, COUNT_MULT[m[1]!]!), false);
+  return checkNumber(scale(parsed.num, COUNT_MULT[m[1]!.toLowerCase()]!), false);
 }
 
 // ---------------------------------------------------------------------------

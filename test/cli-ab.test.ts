@@ -134,6 +134,7 @@ async function rejection(p: Promise<unknown>): Promise<MigbenchError> {
 let lines: string[] = [];
 const io = () => ({ log: (line: string) => lines.push(line), cwd: repo });
 let stdout = '';
+let stderr = '';
 
 beforeAll(() => {
   mkdirSync(repo);
@@ -161,8 +162,14 @@ afterAll(() => {
 beforeEach(() => {
   lines = [];
   stdout = '';
+  stderr = '';
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout += String(chunk);
+    return true;
+  });
+  // the text comparison is for a person: stderr, as with `migbench compare` (markdown and json: stdout)
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
     return true;
   });
 });
@@ -202,7 +209,8 @@ describe('migbench ab', () => {
     expect(comparison.rows[0]).toMatchObject({ benchmark: 'hotset', metric: 'precopy.downtime', verdict: 'regression' });
     expect(comparison.rows[0].p).toBeCloseTo(0.0079365, 6);
     expect(readFileSync(join(out, 'comparison.md'), 'utf8')).toMatch(/🔴 \*\*1 regression/);
-    expect(stdout).toMatch(/regression/); // the comparison printed like `migbench compare`
+    expect(stderr).toMatch(/regression/); // the comparison printed like `migbench compare`: text on stderr
+    expect(stdout).toBe('');
 
     const s1 = sha1.slice(0, 7);
     const s2 = sha2.slice(0, 7);

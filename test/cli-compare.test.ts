@@ -56,10 +56,17 @@ function suite(benchmarks: Record<string, { samples: number[]; scenario?: Record
 
 describe('compare when nothing could be tested', () => {
   let stdout = '';
+  let stderr = '';
   beforeEach(() => {
     stdout = '';
+    stderr = '';
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       stdout += String(chunk);
+      return true;
+    });
+    // the text table goes to stderr (human output), markdown and json to stdout (data)
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr += String(chunk);
       return true;
     });
   });
@@ -84,7 +91,7 @@ describe('compare when nothing could be tested', () => {
   it('--fail-on never keeps exit 0, still saying undecided', () => {
     const [base, head] = tiny();
     expect(reportComparison(base, head, flags({ failOn: 'never' }), labels)).toBe(0);
-    expect(stdout).toContain('undecided: nothing could be tested');
+    expect(stderr).toContain('undecided: nothing could be tested');
   });
 
   it('one tested row is enough to decide: exit 0 without a regression, 1 with one', () => {
@@ -93,7 +100,9 @@ describe('compare when nothing could be tested', () => {
     const worse = suite({ a: { samples: [1, 2, 3] }, e: { samples: [20], exact: true } });
     expect(compareSuites(base, same, { alpha: 0.05, threshold: 0.05, metricThresholds: {} }).outcome).toBe('no-regression');
     expect(reportComparison(base, same, flags({}), labels)).toBe(0);
-    expect(stdout).not.toContain('undecided');
+    expect(stderr).toMatch(/^alpha 0\.05, threshold 5%/m);
+    expect(stdout).toBe('');
+    expect(stderr).not.toContain('undecided');
     expect(reportComparison(base, worse, flags({}), labels)).toBe(1);
   });
 });

@@ -118,3 +118,78 @@ describe('migbench run', () => {
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('input guidance on the command line (issue 18 item 8)', () => {
+  it.each<[string, string[], string]>([
+    ['a mistyped --set path', ['--set', 'workload.dirtyRte=50000/s'], 'error: workload.dirtyRte: unknown key (did you mean workload.dirtyRate?); known: '],
+    ['a top-level key that belongs in a block', ['--set', 'downtimeLimitMs=30'], 'error: downtimeLimitMs: unknown key (did you mean precopy.downtimeLimitMs?); known: '],
+    ['1GB of memory', ['--set', 'guest.memory=1GB'], 'error: guest.memory: "1GB" is decimal, 1,000,000,000 bytes, not a multiple of guest.pageSize (4096 B); write "1GiB" for 1,073,741,824 bytes, got "1GB"'],
+    ['1gib of memory', ['--set', 'guest.memory=1gib'], 'error: guest.memory: expected a size like "64MiB" (a lowercase "b" or "bit" is bits and a size is in bytes: did you mean "1GiB"?), got "1gib"'],
+  ])('%s: exit 2, one line with the suggestion', (_what, args, line) => {
+    const r = migbench(['predict', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.startsWith(line), r.stderr).toBe(true);
+  });
+
+  it('a decimal memory size is accepted with one warning line on stderr naming both readings', () => {
+    const r = migbench(['predict', '--json', '--set', 'guest.memory=64MB', '--set', 'workload.workingSet=8MiB']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).scenario.guest.memory).toBe(64_000_000);
+    expect(r.stderr).toBe('warning: guest.memory: "64MB" is decimal, 64,000,000 bytes (61.0 MiB); write "64MiB" for 64.0 MiB, or 64000000 to keep this size without this warning\n');
+  });
+
+  it('a bare number for a byte rate in --set is accepted with a warning naming bytes/s; with a unit, or for page writes, none', () => {
+    const bare = migbench(['run', '--mode', 'simulate', '--set', 'guest.memory=8MiB', '--set', 'link.bandwidth=100000000', '--set', 'workload.dirtyRate=2000', '--json']);
+    expect(bare.code).toBe(0);
+    expect(JSON.parse(bare.stdout).scenario.link.bandwidth).toBe(100_000_000);
+    expect(bare.stderr).toContain('warning: --set link.bandwidth=100000000: a bare number is read as bytes/s, 95.4 MiB/s (800 Mbit/s); give the unit you mean, e.g. "100000000MiB/s" or "100000000Mbit/s"');
+    expect(bare.stderr.match(/warning:/g)).toHaveLength(1);
+    const unit = migbench(['run', '--mode', 'simulate', '--set', 'guest.memory=8MiB', '--set', 'link.bandwidth=800Mbit/s', '--set', 'workload.dirtyRate=2000', '--json', '--quiet']);
+    expect(unit.code).toBe(0);
+    expect(unit.stderr).not.toContain('warning');
+    const quiet = migbench(['predict', '--set', 'guest.memory=8MiB', '--set', 'link.bandwidth=100000000', '--json']);
+    expect(quiet.stderr).toMatch(/^warning: --set link\.bandwidth=100000000: a bare number is read as bytes\/s/);
+  });
+
+  it('a bare number for a byte rate in a sweep --param: the same warning, once per value', () => {
+    const r = migbench(['sweep', '--mode', 'simulate', '--param', 'link.bandwidth=12500000,100Mbit/s', '--set', 'guest.memory=8MiB', '--set', 'workload.dirtyRate=100', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/warning: .*/g)).toEqual([
+      'warning: --param link.bandwidth=12500000: a bare number is read as bytes/s, 11.9 MiB/s (100 Mbit/s); give the unit you mean, e.g. "12500000MiB/s" or "12500000Mbit/s" ("12500000B/s" keeps this reading without this warning)',
+    ]);
+  });
+
+  it.each<[string, string, string]>([
+    ['a trailing comma', '{\n  "guest": { "memory": "64MiB" },\n}\n', 'line 3, column 1: expected double-quoted property name'],
+    ['a unit without quotes', '{\n  "guest": {\n    "memory": 64MiB\n  }\n}\n', "line 3, column 17: expected ',' or '}' after property value"],
+    ['an unexpected token (V8 gives no position)', '{\n  "guest": { "memory": x }\n}\n', 'line 2, column 24: unexpected character "x"'],
+    ['a truncated file', '{ "guest": ', 'line 1, column 12: unexpected end of the file'],
+  ])('a scenario file with %s: exit 2, one line with line and column', (_what, text, where) => {
+    const file = join(dir, 'syntax.json');
+    writeFileSync(file, text);
+    const r = migbench(['predict', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`error: scenario ${JSON.stringify(file)}: not valid JSON at ${where}\n`);
+  });
+
+  it('a suite file with bad JSON: line and column; a mistyped suite key: did you mean', () => {
+    const file = join(dir, 'suite-syntax.json');
+    writeFileSync(file, '{\n  "name": "s",\n  "scenarios": [\n    { "name": "a" }\n    { "name": "b" }\n  ]\n}\n');
+    const r = migbench(['suite', file, '--mode', 'simulate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`error: scenario ${JSON.stringify(file)}: not valid JSON at line 5, column 5: expected ',' or ']' after array element\n`);
+    writeFileSync(file, JSON.stringify({ name: 's', scenarois: [{ name: 'a' }] }));
+    const typo = migbench(['suite', file, '--mode', 'simulate']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^error: suite\.scenarois: unknown key \(did you mean scenarios\?\); known: name, /);
+  });
+
+  it('a suite with a decimal memory size warns once, naming the benchmarks', () => {
+    const file = join(dir, 'suite-decimal.json');
+    writeFileSync(file, JSON.stringify({ name: 's', scenarios: [{ name: 'a', guest: { memory: '64MB' }, workload: { workingSet: '1MiB' } }, { name: 'b', guest: { memory: '8MiB' } }] }));
+    const r = migbench(['suite', file, '--mode', 'simulate', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/warning: .*/g)).toEqual(['warning: guest.memory: "64MB" is decimal, 64,000,000 bytes (61.0 MiB); write "64MiB" for 64.0 MiB, or 64000000 to keep this size without this warning ("a")']);
+  });
+});

@@ -1,6 +1,6 @@
 /** The clocks: the real clock's sleep never ends early; the manual clock moves only when told. */
-import { describe, expect, it } from 'vitest';
-import { ManualClock, absoluteNowMs, realClock } from '../src/clock.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { MAX_TIMER_MS, ManualClock, absoluteNowMs, realClock } from '../src/clock.ts';
 
 describe('realClock.sleepMs', () => {
   it('resolves no sooner than asked, by the same clock, whatever the phase of the event loop', async () => {
@@ -38,4 +38,35 @@ describe('ManualClock', () => {
     expect(c.nowMs()).toBe(125);
     expect(() => c.advance(-1)).toThrow(RangeError);
   });
+});
+
+describe('realClock.sleepMs past the longest Node timer (issue 20: quick.handoverMs=3e9)', () => {
+  it('sleeps a wait above 2^31 − 1 ms in pieces, never one overflowing timer that fires after 1 ms', async () => {
+    // Node turns a delay above 2^31 − 1 ms into 1 ms (TimeoutOverflowWarning): the old clock then set a
+    // 1 ms timer again and again for the whole wait (a warning every ms, a busy thread). Fake timers:
+    // the test moves the clock, nothing waits.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const delays: number[] = [];
+      const real = globalThis.setTimeout;
+      const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+        delays.push(ms ?? 0);
+        return real(fn, ms);
+      }) as typeof setTimeout);
+      let done = false;
+      const sleep = realClock.sleepMs(3e9).then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(MAX_TIMER_MS);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(3e9 - MAX_TIMER_MS - 1000);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(2000);
+      await sleep;
+      expect(done).toBe(true);
+      expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_TIMER_MS);
+      expect(delays.length).toBeLessThan(10); // pieces, not a timer per ms
+      spy.mockRestore();
+    } finally {
+      vi.useRealTimers();
+    }
+  }, 20_000); // a hang guard: the old clock never got past the first overflowing timer here
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MigbenchError } from '../src/errors.ts';
-import { applyOverrides, resolveScenario, scenarioToJson, SCENARIO_KEYS } from '../src/options.ts';
+import { applyOverrides, overrideWarnings, resolveScenario, scenarioToJson, scenarioWarnings, SCENARIO_KEYS, suggestKey } from '../src/options.ts';
 
 function messageOf(input: unknown): string {
   try {
@@ -112,7 +112,7 @@ describe('resolveScenario refuses bad input with the key, the rule and the value
     ['negative latency', { link: { latencyMs: -1 } }, /^link\.latencyMs: expected milliseconds .*got -1$/],
     ['zero downtime limit', { precopy: { downtimeLimitMs: 0 } }, /^precopy\.downtimeLimitMs: must be greater than 0, got 0$/],
     ['unknown policy', { precopy: { policy: 'kvm' } }, /^precopy\.policy: expected one of "qemu", "xen", "hyperv", "phaul", "cloud-hypervisor", "vmotion", got "kvm"$/],
-    ['a parameter of another policy', { precopy: { policy: 'qemu', policyParams: { xenVariant: 'legacy' } } }, /^precopy\.policyParams\.xenVariant: not a parameter of policy "qemu" \(it takes: availSwitchoverBandwidth\), got "legacy"$/],
+    ['a parameter of another policy', { precopy: { policy: 'qemu', policyParams: { xenVariant: 'legacy' } } }, /^precopy\.policyParams\.xenVariant: not a parameter of policy "qemu" \(it takes: availSwitchoverBandwidth\); xenVariant is a parameter of policy "xen", got "legacy"$/],
     ['a bad policy parameter', { precopy: { policy: 'phaul', policyParams: { phaulMaxIterations: 0 } } }, /^precopy\.policyParams\.phaulMaxIterations: expected an integer >= 1, got 0$/],
     ['a bad xen variant', { precopy: { policy: 'xen', policyParams: { xenVariant: 'old' } } }, /^precopy\.policyParams\.xenVariant: expected one of "simple", "legacy", got "old"$/],
     ['auto-converge out of range', { precopy: { autoConverge: { initial: 120 } } }, /^precopy\.autoConverge\.initial: must be from 1 to 99 \(percent\), got 120$/],
@@ -218,5 +218,99 @@ describe('README', () => {
     const { readFileSync } = await import('node:fs');
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     for (const { key } of SCENARIO_KEYS) expect(readme).toContain(`\`${key}\``);
+  });
+});
+
+describe('input guidance (issue 18 item 8)', () => {
+  const refusal = (input: unknown): string => {
+    try {
+      resolveScenario(input);
+    } catch (error) {
+      expect(error).toBeInstanceOf(MigbenchError);
+      return (error as Error).message;
+    }
+    throw new Error(`accepted ${JSON.stringify(input)}`);
+  };
+
+  it.each<[string, unknown, string]>([
+    ['a typo in a block', { workload: { dirtyRte: '50000/s' } }, 'workload.dirtyRte: unknown key (did you mean workload.dirtyRate?); known: pattern, dirtyRate, '],
+    ['a transposition', { guest: { memroy: '1GiB' } }, 'guest.memroy: unknown key (did you mean guest.memory?); '],
+    ['a typo at the top', { nmae: 'x' }, 'nmae: unknown key (did you mean name?); '],
+    ['a typo in a block name', { guset: {} }, 'guset: unknown key (did you mean guest?); '],
+    ['a top-level key that belongs in precopy', { downtimeLimitMs: 300 }, 'downtimeLimitMs: unknown key (did you mean precopy.downtimeLimitMs?); '],
+    ['a top-level key that belongs in guest', { memory: '1GiB' }, 'memory: unknown key (did you mean guest.memory?); '],
+    ['a top-level key that belongs in link', { bandwidth: '1Gbit/s' }, 'bandwidth: unknown key (did you mean link.bandwidth?); '],
+    ['a top-level key two blocks down', { cacheSize: '64MiB' }, 'cacheSize: unknown key (did you mean precopy.xbzrle.cacheSize?); '],
+    ['a key in the wrong block', { guest: { dirtyRate: 5 } }, 'guest.dirtyRate: unknown key (did you mean workload.dirtyRate?); known: memory, '],
+    ['a key without its unit suffix', { link: { latency: 5 } }, 'link.latency: unknown key (did you mean link.latencyMs?); '],
+    ['snake_case', { precopy: { downtime_limit_ms: 300 } }, 'precopy.downtime_limit_ms: unknown key (did you mean precopy.downtimeLimitMs?); '],
+    ["QEMU's spelling", { precopy: { 'max-bandwidth': '1Gbit/s' } }, 'precopy.max-bandwidth: unknown key (did you mean precopy.maxBandwidth?); '],
+    ['a nested typo', { precopy: { xbzrle: { cachesize: '1MiB' } } }, 'precopy.xbzrle.cachesize: unknown key (did you mean precopy.xbzrle.cacheSize?); known: enabled, cacheSize, got "1MiB"'],
+    ['a dotted key', { 'precopy.downtimeLimitMs': 300 }, 'precopy.downtimeLimitMs: unknown key (a key is one name, not a path: nest it, { "precopy": { "downtimeLimitMs": … } }); '],
+    ['a policy parameter typo', { precopy: { policy: 'xen', policyParams: { xenMaxIteration: 3 } } }, 'precopy.policyParams.xenMaxIteration: not a parameter of policy "xen" (it takes: xenVariant, xenMaxIterations, xenTargetDirtyPages, xenMaxFactor); did you mean xenMaxIterations?, got 3'],
+    ["another policy's parameter", { precopy: { policyParams: { xenMaxIterations: 3 } } }, 'precopy.policyParams.xenMaxIterations: not a parameter of policy "qemu" (it takes: availSwitchoverBandwidth); xenMaxIterations is a parameter of policy "xen", got 3'],
+    // decimal sizes refused for their value say they are decimal and give the binary spelling
+    ['1GB of memory', { guest: { memory: '1GB' } }, 'guest.memory: "1GB" is decimal, 1,000,000,000 bytes, not a multiple of guest.pageSize (4096 B); write "1GiB" for 1,073,741,824 bytes, got "1GB"'],
+    ['a decimal page size', { guest: { pageSize: '4KB' } }, 'guest.pageSize: "4KB" is decimal, 4,000 bytes, not a power of two; write "4KiB" for 4,096 bytes, got "4KB"'],
+    ['a decimal XBZRLE cache', { precopy: { xbzrle: { cacheSize: '64MB' } } }, 'precopy.xbzrle.cacheSize: "64MB" is decimal, 64,000,000 bytes, not a power of two; write "64MiB" for 67,108,864 bytes, got "64MB"'],
+    // units in bits for a size, rates without a unit or a "/s"
+    ['a size in bits (lowercase b)', { guest: { memory: '1gib' } }, 'guest.memory: expected a size like "64MiB" (a lowercase "b" or "bit" is bits and a size is in bytes: did you mean "1GiB"?), got "1gib"'],
+    ['a size in megabits', { guest: { memory: '64Mb' } }, 'guest.memory: expected a size like "64MiB" (a lowercase "b" or "bit" is bits and a size is in bytes: did you mean "64MiB" (binary) or "64MB" (decimal)?), got "64Mb"'],
+    ['a size with "/s"', { workload: { workingSet: '1GiB/s' } }, 'workload.workingSet: expected a size like "64MiB" (a size has no "/s": did you mean "1GiB"?), got "1GiB/s"'],
+    ['a rate string without a unit', { link: { bandwidth: '1000' } }, 'link.bandwidth: expected a rate like "1Gbit/s", "128MiB/s" or "unlimited" (a rate needs a unit, bits or bytes: did you mean "1000Mbit/s" or "1000MB/s"?), got "1000"'],
+    ['a rate without "/s"', { link: { bandwidth: '10Gbit' } }, 'link.bandwidth: expected a rate like "1Gbit/s", "128MiB/s" or "unlimited" (a rate is per second: did you mean "10Gbit/s"?), got "10Gbit"'],
+    ['a binary prefix on bits', { precopy: { maxBandwidth: '1mib/s' } }, 'precopy.maxBandwidth: expected a rate like "1Gbit/s", "128MiB/s" or "unlimited" (binary prefixes are for bytes ("b" is bits): did you mean "1MiB/s" or "1Mbit/s"?), got "1mib/s"'],
+  ])('%s', (_what, input, message) => {
+    expect(refusal(input).startsWith(message), refusal(input)).toBe(true);
+    expect(refusal(input)).not.toContain('\n');
+  });
+
+  it('keeps the old message where there is nothing near to suggest', () => {
+    expect(refusal({ zzz: 1 })).toBe('zzz: unknown key (known: name, seed, guest, workload, link, precopy, quick, fleet), got 1');
+    expect(refusal({ guest: { memory: 10000 } })).toBe('guest.memory: must be a multiple of guest.pageSize (4096 B), got 10000');
+    expect(refusal({ guest: { memory: '64 potatoes' } })).toBe('guest.memory: expected a size like "64MiB", got "64 potatoes"');
+  });
+
+  it('a mistyped --set path gets the same suggestion', () => {
+    expect(refusal(applyOverrides({}, ['workload.dirtyRte=50000/s']))).toMatch(/^workload\.dirtyRte: unknown key \(did you mean workload\.dirtyRate\?\)/);
+    expect(refusal(applyOverrides({}, ['downtimeLimitMs=30']))).toMatch(/^downtimeLimitMs: unknown key \(did you mean precopy\.downtimeLimitMs\?\)/);
+  });
+
+  it('every key path is searched: each documented key is suggested for its own name at the top level', () => {
+    for (const { key } of SCENARIO_KEYS) {
+      if (!key.includes('.')) continue;
+      const leaf = key.slice(key.lastIndexOf('.') + 1);
+      if (leaf === 'path' || leaf === 'dir') continue; // not at the top: quick.path and quick.dir are checked below
+      expect(suggestKey('', leaf), key).toMatch(new RegExp(`did you mean (.* or )?${key.replace(/\./g, '\\.')}[ ,?]`));
+    }
+    expect(suggestKey('', 'path')).toBe('did you mean quick.path?');
+  });
+
+  it.each<[string, unknown, string[]]>([
+    ['a decimal memory size that is a multiple of the page size', { guest: { memory: '64MB' } }, ['guest.memory: "64MB" is decimal, 64,000,000 bytes (61.0 MiB); write "64MiB" for 64.0 MiB, or 64000000 to keep this size without this warning']],
+    ['a decimal working set', { workload: { workingSet: '1MB' } }, ['workload.workingSet: "1MB" is decimal, 1,000,000 bytes (977 KiB); write "1MiB" for 1.00 MiB, or 1000000 to keep this size without this warning']],
+    ['a decimal size whose binary spelling is not whole bytes', { guest: { memory: '8.192MB' } }, ['guest.memory: "8.192MB" is decimal, 8,192,000 bytes (7.81 MiB); binary units are KiB, MiB, GiB, TiB, or 8192000 to keep this size without this warning']],
+    ['binary units', { guest: { memory: '64MiB', deviceState: '256K' }, workload: { workingSet: 65536 } }, []],
+    ['rates in decimal units are not sizes', { link: { bandwidth: '100MB/s' }, precopy: { dirtyLimit: '1MB/s' } }, []],
+  ])('scenarioWarnings: %s', (_what, input, warnings) => {
+    resolveScenario(input); // valid, accepted as it reads
+    expect(scenarioWarnings(input)).toEqual(warnings);
+  });
+
+  it('64MB of memory is accepted as 64,000,000 bytes (the warning is the only difference)', () => {
+    expect(resolveScenario({ guest: { memory: '64MB' } }).guest.memory).toBe(64_000_000);
+  });
+
+  it.each<[string, string[], string[]]>([
+    ['a bare number for a byte rate on the command line names bytes/s', ['link.bandwidth=1000'], ['--set link.bandwidth=1000: a bare number is read as bytes/s, 1000 B/s (8.00 kbit/s); give the unit you mean, e.g. "1000MiB/s" or "1000Mbit/s" ("1000B/s" keeps this reading without this warning)']],
+    ['an exponent', ['precopy.maxBandwidth=1e9'], ['--set precopy.maxBandwidth=1e9: a bare number is read as bytes/s, 954 MiB/s (8.00 Gbit/s); give the unit you mean, e.g. "1000000000MiB/s" or "1000000000Mbit/s" ("1000000000B/s" keeps this reading without this warning)']],
+    ['every byte rate', ['quick.storageBandwidth=5', 'precopy.dirtyLimit=5', 'precopy.policyParams.availSwitchoverBandwidth=5'], ['quick.storageBandwidth', 'precopy.dirtyLimit', 'precopy.policyParams.availSwitchoverBandwidth']],
+    ['a rate with a unit', ['link.bandwidth=1Gbit/s', 'precopy.maxBandwidth="128MiB/s"'], []],
+    ['page writes per second have one unit', ['workload.dirtyRate=50000'], []],
+    ['not a rate', ['guest.vcpus=4', 'precopy.downtimeLimitMs=300'], []],
+  ])('overrideWarnings: %s', (_what, sets, expected) => {
+    const warnings = overrideWarnings(sets);
+    expect(warnings).toHaveLength(expected.length);
+    warnings.forEach((w, i) => expect(w.startsWith(expected[i]!.startsWith('--set') ? expected[i]! : `--set ${expected[i]}=5: a bare number is read as bytes/s, 5 B/s (40 bit/s)`), w).toBe(true));
   });
 });

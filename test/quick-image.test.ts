@@ -291,8 +291,10 @@ describe('image inspect on hostile images (issue 20, attack 7)', () => {
     const path = write(streamImage(header({ tool: evil, createdAt: `2026\u001b[2J-12-06` }), good()));
     const r = inspect(path);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/written by +\]0;pwned\[31mred2J tool at 2026\[2J-12-06/);
-    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    // the summary is for a person: stderr (the JSON, with --json, is data: stdout)
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/written by +\]0;pwned\[31mred2J tool at 2026\[2J-12-06/);
+    expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
     const j = inspect(path, true);
     expect(j.status).toBe(0);
     expect(j.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/); // JSON escapes them

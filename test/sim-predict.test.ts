@@ -308,7 +308,7 @@ describe('the default scenario, against a real emulated run', () => {
 });
 
 describe('predictCommand', () => {
-  it('prints the prediction as JSON with --json and a summary without', () => {
+  it('prints the prediction as JSON on stdout with --json and a summary on stderr without', () => {
     const out: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       out.push(String(chunk));
@@ -321,8 +321,19 @@ describe('predictCommand', () => {
       expect(doc.scenario.link.bandwidth).toBe('unlimited');
       expect(doc.precopy.outcome).toBe('converged');
       out.length = 0;
-      expect(predictCommand(undefined, { set: ['guest.memory=64MiB'], json: false })).toBe(0);
-      const text = out.join('');
+      // the summary is for a person: stderr; stdout stays empty
+      const human: string[] = [];
+      const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        human.push(String(chunk));
+        return true;
+      });
+      try {
+        expect(predictCommand(undefined, { set: ['guest.memory=64MiB'], json: false })).toBe(0);
+      } finally {
+        errSpy.mockRestore();
+      }
+      expect(out.join('')).toBe('');
+      const text = human.join('');
       expect(text).toMatch(/pre-copy/);
       expect(text).toMatch(/quick migration/);
       expect(text).toMatch(/converges/);

@@ -41,6 +41,19 @@ describe('advice after a pre-copy timeout', () => {
     expect(line).toContain('working set');
   });
 
+  it('under a bound on the timeout (simulate mode models bounded work): a timeout that fits, or predict when none does', () => {
+    const s = resolveScenario({ guest: { memory: '1TiB' }, precopy: { timeoutMs: '2h' } });
+    const p = predict(s).precopy;
+    const needMs = p.timeToConvergeMs!;
+    const roomy = adviseAfterTimeout(s, p, needMs * 1.1);
+    const minutes = Number(/precopy\.timeoutMs=(\d+)min/.exec(roomy)![1]);
+    expect(minutes * 60_000).toBeGreaterThanOrEqual(needMs);
+    expect(minutes * 60_000).toBeLessThanOrEqual(needMs * 1.1);
+    const none = adviseAfterTimeout(s, p, needMs * 0.9);
+    expect(none).toContain('migbench predict');
+    expect(none).not.toContain('e.g. --set precopy.timeoutMs');
+  });
+
   it('one line', () => {
     expect(advise({ guest: { memory: '1TiB' }, precopy: { timeoutMs: '2h' } })).not.toContain('\n');
   });

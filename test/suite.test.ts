@@ -34,6 +34,18 @@ describe('expandSuite', () => {
     expect(s.benchmarks[5].scenario.workload.pattern).toBe('uniform');
   });
 
+  it('warnings (issue 18 item 8): a decimal size once for the benchmarks it is in, a bare-number rate in --set once; none for the shipped suites', () => {
+    const grid = expandSuite({ name: 'grid', base: { name: 'g', guest: { memory: '64MB' } }, matrix: { 'workload.pattern': ['idle', 'uniform'] } }, ['link.bandwidth=1000']);
+    expect(grid.warnings).toEqual([
+      'guest.memory: "64MB" is decimal, 64,000,000 bytes (61.0 MiB); write "64MiB" for 64.0 MiB, or 64000000 to keep this size without this warning (every benchmark)',
+      '--set link.bandwidth=1000: a bare number is read as bytes/s, 1000 B/s (8.00 kbit/s); give the unit you mean, e.g. "1000MiB/s" or "1000Mbit/s" ("1000B/s" keeps this reading without this warning)',
+    ]);
+    const list = expandSuite({ name: 's', scenarios: [{ name: 'a' }, { name: 'b', workload: { workingSet: '1MB' } }] });
+    expect(list.warnings).toEqual(['workload.workingSet: "1MB" is decimal, 1,000,000 bytes (977 KiB); write "1MiB" for 1.00 MiB, or 1000000 to keep this size without this warning ("b")']);
+    expect(expandSuite(JSON.parse(readFileSync(SMOKE, 'utf8'))).warnings).toEqual([]);
+    expect(expandSuite(JSON.parse(readFileSync(STANDARD, 'utf8'))).warnings).toEqual([]);
+  });
+
   it('the shipped suites expand', () => {
     expect(expandSuite(JSON.parse(readFileSync(SMOKE, 'utf8'))).benchmarks.length).toBe(2);
     const std = expandSuite(JSON.parse(readFileSync(STANDARD, 'utf8')));
@@ -55,7 +67,7 @@ describe('expandSuite', () => {
     ['zero runs', { name: 's', runs: 0, scenarios: [{ name: 'a' }] }, /^suite\.runs: must be at least 1/],
     // found by fuzzing: a RangeError from JSON.stringify in the message, or from structuredClone
     ['a deeply nested value', { name: 's', scenarios: [{ name: 'a', guest: JSON.parse(`${'['.repeat(20000)}1${']'.repeat(20000)}`) }] }, /^suite: nested more than 100 levels deep/],
-    ['a matrix of a million points (refused before it is expanded)', { name: 's', matrix: { 'guest.vcpus': new Array(1000).fill(1), 'seed': new Array(1000).fill(1) } }, /^suite\.matrix: expands to more than 10000 benchmarks, got "1000000 \(1000 × 1000\)"$/],
+    ['a matrix of a million points (refused before it is expanded)', { name: 's', matrix: { 'guest.vcpus': new Array(1000).fill(1), 'seed': new Array(1000).fill(1) } }, /^suite\.matrix: expands to more than 10000 benchmarks \(give fewer values, or allow more with --max-points N\), got "1000000 \(1000 × 1000\)"$/],
   ])('refuses %s', (_what, input, message) => {
     try {
       expandSuite(input);
@@ -139,9 +151,11 @@ describe('migbench suite and compare', () => {
   it('the same file against itself: no regression, exit 0, a benchstat-like table', () => {
     const r = migbench(['compare', basePath, basePath]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/precopy\.total-time \(ms, lower is better\)/);
-    expect(r.stdout).toMatch(/geomean/);
-    expect(r.stdout).toMatch(/~ +\(p=1\.000 n=5\)/);
+    // the text table is for a person: stderr (--format markdown|json is data: stdout)
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/precopy\.total-time \(ms, lower is better\)/);
+    expect(r.stderr).toMatch(/geomean/);
+    expect(r.stderr).toMatch(/~ +\(p=1\.000 n=5\)/);
   });
 
   it('a planted regression: exit 1 with --fail-on regression, 0 with never', () => {
@@ -235,7 +249,7 @@ describe('migbench suite --mode simulate and compare', () => {
     expect(c.rows).toHaveLength(14);
     for (const row of c.rows) expect(row).toMatchObject({ exact: true, method: 'equality', p: 1, verdict: 'not-significant' });
     expect(c.warnings).toEqual([]);
-    expect(migbench(['compare', a, a]).stdout).toMatch(/~ +\(exact n=1\)/);
+    expect(migbench(['compare', a, a]).stderr).toMatch(/~ +\(exact n=1\)/);
   });
 
   it('a changed model output is a regression at once, even with one sample', () => {

@@ -10,6 +10,9 @@ import {
   parsePerSecond,
   parseRateBytesPerSec,
   parseSizeBytes,
+  decimalSize,
+  rateUnitHint,
+  sizeUnitHint,
 } from '../src/units.ts';
 
 const KiB = 1024;
@@ -224,6 +227,10 @@ describe('parsePerSecond', () => {
     ['2G/s', 2e9],
     ['0.5/s', 0.5],
     ['1.1k/s', 1100],
+    // unit names are case-insensitive (there is no b to keep apart): m is mega, as in "64m" and "1mbit/s"
+    ['20m/s', 20_000_000],
+    ['20g/s', 2e10],
+    ['20000/S', 20000],
   ])('%j → %d', (input, expected) => {
     expect(parsePerSecond(input)).toBe(expected);
   });
@@ -239,8 +246,6 @@ describe('parsePerSecond', () => {
     ['20000/h'],
     ['20000/sec'],
     ['20000s'],
-    ['20m/s'], // lowercase m is not mega
-    ['20g/s'],
     ['20T/s'],
     ['20kk/s'],
     ['20k /s'],
@@ -497,5 +502,74 @@ describe('round trips', () => {
       expect(parsed, text).not.toBeNull();
       expect(Math.abs(parsed! - ms), text).toBeLessThanOrEqual(ms * 0.005);
     }
+  });
+});
+
+describe('one rule for case: unit names are case-insensitive except b (bits) and B (bytes)', () => {
+  it.each<[string, 'size' | 'rate', number | null]>([
+    // sizes: any case of the prefix and the "i"; a lowercase b (bits) is never a size
+    ['1GiB', 'size', GiB],
+    ['1giB', 'size', GiB],
+    ['1GIB', 'size', GiB],
+    ['1gib', 'size', null], // gibibits
+    ['1Gib', 'size', null],
+    ['64MB', 'size', 64e6],
+    ['64mB', 'size', 64e6],
+    ['64Mb', 'size', null], // megabits
+    ['64mb', 'size', null],
+    ['8Mbit', 'size', null],
+    // rates: the same letters mean the same; b and bit are bits, B is bytes
+    ['10gbit/s', 'rate', 1.25e9],
+    ['10GBIT/S', 'rate', 1.25e9],
+    ['10Gb/s', 'rate', 1.25e9],
+    ['10gb/s', 'rate', 1.25e9],
+    ['10GB/s', 'rate', 1e10],
+    ['10gB/s', 'rate', 1e10],
+    ['1GiB/s', 'rate', GiB],
+    ['1giB/s', 'rate', GiB],
+    ['1gib/s', 'rate', null], // gibibits: binary prefixes are for bytes only
+  ])('%j as a %s → %j', (input, kind, expected) => {
+    expect(kind === 'size' ? parseSizeBytes(input) : parseRateBytesPerSec(input)).toBe(expected);
+  });
+});
+
+describe('hints for near misses', () => {
+  it.each<[string, string | null]>([
+    ['1gib', 'a lowercase "b" or "bit" is bits and a size is in bytes: did you mean "1GiB"?'],
+    ['64Mb', 'a lowercase "b" or "bit" is bits and a size is in bytes: did you mean "64MiB" (binary) or "64MB" (decimal)?'],
+    ['4 kb', 'a lowercase "b" or "bit" is bits and a size is in bytes: did you mean "4KiB" (binary) or "4kB" (decimal)?'],
+    ['512b', 'a lowercase "b" or "bit" is bits and a size is in bytes: did you mean "512B"?'],
+    ['1Gbit', 'a lowercase "b" or "bit" is bits and a size is in bytes: did you mean "1GiB" (binary) or "1GB" (decimal)?'],
+    ['128MiB/s', 'a size has no "/s": did you mean "128MiB"?'],
+    ['64MiB', null], // a size
+    ['64 potatoes', null],
+  ])('sizeUnitHint(%j)', (input, hint) => {
+    expect(sizeUnitHint(input)).toBe(hint);
+  });
+
+  it.each<[string, string | null]>([
+    ['1000', 'a rate needs a unit, bits or bytes: did you mean "1000Mbit/s" or "1000MB/s"?'],
+    ['1G', 'a rate needs bits or bytes per second: did you mean "1Gbit/s" or "1GB/s"?'],
+    ['1Gbit', 'a rate is per second: did you mean "1Gbit/s"?'],
+    ['1GiB', 'a rate is per second: did you mean "1GiB/s"?'],
+    ['1Mib/s', 'binary prefixes are for bytes ("b" is bits): did you mean "1MiB/s" or "1Mbit/s"?'],
+    ['1kibps', 'binary prefixes are for bytes ("b" is bits): did you mean "1KiB/s" or "1kbit/s"?'],
+    ['1Gbit/s', null], // a rate
+    ['fast', null],
+  ])('rateUnitHint(%j)', (input, hint) => {
+    expect(rateUnitHint(input)).toBe(hint);
+  });
+
+  it.each<[unknown, { bytes: number; binary: string | null } | null]>([
+    ['1GB', { bytes: 1e9, binary: '1GiB' }],
+    ['64 mB', { bytes: 64e6, binary: '64MiB' }],
+    ['1.5kB', { bytes: 1500, binary: '1.5KiB' }],
+    ['8.192MB', { bytes: 8_192_000, binary: null }], // 8.192 MiB is not a whole number of bytes
+    ['1GiB', null],
+    ['1G', null],
+    ['1gb', null], // not a size at all (bits)
+    [1_000_000_000, null],
+  ])('decimalSize(%j)', (input, expected) => {
+    expect(decimalSize(input)).toEqual(expected);
   });
 });

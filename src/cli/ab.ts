@@ -32,6 +32,8 @@ import { mergeSuiteDocuments } from '../results/suite-merge.ts';
 import { minPossibleP, minSamplesForAlpha } from '../results/statistics.ts';
 import { compareOptionsFrom, renderComparison, reportComparison } from './compare.ts';
 import type { CompareCommandOptions } from './compare.ts';
+import { overrideWarnings } from '../options.ts';
+import { printWarnings } from './scenario-warnings.ts';
 
 export interface AbCommandOptions extends CompareCommandOptions {
   /** the base commit: any git revision (branch, tag, sha, origin/main, HEAD~1) */
@@ -193,6 +195,8 @@ export async function abCommand(suitePath: string, options: AbCommandOptions, io
   for (const s of options.set) {
     if (s.indexOf('=') <= 0) throw new MigbenchError('E_USAGE', `--set: expected key.path=value, got ${JSON.stringify(s)}`);
   }
+  // the passes run `suite --quiet`: the warning about a bare-number rate is said here, once
+  printWarnings(overrideWarnings(options.set));
   for (const [flag, ref] of [['--base', options.base], ['--head', options.head]] as const) {
     if (ref !== undefined && (ref.trim() === '' || ref.startsWith('-'))) {
       throw new MigbenchError('E_USAGE', `${flag}: expected a git revision (a branch, tag or commit), got ${JSON.stringify(ref)}`);

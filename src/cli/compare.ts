@@ -88,14 +88,22 @@ export function compareOptionsFrom(o: CompareCommandOptions, labels: { base: str
 export function renderComparison(c: Comparison, format: string): string {
   if (format === 'json') return JSON.stringify(c, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
   if (format === 'markdown') return renderComparisonMarkdown(c);
-  return renderComparisonText(c, colorsFor(process.stdout));
+  return renderComparisonText(c, colorsFor(process.stderr));
+}
+
+/**
+ * Where a comparison goes: a document asked for by `--format json|markdown` is data (stdout, so
+ * `> comparison.md` works); the text table is for a person (stderr, with the progress).
+ */
+export function comparisonStream(format: string): 'stdout' | 'stderr' {
+  return format === 'json' || format === 'markdown' ? 'stdout' : 'stderr';
 }
 
 /** Compare two parsed suites, print the result, and return the exit code. */
 export function reportComparison(base: SuiteDocument, head: SuiteDocument, o: CompareCommandOptions, labels: { base: string; head: string }): number {
   const c = compareSuites(base, head, compareOptionsFrom(o, labels));
   writeOutputs(requested([{ flag: '--html', path: o.html, text: () => renderComparisonReport(c) }]));
-  process.stdout.write(`${renderComparison(c, o.format)}\n`);
+  process[comparisonStream(o.format)].write(`${renderComparison(c, o.format)}\n`);
   if (o.failOn !== 'regression') return 0;
   // Exit 2 when nothing could be tested: a gate that cannot decide must not pass as "no regression".
   return hasRegression(c) ? 1 : isUndecided(c) ? 2 : 0;

@@ -26,7 +26,8 @@ export async function imageInspectCommand(path: string, options: { json: boolean
     process.stdout.write(`${json.replace(/[\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`);
     return 0;
   }
-  const c = colorsFor(process.stdout);
+  // the summary is for a person: stderr (the JSON document, with --json, is data: stdout)
+  const c = colorsFor(process.stderr);
   // the header's strings come from the file: control characters (escape sequences) are stripped
   const lines = [
     `${stripControls(path)}: ${c.green('valid')} migbench image (every checksum verified)`,
@@ -39,7 +40,7 @@ export async function imageInspectCommand(path: string, options: { json: boolean
     `  device state  ${formatBytes(h.deviceStateBytes)}`,
     `  file size     ${formatBytes(r.fileBytes)}${h.format === 'mapped' ? ` (data from offset ${formatCount(h.mapped!.dataOffset)})` : ''}`,
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stderr.write(`${lines.join('\n')}\n`);
   return 0;
 }
 

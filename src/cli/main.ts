@@ -11,6 +11,7 @@ import { abCommand, type AbCommandOptions } from './ab.ts';
 import { compareCommand, type CompareCommandOptions } from './compare.ts';
 import { imageInspectCommand } from './image.ts';
 import { predictCommand } from './predict.ts';
+import { fitCommand, type FitCommandOptions } from './fit.ts';
 import { reportCommand } from './report.ts';
 import { suiteCommand, type SuiteCommandOptions } from './suite.ts';
 import { mergeCommand, sweepCommand, tuneCommand, type SweepCommandOptions, type TuneCommandOptions } from './sweep.ts';
@@ -61,6 +62,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--only <method>', 'run one method: precopy or quick (default: the suite\'s "methods", else both)')
     .option('--mode <mode>', 'emulate (measured on this machine) or simulate (the virtual-clock model: deterministic, every metric exact; --runs defaults to 1 and --warmup to 0)', 'emulate')
     .option('--jobs <n>', 'simulate mode: threads to run benchmarks on (default: the number of CPUs; 1 runs them in this thread)')
+    .option('--max-points <n>', 'the most benchmarks a matrix may expand to (default 10000)')
     .option('--out <file>', 'write the suite result (JSON) to a file')
     .option('--json', 'print the suite result on stdout', false)
     .addOption(new Option('--export <kind=file>', 'also write github-action-benchmark=FILE or bencher=FILE (repeatable)').argParser(collect).default([]))
@@ -78,7 +80,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--alpha <p>', 'significance level', '0.05')
     .option('--threshold <pct>', 'a significant change must also be worse than this to be a regression', '5%')
     .addOption(new Option('--metric-threshold <metric=pct>', 'per-metric threshold, e.g. downtime=10% (repeatable)').argParser(collect).default([]))
-    .option('--format <format>', 'text, markdown or json', 'text')
+    .option('--format <format>', 'text (a table on stderr), markdown or json (a document on stdout)', 'text')
     .option('--fail-on <what>', 'regression (exit 1 when one is found, 2 when nothing could be tested) or never (always 0)', 'regression')
     .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
     .action((base: string, head: string, opts: CompareCommandOptions) => {
@@ -98,7 +100,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--alpha <p>', 'significance level of the Mann–Whitney U test', '0.05')
     .option('--threshold <percent>', 'a significant change must be worse than this to be a regression', '5%')
     .addOption(new Option('--metric-threshold <metric=percent>', 'threshold for one metric, e.g. downtime=10% (repeatable)').argParser(collect).default([]))
-    .option('--format <format>', 'comparison on stdout: text, markdown or json', 'text')
+    .option('--format <format>', 'the comparison: text (a table on stderr), markdown or json (a document on stdout)', 'text')
     .option('--fail-on <when>', 'regression: exit 1 when a metric regressed, 2 when nothing could be tested; never: always 0', 'regression')
     .option('--keep-worktrees', 'leave the worktrees and the raw pass results in place (for a post-mortem)', false)
     .action(async (suite: string, opts: AbCommandOptions) => {
@@ -114,10 +116,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--runs <n>', 'runs per point (medians are reported; in simulate mode each run has a seed of its own)')
     .option('--mode <mode>', 'emulate (real migrations, one point at a time) or simulate (the virtual-clock model, points in parallel)', 'emulate')
     .option('--jobs <n>', 'simulate mode: threads to run points on (default: the number of CPUs; 1 runs them in this thread)')
+    .option('--max-points <n>', 'the most grid points to run (default 10000)')
     .option('--shard <i/n>', 'run only slice i of n of the grid (join the slices with `migbench merge`)')
     .option('--out <file>', 'write the sweep (JSON)')
     .option('--csv <file>', 'write one CSV row per point')
-    .option('--json', 'print the sweep (JSON) on stdout instead of the table', false)
+    .option('--json', 'print the sweep (JSON) on stdout (the table goes to stderr without it)', false)
     .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
     .option('-q, --quiet', 'no progress on stderr', false)
     .action(async (scenario: string | undefined, opts: SweepCommandOptions) => {
@@ -130,7 +133,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('<slices...>', 'sweep JSON files')
     .option('--out <file>', 'write the joined sweep (JSON)')
     .option('--csv <file>', 'write one CSV row per point')
-    .option('--json', 'print the joined sweep on stdout instead of the table', false)
+    .option('--json', 'print the joined sweep on stdout (the table goes to stderr without it)', false)
     .option('-q, --quiet', 'no table', false)
     .action((files: string[], opts: { out?: string; csv?: string; json: boolean; quiet: boolean }) => {
       code = mergeCommand(files, opts);
@@ -148,9 +151,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--runs <n>', 'runs per setting (medians are compared; in simulate mode each run has a seed of its own)')
     .option('--mode <mode>', 'emulate (real migrations, one setting at a time) or simulate (the virtual-clock model, settings in parallel: answers at once)', 'emulate')
     .option('--jobs <n>', 'simulate mode: threads to run settings on (default: the number of CPUs; 1 runs them in this thread)')
+    .option('--max-points <n>', 'the most settings to try (default 10000)')
     .option('--apply <file>', 'write the scenario with the recommendation to a file')
     .option('--out <file>', 'write every setting\'s figures, the frontier and the recommendation (JSON)')
-    .option('--json', 'print the result as JSON', false)
+    .option('--json', 'print the result (JSON) on stdout (the table goes to stderr without it)', false)
     .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
     .option('-q, --quiet', 'no progress on stderr', false)
     .action(async (scenario: string | undefined, opts: TuneCommandOptions) => {
@@ -159,12 +163,22 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('predict')
-    .description('predict a scenario at once from the analytic model (DESIGN §6 with overlap and working-set corrections): rounds, bytes, total time, downtime, converges or not and why, for pre-copy and quick migration; no threads')
+    .description('predict a scenario at once from the analytic model (the pre-copy closed form V_i = M·λ^i, with overlap and working-set corrections): rounds, bytes, total time, downtime, converges or not and why, for pre-copy and quick migration; no threads')
     .argument('[scenario]', 'scenario JSON file (the built-in default scenario when none is given)')
     .addOption(new Option('--set <key.path=value>', 'override a scenario key (repeatable), e.g. --set workload.dirtyRate=50000/s').argParser(collect).default([]))
-    .option('--json', 'print the prediction (JSON) on stdout', false)
+    .option('--json', 'print the prediction (JSON) on stdout (the summary goes to stderr without it)', false)
     .action((scenario: string | undefined, opts: { set: string[]; json: boolean }) => {
       code = predictCommand(scenario, opts);
+    });
+
+  program
+    .command('fit')
+    .description('fit a scenario to a QEMU migration log (polled query-migrate replies as JSON lines or a JSON array), each figure with its evidence, and replay it in simulate mode beside the log')
+    .argument('<log>', 'QMP log: query-migrate replies in order, optionally after query-migrate-parameters and -capabilities')
+    .option('--out <file>', 'write the fitted scenario (JSON, resolved: a valid scenario file)')
+    .option('--json', 'print the fit (scenario, parameters with evidence, replay beside the log) as JSON on stdout', false)
+    .action(async (log: string, opts: FitCommandOptions) => {
+      code = await fitCommand(log, opts);
     });
 
   program
@@ -182,7 +196,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('inspect')
     .description("check a kept image end to end (magic, version, header, every checksum) and summarise it; exit 3 if it is corrupt, 2 if it is not there")
     .argument('<file>', 'image file (written with quick.keepImage: true)')
-    .option('--json', 'print the summary as JSON', false)
+    .option('--json', 'print the summary (JSON) on stdout (the summary goes to stderr without it)', false)
     .action(async (file: string, opts: { json: boolean }) => {
       code = await imageInspectCommand(file, opts);
     });

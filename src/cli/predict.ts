@@ -1,16 +1,18 @@
 /**
  * `migbench predict [scenario] [--set key.path=value …] [--json]`: the analytic prediction of a
  * scenario (sim/predict/), at once and without threads. The scenario is read and resolved exactly as
- * `run` does; the human summary (or the JSON with --json) goes to stdout.
+ * `run` does; the JSON document (--json) goes to stdout, the human summary to stderr.
  */
 import Table from 'cli-table3';
-import { applyOverrides, resolveScenario, scenarioToJson } from '../options.ts';
+import { applyOverrides, overrideWarnings, resolveScenario, scenarioToJson, scenarioWarnings } from '../options.ts';
+import { printWarnings } from './scenario-warnings.ts';
 import type { RoundRecord } from '../precopy/stats.ts';
 import { colorsFor, type Colors } from '../report/style.ts';
 import { predict } from '../sim/predict/predict.ts';
 import { predictionToJson, type Prediction } from '../sim/predict/prediction.ts';
 import { formatBitRate, formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import { readScenarioFile } from './scenario-file.ts';
+import { DEFAULT_COLUMNS, fittedColWidths, terminalColumns } from './terminal.ts';
 
 export interface PredictCommandOptions {
   set: string[];
@@ -24,22 +26,24 @@ const MAX_LISTED_ROUNDS = 24;
 
 export function predictCommand(scenarioPath: string | undefined, options: PredictCommandOptions): number {
   const input = scenarioPath === undefined ? {} : readScenarioFile(scenarioPath);
-  const scenario = resolveScenario(applyOverrides(input, options.set));
+  const applied = applyOverrides(input, options.set);
+  const scenario = resolveScenario(applied);
+  printWarnings([...scenarioWarnings(applied), ...overrideWarnings(options.set)]);
   const prediction = predict(scenario);
   if (options.json) {
     process.stdout.write(`${predictionToJson(prediction, scenarioToJson(scenario))}\n`);
     return 0;
   }
-  process.stdout.write(`${renderPrediction(prediction, colorsFor(process.stdout))}\n`);
+  process.stderr.write(`${renderPrediction(prediction, colorsFor(process.stderr), terminalColumns(process.stderr))}\n`);
   return 0;
 }
 
 const pages = (n: number): string => formatCount(n);
 const ms = (v: number | null): string => (v === null ? '—' : v === Infinity ? '∞' : formatDurationMs(v));
 
-function roundsTable(p: Prediction, c: Colors): string {
+function roundsTable(p: Prediction, c: Colors, columns: number): string {
   const head = ['round', 'stage', 'sent pages', 'bytes', 'time', 'dirty at sync', 'pending', 'expected downtime'].map((h) => c.bold(h));
-  const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT, colAligns: ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right'] });
+  const body: string[][] = [];
   const row = (r: RoundRecord): string[] => [
     String(r.round),
     r.stage,
@@ -57,10 +61,13 @@ function roundsTable(p: Prediction, c: Colors): string {
   const shown = rounds.length <= MAX_LISTED_ROUNDS ? rounds : [...rounds.slice(0, 12), ...rounds.slice(-8)];
   let next = 0;
   for (const r of shown) {
-    if (r.round > next) table.push(gap(r.round - next));
-    table.push(row(r));
+    if (r.round > next) body.push(gap(r.round - next));
+    body.push(row(r));
     next = r.round + 1;
   }
+  const colWidths = fittedColWidths([head, ...body], columns);
+  const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT, colWidths, wordWrap: true, colAligns: ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right'] });
+  table.push(...body);
   return table.toString();
 }
 
@@ -69,7 +76,8 @@ function outcomeText(outcome: string, reason: string | null, c: Colors): string 
   return reason ? `${o} (${reason})` : o;
 }
 
-export function renderPrediction(p: Prediction, c: Colors): string {
+/** The prediction for a person; its tables fit `columns` (the terminal's width). */
+export function renderPrediction(p: Prediction, c: Colors, columns: number = DEFAULT_COLUMNS): string {
   const s = p.scenario;
   const pre = p.precopy;
   const q = p.quick;
@@ -89,7 +97,7 @@ export function renderPrediction(p: Prediction, c: Colors): string {
       (s.workload.pattern === 'hotset' || s.workload.pattern === 'zipf' ? `, working set ${formatBytes(f.workingSetBytes)}` : '') +
       (f.zeroPageShare > 0 ? `, zero pages ${(f.zeroPageShare * 100).toFixed(0)} %` : ''),
   );
-  lines.push(roundsTable(p, c));
+  lines.push(roundsTable(p, c, columns));
 
   const live = pre.rounds.filter((r) => r.stage !== 'stop-and-copy').length + pre.elidedRounds;
   const stopped = pre.rounds.some((r) => r.stage === 'stop-and-copy');
@@ -98,9 +106,8 @@ export function renderPrediction(p: Prediction, c: Colors): string {
       ? `never (λ >= 1): V_i = M·λ^i grows`
       : `n = ${cf.n}${cf.converges ? '' : ' (capped)'}, ${formatBytes(cf.totalBytes)}, total ${ms(cf.totalTimeMs)}, downtime ${ms(cf.downtimeMs)}`;
   const head = [c.bold(s.name), c.bold('pre-copy'), c.bold('quick migration')];
-  const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: [null, 52, 46] as unknown as number[] });
   const qPhases = q.phases;
-  table.push(
+  const body: string[][] = [
     ['outcome', outcomeText(pre.outcome, pre.reason, c), outcomeText(q.outcome, null, c)],
     [
       'converges',
@@ -124,8 +131,10 @@ export function renderPrediction(p: Prediction, c: Colors): string {
       `storage ${formatByteRate(q.storageBandwidthBytesPerSec)}`,
     ],
     ['phases', '', `save ${ms(qPhases.saveMs)}, hand-over ${ms(qPhases.handoverMs)}, restore ${ms(qPhases.restoreMs)}`],
-    ['DESIGN §6', closed, ''],
-  );
+    ['closed form', closed, ''],
+  ];
+  const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: fittedColWidths([head, ...body], columns) });
+  table.push(...body);
   lines.push(table.toString());
   lines.push(`${c.bold('pre-copy')}: ${pre.why}`);
   lines.push(`${c.bold('quick')}: ${q.why}`);

@@ -1,12 +1,14 @@
 /** `migbench run [scenario] [--set key.path=value …] [--json] [--out file]` */
 import { MigbenchError } from '../errors.ts';
-import { applyOverrides, resolveScenario } from '../options.ts';
+import { applyOverrides, overrideWarnings, resolveScenario, scenarioWarnings } from '../options.ts';
+import { printWarnings } from './scenario-warnings.ts';
 import type { RoundRecord } from '../precopy/stats.ts';
 import { METHODS, documentToJson, type Method } from '../results/document.ts';
 import type { QuickPhases } from '../quick/quick-migration.ts';
 import { colorsFor } from '../report/style.ts';
 import { renderSummary } from '../report/summary.ts';
 import { checkResources } from '../resources.ts';
+import { checkTimers } from '../timer-bounds.ts';
 import { runScenario } from '../run.ts';
 import { formatBitRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import { readScenarioFile } from './scenario-file.ts';
@@ -16,7 +18,10 @@ import { renderRunReport } from '../report/html.ts';
 import { faultFromEnvironment } from '../faults.ts';
 import { predict } from '../sim/predict/predict.ts';
 import { adviseAfterTimeout } from '../sim/predict/explain.ts';
+import { maxSimulatedTimeoutMs } from '../sim/work-bound.ts';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
+import { LiveBar } from './live-bar.ts';
+import { showProgressBar } from './terminal.ts';
 
 export interface RunCommandOptions {
   set: string[];
@@ -72,18 +77,27 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     methods = [options.only as Method];
   }
   const mode = parseMode(options.mode);
-  const scenario = resolveScenario(applyOverrides(input, options.set));
+  const applied = applyOverrides(input, options.set);
+  const scenario = resolveScenario(applied);
   // refuse before saying anything else
   if (mode === 'emulate') {
     checkResources(scenario);
+    checkTimers(scenario);
     if (scenario.fleet) throw new MigbenchError('E_SCENARIO', `fleet: a host evacuation runs in simulate mode only (--mode simulate), got ${JSON.stringify(scenario.fleet)}`);
   } else checkSimulatable(scenario, methods);
   checkOutputs([{ flag: '--out', path: options.out }, { flag: '--html', path: options.html }]);
   // tests only: MIGBENCH_TEST_FAULT makes one worker die mid-migration (src/faults.ts)
   const fault = mode === 'emulate' ? faultFromEnvironment() : undefined;
+  // a live bar (a terminal only) while a guest is allocated and while a pre-copy round runs
+  const bar = new LiveBar(err, mode === 'emulate' && showProgressBar(err, options.quiet, process.env));
   const say = (line: string): void => {
+    bar.clear();
     if (!options.quiet) err.write(`${line}\n`);
   };
+  let liveRound = 0;
+  let roundPendingPages = scenario.guest.memory / scenario.guest.pageSize;
+  const pages = (n: number): string => `${formatCount(n)} pages`;
+  printWarnings([...scenarioWarnings(applied), ...overrideWarnings(options.set)], options.quiet);
 
   // Ctrl-C or SIGTERM: cancel the migration, end the workers, write nothing, exit 130 / 143.
   const interrupts = watchInterrupts((signal) =>
@@ -95,8 +109,12 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
       mode === 'simulate'
         ? await simulateScenario(scenario, {
             methods,
+            signal: interrupts.signal,
             onPhase: (m) => say(c.dim(m)),
             onRound: scenario.fleet ? undefined : (r) => say(roundLine(r)),
+          }).catch((error: unknown) => {
+            if (error instanceof MigbenchError && error.code === 'E_INTERRUPTED') return null; // said below
+            throw error;
           })
         : await runScenario(scenario, {
             methods,
@@ -104,10 +122,16 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
             fault,
             force: options.force,
             onPhase: (m) => say(c.dim(m)),
-            onRound: (r) => say(roundLine(r)),
+            onAllocation: (done, total) => bar.show('allocating', done, total, formatBytes),
+            onRound: (r) => {
+              say(roundLine(r));
+              liveRound = r.round + 1;
+              roundPendingPages = r.pendingPages;
+            },
+            onLive: (p) => bar.show(`round ${liveRound}`, p.roundPagesSent, roundPendingPages, pages),
             onQuickPhase: (phase, ms) => say(`quick   ${PHASE_NAMES[phase].padEnd(32)} ${formatDurationMs(ms)}`),
           });
-    if (interrupts.signal.aborted) {
+    if (doc === null || interrupts.signal.aborted) {
       say(c.yellow(`${interruptedWord(interrupts.received)}: the guest stays on the source; no result written`));
       return interrupts.exitCode;
     }
@@ -121,7 +145,8 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     if (!options.quiet) err.write(`${renderSummary(doc, c)}\n`);
     if (options.out) say(c.dim(`result written to ${options.out}`));
     if (doc.precopy?.outcome === 'cancelled' && doc.precopy.reason === 'timeout') {
-      say(c.yellow(adviseAfterTimeout(scenario, predict(scenario).precopy)));
+      const maxTimeoutMs = doc.mode === 'simulate' ? maxSimulatedTimeoutMs(scenario, methods) : Infinity;
+      say(c.yellow(adviseAfterTimeout(scenario, predict(scenario).precopy, maxTimeoutMs)));
     }
     let code = 0;
     for (const [name, r] of [['pre-copy', doc.precopy], ['quick migration', doc.quick]] as const) {
@@ -136,6 +161,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     }
     return code;
   } finally {
+    bar.clear();
     interrupts.dispose();
   }
 }

@@ -6,9 +6,10 @@
  */
 import Table from 'cli-table3';
 import { MigbenchError } from '../errors.ts';
-import { applyOverrides, resolveScenario } from '../options.ts';
+import { applyOverrides, overrideWarnings, resolveScenario, scenarioWarnings } from '../options.ts';
+import { printWarnings } from './scenario-warnings.ts';
 import { colorsFor } from '../report/style.ts';
-import { expandGrid, parseAxis, parseShard, pointOverrides, shardIndices, type Axis } from '../sweep/grid.ts';
+import { MAX_GRID_POINTS, checkRunCount, expandGrid, parseAxis, parseShard, pointOverrides, shardIndices, type Axis } from '../sweep/grid.ts';
 import { OBJECTIVES, paretoFrontier, recommend, type Objective, type PointFigures } from '../sweep/pareto.ts';
 import { checkSweepable, mergeSweeps, pointScenarios, runSweep, sweepToCsv, type SweepDocument } from '../sweep/run-sweep.ts';
 import { defaultJobs } from '../pool/pool.ts';
@@ -19,11 +20,17 @@ import { readResultFile, readScenarioFile } from './scenario-file.ts';
 import { parseSweepDocument } from '../sweep/sweep-document.ts';
 import { renderSweepReport } from '../report/html.ts';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
+import { fittedColWidths, terminalColumns } from './terminal.ts';
 
 function positive(flag: string, text: string | undefined, dflt: number): number {
   if (text === undefined) return dflt;
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new MigbenchError('E_USAGE', `${flag}: expected a whole number >= 1, got ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+/** `--max-points`: the most grid points (or suite benchmarks) a command builds; `dflt` without the flag. */
+export function parseMaxPoints(text: string | undefined, dflt: number = MAX_GRID_POINTS): number {
+  return positive('--max-points', text, dflt);
 }
 
 /**
@@ -69,24 +76,27 @@ async function withInterrupts<T>(say: (s: string) => void, what: string, f: (sig
 const describePoint = (p: { params: Record<string, unknown> }): string =>
   Object.entries(p.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') || '(the scenario as it is)';
 
+/** The points as a table for a person (stderr), fitting the terminal's width. */
 function pointsTable(points: readonly PointFigures[], axes: readonly Axis[], marks: (p: PointFigures) => string): string {
+  const head = ['#', ...axes.map((a) => a.key), 'total time', 'downtime', 'transferred', 'guest speed', 'completed', ''];
+  const body = points.map((p) => [
+    String(p.index),
+    ...axes.map((a) => (typeof p.params[a.key] === 'string' ? (p.params[a.key] as string) : JSON.stringify(p.params[a.key]))),
+    p.totalTimeMs === null ? '—' : formatDurationMs(p.totalTimeMs),
+    p.downtimeMs === null ? '—' : formatDurationMs(p.downtimeMs),
+    p.transferredBytes === null ? '—' : formatBytes(p.transferredBytes),
+    p.guestSlowdown === null ? '—' : `${(p.guestSlowdown * 100).toFixed(0)}%`,
+    `${p.completed}/${p.runs}`,
+    marks(p),
+  ]);
   const t = new Table({
-    head: ['#', ...axes.map((a) => a.key), 'total time', 'downtime', 'transferred', 'guest speed', 'completed', ''],
+    head,
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    colWidths: fittedColWidths([head, ...body], terminalColumns(process.stderr)),
+    wordWrap: true,
   });
-  for (const p of points) {
-    t.push([
-      String(p.index),
-      ...axes.map((a) => (typeof p.params[a.key] === 'string' ? (p.params[a.key] as string) : JSON.stringify(p.params[a.key]))),
-      p.totalTimeMs === null ? '—' : formatDurationMs(p.totalTimeMs),
-      p.downtimeMs === null ? '—' : formatDurationMs(p.downtimeMs),
-      p.transferredBytes === null ? '—' : formatBytes(p.transferredBytes),
-      p.guestSlowdown === null ? '—' : `${(p.guestSlowdown * 100).toFixed(0)}%`,
-      `${p.completed}/${p.runs}`,
-      marks(p),
-    ]);
-  }
+  t.push(...body);
   return t.toString();
 }
 
@@ -97,11 +107,17 @@ export interface SweepCommandOptions {
   shard?: string;
   mode?: string;
   jobs?: string;
+  maxPoints?: string;
   out?: string;
   csv?: string;
   json: boolean;
   quiet: boolean;
   html?: string;
+}
+
+/** A bare number for a byte rate in a --param axis: the same warning as in --set (options.ts). */
+function paramWarnings(axes: readonly { key: string; values: readonly unknown[] }[]): string[] {
+  return overrideWarnings(axes.flatMap((a) => a.values.filter((v) => typeof v === 'number').map((v) => `${a.key}=${JSON.stringify(v)}`)), '--param');
 }
 
 export async function sweepCommand(scenarioPath: string | undefined, o: SweepCommandOptions): Promise<number> {
@@ -110,16 +126,18 @@ export async function sweepCommand(scenarioPath: string | undefined, o: SweepCom
   if (o.param.length === 0) throw new MigbenchError('E_USAGE', 'sweep: give at least one --param key.path=v1,v2,…');
   const axes = o.param.map(parseAxis);
   const base = applyOverrides(scenarioPath === undefined ? {} : readScenarioFile(scenarioPath), o.set);
-  const points = expandGrid(axes);
+  const points = expandGrid(axes, parseMaxPoints(o.maxPoints));
   checkSweepable(pointScenarios(base, points), points, mode); // refuse a bad point before running any
   checkOutputs(sweepOutputs(o));
   const shard = parseShard(o.shard);
   const indices = shardIndices(points.length, shard);
   const runs = positive('--runs', o.runs, 1);
+  checkRunCount(points.length, runs, parseMaxPoints(o.maxPoints));
   const err = process.stderr;
   const say = (s: string): void => {
     if (!o.quiet) err.write(`${s}\n`);
   };
+  printWarnings([...scenarioWarnings(base), ...overrideWarnings(o.set), ...paramWarnings(axes)], o.quiet);
   say(`migbench sweep: ${points.length} grid points${shard ? `, shard ${shard.index}/${shard.count}: ${indices.length} of them` : ''}, ${runs} run${runs > 1 ? 's' : ''} each${mode === 'simulate' && runs > 1 ? ' (a seed of its own each)' : ''}, ${howItRuns(mode, jobs, indices.length * runs)}`);
   const started = performance.now();
   const r = await withInterrupts(say, 'no result written', (signal) =>
@@ -145,7 +163,7 @@ function writeSweep(doc: SweepDocument, o: { out?: string; csv?: string; json: b
   if (o.json) process.stdout.write(`${text}\n`);
   else if (!o.quiet) {
     const frontier = new Set(paretoFrontier(doc.points).map((p) => p.index));
-    process.stdout.write(`${pointsTable(doc.points, doc.axes, (p) => (frontier.has(p.index) ? 'frontier' : ''))}\n`);
+    process.stderr.write(`${pointsTable(doc.points, doc.axes, (p) => (frontier.has(p.index) ? 'frontier' : ''))}\n`);
   }
   return 0;
 }
@@ -179,6 +197,7 @@ export interface TuneCommandOptions {
   runs?: string;
   mode?: string;
   jobs?: string;
+  maxPoints?: string;
   apply?: string;
   out?: string;
   json: boolean;
@@ -204,13 +223,15 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
     ...custom,
   ];
   const base = applyOverrides(scenarioPath === undefined ? {} : readScenarioFile(scenarioPath), o.set);
-  const points = expandGrid(axes);
+  const points = expandGrid(axes, parseMaxPoints(o.maxPoints));
   checkSweepable(pointScenarios(base, points), points, mode);
   checkOutputs([{ flag: '--out', path: o.out }, { flag: '--apply', path: o.apply }, { flag: '--html', path: o.html }]);
   const runs = positive('--runs', o.runs, 1);
+  checkRunCount(points.length, runs, parseMaxPoints(o.maxPoints));
   const say = (s: string): void => {
     if (!o.quiet) process.stderr.write(`${s}\n`);
   };
+  printWarnings([...scenarioWarnings(base), ...overrideWarnings(o.set), ...paramWarnings(custom)], o.quiet);
   say(`migbench tune: ${points.length} settings × ${runs} run${runs > 1 ? 's' : ''}, ${howItRuns(mode, jobs, points.length * runs)}; target downtime ≤ ${formatDurationMs(maxDowntimeMs)}, objective ${objective}`);
   const r = await withInterrupts(say, 'no recommendation', (signal) =>
     runSweep({
@@ -235,13 +256,15 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
   if (o.json) {
     process.stdout.write(`${JSON.stringify({ maxDowntimeMs, objective, met: rec.met, recommendation: rec.point, why: rec.why, frontier, points: doc.points }, null, 2)}\n`);
   } else {
-    const c = colorsFor(process.stdout);
+    // the table and the recommendation are for a person: stderr (the JSON, with --json, is data: stdout)
+    const out = process.stderr;
+    const c = colorsFor(out);
     const onFrontier = new Set(frontier.map((p) => p.index));
     const sorted = [...doc.points].sort((a, b) => (a.downtimeMs ?? Infinity) - (b.downtimeMs ?? Infinity));
-    process.stdout.write(`${pointsTable(sorted, doc.axes, (p) => [p.index === rec.point?.index ? c.bold('← recommended') : '', onFrontier.has(p.index) ? 'frontier' : ''].filter(Boolean).join(' '))}\n`);
-    process.stdout.write(`Pareto frontier (total time against downtime): ${frontier.map((p) => `#${p.index}`).join(', ') || 'none'}\n`);
-    process.stdout.write(`${rec.met ? c.green('recommendation') : c.yellow('no setting meets the target')}: ${rec.point ? describePoint(rec.point) : '—'}\n${rec.why}\n`);
-    if (o.apply && rec.point) process.stdout.write(`scenario with the recommendation written to ${o.apply}\n`);
+    out.write(`${pointsTable(sorted, doc.axes, (p) => [p.index === rec.point?.index ? c.bold('← recommended') : '', onFrontier.has(p.index) ? 'frontier' : ''].filter(Boolean).join(' '))}\n`);
+    out.write(`Pareto frontier (total time against downtime): ${frontier.map((p) => `#${p.index}`).join(', ') || 'none'}\n`);
+    out.write(`${rec.met ? c.green('recommendation') : c.yellow('no setting meets the target')}: ${rec.point ? describePoint(rec.point) : '—'}\n${rec.why}\n`);
+    if (o.apply && rec.point) out.write(`scenario with the recommendation written to ${o.apply}\n`);
   }
   return 0;
 }

@@ -9,6 +9,8 @@
  * thread only reads. On the destination side only the destination worker writes.
  */
 export const MAX_BLOCK_BYTES = 1 << 30;
+/** How often (in bytes) `touch` and `fillGuest` report their progress, when asked to. */
+export const PROGRESS_BYTES = 16 << 20;
 
 export interface GuestLayout {
   readonly memoryBytes: number;
@@ -115,9 +117,15 @@ export class GuestMemory {
    * Writes one zero byte per 4 KiB; memory already written keeps its content only if it was zero there,
    * so call this on fresh memory only.
    */
-  touch(): void {
+  touch(onProgress?: (doneBytes: number) => void): void {
+    let done = 0;
     for (const v of this.views) {
-      for (let i = 0; i < v.length; i += 4096) v[i] = 0;
+      for (let start = 0; start < v.length; start += PROGRESS_BYTES) {
+        const end = Math.min(v.length, start + PROGRESS_BYTES);
+        for (let i = start; i < end; i += 4096) v[i] = 0;
+        done += end - start;
+        onProgress?.(done);
+      }
     }
   }
 }

@@ -42,8 +42,8 @@ export interface SimTask<R extends Reduce = Reduce> {
 export type SimReply = { ok: true; value: Reductions[Reduce] } | { ok: false; code: ErrorCode | null; message: string };
 
 /** Run one task in this thread. */
-export async function simulateTask<R extends Reduce>(task: SimTask<R>): Promise<Reductions[R]> {
-  const doc = await simulateScenario(task.scenario, { methods: task.methods });
+export async function simulateTask<R extends Reduce>(task: SimTask<R>, signal?: AbortSignal): Promise<Reductions[R]> {
+  const doc = await simulateScenario(task.scenario, { methods: task.methods, signal });
   return (task.reduce === 'sweep-run' ? runFigures(doc) : metricsOf(doc)) as Reductions[R];
 }
 
@@ -83,7 +83,7 @@ export async function simulateTasks<R extends Reduce>(tasks: readonly SimTask<R>
       // listener) is seen between tasks
       await new Promise((resolve) => setImmediate(resolve));
       if (signal?.aborted) throw interrupted();
-      const value = await simulateTask(task);
+      const value = await simulateTask(task, signal); // a long one stops at its next break (E_INTERRUPTED)
       out.push(value);
       onResult?.(i, value);
     }

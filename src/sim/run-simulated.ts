@@ -20,6 +20,7 @@ import { zstdReady } from '../codec/zstd.ts';
 import { ContentModel } from './content-model.ts';
 import { quickModel } from './predict/quick-model.ts';
 import { PrecopySimulation, type SimulationOptions } from './simulate-precopy.ts';
+import { simulationWorkProblem } from './work-bound.ts';
 
 /** The most pages a simulated guest may have (the pattern generators' and the page sets' limit). */
 export const MAX_SIM_PAGES = 2 ** 32;
@@ -28,6 +29,8 @@ export const MAX_SIM_BITMAP_BYTES = 8 * 2 ** 30;
 
 export interface SimulateOptions extends SimulationOptions {
   methods?: readonly Method[];
+  /** Ctrl-C: the simulation stops at its next break (within YIELD_EVERY_MS of wall time) with E_INTERRUPTED */
+  signal?: AbortSignal;
   onPhase?: (message: string) => void;
   /** a fleet's guests as they finish */
   onGuest?: (method: Method, guest: FleetGuest) => void;
@@ -48,11 +51,50 @@ export function checkSimulatable(s: Scenario, methods: readonly Method[]): void 
   if (bitmapBytes > MAX_SIM_BITMAP_BYTES) {
     fail('fleet.concurrency', `${alive} simulated guests of ${formatBytes(s.guest.memory)} at a time need ${formatBytes(bitmapBytes)} of page bitmaps (at most ${formatBytes(MAX_SIM_BITMAP_BYTES)})`, String(alive));
   }
+  // the modelled work (guest writes, pages), bounded before anything is allocated (work-bound.ts)
+  const tooMuch = simulationWorkProblem(s, methods);
+  if (tooMuch) throw new MigbenchError('E_SCENARIO', tooMuch.message);
 }
 
 /** Guest `index` of a fleet: the scenario itself for guest 0, then the same with a derived seed. */
 export function fleetGuestScenario(s: Scenario, index: number): Scenario {
   return index === 0 ? s : { ...s, seed: deriveSeed(s.seed, 5000 + index) };
+}
+
+/** Wall time a simulation runs at most without turning the event loop (where a signal handler can run). */
+export const YIELD_EVERY_MS = 50;
+
+/**
+ * Breaks in a long simulation: a simulation is synchronous, so a SIGINT listener never runs while it
+ * does. Between steps (each bounded by work-bound.ts), at least every YIELD_EVERY_MS of wall time, the
+ * event loop turns once and an aborted `signal` ends the simulation (E_INTERRUPTED). The steps and
+ * their order are the same with or without breaks, so the result is too.
+ */
+export class Breaks {
+  private lastMs = performance.now();
+  constructor(private readonly signal?: AbortSignal) {}
+  /** true when the next break is due (cheap: one clock read) */
+  due(): boolean {
+    return performance.now() - this.lastMs >= YIELD_EVERY_MS;
+  }
+  /** turn the event loop; throws E_INTERRUPTED once the signal is aborted */
+  async take(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.lastMs = performance.now();
+    this.check();
+  }
+  check(): void {
+    if (this.signal?.aborted) throw new MigbenchError('E_INTERRUPTED', 'interrupted');
+  }
+}
+
+/** Run a simulation to its end with breaks: `PrecopySimulation.run()` that can be interrupted. */
+async function runWithBreaks(sim: PrecopySimulation, breaks: Breaks): Promise<PrecopyResult> {
+  while (!sim.done) {
+    sim.step();
+    if (breaks.due()) await breaks.take();
+  }
+  return sim.result();
 }
 
 /** Simulate one guest's pre-copy migration with the link to itself. */
@@ -61,11 +103,10 @@ export function simulatePrecopy(s: Scenario, options: SimulationOptions = {}): P
 }
 
 /** Quick migration of one guest, phase by phase: the image skips zero pages; storage is exact (no burst). */
-export function simulateQuick(s: Scenario, storageShare = 1): QuickResult {
-  const content = new ContentModel(s);
+export function simulateQuick(s: Scenario, storageShare = 1, zeroPages?: number): QuickResult {
   const N = s.guest.memory / s.guest.pageSize;
   const shared = storageShare === 1 ? s : { ...s, quick: { ...s.quick, storageBandwidth: s.quick.storageBandwidth * storageShare } };
-  const q = quickModel(shared, content.zeroKindPages(0, N), 0);
+  const q = quickModel(shared, zeroPages ?? new ContentModel(s).zeroKindPages(0, N), 0);
   return {
     outcome: 'completed',
     reason: null,
@@ -82,6 +123,19 @@ export function simulateQuick(s: Scenario, storageShare = 1): QuickResult {
     pages: q.pages,
     storageBandwidthBytesPerSec: shared.quick.storageBandwidth,
   };
+}
+
+/** Pages the image skips (zero at the start), counted in slices with breaks: a mixed fill costs a hash per page. */
+async function zeroPagesWithBreaks(s: Scenario, breaks: Breaks): Promise<number> {
+  const content = new ContentModel(s);
+  const N = s.guest.memory / s.guest.pageSize;
+  const SLICE = 2 ** 20;
+  let zero = 0;
+  for (let from = 0; from < N; from += SLICE) {
+    zero += content.zeroKindPages(from, Math.min(N, from + SLICE));
+    if (breaks.due()) await breaks.take();
+  }
+  return zero;
 }
 
 function distribution(values: number[]): Distribution | null {
@@ -114,7 +168,7 @@ function summarize(guests: FleetGuest[]): FleetMethodResult {
  * link ÷ migrations running, re-divided whenever one starts or ends). The migrations advance in step,
  * always the one furthest behind in virtual time, a batch (≤ 5 ms of link time) at a time.
  */
-export function simulatePrecopyFleet(s: Scenario, options: SimulateOptions = {}): { first: PrecopyResult; fleet: FleetMethodResult } {
+export async function simulatePrecopyFleet(s: Scenario, options: SimulateOptions = {}, breaks = new Breaks()): Promise<{ first: PrecopyResult; fleet: FleetMethodResult }> {
   const { count, concurrency } = s.fleet ?? { count: 1, concurrency: 1 };
   const active: { index: number; startMs: number; sim: PrecopySimulation }[] = [];
   const guests: FleetGuest[] = [];
@@ -131,6 +185,7 @@ export function simulatePrecopyFleet(s: Scenario, options: SimulateOptions = {})
     const a = active[k];
     a.sim.linkShare = 1 / active.length;
     a.sim.step();
+    if (breaks.due()) await breaks.take();
     if (!a.sim.done) continue;
     const r = a.sim.result();
     if (a.index === 0) first = r;
@@ -156,7 +211,7 @@ export function simulatePrecopyFleet(s: Scenario, options: SimulateOptions = {})
  * Quick migration of a fleet: guests go in waves of `concurrency`, the storage shared equally within
  * a wave (equal guests end together, so a wave's slots free at once).
  */
-export function simulateQuickFleet(s: Scenario, options: SimulateOptions = {}): { first: QuickResult; fleet: FleetMethodResult } {
+export async function simulateQuickFleet(s: Scenario, options: SimulateOptions = {}, breaks = new Breaks()): Promise<{ first: QuickResult; fleet: FleetMethodResult }> {
   const { count, concurrency } = s.fleet ?? { count: 1, concurrency: 1 };
   const guests: FleetGuest[] = [];
   let first: QuickResult | null = null;
@@ -166,7 +221,8 @@ export function simulateQuickFleet(s: Scenario, options: SimulateOptions = {}): 
     let waveEnd = waveStart;
     for (let j = 0; j < inWave; j++) {
       const index = w * concurrency + j;
-      const q = simulateQuick(fleetGuestScenario(s, index), 1 / inWave);
+      const guest = fleetGuestScenario(s, index);
+      const q = simulateQuick(guest, 1 / inWave, await zeroPagesWithBreaks(guest, breaks));
       if (index === 0) first = q;
       const g: FleetGuest = { index, outcome: q.outcome, startMs: waveStart, totalTimeMs: q.stats['total-time'], downtimeMs: q.stats.downtime, bytes: q.savedBytes, rounds: 0 };
       guests.push(g);
@@ -183,6 +239,8 @@ export async function simulateScenario(scenario: Scenario, options: SimulateOpti
   const methods = options.methods ?? METHODS;
   checkSimulatable(scenario, methods);
   if (scenario.precopy.compression === 'zstd') await zstdReady(); // the content model measures with it
+  const breaks = new Breaks(options.signal);
+  breaks.check();
   const startedAt = new Date();
   const t0 = performance.now();
   let precopy: PrecopyResult | null = null;
@@ -194,13 +252,13 @@ export async function simulateScenario(scenario: Scenario, options: SimulateOpti
     for (const method of methods) {
       if (method === 'precopy') {
         options.onPhase?.(`simulating the evacuation of ${scenario.fleet.count} guests with pre-copy, ${scenario.fleet.concurrency} at a time`);
-        const r = simulatePrecopyFleet(scenario, options);
+        const r = await simulatePrecopyFleet(scenario, options, breaks);
         precopy = r.first;
         fleet.precopy = r.fleet;
         modelledTimeMs += r.fleet.evacuationTimeMs;
       } else {
         options.onPhase?.(`simulating the evacuation of ${scenario.fleet.count} guests with quick migration, ${scenario.fleet.concurrency} at a time`);
-        const r = simulateQuickFleet(scenario, options);
+        const r = await simulateQuickFleet(scenario, options, breaks);
         quick = r.first;
         fleet.quick = r.fleet;
         modelledTimeMs += r.fleet.evacuationTimeMs;
@@ -210,11 +268,11 @@ export async function simulateScenario(scenario: Scenario, options: SimulateOpti
     for (const method of methods) {
       if (method === 'precopy') {
         options.onPhase?.(`simulating pre-copy of ${formatBytes(scenario.guest.memory)} on a virtual clock`);
-        precopy = simulatePrecopy(scenario, options);
+        precopy = await runWithBreaks(new PrecopySimulation(scenario, options), breaks);
         modelledTimeMs += precopy.stats['total-time'];
       } else {
         options.onPhase?.(`simulating quick migration: save to a ${scenario.quick.format} image, hand over, restore`);
-        quick = simulateQuick(scenario);
+        quick = simulateQuick(scenario, 1, await zeroPagesWithBreaks(scenario, breaks));
         modelledTimeMs += quick.stats['total-time'];
       }
     }

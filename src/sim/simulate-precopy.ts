@@ -476,6 +476,11 @@ export class PrecopySimulation {
     return this.finished !== null;
   }
 
+  /** where the migration stands: the guest runs (live rounds), is paused (stop-and-copy), or it is over */
+  get phase(): 'live' | 'stop-and-copy' | 'done' {
+    return this.finished !== null ? 'done' : this.guest.paused ? 'stop-and-copy' : 'live';
+  }
+
   /** One step: a sync, a batch of pages, or the end. */
   step(): void {
     if (this.finished) return;

@@ -8,7 +8,8 @@
  */
 import { MigbenchError } from '../errors.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
-import { applyOverrides, resolveScenario, type Scenario } from '../options.ts';
+import { applyOverrides, overrideWarnings, resolveScenario, scenarioWarnings, type Scenario } from '../options.ts';
+import { nearest, orList } from '../suggest.ts';
 import { METHODS, type Method } from '../results/document.ts';
 
 export interface SuiteBenchmarkSpec {
@@ -23,10 +24,12 @@ export interface ExpandedSuite {
   runs: number | null;
   warmup: number | null;
   benchmarks: SuiteBenchmarkSpec[];
+  /** what the scenarios or the overrides say that they may not mean (options.ts), each naming the benchmarks it is about */
+  warnings: string[];
 }
 
 const KEYS = ['name', 'description', 'methods', 'runs', 'warmup', 'scenarios', 'base', 'matrix'];
-/** The most benchmarks a matrix may expand to (each is run `runs` times: far beyond any real suite). */
+/** The most benchmarks a matrix may expand to unless `--max-points` allows more (each is run `runs` times: far beyond any real suite). */
 export const MAX_MATRIX_POINTS = 10_000;
 
 /** A value for a message: its JSON, cut at 60 characters ("an array" / "an object" when it has none). */
@@ -67,11 +70,15 @@ function label(v: unknown): string {
 }
 
 /** Expand a parsed suite file; `sets` (`--set key.path=value`) apply to every scenario. */
-export function expandSuite(input: unknown, sets: readonly string[] = []): ExpandedSuite {
+export function expandSuite(input: unknown, sets: readonly string[] = [], maxPoints: number = MAX_MATRIX_POINTS): ExpandedSuite {
   if (!isObject(input)) fail('suite', 'expected a JSON object', input);
   // found by fuzzing: a deeply nested value overflowed the stack (JSON.stringify in a message, structuredClone)
   if (nestedDeeperThan(input)) throw new MigbenchError('E_SCENARIO', `suite: nested more than ${MAX_JSON_DEPTH} levels deep (a suite nests a few)`);
-  for (const k of Object.keys(input)) if (!KEYS.includes(k)) fail(`suite.${k}`, `unknown key (known: ${KEYS.join(', ')})`, input[k]);
+  for (const k of Object.keys(input)) {
+    if (KEYS.includes(k)) continue;
+    const near = nearest(k, KEYS);
+    fail(`suite.${k}`, near.length > 0 ? `unknown key (did you mean ${orList(near)}?); known: ${KEYS.join(', ')}` : `unknown key (known: ${KEYS.join(', ')})`, input[k]);
+  }
   const name = input.name;
   if (typeof name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(name)) fail('suite.name', 'expected a name of letters, digits, ".", "_" or "-"', name);
   const description = input.description === undefined ? null : String(input.description);
@@ -106,7 +113,7 @@ export function expandSuite(input: unknown, sets: readonly string[] = []): Expan
     });
     // refused before expanding: a few long axes multiply into more benchmarks than memory holds
     const count = axes.reduce((n, a) => n * a.values.length, 1);
-    if (count > MAX_MATRIX_POINTS) fail('suite.matrix', `expands to more than ${MAX_MATRIX_POINTS} benchmarks`, `${count} (${axes.map((a) => a.values.length).join(' × ')})`);
+    if (count > maxPoints) fail('suite.matrix', `expands to more than ${maxPoints} benchmarks (give fewer values, or allow more with --max-points N)`, `${count} (${axes.map((a) => a.values.length).join(' × ')})`);
     let combos: { key: string; value: unknown }[][] = [[]];
     for (const axis of axes) combos = combos.flatMap((c) => axis.values.map((value) => [...c, { key: axis.key, value }]));
     const prefix = typeof base.name === 'string' ? base.name : name;
@@ -121,10 +128,22 @@ export function expandSuite(input: unknown, sets: readonly string[] = []): Expan
     fail('suite', 'expected "scenarios" or "base" with "matrix"', Object.keys(input));
   }
   const seen = new Set<string>();
+  const warned = new Map<string, string[]>();
   const benchmarks = raw.map(({ name: n, where, input: s }) => {
     if (seen.has(n)) fail(`${where}.name`, 'benchmark names must be unique in a suite', n);
     seen.add(n);
-    return { name: n, scenario: resolveAt(where, applyOverrides(s, sets)) };
+    const applied = applyOverrides(s, sets);
+    const scenario = resolveAt(where, applied);
+    for (const w of scenarioWarnings(applied)) warned.set(w, [...(warned.get(w) ?? []), n]);
+    return { name: n, scenario };
   });
-  return { name, description, methods, runs, warmup, benchmarks };
+  const warnings = [
+    ...[...warned].map(([w, names]) =>
+      names.length === benchmarks.length && names.length > 1
+        ? `${w} (every benchmark)`
+        : `${w} (${names.slice(0, 3).map((n) => JSON.stringify(n)).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''})`,
+    ),
+    ...overrideWarnings(sets),
+  ];
+  return { name, description, methods, runs, warmup, benchmarks, warnings };
 }

@@ -2,7 +2,12 @@
  * Sweep grids: `--param key.path=v1,v2,…` axes, their cartesian product, and shards of it. Pure.
  */
 import { MigbenchError } from '../errors.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
 import type { Axis, Shard } from '../results/sweep-types.ts';
+import { formatCount } from '../units.ts';
+
+/** The most grid points a sweep or tune runs unless `--max-points` allows more. */
+export const MAX_GRID_POINTS = 10_000;
 
 export type { Axis, Shard } from '../results/sweep-types.ts';
 
@@ -41,16 +46,44 @@ export function parseAxis(spec: string): Axis {
   if (!/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/.test(key)) throw new MigbenchError('E_USAGE', `--param: bad key path ${JSON.stringify(key)}`);
   const parts = splitTop(spec.slice(eq + 1));
   if (parts.some((p) => p === '')) throw new MigbenchError('E_USAGE', `--param ${key}: empty value in ${JSON.stringify(spec.slice(eq + 1))}`);
-  return { key, values: parts.map(readValue) };
+  const values = parts.map(readValue);
+  // refused before anything recurses into it (JSON.stringify in pointOverrides overflowed the stack)
+  if (values.some((v) => nestedDeeperThan(v))) throw new MigbenchError('E_SCENARIO', `--param ${key}: a value nested more than ${MAX_JSON_DEPTH} levels deep (a scenario nests a few)`);
+  return { key, values };
 }
 
-/** Every combination, first axis slowest; each point as { key: value }. */
-export function expandGrid(axes: readonly Axis[]): Record<string, unknown>[] {
+/** Points of the grid: the product of the axis lengths, counted without building any. */
+export function gridSize(axes: readonly Axis[]): number {
+  return axes.reduce((n, a) => n * a.values.length, 1);
+}
+
+/** Every combination, first axis slowest; each point as { key: value }. More than `maxPoints` are refused before any is built. */
+export function expandGrid(axes: readonly Axis[], maxPoints: number = MAX_GRID_POINTS): Record<string, unknown>[] {
   const keys = axes.map((a) => a.key);
   if (new Set(keys).size !== keys.length) throw new MigbenchError('E_USAGE', `--param: a key given twice (${keys.join(', ')})`);
+  const size = gridSize(axes);
+  if (size > maxPoints) {
+    throw new MigbenchError(
+      'E_USAGE',
+      `--param: the grid has ${formatCount(size)} points (${axes.map((a) => a.values.length).join(' × ')}), more than ${formatCount(maxPoints)}; give fewer values, or allow more with --max-points N`,
+    );
+  }
   let points: Record<string, unknown>[] = [{}];
   for (const axis of axes) points = points.flatMap((p) => axis.values.map((v) => ({ ...p, [axis.key]: v })));
   return points;
+}
+
+/**
+ * A sweep builds one task per point and run before it starts: points × runs counts against the same
+ * bound as the points (`--max-points`), checked before anything is built.
+ */
+export function checkRunCount(points: number, runs: number, maxPoints: number = MAX_GRID_POINTS): void {
+  if (points * runs > maxPoints) {
+    throw new MigbenchError(
+      'E_USAGE',
+      `--runs: ${formatCount(points)} points × ${formatCount(runs)} runs make ${formatCount(points * runs)} runs, more than ${formatCount(maxPoints)}; give fewer runs or values, or allow more with --max-points N`,
+    );
+  }
 }
 
 export function parseShard(text: string | undefined): Shard | null {

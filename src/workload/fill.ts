@@ -3,7 +3,7 @@
  * text, drawn with the configured weights. Zero pages are what QEMU sends as `duplicate`; text pages
  * compress; random pages do not.
  */
-import type { GuestMemory } from '../memory/guest-memory.ts';
+import { PROGRESS_BYTES, type GuestMemory } from '../memory/guest-memory.ts';
 import { Rng, deriveSeed } from './rng.ts';
 
 export interface FillWeights {
@@ -48,8 +48,11 @@ export function textPageInto(corpus: Uint8Array, at: number, dst: Uint8Array, of
   }
 }
 
-/** Fill fresh (all-zero) guest memory. Deterministic for (weights, seed, layout). */
-export function fillGuest(memory: GuestMemory, weights: FillWeights, seed: number): void {
+/**
+ * Fill fresh (all-zero) guest memory. Deterministic for (weights, seed, layout). `onProgress` hears the
+ * bytes filled so far about every PROGRESS_BYTES (for a progress bar: filling a large guest takes seconds).
+ */
+export function fillGuest(memory: GuestMemory, weights: FillWeights, seed: number, onProgress?: (doneBytes: number) => void): void {
   const total = weights.zero + weights.random + weights.text;
   if (!(total > 0)) throw new RangeError('fill weights must add up to more than 0');
   const pZero = weights.zero / total;
@@ -59,12 +62,15 @@ export function fillGuest(memory: GuestMemory, weights: FillWeights, seed: numbe
   const corpus = weights.text > 0 ? textCorpus(seed) : new Uint8Array(0);
   const ps = memory.layout.pageSizeBytes;
   const onlyRandom = weights.random === total;
+  const pagesPerReport = Math.max(1, Math.floor(PROGRESS_BYTES / ps));
+  let done = 0;
   memory.blocks.forEach((block, b) => {
     const words = new Uint32Array(block, 0, block.byteLength >>> 2);
     const view = memory.views[b];
     const pages = block.byteLength / ps;
     const wordsPerPage = ps >>> 2;
     for (let p = 0; p < pages; p++) {
+      if (onProgress && p % pagesPerReport === 0 && p > 0) onProgress(done + p * ps);
       const u = onlyRandom ? 0.5 : pick.nextFloat();
       if (u < pZero && !onlyRandom) continue; // fresh memory is zero already
       const off = p * ps;
@@ -75,5 +81,7 @@ export function fillGuest(memory: GuestMemory, weights: FillWeights, seed: numbe
         textPageInto(corpus, bytes.nextInt(corpus.length), view, off, ps);
       }
     }
+    done += pages * ps;
+    onProgress?.(done);
   });
 }

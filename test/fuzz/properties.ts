@@ -13,6 +13,7 @@
 import type fc from 'fast-check';
 import { compareProperty, mergeProperty, removeDocumentScratch, reportProperty, scenarioFileProperty, scenarioProperty, suiteFileProperty } from './document-properties.ts';
 import { frameProperty, streamProperty, xbzrleProperty, zstdProperty } from './codec-properties.ts';
+import { qmpLogProperty } from './qmp-log-properties.ts';
 import { imageHeaderProperty, imageRestoreProperty, removeImageScratch } from './image-properties.ts';
 
 export interface FuzzProperty {
@@ -39,6 +40,7 @@ export function allProperties(): FuzzProperty[] {
     scenarioProperty(),
     scenarioFileProperty(),
     suiteFileProperty(),
+    qmpLogProperty(),
   ];
 }
 

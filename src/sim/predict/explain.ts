@@ -3,7 +3,7 @@
  */
 import type { Scenario } from '../../options.ts';
 import type { Outcome } from '../../results/outcome.ts';
-import { formatBitRate, formatBytes, formatByteRate, formatDurationMs } from '../../units.ts';
+import { formatBitRate, formatBytes, formatByteRate, formatCount, formatDurationMs } from '../../units.ts';
 import type { PrecopyPrediction } from './prediction.ts';
 
 export function explainPrecopy(
@@ -64,9 +64,10 @@ export function explainPrecopy(
 /**
  * What to tell a user whose pre-copy was cancelled or forced to stop at `precopy.timeoutMs`, from the
  * model's view of the same scenario: a longer timeout only helps a migration that converges at all. One
- * line, naming the keys to change.
+ * line, naming the keys to change. `maxTimeoutMs`: the longest timeout the run's mode accepts (simulate
+ * mode bounds its modelled work), so the advice never suggests one that would be refused.
  */
-export function adviseAfterTimeout(s: Scenario, p: PrecopyPrediction): string {
+export function adviseAfterTimeout(s: Scenario, p: PrecopyPrediction, maxTimeoutMs = Infinity): string {
   const at = `pre-copy gave up at precopy.timeoutMs (${formatDurationMs(s.precopy.timeoutMs)})`;
   const f = p.model;
   if (!p.converges) {
@@ -81,13 +82,26 @@ export function adviseAfterTimeout(s: Scenario, p: PrecopyPrediction): string {
   if (needMs < s.precopy.timeoutMs) {
     return `${at}; the model expects it to converge after ${formatDurationMs(needMs)}, within the timeout: this run was slower than the model (a loaded machine, or the engine bound by its own speed)`;
   }
-  return `${at}; the model expects it to converge after ${formatDurationMs(needMs)}: raise it, e.g. --set precopy.timeoutMs=${suggestTimeout(needMs)}`;
+  const suggestion = suggestTimeout(needMs, maxTimeoutMs);
+  if (suggestion === null) {
+    return `${at}; the model expects it to converge after ${formatDurationMs(needMs)}, more than simulate mode models at workload.dirtyRate ${formatCount(s.workload.dirtyRate)}/s (a timeout of at most ${formatDurationMs(maxTimeoutMs)}): \`migbench predict\` answers without that bound, or raise link.bandwidth`;
+  }
+  return `${at}; the model expects it to converge after ${formatDurationMs(needMs)}: raise it, e.g. --set precopy.timeoutMs=${suggestion.text}`;
 }
 
-/** A round timeout above `needMs` with half as much again to spare, in the largest whole unit that fits. */
-function suggestTimeout(needMs: number): string {
-  const ms = needMs * 1.5;
-  if (ms >= 3_600_000) return `${Math.ceil(ms / 3_600_000)}h`;
-  if (ms >= 60_000) return `${Math.ceil(ms / 60_000)}min`;
-  return `${Math.ceil(ms / 1000)}s`;
+/**
+ * A round timeout above `needMs`, with half as much again to spare where `maxMs` allows (else as little
+ * as a minute's rounding), in the largest whole unit that fits; null when none fits under `maxMs`.
+ */
+function suggestTimeout(needMs: number, maxMs: number): { ms: number; text: string } | null {
+  const round = (ms: number): { ms: number; text: string } =>
+    ms >= 3_600_000
+      ? { ms: Math.ceil(ms / 3_600_000) * 3_600_000, text: `${Math.ceil(ms / 3_600_000)}h` }
+      : ms >= 60_000
+        ? { ms: Math.ceil(ms / 60_000) * 60_000, text: `${Math.ceil(ms / 60_000)}min` }
+        : { ms: Math.ceil(ms / 1000) * 1000, text: `${Math.ceil(ms / 1000)}s` };
+  const roomy = round(needMs * 1.5);
+  if (roomy.ms <= maxMs) return roomy;
+  const tight = needMs >= 60_000 ? { ms: Math.ceil(needMs / 60_000) * 60_000, text: `${Math.ceil(needMs / 60_000)}min` } : round(needMs);
+  return tight.ms <= maxMs ? tight : null;
 }

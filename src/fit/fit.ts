@@ -1,0 +1,354 @@
+/**
+ * Fit a migbench scenario to a QEMU migration's log (issue 17): what the guest was (size, page size,
+ * zero pages), how the migration was set (live rate limit, rate after the switch, downtime limit,
+ * XBZRLE), and how the guest wrote (dirty rate and writable working set). Pure: a QmpLog in, a scenario
+ * input (valid: `resolveScenario` accepts it) and the evidence for every figure out.
+ *
+ * The write model is DESIGN §6's overlap: `w` page writes/s spread uniformly over `N` pages leave
+ * D(t) = N(1 − e^(−w·t/N)) distinct dirty pages after t seconds. At every dirty sync QEMU adds to the
+ * pending set the pages dirtied since the previous sync that were not pending already, so
+ *   new pages at sync k = D(Δt_k) × (1 − L_k/N),
+ * Δt_k the time since the previous sync, L_k the pages still pending just before it. The fit takes
+ * (Δt_k, L_k, new_k) from every sync the polls caught (a single increment of `dirty-sync-count`
+ * between two `active` polls) and finds (w, N) that minimise the squared log error. QEMU's own
+ * `dirty-pages-rate` (new pages per period of ≥ 1 s) is the same count, reported as corroboration.
+ */
+import { MigbenchError } from '../errors.ts';
+import { MAX_PAGE_SIZE, MIN_PAGE_SIZE, type ScenarioInput } from '../options.ts';
+import { formatBytes, formatByteRate, formatCount } from '../units.ts';
+import type { QmpLog, QmpPoll, QmpRam } from './qmp-log.ts';
+
+export interface FitParameter {
+  /** the scenario key it sets */
+  readonly key: string;
+  /** the value in the scenario (base units) */
+  readonly value: unknown;
+  /** how it was derived, with the figures used */
+  readonly evidence: string;
+}
+
+/** One dirty sync the polls caught, as the fit uses it (pages, seconds). */
+export interface SyncEvent {
+  /** the poll after the sync */
+  readonly line: number;
+  /** estimated time of the sync, ms */
+  readonly atMs: number;
+  /** seconds since the previous sync */
+  readonly intervalS: number;
+  /** pages still pending just before the sync */
+  readonly leftoverPages: number;
+  /** pages the sync added */
+  readonly newPages: number;
+}
+
+/** What the log shows of the migration as a whole (for the side by side with the replay). */
+export interface LogSummary {
+  readonly outcome: string;
+  readonly totalTimeMs: number;
+  readonly transferredBytes: number;
+  readonly syncs: number;
+  readonly downtimeMs: number | null;
+  /** ram.total: the guest's bytes */
+  readonly ramTotalBytes: number;
+  /** `remaining` over time, one point per poll with ram figures */
+  readonly remaining: readonly { readonly tMs: number; readonly bytes: number }[];
+}
+
+export interface FitResult {
+  /** the fitted scenario (user form, base units): `resolveScenario` accepts it */
+  readonly scenario: ScenarioInput;
+  readonly parameters: readonly FitParameter[];
+  readonly syncs: readonly SyncEvent[];
+  readonly log: LogSummary;
+  /** fitted page writes/s and working-set pages (0 and null for a guest that did not write) */
+  readonly dirtyRatePagesPerSec: number;
+  readonly workingSetPages: number | null;
+}
+
+const QEMU_DEFAULT_DOWNTIME_LIMIT_MS = 300;
+/** 64 TiB: beyond any guest a log comes from, and a whole number of bytes in a double. */
+export const MAX_FIT_MEMORY_BYTES = 2 ** 46;
+
+/** Distinct pages `w` uniform writes/s over `n` pages leave dirty after `t` s. */
+export function overlapPages(w: number, n: number, t: number): number {
+  return n * -Math.expm1((-w * t) / n);
+}
+
+/** Squared log error of the model on the events (pages + 1 so an empty refill counts). */
+function modelError(events: readonly SyncEvent[], w: number, n: number): number {
+  let e = 0;
+  for (const ev of events) {
+    const model = overlapPages(w, n, ev.intervalS) * Math.max(0, 1 - ev.leftoverPages / n);
+    const d = Math.log((model + 1) / (ev.newPages + 1));
+    // the sync time is known to about half a poll interval: a short interval's count is the least sure
+    e += ev.intervalS * ev.intervalS * d * d;
+  }
+  return e;
+}
+
+/** The best w for a given n: golden-section search on log w over [1, 1e9] writes/s. */
+function bestRateFor(events: readonly SyncEvent[], n: number): { w: number; error: number } {
+  let lo = 0;
+  let hi = Math.log(1e9);
+  const g = (Math.sqrt(5) - 1) / 2;
+  let a = hi - g * (hi - lo);
+  let b = lo + g * (hi - lo);
+  let fa = modelError(events, Math.exp(a), n);
+  let fb = modelError(events, Math.exp(b), n);
+  for (let i = 0; i < 80; i++) {
+    if (fa < fb) {
+      hi = b;
+      b = a;
+      fb = fa;
+      a = hi - g * (hi - lo);
+      fa = modelError(events, Math.exp(a), n);
+    } else {
+      lo = a;
+      a = b;
+      fa = fb;
+      b = lo + g * (hi - lo);
+      fb = modelError(events, Math.exp(b), n);
+    }
+  }
+  const w = Math.exp((lo + hi) / 2);
+  return { w, error: modelError(events, w, n) };
+}
+
+/**
+ * Fit (w, N) to the sync events: N over a log grid from the largest refill seen to the guest's pages,
+ * refined around the best grid point; w by golden section for each N.
+ */
+export function fitOverlap(events: readonly SyncEvent[], totalPages: number): { w: number; n: number; error: number } {
+  const minN = Math.max(1, ...events.map((e) => e.newPages + e.leftoverPages));
+  const steps = 240;
+  let best = { w: 0, n: totalPages, error: Infinity };
+  const tryN = (n: number): void => {
+    const r = bestRateFor(events, n);
+    if (r.error < best.error - 1e-12) best = { w: r.w, n, error: r.error };
+  };
+  const ratio = totalPages / minN;
+  for (let i = 0; i <= steps; i++) tryN(Math.min(totalPages, minN * ratio ** (i / steps)));
+  // refine: a finer grid around the best point
+  const step = ratio ** (1 / steps);
+  const around = best.n;
+  for (let i = -20; i <= 20; i++) tryN(Math.min(totalPages, Math.max(minN, around * step ** (i / 20))));
+  return best;
+}
+
+const ramPolls = (log: QmpLog): (QmpPoll & { ram: QmpRam })[] => log.polls.filter((p): p is QmpPoll & { ram: QmpRam } => p.ram !== null);
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** Fit a scenario to a log. `name` labels the scenario (e.g. the log's file name). */
+export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
+  const polls = ramPolls(log);
+  const u = log.unit;
+  const params: FitParameter[] = [];
+  const last = polls.at(-1)!;
+  const lastAny = log.polls.at(-1)!;
+  const pageSize = last.ram.pageSize;
+  if (pageSize < MIN_PAGE_SIZE || pageSize > MAX_PAGE_SIZE) throw new MigbenchError('E_SCENARIO', `QMP log ${u} ${last.line}: ram.page-size must be from ${MIN_PAGE_SIZE} B to 2 MiB, got ${pageSize}`);
+  if (last.ram.total < pageSize || last.ram.total > MAX_FIT_MEMORY_BYTES) throw new MigbenchError('E_SCENARIO', `QMP log ${u} ${last.line}: ram.total must be from one page to ${formatBytes(MAX_FIT_MEMORY_BYTES)}, got ${last.ram.total}`);
+  const totalPages = Math.ceil(last.ram.total / pageSize);
+  const memory = totalPages * pageSize;
+
+  params.push({ key: 'guest.memory', value: memory, evidence: `ram.total ${formatCount(last.ram.total)} B (${u} ${last.line})${memory !== last.ram.total ? `, rounded up to whole pages: ${formatCount(memory)} B` : ''} = ${formatCount(totalPages)} pages of ${pageSize} B` });
+  params.push({ key: 'guest.pageSize', value: pageSize, evidence: `ram.page-size ${pageSize} (${u} ${last.line})` });
+
+  // zero pages: each is sent once as a header (duplicate); the pages the guest writes are not zero
+  const zeroShare = Math.min(1, last.ram.duplicate / totalPages);
+  const zero = round(zeroShare, 4);
+  params.push({
+    key: 'guest.fill',
+    value: { zero, random: round(1 - zero, 4), text: 0 },
+    evidence: `ram.duplicate ${formatCount(last.ram.duplicate)} zero pages of ${formatCount(totalPages)} (${u} ${last.line}): ${pct(zeroShare)} zero; the rest taken as incompressible (ram.normal ${formatCount(last.ram.normal)} pages sent in full, re-sent pages included)`,
+  });
+
+  // the live rate: bytes per second between consecutive active polls with no sync between them
+  const liveRates: number[] = [];
+  for (let i = 1; i < polls.length; i++) {
+    const a = polls[i - 1];
+    const b = polls[i];
+    if (a.status !== 'active' || b.status !== 'active' || b.ram.dirtySyncCount !== a.ram.dirtySyncCount) continue;
+    const dt = (b.elapsedMs - a.elapsedMs) / 1000;
+    const bytes = b.ram.transferred - a.ram.transferred;
+    if (dt > 0 && bytes > 0) liveRates.push(bytes / dt);
+  }
+  const maxBandwidthParam = typeof log.parameters?.['max-bandwidth'] === 'number' ? (log.parameters['max-bandwidth'] as number) : null;
+  let liveRate: number;
+  if (liveRates.length > 0) {
+    liveRate = Math.round(median(liveRates));
+    params.push({
+      key: 'precopy.maxBandwidth',
+      value: liveRate,
+      evidence: `median of ram.transferred growth over ${liveRates.length} poll intervals without a sync: ${formatByteRate(liveRate)}${maxBandwidthParam !== null ? ` (max-bandwidth was ${formatByteRate(maxBandwidthParam)}; the difference is stream headers)` : ''}`,
+    });
+  } else {
+    const overall = last.ram.transferred / Math.max(1e-3, (last.totalTimeMs ?? last.elapsedMs) / 1000);
+    liveRate = Math.round(maxBandwidthParam && maxBandwidthParam > 0 ? maxBandwidthParam : overall);
+    params.push({ key: 'precopy.maxBandwidth', value: liveRate, evidence: maxBandwidthParam ? `max-bandwidth ${formatByteRate(maxBandwidthParam)} (no two active polls to measure the rate)` : `ram.transferred ÷ total-time: ${formatByteRate(overall)} (no two active polls to measure the rate)` });
+  }
+
+  // the rate after the switch: QEMU lifts its limit for the stop-and-copy
+  const downtimeMs = lastAny.downtimeMs;
+  const downtimeBytes = last.ram.downtimeBytes;
+  let linkRate = liveRate;
+  let linkEvidence = `no downtime figures: the link is taken as the live rate, ${formatByteRate(liveRate)}`;
+  if (downtimeMs !== null && downtimeMs > 0 && downtimeBytes !== null && downtimeBytes > 0) {
+    const after = (downtimeBytes * 1000) / downtimeMs;
+    if (after > liveRate) {
+      linkRate = Math.round(after);
+      linkEvidence = `ram.downtime-bytes ${formatBytes(downtimeBytes)} in downtime ${downtimeMs} ms (${u} ${lastAny.line}): ${formatByteRate(after)} after the switch (a lower bound: the downtime also holds fixed costs)`;
+    } else {
+      linkEvidence = `ram.downtime-bytes ${formatBytes(downtimeBytes)} in downtime ${downtimeMs} ms is ${formatByteRate(after)}, below the live rate (the downtime is mostly fixed costs): the link is taken as the live rate, ${formatByteRate(liveRate)}`;
+    }
+  }
+  params.push({ key: 'link.bandwidth', value: linkRate, evidence: linkEvidence });
+
+  const dlParam = log.parameters?.['downtime-limit'];
+  const downtimeLimitMs = typeof dlParam === 'number' && dlParam > 0 ? dlParam : QEMU_DEFAULT_DOWNTIME_LIMIT_MS;
+  params.push({ key: 'precopy.downtimeLimitMs', value: downtimeLimitMs, evidence: typeof dlParam === 'number' && dlParam > 0 ? `query-migrate-parameters downtime-limit ${dlParam} ms` : `no query-migrate-parameters reply: QEMU's default, ${QEMU_DEFAULT_DOWNTIME_LIMIT_MS} ms` });
+
+  // the syncs the polls caught: estimate when each happened, what was pending before and what it added
+  const thresholdBytes = (liveRate * downtimeLimitMs) / 1000;
+  const events: SyncEvent[] = [];
+  let prevSyncMs = polls.find((p) => p.setupTimeMs !== null)?.setupTimeMs ?? 0;
+  for (let i = 1; i < polls.length; i++) {
+    const a = polls[i - 1];
+    const b = polls[i];
+    const step = b.ram.dirtySyncCount - a.ram.dirtySyncCount;
+    if (step === 0) continue;
+    const dtMs = b.elapsedMs - a.elapsedMs;
+    if (step !== 1 || a.status !== 'active' || b.status !== 'active' || dtMs <= 0) {
+      prevSyncMs = b.elapsedMs; // several syncs, or the end: not usable, but the clock of syncs moves on
+      continue;
+    }
+    const sent = b.ram.transferred - a.ram.transferred;
+    // QEMU syncs when what is pending falls under bandwidth × downtime-limit
+    const untilMs = Math.min(dtMs, Math.max(0, ((a.ram.remaining - thresholdBytes) / liveRate) * 1000));
+    const atMs = a.elapsedMs + untilMs;
+    const leftover = Math.max(0, a.ram.remaining - (sent * untilMs) / dtMs);
+    const after = b.ram.remaining + (sent * (dtMs - untilMs)) / dtMs;
+    events.push({
+      line: b.line,
+      atMs: round(atMs, 1),
+      intervalS: Math.max(1e-3, (atMs - prevSyncMs) / 1000),
+      leftoverPages: round(leftover / pageSize, 1),
+      newPages: round(Math.max(0, after - leftover) / pageSize, 1),
+    });
+    prevSyncMs = atMs;
+  }
+
+  const qemuRates = polls.filter((p) => (p.ram.dirtyPagesRate ?? 0) > 0).map((p) => ({ line: p.line, rate: p.ram.dirtyPagesRate! }));
+  const distinctRates = qemuRates.filter((r, i) => i === 0 || r.rate !== qemuRates[i - 1].rate);
+  const qemuRateText =
+    distinctRates.length > 0
+      ? `QEMU's dirty-pages-rate (distinct new pages per period ≥ 1 s, so below the write rate when writes overlap): ${distinctRates.map((r) => `${formatCount(r.rate)}/s (${u} ${r.line})`).join(', ')}`
+      : "QEMU's dirty-pages-rate was never filled in (it needs a period of at least 1 s between syncs)";
+
+  let dirtyRate = 0;
+  let workingSetPages: number | null = null;
+  const usable = events.filter((e) => e.newPages > 0);
+  if (usable.length === 0) {
+    params.push({
+      key: 'workload.pattern',
+      value: 'idle',
+      evidence: events.length === 0 ? `no dirty sync during the live phase that the polls caught (dirty-sync-count ${last.ram.dirtySyncCount} at the end); ${qemuRateText}` : `the ${events.length} syncs the polls caught added no pages; ${qemuRateText}`,
+    });
+  } else {
+    const f = fitOverlap(usable, totalPages);
+    dirtyRate = Math.max(1, Math.round(f.w));
+    workingSetPages = Math.max(1, Math.round(f.n));
+    const rms = Math.sqrt(f.error / usable.reduce((a, e) => a + e.intervalS * e.intervalS, 0));
+    const shown = usable.map((e) => `${formatCount(Math.round(e.newPages))} new after ${e.intervalS.toFixed(2)} s with ${formatCount(Math.round(e.leftoverPages))} pending (${u} ${e.line})`).join('; ');
+    params.push({ key: 'workload.pattern', value: 'hotset', evidence: 'uniform writes over a working set (hotset with hotFraction 1): the overlap model N(1 − e^(−w·t/N))' });
+    params.push({ key: 'workload.hotFraction', value: 1, evidence: 'every write in the working set (the log cannot tell writes elsewhere apart)' });
+    params.push({
+      key: 'workload.dirtyRate',
+      value: dirtyRate,
+      evidence: `${formatCount(dirtyRate)} page writes/s: least squares of new = N(1 − e^(−w·Δt/N))·(1 − pending/N) over ${usable.length} sync${usable.length === 1 ? '' : 's'}: ${shown}; rms log error ${rms.toFixed(3)} (weighted by Δt², as a short interval's sync time is least sure). ${qemuRateText}`,
+    });
+    const identifiable = usable.length >= 2;
+    params.push({
+      key: 'workload.workingSet',
+      value: workingSetPages * pageSize,
+      evidence: `${formatBytes(workingSetPages * pageSize)} (${formatCount(workingSetPages)} pages): the level the pending set saturates at in the same fit${identifiable ? '' : ' (one sync only: the rate and the working set are not both pinned down)'}`,
+    });
+  }
+
+  // XBZRLE: on in the capabilities (or its cache figures are in the replies)
+  const withCache = polls.filter((p) => p.xbzrle !== null);
+  const xOn = log.capabilities?.xbzrle ?? withCache.length > 0;
+  if (xOn) {
+    const cacheParam = log.parameters?.['xbzrle-cache-size'];
+    const x = withCache.at(-1)?.xbzrle ?? null;
+    const cacheSize = typeof cacheParam === 'number' && cacheParam > 0 ? cacheParam : (x?.cacheSize ?? 64 * 2 ** 20);
+    const pow2 = 2 ** Math.round(Math.log2(cacheSize));
+    let evidence = `capability xbzrle on; xbzrle-cache-size ${formatBytes(cacheSize)}${pow2 !== cacheSize ? ` (nearest power of two: ${formatBytes(pow2)})` : ''}`;
+    if (x !== null) {
+      const tries = x.pages + x.cacheMiss;
+      evidence += `; ${formatCount(x.pages)} pages sent as deltas, ${formatCount(x.cacheMiss)} cache misses (hit share ${tries > 0 ? pct(x.pages / tries) : '—'}), ${formatCount(x.overflow)} overflows, ${x.pages > 0 ? `${(x.bytes / x.pages).toFixed(1)} B per delta` : 'no deltas'} (${u} ${withCache.at(-1)!.line})`;
+    }
+    params.push({ key: 'precopy.xbzrle', value: { enabled: true, cacheSize: pow2 }, evidence });
+    if (x !== null && x.pages > 0) {
+      // a delta of k changed bytes is about k + 2 bytes (two run lengths) — what the guest's writes changed
+      const writeBytes = Math.min(pageSize, Math.max(1, Math.round(x.bytes / x.pages - 2)));
+      params.push({ key: 'workload.writeBytes', value: writeBytes, evidence: `${(x.bytes / x.pages).toFixed(1)} B per XBZRLE delta less 2 B of run lengths: about ${writeBytes} B changed per write` });
+    }
+  } else {
+    params.push({ key: 'precopy.xbzrle', value: { enabled: false }, evidence: log.capabilities ? 'capability xbzrle off' : 'no capabilities reply and no xbzrle-cache figures: off' });
+  }
+
+  const totalTimeMs = lastAny.totalTimeMs ?? lastAny.elapsedMs;
+  const scenario = buildScenario(name, params, totalTimeMs);
+  return {
+    scenario,
+    parameters: params,
+    syncs: events,
+    log: {
+      outcome: lastAny.status,
+      totalTimeMs,
+      transferredBytes: last.ram.transferred,
+      syncs: last.ram.dirtySyncCount,
+      downtimeMs,
+      ramTotalBytes: last.ram.total,
+      remaining: polls.map((p) => ({ tMs: p.elapsedMs, bytes: p.ram.remaining })),
+    },
+    dirtyRatePagesPerSec: dirtyRate,
+    workingSetPages,
+  };
+}
+
+/** The scenario the parameters describe (every other key: migbench's default). */
+function buildScenario(name: string, params: readonly FitParameter[], logTotalTimeMs: number): ScenarioInput {
+  const v = (key: string): unknown => params.find((p) => p.key === key)?.value;
+  const workload: Record<string, unknown> = { pattern: v('workload.pattern') };
+  if (v('workload.pattern') !== 'idle') {
+    workload.dirtyRate = v('workload.dirtyRate');
+    workload.workingSet = v('workload.workingSet');
+    workload.hotFraction = v('workload.hotFraction');
+  }
+  if (v('workload.writeBytes') !== undefined) workload.writeBytes = v('workload.writeBytes');
+  return {
+    name,
+    seed: 1,
+    guest: { memory: v('guest.memory') as number, pageSize: v('guest.pageSize') as number, fill: v('guest.fill') as { zero: number; random: number; text: number } },
+    workload: workload as ScenarioInput['workload'],
+    link: { bandwidth: v('link.bandwidth') as number },
+    precopy: {
+      downtimeLimitMs: v('precopy.downtimeLimitMs') as number,
+      maxBandwidth: v('precopy.maxBandwidth') as number,
+      policy: 'qemu',
+      xbzrle: v('precopy.xbzrle') as { enabled: boolean; cacheSize?: number },
+      // room for the replay to show a migration that did not converge (the log's time × 10, at least 2 min)
+      timeoutMs: Math.max(120_000, Math.ceil(logTotalTimeMs * 10)),
+    },
+  };
+}
