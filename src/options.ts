@@ -10,8 +10,7 @@
 import { MigbenchError } from './errors.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.ts';
 import { PATTERN_NAMES, type PatternName } from './workload/patterns.ts';
-import { DEFAULT_POLICY_PARAMS, POLICY_NAMES, type PolicyName, type PolicyParams } from './precopy/policies.ts';
-import { MAX_CHANNELS } from './precopy/channel-queue.ts';
+import { DEFAULT_POLICY_PARAMS, MAX_CHANNELS, POLICY_NAMES, type PolicyName, type PolicyParams } from './precopy-params.ts';
 
 export interface AutoConverge {
   /** first throttle, percent (QEMU cpu-throttle-initial, 20) */

@@ -6,7 +6,7 @@
  *
  * Every worker started here is counted until its 'exit' event: `liveWorkers()` is 0 once every run's
  * teardown has ended every thread it started (tests assert it after each run; a leak shows here).
- * Simulate mode's piscina pool (src/sim/pool.ts) starts its own threads and is not counted.
+ * Simulate mode's piscina pool (src/pool/pool.ts) starts its own threads and is not counted.
  */
 import { Worker } from 'node:worker_threads';
 import { workerBundle, type BundledWorker } from './worker-bundle.ts';

@@ -12,7 +12,8 @@ import {
   type RateMeter, type Timeline, type Wire,
 } from '../src/precopy/loop.ts';
 import { DEFAULT_POLICY_PARAMS } from '../src/precopy/policies.ts';
-import { SendCounters, type RoundStage } from '../src/precopy/stats.ts';
+import { SendCounters } from '../src/precopy/stats.ts';
+import type { RoundStage } from '../src/results/migration-stats.ts';
 
 const PS = 4096;
 const N = 1024;

@@ -15,8 +15,8 @@ import { detectKind, renderComparisonReport, renderMarkdownSummary, renderReport
 import type { Comparison } from '../src/results/compare.ts';
 import type { ResultDocument } from '../src/results/document.ts';
 import type { SuiteDocument } from '../src/results/suite-document.ts';
-import { paretoFrontier, recommend } from '../src/sweep/pareto.ts';
-import type { SweepDocument } from '../src/sweep/run-sweep.ts';
+import { paretoFrontier, recommend } from '../src/results/pareto.ts';
+import type { SweepDocument } from '../src/results/sweep-types.ts';
 import { formatBytes, formatDurationMs } from '../src/units.ts';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);

@@ -1,4 +1,4 @@
-// Worker entry for the simulate-mode piscina pool (src/sim/pool.ts names this file as its `filename`,
+// Worker entry for the simulate-mode piscina pool (src/pool/pool.ts names this file as its `filename`,
 // passes the TypeScript entry workers/sim.ts as a file: URL in workerData.entry, and calls the
 // re-exported default export per task). See DESIGN §8.
 // - In the built package this file is dist/workers/boot.mjs (`npm run build` copies it there) and the

@@ -12,7 +12,7 @@ import { colorsFor } from '../report/style.ts';
 import { MAX_GRID_POINTS, checkRunCount, expandGrid, parseAxis, parseShard, pointOverrides, shardIndices, type Axis } from '../sweep/grid.ts';
 import { OBJECTIVES, paretoFrontier, recommend, type Objective, type PointFigures } from '../sweep/pareto.ts';
 import { checkSweepable, mergeSweeps, pointScenarios, runSweep, sweepToCsv, type SweepDocument } from '../sweep/run-sweep.ts';
-import { defaultJobs } from '../sim/pool.ts';
+import { defaultJobs } from '../pool/pool.ts';
 import { formatBytes, formatDurationMs, parseDurationMs } from '../units.ts';
 import { parseMode, type Mode } from './run.ts';
 import { checkOutputs, requested, writeOutputs } from './output-file.ts';

@@ -24,7 +24,6 @@ import type { SharedLinkBudget } from '../transport/link.ts';
 import type { RingShared } from '../transport/ring.ts';
 import type { FrameCompression } from './page-sender.ts';
 
-export const MAX_CHANNELS = 16;
 /** QEMU's multifd packet: 512 KiB of pages (128 pages of 4 KiB). */
 export const PACKET_BYTES = 512 * 1024;
 export const MAX_PACKET_PAGES = 128;

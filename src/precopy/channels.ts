@@ -44,34 +44,7 @@ import {
   SLOT_HEADER_INTS, createQueue, packetPages, slotIndex, type ChannelWorkerData,
 } from './channel-queue.ts';
 import type { FrameCompression, PageSender } from './page-sender.ts';
-
-/** Per-channel figures in the result document (`precopy.channels.lanes[]`). */
-export interface ChannelLaneReport {
-  packets: number;
-  pages: number;
-  zeroPages: number;
-  normalPages: number;
-  /** bytes this lane put on the link (frame headers included) */
-  bytes: number;
-  frames: number;
-  /** ms the channel waited for the shared link budget */
-  linkWaitMs: number;
-  /** ms the channel waited for its destination to free ring space */
-  ringWaitMs: number;
-  /** ms the lane's destination waited for frames */
-  destinationWaitMs: number;
-}
-
-/** `precopy.channels` in the result document. */
-export interface ChannelsReport {
-  count: number;
-  lanes: ChannelLaneReport[];
-  /** ms the migration thread waited for a free slot in a channel's queue */
-  dispatchWaitMs: number;
-  /** flushes (one per dirty sync, one more before the device state) and the ms they took */
-  flushes: number;
-  flushWaitMs: number;
-}
+import type { ChannelLaneReport, ChannelsReport } from '../results/channels-report.ts';
 
 /** The figures a single-lane run reports in the same shape (one lane: the migration thread's). */
 export function singleLaneReport(sender: PageSender, destinationWaitMs: number): ChannelsReport {

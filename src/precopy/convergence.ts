@@ -7,14 +7,9 @@
  * when the pages still to send look small enough (`remaining <= threshold`) QEMU syncs the dirty
  * bitmap, and if the exact pending bytes are then `0` or `< threshold` it switches over.
  */
+import type { Outcome } from '../results/outcome.ts';
 
-export type StopReason = 'max-rounds' | 'timeout' | 'traffic-cap' | 'no-progress';
-
-export type Outcome =
-  | { readonly outcome: 'converged' }
-  | { readonly outcome: 'forced-stop'; readonly reason: StopReason }
-  | { readonly outcome: 'cancelled'; readonly reason: 'timeout' | 'interrupted' }
-  | { readonly outcome: 'errored'; readonly error: string };
+export type { Outcome, StopReason } from '../results/outcome.ts';
 
 export interface ConvergenceSettings {
   readonly downtimeLimitMs: number;

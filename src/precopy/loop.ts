@@ -25,8 +25,11 @@
  */
 import { createPolicy, policyInput, type PolicySettings } from './policies.ts';
 import { AutoConvergeTrigger, aidsAfterTrigger } from './aids.ts';
-import { decideOnTime, expectedDowntimeMs, type Decision, type Outcome } from './convergence.ts';
-import { SERIES_INTERVAL_MS, SeriesSampler, isEngineBound, ramStats, roundRecord, type MigrationStats, type RoundRecord, type RoundStage, type SeriesPoint } from './stats.ts';
+import { decideOnTime, expectedDowntimeMs, type Decision } from './convergence.ts';
+import { SERIES_INTERVAL_MS, SeriesSampler, isEngineBound, ramStats, roundRecord } from './stats.ts';
+import type { PrecopyEngineFacts } from '../results/engine-facts.ts';
+import type { MigrationStats, RoundRecord, RoundStage, SeriesPoint } from '../results/migration-stats.ts';
+import type { Outcome } from '../results/outcome.ts';
 import type { AutoConverge } from '../options.ts';
 import type { XbzrleCacheStats } from '../codec/page-cache.ts';
 
@@ -41,20 +44,6 @@ export interface PrecopySettings extends PolicySettings {
   readonly liveRateBytesPerSec: number;
   /** the link's own rate, used for the stop-and-copy; Infinity = unlimited */
   readonly linkRateBytesPerSec: number;
-}
-
-export interface PrecopyEngineFacts {
-  /** the live rounds' rate limit (null = none) */
-  liveRateLimitBytesPerSec: number | null;
-  /** bytes/s the live rounds achieved */
-  liveBytesPerSec: number;
-  liveDurationMs: number;
-  /** ms the sender waited for the link's rate limit */
-  linkWaitMs: number;
-  /** ms the sender waited for the destination to free ring space */
-  ringWaitMs: number;
-  /** ms the destination waited for frames (filled in by the caller that owns the destination) */
-  destinationWaitMs: number;
 }
 
 export interface PrecopyRun {

@@ -1,4 +1,6 @@
-import type { XbzrleCacheStats } from '../codec/page-cache.ts';
+import type { MigrationStats, RamStats, RoundRecord, RoundStage, SeriesPoint } from '../results/migration-stats.ts';
+
+export type { MigrationStats, RamStats, RoundRecord, RoundStage, SeriesPoint } from '../results/migration-stats.ts';
 
 /**
  * Counters of the pre-copy loop and their QEMU `query-migrate` form.
@@ -6,36 +8,6 @@ import type { XbzrleCacheStats } from '../codec/page-cache.ts';
  * Byte counts are what crossed the link: frame headers, page payloads, device state and the end
  * frame (QEMU's `ram.transferred` likewise counts the whole migration stream).
  */
-
-export type RoundStage = 'bulk' | 'iterative' | 'stop-and-copy';
-
-/** One round: the interval between two dirty syncs (or the stop-and-copy). */
-export interface RoundRecord {
-  round: number;
-  stage: RoundStage;
-  /** ms from the start of the migration */
-  startMs: number;
-  durationMs: number;
-  /** pages found in the dirty log at the sync that ended this round (dirtied while it ran) */
-  dirtyPages: number;
-  /** pages left to send after that sync (what the next round starts with) */
-  pendingPages: number;
-  sentPages: number;
-  zeroPages: number;
-  normalPages: number;
-  bytes: number;
-  bandwidthBytesPerSec: number;
-  /** page writes per second the vCPUs achieved during the round */
-  dirtyRatePagesPerSec: number;
-  /** QEMU expected-downtime at the sync that ended the round: pending bytes / measured bandwidth */
-  expectedDowntimeMs: number;
-  /** the policy's threshold at that sync (QEMU: measured bandwidth × downtime limit; Xen: 50 pages; …) */
-  thresholdBytes: number;
-  /** QEMU cpu-throttle-percentage during the round (auto-converge) */
-  throttlePercent: number;
-  /** page writes achieved ÷ asked during the round (1 = the guest ran at full speed); null when it asks none */
-  guestSlowdown: number | null;
-}
 
 /** What a round record is made of; the rates and the guest slowdown follow from it. */
 export interface RoundFacts {
@@ -94,35 +66,6 @@ export class SendCounters {
   snapshot(): { bytes: number; pages: number; zeroPages: number; normalPages: number } {
     return { bytes: this.bytes, pages: this.pages, zeroPages: this.zeroPages, normalPages: this.normalPages };
   }
-}
-
-/** QEMU `MigrationStats` (the `ram` object of `query-migrate`), names and units as QEMU has them. */
-export interface RamStats {
-  transferred: number;
-  remaining: number;
-  total: number;
-  duplicate: number;
-  normal: number;
-  'normal-bytes': number;
-  'dirty-sync-count': number;
-  'dirty-pages-rate': number;
-  mbps: number;
-  'pages-per-second': number;
-  'precopy-bytes': number;
-  'downtime-bytes': number;
-  'page-size': number;
-}
-
-/** QEMU `MigrationInfo` fields migbench measures (times in ms). */
-export interface MigrationStats {
-  /** QEMU's xbzrle-cache block, present when XBZRLE is on */
-  'xbzrle-cache'?: XbzrleCacheStats;
-  status: 'completed' | 'cancelled' | 'failed';
-  'total-time': number;
-  'setup-time': number;
-  downtime: number | null;
-  'expected-downtime': number;
-  ram: RamStats;
 }
 
 /** QEMU's completion formulas: rates over the transfer time (total time less setup). */
@@ -185,21 +128,6 @@ export function isEngineBound(f: { liveRateLimitBytesPerSec: number; liveBytesPe
     f.liveBytesPerSec < 0.9 * f.liveRateLimitBytesPerSec &&
     f.linkWaitMs < 0.1 * f.liveDurationMs
   );
-}
-
-/** One sample of the migration's progress (like polling QEMU's query-migrate every 100 ms). */
-export interface SeriesPoint {
-  /** ms from the migration start */
-  tMs: number;
-  transferredBytes: number;
-  /** pending in the migration bitmap (dirty pages not yet synced are not counted, as in QEMU) */
-  remainingBytes: number;
-  /** bytes put on the link per second since the previous sample */
-  linkBytesPerSec: number;
-  /** page writes per second the vCPUs achieved since the previous sample */
-  dirtyRatePagesPerSec: number;
-  throttlePercent: number;
-  stage: RoundStage;
 }
 
 export const SERIES_INTERVAL_MS = 100;

@@ -23,6 +23,7 @@
 import { Packr } from 'msgpackr';
 import { crc32 } from '../codec/crc32.ts';
 import { MigbenchError } from '../errors.ts';
+import type { ImageFormat } from '../results/quick-result.ts';
 
 export const IMAGE_MAGIC = 'MGBIMAGE';
 export const IMAGE_VERSION = 1;
@@ -35,7 +36,7 @@ export const MAX_CONTROL_BYTES = 1024;
 /** Largest header a reader accepts (a 4 TiB guest in 1 GiB blocks is far below). */
 export const MAX_HEADER_BYTES = MAPPED_HEADER_RESERVED - PREFIX_BYTES;
 
-export type ImageFormat = 'stream' | 'mapped';
+export type { ImageFormat } from '../results/quick-result.ts';
 export const IMAGE_FORMATS: readonly ImageFormat[] = ['stream', 'mapped'];
 
 export interface MappedIndexLayout {

@@ -13,7 +13,7 @@ import { MigbenchError } from '../errors.ts';
 import { verifyGuest } from '../memory/verify.ts';
 import type { Scenario } from '../options.ts';
 import { VERSION } from '../version.ts';
-import type { ImageFormat } from './image-format.ts';
+import type { QuickPhases, QuickResult } from '../results/quick-result.ts';
 import { imageLocation, keepImage, removeImage, type ImageLocation } from './image-file.ts';
 import { restoreImage } from './restore.ts';
 import { StoragePacer } from './storage.ts';
@@ -35,39 +35,7 @@ export interface QuickGuest {
   };
 }
 
-export interface QuickPhases {
-  pauseMs: number;
-  saveMs: number;
-  fsyncMs: number;
-  handoverMs: number;
-  restoreMs: number;
-  resumeMs: number;
-}
-
-export interface QuickResult {
-  outcome: 'completed' | 'cancelled' | 'errored';
-  /** cancelled: "interrupted"; errored: the error code */
-  reason: string | null;
-  error: string | null;
-  verified: boolean | null;
-  verification: { badPages: number; firstBadPage: number | null; deviceStateEqual: boolean } | null;
-  stats: {
-    status: 'completed' | 'cancelled' | 'failed';
-    /** ms from the pause request to the resume (the same as the downtime: the guest never runs meanwhile) */
-    'total-time': number;
-    downtime: number | null;
-  };
-  phases: QuickPhases;
-  format: ImageFormat;
-  /** the image file when it was kept, else null */
-  imagePath: string | null;
-  /** bytes written to storage / the image file's length / bytes read back */
-  savedBytes: number;
-  imageBytes: number;
-  restoredBytes: number;
-  pages: { total: number; normal: number; zero: number };
-  storageBandwidthBytesPerSec: number | null;
-}
+export type { QuickPhases, QuickResult } from '../results/quick-result.ts';
 
 export interface QuickOptions {
   clock?: Clock;

@@ -21,7 +21,7 @@ import { MigbenchError } from '../errors.ts';
 import type { Comparison } from '../results/compare.ts';
 import type { ResultDocument } from '../results/document.ts';
 import type { SuiteDocument } from '../results/suite-document.ts';
-import type { SweepDocument } from '../sweep/run-sweep.ts';
+import type { SweepDocument } from '../results/sweep-types.ts';
 import type { ScenarioView } from '../results/scenario-view.ts';
 import { type DocumentKind, detectKind, isObject, renderingOf } from './documents.ts';
 import { type Section, page } from './page.ts';

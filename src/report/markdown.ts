@@ -6,12 +6,12 @@
 import { type Comparison, isUndecided } from '../results/compare.ts';
 import type { ResultDocument } from '../results/document.ts';
 import type { SuiteDocument } from '../results/suite-document.ts';
-import { paretoFrontier } from '../sweep/pareto.ts';
-import type { SweepDocument } from '../sweep/run-sweep.ts';
+import { paretoFrontier } from '../results/pareto.ts';
+import type { SweepDocument, TuneBlock } from '../results/sweep-types.ts';
 import { markdownCode } from '../escape.ts';
 import type { ScenarioView } from '../results/scenario-view.ts';
 import { type DocumentKind, detectKind, renderingOf } from './documents.ts';
-import { type TuneBlock, describePoint } from './sweep-html.ts';
+import { describePoint } from './sweep-html.ts';
 import { VERDICT_TEXT, changeText, verdictRank } from './comparison-html.ts';
 import { bytesText, countText, md, metricText, msText, valueText } from './text.ts';
 

@@ -6,7 +6,7 @@
  */
 import Table from 'cli-table3';
 import type { Distribution, FleetMethodResult, PrecopyResult, ResultDocument } from '../results/document.ts';
-import type { QuickResult } from '../quick/quick-migration.ts';
+import type { QuickResult } from '../results/quick-result.ts';
 import { formatBitRate, formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import type { Colors } from './style.ts';
 import { escapeTerminal as t } from '../escape.ts';

@@ -3,8 +3,8 @@
  * frontier of total time against downtime, heat maps of downtime over two parameters, every setting.
  */
 import type { EChartsOption } from 'echarts';
-import { type Objective, type PointFigures, paretoFrontier, recommend } from '../sweep/pareto.ts';
-import type { SweepDocument } from '../sweep/run-sweep.ts';
+import { type Objective, type PointFigures, paretoFrontier, recommend } from '../results/pareto.ts';
+import type { SweepDocument, TuneBlock } from '../results/sweep-types.ts';
 import { formatDurationMs } from '../units.ts';
 import type { ScenarioView } from '../results/scenario-view.ts';
 import { AXIS_NAME, GRID_SIDE, LEGEND, Y_NAME_GAP, categoryAxis, chart, msScale, valueAxis } from './chart.ts';
@@ -13,17 +13,7 @@ import { badge, page, provenance, table } from './page.ts';
 import { bytes, count, esc, formatted, ms, num, valueText } from './text.ts';
 import { scenarioSummary } from './run-html.ts';
 
-/** What `migbench tune --out` adds to a sweep document. */
-export interface TuneBlock {
-  maxDowntimeMs: number;
-  objective: Objective;
-  /** indices of the frontier's points */
-  frontier: number[];
-  /** index of the recommended point, or null */
-  recommendation: number | null;
-  met?: boolean;
-  why?: string;
-}
+export type { TuneBlock } from '../results/sweep-types.ts';
 
 export const describePoint = (p: { params: Record<string, unknown> }): string =>
   Object.entries(p.params).map(([k, v]) => `${k}=${valueText(v)}`).join(' ') || '(the scenario as it is)';

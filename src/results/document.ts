@@ -2,11 +2,11 @@
  * The result document: one JSON document per run, `schemaVersion: 1`, documented in
  * results/README.md. `report/` reads these; it never imports the engine.
  */
-import type { Outcome } from '../precopy/convergence.ts';
-import type { PrecopyEngineFacts } from '../precopy/loop.ts';
-import type { ChannelsReport } from '../precopy/channels.ts';
-import type { MigrationStats, RoundRecord, SeriesPoint } from '../precopy/stats.ts';
-import type { QuickResult } from '../quick/quick-migration.ts';
+import type { ChannelsReport } from './channels-report.ts';
+import type { PrecopyEngineFacts } from './engine-facts.ts';
+import type { MigrationStats, RoundRecord, SeriesPoint } from './migration-stats.ts';
+import type { Outcome } from './outcome.ts';
+import type { QuickResult } from './quick-result.ts';
 import type { EnvironmentInfo, GitInfo } from './environment.ts';
 
 export const SCHEMA_VERSION = 1;

@@ -2,7 +2,7 @@
  * Pre-copy beside quick migration: the ratios and a one-line verdict, computed from the two result
  * blocks alone (pure).
  */
-import type { QuickResult } from '../quick/quick-migration.ts';
+import type { QuickResult } from './quick-result.ts';
 import { formatBytes, formatDurationMs } from '../units.ts';
 import type { MethodComparison, PrecopyResult } from './document.ts';
 

@@ -3,7 +3,7 @@
  * git, machine, resolved scenario, comparison), for emulate mode (run.ts) and simulate mode (sim/).
  */
 import { scenarioToJson, type Scenario } from '../options.ts';
-import type { QuickResult } from '../quick/quick-migration.ts';
+import type { QuickResult } from './quick-result.ts';
 import { VERSION } from '../version.ts';
 import { SCHEMA_VERSION, type FleetResult, type Method, type PrecopyResult, type ResultDocument, type SimulationInfo } from './document.ts';
 import { captureEnvironment, captureGit } from './environment.ts';

@@ -3,7 +3,7 @@
  * run 2, …) so slow drift of the machine spreads over all of them; every run's metrics kept as raw
  * samples; a crash or a failed verification stops the suite (exit 3), as in `run`.
  *
- * In simulate mode every run is simulated (on up to `jobs` threads: src/sim/pool.ts) with the
+ * In simulate mode every run is simulated (on up to `jobs` threads: src/pool/pool.ts) with the
  * benchmark's own seed, so its runs are identical and every metric is `exact`: `compare` then tests
  * equality instead of running a U test.
  */
@@ -15,12 +15,12 @@ import { SUITE_SCHEMA_VERSION, metricSeries, type Better, type SuiteDocument, ty
 import { scenarioToJson } from '../options.ts';
 import { runScenario } from '../run.ts';
 import { checkImagePaths } from '../quick/image-file.ts';
-import { simulateTasks, type SimTask } from '../sim/pool.ts';
-import { metricsOf, type MetricValue } from './metrics.ts';
+import { simulateTasks, type SimTask } from '../pool/pool.ts';
+import { metricsOf, type MetricValue } from '../results/suite-metrics.ts';
 import { VERSION } from '../version.ts';
 import type { ExpandedSuite } from './suite-file.ts';
 
-export { metricsOf, type MetricValue } from './metrics.ts';
+export { metricsOf, type MetricValue } from '../results/suite-metrics.ts';
 
 /** A run that crashed or did not verify is a migbench failure: the suite stops. */
 function checkRun(doc: ResultDocument, benchmark: string): void {

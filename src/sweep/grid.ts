@@ -3,15 +3,13 @@
  */
 import { MigbenchError } from '../errors.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
+import type { Axis, Shard } from '../results/sweep-types.ts';
 import { formatCount } from '../units.ts';
 
 /** The most grid points a sweep or tune runs unless `--max-points` allows more. */
 export const MAX_GRID_POINTS = 10_000;
 
-export interface Axis {
-  key: string;
-  values: unknown[];
-}
+export type { Axis, Shard } from '../results/sweep-types.ts';
 
 /** Split on commas that are not inside brackets or quotes: `a,{"x":1,"y":2},b` → 3 values. */
 function splitTop(text: string): string[] {
@@ -86,11 +84,6 @@ export function checkRunCount(points: number, runs: number, maxPoints: number = 
       `--runs: ${formatCount(points)} points × ${formatCount(runs)} runs make ${formatCount(points * runs)} runs, more than ${formatCount(maxPoints)}; give fewer runs or values, or allow more with --max-points N`,
     );
   }
-}
-
-export interface Shard {
-  index: number; // 1-based
-  count: number;
 }
 
 export function parseShard(text: string | undefined): Shard | null {

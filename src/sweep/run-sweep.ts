@@ -1,7 +1,7 @@
 /**
  * Running a sweep: every grid point of a base scenario, `runs` times each. Emulate mode runs one point
  * at a time (points running together would disturb each other's timing); simulate mode runs the points
- * on up to `jobs` threads (src/sim/pool.ts), and gives the same document whatever `jobs` is. The sweep
+ * on up to `jobs` threads (src/pool/pool.ts), and gives the same document whatever `jobs` is. The sweep
  * document keeps every run's figures and each point's medians.
  */
 import { MigbenchError } from '../errors.ts';
@@ -10,41 +10,16 @@ import { captureEnvironment, captureGit, type EnvironmentInfo, type GitInfo } fr
 import { summarize } from '../results/statistics.ts';
 import { runScenario } from '../run.ts';
 import { checkSimulatable } from '../sim/run-simulated.ts';
-import { simulateTasks, type SimTask } from '../sim/pool.ts';
+import { simulateTasks, type SimTask } from '../pool/pool.ts';
 import { VERSION } from '../version.ts';
 import { deriveSeed } from '../workload/rng.ts';
-import { runFigures, type SweepRun } from './figures.ts';
+import { runFigures, type SweepRun } from '../results/sweep-figures.ts';
+import type { SweepDocument, SweepMode, SweepPoint } from '../results/sweep-types.ts';
 import { pointOverrides, type Axis, type Shard } from './grid.ts';
-import type { PointFigures } from './pareto.ts';
 
-export { runFigures, type SweepRun } from './figures.ts';
+export { runFigures, type SweepRun } from '../results/sweep-figures.ts';
 
-export type SweepMode = 'emulate' | 'simulate';
-
-export interface SweepPoint extends PointFigures {
-  runsDetail: SweepRun[];
-  outcomes: Record<string, number>;
-}
-
-export interface SweepDocument {
-  schemaVersion: 1;
-  kind: 'sweep';
-  tool: { name: 'migbench'; version: string };
-  git: GitInfo;
-  env: EnvironmentInfo;
-  startedAt: string;
-  finishedAt: string;
-  /** emulate: real migrations, one at a time; simulate: the virtual-clock model, each run with its own seed */
-  mode: SweepMode;
-  /** the base scenario the grid overrides (resolved) */
-  scenario: unknown;
-  axes: Axis[];
-  /** how many points the whole grid has; a shard runs some of them */
-  gridPoints: number;
-  shard: Shard | null;
-  runs: number;
-  points: SweepPoint[];
-}
+export type { SweepDocument, SweepMode, SweepPoint } from '../results/sweep-types.ts';
 
 /** Streams of deriveSeed above those a run derives for itself (content 1–12, vCPUs 1000+, fleet guests 5000+). */
 export const RUN_SEED_STREAM = 20_000;

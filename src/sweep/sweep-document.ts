@@ -6,7 +6,7 @@
  */
 import { MigbenchError } from '../errors.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
-import type { SweepDocument } from './run-sweep.ts';
+import type { SweepDocument } from '../results/sweep-types.ts';
 import { isObject, isFiniteOrNull, describeValue, provenanceProblem } from '../results/json-checks.ts';
 import { scenarioViewProblem } from '../results/scenario-view.ts';
 

@@ -2,7 +2,7 @@
  * The one sentence that says why a pre-copy prediction comes out as it does (`PrecopyPrediction.why`).
  */
 import type { Scenario } from '../../options.ts';
-import type { Outcome } from '../../precopy/convergence.ts';
+import type { Outcome } from '../../results/outcome.ts';
 import { formatBitRate, formatBytes, formatByteRate, formatCount, formatDurationMs } from '../../units.ts';
 import type { PrecopyPrediction } from './prediction.ts';
 

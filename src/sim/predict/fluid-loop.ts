@@ -32,7 +32,7 @@ import type { AutoConverge } from '../../options.ts';
 import { AutoConvergeTrigger, aidsAfterTrigger } from '../../precopy/aids.ts';
 import { decideOnTime, expectedDowntimeMs, type Decision } from '../../precopy/convergence.ts';
 import { createPolicy, policyInput, type Policy, type PolicySettings } from '../../precopy/policies.ts';
-import type { RoundRecord, RoundStage } from '../../precopy/stats.ts';
+import type { RoundRecord, RoundStage } from '../../results/migration-stats.ts';
 import { DEVICE_CHUNK_BYTES, HEADER_BYTES } from '../../transport/frame.ts';
 import { BandwidthMeter } from '../../transport/link.ts';
 import { align8 } from '../../transport/ring.ts';

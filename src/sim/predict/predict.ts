@@ -18,9 +18,11 @@
  * time), fsync, and the randomness of the dirty counts: every count here is an expectation.
  */
 import type { Scenario } from '../../options.ts';
-import { switchoverThresholdBytes, type Outcome, type StopReason } from '../../precopy/convergence.ts';
+import { switchoverThresholdBytes } from '../../precopy/convergence.ts';
+import type { Outcome, StopReason } from '../../results/outcome.ts';
 import { DEFAULT_POLICY_PARAMS, type PolicySettings } from '../../precopy/policies.ts';
-import { ramStats, type MigrationStats } from '../../precopy/stats.ts';
+import { ramStats } from '../../precopy/stats.ts';
+import type { MigrationStats } from '../../results/migration-stats.ts';
 import { maxRunPages } from '../../transport/frame.ts';
 import { DEFAULT_BURST_MS } from '../../transport/link.ts';
 import { closedFormPrecopy } from './closed-form.ts';

@@ -2,9 +2,9 @@
  * What `predict` answers (predict.ts): the public types of a prediction, and its JSON form.
  */
 import type { Scenario } from '../../options.ts';
-import type { StopReason } from '../../precopy/convergence.ts';
+import type { StopReason } from '../../results/outcome.ts';
 import type { PolicyName } from '../../precopy/policies.ts';
-import type { MigrationStats, RoundRecord } from '../../precopy/stats.ts';
+import type { MigrationStats, RoundRecord } from '../../results/migration-stats.ts';
 import type { ClosedForm } from './closed-form.ts';
 import type { QuickPrediction } from './quick-model.ts';
 

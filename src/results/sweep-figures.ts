@@ -1,8 +1,8 @@
 /**
  * What a sweep keeps of one run: its pre-copy figures. Pure; shared by the sweep runner and the
- * simulate-mode workers (src/sim/pool.ts), which return these instead of whole documents.
+ * simulate-mode workers (src/pool/pool.ts), which return these instead of whole documents.
  */
-import type { ResultDocument } from '../results/document.ts';
+import type { ResultDocument } from './document.ts';
 
 export interface SweepRun {
   outcome: string;

@@ -17,9 +17,9 @@ import { Piscina } from 'piscina';
 import { MigbenchError, type ErrorCode } from '../errors.ts';
 import type { Scenario } from '../options.ts';
 import type { Method } from '../results/document.ts';
-import { metricsOf, type MetricValue } from '../suite/metrics.ts';
-import { runFigures, type SweepRun } from '../sweep/figures.ts';
-import { simulateScenario } from './run-simulated.ts';
+import { metricsOf, type MetricValue } from '../results/suite-metrics.ts';
+import { runFigures, type SweepRun } from '../results/sweep-figures.ts';
+import { simulateScenario } from '../sim/run-simulated.ts';
 
 const BOOT = fileURLToPath(new URL('../../workers/boot.mjs', import.meta.url));
 const ENTRY = new URL('../../workers/sim.ts', import.meta.url).href;

@@ -1,0 +1,48 @@
+/**
+ * What a suite keeps of one run: its metrics. Pure; shared by the suite runner and the simulate-mode
+ * workers (src/pool/pool.ts), which return these instead of whole documents.
+ */
+import type { ResultDocument } from './document.ts';
+import type { Better } from './suite-document.ts';
+
+export interface MetricValue {
+  value: number;
+  unit: string;
+  better: Better;
+}
+
+/** Every metric name `metricsOf` can produce (what `--metric-threshold` may name, whole or by its last part). */
+export const METRIC_NAMES: readonly string[] = [
+  'precopy.total-time',
+  'precopy.downtime',
+  'precopy.transferred',
+  'precopy.rounds',
+  'quick.downtime',
+  'quick.total-time',
+  'quick.saved',
+];
+
+/**
+ * The metrics of one run. Pre-copy: total time, downtime, bytes on the link, rounds; quick: downtime,
+ * total time, bytes to storage. A metric the run did not produce (no downtime after a cancel) is left out.
+ */
+export function metricsOf(doc: ResultDocument): Record<string, MetricValue> {
+  const out: Record<string, MetricValue> = {};
+  const put = (name: string, value: number | null | undefined, unit: string): void => {
+    if (value !== null && value !== undefined && Number.isFinite(value)) out[name] = { value, unit, better: 'lower' };
+  };
+  const p = doc.precopy;
+  if (p) {
+    put('precopy.total-time', p.stats['total-time'], 'ms');
+    put('precopy.downtime', p.stats.downtime, 'ms');
+    put('precopy.transferred', p.stats.ram.transferred, 'B');
+    put('precopy.rounds', p.rounds.length, 'count');
+  }
+  const q = doc.quick;
+  if (q) {
+    put('quick.downtime', q.stats.downtime, 'ms');
+    put('quick.total-time', q.stats['total-time'], 'ms');
+    put('quick.saved', q.savedBytes, 'B');
+  }
+  return out;
+}
