@@ -197,8 +197,9 @@ describe('migbench ab', () => {
     const headSamples = head.benchmarks[0].metrics['precopy.downtime'].samples;
     expect(baseSamples).toHaveLength(5);
     expect(headSamples).toHaveLength(5);
-    for (const v of baseSamples) expect(Math.abs(v / 100 - 1)).toBeLessThanOrEqual(0.01);
-    for (const v of headSamples) expect(Math.abs(v / 150 - 1)).toBeLessThanOrEqual(0.01);
+    // ±1 % jitter, reached exactly by 2 pids in 2001: allow the rounding of level × (1 ± 0.01)
+    for (const v of baseSamples) expect(Math.abs(v / 100 - 1)).toBeLessThanOrEqual(0.01 + 1e-12);
+    for (const v of headSamples) expect(Math.abs(v / 150 - 1)).toBeLessThanOrEqual(0.01 + 1e-12);
     expect(base.benchmarks[0].scenario).toEqual({ sets: { 'fake.log': order } }); // --set reached every pass
 
     // interleaved: the warm-up pair, then base, head, base, head …
