@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { main } from '../src/cli/main.ts';
-import { targetProblem, writeOutputs, type NodeKind, type TargetFacts } from '../src/cli/output-file.ts';
+import { targetProblem, writeOutputs, type TargetFacts } from '../src/cli/output-file.ts';
 import { exitCodeAfterStdout } from '../src/cli/stdout-errors.ts';
 import { MigbenchError } from '../src/errors.ts';
+import type { NodeKind } from '../src/file-kind.ts';
 
 const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));

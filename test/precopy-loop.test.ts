@@ -11,7 +11,7 @@ import {
   STEP, driveAsync, precopyLoop, stepSync, type GuestControls, type LoopInput, type PendingPages, type PrecopyRun, type PrecopySettings,
   type RateMeter, type Timeline, type Wire,
 } from '../src/precopy/loop.ts';
-import { DEFAULT_POLICY_PARAMS } from '../src/precopy/policies.ts';
+import { DEFAULT_POLICY_PARAMS } from '../src/precopy-params.ts';
 import { SendCounters } from '../src/precopy/stats.ts';
 import type { RoundStage } from '../src/results/migration-stats.ts';
 

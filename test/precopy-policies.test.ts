@@ -1,7 +1,8 @@
 /** Convergence policies and aids: decision tables, and the aids acting on real vCPU workers. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { AutoConvergeTrigger } from '../src/precopy/aids.ts';
-import { DEFAULT_POLICY_PARAMS, createPolicy, type PolicyName, type PolicyParams, type SyncState } from '../src/precopy/policies.ts';
+import { createPolicy, type SyncState } from '../src/precopy/policies.ts';
+import { DEFAULT_POLICY_PARAMS, type PolicyName, type PolicyParams } from '../src/precopy-params.ts';
 import { resolveScenario, type ScenarioInput } from '../src/options.ts';
 import { createGuest, runScenario, type Guest } from '../src/run.ts';
 import { simulatePrecopy } from '../src/sim/run-simulated.ts';

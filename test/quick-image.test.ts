@@ -11,8 +11,9 @@ import { MigbenchError } from '../src/errors.ts';
 import { GuestMemory, guestLayout, type GuestLayout } from '../src/memory/guest-memory.ts';
 import { verifyGuest } from '../src/memory/verify.ts';
 import {
-  CHUNK_PAGES, PREFIX_BYTES, RECORD_PREFIX_BYTES, encodeHeader, mappedLayout, packControl, type ImageFormat, type ImageHeader,
+  CHUNK_PAGES, PREFIX_BYTES, RECORD_PREFIX_BYTES, encodeHeader, mappedLayout, packControl, type ImageHeader,
 } from '../src/quick/image-format.ts';
+import type { ImageFormat } from '../src/results/quick-result.ts';
 import { restoreImage } from '../src/quick/restore.ts';
 import { StoragePacer } from '../src/quick/storage.ts';
 import { saveImage } from '../src/quick/suspend.ts';

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { MigbenchError } from '../src/errors.ts';
 import { expandGrid, parseAxis, parseShard, shardIndices } from '../src/sweep/grid.ts';
 import { paretoFrontier, recommend, type PointFigures } from '../src/results/pareto.ts';
-import { mergeSweeps, pointOf, pointScenarios, runSeed, runSweep, sweepToCsv, type SweepDocument, type SweepRun } from '../src/sweep/run-sweep.ts';
+import { mergeSweeps, pointOf, pointScenarios, runSeed, runSweep, sweepToCsv } from '../src/sweep/run-sweep.ts';
+import type { SweepRun } from '../src/results/sweep-figures.ts';
+import type { SweepDocument } from '../src/results/sweep-types.ts';
 import { parseSweepDocument } from '../src/sweep/sweep-document.ts';
 import { deriveSeed } from '../src/workload/rng.ts';
 

@@ -14,7 +14,7 @@ import { colorsFor } from '../report/style.ts';
 import { renderComparisonReport } from '../report/html.ts';
 import { checkOutputs, requested, writeOutputs } from './output-file.ts';
 import { readTextFile } from './scenario-file.ts';
-import { METRIC_NAMES } from '../suite/metrics.ts';
+import { METRIC_NAMES } from '../results/suite-metrics.ts';
 
 /** The keys `--metric-threshold` accepts: every metric name, and each name's last part ("downtime"). */
 const METRIC_KEYS: readonly string[] = [...new Set(METRIC_NAMES.flatMap((n) => [n.slice(n.lastIndexOf('.') + 1), n]))];

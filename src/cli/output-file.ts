@@ -22,8 +22,6 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { MigbenchError } from '../errors.ts';
 import { KIND_WORDS, kindOf, type NodeKind } from '../file-kind.ts';
 
-export type { NodeKind };
-
 /** What the decision needs to know about one target. */
 export interface TargetFacts {
   /** the path as the user gave it */

@@ -6,7 +6,7 @@
 import Table from 'cli-table3';
 import { applyOverrides, overrideWarnings, resolveScenario, scenarioToJson, scenarioWarnings } from '../options.ts';
 import { printWarnings } from './scenario-warnings.ts';
-import type { RoundRecord } from '../precopy/stats.ts';
+import type { RoundRecord } from '../results/migration-stats.ts';
 import { colorsFor, type Colors } from '../report/style.ts';
 import { predict } from '../sim/predict/predict.ts';
 import { predictionToJson, type Prediction } from '../sim/predict/prediction.ts';

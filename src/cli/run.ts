@@ -2,9 +2,9 @@
 import { MigbenchError } from '../errors.ts';
 import { applyOverrides, overrideWarnings, resolveScenario, scenarioWarnings } from '../options.ts';
 import { printWarnings } from './scenario-warnings.ts';
-import type { RoundRecord } from '../precopy/stats.ts';
+import type { RoundRecord } from '../results/migration-stats.ts';
 import { METHODS, documentToJson, type Method } from '../results/document.ts';
-import type { QuickPhases } from '../quick/quick-migration.ts';
+import type { QuickPhases } from '../results/quick-result.ts';
 import { colorsFor } from '../report/style.ts';
 import { renderSummary } from '../report/summary.ts';
 import { checkResources } from '../resources.ts';

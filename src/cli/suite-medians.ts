@@ -5,7 +5,7 @@
 import Table from 'cli-table3';
 import type { Colors } from '../report/style.ts';
 import type { SuiteDocument } from '../results/suite-document.ts';
-import { METRIC_NAMES } from '../suite/metrics.ts';
+import { METRIC_NAMES } from '../results/suite-metrics.ts';
 import { formatBytes, formatCount, formatDurationMs, plural } from '../units.ts';
 import { fittedColWidths } from './terminal.ts';
 

@@ -9,8 +9,6 @@
  */
 import type { Outcome } from '../results/outcome.ts';
 
-export type { Outcome, StopReason } from '../results/outcome.ts';
-
 export interface ConvergenceSettings {
   readonly downtimeLimitMs: number;
   /** live rounds (bulk included) after which a stop-and-copy is forced; null = no limit */

@@ -13,8 +13,6 @@
 import { decideOnTime, switchoverThresholdBytes, type ConvergenceSettings, type Decision } from './convergence.ts';
 import type { PolicyName, PolicyParams } from '../precopy-params.ts';
 
-export { DEFAULT_POLICY_PARAMS, POLICY_NAMES, type PolicyName, type PolicyParams } from '../precopy-params.ts';
-
 /** What the loop knows at a dirty sync. */
 export interface SyncState {
   /** pending after the sync (what the next round must send) */

@@ -4,7 +4,7 @@
  * formulas live here once. (QEMU's `ram` statistics: `ramStats` in stats.ts.)
  */
 import type { CompressionCodec } from '../options.ts';
-import type { Outcome } from './convergence.ts';
+import type { Outcome } from '../results/outcome.ts';
 import type { PrecopyRun } from './loop.ts';
 
 /** Why a forced stop or a cancel happened; null otherwise (the `reason` of a result). */

@@ -4,7 +4,7 @@
  */
 import type { Scenario } from '../options.ts';
 import type { PrecopySettings } from './loop.ts';
-import { DEFAULT_POLICY_PARAMS } from './policies.ts';
+import { DEFAULT_POLICY_PARAMS } from '../precopy-params.ts';
 
 export function precopySettingsFor(scenario: Scenario): PrecopySettings {
   const link = scenario.link.bandwidth;

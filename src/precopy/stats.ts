@@ -1,7 +1,5 @@
 import type { MigrationStats, RamStats, RoundRecord, RoundStage, SeriesPoint } from '../results/migration-stats.ts';
 
-export type { MigrationStats, RamStats, RoundRecord, RoundStage, SeriesPoint } from '../results/migration-stats.ts';
-
 /**
  * Counters of the pre-copy loop and their QEMU `query-migrate` form.
  *

@@ -35,8 +35,6 @@ export const CHUNK_PAGES = 64;
 export const MAX_CONTROL_BYTES = 1024;
 /** Largest header a reader accepts (a 4 TiB guest in 1 GiB blocks is far below). */
 export const MAX_HEADER_BYTES = MAPPED_HEADER_RESERVED - PREFIX_BYTES;
-
-export type { ImageFormat } from '../results/quick-result.ts';
 export const IMAGE_FORMATS: readonly ImageFormat[] = ['stream', 'mapped'];
 
 export interface MappedIndexLayout {

@@ -35,8 +35,6 @@ export interface QuickGuest {
   };
 }
 
-export type { QuickPhases, QuickResult } from '../results/quick-result.ts';
-
 export interface QuickOptions {
   clock?: Clock;
   signal?: AbortSignal;

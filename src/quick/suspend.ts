@@ -12,8 +12,9 @@ import { isZeroRange } from '../codec/zero-page.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
 import {
   CHUNK_PAGES, MAX_CONTROL_BYTES, RECORD_PREFIX_BYTES, encodeHeader, mappedLayout, packControl,
-  type ImageFormat, type ImageHeader, type StreamControl,
+  type ImageHeader, type StreamControl,
 } from './image-format.ts';
+import type { ImageFormat } from '../results/quick-result.ts';
 import { createImageFile, removeCreatedImage } from './image-file.ts';
 import { io, writeFully, type StoragePacer } from './storage.ts';
 

@@ -90,5 +90,5 @@ export { detectKind, type DocumentKind } from './documents.ts';
 export { renderRunSection, renderRunReport } from './run-html.ts';
 export { renderComparisonSection, renderComparisonReport } from './comparison-html.ts';
 export { renderSuiteSection } from './suite-html.ts';
-export { renderSweepSection, renderSweepReport, type TuneBlock } from './sweep-html.ts';
+export { renderSweepSection, renderSweepReport } from './sweep-html.ts';
 export { renderMarkdownSummary } from './markdown.ts';

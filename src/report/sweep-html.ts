@@ -13,8 +13,6 @@ import { badge, page, provenance, table } from './page.ts';
 import { bytes, count, esc, formatted, ms, num, valueText } from './text.ts';
 import { scenarioSummary } from './run-html.ts';
 
-export type { TuneBlock } from '../results/sweep-types.ts';
-
 export const describePoint = (p: { params: Record<string, unknown> }): string =>
   Object.entries(p.params).map(([k, v]) => `${k}=${valueText(v)}`).join(' ') || '(the scenario as it is)';
 

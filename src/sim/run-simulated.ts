@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { quantileSorted } from 'simple-statistics';
 import { MigbenchError } from '../errors.ts';
 import type { Scenario } from '../options.ts';
-import type { QuickResult } from '../quick/quick-migration.ts';
+import type { QuickResult } from '../results/quick-result.ts';
 import {
   METHODS, type Distribution, type FleetGuest, type FleetMethodResult, type FleetResult, type Method, type PrecopyResult, type ResultDocument,
 } from '../results/document.ts';

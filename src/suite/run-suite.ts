@@ -20,8 +20,6 @@ import { metricsOf, type MetricValue } from '../results/suite-metrics.ts';
 import { VERSION } from '../version.ts';
 import type { ExpandedSuite } from './suite-file.ts';
 
-export { metricsOf, type MetricValue } from '../results/suite-metrics.ts';
-
 /** A run that crashed or did not verify is a migbench failure: the suite stops. */
 function checkRun(doc: ResultDocument, benchmark: string): void {
   for (const [name, r] of [['pre-copy', doc.precopy], ['quick migration', doc.quick]] as const) {

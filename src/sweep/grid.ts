@@ -9,8 +9,6 @@ import { formatCount } from '../units.ts';
 /** The most grid points a sweep or tune runs unless `--max-points` allows more. */
 export const MAX_GRID_POINTS = 10_000;
 
-export type { Axis, Shard } from '../results/sweep-types.ts';
-
 /** Split on commas that are not inside brackets or quotes: `a,{"x":1,"y":2},b` → 3 values. */
 function splitTop(text: string): string[] {
   const out: string[] = [];

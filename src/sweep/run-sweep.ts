@@ -14,12 +14,8 @@ import { simulateTasks, type SimTask } from '../pool/pool.ts';
 import { VERSION } from '../version.ts';
 import { deriveSeed } from '../workload/rng.ts';
 import { runFigures, type SweepRun } from '../results/sweep-figures.ts';
-import type { SweepDocument, SweepMode, SweepPoint } from '../results/sweep-types.ts';
-import { pointOverrides, type Axis, type Shard } from './grid.ts';
-
-export { runFigures, type SweepRun } from '../results/sweep-figures.ts';
-
-export type { SweepDocument, SweepMode, SweepPoint } from '../results/sweep-types.ts';
+import type { SweepDocument, SweepMode, SweepPoint, Axis, Shard } from '../results/sweep-types.ts';
+import { pointOverrides } from './grid.ts';
 
 /** Streams of deriveSeed above those a run derives for itself (content 1–12, vCPUs 1000+, fleet guests 5000+). */
 export const RUN_SEED_STREAM = 20_000;

@@ -16,8 +16,9 @@ import { realClock } from '../../src/clock.ts';
 import { crc32 } from '../../src/codec/crc32.ts';
 import { GuestMemory, guestLayout, type GuestLayout } from '../../src/memory/guest-memory.ts';
 import {
-  PREFIX_BYTES, RECORD_PREFIX_BYTES, decodeHeader, decodePrefix, encodeHeader, mappedLayout, packControl, type ImageFormat, type ImageHeader,
+  PREFIX_BYTES, RECORD_PREFIX_BYTES, decodeHeader, decodePrefix, encodeHeader, mappedLayout, packControl, type ImageHeader,
 } from '../../src/quick/image-format.ts';
+import type { ImageFormat } from '../../src/results/quick-result.ts';
 import { restoreImage, type RestoreReport } from '../../src/quick/restore.ts';
 import { StoragePacer } from '../../src/quick/storage.ts';
 import { saveImage } from '../../src/quick/suspend.ts';

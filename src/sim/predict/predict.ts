@@ -20,7 +20,8 @@
 import type { Scenario } from '../../options.ts';
 import { switchoverThresholdBytes } from '../../precopy/convergence.ts';
 import type { Outcome, StopReason } from '../../results/outcome.ts';
-import { DEFAULT_POLICY_PARAMS, type PolicySettings } from '../../precopy/policies.ts';
+import type { PolicySettings } from '../../precopy/policies.ts';
+import { DEFAULT_POLICY_PARAMS } from '../../precopy-params.ts';
 import { ramStats } from '../../precopy/stats.ts';
 import type { MigrationStats } from '../../results/migration-stats.ts';
 import { maxRunPages } from '../../transport/frame.ts';

@@ -3,7 +3,7 @@
  */
 import type { Scenario } from '../../options.ts';
 import type { StopReason } from '../../results/outcome.ts';
-import type { PolicyName } from '../../precopy/policies.ts';
+import type { PolicyName } from '../../precopy-params.ts';
 import type { MigrationStats, RoundRecord } from '../../results/migration-stats.ts';
 import type { ClosedForm } from './closed-form.ts';
 import type { QuickPrediction } from './quick-model.ts';
