@@ -76,6 +76,14 @@ describe('compare when nothing could be tested', () => {
 
   const tiny = () => [suite({ a: { samples: [100, 101, 102] }, b: { samples: [5, 6, 7] } }), suite({ a: { samples: [200, 201, 202] }, b: { samples: [5, 6, 7] } })] as const;
 
+  it('terminal text shows control characters from the documents as escapes, never raw (issue 20)', () => {
+    const evil = 'a\u001b]0;pwned\u0007\u001b[2J';
+    const docs = [suite({ [evil]: { samples: [10, 11, 12, 13, 14, 15] } }), suite({ [evil]: { samples: [20, 21, 22, 23, 24, 25] } })] as const;
+    const text = renderComparisonText(compareSuites(docs[0], docs[1], { alpha: 0.05, threshold: 0.05, metricThresholds: {} }));
+    expect(text).toContain('a\\u001b]0;pwned\\u0007\\u001b[2J');
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+
   it('every row with too few samples: verdict "undecided", not "no regression", and exit 2', () => {
     const [base, head] = tiny();
     const c = compareSuites(base, head, { alpha: 0.05, threshold: 0.05, metricThresholds: {} });

@@ -12,7 +12,7 @@ import Table from 'cli-table3';
 import pc from 'picocolors';
 import { MigbenchError } from '../errors.ts';
 import { formatBitRate, formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
-import { escapeMarkdown as md, markdownCode } from '../escape.ts';
+import { escapeMarkdown as md, escapeTerminal as tty, markdownCode } from '../escape.ts';
 import type { GitInfo } from './environment.ts';
 import { geomean, mannWhitneyU, medianCI, minPossibleP, minSamplesForAlpha, summarize } from './statistics.ts';
 import type { Summary } from './statistics.ts';
@@ -538,12 +538,13 @@ const BORDERLESS = {
  */
 export function renderComparisonText(c: Comparison, colors: Colors = pc.createColors(false)): string {
   const out: string[] = [
-    `suite "${c.suite}": ${sideText(c.base)} vs ${sideText(c.head)}`,
+    // names, labels, commits and warnings come from the documents: control characters shown, not acted on
+    `suite "${tty(c.suite)}": ${tty(sideText(c.base))} vs ${tty(sideText(c.head))}`,
     `alpha ${c.alpha}, threshold ${percent(c.threshold)}${Object.keys(c.metricThresholds).length > 0 ? ` (${Object.entries(c.metricThresholds).map(([k, v]) => `${k} ${percent(v)}`).join(', ')})` : ''}: ${countsText(c)}`,
   ];
   for (const g of c.geomeans) {
     const table = new Table({
-      head: ['', c.base.label, c.head.label, 'vs base', '', ''],
+      head: ['', tty(c.base.label), tty(c.head.label), 'vs base', '', ''],
       chars: BORDERLESS,
       style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
       colAligns: ['left', 'right', 'right', 'right', 'left', 'left'],
@@ -552,7 +553,7 @@ export function renderComparisonText(c: Comparison, colors: Colors = pc.createCo
       const verdict = verdictText(r);
       const styled =
         r.verdict === 'regression' ? colors.red(colors.bold(verdict)) : r.verdict === 'improvement' ? colors.green(verdict) : colors.dim(verdict);
-      table.push([r.benchmark, cellValue(r, r.base), cellValue(r, r.head), rowChange(r), rowStats(r), styled]);
+      table.push([tty(r.benchmark), cellValue(r, r.base), cellValue(r, r.head), rowChange(r), rowStats(r), styled]);
     }
     table.push([
       'geomean',
@@ -566,7 +567,7 @@ export function renderComparisonText(c: Comparison, colors: Colors = pc.createCo
   }
   if (c.warnings.length > 0) {
     out.push('');
-    for (const w of c.warnings) out.push(colors.yellow(`warning: ${w}`));
+    for (const w of c.warnings) out.push(colors.yellow(`warning: ${tty(w)}`));
   }
   return out.join('\n');
 }
