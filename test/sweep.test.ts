@@ -86,6 +86,16 @@ describe('shards', () => {
     const slice = (index: number): SweepDocument => ({ ...whole, shard: { index, count: 2 }, points: whole.points.filter((p) => shardIndices(5, { index, count: 2 }).includes(p.index)) });
     expect(mergeSweeps([slice(2), slice(1)], ['2', '1'])).toEqual(whole);
   });
+  it('CSV: a text value a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers (issue 20)', () => {
+    const doc: SweepDocument = {
+      ...whole,
+      axes: [{ key: 'k', values: ['=HYPERLINK("http://x")', '+1', '-5', '@SUM(A1)', 'plain'] }],
+      points: ['=HYPERLINK("http://x")', '+1', '-5', '@SUM(A1)', 'plain'].map((k, i) => pointOf(i, { k }, [run(-1 - i)])),
+    };
+    const rows = sweepToCsv(doc).trim().split('\n').slice(1).map((line) => line.split(',').slice(0, 2));
+    expect(rows.map((r) => r[1])).toEqual(['"\'=HYPERLINK(""http://x"")"', "'+1", "'-5", "'@SUM(A1)", 'plain']);
+    expect(sweepToCsv(doc)).toContain(',-1,'); // a negative number is not a formula
+  });
   it('reads a sweep file back, refusing a malformed one with E_RESULT (what merge reads)', () => {
     expect(parseSweepDocument(JSON.parse(JSON.stringify(whole)), 'w.json')).toEqual(whole);
     const refusals: [unknown, RegExp][] = [

@@ -166,8 +166,11 @@ export async function runSweep(options: {
 /** CSV of a sweep: one row per point (medians), the swept parameters as columns. */
 export function sweepToCsv(doc: SweepDocument): string {
   const cell = (v: unknown): string => {
-    const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    // A text that a spreadsheet would read as a formula (=, +, -, @, tab, CR first) gets a leading
+    // apostrophe: a value from a sweep file must not run in the spreadsheet that opens the CSV.
+    const text = typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+    const s = text === null || text === undefined ? '' : typeof text === 'string' ? text : JSON.stringify(text);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   const head = ['index', ...doc.axes.map((a) => a.key), 'outcome', 'completed', 'runs', 'total_time_ms', 'downtime_ms', 'transferred_bytes', 'rounds', 'guest_slowdown'];
   const rows = doc.points.map((p) => [
