@@ -8,20 +8,12 @@ import type { MigrationStats, RamStats, RoundRecord, RoundStage, SeriesPoint } f
  */
 
 /** What a round record is made of; the rates and the guest slowdown follow from it. */
-export interface RoundFacts {
-  round: number;
-  stage: RoundStage;
-  startMs: number;
-  durationMs: number;
-  dirtyPages: number;
-  pendingPages: number;
+export interface RoundFacts
+  extends Pick<RoundRecord, 'round' | 'stage' | 'startMs' | 'durationMs' | 'dirtyPages' | 'pendingPages' | 'expectedDowntimeMs' | 'thresholdBytes' | 'throttlePercent'> {
   /** what the round sent */
   sent: { pages: number; zeroPages: number; normalPages: number; bytes: number };
   /** page writes the vCPUs did during the round */
   writes: number;
-  expectedDowntimeMs: number;
-  thresholdBytes: number;
-  throttlePercent: number;
   /** page writes per second the scenario asks (0: none) */
   targetDirtyRatePagesPerSec: number;
 }
