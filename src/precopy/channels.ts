@@ -44,7 +44,7 @@ import {
   SLOT_HEADER_INTS, createQueue, packetPages, slotIndex, type ChannelWorkerData,
 } from './channel-queue.ts';
 import type { FrameCompression, PageSender } from './page-sender.ts';
-import type { ChannelLaneReport, ChannelsReport } from '../results/channels-report.ts';
+import type { ChannelsReport } from '../results/channels-report.ts';
 
 /** The figures a single-lane run reports in the same shape (one lane: the migration thread's). */
 export function singleLaneReport(sender: PageSender, destinationWaitMs: number): ChannelsReport {

@@ -1,4 +1,4 @@
-import type { MigrationStats, RamStats, RoundRecord, RoundStage, SeriesPoint } from '../results/migration-stats.ts';
+import type { RamStats, RoundRecord, RoundStage, SeriesPoint } from '../results/migration-stats.ts';
 
 /**
  * Counters of the pre-copy loop and their QEMU `query-migrate` form.

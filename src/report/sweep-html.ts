@@ -3,7 +3,7 @@
  * frontier of total time against downtime, heat maps of downtime over two parameters, every setting.
  */
 import type { EChartsOption } from 'echarts';
-import { type Objective, type PointFigures, paretoFrontier, recommend } from '../results/pareto.ts';
+import { type PointFigures, paretoFrontier, recommend } from '../results/pareto.ts';
 import type { SweepDocument, TuneBlock } from '../results/sweep-types.ts';
 import { formatDurationMs } from '../units.ts';
 import type { ScenarioView } from '../results/scenario-view.ts';

@@ -6,7 +6,7 @@
  */
 import { MigbenchError } from '../errors.ts';
 import { applyOverrides, resolveScenario, scenarioToJson, type Scenario } from '../options.ts';
-import { captureEnvironment, captureGit, type EnvironmentInfo, type GitInfo } from '../results/environment.ts';
+import { captureEnvironment, captureGit } from '../results/environment.ts';
 import { summarize } from '../results/statistics.ts';
 import { runScenario } from '../run.ts';
 import { checkSimulatable } from '../sim/run-simulated.ts';
