@@ -65,6 +65,10 @@ describe('results/scenario.schema.json', () => {
   it.each(realScenarios())('accepts %s (which migbench runs)', (_what, scenario) => {
     expect(accepted(scenario)).toBe(true);
     expect(check(scenario)).toEqual([]);
+    // with the "$schema" key an editor reads, for migbench and for the schema
+    const named = { $schema: '../results/scenario.schema.json', ...(scenario as object) };
+    expect(accepted(named)).toBe(true);
+    expect(check(named)).toEqual([]);
   });
 
   it.each<[string, unknown]>([
@@ -101,6 +105,7 @@ describe('results/scenario.schema.json', () => {
     ['too many vCPUs', { guest: { vcpus: 65 } }, /^\/guest\/vcpus must be <= 64/],
     ['a boolean as text', { quick: { keepImage: 'yes' } }, /^\/quick\/keepImage must be boolean/],
     ['a section that is not an object', { guest: 5 }, /^\/guest must be object/],
+    ['a $schema that is not a string', { $schema: 5 }, /^\/\$schema must be string/],
   ])('refuses %s, as migbench does', (_what, input, complaint) => {
     expect(accepted(input)).toBe(false);
     const complaints = check(input);

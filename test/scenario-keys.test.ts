@@ -1,7 +1,7 @@
 /**
  * The key table (src/scenario/keys.ts) is the one declaration of each scenario key (issue 13 item 5):
  * the README's "Scenario keys" table is the table's rendering, each declaration is complete, and the
- * resolver reads each key as declared.
+ * resolver takes `$schema` (for editors) as a known key that it ignores.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -80,5 +80,19 @@ describe('the key table', () => {
   it('a key is checked after the keys its rules read: a bad page size is named before the memory that depends on it', () => {
     expect(refusal({ guest: { memory: 0, pageSize: 3000 } })).toBe('guest.pageSize: must be a power of two, got 3000');
     expect(refusal({ workload: { writeBytes: 600 }, guest: { pageSize: 512 } })).toBe('workload.writeBytes: expected an integer from 1 to guest.pageSize (512), got 600');
+  });
+});
+
+describe('$schema', () => {
+  it('is accepted and ignored: the resolved scenario is the same without it', () => {
+    const input = { $schema: './node_modules/migbench/results/scenario.schema.json', guest: { memory: '64MiB' } };
+    expect(resolveScenario(input)).toEqual(resolveScenario({ guest: { memory: '64MiB' } }));
+    expect(Object.keys(resolveScenario(input))).not.toContain('$schema');
+  });
+
+  it('must be a string, and only at the top level; it is not offered as a known key', () => {
+    expect(refusal({ $schema: 5 })).toBe('$schema: expected a string, got 5');
+    expect(refusal({ guest: { $schema: 'x' } })).toMatch(/^guest\.\$schema: unknown key \(known: memory, pageSize, vcpus, fill, deviceState\)/);
+    expect(refusal({ zzz: 1 })).toBe('zzz: unknown key (known: name, seed, guest, workload, link, precopy, quick, fleet), got 1');
   });
 });

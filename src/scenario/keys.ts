@@ -41,6 +41,7 @@ const fillWeight = <K extends string>(kind: K) => ({
 }) satisfies KeyDecl;
 
 const DECLS = [
+  { key: '$schema', kind: 'annotation', row: false, unit: 'URL or path', meaning: 'the JSON Schema an editor checks this file against (results/scenario.schema.json); migbench ignores it' },
   { key: 'name', kind: 'text', default: 'default', unit: 'text', meaning: 'a label for reports' },
   { key: 'seed', kind: 'number', default: 1, unit: 'integer', meaning: "seeds guest content and every vCPU's writes", rules: [integerFrom(0, 0xffffffff)] },
 

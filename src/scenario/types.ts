@@ -29,6 +29,8 @@ export const COMPRESSION_LEVELS: Record<CompressionCodec, { min: number; max: nu
 
 /** What a scenario file may say. Units, defaults and rules: see SCENARIO_KEY_DECLS (keys.ts). */
 export interface ScenarioInput {
+  /** the JSON Schema an editor checks the file against (results/scenario.schema.json); migbench ignores it */
+  $schema?: string;
   name?: string;
   seed?: number;
   guest?: { memory?: string | number; pageSize?: string | number; vcpus?: number; fill?: FillInput; deviceState?: string | number };
