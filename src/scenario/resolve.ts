@@ -1,10 +1,9 @@
 /**
- * Validate and resolve a scenario by walking the key table (keys.ts): unknown keys first (in every
- * block given as an object), then every key in table order, each read by its kind and checked by its
- * rules; a rule that reads another key gets that key resolved first. The first refusal ends it.
+ * Validate and resolve a scenario by walking the key table (keys.ts): unknown keys of the top level
+ * and of the sections first, then every key in table order, each read by its kind and checked by its
+ * rules; a key named in `after`, or read by a rule, is resolved first. The first refusal ends it.
  */
-import type { KeyContext } from './kinds.ts';
-import { readValue } from './kinds.ts';
+import { readValue, type KeyContext } from './kinds.ts';
 import { CHILDREN, DECL_BY_KEY, leafOf, rejectUnknown } from './key-tree.ts';
 import { fail, isPlainObject } from './refuse.ts';
 import type { Scenario } from './types.ts';
