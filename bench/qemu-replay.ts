@@ -13,6 +13,7 @@
  * with this machine's speed and load (`engineBound` says when migbench, not the link, set the pace).
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -91,6 +92,9 @@ for (const file of files) {
   if (emu) table.push(['emulate engine', '', ...replays.map((r) => (r.mode === 'emulate' ? `${r.p.engineBound ? 'engine-bound' : 'link-bound'}; prepare ${formatDurationMs(r.p.engine.prepareMs ?? 0)} (not counted)` : ''))]);
   process.stdout.write(`${table.toString()}\n`);
 }
+// the emulated side is only as fast as this machine is free
+const [load1, load5] = loadavg();
+process.stdout.write(`load average ${load1.toFixed(1)} (1 min), ${load5.toFixed(1)} (5 min) on ${availableParallelism()} cores\n`);
 if (values.check && missed > 0) {
   process.stderr.write(`qemu-replay: ${missed} replay(s) missed issue 15's target\n`);
   process.exit(1);
