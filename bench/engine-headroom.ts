@@ -1,10 +1,14 @@
 /**
  * Engine headroom: how fast can migbench move memory when the link is not the limit?
  *
- * Migrates an idle, random-filled 1 GiB guest over an unlimited link and reports its throughput
- * (bytes on the wire over the transfer time, QEMU's `mbps` formula) as a ratio to a plain
+ * Migrates an idle, random-filled 1 GiB guest over an unlimited link and reports two ratios to a plain
  * `TypedArray.prototype.set` copy of the same bytes between two SharedArrayBuffers, measured in the
- * same process and run. The ratio is the fastest link migbench can emulate faithfully.
+ * same process and run (issue 21 item 1):
+ * - total time: the guest's bytes over the `total-time` a user reads (what `migbench run` prints; the
+ *   workers are started before the migration's clock, `engine.prepareMs`, and are not in it);
+ * - transfer: the guest's bytes over the transfer alone, from the bulk round to the destination's
+ *   resume (`total-time − setup-time`).
+ * The second is the fastest link migbench can emulate faithfully.
  *
  *   npm run bench:headroom [-- --memory 1GiB --runs 5]
  */
@@ -38,20 +42,20 @@ function copyBaseline(): number[] {
   return rates;
 }
 
-async function engine(): Promise<number[]> {
+async function engine(): Promise<{ total: number; transfer: number }[]> {
   const scenario = resolveScenario({
     name: 'headroom',
     guest: { memory: values.memory, vcpus: 1, fill: 'random', deviceState: 0 },
     workload: { pattern: 'idle' },
     link: { bandwidth: 'unlimited' },
   });
-  const rates: number[] = [];
+  const rates: { total: number; transfer: number }[] = [];
   for (let r = -1; r < runs; r++) {
     const doc = await runScenario(scenario, { methods: ['precopy'] }); // run -1 is the warm-up (JIT, worker start-up)
     const precopy = doc.precopy!;
     if (precopy.verified !== true) throw new Error('verification failed');
     const s = precopy.stats;
-    if (r >= 0) rates.push((s.ram.transferred * 1000) / (s['total-time'] - s['setup-time']));
+    if (r >= 0) rates.push({ total: (memory! * 1000) / s['total-time'], transfer: (memory! * 1000) / (s['total-time'] - s['setup-time']) });
   }
   return rates;
 }
@@ -59,8 +63,11 @@ async function engine(): Promise<number[]> {
 const base = copyBaseline();
 const eng = await engine();
 const baseMedian = median(base);
-const engMedian = median(eng);
+const totalMedian = median(eng.map((e) => e.total));
+const transferMedian = median(eng.map((e) => e.transfer));
 console.log(`guest ${values.memory}, ${runs} runs each after a warm-up (medians)`);
-console.log(`TypedArray.set copy   ${formatByteRate(baseMedian)}   runs: ${base.map((x) => formatByteRate(x)).join(', ')}`);
-console.log(`migbench pre-copy     ${formatByteRate(engMedian)}   runs: ${eng.map((x) => formatByteRate(x)).join(', ')}`);
-console.log(`ratio (engine / copy) ${(engMedian / baseMedian).toFixed(2)}   (goal: >= 0.5)`);
+console.log(`TypedArray.set copy             ${formatByteRate(baseMedian)}   runs: ${base.map((x) => formatByteRate(x)).join(', ')}`);
+console.log(`migbench over total-time        ${formatByteRate(totalMedian)}   runs: ${eng.map((x) => formatByteRate(x.total)).join(', ')}`);
+console.log(`migbench over the transfer      ${formatByteRate(transferMedian)}   runs: ${eng.map((x) => formatByteRate(x.transfer)).join(', ')}`);
+console.log(`ratio total-time / copy         ${(totalMedian / baseMedian).toFixed(2)}   (goal: >= 0.5)`);
+console.log(`ratio transfer / copy           ${(transferMedian / baseMedian).toFixed(2)}   (goal: >= 0.8)`);

@@ -11,8 +11,9 @@
  * one, bytes on the link and total time within 10 %; emulate: the median of --runs) and exits 1 when
  * one breaks them. Run it on a quiet machine: a busy one makes the emulated side engine-bound.
  *
- * Simulate mode takes no setup time; emulate mode spends 100–500 ms starting the destination worker
- * before the first page moves. Total times are compared without it (total − setup-time).
+ * Simulate mode takes no setup time; emulate mode starts its workers before the migration's clock
+ * (`engine.prepareMs`), and its setup-time is the start of dirty logging. Total times are compared
+ * without it (total − setup-time).
  */
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';

@@ -153,20 +153,33 @@ export interface MigrateOptions {
 export const LIVE_PROGRESS_MS = 200;
 
 /**
- * Migrate a running guest with pre-copy and verify the destination. Leaves the vCPUs as the
- * migration left them: paused after a stop-and-copy (the guest now runs on the destination), running
- * after a cancel (the guest stays on the source).
+ * Everything a pre-copy migration needs before its clock starts (issue 15): the channel workers, the
+ * destination worker, the ring between them and the XBZRLE cache, each started or allocated. QEMU's
+ * `setup-time` is about 1 ms because its destination runs before `migrate` is issued; migbench's own
+ * preparation is reported apart, as `engine.prepareMs`.
  */
-export async function migratePrecopy(guest: Guest, options: MigrateOptions = {}): Promise<PrecopyResult> {
+export interface PreparedPrecopy {
+  readonly limiter: RateLimiter | SharedRateLimiter;
+  readonly lanes: ChannelLanes | null;
+  readonly destination: DestinationHandle;
+  readonly xbzrleCache: PageCache | null;
+  readonly compression: { codec: 'zlib' | 'zstd'; level: number } | null;
+  /** ms the preparation took, on the migration's clock */
+  readonly prepareMs: number;
+}
+
+/** Start every worker and allocate every buffer of a pre-copy migration; the clock has not started. */
+export async function preparePrecopy(guest: Guest, options: MigrateOptions = {}): Promise<PreparedPrecopy> {
   const { scenario } = guest;
   const clock = options.clock ?? realClock;
+  const prepareStartMs = clock.nowMs();
   const channels = scenario.precopy.channels;
   const compression = scenario.precopy.compression === 'none' ? null : { codec: scenario.precopy.compression, level: scenario.precopy.compressionLevel };
   if (compression?.codec === 'zstd') await zstdReady(); // this thread compresses too (single lane)
   // one rate budget for the link: the migration thread's own, or one shared by every channel
   const limiter = channels > 1 ? SharedRateLimiter.create(scenario.precopy.maxBandwidth) : new RateLimiter(clock, scenario.precopy.maxBandwidth);
-  // The channels start before the clock, as a warmed pool: booting a worker thread here loads
-  // migbench's TypeScript (≈ 100 ms of CPU each on this machine), a cost QEMU's multifd threads do not have.
+  // Booting a worker thread loads migbench's JavaScript (≈ 100 ms of CPU each on this machine), a cost
+  // QEMU's multifd threads and its already-running destination do not have: all of it happens here.
   const lanes = channels > 1
     ? await ChannelLanes.start({
         count: channels,
@@ -182,13 +195,10 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
         stallLimitMs: options.stallLimitMs,
       })
     : null;
-  const startedAtMs = clock.nowMs();
-  guest.vcpus.armFault(); // tests only: a vCPU given a fault counts its work from here (no-op otherwise)
-  const ring = createRing(ringCapacityBytes(scenario));
   let destination: DestinationHandle;
   try {
     destination = await DestinationHandle.start({
-      ring,
+      ring: createRing(ringCapacityBytes(scenario)),
       memory: guest.dest,
       deviceState: guest.destDeviceState,
       latencyMs: scenario.link.latencyMs,
@@ -200,6 +210,27 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     await lanes?.stop();
     throw error;
   }
+  const xbzrleCache = scenario.precopy.xbzrle.enabled && lanes === null ? new PageCache(scenario.precopy.xbzrle.cacheSize, scenario.guest.pageSize) : null;
+  return { limiter, lanes, destination, xbzrleCache, compression, prepareMs: clock.nowMs() - prepareStartMs };
+}
+
+/**
+ * Migrate a running guest with pre-copy and verify the destination. Leaves the vCPUs as the
+ * migration left them: paused after a stop-and-copy (the guest now runs on the destination), running
+ * after a cancel (the guest stays on the source). The workers start and the buffers are allocated
+ * first (`preparePrecopy`); the migration's clock (`total-time`, `setup-time`) starts after that.
+ */
+export async function migratePrecopy(guest: Guest, options: MigrateOptions = {}): Promise<PrecopyResult> {
+  return runPreparedPrecopy(guest, await preparePrecopy(guest, options), options);
+}
+
+/** Run a prepared pre-copy migration: the migration's clock starts here. */
+export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy, options: MigrateOptions = {}): Promise<PrecopyResult> {
+  const { scenario } = guest;
+  const clock = options.clock ?? realClock;
+  const { limiter, lanes, destination, compression } = prepared;
+  const startedAtMs = clock.nowMs();
+  guest.vcpus.armFault(); // tests only: a vCPU given a fault counts its work from here (no-op otherwise)
   const meter = new BandwidthMeter(clock);
   const sender = new PageSender({
     producer: destination.producer,
@@ -227,7 +258,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       meter,
       deviceState: guest.deviceState,
       lanes,
-      xbzrleCache: scenario.precopy.xbzrle.enabled && lanes === null ? new PageCache(scenario.precopy.xbzrle.cacheSize, scenario.guest.pageSize) : null,
+      xbzrleCache: prepared.xbzrleCache,
       clock,
       startedAtMs,
       signal: options.signal,
@@ -249,6 +280,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
   const channelsReport = lanes ? lanes.report() : singleLaneReport(sender, destination.waitMs);
   await lanes?.stop();
   run.engine.destinationWaitMs = destination.waitMs;
+  run.engine.prepareMs = prepared.prepareMs;
   let verification: PrecopyResult['verification'] = null;
   let verified: boolean | null = null;
   if (run.stats.status === 'completed') {

@@ -25,7 +25,7 @@ describe('migbench fit', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^workload\.dirtyRate = 4,180\/s$/m);
     expect(r.stderr).toMatch(/^workload\.workingSet = 122 MiB$/m);
-    expect(r.stderr).toMatch(/│ total time +│ +9\.22 s │ +9\.42 s │ +\+2\.2 % │/);
+    expect(r.stderr).toMatch(/│ total time +│ +9\.22 s │ +9\.51 s │ +\+3\.1 % │/);
     expect(r.stderr).toMatch(/^ {2}log {4}│.{60}│$/m);
     expect(r.stderr).toMatch(/^ {2}replay │.{60}│$/m);
     const scenario = resolveScenario(JSON.parse(readFileSync(out, 'utf8')));

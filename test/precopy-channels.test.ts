@@ -64,8 +64,8 @@ describe('pre-copy over parallel channels: the destination equals the source', (
     // the main stream carried the device state and the end of stream, on the same link budget
     expect(p.stats.ram.transferred).toBeGreaterThan(sum('bytes') + 64 * 1024);
     expect(p.stats.ram.transferred).toBe(p.stats.ram['precopy-bytes'] + p.stats.ram['downtime-bytes']);
-    // one flush per dirty sync, and one before the device state
-    expect(ch.flushes).toBe(p.stats.ram['dirty-sync-count'] + 1);
+    // one flush per dirty sync but the one that starts dirty logging (nothing is in flight then), and one before the device state
+    expect(ch.flushes).toBe(p.stats.ram['dirty-sync-count']);
     // rounds add up to the totals
     expect(p.rounds.reduce((n, r) => n + r.sentPages, 0)).toBe(sum('pages'));
     expect(p.rounds.at(-1)!.stage).toBe('stop-and-copy');

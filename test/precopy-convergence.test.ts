@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type ConvergenceSettings, type Decision, decideAfterSync, decideOnTime, expectedDowntimeMs, shouldSync,
+  type ConvergenceSettings, type Decision, decideAfterSync, decideOnTime, expectedDowntimeMs, iterationEnded, shouldSync,
   switchoverThresholdBytes,
 } from '../src/precopy/convergence.ts';
 
@@ -134,5 +134,22 @@ describe('expectedDowntimeMs = pending / bandwidth', () => {
       const threshold = switchoverThresholdBytes(bw, limit);
       expect(expectedDowntimeMs(threshold, bw)).toBeCloseTo(limit, 9);
     }
+  });
+});
+
+describe('iterationEnded: QEMU checks its pending estimate once per iteration (ram_save_iterate)', () => {
+  const MiB = 2 ** 20;
+  it.each([
+    // pending pages, bytes since the sync, ms since the sync, live rate B/s, ended?
+    [0, 0, 0, 32 * MiB, true], // nothing left to send: the next iteration syncs at once
+    [10, 0, 0, 32 * MiB, false],
+    [10, 3.2 * MiB - 1, 99.9, 32 * MiB, false], // the window's budget (rate ÷ 10) not spent, the window not over
+    [10, 3.2 * MiB, 1, 32 * MiB, true], // the budget spent
+    [10, 10, 100, 32 * MiB, true], // the window is over (a sender slower than the link)
+    [10, 1e12, 49.9, Infinity, false], // no rate limit: MAX_WAIT (50 ms) ends an iteration
+    [10, 0, 50, Infinity, true],
+    [0, 0, 0, Infinity, true],
+  ])('%d pending, %d B and %d ms since the sync at %d B/s: %s', (pendingPages, bytesSinceSync, msSinceSync, liveRateBytesPerSec, ended) => {
+    expect(iterationEnded({ pendingPages, bytesSinceSync, msSinceSync, liveRateBytesPerSec })).toBe(ended);
   });
 });

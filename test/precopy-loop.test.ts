@@ -133,7 +133,7 @@ class FakeWire implements Wire, RateMeter, Timeline {
     private readonly pages: FakePages,
     private readonly guest: FakeGuest,
     private readonly s: PrecopySettings,
-    private readonly opts: { promises?: boolean; steps?: boolean; xbzrle?: boolean; batchMs?: number },
+    private readonly opts: { promises?: boolean; steps?: boolean; xbzrle?: boolean; deltaBytes?: number; batchMs?: number },
   ) {
     this.steps = opts.steps ?? false;
     this.windowStartMs = clock.nowMs();
@@ -164,7 +164,9 @@ class FakeWire implements Wire, RateMeter, Timeline {
       c.pages += len;
       c.normalPages += len;
     }
-    return this.transmit(len * PS);
+    // XBZRLE (after the bulk round): each page goes as a delta of `deltaBytes`, if given
+    const perPage = this.opts.xbzrle && this.opts.deltaBytes !== undefined && stage !== 'bulk' ? this.opts.deltaBytes : PS;
+    return this.transmit(len * perPage);
   }
   flush(): undefined {
     return undefined;
@@ -230,6 +232,8 @@ interface World {
   promises?: boolean;
   steps?: boolean;
   xbzrle?: boolean;
+  /** XBZRLE: bytes of each page sent after the bulk round (default a whole page) */
+  deltaBytes?: number;
   /** batches of up to this much link time, the clock moving once per batch (simulate mode's pace) */
   batchMs?: number;
   signal?: AbortSignal;
@@ -241,7 +245,7 @@ function world(w: World) {
   const s = settings(w.settings);
   const pages = new FakePages(w.script);
   const guest = new FakeGuest(pages, w.writesPerSec ?? 0, w.hotPages ?? 0);
-  const wire = new FakeWire(clock, pages, guest, s, { promises: w.promises, steps: w.steps, xbzrle: w.xbzrle, batchMs: w.batchMs });
+  const wire = new FakeWire(clock, pages, guest, s, { promises: w.promises, steps: w.steps, xbzrle: w.xbzrle, deltaBytes: w.deltaBytes, batchMs: w.batchMs });
   const startedAtMs = w.startedAtMs ?? clock.nowMs();
   const input: LoopInput = { settings: s, memoryBytes: N * PS, pageSizeBytes: PS, pages, wire, meter: wire, guest, timeline: wire, startedAtMs, signal: w.signal };
   return { clock, guest, wire, input };
@@ -299,7 +303,7 @@ describe('precopyLoop on fake ports: outcomes', () => {
     expect(sc.pendingPages).toBe(bulk.pendingPages);
     expect(run.stats.downtime).toBeCloseTo(((sc.pendingPages * PS + DEVICE_BYTES) * 1000) / LINK + LATENCY_MS, 9);
     expect(run.stats['total-time']).toBeCloseTo(1000 + (DEVICE_BYTES * 1000) / LINK + LATENCY_MS, 9);
-    expect(run.stats.ram['dirty-sync-count']).toBe(2); // the live sync and the final one
+    expect(run.stats.ram['dirty-sync-count']).toBe(3); // the one that starts dirty logging (QEMU counts it), the live sync and the final one
     expect(run.stats['setup-time']).toBe(0);
   });
 
@@ -408,6 +412,28 @@ describe('precopyLoop: XBZRLE', () => {
     expect(run.stats['xbzrle-cache']).toBeDefined();
     expect(wire.rateUpdates.at(-1)).toBe(run.stats.ram.transferred / PS - DEVICE_BYTES / PS); // forced at the end, with every page
     expect(wire.rateUpdates.length).toBeLessThanOrEqual(Math.floor(run.stats['total-time'] / 1000) + 1);
+  });
+
+  it('many small deltas: no sync storm; at most one sync per QEMU iteration (issue 15)', () => {
+    // 3000 page writes/s over a 600-page hot set, each re-sent page a 1 KiB delta: the deltas of what the
+    // guest dirties take 73 % of the link's time. A loop that re-syncs as soon as a few pages take what
+    // is left below the threshold (307.2 pages) syncs again and again on a handful of pages (11 syncs
+    // here before issue 15). QEMU looks at its pending estimate once per iteration: a 100 ms window's
+    // budget (409.6 KiB at this link) sent, 100 ms passed, or nothing left, before the next sync.
+    const w: World = { writesPerSec: 3000, hotPages: 600, xbzrle: true, deltaBytes: 1024, settings: { maxRounds: 200 } };
+    for (const batchMs of [undefined, 5]) {
+      const { run, wire } = runSync({ ...w, batchMs });
+      expect(run.outcome.outcome).toBe('converged');
+      const syncs = run.stats.ram['dirty-sync-count'];
+      expect(wire.syncCounts).toEqual(Array.from({ length: syncs }, (_, i) => i + 1)); // the first starts dirty logging
+      const [bulk, ...rest] = live(run);
+      const emptied = rest.filter((r) => r.pendingPages === r.dirtyPages); // the round sent everything before its sync
+      for (const r of rest) expect(r.bytes >= (LINK * 100) / 1000 || r.durationMs >= 100 || emptied.includes(r)).toBe(true);
+      // so: the setup sync, the bulk round's, one per 100 ms after it (or per emptied bitmap), the final one
+      const afterBulkMs = run.engine.liveDurationMs - bulk.durationMs;
+      expect(syncs).toBeLessThanOrEqual(3 + Math.floor(afterBulkMs / 100) + emptied.length);
+      expect(syncs).toBeLessThanOrEqual(7);
+    }
   });
 
   it('without XBZRLE the stats have no xbzrle-cache block', () => {

@@ -7,11 +7,14 @@
  *
  *   setup     start dirty logging (clear the log), mark every page pending (the bulk round)
  *   rounds    send pending pages in address order from a wrapping cursor, a batch at a time (emulate:
- *             one run or channel packet; simulate: up to BATCH_MAX_MS of link time); whenever what is
- *             left is at or below the policy's threshold (QEMU: measured bandwidth × downtime limit; 0
- *             until the first 100 ms window or the end of the bulk round has given a measurement),
- *             flush the channels and sync the dirty log into the pending pages: that ends a round (QEMU's
- *             dirty-sync / pass). The convergence aids are evaluated at the sync; then the policy
+ *             one run or channel packet; simulate: up to BATCH_MAX_MS of link time). At the end of each
+ *             of QEMU's iterations (a rate-limit window's bytes or time, 50 ms without a rate limit, or
+ *             nothing left: `iterationEnded`), if what is left is at or below the policy's threshold
+ *             (QEMU: measured bandwidth × downtime limit; 0 until the first 100 ms window or the end of
+ *             the bulk round has given a measurement), flush the channels and sync the dirty log into
+ *             the pending pages: that ends a round (QEMU's dirty-sync / pass). The sync that starts
+ *             dirty logging counts too (dirty-sync-count starts at 1, as QEMU's). The convergence aids
+ *             are evaluated at the sync; then the policy
  *             switches over, forces a stop (max-rounds, traffic-cap, no-progress) or goes on. A timeout
  *             cancels (the guest stays on the source) or forces a stop; so does an abort (cancel).
  *   stop-and-copy  pause the vCPUs, flush, final sync, lift the live rate limit, send every pending
@@ -25,7 +28,7 @@
  */
 import { createPolicy, policyInput, type PolicySettings } from './policies.ts';
 import { AutoConvergeTrigger, aidsAfterTrigger } from './aids.ts';
-import { decideOnTime, expectedDowntimeMs, type Decision } from './convergence.ts';
+import { decideOnTime, expectedDowntimeMs, iterationEnded, type Decision } from './convergence.ts';
 import { SERIES_INTERVAL_MS, SeriesSampler, isEngineBound, ramStats, roundRecord } from './stats.ts';
 import type { PrecopyEngineFacts } from '../results/engine-facts.ts';
 import type { MigrationStats, RoundRecord, RoundStage, SeriesPoint } from '../results/migration-stats.ts';
@@ -254,9 +257,15 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
     sampler.maybe(now, () => ({ bytes: wire.total.bytes, remainingBytes: remaining * ps, writes: guest.totalWrites(), throttlePercent, stage }), force);
   let roundStartMs = liveStartMs;
   let roundStartWrites = guest.totalWrites();
-  let syncs = 0;
+  // QEMU counts the sync that starts dirty logging (ram_init_bitmaps → migration_bitmap_sync_precopy)
+  // in dirty-sync-count: the bulk round runs in generation 1.
+  let syncs = 1;
+  wire.synced(syncs);
   let liveDirtyFound = 0;
   let lastSyncMs = liveStartMs;
+  // QEMU's iteration going on (convergence.ts `iterationEnded`): where it started
+  let iterationStartMs = liveStartMs;
+  let iterationStartBytes = wire.total.bytes;
   let lastExpectedDowntimeMs = 0;
   let sentSinceSync = 0;
   let cursor = 0;
@@ -292,6 +301,13 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
     const e = guest.error ?? wire.error;
     if (e) throw e;
   };
+  /** QEMU looks at the pending estimate once per iteration of its migration thread (convergence.ts). */
+  const iterationDone = (now: number): boolean =>
+    iterationEnded({ pendingPages: remaining, bytesSinceSync: wire.total.bytes - iterationStartBytes, msSinceSync: now - iterationStartMs, liveRateBytesPerSec: settings.liveRateBytesPerSec });
+  const startIteration = (now: number): void => {
+    iterationStartMs = now;
+    iterationStartBytes = wire.total.bytes;
+  };
   /** Take and send the pending pages at `page`; the cursor moves past what was taken. */
   const sendAt = function* (page: number, lastStage: boolean): Generator<LoopYield, number, unknown> {
     const sending = wire.send(page, stage, lastStage);
@@ -314,7 +330,10 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
     decision = decideOnTime(settings, now - input.startedAtMs);
     if (decision.action !== 'continue') break;
     let bandwidth = meter.bytesPerSec();
-    if (policy.shouldSync(remaining * ps, bandwidth) && (sentSinceSync > 0 || remaining === 0)) {
+    // QEMU checks its pending estimate between iterations only: one ended, the next starts now
+    const atBoundary = iterationDone(now);
+    if (atBoundary) startIteration(now);
+    if (atBoundary && policy.shouldSync(remaining * ps, bandwidth) && (sentSinceSync > 0 || remaining === 0)) {
       const flushing = wire.flush();
       if (flushing) {
         yield flushing; // multifd flush: every packet taken so far is applied before the sync
@@ -335,6 +354,7 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
       updateXbzrleRates(now, false);
       liveDirtyFound += found;
       lastSyncMs = now;
+      startIteration(now);
       remaining = pages.count();
       sentSinceSync = 0;
       const roundSent = wire.round.pages;
@@ -380,7 +400,8 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
         break;
       }
       sentSinceSync += yield* sendAt(page, false);
-      if (!timeline.batchHasRoom() || policy.shouldSync(remaining * ps, bandwidth)) break;
+      // a batch ends where QEMU's iteration ends: the pending estimate is checked there
+      if (!timeline.batchHasRoom() || iterationDone(timeline.batchEndMs())) break;
       // the timeout is checked between batches, as the engine checks it between frames
       if (decideOnTime(settings, timeline.batchEndMs() - input.startedAtMs).action !== 'continue') break;
     }

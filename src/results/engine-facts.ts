@@ -12,4 +12,9 @@ export interface PrecopyEngineFacts {
   ringWaitMs: number;
   /** ms the destination waited for frames (filled in by the caller that owns the destination) */
   destinationWaitMs: number;
+  /**
+   * emulate mode: ms migbench spent starting its workers and allocating its buffers before the
+   * migration's clock started (not in `total-time` or `setup-time`); absent in simulate mode
+   */
+  prepareMs?: number;
 }

@@ -5,8 +5,8 @@
  *
  * - **time** advances by the bytes a batch puts on the link ÷ the rate (the live rate limit, or the
  *   link's share in a fleet); the link is exact (no burst, no noise); latency delays the end frame,
- *   so it adds once to the downtime; setup takes no time (emulate mode spends 100–500 ms starting the
- *   destination). The meter's first window closes at 100 ms of virtual time or at the end of a shorter
+ *   so it adds once to the downtime; setup takes no time (emulate mode starts its workers before the
+ *   migration's clock, `engine.prepareMs`, and its setup-time is the start of dirty logging). The meter's first window closes at 100 ms of virtual time or at the end of a shorter
  *   bulk round, and reads the exact rate after that.
  * - **bytes** are the engine's frames: a 48-byte header per run of up to 64 contiguous pending pages
  *   (zero pages ride in it as bits), each frame 8-byte aligned; device state in 256 KiB chunks; an end
