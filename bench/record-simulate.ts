@@ -4,7 +4,8 @@
  * and a few small extras that reach the paths those two do not (auto-converge, dirty-limit, a timeout
  * that cancels and one that forces, the traffic cap, compression, a fleet, a link latency).
  * Each document is written normalised: what moves with the wall clock or the machine (startedAt,
- * finishedAt, git, env, simulation.wallTimeMs and simulation.speedup) is removed.
+ * finishedAt, git, env, simulation.wallTimeMs and simulation.speedup, and both in each
+ * simulation.perMethod entry) is removed.
  *
  *   npx tsx bench/record-simulate.ts DIR            write DIR/<set>--<name>.json
  *   npx tsx bench/record-simulate.ts --check DIR    compare with DIR; exit 1 on any difference
@@ -61,6 +62,12 @@ export function normalise(doc: object): string {
   if (d.simulation && typeof d.simulation === 'object') {
     const s = { ...(d.simulation as Record<string, unknown>) };
     for (const k of WALL_CLOCK_SIMULATION_KEYS) delete s[k];
+    // each method's wall time and speedup move too; its modelled time stays
+    if (s.perMethod && typeof s.perMethod === 'object') {
+      const per = { ...(s.perMethod as Record<string, Record<string, unknown> | null>) };
+      for (const m of Object.keys(per)) if (per[m]) per[m] = Object.fromEntries(Object.entries(per[m]!).filter(([k]) => !(WALL_CLOCK_SIMULATION_KEYS as readonly string[]).includes(k)));
+      s.perMethod = per;
+    }
     d.simulation = s;
   }
   return `${JSON.stringify(d, null, 1)}\n`;

@@ -15,7 +15,7 @@ describe('migbench run --mode simulate', () => {
     const args = ['run', '--mode', 'simulate', '--set', 'guest.memory=1TiB', '--set', 'workload.workingSet=8GiB', '--set', 'link.bandwidth=10Gbit/s', '--set', 'precopy.timeoutMs=2h', '--json'];
     const a = migbench(args);
     expect(a.stderr).toMatch(/round +0 bulk/);
-    expect(a.stderr).toMatch(/speedup/);
+    expect(a.stderr).toMatch(/pre-copy modelled .* \(speedup [\d,]+×\), quick migration modelled .* \(speedup [\d,]+×\)/);
     expect(a.code).toBe(0);
     const doc = JSON.parse(a.stdout);
     expect(doc.mode).toBe('simulate');
@@ -23,9 +23,12 @@ describe('migbench run --mode simulate', () => {
     expect(doc.precopy.stats.ram.total).toBe(2 ** 40);
     expect(doc.quick.outcome).toBe('completed');
     expect(doc.simulation.speedup).toBeGreaterThan(0);
+    expect(doc.simulation.perMethod.precopy.modelledTimeMs).toBe(doc.precopy.stats['total-time']);
+    expect(doc.simulation.perMethod.quick.modelledTimeMs).toBe(doc.quick.stats['total-time']);
     expect(doc.simulation.modelledTimeMs).toBeGreaterThan(15 * 60_000);
     const b = JSON.parse(migbench(args).stdout);
-    const strip = (d: Record<string, unknown>) => JSON.stringify({ ...d, startedAt: 0, finishedAt: 0, env: 0, git: 0, simulation: { ...(d.simulation as object), wallTimeMs: 0, speedup: 0 } });
+    const wallFree = (x: { wallTimeMs: number; speedup: number }) => ({ ...x, wallTimeMs: 0, speedup: 0 });
+    const strip = (d: Record<string, any>) => JSON.stringify({ ...d, startedAt: 0, finishedAt: 0, env: 0, git: 0, simulation: { ...d.simulation, wallTimeMs: 0, speedup: 0, perMethod: { precopy: wallFree(d.simulation.perMethod.precopy), quick: wallFree(d.simulation.perMethod.quick) } } });
     expect(strip(b)).toBe(strip(doc));
   }, 240_000); // a hang guard: two child processes each simulating a 1 TiB guest (34 s here on a loaded machine)
 

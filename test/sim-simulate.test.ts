@@ -63,7 +63,12 @@ const base: ScenarioInput = {
   link: { bandwidth: '200Mbit/s' },
   precopy: { downtimeLimitMs: 100 },
 };
-const strip = (d: ResultDocument) => JSON.stringify({ ...d, startedAt: 0, finishedAt: 0, git: 0, env: 0, simulation: { ...d.simulation, wallTimeMs: 0, speedup: 0 } });
+/** the document without what moves with the wall clock (each method's wall time and speedup too) */
+const strip = (d: ResultDocument) => {
+  const per = d.simulation?.perMethod;
+  const wallFree = (m: 'precopy' | 'quick') => (per?.[m] ? { ...per[m], wallTimeMs: 0, speedup: 0 } : null);
+  return JSON.stringify({ ...d, startedAt: 0, finishedAt: 0, git: 0, env: 0, simulation: { ...d.simulation, wallTimeMs: 0, speedup: 0, perMethod: { precopy: wallFree('precopy'), quick: wallFree('quick') } } });
+};
 
 describe('simulate mode', () => {
   it('is deterministic: the same scenario and seed give the same document', async () => {
@@ -80,6 +85,17 @@ describe('simulate mode', () => {
     expect(d.mode).toBe('simulate');
     expect(d.simulation!.speedup).toBeGreaterThan(0);
     expect(d.simulation!.modelledTimeMs).toBeCloseTo(d.precopy!.stats['total-time'] + d.quick!.stats['total-time'], 6);
+    // issue 21 item 3: each method's own speedup, not one figure over both modelled times
+    const per = d.simulation!.perMethod!;
+    for (const m of ['precopy', 'quick'] as const) {
+      const x = per[m]!;
+      expect(x.modelledTimeMs).toBe(d[m]!.stats['total-time']);
+      expect(x.speedup).toBeCloseTo(x.modelledTimeMs / x.wallTimeMs, 6);
+    }
+    expect(per.precopy!.wallTimeMs + per.quick!.wallTimeMs).toBeLessThanOrEqual(d.simulation!.wallTimeMs + 1e-6);
+    const only = await simulateScenario(resolveScenario(base), { methods: ['precopy'] });
+    expect(only.simulation!.perMethod!.quick).toBeNull();
+    expect(only.simulation!.perMethod!.precopy!.modelledTimeMs).toBe(only.simulation!.modelledTimeMs);
     const p = d.precopy!;
     expect(p.outcome).toBe('converged');
     expect(p.stats.status).toBe('completed');
@@ -216,7 +232,10 @@ describe('reports of a simulated run', () => {
     const d = await simulateScenario(resolveScenario({ ...base, workload: { pattern: 'idle' }, fleet: { count: 3, concurrency: 2 } }));
     const text = renderSummary(d, colorsFor({ isTTY: false } as NodeJS.WriteStream, {}));
     expect(text).toMatch(/host evacuation: 3 guests, 2 at a time/);
-    expect(text).toMatch(/simulate mode: modelled .* \(speedup [\d,]+×\)/);
+    expect(text).toMatch(/simulate mode: pre-copy modelled .* \(speedup [\d,]+×\), quick migration modelled .* \(speedup [\d,]+×\)/);
+    // a document written before per-method figures still reads with the combined one
+    const old = { ...d, simulation: { ...d.simulation!, perMethod: undefined } };
+    expect(renderSummary(old, colorsFor({ isTTY: false } as NodeJS.WriteStream, {}))).toMatch(/simulate mode: modelled .* \(speedup [\d,]+×\)/);
     expect(text).toMatch(/simulated: no bytes to compare/);
     const html = renderRunReport(d);
     expect(html).toMatch(/Simulate mode:/);

@@ -141,7 +141,14 @@ export function renderSummary(doc: ResultDocument, c: Colors): string {
 function simulationLine(doc: ResultDocument, c: Colors): string {
   const sim = doc.simulation;
   if (!sim) return '';
-  return `\n${c.dim(`simulate mode: modelled ${formatDurationMs(sim.modelledTimeMs)} in ${formatDurationMs(sim.wallTimeMs)} of wall time (speedup ${formatCount(Math.round(sim.speedup))}×); verification needs emulate mode`)}`;
+  const speeds = sim.perMethod;
+  if (!speeds) return `\n${c.dim(`simulate mode: modelled ${formatDurationMs(sim.modelledTimeMs)} in ${formatDurationMs(sim.wallTimeMs)} of wall time (speedup ${formatCount(Math.round(sim.speedup))}×); verification needs emulate mode`)}`;
+  // each method's own speedup: quick migration's long modelled time would inflate a combined one
+  const parts = (['precopy', 'quick'] as const).flatMap((m) => {
+    const x = speeds[m];
+    return x ? [`${m === 'precopy' ? 'pre-copy' : 'quick migration'} modelled ${formatDurationMs(x.modelledTimeMs)} in ${formatDurationMs(x.wallTimeMs)} of wall time (speedup ${formatCount(Math.round(x.speedup))}×)`] : [];
+  });
+  return `\n${c.dim(`simulate mode: ${parts.join(', ')}; verification needs emulate mode`)}`;
 }
 
 const dist = (d: Distribution | null): string => (d === null ? '—' : `median ${formatDurationMs(d.median)}, p95 ${formatDurationMs(d.p95)}, max ${formatDurationMs(d.max)}`);

@@ -80,13 +80,24 @@ export interface MethodComparison {
   verdict: string;
 }
 
+/** One method's simulation: its modelled time (a fleet: its evacuation time) and the wall time it took. */
+export interface MethodSpeed {
+  /** wall-clock ms (not deterministic) */
+  wallTimeMs: number;
+  modelledTimeMs: number;
+  /** modelledTimeMs ÷ wallTimeMs (not deterministic) */
+  speedup: number;
+}
+
 export interface SimulationInfo {
   /** wall-clock ms the simulation took (not deterministic, like the timestamps) */
   wallTimeMs: number;
   /** modelled ms: the methods' total times added up (a fleet: its evacuation times) */
   modelledTimeMs: number;
-  /** modelledTimeMs ÷ wallTimeMs */
+  /** modelledTimeMs ÷ wallTimeMs (both methods together: quick migration's long modelled time inflates it; see `perMethod`) */
   speedup: number;
+  /** each simulated method alone (null when not simulated); absent in documents written before it */
+  perMethod?: { precopy: MethodSpeed | null; quick: MethodSpeed | null };
   /** the content model's measured compression ratios (raw ÷ compressed) per page kind; null without compression */
   compressionRatios: { random: number; text: number; writtenZero: number } | null;
 }

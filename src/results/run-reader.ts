@@ -156,6 +156,15 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
     if (!isObject(raw.simulation)) fail(`simulation: expected an object, got ${describeValue(raw.simulation)}`);
     const sim = raw.simulation as Json;
     numbers(sim, ['wallTimeMs', 'modelledTimeMs', 'speedup'], 'simulation');
+    if (sim.perMethod !== undefined) {
+      if (!isObject(sim.perMethod)) fail(`simulation.perMethod: expected an object, got ${describeValue(sim.perMethod)}`);
+      for (const m of ['precopy', 'quick'] as const) {
+        const speed = (sim.perMethod as Json)[m];
+        if (speed === null || speed === undefined) continue;
+        if (!isObject(speed)) fail(`simulation.perMethod.${m}: expected an object or null, got ${describeValue(speed)}`);
+        numbers(speed as Json, ['wallTimeMs', 'modelledTimeMs', 'speedup'], `simulation.perMethod.${m}`);
+      }
+    }
     allNumbers(sim.compressionRatios, 'simulation.compressionRatios', true);
   }
   const f = raw.fleet;

@@ -3,7 +3,8 @@
  * loop on a virtual clock (simulate-precopy.ts), quick migration phase by phase from the image it
  * would write, and, with `fleet`, a host evacuation of many guests over the one link. No threads, no
  * guest memory, no wall-clock waiting; the same scenario and seed give the same document apart from
- * `startedAt`, `finishedAt`, `git`, `env` and `simulation.wallTimeMs`/`speedup`.
+ * `startedAt`, `finishedAt`, `git`, `env`, `simulation.wallTimeMs`/`speedup` and each
+ * `simulation.perMethod` entry's `wallTimeMs`/`speedup`.
  */
 import { performance } from 'node:perf_hooks';
 import { quantileSorted } from 'simple-statistics';
@@ -11,7 +12,7 @@ import { MigbenchError } from '../errors.ts';
 import type { Scenario } from '../options.ts';
 import type { QuickResult } from '../results/quick-result.ts';
 import {
-  METHODS, type Distribution, type FleetGuest, type FleetMethodResult, type FleetResult, type Method, type PrecopyResult, type ResultDocument,
+  METHODS, type Distribution, type MethodSpeed, type FleetGuest, type FleetMethodResult, type FleetResult, type Method, type PrecopyResult, type ResultDocument,
 } from '../results/document.ts';
 import { runDocument } from '../results/run-document.ts';
 import { formatBytes } from '../units.ts';
@@ -247,6 +248,16 @@ export async function simulateScenario(scenario: Scenario, options: SimulateOpti
   let quick: QuickResult | null = null;
   let fleet: FleetResult | null = null;
   let modelledTimeMs = 0;
+  const perMethod: { precopy: MethodSpeed | null; quick: MethodSpeed | null } = { precopy: null, quick: null };
+  let methodStart = t0;
+  /** the method just simulated: its modelled time and the wall time since the previous one ended */
+  const done = (method: Method, modelledMs: number): void => {
+    const now = performance.now();
+    const wallTimeMs = Math.max(1e-3, now - methodStart);
+    perMethod[method] = { wallTimeMs, modelledTimeMs: modelledMs, speedup: modelledMs / wallTimeMs };
+    modelledTimeMs += modelledMs;
+    methodStart = now;
+  };
   if (scenario.fleet) {
     fleet = { count: scenario.fleet.count, concurrency: scenario.fleet.concurrency, precopy: null, quick: null };
     for (const method of methods) {
@@ -255,13 +266,13 @@ export async function simulateScenario(scenario: Scenario, options: SimulateOpti
         const r = await simulatePrecopyFleet(scenario, options, breaks);
         precopy = r.first;
         fleet.precopy = r.fleet;
-        modelledTimeMs += r.fleet.evacuationTimeMs;
+        done(method, r.fleet.evacuationTimeMs);
       } else {
         options.onPhase?.(`simulating the evacuation of ${scenario.fleet.count} guests with quick migration, ${scenario.fleet.concurrency} at a time`);
         const r = await simulateQuickFleet(scenario, options, breaks);
         quick = r.first;
         fleet.quick = r.fleet;
-        modelledTimeMs += r.fleet.evacuationTimeMs;
+        done(method, r.fleet.evacuationTimeMs);
       }
     }
   } else {
@@ -269,15 +280,15 @@ export async function simulateScenario(scenario: Scenario, options: SimulateOpti
       if (method === 'precopy') {
         options.onPhase?.(`simulating pre-copy of ${formatBytes(scenario.guest.memory)} on a virtual clock`);
         precopy = await runWithBreaks(new PrecopySimulation(scenario, options), breaks);
-        modelledTimeMs += precopy.stats['total-time'];
+        done(method, precopy.stats['total-time']);
       } else {
         options.onPhase?.(`simulating quick migration: save to a ${scenario.quick.format} image, hand over, restore`);
         quick = simulateQuick(scenario, 1, await zeroPagesWithBreaks(scenario, breaks));
-        modelledTimeMs += quick.stats['total-time'];
+        done(method, quick.stats['total-time']);
       }
     }
   }
   const wallTimeMs = Math.max(1e-3, performance.now() - t0);
-  const simulation = { wallTimeMs, modelledTimeMs, speedup: modelledTimeMs / wallTimeMs, compressionRatios: new ContentModel(scenario).compressionRatios() };
+  const simulation = { wallTimeMs, modelledTimeMs, speedup: modelledTimeMs / wallTimeMs, perMethod, compressionRatios: new ContentModel(scenario).compressionRatios() };
   return runDocument({ scenario, startedAt, mode: 'simulate', methods, precopy, quick, simulation, fleet });
 }
