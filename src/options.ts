@@ -24,6 +24,7 @@ export interface AutoConverge {
 }
 import { decimalSize, formatBitRate, formatByteRate, formatBytes, formatCount, parseDurationMs, parsePerSecond, parseRateBytesPerSec, parseSizeBytes, rateUnitHint, sizeUnitHint } from './units.ts';
 import { nearest, orList } from './suggest.ts';
+import { parseHostPort } from './transport/tcp-wire.ts';
 
 export type FillInput = 'zero' | 'random' | 'text' | { zero?: number; random?: number; text?: number };
 
@@ -49,7 +50,7 @@ export interface ScenarioInput {
     zipfExponent?: number;
     writeBytes?: number;
   };
-  link?: { bandwidth?: string | number; latencyMs?: number | string };
+  link?: { bandwidth?: string | number; latencyMs?: number | string; transport?: 'memory' | 'tcp'; target?: string | null; tokenFile?: string | null };
   quick?: {
     storageBandwidth?: string | number;
     handoverMs?: number | string;
@@ -97,7 +98,16 @@ export interface Scenario {
     readonly zipfExponent: number;
     /** bytes changed per page write */ readonly writeBytes: number;
   };
-  readonly link: { /** bytes/s; Infinity = unlimited */ readonly bandwidth: number; readonly latencyMs: number };
+  readonly link: {
+    /** bytes/s; Infinity = unlimited */ readonly bandwidth: number;
+    readonly latencyMs: number;
+    /** "memory": a destination thread in this process; "tcp": `migbench receive` at `target` */
+    readonly transport: 'memory' | 'tcp';
+    /** "HOST:PORT" of the receiver (tcp only), else null */
+    readonly target: string | null;
+    /** a file holding the receiver's token (tcp only), or null for none */
+    readonly tokenFile: string | null;
+  };
   readonly precopy: {
     readonly downtimeLimitMs: number;
     /** bytes/s for the live rounds; Infinity = unlimited */ readonly maxBandwidth: number;
@@ -152,7 +162,10 @@ export const SCENARIO_KEYS: readonly { key: string; unit: string; default: strin
   { key: 'workload.zipfExponent', unit: '> 0', default: '0.99', meaning: 'zipf: skew s of P(rank k) ∝ k^-s' },
   { key: 'workload.writeBytes', unit: 'bytes, 1 … pageSize', default: '8', meaning: 'bytes each page write changes' },
   { key: 'link.bandwidth', unit: 'rate ("1Gbit/s", "128MiB/s") or "unlimited"', default: '"1Gbit/s"', meaning: 'the link between source and destination' },
-  { key: 'link.latencyMs', unit: 'ms', default: '0', meaning: 'one-way delay of every frame' },
+  { key: 'link.latencyMs', unit: 'ms', default: '0', meaning: 'one-way delay of every frame (memory transport; over tcp the network has its own)' },
+  { key: 'link.transport', unit: '"memory" or "tcp"', default: '"memory"', meaning: 'memory: the destination is a thread of this process; tcp: the frames go over a socket to `migbench receive` at link.target (verified by hashes)' },
+  { key: 'link.target', unit: '"HOST:PORT"', default: 'null (required with tcp)', meaning: 'where `migbench receive` listens (link.transport "tcp")' },
+  { key: 'link.tokenFile', unit: 'path or null', default: 'null', meaning: 'a file with the receiver\'s token (`receive --token-file`): the sender proves it knows it; tcp only' },
   { key: 'precopy.downtimeLimitMs', unit: 'ms', default: '300', meaning: 'QEMU downtime-limit: switch over when pending bytes < bandwidth × this' },
   { key: 'precopy.maxBandwidth', unit: 'rate or "unlimited"', default: 'link.bandwidth', meaning: 'QEMU max-bandwidth: rate limit of the live rounds (the stop-and-copy runs at the link rate)' },
   { key: 'precopy.policy', unit: POLICY_NAMES.map((p) => `"${p}"`).join(' | '), default: '"qemu"', meaning: 'when to stop and copy (see "Convergence policies")' },
@@ -216,7 +229,7 @@ const BLOCK_KEYS = {
   guest: ['memory', 'pageSize', 'vcpus', 'fill', 'deviceState'],
   'guest.fill': ['zero', 'random', 'text'],
   workload: ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes'],
-  link: ['bandwidth', 'latencyMs'],
+  link: ['bandwidth', 'latencyMs', 'transport', 'target', 'tokenFile'],
   precopy: ['downtimeLimitMs', 'maxBandwidth', 'policy', 'policyParams', 'autoConverge', 'dirtyLimit', 'xbzrle', 'compression', 'compressionLevel', 'channels', 'maxRounds', 'timeoutMs', 'onTimeout'],
   'precopy.xbzrle': ['enabled', 'cacheSize'],
   'precopy.autoConverge': ['initial', 'increment', 'max', 'triggerThreshold'],
@@ -378,6 +391,17 @@ export function resolveScenario(input: unknown): Scenario {
   const bandwidth = rate('link.bandwidth', l.bandwidth, 125_000_000);
   const latencyMs = duration('link.latencyMs', l.latencyMs, 0, false);
   if (latencyMs > 10_000) fail('link.latencyMs', 'must be at most 10000', l.latencyMs);
+  const transport = oneOf('link.transport', l.transport, ['memory', 'tcp'] as const, 'memory');
+  const target = optionalPath('link.target', l.target);
+  const tokenFile = optionalPath('link.tokenFile', l.tokenFile);
+  if (transport === 'tcp') {
+    if (target === null) fail('link.target', 'is required with link.transport "tcp": where `migbench receive` listens, like "127.0.0.1:4444"', l.target);
+    if (parseHostPort(target) === null) fail('link.target', 'expected "HOST:PORT" (IPv6 as "[::1]:PORT") with a port from 0 to 65535', l.target);
+    if (latencyMs > 0) fail('link.latencyMs', 'must be 0 with link.transport "tcp": the network has its own latency (shape it with tc netem)', l.latencyMs);
+  } else {
+    if (target !== null) fail('link.target', 'is only for link.transport "tcp"', l.target);
+    if (tokenFile !== null) fail('link.tokenFile', 'is only for link.transport "tcp"', l.tokenFile);
+  }
 
   const downtimeLimitMs = duration('precopy.downtimeLimitMs', p.downtimeLimitMs, 300, true);
   const maxBandwidth = rate('precopy.maxBandwidth', p.maxBandwidth, bandwidth);
@@ -396,6 +420,7 @@ export function resolveScenario(input: unknown): Scenario {
     Number.isInteger(n) && n >= levels.min && n <= levels.max ? null : `expected an integer from ${levels.min} to ${levels.max}${compression === 'zstd' ? ' for zstd' : ''}`,
   );
   const channels = num('precopy.channels', p.channels, 1, (n) => (Number.isInteger(n) && n >= 1 && n <= MAX_CHANNELS ? null : `expected an integer from 1 to ${MAX_CHANNELS}`));
+  if (transport === 'tcp' && channels > 1) fail('precopy.channels', 'must be 1 with link.transport "tcp" for now (one connection per channel is not built yet)', p.channels);
   if (xbzrle.enabled && xbzrle.cacheSize / channels < pageSize) {
     // each channel keeps the XBZRLE cache of the pages it owns: cacheSize ÷ channels, at least a page
     fail('precopy.xbzrle.cacheSize', `must hold at least one page (${pageSize} B) per channel with precopy.channels ${channels}`, p.xbzrle && (p.xbzrle as Record<string, unknown>).cacheSize);
@@ -424,7 +449,7 @@ export function resolveScenario(input: unknown): Scenario {
     seed,
     guest: { memory, pageSize, vcpus, fill: fill(g.fill), deviceState },
     workload: { pattern, dirtyRate, workingSet, hotFraction, zipfExponent, writeBytes },
-    link: { bandwidth, latencyMs },
+    link: { bandwidth, latencyMs, transport, target, tokenFile },
     precopy: { downtimeLimitMs, maxBandwidth, policy, policyParams, autoConverge, dirtyLimit, xbzrle, compression, compressionLevel, channels, maxRounds, timeoutMs, onTimeout },
     quick: { storageBandwidth, handoverMs, format, dir, path, keepImage },
     fleet: resolveFleet(input.fleet),
