@@ -26,10 +26,15 @@ import { migrateQuick } from './quick/quick-migration.ts';
 import type { QuickPhases, QuickResult } from './results/quick-result.ts';
 import { checkImagePaths } from './quick/image-file.ts';
 import { DestinationHandle } from './transport/destination-handle.ts';
+import { TcpDestination } from './transport/tcp-destination.ts';
+import { readToken } from './transport/tcp-token.ts';
+import { parseHostPort } from './transport/tcp-wire.ts';
+import { createHash } from 'node:crypto';
+import type { VerifyReport } from './memory/verify.ts';
 import { BandwidthMeter, RateLimiter, SharedRateLimiter } from './transport/link.ts';
 import { ChannelLanes, singleLaneReport } from './precopy/channels.ts';
 import { faultFor, type WorkerFault } from './faults.ts';
-import { createRing } from './transport/ring.ts';
+import { createRing, type RingShared } from './transport/ring.ts';
 import { formatByteRate, formatBytes } from './units.ts';
 import { fillGuest } from './workload/fill.ts';
 import { Rng, deriveSeed } from './workload/rng.ts';
@@ -185,9 +190,9 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
   const startedAtMs = clock.nowMs();
   guest.vcpus.armFault(); // tests only: a vCPU given a fault counts its work from here (no-op otherwise)
   const ring = createRing(ringCapacityBytes(scenario));
-  let destination: DestinationHandle;
+  let destination: DestinationHandle | TcpDestination;
   try {
-    destination = await DestinationHandle.start({
+    destination = scenario.link.transport === 'tcp' ? await startTcpDestination(scenario, guest.source, ring, clock, options.stallLimitMs) : await DestinationHandle.start({
       ring,
       memory: guest.dest,
       deviceState: guest.destDeviceState,
@@ -245,6 +250,10 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
   } finally {
     if (ticker) clearInterval(ticker);
   }
+  // over tcp the receiver hashes its memory now, before the connection closes (the vCPUs are paused)
+  const remoteReport: VerifyReport | null = destination instanceof TcpDestination && run.stats.status === 'completed'
+    ? await destination.verify(guest.source, guest.deviceState).finally(() => destination.stop())
+    : null;
   await destination.stop();
   const channelsReport = lanes ? lanes.report() : singleLaneReport(sender, destination.waitMs);
   await lanes?.stop();
@@ -253,7 +262,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
   let verified: boolean | null = null;
   if (run.stats.status === 'completed') {
     // The vCPUs are paused: the source cannot change under the comparison.
-    const report = verifyGuest(guest.source, guest.dest, guest.deviceState, new Uint8Array(guest.destDeviceState));
+    const report = remoteReport ?? verifyGuest(guest.source, guest.dest, guest.deviceState, new Uint8Array(guest.destDeviceState));
     verified = report.equal;
     verification = { badPages: report.badPages, firstBadPage: report.firstBadPage, deviceStateEqual: report.deviceStateEqual };
   }
@@ -274,6 +283,25 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       inputBytes: sender.compressedInputBytes,
       outputBytes: sender.compressedOutputBytes,
     }),
+  });
+}
+
+/** link.transport "tcp": connect to `migbench receive` at link.target; it allocates the guest before it accepts. */
+function startTcpDestination(scenario: Scenario, source: GuestMemory, ring: RingShared, clock: Clock, stallLimitMs: number | undefined): Promise<TcpDestination> {
+  const target = scenario.link.target ?? '';
+  const address = parseHostPort(target);
+  if (address === null) throw new MigbenchError('E_SCENARIO', `link.target: expected "HOST:PORT", got ${JSON.stringify(target)}`);
+  return TcpDestination.start({
+    ring,
+    ...address,
+    target,
+    token: readToken(scenario.link.tokenFile, 'link.tokenFile', 'E_SCENARIO'),
+    memory: source,
+    deviceStateBytes: scenario.guest.deviceState,
+    zstd: scenario.precopy.compression === 'zstd',
+    scenarioHash: createHash('sha256').update(JSON.stringify(scenario)).digest('hex'),
+    clock,
+    stallLimitMs,
   });
 }
 

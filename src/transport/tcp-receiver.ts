@@ -150,7 +150,7 @@ export class Receiver {
             progressTimer = setInterval(() => {
               const s = (performance.now() - startedMs) / 1000;
               log(`receiving: ${formatBytes(session.frameBytes)} of frames in ${s.toFixed(0)} s, ${session.pagesApplied} pages applied (guest ${formatBytes(announced)})`);
-            }, 1000);
+            }, 5000);
             progressTimer.unref();
           } else if (ev.type === 'resumed') {
             resumed = true;
