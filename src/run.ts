@@ -26,7 +26,7 @@ import { migrateQuick } from './quick/quick-migration.ts';
 import type { QuickPhases, QuickResult } from './results/quick-result.ts';
 import { checkImagePaths } from './quick/image-file.ts';
 import { DestinationHandle } from './transport/destination-handle.ts';
-import { TcpDestination } from './transport/tcp-destination.ts';
+import { TCP_RING_BYTES, TcpDestination } from './transport/tcp-destination.ts';
 import { readToken } from './transport/tcp-token.ts';
 import { parseHostPort } from './transport/tcp-wire.ts';
 import { createHash } from 'node:crypto';
@@ -189,7 +189,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     : null;
   const startedAtMs = clock.nowMs();
   guest.vcpus.armFault(); // tests only: a vCPU given a fault counts its work from here (no-op otherwise)
-  const ring = createRing(ringCapacityBytes(scenario));
+  const ring = createRing(scenario.link.transport === 'tcp' ? TCP_RING_BYTES : ringCapacityBytes(scenario));
   let destination: DestinationHandle | TcpDestination;
   try {
     destination = scenario.link.transport === 'tcp' ? await startTcpDestination(scenario, guest.source, ring, clock, options.stallLimitMs) : await DestinationHandle.start({

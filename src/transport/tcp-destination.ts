@@ -39,6 +39,13 @@ export interface TcpDestinationOptions {
   readonly stallLimitMs?: number;
 }
 
+/**
+ * The ring in front of the socket: a few of the largest frames. It is a send buffer on top of the
+ * kernel's, and what it holds counts as sent: a large one would let a round "end" long before its bytes
+ * crossed the network (an 8 MiB ring held a whole 8 MiB guest's bulk round).
+ */
+export const TCP_RING_BYTES = 2 * 1024 * 1024;
+
 const KNOWN_CODES: readonly ErrorCode[] = ['E_STREAM_CORRUPT', 'E_AUTH', 'E_RESOURCES', 'E_IO', 'E_VERIFY', 'E_WORKER'];
 
 export class TcpDestination {

@@ -20,8 +20,17 @@ export interface ReceiveChild {
 
 const running = new Set<ChildProcess>();
 
-export async function startReceiver(args: readonly string[] = [], timeoutMs = 30_000): Promise<ReceiveChild> {
-  const child = spawn(process.execPath, [BIN, 'receive', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+export interface ReceiverPlace {
+  /** the address to listen on (default 127.0.0.1; port 0 always) */
+  host?: string;
+  /** a command that runs the receiver, e.g. ['ip', 'netns', 'exec', 'ns1'] (default: none) */
+  wrap?: readonly string[];
+}
+
+export async function startReceiver(args: readonly string[] = [], timeoutMs = 30_000, place: ReceiverPlace = {}): Promise<ReceiveChild> {
+  const host = place.host ?? '127.0.0.1';
+  const command = [...(place.wrap ?? []), process.execPath, BIN, 'receive', '--listen', `${host}:0`, ...args];
+  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   running.add(child);
   let err = '';
   child.stderr!.setEncoding('utf8');
@@ -35,7 +44,7 @@ export async function startReceiver(args: readonly string[] = [], timeoutMs = 30
     const timer = setTimeout(() => reject(new Error(`receive did not start within ${timeoutMs} ms: ${err}`)), timeoutMs);
     child.stderr!.on('data', (s: string) => {
       err += s;
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(err);
+      const m = new RegExp(`listening on ${host.replaceAll('.', '\\.')}:(\\d+)`).exec(err);
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
