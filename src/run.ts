@@ -362,6 +362,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const startedAt = new Date();
   const methods = options.methods ?? METHODS;
   if (methods.includes('quick')) checkImagePaths([{ label: scenario.name, scenario, runs: 1 }], options.force ?? false);
+  // an unreadable token file is refused before the guest is allocated (read again when the migration connects)
+  if (methods.includes('precopy') && scenario.link.transport === 'tcp') readToken(scenario.link.tokenFile, 'link.tokenFile', 'E_SCENARIO');
   let precopy: PrecopyResult | null = null;
   let quick: QuickResult | null = null;
   for (const method of methods) {

@@ -35,7 +35,8 @@ export function tcpSessionProperty(): FuzzProperty {
         const i = target < 0 ? 0 : 1 + (target % stream.frames.length);
         if (mutations.length > 0) parts[i] = mutateBytes(parts[i], mutations, i === 0 ? undefined : { start: 0, length: HEADER_BYTES });
         const bytes = random ?? concat(parts);
-        const helloIntact = random === null && sameBytes(parts[0], stream.hello);
+        // intact: the stream still begins with the sender's hello (bytes added after it belong to the frames)
+        const helloIntact = random === null && parts[0].length >= stream.hello.length && sameBytes(parts[0].subarray(0, stream.hello.length), stream.hello);
         let allocated = false;
         let memory: GuestMemory | null = null;
         const region = new Uint8Array(3000 + 2 * GUARD).fill(0x77);
