@@ -119,7 +119,8 @@ export class Receiver {
       if (!socket.destroyed) socket.end(encodeMessage({ type: 'refused', code: e.code, message: e.message }));
       finish({ ok: false, verified: null, code: e.code, summary: `refused ${peer}: ${e.message}` });
     };
-    socket.setTimeout(this.options.helloTimeoutMs ?? 30_000, () => refuse(new MigbenchError('E_IO', 'no hello in time')));
+    let silence = 'no hello in time';
+    socket.setTimeout(this.options.helloTimeoutMs ?? 30_000, () => refuse(new MigbenchError('E_IO', silence)));
     socket.on('error', () => undefined); // 'close' follows and says what happened
     socket.on('close', () => {
       if (verdict) return;
@@ -143,6 +144,7 @@ export class Receiver {
       for (const ev of events) {
         try {
           if (ev.type === 'hello') {
+            silence = `the sender was silent for ${Math.round((this.options.idleTimeoutMs ?? 600_000) / 1000)} s`;
             socket.setTimeout(this.options.idleTimeoutMs ?? 600_000);
             socket.write(encodeMessage({ type: 'accept' }));
             announced = ev.hello.memoryBytes;
