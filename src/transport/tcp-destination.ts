@@ -155,8 +155,7 @@ export class TcpDestination {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const m = this.inbox.shift();
-      if (m !== undefined && m.type !== 'refused') return m;
-      if (m !== undefined) return m; // a refusal: the caller names it
+      if (m !== undefined) return m; // a refusal too: the caller names it
       if (this.failure) throw this.failure;
       const left = deadline - performance.now();
       if (left <= 0) throw new MigbenchError('E_IO', `link.target ${this.target}: no answer within ${Math.round(timeoutMs / 1000)} s (waiting for ${what})`);
