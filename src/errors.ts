@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'E_RESOURCES' // the machine cannot hold what the scenario asks for
   | 'E_IMAGE_CORRUPT'
   | 'E_STREAM_CORRUPT'
+  | 'E_AUTH' // a tcp sender without the receiver's token (link.tokenFile / receive --token-file)
   | 'E_RESULT' // a run, suite, sweep or comparison result file that is not a well-formed document
   | 'E_IO'
   | 'E_WORKER' // a worker thread crashed or broke the protocol
@@ -31,6 +32,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'E_SCENARIO':
     case 'E_RESOURCES':
     case 'E_RESULT':
+    case 'E_AUTH':
       return 2;
     case 'E_INTERRUPTED':
       return 130;

@@ -26,10 +26,15 @@ import { migrateQuick } from './quick/quick-migration.ts';
 import type { QuickPhases, QuickResult } from './results/quick-result.ts';
 import { checkImagePaths } from './quick/image-file.ts';
 import { DestinationHandle } from './transport/destination-handle.ts';
+import { TCP_RING_BYTES, TcpDestination } from './transport/tcp-destination.ts';
+import { readToken } from './transport/tcp-token.ts';
+import { parseHostPort } from './transport/tcp-wire.ts';
+import { createHash } from 'node:crypto';
+import type { VerifyReport } from './memory/verify.ts';
 import { BandwidthMeter, RateLimiter, SharedRateLimiter } from './transport/link.ts';
 import { ChannelLanes, singleLaneReport } from './precopy/channels.ts';
 import { faultFor, type WorkerFault } from './faults.ts';
-import { createRing } from './transport/ring.ts';
+import { createRing, type RingShared } from './transport/ring.ts';
 import { formatByteRate, formatBytes } from './units.ts';
 import { fillGuest } from './workload/fill.ts';
 import { Rng, deriveSeed } from './workload/rng.ts';
@@ -161,7 +166,7 @@ export const LIVE_PROGRESS_MS = 200;
 export interface PreparedPrecopy {
   readonly limiter: RateLimiter | SharedRateLimiter;
   readonly lanes: ChannelLanes | null;
-  readonly destination: DestinationHandle;
+  readonly destination: DestinationHandle | TcpDestination;
   readonly xbzrleCache: PageCache | null;
   readonly compression: { codec: 'zlib' | 'zstd'; level: number } | null;
   /** ms the preparation took, on the migration's clock */
@@ -195,10 +200,11 @@ export async function preparePrecopy(guest: Guest, options: MigrateOptions = {})
         stallLimitMs: options.stallLimitMs,
       })
     : null;
-  let destination: DestinationHandle;
+  const ring = createRing(scenario.link.transport === 'tcp' ? TCP_RING_BYTES : ringCapacityBytes(scenario));
+  let destination: DestinationHandle | TcpDestination;
   try {
-    destination = await DestinationHandle.start({
-      ring: createRing(ringCapacityBytes(scenario)),
+    destination = scenario.link.transport === 'tcp' ? await startTcpDestination(scenario, guest.source, ring, clock, options.stallLimitMs) : await DestinationHandle.start({
+      ring,
       memory: guest.dest,
       deviceState: guest.destDeviceState,
       latencyMs: scenario.link.latencyMs,
@@ -276,6 +282,10 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
   } finally {
     if (ticker) clearInterval(ticker);
   }
+  // over tcp the receiver hashes its memory now, before the connection closes (the vCPUs are paused)
+  const remoteReport: VerifyReport | null = destination instanceof TcpDestination && run.stats.status === 'completed'
+    ? await destination.verify(guest.source, guest.deviceState).finally(() => destination.stop())
+    : null;
   await destination.stop();
   const channelsReport = lanes ? lanes.report() : singleLaneReport(sender, destination.waitMs);
   await lanes?.stop();
@@ -285,7 +295,7 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
   let verified: boolean | null = null;
   if (run.stats.status === 'completed') {
     // The vCPUs are paused: the source cannot change under the comparison.
-    const report = verifyGuest(guest.source, guest.dest, guest.deviceState, new Uint8Array(guest.destDeviceState));
+    const report = remoteReport ?? verifyGuest(guest.source, guest.dest, guest.deviceState, new Uint8Array(guest.destDeviceState));
     verified = report.equal;
     verification = { badPages: report.badPages, firstBadPage: report.firstBadPage, deviceStateEqual: report.deviceStateEqual };
   }
@@ -306,6 +316,25 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
       inputBytes: sender.compressedInputBytes,
       outputBytes: sender.compressedOutputBytes,
     }),
+  });
+}
+
+/** link.transport "tcp": connect to `migbench receive` at link.target; it allocates the guest before it accepts. */
+function startTcpDestination(scenario: Scenario, source: GuestMemory, ring: RingShared, clock: Clock, stallLimitMs: number | undefined): Promise<TcpDestination> {
+  const target = scenario.link.target ?? '';
+  const address = parseHostPort(target);
+  if (address === null) throw new MigbenchError('E_SCENARIO', `link.target: expected "HOST:PORT", got ${JSON.stringify(target)}`);
+  return TcpDestination.start({
+    ring,
+    ...address,
+    target,
+    token: readToken(scenario.link.tokenFile, 'link.tokenFile', 'E_SCENARIO'),
+    memory: source,
+    deviceStateBytes: scenario.guest.deviceState,
+    zstd: scenario.precopy.compression === 'zstd',
+    scenarioHash: createHash('sha256').update(JSON.stringify(scenario)).digest('hex'),
+    clock,
+    stallLimitMs,
   });
 }
 
@@ -366,6 +395,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const startedAt = new Date();
   const methods = options.methods ?? METHODS;
   if (methods.includes('quick')) checkImagePaths([{ label: scenario.name, scenario, runs: 1 }], options.force ?? false);
+  // an unreadable token file is refused before the guest is allocated (read again when the migration connects)
+  if (methods.includes('precopy') && scenario.link.transport === 'tcp') readToken(scenario.link.tokenFile, 'link.tokenFile', 'E_SCENARIO');
   let precopy: PrecopyResult | null = null;
   let quick: QuickResult | null = null;
   for (const method of methods) {

@@ -18,7 +18,7 @@ describe('resolveScenario defaults', () => {
     const s = resolveScenario({});
     expect(s.guest).toEqual({ memory: 2 ** 30, pageSize: 4096, vcpus: 2, fill: { zero: 0, random: 1, text: 0 }, deviceState: 262144 });
     expect(s.workload).toEqual({ pattern: 'hotset', dirtyRate: 20000, workingSet: 128 * 2 ** 20, hotFraction: 0.9, zipfExponent: 0.99, writeBytes: 8 });
-    expect(s.link).toEqual({ bandwidth: 125_000_000, latencyMs: 0 });
+    expect(s.link).toEqual({ bandwidth: 125_000_000, latencyMs: 0, transport: 'memory', target: null, tokenFile: null });
     expect(s.precopy).toEqual({
       downtimeLimitMs: 300, maxBandwidth: 125_000_000, policy: 'qemu', policyParams: { availSwitchoverBandwidth: null }, autoConverge: null, dirtyLimit: null, xbzrle: { enabled: false, cacheSize: 64 * 2 ** 20 }, compression: 'none', compressionLevel: 1, channels: 1,
       maxRounds: null, timeoutMs: 120000, onTimeout: 'cancel',
@@ -76,6 +76,12 @@ describe('resolveScenario defaults', () => {
       else keys.push(k);
     }
     expect(documented).toEqual(keys.sort());
+  });
+});
+
+describe('link.transport tcp', () => {
+  it('resolves a target and a token file', () => {
+    expect(resolveScenario({ link: { transport: 'tcp', target: '[::1]:4444', tokenFile: 'tok' } }).link).toEqual({ bandwidth: 125_000_000, latencyMs: 0, transport: 'tcp', target: '[::1]:4444', tokenFile: 'tok' });
   });
 });
 
@@ -140,6 +146,13 @@ describe('resolveScenario refuses bad input with the key, the rule and the value
     ['bad onTimeout', { precopy: { onTimeout: 'wait' } }, /^precopy\.onTimeout: expected one of "cancel", "force", got "wait"$/],
     ['empty name', { name: '' }, /^name: expected a non-empty string, got ""$/],
     ['negative seed', { seed: -3 }, /^seed: expected an integer from 0 to 4294967295, got -3$/],
+    ['an unknown transport', { link: { transport: 'udp' } }, /^link\.transport: expected one of "memory", "tcp", got "udp"$/],
+    ['tcp without a target', { link: { transport: 'tcp' } }, /^link\.target: is required with link\.transport "tcp".*got nothing$/],
+    ['a target without a port', { link: { transport: 'tcp', target: '10.0.0.2' } }, /^link\.target: expected "HOST:PORT".*got "10\.0\.0\.2"$/],
+    ['a target with the memory transport', { link: { target: '10.0.0.2:4444' } }, /^link\.target: is only for link\.transport "tcp", got "10\.0\.0\.2:4444"$/],
+    ['a token file with the memory transport', { link: { tokenFile: 'token' } }, /^link\.tokenFile: is only for link\.transport "tcp", got "token"$/],
+    ['a latency over tcp', { link: { transport: 'tcp', target: '127.0.0.1:4444', latencyMs: 20 } }, /^link\.latencyMs: must be 0 with link\.transport "tcp".*got 20$/],
+    ['channels over tcp', { link: { transport: 'tcp', target: '127.0.0.1:4444' }, precopy: { channels: 2 } }, /^precopy\.channels: must be 1 with link\.transport "tcp" for now.*got 2$/],
   ])('%s', (_what, input, message) => {
     expect(messageOf(input)).toMatch(message);
   });

@@ -16,6 +16,7 @@ import { reportCommand } from './report.ts';
 import { suiteCommand, type SuiteCommandOptions } from './suite.ts';
 import { mergeCommand, sweepCommand, tuneCommand, type SweepCommandOptions, type TuneCommandOptions } from './sweep.ts';
 import { runCommand } from './run.ts';
+import { DEFAULT_LISTEN, receiveCommand, type ReceiveCommandOptions } from './receive.ts';
 import { setQuitAtOnce } from './interrupt.ts';
 import { liveWorkers } from '../threads.ts';
 import { removeUnfinishedImagesSync } from '../quick/image-file.ts';
@@ -189,6 +190,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--markdown <file>', 'write a markdown summary here')
     .action((files: string[], opts: { html?: string; markdown?: string }) => {
       code = reportCommand(files, opts);
+    });
+
+  program
+    .command('receive')
+    .description('be the destination of migrations sent over TCP (link.transport "tcp", link.target HOST:PORT): one at a time, verified by hashes; progress on stderr')
+    .option('--listen <host:port>', 'address to listen on (PORT alone: 127.0.0.1; port 0 picks a free one, named on the first line)', DEFAULT_LISTEN)
+    .option('--token-file <file>', 'a secret the sender must prove it knows (its link.tokenFile holds the same text)')
+    .option('--once', 'exit after one migration: 0 when it was verified, 3 when it failed', false)
+    .action(async (opts: ReceiveCommandOptions) => {
+      code = await receiveCommand(opts);
     });
 
   const image = program.command('image').description('quick-migration images');

@@ -15,7 +15,7 @@ import { PATTERN_NAMES } from '../workload/patterns.ts';
 import { MAX_CHANNELS, POLICY_NAMES, type PolicyName } from '../precopy-params.ts';
 import { atMost, between, decimalRefusal, greaterThanZero, integerAtLeast, integerFrom, isPowerOfTwo, notNegative, rule, type KeyDecl } from './kinds.ts';
 import { POLICY_PARAM_DECLS, resolvePolicyParams } from './policy-params.ts';
-import { FILL_KINDS, resolveAutoConverge, resolveFill } from './special.ts';
+import { FILL_KINDS, resolveAutoConverge, resolveFill, resolveLinkTarget } from './special.ts';
 import { COMPRESSION_CODECS, COMPRESSION_LEVELS, type CompressionCodec, type ScenarioInput } from './types.ts';
 
 const GIB = 2 ** 30;
@@ -107,7 +107,25 @@ const DECLS = [
 
   { key: 'link', kind: 'block', row: false, unit: 'object', meaning: 'the link between source and destination' },
   { key: 'link.bandwidth', kind: 'rate', default: '1Gbit/s', unit: 'rate ("1Gbit/s", "128MiB/s") or "unlimited"', meaning: 'the link between source and destination' },
-  { key: 'link.latencyMs', kind: 'duration', default: 0, unit: 'ms', meaning: 'one-way delay of every frame', rules: [atMost(10_000, 'must be at most 10000')] },
+  {
+    key: 'link.latencyMs', kind: 'duration', default: 0, unit: 'ms', meaning: 'one-way delay of every frame (memory transport; over tcp the network has its own)',
+    rules: [
+      atMost(10_000, 'must be at most 10000'),
+      rule((n, ctx) => (n > 0 && ctx.get('link.transport') === 'tcp' ? 'must be 0 with link.transport "tcp": the network has its own latency (shape it with tc netem)' : null)),
+    ],
+  },
+  {
+    key: 'link.transport', kind: 'enum', values: ['memory', 'tcp'], default: 'memory', unit: '"memory" | "tcp"',
+    meaning: 'memory: the destination is a thread of this process; tcp: the frames go over a socket to `migbench receive` at link.target (verified by hashes)',
+  },
+  {
+    key: 'link.target', kind: 'special', defaultDoc: 'null (required with tcp)', unit: '"HOST:PORT"', meaning: 'where `migbench receive` listens (link.transport "tcp")',
+    resolve: resolveLinkTarget, schema: () => ({ type: ['string', 'null'] }),
+  },
+  {
+    key: 'link.tokenFile', kind: 'path', nullable: true, unit: 'path or null', meaning: "a file with the receiver's token (`receive --token-file`): the sender proves it knows it; tcp only",
+    rules: [rule((_n, ctx) => (ctx.get('link.transport') === 'tcp' ? null : 'is only for link.transport "tcp"'))],
+  },
 
   { key: 'precopy', kind: 'block', row: false, unit: 'object', meaning: 'pre-copy: when to switch over, and the aids that help it converge' },
   { key: 'precopy.downtimeLimitMs', kind: 'duration', default: 300, unit: 'ms', meaning: 'QEMU downtime-limit: switch over when pending bytes < bandwidth × this', rules: [greaterThanZero] },
@@ -176,7 +194,11 @@ const DECLS = [
     ],
   },
   {
-    key: 'precopy.channels', kind: 'number', default: 1, unit: `count, 1 … ${MAX_CHANNELS}`, rules: [integerFrom(1, MAX_CHANNELS)],
+    key: 'precopy.channels', kind: 'number', default: 1, unit: `count, 1 … ${MAX_CHANNELS}`,
+    rules: [
+      integerFrom(1, MAX_CHANNELS),
+      rule((n, ctx) => (n > 1 && ctx.get('link.transport') === 'tcp' ? 'must be 1 with link.transport "tcp" for now (one connection per channel is not built yet)' : null)),
+    ],
     meaning: "parallel channels (QEMU multifd-channels): worker threads that copy, zero-check, encode, compress and send 512 KiB packets on lanes of their own, sharing the link's rate; flushed at every dirty sync",
   },
   {

@@ -1,11 +1,13 @@
 /**
  * The readers of the keys whose value no plain kind describes: `guest.fill` (a kind or an object of
- * weights) and `precopy.autoConverge` (true, false, null or an object of throttle steps). Their
+ * weights), `precopy.autoConverge` (true, false, null or an object of throttle steps) and
+ * `link.target` (required with one transport, refused with the other). Their
  * sub-keys are declared in the key table like any other key; these only choose between the forms.
  */
 import type { AutoConverge, Scenario } from './types.ts';
 import type { KeyContext } from './kinds.ts';
 import { fail, isPlainObject } from './refuse.ts';
+import { parseHostPort } from '../transport/tcp-wire.ts';
 
 export const FILL_KINDS = ['zero', 'random', 'text'] as const;
 
@@ -33,4 +35,15 @@ export function resolveAutoConverge(v: unknown, ctx: KeyContext): AutoConverge |
   const out = ctx.block('precopy.autoConverge', v === true ? {} : v) as unknown as AutoConverge;
   if (out.initial > out.max) fail('precopy.autoConverge.initial', `must not exceed max (${out.max})`, out.initial);
   return out;
+}
+
+/** `link.target`: "HOST:PORT" of `migbench receive`, required with link.transport "tcp" and refused otherwise. */
+export function resolveLinkTarget(v: unknown, ctx: KeyContext): string | null {
+  if (ctx.get('link.transport') !== 'tcp') {
+    if (v === undefined || v === null) return null;
+    fail('link.target', 'is only for link.transport "tcp"', v);
+  }
+  if (v === undefined || v === null) fail('link.target', 'is required with link.transport "tcp": where `migbench receive` listens, like "127.0.0.1:4444"', v);
+  if (typeof v !== 'string' || parseHostPort(v) === null) fail('link.target', 'expected "HOST:PORT" (IPv6 as "[::1]:PORT") with a port from 0 to 65535', v);
+  return v;
 }

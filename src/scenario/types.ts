@@ -42,7 +42,7 @@ export interface ScenarioInput {
     zipfExponent?: number;
     writeBytes?: number;
   };
-  link?: { bandwidth?: string | number; latencyMs?: number | string };
+  link?: { bandwidth?: string | number; latencyMs?: number | string; transport?: 'memory' | 'tcp'; target?: string | null; tokenFile?: string | null };
   quick?: {
     storageBandwidth?: string | number;
     handoverMs?: number | string;
@@ -90,7 +90,16 @@ export interface Scenario {
     readonly zipfExponent: number;
     /** bytes changed per page write */ readonly writeBytes: number;
   };
-  readonly link: { /** bytes/s; Infinity = unlimited */ readonly bandwidth: number; readonly latencyMs: number };
+  readonly link: {
+    /** bytes/s; Infinity = unlimited */ readonly bandwidth: number;
+    readonly latencyMs: number;
+    /** "memory": a destination thread in this process; "tcp": `migbench receive` at `target` */
+    readonly transport: 'memory' | 'tcp';
+    /** "HOST:PORT" of the receiver (tcp only), else null */
+    readonly target: string | null;
+    /** a file holding the receiver's token (tcp only), or null for none */
+    readonly tokenFile: string | null;
+  };
   readonly precopy: {
     readonly downtimeLimitMs: number;
     /** bytes/s for the live rounds; Infinity = unlimited */ readonly maxBandwidth: number;

@@ -14,6 +14,7 @@ import type fc from 'fast-check';
 import { compareProperty, mergeProperty, removeDocumentScratch, reportProperty, scenarioFileProperty, scenarioProperty, suiteFileProperty } from './document-properties.ts';
 import { frameProperty, streamProperty, xbzrleProperty, zstdProperty } from './codec-properties.ts';
 import { qmpLogProperty } from './qmp-log-properties.ts';
+import { tcpSessionProperty } from './tcp-properties.ts';
 import { imageHeaderProperty, imageRestoreProperty, removeImageScratch } from './image-properties.ts';
 
 export interface FuzzProperty {
@@ -32,6 +33,7 @@ export function allProperties(): FuzzProperty[] {
     frameProperty('frames-zlib', 5, ['zlib', 'zlib-bomb', 'zlib-short'], true),
     frameProperty('frames-zstd', 5, ['zstd', 'zstd-bomb'], true),
     streamProperty(),
+    tcpSessionProperty(),
     xbzrleProperty(),
     zstdProperty(),
     compareProperty(),

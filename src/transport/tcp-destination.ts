@@ -1,0 +1,305 @@
+/**
+ * The sender's end of link.transport "tcp": a destination in another process (`migbench receive`).
+ *
+ * The page sender is unchanged: it still writes frames into a SharedArrayBuffer ring and books them on
+ * the link's token bucket (link.bandwidth still limits the sender). Instead of a destination worker, a
+ * pump on this thread takes the frames off the ring and writes them to the socket as they are (WRAP
+ * frames stay behind); a frame's ring slot is freed (TAIL moves) only when the socket has taken it, so
+ * the ring is the send buffer and the socket's backpressure reaches the sender as ring waits.
+ *
+ * The resume is when the receiver's "resumed" message arrives here (on this side's clock: one network
+ * trip later than the receiver resumed, as QEMU's source sees its destination). Verification compares
+ * hashes (tcp-verify.ts).
+ */
+import net from 'node:net';
+import type { Clock } from '../clock.ts';
+import { MigbenchError, type ErrorCode } from '../errors.ts';
+import type { GuestMemory } from '../memory/guest-memory.ts';
+import type { VerifyReport } from '../memory/verify.ts';
+import { FRAME_END, FRAME_WRAP, H_FRAME_BYTES, H_TYPE } from './frame.ts';
+import { RING_HEAD, RING_TAIL, RingProducer, RingViews, type RingShared } from './ring.ts';
+import { DEFAULT_STALL_LIMIT_MS, StallWatch } from './stall-watch.ts';
+import { Reassembler, MAX_MESSAGE_BYTES, TCP_WIRE_VERSION, decodeMessage, encodeHello, encodeMessage, messageLength, type WireMessage } from './tcp-wire.ts';
+import { compareRemote } from './tcp-verify.ts';
+
+export interface TcpDestinationOptions {
+  readonly ring: RingShared;
+  readonly host: string;
+  readonly port: number;
+  /** link.target as the user wrote it, for messages */
+  readonly target: string;
+  readonly token: Uint8Array;
+  readonly memory: GuestMemory;
+  readonly deviceStateBytes: number;
+  readonly zstd: boolean;
+  readonly scenarioHash: string;
+  readonly clock: Clock;
+  /** connect + handshake (the receiver allocates and touches the guest meanwhile) */
+  readonly handshakeTimeoutMs?: number;
+  readonly stallLimitMs?: number;
+}
+
+/**
+ * The ring in front of the socket: a few of the largest frames. It is a send buffer on top of the
+ * kernel's, and what it holds counts as sent: a large one would let a round "end" long before its bytes
+ * crossed the network (an 8 MiB ring held a whole 8 MiB guest's bulk round).
+ */
+export const TCP_RING_BYTES = 2 * 1024 * 1024;
+
+const KNOWN_CODES: readonly ErrorCode[] = ['E_STREAM_CORRUPT', 'E_AUTH', 'E_RESOURCES', 'E_IO', 'E_VERIFY', 'E_WORKER'];
+
+export class TcpDestination {
+  readonly producer: RingProducer;
+  private readonly socket: net.Socket;
+  private readonly target: string;
+  private readonly clock: Clock;
+  private failure: MigbenchError | null = null;
+  private readonly stallWatch: StallWatch;
+  private readonly reader = new Reassembler(MAX_MESSAGE_BYTES);
+  private readingLength = true;
+  private readonly inbox: WireMessage[] = [];
+  private waiter: (() => void) | null = null;
+  private endSent = false;
+  private finished = false;
+  /** the receiver's figures, as it reported them at the resume */
+  pagesApplied = 0;
+
+  private constructor(socket: net.Socket, options: TcpDestinationOptions) {
+    this.socket = socket;
+    this.target = options.target;
+    this.clock = options.clock;
+    this.producer = new RingProducer(new RingViews(options.ring));
+    this.stallWatch = new StallWatch(options.stallLimitMs ?? DEFAULT_STALL_LIMIT_MS);
+    this.reader.start(4);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e) => this.fail(new MigbenchError('E_IO', `link.target ${this.target}: ${e.message}`, { cause: e })));
+    socket.on('close', () => {
+      if (!this.finished) this.fail(new MigbenchError('E_IO', `link.target ${this.target}: the receiver closed the connection${this.endSent ? ' before the verification ended' : ' mid-migration'}`));
+      this.wake();
+    });
+  }
+
+  /** Connect, answer the receiver's challenge with the hello, and wait for it to accept (it has allocated the guest then). */
+  static async start(options: TcpDestinationOptions): Promise<TcpDestination> {
+    const timeoutMs = options.handshakeTimeoutMs ?? 60_000;
+    const socket = await connect(options.host, options.port, options.target, Math.min(timeoutMs, 10_000));
+    socket.setNoDelay(true);
+    const destination = new TcpDestination(socket, options);
+    try {
+      const challenge = await destination.next(timeoutMs, 'the receiver\'s challenge');
+      if (challenge.type !== 'challenge' || typeof challenge.nonce !== 'string') destination.refuse('expected a challenge', challenge);
+      if (challenge.version !== TCP_WIRE_VERSION) {
+        throw new MigbenchError('E_STREAM_CORRUPT', `link.target ${options.target}: the receiver speaks wire version ${String(challenge.version)}, this migbench ${TCP_WIRE_VERSION}`);
+      }
+      const nonce = Buffer.from(challenge.nonce as string, 'hex');
+      const hello = encodeHello(
+        { pageSizeBytes: options.memory.layout.pageSizeBytes, memoryBytes: options.memory.layout.memoryBytes, deviceStateBytes: options.deviceStateBytes, zstd: options.zstd, scenarioHash: options.scenarioHash },
+        options.token,
+        nonce,
+      );
+      socket.write(hello);
+      const answer = await destination.next(timeoutMs, 'the receiver\'s answer to the hello');
+      if (answer.type !== 'accept') destination.refuse('expected accept', answer);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    void destination.pump();
+    return destination;
+  }
+
+  private refuse(expected: string, m: WireMessage): never {
+    if (m.type === 'refused') {
+      const code = KNOWN_CODES.includes(m.code as ErrorCode) ? (m.code as ErrorCode) : 'E_IO';
+      throw new MigbenchError(code, `link.target ${this.target}: the receiver refused: ${String(m.message)}`);
+    }
+    throw new MigbenchError('E_STREAM_CORRUPT', `link.target ${this.target}: ${expected}, the receiver sent a ${JSON.stringify(m.type).slice(0, 40)} message`);
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      let at = 0;
+      while (at < chunk.length) {
+        at = this.reader.feed(chunk, at);
+        if (!this.reader.complete) break;
+        if (this.readingLength) {
+          this.reader.start(messageLength(this.reader.buffer));
+          this.readingLength = false;
+        } else {
+          const m = decodeMessage(this.reader.buffer.subarray(0, this.reader.filled));
+          this.reader.start(4);
+          this.readingLength = true;
+          if (m.type === 'refused') {
+            // a refusal mid-stream (a frame it found corrupt, its memory): it closes after this
+            const code = KNOWN_CODES.includes(m.code as ErrorCode) ? (m.code as ErrorCode) : 'E_IO';
+            this.fail(new MigbenchError(code, `link.target ${this.target}: the receiver refused: ${String(m.message)}`));
+          }
+          this.inbox.push(m);
+        }
+      }
+    } catch (error) {
+      this.fail(error as MigbenchError);
+      this.socket.destroy();
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  /** The next message from the receiver; rejects on a failure or after `timeoutMs`. */
+  private async next(timeoutMs: number, what: string): Promise<WireMessage> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const m = this.inbox.shift();
+      if (m !== undefined) return m; // a refusal too: the caller names it
+      if (this.failure) throw this.failure;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new MigbenchError('E_IO', `link.target ${this.target}: no answer within ${Math.round(timeoutMs / 1000)} s (waiting for ${what})`);
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  private fail(error: MigbenchError): void {
+    if (this.failure === null) this.failure = error;
+    this.producer.views.close(); // wakes the sender waiting for ring space
+    this.wake();
+  }
+
+  /**
+   * Take frames off the ring and write them to the socket, in order. A frame's slot is given back (TAIL)
+   * in its write's callback; a WRAP frame is given back with the frame after it.
+   */
+  private async pump(): Promise<void> {
+    const views = this.producer.views;
+    const control = views.control;
+    let tail = Atomics.load(control, RING_TAIL);
+    const release = (to: number) => (error?: Error | null): void => {
+      if (error) return; // the 'error' event fails the destination
+      Atomics.store(control, RING_TAIL, to);
+      Atomics.notify(control, RING_TAIL);
+    };
+    while (this.failure === null && !this.endSent) {
+      const head = Atomics.load(control, RING_HEAD);
+      if (head === tail) {
+        if (views.closed()) return;
+        const r = Atomics.waitAsync(control, RING_HEAD, head, 100);
+        if (r.async) await r.value;
+        continue;
+      }
+      // Every frame published is written at once, past the socket's high-water mark: the frames stay in
+      // the ring until written (nothing is copied), so the ring bounds what waits in user space.
+      while (tail !== head) {
+        const pos = tail & views.mask;
+        const type = views.i32[(pos >>> 2) + H_TYPE];
+        const frameBytes = views.i32[(pos >>> 2) + H_FRAME_BYTES];
+        tail = (tail + frameBytes) | 0;
+        if (type === FRAME_WRAP) continue;
+        this.socket.write(Buffer.from(views.bytes.buffer, views.bytes.byteOffset + pos, frameBytes), release(tail));
+        if (type === FRAME_END) this.endSent = true;
+      }
+    }
+  }
+
+  /** The reason the destination can no longer take frames, or null. */
+  readonly closedReason = (): string | null => {
+    this.checkStall();
+    return this.failure?.message ?? null;
+  };
+
+  /** A receiver (or network) that took none of the frames waiting for the stall limit has failed. */
+  private checkStall(): void {
+    if (this.failure !== null) return;
+    const c = this.producer.views.control;
+    if (this.stallWatch.stalled(Atomics.load(c, RING_HEAD), Atomics.load(c, RING_TAIL))) {
+      this.fail(new MigbenchError('E_IO', `link.target ${this.target}: the connection took no frame for ${Math.round(this.stallWatch.stalledForMs() / 1000)} s with frames waiting`));
+    }
+  }
+
+  get error(): MigbenchError | null {
+    this.checkStall();
+    return this.failure;
+  }
+
+  async settledError(): Promise<MigbenchError | null> {
+    return this.failure;
+  }
+
+  /** ms the destination waited for frames: not known on this side */
+  get waitMs(): number {
+    return 0;
+  }
+
+  /** When the receiver's "resumed" arrived, on this side's clock. */
+  async awaitResume(timeoutMs = 600_000): Promise<number> {
+    const m = await this.next(timeoutMs, 'the resume');
+    if (m.type !== 'resumed') this.refuse('expected resumed', m);
+    const at = this.clock.nowMs();
+    this.pagesApplied = typeof m.pagesApplied === 'number' ? m.pagesApplied : 0;
+    return at;
+  }
+
+  /** Compare the receiver's memory with the source by hashes, and tell it the verdict. */
+  async verify(source: GuestMemory, deviceState: Uint8Array, timeoutMs = 600_000): Promise<VerifyReport> {
+    const hashes = await this.next(timeoutMs, 'the receiver\'s hashes');
+    if (hashes.type !== 'hashes') this.refuse('expected hashes', hashes);
+    const report = await compareRemote(source, deviceState, hashes, async (request) => {
+      this.socket.write(encodeMessage(request));
+      const answer = await this.next(timeoutMs, `the answer to a ${request.type} request`);
+      if (answer.type !== request.type) this.refuse(`expected ${request.type}`, answer);
+      return answer;
+    });
+    this.finished = true;
+    this.socket.end(encodeMessage({ type: 'verdict', equal: report.equal, badPages: report.badPages, firstBadPage: report.firstBadPage, deviceStateEqual: report.deviceStateEqual }));
+    return report;
+  }
+
+  /** Close the connection (after a verdict the receiver has it; otherwise the receiver sees the close). */
+  async stop(): Promise<void> {
+    this.producer.views.close();
+    if (!this.finished) {
+      this.finished = true;
+      this.socket.destroy();
+      return;
+    }
+    if (this.socket.closed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.socket.destroy();
+        resolve();
+      }, 5000);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+function connect(host: string, port: number, target: string, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new MigbenchError('E_IO', `link.target ${target}: no connection within ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const why = e.code === 'ECONNREFUSED' ? 'connection refused (is `migbench receive` listening there?)' : e.message;
+      reject(new MigbenchError('E_IO', `link.target ${target}: ${why}`, { cause: e }));
+    });
+  });
+}

@@ -1,0 +1,200 @@
+/**
+ * `migbench receive`: a destination in its own process. Listens, takes one migration at a time (a second
+ * connection meanwhile is refused), checks the hello (tcp-wire.ts) and what the machine has free before
+ * allocating the announced guest, applies the frames (tcp-receive-session.ts), answers the resume and
+ * the verification, and releases the guest when the connection ends.
+ */
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { MigbenchError } from '../errors.ts';
+import { GuestMemory } from '../memory/guest-memory.ts';
+import { reclaimMemory } from '../memory/reclaim.ts';
+import { formatBytes } from '../units.ts';
+import { zstdReady } from '../codec/zstd.ts';
+import { ReceiveSession, type ReceiveTarget } from './tcp-receive-session.ts';
+import { blockHashes, answerVerifyRequest } from './tcp-verify.ts';
+import { TCP_WIRE_VERSION, encodeMessage, maxFrameBytes, type Hello } from './tcp-wire.ts';
+
+/** How one migration ended, as the receiver saw it. */
+export interface ReceivedMigration {
+  readonly ok: boolean;
+  /** the sender's verdict (null: the migration ended before one) */
+  readonly verified: boolean | null;
+  /** one line: what happened */
+  readonly summary: string;
+  /** the error code when not ok */
+  readonly code: string | null;
+}
+
+export interface ReceiverOptions {
+  readonly host: string;
+  readonly port: number;
+  /** the shared secret (empty: none; the sender must then send none either) */
+  readonly token: Uint8Array;
+  /** progress and events, one line each */
+  readonly log: (line: string) => void;
+  /** the bytes this receiver may allocate now, and how that was reckoned (for the refusal) */
+  readonly room: () => { bytes: number; why: string };
+  /** a silent connection is closed after this long before its hello (ms) */
+  readonly helloTimeoutMs?: number;
+  /** after the hello, a connection silent this long is dropped (ms) */
+  readonly idleTimeoutMs?: number;
+}
+
+export class Receiver {
+  private readonly server: net.Server;
+  private busy = false;
+  private current: net.Socket | null = null;
+  private readonly listeners: ((m: ReceivedMigration) => void)[] = [];
+
+  private constructor(server: net.Server, private readonly options: ReceiverOptions) {
+    this.server = server;
+  }
+
+  static async listen(options: ReceiverOptions): Promise<Receiver> {
+    await zstdReady(); // a stream may carry zstd frames
+    const server = net.createServer();
+    const receiver = new Receiver(server, options);
+    server.on('connection', (socket) => receiver.serve(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(new MigbenchError(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' ? 'E_USAGE' : 'E_IO', `--listen ${options.host}:${options.port}: ${e.message}`)),
+      );
+      server.listen(options.port, options.host, () => resolve());
+    });
+    return receiver;
+  }
+
+  get address(): { host: string; port: number } {
+    const a = this.server.address() as net.AddressInfo;
+    return { host: a.address, port: a.port };
+  }
+
+  /** Called after every migration (whatever its end). */
+  onMigration(listener: (m: ReceivedMigration) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Stop listening; a migration under way is dropped (its sender sees the connection close). */
+  close(): Promise<void> {
+    this.current?.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private serve(socket: net.Socket): void {
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    const log = this.options.log;
+    if (this.busy) {
+      log(`refused ${peer}: busy with another migration`);
+      socket.end(encodeMessage({ type: 'refused', code: 'E_IO', message: 'busy with another migration (receive takes one at a time)' }));
+      return;
+    }
+    this.busy = true;
+    this.current = socket;
+    socket.setNoDelay(true);
+    const nonce = randomBytes(32);
+    let target: ReceiveTarget | null = null;
+    let ended = false;
+    let verdict: { equal: boolean; badPages: number; firstBadPage: number | null } | null = null;
+    let resumed = false;
+    let progressTimer: NodeJS.Timeout | null = null;
+    let announced = 0;
+    const session = new ReceiveSession(this.options.token, nonce, (hello) => (target = this.allocate(hello, peer)));
+    const finish = (m: ReceivedMigration): void => {
+      if (ended) return;
+      ended = true;
+      this.current = null;
+      if (progressTimer) clearInterval(progressTimer);
+      socket.destroy();
+      target?.memory.release();
+      target = null;
+      log(m.summary);
+      void reclaimMemory().finally(() => {
+        this.busy = false;
+        for (const l of this.listeners) l(m);
+      });
+    };
+    const refuse = (error: unknown): void => {
+      const e = error instanceof MigbenchError ? error : new MigbenchError('E_IO', (error as Error)?.message ?? String(error));
+      if (!socket.destroyed) socket.end(encodeMessage({ type: 'refused', code: e.code, message: e.message }));
+      finish({ ok: false, verified: null, code: e.code, summary: `refused ${peer}: ${e.message}` });
+    };
+    let silence = 'no hello in time';
+    socket.setTimeout(this.options.helloTimeoutMs ?? 30_000, () => refuse(new MigbenchError('E_IO', silence)));
+    socket.on('error', () => undefined); // 'close' follows and says what happened
+    socket.on('close', () => {
+      if (verdict) return;
+      const applied = session.pagesApplied;
+      finish({
+        ok: false,
+        verified: null,
+        code: 'E_IO',
+        summary: `${peer} went away ${resumed ? 'before the verification ended' : `mid-migration (${applied} pages applied)`}; the guest was dropped`,
+      });
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (ended) return;
+      let events;
+      try {
+        events = session.push(chunk);
+      } catch (error) {
+        refuse(error);
+        return;
+      }
+      for (const ev of events) {
+        try {
+          if (ev.type === 'hello') {
+            silence = `the sender was silent for ${Math.round((this.options.idleTimeoutMs ?? 600_000) / 1000)} s`;
+            socket.setTimeout(this.options.idleTimeoutMs ?? 600_000);
+            socket.write(encodeMessage({ type: 'accept' }));
+            announced = ev.hello.memoryBytes;
+            const startedMs = performance.now();
+            progressTimer = setInterval(() => {
+              const s = (performance.now() - startedMs) / 1000;
+              log(`receiving: ${formatBytes(session.frameBytes)} of frames in ${s.toFixed(0)} s, ${session.pagesApplied} pages applied (guest ${formatBytes(announced)})`);
+            }, 5000);
+            progressTimer.unref();
+          } else if (ev.type === 'resumed') {
+            resumed = true;
+            socket.write(encodeMessage({ type: 'resumed', pagesApplied: ev.pagesApplied, framesApplied: ev.framesApplied }));
+            log(`resumed: ${ev.pagesApplied} pages and ${ev.framesApplied} frames applied; hashing the guest`);
+            const t = target as ReceiveTarget | null;
+            if (t) socket.write(encodeMessage({ type: 'hashes', ...blockHashes(t.memory, t.deviceState) }));
+          } else {
+            const m = ev.message;
+            const t = target as ReceiveTarget | null;
+            if (m.type === 'verdict' && t) {
+              verdict = { equal: m.equal === true, badPages: Number(m.badPages) || 0, firstBadPage: typeof m.firstBadPage === 'number' ? m.firstBadPage : null };
+              const summary = verdict.equal
+                ? `migration from ${peer} verified: ${formatBytes(announced)} equal to the source (SHA-256 per RAM block)`
+                : `migration from ${peer} FAILED verification: ${verdict.badPages} bad pages, the first is page ${verdict.firstBadPage}`;
+              finish({ ok: verdict.equal, verified: verdict.equal, code: verdict.equal ? null : 'E_VERIFY', summary });
+              return;
+            }
+            const answer = t ? answerVerifyRequest(t.memory, m) : null;
+            if (answer === null) throw new MigbenchError('E_STREAM_CORRUPT', `tcp stream refused: an unexpected ${JSON.stringify(m.type).slice(0, 40)} message`);
+            socket.write(encodeMessage(answer));
+          }
+        } catch (error) {
+          refuse(error);
+          return;
+        }
+      }
+    });
+    socket.write(encodeMessage({ type: 'challenge', version: TCP_WIRE_VERSION, nonce: nonce.toString('hex') }));
+    log(`connection from ${peer}`);
+  }
+
+  /** Allocate the announced guest if the machine has room for it (checked first), touched. */
+  private allocate(hello: Hello, peer: string): ReceiveTarget {
+    const need = hello.memoryBytes + hello.deviceStateBytes + 2 * maxFrameBytes(hello.pageSizeBytes);
+    const room = this.options.room();
+    if (need > room.bytes) {
+      throw new MigbenchError('E_RESOURCES', `a guest of ${formatBytes(hello.memoryBytes)} needs ${formatBytes(need)} here, ${room.why}`);
+    }
+    this.options.log(`migration from ${peer}: guest ${formatBytes(hello.memoryBytes)}, ${hello.layout.blockBytes.length} RAM block(s), pages of ${formatBytes(hello.pageSizeBytes)}, scenario ${hello.scenarioHash.slice(0, 12)}`);
+    const memory = new GuestMemory(hello.layout);
+    memory.touch();
+    return { memory, deviceState: new Uint8Array(hello.deviceStateBytes) };
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * Migration over a real socket (issue 16 items 1, 3, 4, 5, 6): `migbench receive` runs as a child
+ * process on a free loopback port; the sender is this process's engine (link.transport "tcp"). A small
+ * guest migrates and is verified by hashes on both sides; garbage bytes, a wrong token, another wire
+ * version and a lying frame length are each refused; a receiver killed mid-migration leaves the sender
+ * `failed` with its guest on the source; a sender that vanishes leaves the receiver exiting 3. No
+ * receiver outlives its test (afterEach kills what is left; every wait has a time limit).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { MigbenchError } from '../src/errors.ts';
+import { resolveScenario, type ScenarioInput } from '../src/options.ts';
+import { runScenario } from '../src/run.ts';
+import { liveWorkers } from '../src/threads.ts';
+import { HEADER_BYTES, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_TYPE, H_VERSION, FRAME_PAGES, FRAME_VERSION } from '../src/transport/frame.ts';
+import { encodeHello } from '../src/transport/tcp-wire.ts';
+import { RawClient, killReceivers, startReceiver } from './helpers/receive-child.ts';
+import { buildTcpStream, concat } from './helpers/tcp-stream.ts';
+import { encodeMessage } from '../src/transport/tcp-wire.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'migbench-tcp-'));
+const tokenFile = join(dir, 'token');
+writeFileSync(tokenFile, 'correct horse battery staple\n');
+const wrongTokenFile = join(dir, 'wrong');
+writeFileSync(wrongTokenFile, 'another secret\n');
+
+afterEach(() => killReceivers());
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function scenario(port: number, extra: ScenarioInput['link'] = {}, guest: ScenarioInput['guest'] = {}): ReturnType<typeof resolveScenario> {
+  return resolveScenario({
+    name: 'tcp-small',
+    guest: { memory: '4MiB', vcpus: 1, deviceState: '64KiB', ...guest },
+    workload: { pattern: 'uniform', dirtyRate: '200/s', workingSet: '1MiB' },
+    link: { bandwidth: '400Mbit/s', transport: 'tcp', target: `127.0.0.1:${port}`, ...extra },
+    precopy: { timeoutMs: 60_000 },
+  });
+}
+
+const EMPTY = new Uint8Array(0);
+const HASH = '00'.repeat(32);
+
+describe('tcp loopback: migrate to `migbench receive`', () => {
+  it('migrates a small guest, verified on both sides; the receiver exits 0 with --once', async () => {
+    const rx = await startReceiver(['--once', '--token-file', tokenFile]);
+    const doc = await runScenario(scenario(rx.port, { tokenFile }), { methods: ['precopy'] });
+    const p = doc.precopy!;
+    expect(p.outcome).toBe('converged');
+    expect(p.verified).toBe(true);
+    expect(p.verification).toEqual({ badPages: 0, firstBadPage: null, deviceStateEqual: true });
+    expect(p.stats.ram.transferred).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+    expect(await rx.exited).toBe(0);
+    expect(rx.stderr()).toMatch(/verified: 4\.00 MiB equal to the source/);
+    expect(liveWorkers().count).toBe(0);
+  });
+
+  it('a wrong token is refused (E_AUTH) before anything is allocated; the receiver exits 3', async () => {
+    const rx = await startReceiver(['--once', '--token-file', tokenFile]);
+    const error = await runScenario(scenario(rx.port, { tokenFile: wrongTokenFile }), { methods: ['precopy'] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigbenchError);
+    expect((error as MigbenchError).code).toBe('E_AUTH');
+    expect((error as MigbenchError).message).toMatch(/^link\.target 127\.0\.0\.1:\d+: the receiver refused: .*token/);
+    expect(await rx.exited).toBe(3);
+    expect(rx.stderr()).not.toMatch(/migration from .*guest/); // refused before the guest was allocated
+    expect(liveWorkers().count).toBe(0);
+  });
+
+  it('no receiver at link.target: the sender says so (E_IO)', async () => {
+    const rx = await startReceiver(['--once']);
+    rx.kill();
+    await rx.exited;
+    const error = await runScenario(scenario(rx.port), { methods: ['precopy'] }).catch((e: unknown) => e);
+    expect((error as MigbenchError).code).toBe('E_IO');
+    expect((error as MigbenchError).message).toContain('connection refused (is `migbench receive` listening there?)');
+  });
+
+  it('the receiver killed mid-migration: the sender ends `failed`, the guest stays on the source', async () => {
+    const rx = await startReceiver([]);
+    // 16 MiB at 40 Mbit/s: the bulk round alone takes over 3 s; the receiver dies once frames flow
+    const killer = (async () => {
+      const deadline = Date.now() + 30_000;
+      while (!/migration from/.test(rx.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500));
+      rx.kill('SIGKILL');
+    })();
+    const doc = await runScenario(scenario(rx.port, { bandwidth: '40Mbit/s' }, { memory: '16MiB' }), { methods: ['precopy'] });
+    await killer;
+    const p = doc.precopy!;
+    expect(p.outcome).toBe('errored');
+    expect(p.stats.status).toBe('failed');
+    expect(p.verified).toBeNull();
+    expect(p.error).toMatch(/^link\.target 127\.0\.0\.1:\d+: (the receiver closed the connection mid-migration|.*ECONNRESET|.*EPIPE)/);
+    expect(await rx.exited).toBe(137);
+    expect(liveWorkers().count).toBe(0);
+  });
+});
+
+describe('tcp loopback: `migbench receive` refuses what it must not trust', () => {
+  async function refusal(bytes: (nonce: Buffer) => Uint8Array, args: string[] = []): Promise<{ message: { type: string; [k: string]: unknown }; stderr: string; code: number }> {
+    const rx = await startReceiver(['--once', ...args]);
+    const client = await RawClient.connect(rx.port);
+    const nonce = await client.challenge();
+    client.write(bytes(nonce));
+    await client.until(() => client.messages.some((m) => m.type === 'refused'));
+    const message = client.messages.find((m) => m.type === 'refused')!;
+    await client.until(() => false, 10_000).catch(() => undefined); // the receiver closes the connection
+    expect(client.closed).toBe(true);
+    client.destroy();
+    return { message, stderr: rx.stderr(), code: await rx.exited };
+  }
+
+  const hello = (nonce: Uint8Array, token = EMPTY): Uint8Array =>
+    encodeHello({ pageSizeBytes: 4096, memoryBytes: 1 << 20, deviceStateBytes: 4096, zstd: false, scenarioHash: HASH }, token, nonce);
+
+  it('garbage bytes', async () => {
+    const r = await refusal(() => new TextEncoder().encode('SSH-2.0-OpenSSH_9.6\r\n and some more bytes'));
+    expect(r.message).toMatchObject({ code: 'E_STREAM_CORRUPT' });
+    expect(String(r.message.message)).toContain('no MIGBTCP magic');
+    expect(r.code).toBe(3);
+  });
+
+  it('a wrong token (the hello signed with another secret)', async () => {
+    const r = await refusal((nonce) => hello(nonce, new TextEncoder().encode('guess')), ['--token-file', tokenFile]);
+    expect(r.message).toMatchObject({ code: 'E_AUTH' });
+    expect(r.stderr).not.toMatch(/migration from .*guest/);
+  });
+
+  it('another wire version', async () => {
+    const r = await refusal((nonce) => {
+      const h = hello(nonce);
+      new DataView(h.buffer).setUint32(8, 2, true);
+      return h;
+    });
+    expect(r.message).toMatchObject({ code: 'E_STREAM_CORRUPT' });
+    expect(String(r.message.message)).toContain('wire version 2, this migbench speaks 1');
+  });
+
+  it('a frame whose length lies (larger than any frame this guest can have)', async () => {
+    const r = await refusal((nonce) => {
+      const frame = new Uint8Array(HEADER_BYTES);
+      const v = new DataView(frame.buffer);
+      v.setInt32(4 * H_TYPE, FRAME_PAGES, true);
+      v.setInt32(4 * H_VERSION, FRAME_VERSION, true);
+      v.setInt32(4 * H_FRAME_BYTES, 1 << 30, true);
+      v.setInt32(4 * H_PAYLOAD_BYTES, (1 << 30) - HEADER_BYTES, true);
+      const out = new Uint8Array(hello(nonce).length + frame.length);
+      out.set(hello(nonce));
+      out.set(frame, out.length - frame.length);
+      return out;
+    });
+    expect(r.message).toMatchObject({ code: 'E_STREAM_CORRUPT' });
+    expect(String(r.message.message)).toContain('frame length 1073741824');
+    expect(r.stderr).toMatch(/migration from .*guest 1\.00 MiB/); // it had accepted the hello
+  });
+
+  it('a guest larger than the machine can give is refused (E_RESOURCES) without allocating it', async () => {
+    const r = await refusal((nonce) => encodeHello({ pageSizeBytes: 4096, memoryBytes: 2 ** 40, deviceStateBytes: 0, zstd: false, scenarioHash: HASH }, EMPTY, nonce));
+    expect(r.message).toMatchObject({ code: 'E_RESOURCES' });
+    expect(String(r.message.message)).toMatch(/^a guest of 1\.00 TiB needs/);
+  });
+
+  it('after END it answers hashes and range requests; a verdict of a mismatch makes it exit 3', async () => {
+    const rx = await startReceiver(['--once']);
+    const client = await RawClient.connect(rx.port);
+    const stream = await buildTcpStream({ pageSizeBytes: 4096, pages: 300, deviceBytes: 2000, token: EMPTY, nonce: await client.challenge() });
+    client.write(concat([stream.hello, ...stream.frames]));
+    await client.until(() => client.messages.some((m) => m.type === 'hashes'));
+    expect(client.messages.map((m) => m.type)).toEqual(['challenge', 'accept', 'resumed', 'hashes']);
+    client.write(encodeMessage({ type: 'ranges', block: 0 }));
+    await client.until(() => client.messages.some((m) => m.type === 'ranges'));
+    expect((client.messages.at(-1)!.hashes as string[]).length).toBe(1);
+    client.write(encodeMessage({ type: 'verdict', equal: false, badPages: 1, firstBadPage: 7, deviceStateEqual: true }));
+    expect(await rx.exited).toBe(3);
+    expect(rx.stderr()).toMatch(/FAILED verification: 1 bad pages, the first is page 7/);
+    client.destroy();
+  });
+
+  it('a sender that vanishes mid-migration: the receiver drops the guest and exits 3', async () => {
+    const rx = await startReceiver(['--once']);
+    const client = await RawClient.connect(rx.port);
+    client.write(hello(await client.challenge()));
+    await client.until(() => client.messages.some((m) => m.type === 'accept'));
+    client.destroy();
+    expect(await rx.exited).toBe(3);
+    expect(rx.stderr()).toMatch(/went away mid-migration \(0 pages applied\); the guest was dropped/);
+  });
+});
+
+describe('tcp command lines', () => {
+  const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
+  const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+
+  it.each([
+    [['run', '--set', 'link.transport=tcp'], /^error: link\.target: is required with link\.transport "tcp"/],
+    [['run', '--set', 'link.transport=tcp', '--set', 'link.target=127.0.0.1:1', '--set', 'link.tokenFile=/nonexistent/token', '--only', 'precopy', '--set', 'guest.memory=1MiB'], /^error: link\.tokenFile: cannot read the token file "\/nonexistent\/token" \(file not found\)$/],
+    [['receive', '--listen', 'localhost'], /^error: --listen: expected HOST:PORT/],
+    [['receive', '--token-file', '/nonexistent/token'], /^error: --token-file: cannot read the token file/],
+  ])('%j is refused in one line, exit 2', (args, line) => {
+    const r = cli(args);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(line);
+  });
+});
