@@ -45,10 +45,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--out <file>', 'write the result document to a file')
     .option('--only <method>', 'run one method: precopy or quick (default: both, side by side)')
     .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
+    .option('--qmp-log <file>', 'also write the pre-copy progress as QEMU query-migrate replies, one JSON line per 100 ms sample (what migbench fit reads)')
     .option('--mode <mode>', 'emulate (real threads, real bytes, wall clock) or simulate (the same loop on a virtual clock: any guest size, deterministic, no waiting)', 'emulate')
     .option('-q, --quiet', 'no progress or summary on stderr', false)
     .option('--force', 'let the quick-migration image replace a regular file already at quick.path (never a symlink, device or FIFO); without it an existing quick.path is refused', false)
-    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string; html?: string; mode?: string; force: boolean }) => {
+    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string; html?: string; qmpLog?: string; mode?: string; force: boolean }) => {
       code = await runCommand(scenario, opts);
     });
 
