@@ -23,13 +23,13 @@ describe('migbench fit', () => {
     const r = migbench(['fit', LOG('med_bw32_dt300'), '--out', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^workload\.dirtyRate = 4,180\/s$/m);
-    expect(r.stderr).toMatch(/^workload\.workingSet = 122 MiB$/m);
-    expect(r.stderr).toMatch(/│ total time +│ +9\.22 s │ +9\.42 s │ +\+2\.2 % │/);
+    expect(r.stderr).toMatch(/^workload\.dirtyRate = 4,204\/s$/m);
+    expect(r.stderr).toMatch(/^workload\.workingSet = 120 MiB$/m);
+    expect(r.stderr).toMatch(/│ total time +│ +9\.22 s │ +9\.44 s │ +\+2\.5 % │/);
     expect(r.stderr).toMatch(/^ {2}log {4}│.{60}│$/m);
     expect(r.stderr).toMatch(/^ {2}replay │.{60}│$/m);
     const scenario = resolveScenario(JSON.parse(readFileSync(out, 'utf8')));
-    expect(scenario.workload.dirtyRate).toBe(4180);
+    expect(scenario.workload.dirtyRate).toBe(4204);
     expect(scenario.name).toBe('med_bw32_dt300');
   });
 

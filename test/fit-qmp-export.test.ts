@@ -41,7 +41,15 @@ describe('run --qmp-log: the progress as query-migrate replies', () => {
     const syncEnds = result.rounds.filter((r) => r.stage !== 'stop-and-copy').map((r) => r.startMs + r.durationMs);
     // QEMU's count: 1 in the bulk round (its sync at setup), one more at each sync
     expect(active[0].ram!.dirtySyncCount).toBe(1);
-    for (const p of active) expect(p.ram!.dirtySyncCount).toBe(1 + syncEnds.filter((t) => t <= p.elapsedMs + 0.5).length);
+    // and each reply's remaining and sync count agree: the remaining after a sync shows in the next sample
+    const series = result.series.filter((s) => s.tMs > 0 && s.tMs < result.stats['total-time']);
+    series.forEach((pt, i) => {
+      const before = syncEnds.filter((t) => t < pt.tMs - 1e-6).length;
+      // the sample forced at the end of the live phase: after the last live sync
+      const atLiveEnd = Math.abs(syncEnds.at(-1)! - pt.tMs) <= 1e-6 ? 1 : 0;
+      expect(active[i].ram!.dirtySyncCount).toBe(1 + before + atLiveEnd);
+    });
+    expect(active.at(-1)!.ram!.dirtySyncCount).toBe(1 + syncEnds.length);
     expect(active.at(-1)!.ram!.dirtySyncCount).toBeGreaterThan(3);
     // QEMU fills dirty-pages-rate once a period of a second has passed: 0 before, then the pages found per second
     expect(active[0].ram!.dirtyPagesRate).toBe(0);

@@ -25,6 +25,9 @@ import type { RoundRecord } from '../results/migration-stats.ts';
 
 type Json = Record<string, unknown>;
 
+/** Round-off between a round's start + duration and a sample's time (both sums of the same clock readings). */
+const EPS_MS = 1e-6;
+
 const reply = (execute: string, pollS: number | null, ret: unknown): string =>
   JSON.stringify(pollS === null ? { execute, return: ret } : { execute, poll_s: Math.round(pollS * 1e4) / 1e4, return: ret }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? 0 : v));
 
@@ -105,7 +108,10 @@ export function qmpLogLines(s: Scenario, p: PrecopyResult): string[] {
     const pagesSoFar = Math.max(prevPages, Math.round(before.reduce((a, x) => a + x.sentPages, 0) + r.sentPages * frac));
     const dtS = (pt.tMs - prevT) / 1000;
     if (pt.linkBytesPerSec > 0) expected = Math.round((pt.remainingBytes * 1000) / pt.linkBytesPerSec);
-    const syncs = Math.min(st.ram['dirty-sync-count'], 1 + times.filter((t) => t <= pt.tMs).length);
+    // a sample is taken after a batch, before a sync at the same instant; the one forced at the end of
+    // the live phase comes after the last live sync
+    const liveEnd = times.at(-1);
+    const syncs = Math.min(st.ram['dirty-sync-count'], 1 + times.filter((t) => t < pt.tMs - EPS_MS || (t === liveEnd && Math.abs(t - pt.tMs) <= EPS_MS)).length);
     const rate = rates.findLast((x) => x.atMs <= pt.tMs)?.rate ?? 0;
     const ret: Json = {
       status: 'active',
