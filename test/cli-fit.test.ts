@@ -58,6 +58,19 @@ describe('migbench fit', () => {
     expect(() => readFileSync(out)).toThrow();
   });
 
+  it('--html writes the page (the fit, the replay, the remaining curves) through the output writer; a folder is refused first', () => {
+    const html = join(dir, 'fit.html');
+    const r = migbench(['fit', LOG('idle_bw128_dt300'), '--html', html]);
+    expect(r.code).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).toContain('<title>migbench fit: ');
+    expect(page).toContain('aria-label="Remaining over time: the log and the replay"');
+    const folder = migbench(['fit', LOG('idle_bw128_dt300'), '--html', dir]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toMatch(/^error: --html ".*": is a directory; give a file name\n$/);
+  });
+
   it('refuses a missing log and an --out that names a folder, exit 2, before any work', () => {
     const missing = migbench(['fit', join(dir, 'nope.jsonl')]);
     expect(missing.code).toBe(2);

@@ -13,6 +13,7 @@ import { fitLog, type FitResult } from '../fit/fit.ts';
 import { MAX_QMP_LOG_BYTES, readQmpLog } from '../fit/qmp-log.ts';
 import { replayFit, sparkline, type Replay, type ReplayRow } from '../fit/replay.ts';
 import { applyOverrides, resolveScenario, scenarioToJson } from '../options.ts';
+import { renderFitReport, type FitReportDocument } from '../report/fit-html.ts';
 import { colorsFor, type Colors } from '../report/style.ts';
 import { formatBytes, formatCount, formatDurationMs, parseDurationMs } from '../units.ts';
 import { checkOutputs, requested, writeOutputs } from './output-file.ts';
@@ -26,6 +27,8 @@ import { readTextFile } from './scenario-file.ts';
 
 export interface FitCommandOptions {
   out?: string;
+  /** a self-contained HTML report: the fit, the replay beside the log, the remaining curves, the what-if */
+  html?: string;
   json: boolean;
   /** run the fitted guest through a grid of settings (`--param`) in simulate mode */
   whatIf?: boolean;
@@ -77,7 +80,7 @@ function readLog(path: string): string {
 
 export async function fitCommand(logPath: string, options: FitCommandOptions): Promise<number> {
   const whatIf = whatIfOptions(options);
-  checkOutputs([{ flag: '--out', path: options.out }]);
+  checkOutputs([{ flag: '--out', path: options.out }, { flag: '--html', path: options.html }]);
   const log = readQmpLog(readLog(logPath));
   const name = basename(logPath).replace(/\.(jsonl|json|log)$/i, '') || 'fitted';
   const fit = fitLog(log, name);
@@ -98,8 +101,14 @@ export async function fitCommand(logPath: string, options: FitCommandOptions): P
     answer = answerWhatIf(plan, doc.points, whatIf.maxDowntimeMs ?? scenario.precopy.downtimeLimitMs, whatIf.objective, describePoint);
   }
   const scenarioJson = scenarioToJson(scenario);
-  writeOutputs(requested([{ flag: '--out', path: options.out, text: () => `${JSON.stringify(scenarioJson, null, 2)}\n` }]));
-  if (options.json) process.stdout.write(`${JSON.stringify({ ...(fitDocument(logPath, fit, scenarioJson, replay) as object), ...(answer ? { whatIf: whatIfDocument(answer) } : {}) }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  const doc = { ...(fitDocument(logPath, fit, scenarioJson, replay) as FitReportDocument), ...(answer ? { whatIf: whatIfDocument(answer) } : {}) };
+  const text = JSON.stringify(doc, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
+  writeOutputs(requested([
+    { flag: '--out', path: options.out, text: () => `${JSON.stringify(scenarioJson, null, 2)}\n` },
+    // the page reads the document as --json prints it (no Infinity)
+    { flag: '--html', path: options.html, text: () => renderFitReport(JSON.parse(text) as FitReportDocument) },
+  ]));
+  if (options.json) process.stdout.write(`${text}\n`);
   else {
     const c = colorsFor(process.stderr);
     process.stderr.write(`${renderFit(logPath, fit, replay, c)}\n`);
@@ -109,7 +118,7 @@ export async function fitCommand(logPath: string, options: FitCommandOptions): P
 }
 
 /** The `whatIf` block of the --json document. */
-function whatIfDocument(a: WhatIfAnswer): unknown {
+function whatIfDocument(a: WhatIfAnswer): FitReportDocument['whatIf'] {
   const slim = (p: SweepPoint | null) => (p === null ? null : { params: p.params, outcomes: p.outcomes, totalTimeMs: p.totalTimeMs, downtimeMs: p.downtimeMs, transferredBytes: p.transferredBytes, guestSlowdown: p.guestSlowdown });
   return {
     maxDowntimeMs: a.maxDowntimeMs,

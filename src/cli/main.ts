@@ -178,6 +178,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('<log>', 'QMP log: query-migrate replies in order, optionally after query-migrate-parameters and -capabilities')
     .option('--out <file>', 'write the fitted scenario (JSON, resolved: a valid scenario file)')
     .option('--json', 'print the fit (scenario, parameters with evidence, replay beside the log) as JSON on stdout', false)
+    .option('--html <file>', 'also write a self-contained HTML report: the fit with its evidence, the replay beside the log, remaining over time for both, the what-if grid')
     .option('--what-if', 'run the fitted guest through a grid of settings (--param) in simulate mode and name the cheapest that converge within the downtime target; with XBZRLE in the log, also without it', false)
     .addOption(new Option('--param <key.path=v1,v2,…>', 'with --what-if: a scenario key and the values to try (repeatable), e.g. link.bandwidth=1Gbit/s,10Gbit/s').argParser(collect).default([]))
     .addOption(new Option('--set <key.path=value>', 'with --what-if: override a key of the fitted scenario at every setting, the logged one too (repeatable), e.g. precopy.timeoutMs=20000').argParser(collect).default([]))
