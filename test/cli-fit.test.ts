@@ -23,13 +23,13 @@ describe('migbench fit', () => {
     const r = migbench(['fit', LOG('med_bw32_dt300'), '--out', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^workload\.dirtyRate = 4,180\/s$/m);
-    expect(r.stderr).toMatch(/^workload\.workingSet = 122 MiB$/m);
-    expect(r.stderr).toMatch(/│ total time +│ +9\.22 s │ +9\.51 s │ +\+3\.1 % │/);
+    expect(r.stderr).toMatch(/^workload\.dirtyRate = 4,204\/s$/m);
+    expect(r.stderr).toMatch(/^workload\.workingSet = 120 MiB$/m);
+    expect(r.stderr).toMatch(/│ total time +│ +9\.22 s │ +9\.51 s │ +\+3\.2 % │/);
     expect(r.stderr).toMatch(/^ {2}log {4}│.{60}│$/m);
     expect(r.stderr).toMatch(/^ {2}replay │.{60}│$/m);
     const scenario = resolveScenario(JSON.parse(readFileSync(out, 'utf8')));
-    expect(scenario.workload.dirtyRate).toBe(4180);
+    expect(scenario.workload.dirtyRate).toBe(4204);
     expect(scenario.name).toBe('med_bw32_dt300');
   });
 
@@ -56,6 +56,19 @@ describe('migbench fit', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(() => readFileSync(out)).toThrow();
+  });
+
+  it('--html writes the page (the fit, the replay, the remaining curves) through the output writer; a folder is refused first', () => {
+    const html = join(dir, 'fit.html');
+    const r = migbench(['fit', LOG('idle_bw128_dt300'), '--html', html]);
+    expect(r.code).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).toContain('<title>migbench fit: ');
+    expect(page).toContain('aria-label="Remaining over time: the log and the replay"');
+    const folder = migbench(['fit', LOG('idle_bw128_dt300'), '--html', dir]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toMatch(/^error: --html ".*": is a directory; give a file name\n$/);
   });
 
   it('refuses a missing log and an --out that names a folder, exit 2, before any work', () => {

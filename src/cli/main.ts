@@ -46,10 +46,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--out <file>', 'write the result document to a file')
     .option('--only <method>', 'run one method: precopy or quick (default: both, side by side)')
     .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')
+    .option('--qmp-log <file>', 'also write the pre-copy progress as QEMU query-migrate replies, one JSON line per 100 ms sample (what migbench fit reads)')
     .option('--mode <mode>', 'emulate (real threads, real bytes, wall clock) or simulate (the same loop on a virtual clock: any guest size, deterministic, no waiting)', 'emulate')
     .option('-q, --quiet', 'no progress or summary on stderr', false)
     .option('--force', 'let the quick-migration image replace a regular file already at quick.path (never a symlink, device or FIFO); without it an existing quick.path is refused', false)
-    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string; html?: string; mode?: string; force: boolean }) => {
+    .action(async (scenario: string | undefined, opts: { set: string[]; json: boolean; out?: string; quiet: boolean; only?: string; html?: string; qmpLog?: string; mode?: string; force: boolean }) => {
       code = await runCommand(scenario, opts);
     });
 
@@ -178,6 +179,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('<log>', 'QMP log: query-migrate replies in order, optionally after query-migrate-parameters and -capabilities')
     .option('--out <file>', 'write the fitted scenario (JSON, resolved: a valid scenario file)')
     .option('--json', 'print the fit (scenario, parameters with evidence, replay beside the log) as JSON on stdout', false)
+    .option('--html <file>', 'also write a self-contained HTML report: the fit with its evidence, the replay beside the log, remaining over time for both, the what-if grid')
+    .option('--what-if', 'run the fitted guest through a grid of settings (--param) in simulate mode and name the cheapest that converge within the downtime target; with XBZRLE in the log, also without it', false)
+    .addOption(new Option('--param <key.path=v1,v2,…>', 'with --what-if: a scenario key and the values to try (repeatable), e.g. link.bandwidth=1Gbit/s,10Gbit/s').argParser(collect).default([]))
+    .addOption(new Option('--set <key.path=value>', 'with --what-if: override a key of the fitted scenario at every setting, the logged one too (repeatable), e.g. precopy.timeoutMs=20000').argParser(collect).default([]))
+    .option('--max-downtime <duration>', 'with --what-if: the downtime target (default: the log\'s downtime limit)')
+    .option('--objective <objective>', 'with --what-if: what "cheapest" means: total-time, bytes or guest-slowdown (default total-time)')
+    .option('--jobs <n>', 'with --what-if: threads to run settings on (default: the number of CPUs; 1 runs them in this thread)')
+    .option('--max-points <n>', 'with --what-if: the most settings to try (default 10000)')
     .action(async (log: string, opts: FitCommandOptions) => {
       code = await fitCommand(log, opts);
     });

@@ -14,6 +14,7 @@ import { formatBitRate, formatBytes, formatCount, formatDurationMs } from '../un
 import { readScenarioFile } from './scenario-file.ts';
 import { checkSimulatable, simulateScenario } from '../sim/run-simulated.ts';
 import { checkOutputs, requested, writeOutputs } from './output-file.ts';
+import { qmpLogLines } from '../fit/qmp-export.ts';
 import { renderRunReport } from '../report/html.ts';
 import { faultFromEnvironment } from '../faults.ts';
 import { predict } from '../sim/predict/predict.ts';
@@ -30,6 +31,8 @@ export interface RunCommandOptions {
   quiet: boolean;
   only?: string;
   html?: string;
+  /** --qmp-log: the pre-copy progress as QEMU query-migrate replies (JSON lines), what `fit` reads */
+  qmpLog?: string;
   mode?: string;
   /** --force: the quick-migration image may replace a regular file at quick.path */
   force?: boolean;
@@ -85,7 +88,8 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     checkTimers(scenario);
     if (scenario.fleet) throw new MigbenchError('E_SCENARIO', `fleet: a host evacuation runs in simulate mode only (--mode simulate), got ${JSON.stringify(scenario.fleet)}`);
   } else checkSimulatable(scenario, methods);
-  checkOutputs([{ flag: '--out', path: options.out }, { flag: '--html', path: options.html }]);
+  if (options.qmpLog !== undefined && !methods.includes('precopy')) throw new MigbenchError('E_USAGE', `--qmp-log: the log is of the pre-copy migration, which --only ${options.only} leaves out`);
+  checkOutputs([{ flag: '--out', path: options.out }, { flag: '--html', path: options.html }, { flag: '--qmp-log', path: options.qmpLog }]);
   // tests only: MIGBENCH_TEST_FAULT makes one worker die mid-migration (src/faults.ts)
   const fault = mode === 'emulate' ? faultFromEnvironment() : undefined;
   // a live bar (a terminal only) while a guest is allocated and while a pre-copy round runs
@@ -139,6 +143,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     writeOutputs(requested([
       { flag: '--out', path: options.out, text: () => `${text}\n` },
       { flag: '--html', path: options.html, text: () => renderRunReport(doc) },
+      { flag: '--qmp-log', path: options.qmpLog, text: () => (doc.precopy ? qmpLogLines(scenario, doc.precopy).join('') : '') },
     ]));
     if (options.json) process.stdout.write(`${text}\n`);
     if (options.html) say(c.dim(`HTML report written to ${options.html}`));

@@ -74,7 +74,7 @@ async function withInterrupts<T>(say: (s: string) => void, what: string, f: (sig
   }
 }
 
-const describePoint = (p: { params: Record<string, unknown> }): string =>
+export const describePoint = (p: { params: Record<string, unknown> }): string =>
   Object.entries(p.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') || '(the scenario as it is)';
 
 /** The points as a table for a person (stderr), fitting the terminal's width. */

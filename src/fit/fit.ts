@@ -39,7 +39,27 @@ export interface SyncEvent {
   readonly leftoverPages: number;
   /** pages the sync added */
   readonly newPages: number;
+  /** the sync that ended the bulk round: its pending pages are the unsent end of memory, not written pages */
+  readonly bulk?: boolean;
 }
+
+/**
+ * Where the working set lies in memory, as the bulk round's sync sees it (the only sync whose pending
+ * pages need not be written ones; the bulk round sends memory in address order): 'late' = at the end
+ * of memory, so the pages still pending were working-set pages (Linux hands out high memory first: the
+ * guests of the three QEMU logs); 'spread' = evenly over memory, so the share of it still pending was
+ * the share of memory still pending (a uniform guest); 'early' = among the pages sent first, so none of
+ * it was pending (migbench's hotset: pages [0, N)).
+ */
+export type Placement = 'late' | 'spread' | 'early';
+export const PLACEMENTS: readonly Placement[] = ['late', 'spread', 'early'];
+const PLACEMENT_WORDS: Record<Placement, string> = {
+  late: 'at the end of memory (the pages still pending then were working-set pages)',
+  spread: 'spread over memory (the share of it still pending was the share of memory still pending)',
+  early: 'among the first pages sent (none of it still pending)',
+};
+/** rms log error by which a placement must beat the ones before it */
+const PLACEMENT_MARGIN = 0.001;
 
 /** What the log shows of the migration as a whole (for the side by side with the replay). */
 export interface LogSummary {
@@ -74,57 +94,91 @@ export function overlapPages(w: number, n: number, t: number): number {
   return n * -Math.expm1((-w * t) / n);
 }
 
+/** Relative error of a sync's page count that does not shrink with its interval (pending interpolated between polls). */
+const SYNC_COUNT_SIGMA = 0.02;
+/** Error of a sync's estimated time, s (about half a 100 ms poll interval). */
+const SYNC_TIME_SIGMA_S = 0.05;
+/** Inverse variance of a sync's log count: the time error weighs 1/Δt, the count error does not shrink. */
+export function syncWeight(intervalS: number): number {
+  return 1 / (SYNC_COUNT_SIGMA ** 2 + (SYNC_TIME_SIGMA_S / intervalS) ** 2);
+}
+
+/**
+ * Pages the model says a sync adds: the distinct pages written since the previous sync, less those
+ * already pending. In the live rounds every pending page is a working-set page; at the bulk round's
+ * sync, the share of the working set still pending depends on where it lies.
+ */
+export function modelNewPages(ev: SyncEvent, w: number, n: number, placement: Placement, totalPages: number): number {
+  const pendingShare = ev.bulk && placement === 'early' ? 0 : ev.bulk && placement === 'spread' ? ev.leftoverPages / totalPages : ev.leftoverPages / n;
+  return overlapPages(w, n, ev.intervalS) * Math.max(0, 1 - pendingShare);
+}
+
 /** Squared log error of the model on the events (pages + 1 so an empty refill counts). */
-function modelError(events: readonly SyncEvent[], w: number, n: number): number {
+function modelError(events: readonly SyncEvent[], w: number, n: number, placement: Placement, totalPages: number): number {
   let e = 0;
   for (const ev of events) {
-    const model = overlapPages(w, n, ev.intervalS) * Math.max(0, 1 - ev.leftoverPages / n);
+    const model = modelNewPages(ev, w, n, placement, totalPages);
     const d = Math.log((model + 1) / (ev.newPages + 1));
     // the sync time is known to about half a poll interval: a short interval's count is the least sure
-    e += ev.intervalS * ev.intervalS * d * d;
+    e += syncWeight(ev.intervalS) * d * d;
   }
   return e;
 }
 
 /** The best w for a given n: golden-section search on log w over [1, 1e9] writes/s. */
-function bestRateFor(events: readonly SyncEvent[], n: number): { w: number; error: number } {
+function bestRateFor(events: readonly SyncEvent[], n: number, placement: Placement, totalPages: number): { w: number; error: number } {
   let lo = 0;
   let hi = Math.log(1e9);
   const g = (Math.sqrt(5) - 1) / 2;
   let a = hi - g * (hi - lo);
   let b = lo + g * (hi - lo);
-  let fa = modelError(events, Math.exp(a), n);
-  let fb = modelError(events, Math.exp(b), n);
+  let fa = modelError(events, Math.exp(a), n, placement, totalPages);
+  let fb = modelError(events, Math.exp(b), n, placement, totalPages);
   for (let i = 0; i < 80; i++) {
     if (fa < fb) {
       hi = b;
       b = a;
       fb = fa;
       a = hi - g * (hi - lo);
-      fa = modelError(events, Math.exp(a), n);
+      fa = modelError(events, Math.exp(a), n, placement, totalPages);
     } else {
       lo = a;
       a = b;
       fa = fb;
       b = lo + g * (hi - lo);
-      fb = modelError(events, Math.exp(b), n);
+      fb = modelError(events, Math.exp(b), n, placement, totalPages);
     }
   }
   const w = Math.exp((lo + hi) / 2);
-  return { w, error: modelError(events, w, n) };
+  return { w, error: modelError(events, w, n, placement, totalPages) };
 }
 
 /**
  * Fit (w, N) to the sync events: N over a log grid from the largest refill seen to the guest's pages,
  * refined around the best grid point; w by golden section for each N.
  */
-export function fitOverlap(events: readonly SyncEvent[], totalPages: number): { w: number; n: number; error: number } {
-  const minN = Math.max(1, ...events.map((e) => e.newPages + e.leftoverPages));
+export function fitOverlap(events: readonly SyncEvent[], totalPages: number): { w: number; n: number; error: number; placement: Placement } {
+  // without the bulk round's sync the placements are one model; another placement than the first
+  // (late) must fit clearly better: by PLACEMENT_MARGIN of rms log error (two syncs fit any of them)
+  let best = fitFor(events, totalPages, 'late');
+  if (!events.some((e) => e.bulk)) return best;
+  const weights = events.reduce((a, e) => a + syncWeight(e.intervalS), 0);
+  const rms = (error: number): number => Math.sqrt(error / weights);
+  for (const placement of PLACEMENTS.slice(1)) {
+    const other = fitFor(events, totalPages, placement);
+    if (rms(other.error) < rms(best.error) - PLACEMENT_MARGIN) best = other;
+  }
+  return best;
+}
+
+export function fitFor(events: readonly SyncEvent[], totalPages: number, placement: Placement): { w: number; n: number; error: number; placement: Placement } {
+  // the working set holds at least what one live sync left pending with what it added
+  const minN = Math.max(1, ...events.map((e) => e.newPages + (e.bulk && placement !== 'late' ? 0 : e.leftoverPages)));
   const steps = 240;
-  let best = { w: 0, n: totalPages, error: Infinity };
+  let best = { w: 0, n: totalPages, error: Infinity, placement };
   const tryN = (n: number): void => {
-    const r = bestRateFor(events, n);
-    if (r.error < best.error - 1e-12) best = { w: r.w, n, error: r.error };
+    const r = bestRateFor(events, n, placement, totalPages);
+    if (r.error < best.error - 1e-12) best = { w: r.w, n, error: r.error, placement };
   };
   const ratio = totalPages / minN;
   for (let i = 0; i <= steps; i++) tryN(Math.min(totalPages, minN * ratio ** (i / steps)));
@@ -231,10 +285,18 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
       continue;
     }
     const sent = b.ram.transferred - a.ram.transferred;
-    // QEMU syncs when what is pending falls under bandwidth × downtime-limit
-    const untilMs = Math.min(dtMs, Math.max(0, ((a.ram.remaining - thresholdBytes) / liveRate) * 1000));
+    // QEMU syncs when what is pending falls under bandwidth × downtime-limit. Until then `remaining`
+    // falls as fast as it did over the poll interval before (zero pages make it fall faster than the
+    // bytes: the bulk round), else at the live rate
+    const before = polls[i - 2];
+    const fallRate =
+      before && before.status === 'active' && before.ram.dirtySyncCount === a.ram.dirtySyncCount && a.elapsedMs > before.elapsedMs && before.ram.remaining > a.ram.remaining
+        ? ((before.ram.remaining - a.ram.remaining) * 1000) / (a.elapsedMs - before.elapsedMs)
+        : liveRate;
+    const untilMs = Math.min(dtMs, Math.max(0, ((a.ram.remaining - thresholdBytes) / fallRate) * 1000));
     const atMs = a.elapsedMs + untilMs;
-    const leftover = Math.max(0, a.ram.remaining - (sent * untilMs) / dtMs);
+    const leftover = Math.max(0, a.ram.remaining - (fallRate * untilMs) / 1000);
+    // after the sync the round sends dirtied pages, in full: bytes ≈ pages
     const after = b.ram.remaining + (sent * (dtMs - untilMs)) / dtMs;
     events.push({
       line: b.line,
@@ -242,6 +304,7 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
       intervalS: Math.max(1e-3, (atMs - prevSyncMs) / 1000),
       leftoverPages: round(leftover / pageSize, 1),
       newPages: round(Math.max(0, after - leftover) / pageSize, 1),
+      ...(a.ram.dirtySyncCount === polls[0].ram.dirtySyncCount ? { bulk: true } : {}),
     });
     prevSyncMs = atMs;
   }
@@ -266,20 +329,20 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
     const f = fitOverlap(usable, totalPages);
     dirtyRate = Math.max(1, Math.round(f.w));
     workingSetPages = Math.max(1, Math.round(f.n));
-    const rms = Math.sqrt(f.error / usable.reduce((a, e) => a + e.intervalS * e.intervalS, 0));
+    const rms = Math.sqrt(f.error / usable.reduce((a, e) => a + syncWeight(e.intervalS), 0));
     const shown = usable.map((e) => `${formatCount(Math.round(e.newPages))} new after ${e.intervalS.toFixed(2)} s with ${formatCount(Math.round(e.leftoverPages))} pending (${u} ${e.line})`).join('; ');
     params.push({ key: 'workload.pattern', value: 'hotset', evidence: 'uniform writes over a working set (hotset with hotFraction 1): the overlap model N(1 − e^(−w·t/N))' });
     params.push({ key: 'workload.hotFraction', value: 1, evidence: 'every write in the working set (the log cannot tell writes elsewhere apart)' });
     params.push({
       key: 'workload.dirtyRate',
       value: dirtyRate,
-      evidence: `${formatCount(dirtyRate)} page writes/s: least squares of new = N(1 − e^(−w·Δt/N))·(1 − pending/N) over ${usable.length} sync${usable.length === 1 ? '' : 's'}: ${shown}; rms log error ${rms.toFixed(3)} (weighted by Δt², as a short interval's sync time is least sure). ${qemuRateText}`,
+      evidence: `${formatCount(dirtyRate)} page writes/s: least squares of new = N(1 − e^(−w·Δt/N))·(1 − pending/N) over ${usable.length} sync${usable.length === 1 ? '' : 's'}: ${shown}; rms log error ${rms.toFixed(3)} (each sync weighted by 1/(${SYNC_COUNT_SIGMA}² + (${SYNC_TIME_SIGMA_S} s/Δt)²): a short interval's sync time is least sure). ${qemuRateText}`,
     });
     const identifiable = usable.length >= 2;
     params.push({
       key: 'workload.workingSet',
       value: workingSetPages * pageSize,
-      evidence: `${formatBytes(workingSetPages * pageSize)} (${formatCount(workingSetPages)} pages): the level the pending set saturates at in the same fit${identifiable ? '' : ' (one sync only: the rate and the working set are not both pinned down)'}`,
+      evidence: `${formatBytes(workingSetPages * pageSize)} (${formatCount(workingSetPages)} pages): the level the pending set saturates at in the same fit${identifiable ? '' : ' (one sync only: the rate and the working set are not both pinned down)'}${usable.some((e) => e.bulk) ? `; at the bulk round's sync the working set read as lying ${PLACEMENT_WORDS[f.placement]} (the placement that fits best; late unless another fits clearly better)` : ''}`,
     });
   }
 

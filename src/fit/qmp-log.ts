@@ -8,7 +8,10 @@
  *   optionally with `"execute"` naming the command and a `poll_s` (seconds after `migrate`) or a
  *   `timestamp` (seconds, or QMP's `{seconds, microseconds}`) beside it;
  * - a bare `query-migrate` object (has `status`), a bare `query-migrate-parameters` object (has
- *   `downtime-limit` or `max-bandwidth`), a bare `query-migrate-capabilities` array.
+ *   `downtime-limit` or `max-bandwidth`), a bare `query-migrate-capabilities` array;
+ * - or, instead of one per line, pretty-printed over many lines and back to back (libvirt's
+ *   `virsh qemu-monitor-command --pretty` in a polling loop): messages name the line a reply starts on.
+ * A `setup` reply with no time (QEMU gives no total-time before the migration is active) is at 0 ms.
  * Elapsed time of a poll: `total-time` (QEMU's own, ms) when there, else `poll_s`, else the timestamp
  * relative to the first one.
  *
@@ -19,6 +22,7 @@
  */
 import { MigbenchError } from '../errors.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
+import { splitConcatenatedJson } from './concatenated-json.ts';
 
 /** 64 MiB: a poll every 100 ms for a day is about 700 MB of full replies; logs users hold are far smaller. */
 export const MAX_QMP_LOG_BYTES = 64 * 2 ** 20;
@@ -169,7 +173,8 @@ class Reader {
     if (typeof status !== 'string' || !STATUSES.has(status)) this.fail(line, `"status" is not a migration status, got ${show(status)}`);
     const totalTimeMs = this.count(line, p, 'total-time', false);
     const stamp = this.stampMs(line, holder === p ? p : holder);
-    const elapsedMs = totalTimeMs ?? stamp;
+    // QEMU gives no total-time before the migration is active: a setup reply without a time of its own is at 0 ms
+    const elapsedMs = totalTimeMs ?? stamp ?? (status === 'setup' ? (this.polls.at(-1)?.elapsedMs ?? 0) : null);
     if (elapsedMs === null) this.fail(line, 'no elapsed time: neither "total-time" nor a "poll_s" or "timestamp" field');
     let ram: QmpRam | null = null;
     if (p.ram !== undefined) {
@@ -243,6 +248,18 @@ class Reader {
   }
 }
 
+/** Pretty-printed replies: the first line that is not blank opens an object and is not JSON alone ("{"). */
+function isPretty(body: string): boolean {
+  const first = body.split('\n', 50).find((l) => l.trim() !== '')?.trim() ?? '';
+  if (!first.startsWith('{')) return false;
+  try {
+    JSON.parse(first);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** Parse a QMP log's text. */
 export function readQmpLog(text: string): QmpLog {
   // a UTF-16 code unit is at least one byte of the file: a cheap bound before anything is parsed
@@ -263,6 +280,22 @@ export function readQmpLog(text: string): QmpLog {
     if (all.length > 0 && all.every((c) => isObj(c) && 'capability' in c)) all = [all];
     if ((all as unknown[]).length > MAX_QMP_RECORDS) throw new MigbenchError('E_SCENARIO', `QMP log: more than ${MAX_QMP_RECORDS} entries`);
     (all as unknown[]).forEach((v, i) => reader.record(i + 1, v));
+  } else if (isPretty(body)) {
+    // libvirt's `virsh qemu-monitor-command --pretty`: pretty-printed replies back to back
+    reader = new Reader('line');
+    const split = splitConcatenatedJson(body, MAX_QMP_RECORDS);
+    if ('tooMany' in split) throw new MigbenchError('E_SCENARIO', `QMP log: more than ${MAX_QMP_RECORDS} replies`);
+    if ('junk' in split) reader.fail(split.junk.line, `not JSON between pretty-printed replies: ${show(split.junk.text)}`);
+    if ('unterminated' in split) reader.fail(split.unterminated.line, 'a pretty-printed reply that does not end');
+    for (const chunk of split.chunks) {
+      let v: unknown;
+      try {
+        v = JSON.parse(chunk.text);
+      } catch (e) {
+        reader.fail(chunk.line, `a pretty-printed reply that is not JSON (${show((e as Error).message)})`);
+      }
+      reader.record(chunk.line, v);
+    }
   } else {
     reader = new Reader('line');
     const lines = body.split('\n');
