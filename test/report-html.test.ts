@@ -11,13 +11,14 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi, type MockIns
 import { readReportDocument, reportCommand } from '../src/cli/report.ts';
 import { writeOutputs } from '../src/cli/output-file.ts';
 import { MigbenchError } from '../src/errors.ts';
+import { coincident, indexList } from '../src/report/sweep-html.ts';
 import { detectKind, renderComparisonReport, renderMarkdownSummary, renderReport, renderRunReport, renderSweepReport } from '../src/report/html.ts';
 import type { Comparison } from '../src/results/compare.ts';
 import type { ResultDocument } from '../src/results/document.ts';
 import type { SuiteDocument } from '../src/results/suite-document.ts';
 import { paretoFrontier, recommend } from '../src/results/pareto.ts';
 import type { SweepDocument } from '../src/results/sweep-types.ts';
-import { formatBytes, formatDurationMs } from '../src/units.ts';
+import { formatBytes, formatCount, formatDurationMs } from '../src/units.ts';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 const fixturePath = (name: string): string => new URL(name, FIXTURES).pathname;
@@ -72,14 +73,14 @@ describe('detectKind', () => {
 });
 
 describe('renderRunReport', () => {
-  it('a run with rounds and a time series: scenario, outcome, headline figures and four charts', () => {
+  it('a run with rounds and a time series: scenario, outcome, headline figures and five charts', () => {
     const doc = runRounds();
     const html = renderRunReport(doc);
     const root = parsed(html);
     expectSelfContained(html, root);
-    // rounds, timeline, downtime bars, total-time bars
-    expect(svgCount(html)).toBe(4);
-    expect(root.querySelectorAll('figure.chart svg')).toHaveLength(4);
+    // rounds (on a linear and a log axis), timeline, guest, downtime bars, total-time bars
+    expect(svgCount(html)).toBe(6);
+    expect(root.querySelectorAll('figure.chart svg')).toHaveLength(6);
     const t = text(root);
     const p = doc.precopy!;
     const q = doc.quick!;
@@ -90,7 +91,7 @@ describe('renderRunReport', () => {
     expect(t).toContain('converged');
     expect(t).toContain(`${p.rounds.length} (${p.rounds.length - 1} live + stop-and-copy)`);
     expect(t).toContain(doc.comparison!.verdict);
-    for (const title of ['Rounds: dirty pages at each sync against pages sent', 'Timeline: remaining bytes and link rate', 'Downtime: how long the guest was paused', 'Total time: request to resume on the destination']) {
+    for (const title of ['Rounds: dirty pages at each sync against pages sent', 'Timeline: remaining bytes and link rate', 'Guest: achieved write rate and throttle', 'Downtime: how long the guest was paused', 'Total time: request to resume on the destination']) {
       expect(t).toContain(title);
     }
     // axes with units and the stop-and-copy window in the timeline
@@ -106,7 +107,7 @@ describe('renderRunReport', () => {
     const html = renderRunReport(doc);
     const root = parsed(html);
     expectSelfContained(html, root);
-    expect(svgCount(html)).toBe(4);
+    expect(svgCount(html)).toBe(6);
     expect(text(root)).toContain(formatDurationMs(doc.precopy!.stats.downtime!));
   });
 
@@ -115,15 +116,47 @@ describe('renderRunReport', () => {
     delete (doc.precopy as { series?: unknown }).series;
     const html = renderRunReport(doc);
     const root = parsed(html);
-    expect(svgCount(html)).toBe(3);
+    expect(svgCount(html)).toBe(4);
     expect(text(root)).toContain('No timeline');
+    expect(text(root)).not.toContain('Guest: achieved write rate');
   });
 
-  it('a throttled run adds the guest chart', () => {
+  it('the guest chart: achieved write rate against the rate asked, and the throttle (issue 18 item 7)', () => {
     const doc = runRounds();
+    const calm = renderRunReport(doc);
+    expect(text(parse(calm))).toContain('Guest: achieved write rate and throttle');
+    expect(text(parse(calm))).toContain('The guest was never throttled.');
+    expect(calm).toContain(`asked: ${formatCount(doc.precopy!.workload.targetPagesPerSec)} page writes/s`);
     const series = (doc.precopy as unknown as { series: { throttlePercent: number }[] }).series;
     series[series.length - 2].throttlePercent = 20;
-    expect(svgCount(renderRunReport(doc))).toBe(5);
+    const throttled = renderRunReport(doc);
+    expect(svgCount(throttled)).toBe(6);
+    expect(text(parse(throttled))).not.toContain('never throttled');
+  });
+
+  it('the rounds chart on a linear and a log axis, log checked when the rounds span more than 30× (issue 18 item 7)', () => {
+    const doc = runRounds();
+    const root = parsed(renderRunReport(doc));
+    const toggle = root.querySelector('.axis-toggle')!;
+    expect(toggle.querySelectorAll('.linear figure.chart svg')).toHaveLength(1);
+    expect(toggle.querySelectorAll('.log figure.chart svg')).toHaveLength(1);
+    const radios = toggle.querySelectorAll('input[type="radio"]');
+    expect(radios.map((r) => r.getAttribute('value'))).toEqual(['linear', 'log']);
+    // 8,000 pages in the bulk round, 6 in round 14: log first
+    expect(radios.filter((r) => r.hasAttribute('checked')).map((r) => r.getAttribute('value'))).toEqual(['log']);
+    // the log chart draws round 14's 6 pages; the linear axis ticks stay 1,000s apart
+    expect(toggle.querySelector('.log')!.innerHTML).toContain('>10<');
+    // a run whose rounds are all alike keeps the linear axis first
+    for (const r of doc.precopy!.rounds) {
+      r.dirtyPages = 100;
+      r.sentPages = 120;
+    }
+    const flat = parse(renderRunReport(doc)).querySelectorAll('.axis-toggle input[checked]');
+    expect(flat.map((r) => r.getAttribute('value'))).toEqual(['linear']);
+    // two runs on one page: each toggle has radio buttons of its own
+    const page = parse(renderReport([runRounds(), runRounds()], ['a', 'b']));
+    const names = page.querySelectorAll('.axis-toggle').map((t) => [...new Set(t.querySelectorAll('input').map((i) => i.getAttribute('name')))]);
+    expect(names).toEqual([['doc-1-rounds-axis'], ['doc-2-rounds-axis']]);
   });
 
   it('one method only (--only precopy, --only quick)', () => {
@@ -133,7 +166,7 @@ describe('renderRunReport', () => {
     onlyPre.methods = ['precopy'];
     const a = renderRunReport(onlyPre);
     parsed(a);
-    expect(svgCount(a)).toBe(4);
+    expect(svgCount(a)).toBe(6);
     expect(a).not.toContain('Quick migration <span');
     const onlyQuick = runRounds();
     onlyQuick.precopy = null;
@@ -253,7 +286,7 @@ describe('renderSweepReport', () => {
     const html = renderSweepReport(doc, { maxDowntimeMs: target });
     const root = parsed(html);
     expect(text(root)).toContain(`Recommended: #${rec.point!.index}`);
-    expect(html).toContain(`recommended #${rec.point!.index}`);
+    expect(html).toContain(`recommended: #${rec.point!.index}`);
     const marked = root.querySelectorAll('table tbody tr').filter((r) => r.textContent.includes('recommended'));
     expect(marked).toHaveLength(1);
     expect(marked[0].querySelector('td')!.textContent).toBe(String(rec.point!.index));
@@ -291,6 +324,38 @@ describe('renderSweepReport', () => {
     expect(html).toContain('(precopy.maxRounds=20)');
   });
 
+  it('a tune file is titled as a tune report (issue 18 item 7)', () => {
+    expect(parse(renderSweepReport(tune())).querySelector('title')!.textContent).toBe(`migbench tune: ${(tune().scenario as { name: string }).name}`);
+    expect(parse(renderSweepReport(sweep())).querySelector('title')!.textContent).toBe(`migbench sweep: ${(sweep().scenario as { name: string }).name}`);
+  });
+
+  it('the trade-off chart: axes from 0, coinciding points share a label, points coloured by setting (issue 18 item 7)', () => {
+    // 24 settings of a simulate-mode tune: the frontier's total times lie within 12% of each other
+    const doc = load<SweepDocument>('tune-24.json');
+    const html = renderSweepReport(doc);
+    const svg = parse(html).querySelector('figure.chart svg')!;
+    const texts = svg.querySelectorAll('text').map((t) => t.textContent);
+    // total time from 0 s (the old axis began at 10.5 s, where a 1% change looked large)
+    expect(texts).toContain('0');
+    expect(texts).toContain('total time (s)');
+    // points at one spot share one label: #12–15 (phaul at every downtime limit), not four overprinted ones
+    expect(texts).toContain('#12–15');
+    expect(texts.filter((t) => /^#1[2-5]$/.test(t))).toEqual([]);
+    // the legend names each point's setting: the policy by colour, the recommendation by number
+    for (const v of doc.axes[0].values) expect(texts).toContain(`precopy.policy=${v}`);
+    expect(texts).toContain('recommended: #10');
+    expect(texts.some((t) => t.startsWith('recommended #'))).toBe(false);
+  });
+
+  it('indexList and coincident: one label per spot', () => {
+    expect(indexList([3])).toBe('#3');
+    expect(indexList([15, 12, 13, 14])).toBe('#12–15');
+    expect(indexList([1, 2, 9])).toBe('#1, #2, #9');
+    expect(indexList([4, 5, 6, 8, 20, 21])).toBe('#4–6, #8, #20, #21');
+    const pt = (index: number, d: number, t: number) => ({ index, params: {}, downtimeMs: d, totalTimeMs: t, transferredBytes: 0, guestSlowdown: 1, completed: 1, runs: 1 });
+    expect(coincident([pt(0, 1, 2), pt(1, 1, 3), pt(2, 1, 2)]).map((g) => g.map((p) => p.index))).toEqual([[0, 2], [1]]);
+  });
+
   it('no setting completed: says so instead of an empty chart', () => {
     const doc = sweep();
     for (const p of doc.points) {
@@ -316,7 +381,7 @@ describe('renderReport', () => {
     expect(sections).toHaveLength(names.length);
     const suiteDoc = docs[5] as SuiteDocument;
     const suiteMetrics = new Set(suiteDoc.benchmarks.flatMap((b) => Object.keys(b.metrics)));
-    const expected = [4, 4, new Set(comparison().rows.map((r) => r.metric)).size, 2, 2, suiteMetrics.size];
+    const expected = [6, 6, new Set(comparison().rows.map((r) => r.metric)).size, 2, 2, suiteMetrics.size];
     expect(sections.map((s) => svgCount(s.innerHTML))).toEqual(expected);
     expect(sections.map((s) => s.querySelector('h2')!.textContent.split(':')[0])).toEqual(['Run', 'Run', 'Comparison', 'Sweep', 'Tune', 'Suite']);
     // a table of contents linking the sections
@@ -384,7 +449,7 @@ describe('migbench report (cli/report.ts)', () => {
     const md = join(dir, 'out.md');
     expect(reportCommand([fixturePath('run.json'), fixturePath('comparison.json')], { html, markdown: md })).toBe(0);
     const page = readFileSync(html, 'utf8');
-    expect(svgCount(page)).toBe(4 + new Set(comparison().rows.map((r) => r.metric)).size);
+    expect(svgCount(page)).toBe(6 + new Set(comparison().rows.map((r) => r.metric)).size);
     expect(readFileSync(md, 'utf8')).toContain('# migbench report');
     expect(said()).toContain(`written to ${html}`);
   });

@@ -71,12 +71,16 @@ tr.regression td { font-weight: 600; background: #fcefe8; }
 tr.improvement td { background: #e9f6f0; }
 .scroll { overflow-x: auto; }
 details { margin: 8px 0; }
+.switch { font-size: 0.9rem; color: ${MUTED}; margin: 8px 0 0; }
+.switch label { margin-right: 10px; cursor: pointer; }
+/* a chart drawn on two axes, switched by radio buttons (no script): show the one checked */
+.axis-toggle:has(input[value="log"]:checked) > .linear, .axis-toggle:has(input[value="linear"]:checked) > .log { display: none; }
 details pre { background: #f7f8fa; border: 1px solid ${RULE}; padding: 8px; overflow-x: auto; font-size: 0.8rem; }
 @media print {
   body { font-size: 10.5pt; }
   main { max-width: none; padding: 0; }
   section.doc + section.doc { break-before: page; page-break-before: always; }
-  nav.toc { display: none; }
+  nav.toc, .switch { display: none; }
   .card, table, tr { break-inside: avoid; page-break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
 }
