@@ -13,9 +13,9 @@ import { writeOutputs } from '../src/cli/output-file.ts';
 import { MigbenchError } from '../src/errors.ts';
 import { coincident, indexList } from '../src/report/sweep-html.ts';
 import { detectKind, renderComparisonReport, renderMarkdownSummary, renderReport, renderRunReport, renderSweepReport } from '../src/report/html.ts';
-import type { Comparison } from '../src/results/compare.ts';
+import { type Comparison, compareSuites } from '../src/results/compare.ts';
 import type { ResultDocument } from '../src/results/document.ts';
-import type { SuiteDocument } from '../src/results/suite-document.ts';
+import { type SuiteDocument, checkSuiteDocument } from '../src/results/suite-document.ts';
 import { paretoFrontier, recommend } from '../src/results/pareto.ts';
 import type { SweepDocument } from '../src/results/sweep-types.ts';
 import { formatBytes, formatCount, formatDurationMs } from '../src/units.ts';
@@ -244,6 +244,58 @@ describe('renderComparisonReport', () => {
     expect(t).toContain(formatDurationMs(first.head.median));
     expect(html).toContain('median (ms)');
     expect(html).toContain('median (MiB)');
+  });
+
+  const suites = (): { base: SuiteDocument; head: SuiteDocument } => ({ base: checkSuiteDocument(load('suite-a.json'), 'a'), head: checkSuiteDocument(load('suite-b.json'), 'b') });
+  const compared = (s: { base: SuiteDocument; head: SuiteDocument }): Comparison => compareSuites(s.base, s.head, { alpha: 0.05, threshold: 0.05, metricThresholds: {}, labels: { base: 'a.json', head: 'b.json' } });
+
+  it('with the two suite results: every raw sample of each side in run order (issue 18 item 7)', () => {
+    const s = suites();
+    const c = compared(s);
+    const root = parsed(renderComparisonReport(c, s));
+    const figures = root.querySelectorAll('h3').find((h) => h.textContent === 'Raw samples in run order');
+    expect(figures).toBeDefined();
+    const captions = root.querySelectorAll('figure.chart figcaption').map((f) => f.textContent);
+    // a chart per row whose samples are not one value throughout, titled benchmark: metric
+    const varying = c.rows.filter((r) => {
+      const all = [...s.base.benchmarks, ...s.head.benchmarks].filter((b) => b.name === r.benchmark).flatMap((b) => b.metrics[r.metric].samples);
+      return all.some((v) => v !== all[0]);
+    });
+    expect(varying.length).toBeGreaterThan(0);
+    expect(varying.length).toBeLessThan(c.rows.length);
+    for (const r of varying) expect(captions.some((t) => t.startsWith(`${r.benchmark}: ${r.metric}`))).toBe(true);
+    expect(text(root)).toContain(`${c.rows.length - varying.length} metrics with one value in every run of both sides not drawn`);
+    // run order: the x axis counts the runs 1..n
+    const fig = root.querySelectorAll('figure.chart').find((f) => f.querySelector('figcaption')!.textContent.startsWith(`${varying[0].benchmark}: ${varying[0].metric}`))!;
+    const ticks = fig.querySelectorAll('text').map((t) => t.textContent);
+    for (let i = 1; i <= s.base.runs; i++) expect(ticks).toContain(String(i));
+    // without the suite results (a comparison document), no samples to draw
+    expect(renderComparisonReport(c)).not.toContain('Raw samples in run order');
+  });
+
+  it('what differs besides the code: only the environment and scenario keys that differ (issue 18 item 7)', () => {
+    const s = suites();
+    const same = parsed(renderComparisonReport(compared(s), s));
+    expect(text(same)).toContain('The same environment on both sides.');
+    expect(text(same)).toContain('Every benchmark ran the same scenario on both sides.');
+    (s.head.env as { node: string }).node = 'v22.1.0';
+    (s.head.benchmarks[0].scenario as { link: { bandwidth: number } }).link.bandwidth = 62_500_000;
+    const root = parsed(renderComparisonReport(compared(s), s));
+    const tables = root.querySelectorAll('h3').find((h) => h.textContent === 'What differs besides the code');
+    expect(tables).toBeDefined();
+    const rows = root.querySelectorAll('table tbody tr').map((r) => r.querySelectorAll('td').map((d) => d.textContent));
+    expect(rows).toContainEqual(['env.node', '"v20.20.2"'.replace(/"/g, ''), 'v22.1.0']);
+    expect(rows.some((r) => r[0] === 'env.arch' || r[0] === 'env.cpuModel')).toBe(false);
+    const bw = rows.find((r) => r[1] === 'link.bandwidth');
+    expect(bw?.[0]).toBe(s.base.benchmarks[0].name);
+    expect(bw?.[2]).toMatch(/→ 500 Mbit\/s$/);
+    // only the key that differs: no other scenario key of that benchmark
+    expect(rows.filter((r) => r.length === 3 && r[2].includes('→'))).toEqual([bw]);
+    // a comparison document alone: what it records (its scenario differences), and says what it lacks
+    const doc = parsed(renderComparisonReport(compared(s)));
+    expect(text(doc)).toContain('as far as this comparison records it');
+    expect(doc.querySelectorAll('table tbody tr').some((r) => r.textContent.includes('link.bandwidth'))).toBe(true);
+    expect(text(parsed(renderComparisonReport(comparison())))).toContain('This comparison does not record the scenarios');
   });
 
   it('escapes benchmark names and labels', () => {
