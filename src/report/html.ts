@@ -64,7 +64,7 @@ export function renderReport(docs: unknown[], labels?: string[]): string {
     renderingOf(kind, name, () => {
       switch (kind) {
         case 'run':
-          html = renderRunSection(doc as ResultDocument, label, `doc-${i + 1}`);
+          html = renderRunSection(doc as ResultDocument, label);
           break;
         case 'suite':
           html = renderSuiteSection(doc as SuiteDocument, label);

@@ -151,17 +151,16 @@ function roundsChart(p: PrecopyResult, log: boolean): string {
 }
 
 /**
- * The rounds chart on a linear and on a log axis, with a switch between them made of two radio buttons
- * and CSS (the page runs no script): a linear axis hides the late rounds under a bulk round 100× their
- * size, a log axis shows every round. Log is the default when the bars span more than LOG_SPAN×.
+ * The rounds chart on a linear and on a log axis: a linear axis hides the late rounds under a bulk
+ * round 100× their size, a log axis shows every round. The default (log when the bars span more than
+ * LOG_SPAN×) is shown; the other one opens from a disclosure, which hides the default by CSS (the page
+ * runs no script, and has no form controls).
  */
-function roundsCharts(p: PrecopyResult, id: string): string {
+function roundsCharts(p: PrecopyResult): string {
   const sizes = p.rounds.flatMap((r) => [r.dirtyPages, r.sentPages]).filter((x) => x > 0);
   const logFirst = sizes.length > 0 && Math.max(...sizes) / Math.min(...sizes) > LOG_SPAN;
-  const name = `${id}-rounds-axis`;
-  const radio = (value: 'linear' | 'log', text: string): string =>
-    `<label><input type="radio" name="${esc(name)}" value="${value}"${(value === 'log') === logFirst ? ' checked' : ''}> ${text}</label>`;
-  return `<div class="axis-toggle"><p class="switch">Pages axis: ${radio('linear', 'linear')} ${radio('log', 'logarithmic')}</p><div class="linear">${roundsChart(p, false)}</div><div class="log">${roundsChart(p, true)}</div></div>`;
+  const other = logFirst ? 'a linear' : 'a logarithmic';
+  return `<div class="axis-toggle"><details><summary>Show on ${other} axis</summary>${roundsChart(p, !logFirst)}</details><div class="default">${roundsChart(p, logFirst)}</div></div>`;
 }
 
 function timelineChart(p: PrecopyResult, series: SeriesSample[]): string {
@@ -357,8 +356,7 @@ function methodCharts(doc: ResultDocument): string {
   return `<div class="row">${build('downtime')}${build('total')}</div>`;
 }
 
-/** `id` names the section's form controls (unique on a page of several documents). */
-export function renderRunSection(doc: ResultDocument, label?: string, id = 'run'): string {
+export function renderRunSection(doc: ResultDocument, label?: string): string {
   const s = (doc.scenario ?? {}) as ScenarioView;
   const p = doc.precopy;
   const q = doc.quick;
@@ -382,7 +380,7 @@ export function renderRunSection(doc: ResultDocument, label?: string, id = 'run'
     );
   }
   if (p && p.rounds.length > 0) {
-    out.push('<h3>Pre-copy rounds</h3>', roundsCharts(p, id));
+    out.push('<h3>Pre-copy rounds</h3>', roundsCharts(p));
   }
   if (p) {
     const series = seriesOf(p);

@@ -79,16 +79,15 @@ table.fit td.num, table.fit td .note { white-space: normal; }
   table.fit { font-size: 0.84rem; }
 }
 details { margin: 8px 0; }
-.switch { font-size: 0.9rem; color: ${MUTED}; margin: 8px 0 0; }
-.switch label { margin-right: 10px; cursor: pointer; }
-/* a chart drawn on two axes, switched by radio buttons (no script): show the one checked */
-.axis-toggle:has(input[value="log"]:checked) > .linear, .axis-toggle:has(input[value="linear"]:checked) > .log { display: none; }
+/* a chart drawn on two axes: the other axis opens from a disclosure and takes the default's place (no script) */
+.axis-toggle > details > summary { cursor: pointer; color: ${OKABE_ITO.blue}; font-size: 0.9rem; }
+.axis-toggle:has(> details[open]) > .default { display: none; }
 details pre { background: #f7f8fa; border: 1px solid ${RULE}; padding: 8px; overflow-x: auto; font-size: 0.8rem; }
 @media print {
   body { font-size: 10.5pt; }
   main { max-width: none; padding: 0; }
   section.doc + section.doc { break-before: page; page-break-before: always; }
-  nav.toc, .switch { display: none; }
+  nav.toc { display: none; }
   .card, table, tr { break-inside: avoid; page-break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
 }
