@@ -114,6 +114,27 @@ export function yAxisRoom(max: number, log = false): { nameGap: number; side: nu
   return { nameGap, side: Math.max(GRID_SIDE, nameGap + 24) };
 }
 
+/**
+ * Rows a bottom legend of these names takes in a chart `width` px wide (ECharts wraps a horizontal
+ * legend): each item is its text (tickLabelWidth, scaled from 13px to `fontSize`), a 25px icon with its
+ * gap, and `itemGap`. A chart adds 22px of bottom margin for every row after the first, so that a
+ * legend of long labels (file names) does not print over the axis name above it.
+ */
+export function legendRows(names: string[], width: number, fontSize = 13, itemGap = 18): number {
+  const usable = width - 20;
+  let rows = 1;
+  let x = 0;
+  for (const n of names) {
+    const w = (tickLabelWidth(n) * fontSize) / 13 + 30;
+    if (x > 0 && x + w > usable) {
+      rows++;
+      x = 0;
+    }
+    x += w + itemGap;
+  }
+  return rows;
+}
+
 export const LEGEND = { bottom: 0, left: 'center', itemGap: 18, textStyle: { color: INK, fontSize: 13 } };
 
 let echartsLib: typeof import('echarts') | null = null;

@@ -6,7 +6,7 @@ import type { EChartsOption } from 'echarts';
 import { type Comparison, type MetricComparison, type ScenarioDiff, type Verdict, isUndecided, scenarioDiffText, scenarioDifferences } from '../results/compare.ts';
 import type { SuiteDocument } from '../results/suite-document.ts';
 import type { Summary } from '../results/statistics.ts';
-import { AXIS_TEXT, INTERVAL_NOTE, LEGEND, categoryAxis, chart, interval, metricScale, valueAxis, whiskers, withUnit } from './chart.ts';
+import { AXIS_TEXT, INTERVAL_NOTE, LEGEND, categoryAxis, chart, interval, legendRows, metricScale, valueAxis, whiskers, withUnit } from './chart.ts';
 import { MUTED, OKABE_ITO } from './theme.ts';
 import { type Tone, badge, page, table } from './page.ts';
 import { esc, fixedText, formatMetric, formatted, metricText } from './text.ts';
@@ -82,13 +82,14 @@ function comparisonMetricChart(c: Comparison, metric: string, rows: MetricCompar
       const x = interval(r[side]);
       return [x.lo / sc.div, x.hi / sc.div, i, x.dashed ? 1 : 0];
     });
+  const extra = (legendRows([`base: ${c.base.label}`, `head: ${c.head.label}`], 520) - 1) * 22;
   return chart({
     title: `${metric} (${better} is better)`,
     width: 520,
-    height: 84 + rows.length * 64,
+    height: 84 + rows.length * 64 + extra,
     option: {
       color: [OKABE_ITO.blue, OKABE_ITO.orange],
-      grid: { left: 16, right: 30, top: 14, bottom: 70, containLabel: true },
+      grid: { left: 16, right: 30, top: 14, bottom: 70 + extra, containLabel: true },
       legend: { ...LEGEND, data: [`base: ${c.base.label}`, `head: ${c.head.label}`] },
       xAxis: valueAxis(withUnit('median', sc), { nameGap: 28, scale: true }),
       yAxis: categoryAxis('', cats, { inverse: true }),
@@ -116,12 +117,13 @@ function samplesChart(c: Comparison, r: MetricComparison, base: number[], head: 
     itemStyle: { color: colour, borderColor: '#fff', borderWidth: 1 },
     lineStyle: { color: colour, width: 1, opacity: 0.6 },
   });
+  const extra = (legendRows([`base: ${c.base.label}`, `head: ${c.head.label}`], 340, 11, 10) - 1) * 18;
   return chart({
     title: `${r.benchmark}: ${r.metric}${sc.unit ? ` (${sc.unit})` : ''}`,
     width: 340,
-    height: 230,
+    height: 210 + extra,
     option: {
-      grid: { left: 12, right: 16, top: 12, bottom: 64, containLabel: true },
+      grid: { left: 12, right: 16, top: 12, bottom: 48 + extra, containLabel: true },
       legend: { ...LEGEND, itemGap: 10, textStyle: { ...LEGEND.textStyle, fontSize: 11 } },
       xAxis: categoryAxis('run', Array.from({ length: runs }, (_, i) => String(i + 1)), { nameGap: 24, boundaryGap: false, axisLabel: { ...AXIS_TEXT, hideOverlap: true } }),
       // ECharts' own tick labels: as many digits as the ticks need (samples may differ in the 4th digit)

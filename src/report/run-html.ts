@@ -143,7 +143,8 @@ function roundsChart(p: PrecopyResult, log: boolean): string {
       color: [OKABE_ITO.orange, ...stages.map((st) => STAGE_COLOR[st])],
       grid: { left: room.side, right: 24, top: 28, bottom: 96 },
       legend: { ...LEGEND, data: ['dirty pages found at the sync', ...stages.map((st) => STAGE_LABEL[st])] },
-      xAxis: categoryAxis('round', cats, { nameGap: 40, axisLabel: { ...AXIS_TEXT, interval: 0, hideOverlap: true } }),
+      // two-line labels ("0" over "bulk") a line height apart, not touching
+      xAxis: categoryAxis('round', cats, { nameGap: 44, axisLabel: { ...AXIS_TEXT, interval: 0, hideOverlap: true, lineHeight: 17 } }),
       yAxis: valueAxis('pages', log ? { type: 'log', min: 1, nameGap: room.nameGap } : { nameGap: room.nameGap }),
       series,
     } as EChartsOption,
