@@ -268,7 +268,7 @@ export function renderSweepSection(doc: SweepDocument, options: { maxDowntimeMs?
   out.push(
     '<h3>Every setting</h3>',
     table(
-      [{ text: '#', num: true }, { text: '' }, ...doc.axes.map((a) => ({ text: `<code>${esc(a.key)}</code>` })), { text: 'total time', num: true }, { text: 'downtime', num: true }, { text: 'transferred', num: true }, { text: 'guest speed', num: true }, { text: 'completed', num: true }, { text: 'outcomes' }],
+      [{ text: '#', num: true }, { text: '' }, ...doc.axes.map((a) => ({ text: `<code>${esc(a.key).replace(/\./g, '.<wbr>')}</code>` })), { text: 'total time', num: true }, { text: 'downtime', num: true }, { text: 'transferred', num: true }, { text: 'guest speed', num: true }, { text: 'completed', num: true }, { text: 'outcomes' }],
       [...doc.points]
         .sort((a, b) => (a.downtimeMs ?? Infinity) - (b.downtimeMs ?? Infinity))
         .map((p) => ({

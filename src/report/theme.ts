@@ -72,7 +72,7 @@ tr.regression td { font-weight: 600; background: #fcefe8; }
 tr.improvement td { background: #e9f6f0; }
 .scroll { overflow-x: auto; }
 /* a table that must fit the page (the comparison's): long labels and intervals wrap, the badges stay whole */
-table.fit td.num, table.fit td .note { white-space: normal; }
+table.fit td .note { white-space: normal; }
 @media (max-width: 900px) {
   main { padding: 16px 12px 32px; }
   table.fit th, table.fit td { padding: 4px 5px; }
