@@ -61,9 +61,10 @@ function paretoChart(doc: SweepDocument, frontier: PointFigures[], rec: PointFig
     type: 'line',
     name: 'Pareto frontier',
     data: frontier.map(xy),
-    showSymbol: false,
-    symbol: 'none',
-    itemStyle: { color: OKABE_ITO.orange },
+    // an orange diamond around each point of the frontier (a frontier of one point is no line)
+    symbol: 'diamond',
+    symbolSize: 18,
+    itemStyle: { color: 'rgba(0,0,0,0)', borderColor: OKABE_ITO.orange, borderWidth: 2 },
     lineStyle: { color: OKABE_ITO.orange, width: 2 },
     z: 2,
   });
