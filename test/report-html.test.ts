@@ -11,13 +11,14 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi, type MockIns
 import { readReportDocument, reportCommand } from '../src/cli/report.ts';
 import { writeOutputs } from '../src/cli/output-file.ts';
 import { MigbenchError } from '../src/errors.ts';
+import { coincident, indexList } from '../src/report/sweep-html.ts';
 import { detectKind, renderComparisonReport, renderMarkdownSummary, renderReport, renderRunReport, renderSweepReport } from '../src/report/html.ts';
-import type { Comparison } from '../src/results/compare.ts';
+import { type Comparison, compareSuites } from '../src/results/compare.ts';
 import type { ResultDocument } from '../src/results/document.ts';
-import type { SuiteDocument } from '../src/results/suite-document.ts';
+import { type SuiteDocument, checkSuiteDocument } from '../src/results/suite-document.ts';
 import { paretoFrontier, recommend } from '../src/results/pareto.ts';
 import type { SweepDocument } from '../src/results/sweep-types.ts';
-import { formatBytes, formatDurationMs } from '../src/units.ts';
+import { formatBytes, formatCount, formatDurationMs } from '../src/units.ts';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 const fixturePath = (name: string): string => new URL(name, FIXTURES).pathname;
@@ -72,14 +73,14 @@ describe('detectKind', () => {
 });
 
 describe('renderRunReport', () => {
-  it('a run with rounds and a time series: scenario, outcome, headline figures and four charts', () => {
+  it('a run with rounds and a time series: scenario, outcome, headline figures and five charts', () => {
     const doc = runRounds();
     const html = renderRunReport(doc);
     const root = parsed(html);
     expectSelfContained(html, root);
-    // rounds, timeline, downtime bars, total-time bars
-    expect(svgCount(html)).toBe(4);
-    expect(root.querySelectorAll('figure.chart svg')).toHaveLength(4);
+    // rounds (on a linear and a log axis), timeline, guest, downtime bars, total-time bars
+    expect(svgCount(html)).toBe(6);
+    expect(root.querySelectorAll('figure.chart svg')).toHaveLength(6);
     const t = text(root);
     const p = doc.precopy!;
     const q = doc.quick!;
@@ -90,7 +91,7 @@ describe('renderRunReport', () => {
     expect(t).toContain('converged');
     expect(t).toContain(`${p.rounds.length} (${p.rounds.length - 1} live + stop-and-copy)`);
     expect(t).toContain(doc.comparison!.verdict);
-    for (const title of ['Rounds: dirty pages at each sync against pages sent', 'Timeline: remaining bytes and link rate', 'Downtime: how long the guest was paused', 'Total time: request to resume on the destination']) {
+    for (const title of ['Rounds: dirty pages at each sync against pages sent', 'Timeline: remaining bytes and link rate', 'Guest: achieved write rate and throttle', 'Downtime: how long the guest was paused', 'Total time: request to resume on the destination']) {
       expect(t).toContain(title);
     }
     // axes with units and the stop-and-copy window in the timeline
@@ -106,7 +107,7 @@ describe('renderRunReport', () => {
     const html = renderRunReport(doc);
     const root = parsed(html);
     expectSelfContained(html, root);
-    expect(svgCount(html)).toBe(4);
+    expect(svgCount(html)).toBe(6);
     expect(text(root)).toContain(formatDurationMs(doc.precopy!.stats.downtime!));
   });
 
@@ -115,15 +116,44 @@ describe('renderRunReport', () => {
     delete (doc.precopy as { series?: unknown }).series;
     const html = renderRunReport(doc);
     const root = parsed(html);
-    expect(svgCount(html)).toBe(3);
+    expect(svgCount(html)).toBe(4);
     expect(text(root)).toContain('No timeline');
+    expect(text(root)).not.toContain('Guest: achieved write rate');
   });
 
-  it('a throttled run adds the guest chart', () => {
+  it('the guest chart: achieved write rate against the rate asked, and the throttle (issue 18 item 7)', () => {
     const doc = runRounds();
+    const calm = renderRunReport(doc);
+    expect(text(parse(calm))).toContain('Guest: achieved write rate and throttle');
+    expect(text(parse(calm))).toContain('The guest was never throttled.');
+    expect(calm).toContain(`asked: ${formatCount(doc.precopy!.workload.targetPagesPerSec)} page writes/s`);
     const series = (doc.precopy as unknown as { series: { throttlePercent: number }[] }).series;
     series[series.length - 2].throttlePercent = 20;
-    expect(svgCount(renderRunReport(doc))).toBe(5);
+    const throttled = renderRunReport(doc);
+    expect(svgCount(throttled)).toBe(6);
+    expect(text(parse(throttled))).not.toContain('never throttled');
+  });
+
+  it('the rounds chart on a log axis when the rounds span more than 30×, the linear one a click away (issue 18 item 7)', () => {
+    const doc = runRounds();
+    const root = parsed(renderRunReport(doc));
+    const toggle = root.querySelector('.axis-toggle')!;
+    // 8,000 pages in the bulk round, 6 in round 14: log shown, linear behind a disclosure
+    const shown = toggle.querySelector('.default figure.chart')!;
+    const other = toggle.querySelector('details figure.chart')!;
+    expect(shown.querySelector('figcaption')!.textContent).toContain('(log scale)');
+    expect(other.querySelector('figcaption')!.textContent).not.toContain('log scale');
+    expect(toggle.querySelector('details > summary')!.textContent).toBe('Show on a linear axis');
+    // the log axis has ticks 1, 10, 100, …: round 14's 6 pages are visible
+    expect(shown.querySelectorAll('text').map((t) => t.textContent)).toEqual(expect.arrayContaining(['1', '10', '100', '1,000']));
+    // a run whose rounds are all alike keeps the linear axis, the log one behind the disclosure
+    for (const r of doc.precopy!.rounds) {
+      r.dirtyPages = 100;
+      r.sentPages = 120;
+    }
+    const flat = parse(renderRunReport(doc)).querySelector('.axis-toggle')!;
+    expect(flat.querySelector('.default figcaption')!.textContent).not.toContain('log scale');
+    expect(flat.querySelector('details > summary')!.textContent).toBe('Show on a logarithmic axis');
   });
 
   it('one method only (--only precopy, --only quick)', () => {
@@ -133,7 +163,7 @@ describe('renderRunReport', () => {
     onlyPre.methods = ['precopy'];
     const a = renderRunReport(onlyPre);
     parsed(a);
-    expect(svgCount(a)).toBe(4);
+    expect(svgCount(a)).toBe(6);
     expect(a).not.toContain('Quick migration <span');
     const onlyQuick = runRounds();
     onlyQuick.precopy = null;
@@ -213,6 +243,58 @@ describe('renderComparisonReport', () => {
     expect(html).toContain('median (MiB)');
   });
 
+  const suites = (): { base: SuiteDocument; head: SuiteDocument } => ({ base: checkSuiteDocument(load('suite-a.json'), 'a'), head: checkSuiteDocument(load('suite-b.json'), 'b') });
+  const compared = (s: { base: SuiteDocument; head: SuiteDocument }): Comparison => compareSuites(s.base, s.head, { alpha: 0.05, threshold: 0.05, metricThresholds: {}, labels: { base: 'a.json', head: 'b.json' } });
+
+  it('with the two suite results: every raw sample of each side in run order (issue 18 item 7)', () => {
+    const s = suites();
+    const c = compared(s);
+    const root = parsed(renderComparisonReport(c, s));
+    const figures = root.querySelectorAll('h3').find((h) => h.textContent === 'Raw samples in run order');
+    expect(figures).toBeDefined();
+    const captions = root.querySelectorAll('figure.chart figcaption').map((f) => f.textContent);
+    // a chart per row whose samples are not one value throughout, titled benchmark: metric
+    const varying = c.rows.filter((r) => {
+      const all = [...s.base.benchmarks, ...s.head.benchmarks].filter((b) => b.name === r.benchmark).flatMap((b) => b.metrics[r.metric].samples);
+      return all.some((v) => v !== all[0]);
+    });
+    expect(varying.length).toBeGreaterThan(0);
+    expect(varying.length).toBeLessThan(c.rows.length);
+    for (const r of varying) expect(captions.some((t) => t.startsWith(`${r.benchmark}: ${r.metric}`))).toBe(true);
+    expect(text(root)).toContain(`${c.rows.length - varying.length} metrics with one value in every run of both sides not drawn`);
+    // run order: the x axis counts the runs 1..n
+    const fig = root.querySelectorAll('figure.chart').find((f) => f.querySelector('figcaption')!.textContent.startsWith(`${varying[0].benchmark}: ${varying[0].metric}`))!;
+    const ticks = fig.querySelectorAll('text').map((t) => t.textContent);
+    for (let i = 1; i <= s.base.runs; i++) expect(ticks).toContain(String(i));
+    // without the suite results (a comparison document), no samples to draw
+    expect(renderComparisonReport(c)).not.toContain('Raw samples in run order');
+  });
+
+  it('what differs besides the code: only the environment and scenario keys that differ (issue 18 item 7)', () => {
+    const s = suites();
+    const same = parsed(renderComparisonReport(compared(s), s));
+    expect(text(same)).toContain('The same environment on both sides.');
+    expect(text(same)).toContain('Every benchmark ran the same scenario on both sides.');
+    (s.head.env as { node: string }).node = 'v22.1.0';
+    (s.head.benchmarks[0].scenario as { link: { bandwidth: number } }).link.bandwidth = 62_500_000;
+    const root = parsed(renderComparisonReport(compared(s), s));
+    const tables = root.querySelectorAll('h3').find((h) => h.textContent === 'What differs besides the code');
+    expect(tables).toBeDefined();
+    const rows = root.querySelectorAll('table tbody tr').map((r) => r.querySelectorAll('td').map((d) => d.textContent));
+    expect(rows).toContainEqual(['env.node', '"v20.20.2"'.replace(/"/g, ''), 'v22.1.0']);
+    expect(rows.some((r) => r[0] === 'env.arch' || r[0] === 'env.cpuModel')).toBe(false);
+    const bw = rows.find((r) => r[1] === 'link.bandwidth');
+    expect(bw?.[0]).toBe(s.base.benchmarks[0].name);
+    expect(bw?.[2]).toMatch(/→ 500 Mbit\/s$/);
+    // only the key that differs: no other scenario key of that benchmark
+    expect(rows.filter((r) => r.length === 3 && r[2].includes('→'))).toEqual([bw]);
+    // a comparison document alone: what it records (its scenario differences), and says what it lacks
+    const doc = parsed(renderComparisonReport(compared(s)));
+    expect(text(doc)).toContain('as far as this comparison records it');
+    expect(doc.querySelectorAll('table tbody tr').some((r) => r.textContent.includes('link.bandwidth'))).toBe(true);
+    expect(text(parsed(renderComparisonReport(comparison())))).toContain('This comparison does not record the scenarios');
+  });
+
   it('escapes benchmark names and labels', () => {
     const c = comparison();
     c.rows[0].benchmark = '<script>alert(1)</script>';
@@ -253,7 +335,7 @@ describe('renderSweepReport', () => {
     const html = renderSweepReport(doc, { maxDowntimeMs: target });
     const root = parsed(html);
     expect(text(root)).toContain(`Recommended: #${rec.point!.index}`);
-    expect(html).toContain(`recommended #${rec.point!.index}`);
+    expect(html).toContain(`recommended: #${rec.point!.index}`);
     const marked = root.querySelectorAll('table tbody tr').filter((r) => r.textContent.includes('recommended'));
     expect(marked).toHaveLength(1);
     expect(marked[0].querySelector('td')!.textContent).toBe(String(rec.point!.index));
@@ -291,6 +373,38 @@ describe('renderSweepReport', () => {
     expect(html).toContain('(precopy.maxRounds=20)');
   });
 
+  it('a tune file is titled as a tune report (issue 18 item 7)', () => {
+    expect(parse(renderSweepReport(tune())).querySelector('title')!.textContent).toBe(`migbench tune: ${(tune().scenario as { name: string }).name}`);
+    expect(parse(renderSweepReport(sweep())).querySelector('title')!.textContent).toBe(`migbench sweep: ${(sweep().scenario as { name: string }).name}`);
+  });
+
+  it('the trade-off chart: axes from 0, coinciding points share a label, points coloured by setting (issue 18 item 7)', () => {
+    // 24 settings of a simulate-mode tune: the frontier's total times lie within 12% of each other
+    const doc = load<SweepDocument>('tune-24.json');
+    const html = renderSweepReport(doc);
+    const svg = parse(html).querySelector('figure.chart svg')!;
+    const texts = svg.querySelectorAll('text').map((t) => t.textContent);
+    // total time from 0 s (the old axis began at 10.5 s, where a 1% change looked large)
+    expect(texts).toContain('0');
+    expect(texts).toContain('total time (s)');
+    // points at one spot share one label: #12–15 (phaul at every downtime limit), not four overprinted ones
+    expect(texts).toContain('#12–15');
+    expect(texts.filter((t) => /^#1[2-5]$/.test(t))).toEqual([]);
+    // the legend names each point's setting: the policy by colour, the recommendation by number
+    for (const v of doc.axes[0].values) expect(texts).toContain(`precopy.policy=${v}`);
+    expect(texts).toContain('recommended: #10');
+    expect(texts.some((t) => t.startsWith('recommended #'))).toBe(false);
+  });
+
+  it('indexList and coincident: one label per spot', () => {
+    expect(indexList([3])).toBe('#3');
+    expect(indexList([15, 12, 13, 14])).toBe('#12–15');
+    expect(indexList([1, 2, 9])).toBe('#1, #2, #9');
+    expect(indexList([4, 5, 6, 8, 20, 21])).toBe('#4–6, #8, #20, #21');
+    const pt = (index: number, d: number, t: number) => ({ index, params: {}, downtimeMs: d, totalTimeMs: t, transferredBytes: 0, guestSlowdown: 1, completed: 1, runs: 1 });
+    expect(coincident([pt(0, 1, 2), pt(1, 1, 3), pt(2, 1, 2)]).map((g) => g.map((p) => p.index))).toEqual([[0, 2], [1]]);
+  });
+
   it('no setting completed: says so instead of an empty chart', () => {
     const doc = sweep();
     for (const p of doc.points) {
@@ -316,7 +430,7 @@ describe('renderReport', () => {
     expect(sections).toHaveLength(names.length);
     const suiteDoc = docs[5] as SuiteDocument;
     const suiteMetrics = new Set(suiteDoc.benchmarks.flatMap((b) => Object.keys(b.metrics)));
-    const expected = [4, 4, new Set(comparison().rows.map((r) => r.metric)).size, 2, 2, suiteMetrics.size];
+    const expected = [6, 6, new Set(comparison().rows.map((r) => r.metric)).size, 2, 2, suiteMetrics.size];
     expect(sections.map((s) => svgCount(s.innerHTML))).toEqual(expected);
     expect(sections.map((s) => s.querySelector('h2')!.textContent.split(':')[0])).toEqual(['Run', 'Run', 'Comparison', 'Sweep', 'Tune', 'Suite']);
     // a table of contents linking the sections
@@ -384,7 +498,7 @@ describe('migbench report (cli/report.ts)', () => {
     const md = join(dir, 'out.md');
     expect(reportCommand([fixturePath('run.json'), fixturePath('comparison.json')], { html, markdown: md })).toBe(0);
     const page = readFileSync(html, 'utf8');
-    expect(svgCount(page)).toBe(4 + new Set(comparison().rows.map((r) => r.metric)).size);
+    expect(svgCount(page)).toBe(6 + new Set(comparison().rows.map((r) => r.metric)).size);
     expect(readFileSync(md, 'utf8')).toContain('# migbench report');
     expect(said()).toContain(`written to ${html}`);
   });

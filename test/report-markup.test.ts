@@ -200,6 +200,26 @@ describe('markup in every field of two suite results (compare --format markdown,
   });
 });
 
+describe('the compare report\'s raw samples and its table of what differs (issue 18 item 7)', () => {
+  it('a scenario name, a benchmark name, a scenario value and an environment field holding markup print as text', () => {
+    const base = checkSuiteDocument(load('suite-a.json'), 'base') as SuiteDocument;
+    const head = checkSuiteDocument(load('suite-b.json'), 'head') as SuiteDocument;
+    for (const doc of [base, head]) doc.benchmarks[0].name = MARKUP;
+    (head.benchmarks[0].scenario as { name: string }).name = MARKUP;
+    (head.benchmarks[1].scenario as { workload: { pattern: string } }).workload.pattern = MARKUP;
+    (head.env as { cpuModel: string }).cpuModel = MARKUP;
+    const c = compareSuites(base, head, { alpha: 0.05, threshold: 0.05, metricThresholds: {}, labels: { base: LABEL, head: `${LABEL}2` } });
+    const html = renderComparisonReport(c, { base, head });
+    expectInertHtml(html, 'compare --html with the suite results');
+    expect(html).toContain('Raw samples in run order');
+    // the differences table holds each as text
+    const differs = html.slice(html.indexOf('What differs besides the code'));
+    expect(differs).toContain(`<code>${escapeHtml(MARKUP)}</code>`); // env.cpuModel
+    expect(differs).toContain(escapeHtml(`→ ${JSON.stringify(MARKUP)}`)); // the scenario name and the pattern
+    expect(differs.split(escapeHtml(MARKUP)).length - 1).toBeGreaterThanOrEqual(4);
+  });
+});
+
 describe('markdown stays readable', () => {
   it('plain names print as they are; table cells keep their columns', () => {
     const r = load('run.json') as { scenario: { name: string } };

@@ -94,6 +94,47 @@ export function categoryAxis(name: string, data: unknown[], extra: Record<string
 export const GRID_SIDE = 78;
 export const Y_NAME_GAP = 54;
 
+/** Width in px of a tick label at AXIS_TEXT's 13px Arial: digits 7.2px, separators 3.6px, letters ~7.5px. */
+export function tickLabelWidth(text: string): number {
+  let w = 0;
+  for (const ch of text) w += /[0-9]/.test(ch) ? 7.23 : /[,.\s]/.test(ch) ? 3.61 : 7.5;
+  return w;
+}
+
+/**
+ * Room for a vertical value axis whose values reach `max` (in the axis' unit): the gap from the axis to
+ * its rotated name, clear of the widest tick label (ECharts' top tick can pass `max` by one interval, so
+ * the width is taken at 1.5 × max), and the grid margin that holds both. Fixed gaps let a name like
+ * "pages" print over a tick label of 7 digits and more.
+ */
+export function yAxisRoom(max: number, log = false): { nameGap: number; side: number } {
+  const top = log ? 10 ** Math.ceil(Math.log10(Math.max(1, max))) : Math.max(1, max) * 1.5;
+  const widest = Math.max(tickLabelWidth(num(top)), tickLabelWidth(num(max)));
+  const nameGap = Math.max(Y_NAME_GAP, Math.ceil(widest) + 8 + 14);
+  return { nameGap, side: Math.max(GRID_SIDE, nameGap + 24) };
+}
+
+/**
+ * Rows a bottom legend of these names takes in a chart `width` px wide (ECharts wraps a horizontal
+ * legend): each item is its text (tickLabelWidth, scaled from 13px to `fontSize`), a 25px icon with its
+ * gap, and `itemGap`. A chart adds 22px of bottom margin for every row after the first, so that a
+ * legend of long labels (file names) does not print over the axis name above it.
+ */
+export function legendRows(names: string[], width: number, fontSize = 13, itemGap = 18): number {
+  const usable = width - 20;
+  let rows = 1;
+  let x = 0;
+  for (const n of names) {
+    const w = (tickLabelWidth(n) * fontSize) / 13 + 30;
+    if (x > 0 && x + w > usable) {
+      rows++;
+      x = 0;
+    }
+    x += w + itemGap;
+  }
+  return rows;
+}
+
 export const LEGEND = { bottom: 0, left: 'center', itemGap: 18, textStyle: { color: INK, fontSize: 13 } };
 
 let echartsLib: typeof import('echarts') | null = null;

@@ -57,12 +57,13 @@ export function page(title: string, sections: Section[]): string {
   ].join('\n');
 }
 
-export function table(head: { text: string; num?: boolean }[], rows: { cells: string[]; cls?: string }[]): string {
+/** `cls` classes the table (e.g. "fit": cells wrap so that the table fits a narrow page). */
+export function table(head: { text: string; num?: boolean }[], rows: { cells: string[]; cls?: string }[], cls?: string): string {
   const th = head.map((h) => `<th${h.num ? ' class="num"' : ''}>${h.text}</th>`).join('');
   const body = rows
     .map((r) => `<tr${r.cls ? ` class="${r.cls}"` : ''}>${r.cells.map((c, i) => `<td${head[i]?.num ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`)
     .join('\n');
-  return `<div class="scroll"><table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+  return `<div class="scroll"><table${cls ? ` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 export function provenance(d: { startedAt?: string; git?: { commit: string | null; branch?: string | null; dirty: boolean | null } | null; env?: { node?: string; cpuModel?: string; cpuCount?: number; platform?: string; arch?: string } | null; tool?: { version?: string } }): string {

@@ -6,7 +6,7 @@ import type { EChartsOption } from 'echarts';
 import type { Distribution, FleetMethodResult, FleetResult, PrecopyResult, ResultDocument } from '../results/document.ts';
 import { formatBitRate, formatCount, formatDurationMs } from '../units.ts';
 import type { ScenarioView } from '../results/scenario-view.ts';
-import { AXIS_TEXT, GRID_SIDE, LEGEND, Y_NAME_GAP, bitRateScale, bytesScale, categoryAxis, chart, msScale, valueAxis, withUnit } from './chart.ts';
+import { AXIS_TEXT, GRID_SIDE, LEGEND, Y_NAME_GAP, bitRateScale, bytesScale, categoryAxis, chart, msScale, valueAxis, withUnit, yAxisRoom } from './chart.ts';
 import { GREY, INK, MUTED, OKABE_ITO } from './theme.ts';
 import { badge, outcomeTone, page, provenance, table, verifiedBadge } from './page.ts';
 import { bytes, count, esc, fixed, isNumber, ms, num, rate } from './text.ts';
@@ -76,23 +76,42 @@ function quickCard(q: NonNullable<ResultDocument['quick']>): string {
 const STAGE_COLOR = { bulk: OKABE_ITO.sky, iterative: OKABE_ITO.blue, 'stop-and-copy': OKABE_ITO.vermillion } as const;
 const STAGE_LABEL = { bulk: 'pages sent: bulk round', iterative: 'pages sent: iterative rounds', 'stop-and-copy': 'pages sent: stop-and-copy' } as const;
 
-function roundsChart(p: PrecopyResult): string {
+/** Rounds charts whose bars span more than this factor get a logarithmic axis by default. */
+const LOG_SPAN = 30;
+
+function roundsChart(p: PrecopyResult, log: boolean): string {
   const rounds = p.rounds;
+  // a log axis has no 0: a zero bar is left out (the table below has it)
+  const v = (x: number): number | string => (log && !(x > 0) ? '-' : x);
   const cats = rounds.map((r) => (r.stage === 'bulk' ? `${r.round}\nbulk` : r.stage === 'stop-and-copy' ? `${r.round}\nS&C` : String(r.round)));
   const stages = (['bulk', 'iterative', 'stop-and-copy'] as const).filter((st) => rounds.some((r) => r.stage === st));
   const series: Record<string, unknown>[] = [
     {
       type: 'bar',
       name: 'dirty pages found at the sync',
-      data: rounds.map((r) => r.dirtyPages),
+      data: rounds.map((r) => v(r.dirtyPages)),
       itemStyle: { color: OKABE_ITO.orange },
       barMaxWidth: 28,
     } as Record<string, unknown>,
+    // One bar slot for the pages sent, coloured by stage: a series per stage, stacked. On a log axis a
+    // stack over empty values has no base (log 0), so there one series draws every round in its
+    // stage's colour and the stage series, empty, only name the colours in the legend.
+    ...(log
+      ? [
+          {
+            type: 'bar',
+            name: 'pages sent',
+            stack: 'sent',
+            data: rounds.map((r) => ({ value: v(r.sentPages), itemStyle: { color: STAGE_COLOR[r.stage] } })),
+            barMaxWidth: 28,
+          },
+        ]
+      : []),
     ...stages.map((st) => ({
       type: 'bar',
       name: STAGE_LABEL[st],
       stack: 'sent',
-      data: rounds.map((r) => (r.stage === st ? r.sentPages : '-')),
+      data: rounds.map((r) => (r.stage === st && !log ? v(r.sentPages) : '-')),
       itemStyle: { color: STAGE_COLOR[st] },
       barMaxWidth: 28,
     })),
@@ -107,7 +126,7 @@ function roundsChart(p: PrecopyResult): string {
       silent: true,
       symbol: 'none',
       lineStyle: { color: OKABE_ITO.black, type: 'dashed', width: 1.5 },
-      label: { formatter: `switchover threshold at the last live sync: ${formatCount(thresholdPages!)} pages`, position: 'insideEndTop', color: INK },
+      label: { formatter: `switchover threshold at the last live sync: ${formatCount(thresholdPages!)} pages`, position: 'insideEndTop', color: INK, textBorderColor: '#fff', textBorderWidth: 3 },
       data: [{ yAxis: thresholdPages }],
     };
   }
@@ -115,19 +134,34 @@ function roundsChart(p: PrecopyResult): string {
     thresholdPages !== null && Number.isFinite(thresholdPages) && !showThreshold
       ? ` The switchover threshold at the last live sync was ${formatCount(thresholdPages)} pages (${bytes(thresholdPages * pageSize)}), off this scale.`
       : '';
+  const room = yAxisRoom(maxBar, log);
   return chart({
-    title: 'Rounds: dirty pages at each sync against pages sent',
-    note: `Each round sends what the previous sync found dirty; pre-copy converges when the orange bars shrink round by round. S&C = stop-and-copy (guest paused).${thresholdNote}`,
+    title: `Rounds: dirty pages at each sync against pages sent${log ? ' (log scale)' : ''}`,
+    note: `Each round sends what the previous sync found dirty; pre-copy converges when the orange bars shrink round by round. S&C = stop-and-copy (guest paused).${log ? ' Pages on a logarithmic scale: each grid line is 10× the one below.' : ''}${thresholdNote}`,
     height: 380,
     option: {
       color: [OKABE_ITO.orange, ...stages.map((st) => STAGE_COLOR[st])],
-      grid: { left: GRID_SIDE, right: 24, top: 28, bottom: 96 },
-      legend: LEGEND,
-      xAxis: categoryAxis('round', cats, { nameGap: 40, axisLabel: { ...AXIS_TEXT, interval: 0, hideOverlap: true } }),
-      yAxis: valueAxis('pages', { nameGap: Y_NAME_GAP }),
+      grid: { left: room.side, right: 24, top: 28, bottom: 96 },
+      legend: { ...LEGEND, data: ['dirty pages found at the sync', ...stages.map((st) => STAGE_LABEL[st])] },
+      // two-line labels ("0" over "bulk") a line height apart, not touching
+      xAxis: categoryAxis('round', cats, { nameGap: 44, axisLabel: { ...AXIS_TEXT, interval: 0, hideOverlap: true, lineHeight: 17 } }),
+      yAxis: valueAxis('pages', log ? { type: 'log', min: 1, nameGap: room.nameGap } : { nameGap: room.nameGap }),
       series,
     } as EChartsOption,
   });
+}
+
+/**
+ * The rounds chart on a linear and on a log axis: a linear axis hides the late rounds under a bulk
+ * round 100× their size, a log axis shows every round. The default (log when the bars span more than
+ * LOG_SPAN×) is shown; the other one opens from a disclosure, which hides the default by CSS (the page
+ * runs no script, and has no form controls).
+ */
+function roundsCharts(p: PrecopyResult): string {
+  const sizes = p.rounds.flatMap((r) => [r.dirtyPages, r.sentPages]).filter((x) => x > 0);
+  const logFirst = sizes.length > 0 && Math.max(...sizes) / Math.min(...sizes) > LOG_SPAN;
+  const other = logFirst ? 'a linear' : 'a logarithmic';
+  return `<div class="axis-toggle"><details><summary>Show on ${other} axis</summary>${roundsChart(p, !logFirst)}</details><div class="default">${roundsChart(p, logFirst)}</div></div>`;
 }
 
 function timelineChart(p: PrecopyResult, series: SeriesSample[]): string {
@@ -200,19 +234,45 @@ function timelineChart(p: PrecopyResult, series: SeriesSample[]): string {
   });
 }
 
-function guestChart(series: SeriesSample[], endMs: number): string {
+function guestChart(p: PrecopyResult, series: SeriesSample[], endMs: number): string {
   const t = msScale(endMs);
+  const asked = p.workload?.targetPagesPerSec;
+  const throttled = series.some((x) => x.throttlePercent > 0);
+  const maxRate = Math.max(1, ...series.map((x) => x.dirtyRatePagesPerSec), isNumber(asked) ? asked : 0);
+  const room = yAxisRoom(maxRate);
+  const rateSeries: Record<string, unknown> = {
+    type: 'line',
+    name: 'achieved page writes/s',
+    // each sample's rate holds over the interval since the previous sample
+    step: 'start',
+    data: series.map((x) => [x.tMs / t.div, x.dirtyRatePagesPerSec]),
+    showSymbol: false,
+    itemStyle: { color: OKABE_ITO.green },
+    lineStyle: { color: OKABE_ITO.green, width: 2 },
+  };
+  if (isNumber(asked) && asked > 0) {
+    rateSeries.markLine = {
+      silent: true,
+      symbol: 'none',
+      lineStyle: { color: OKABE_ITO.black, type: 'dotted', width: 1.5 },
+      label: { formatter: `asked: ${formatCount(asked)} page writes/s`, position: 'insideEndBottom', color: INK, textBorderColor: '#fff', textBorderWidth: 3 },
+      data: [{ yAxis: asked }],
+    };
+  }
   return chart({
-    title: 'Guest: dirty rate and throttle',
-    note: 'Page writes the vCPUs achieved per second, and the auto-converge throttle (QEMU cpu-throttle-percentage).',
-    height: 300,
+    title: 'Guest: achieved write rate and throttle',
+    note: `Page writes the vCPUs achieved per second over each 100 ms sample, against the rate the workload asked for (dotted), and the auto-converge throttle (QEMU cpu-throttle-percentage, right axis).${throttled ? '' : ' The guest was never throttled.'}`,
+    height: 320,
     option: {
-      grid: { left: GRID_SIDE, right: GRID_SIDE, top: 30, bottom: 84 },
+      grid: { left: room.side, right: GRID_SIDE, top: 30, bottom: 84 },
       legend: LEGEND,
-      xAxis: valueAxis(`time since the migration started (${t.unit})`, { nameGap: 30, min: 0 }),
-      yAxis: [valueAxis('dirty rate (pages/s)', { nameGap: Y_NAME_GAP, min: 0 }), valueAxis('throttle (%)', { nameGap: Y_NAME_GAP, min: 0, max: 100, position: 'right', splitLine: { show: false } })],
+      xAxis: valueAxis(`time since the migration started (${t.unit})`, { nameGap: 30, min: 0, max: Number((endMs / t.div).toPrecision(4)), axisLabel: { ...AXIS_TEXT, hideOverlap: true, formatter: (v: number) => num(v) } }),
+      yAxis: [
+        valueAxis('page writes/s', { nameGap: room.nameGap, min: 0 }),
+        valueAxis('throttle (%)', { nameGap: 44, min: 0, max: 100, position: 'right', splitLine: { show: false } }),
+      ],
       series: [
-        { type: 'line', name: 'dirty rate', step: 'start', data: series.map((x) => [x.tMs / t.div, x.dirtyRatePagesPerSec]), showSymbol: false, itemStyle: { color: OKABE_ITO.green }, lineStyle: { color: OKABE_ITO.green, width: 2 } },
+        rateSeries,
         { type: 'line', name: 'throttle', step: 'start', yAxisIndex: 1, data: series.map((x) => [x.tMs / t.div, x.throttlePercent]), showSymbol: false, itemStyle: { color: OKABE_ITO.purple }, lineStyle: { color: OKABE_ITO.purple, width: 2, type: 'dashed' } },
       ],
     } as EChartsOption,
@@ -321,13 +381,13 @@ export function renderRunSection(doc: ResultDocument, label?: string): string {
     );
   }
   if (p && p.rounds.length > 0) {
-    out.push('<h3>Pre-copy rounds</h3>', roundsChart(p));
+    out.push('<h3>Pre-copy rounds</h3>', roundsCharts(p));
   }
   if (p) {
     const series = seriesOf(p);
     if (series.length >= 2) {
       out.push('<h3>Timeline</h3>', timelineChart(p, series));
-      if (series.some((x) => x.throttlePercent > 0)) out.push(guestChart(series, p.stats['total-time']));
+      out.push(guestChart(p, series, Math.max(p.stats['total-time'] ?? 0, ...series.map((x) => x.tMs))));
     } else {
       out.push('<p class="note">No timeline: this document has no time series (written before migbench sampled one, or the migration was too short to sample).</p>');
     }

@@ -8,7 +8,7 @@ import type { SweepDocument, TuneBlock } from '../results/sweep-types.ts';
 import { formatDurationMs } from '../units.ts';
 import type { ScenarioView } from '../results/scenario-view.ts';
 import { AXIS_NAME, GRID_SIDE, LEGEND, Y_NAME_GAP, categoryAxis, chart, msScale, valueAxis } from './chart.ts';
-import { INK, MUTED, OKABE_ITO, VIRIDIS_LIGHT_TO_DARK } from './theme.ts';
+import { INK, OKABE_ITO, VIRIDIS_LIGHT_TO_DARK } from './theme.ts';
 import { badge, page, provenance, table } from './page.ts';
 import { bytes, count, esc, formatted, ms, num, valueText } from './text.ts';
 import { scenarioSummary } from './run-html.ts';
@@ -16,7 +16,35 @@ import { scenarioSummary } from './run-html.ts';
 export const describePoint = (p: { params: Record<string, unknown> }): string =>
   Object.entries(p.params).map(([k, v]) => `${k}=${valueText(v)}`).join(' ') || '(the scenario as it is)';
 
-function paretoChart(points: PointFigures[], frontier: PointFigures[], rec: PointFigures | null, target: number | null): string {
+/** "#3", "#12–15", "#1, #4, #9": the indices of points drawn at one spot. */
+export function indexList(indices: number[]): string {
+  const sorted = [...indices].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(j - i >= 2 ? `#${sorted[i]}–${sorted[j]}` : sorted.slice(i, j + 1).map((k) => `#${k}`).join(', '));
+    i = j + 1;
+  }
+  return parts.join(', ');
+}
+
+/** Points that land on the same spot (same downtime and total time): one label for them all. */
+export function coincident(points: readonly PointFigures[]): PointFigures[][] {
+  const groups = new Map<string, PointFigures[]>();
+  for (const p of points) {
+    const k = `${p.downtimeMs}|${p.totalTimeMs}`;
+    groups.set(k, [...(groups.get(k) ?? []), p]);
+  }
+  return [...groups.values()];
+}
+
+/** Colours of the points by the first axis' value (up to 6 values; beyond that, one colour). */
+// (orange is the frontier's; yellow is too light on white)
+const POINT_COLOURS = [OKABE_ITO.blue, OKABE_ITO.green, OKABE_ITO.purple, OKABE_ITO.sky, OKABE_ITO.vermillion, OKABE_ITO.black];
+
+function paretoChart(doc: SweepDocument, frontier: PointFigures[], rec: PointFigures | null, target: number | null): string {
+  const points = doc.points;
   const done = points.filter((p) => p.totalTimeMs !== null && p.downtimeMs !== null);
   const downs = done.map((p) => p.downtimeMs!);
   const totals = done.map((p) => p.totalTimeMs!);
@@ -24,39 +52,62 @@ function paretoChart(points: PointFigures[], frontier: PointFigures[], rec: Poin
   const d = msScale(Math.max(1, ...downs, target ?? 0));
   const minD = Math.min(...downs, target ?? Infinity);
   const maxD = Math.max(...downs, target ?? 0);
+  // Both axes start at 0, so that a distance on the chart is a share of the value (a 1% change looks
+  // like 1%); downtimes that span more than 30× go on a log scale instead, which says so on its ticks.
   const log = minD > 0 && maxD / minD > 30;
-  const onFrontier = new Set(frontier.map((p) => p.index));
   const xy = (p: PointFigures): number[] => [p.downtimeMs! / d.div, p.totalTimeMs! / t.div, p.index];
-  const series: Record<string, unknown>[] = [
-    {
+  const series: Record<string, unknown>[] = [];
+  series.push({
+    type: 'line',
+    name: 'Pareto frontier',
+    data: frontier.map(xy),
+    // an orange diamond around each point of the frontier (a frontier of one point is no line)
+    symbol: 'diamond',
+    symbolSize: 18,
+    itemStyle: { color: 'rgba(0,0,0,0)', borderColor: OKABE_ITO.orange, borderWidth: 2 },
+    lineStyle: { color: OKABE_ITO.orange, width: 2 },
+    z: 2,
+  });
+  // Points coloured by the first axis (a legend names its values), so that a point says which setting it is.
+  const first = doc.axes[0];
+  const values = first ? [...new Set(done.map((p) => valueText(p.params[first.key])))] : [];
+  const byValue = first && values.length >= 2 && values.length <= POINT_COLOURS.length;
+  const groups = byValue ? values.map((v) => ({ name: `${first.key}=${v}`, pts: done.filter((p) => valueText(p.params[first.key]) === v) })) : [{ name: 'setting', pts: done }];
+  groups.forEach((g, i) => {
+    const colour = byValue ? POINT_COLOURS[i] : OKABE_ITO.sky;
+    series.push({
       type: 'scatter',
-      name: 'setting (completed)',
-      data: done.filter((p) => !onFrontier.has(p.index)).map(xy),
+      name: g.name,
+      data: g.pts.map(xy),
       symbolSize: 10,
-      itemStyle: { color: OKABE_ITO.sky, borderColor: OKABE_ITO.blue, borderWidth: 1 },
-      label: { show: true, position: 'right', color: MUTED, formatter: (x: { value: number[] }) => `#${x.value[2]}` },
-    },
-    {
-      type: 'line',
-      name: 'Pareto frontier',
-      data: frontier.map(xy),
-      symbol: 'diamond',
-      symbolSize: 13,
-      itemStyle: { color: OKABE_ITO.orange, borderColor: '#7a4a00', borderWidth: 1 },
-      lineStyle: { color: OKABE_ITO.orange, width: 2 },
-      label: { show: true, position: 'top', color: INK, fontWeight: 600, formatter: (x: { value: number[] }) => `#${x.value[2]}` },
+      itemStyle: { color: colour, borderColor: '#fff', borderWidth: 1, opacity: 0.9 },
       z: 3,
-    },
-  ];
+    });
+  });
+  // One label per spot ("#12–15" for points that coincide); a label that would overlap another is
+  // left out rather than printed over it (the table below lists every setting by its #).
+  const spots = coincident(done);
+  series.push({
+    type: 'scatter',
+    name: 'labels',
+    data: spots.map((g) => ({ value: xy(g[0]), symbolSize: 4 + g.length, label: { formatter: indexList(g.map((p) => p.index)) } })),
+    // transparent, not opacity 0 (which the label would inherit)
+    itemStyle: { color: 'rgba(0,0,0,0)' },
+    silent: true,
+    // hanging under the points, read upwards: the points lie along a falling line and the total-time
+    // axis starts at 0, so the space under them is free; a white halo keeps a label legible over a line
+    label: { show: true, position: 'bottom', rotate: 90, align: 'right', verticalAlign: 'middle', distance: 8, color: INK, fontSize: 12, textBorderColor: '#fff', textBorderWidth: 3 },
+    labelLayout: { hideOverlap: true },
+    z: 4,
+  });
   if (rec && rec.downtimeMs !== null && rec.totalTimeMs !== null) {
     series.push({
       type: 'scatter',
-      name: 'recommended',
+      name: `recommended: #${rec.index}`,
       data: [xy(rec)],
       symbol: 'circle',
-      symbolSize: 26,
+      symbolSize: 22,
       itemStyle: { color: 'rgba(0,0,0,0)', borderColor: OKABE_ITO.vermillion, borderWidth: 3 },
-      label: { show: true, position: 'right', distance: 8, color: '#8a3000', fontWeight: 700, formatter: `recommended #${rec.index}` },
       z: 5,
     });
   }
@@ -74,20 +125,24 @@ function paretoChart(points: PointFigures[], frontier: PointFigures[], rec: Poin
         silent: true,
         symbol: 'none',
         lineStyle: { color: OKABE_ITO.black, type: 'dashed', width: 1.5 },
-        label: { formatter: `target ≤ ${formatDurationMs(target)}`, position: 'insideEndTop', color: INK },
+        // at the foot of the line: the points sit high (the total-time axis starts at 0)
+        label: { formatter: `target ≤ ${formatDurationMs(target)}`, position: 'insideStartTop', color: INK },
         data: [{ xAxis: target / d.div }],
       },
     });
   }
+  const lo = Math.min(...totals);
+  const hi = Math.max(...totals);
+  const spread = hi > 0 ? ` Total time ranges from ${formatDurationMs(lo)} to ${formatDurationMs(hi)} (${((hi - lo) / hi * 100).toFixed(hi - lo < 0.1 * hi ? 1 : 0)}% of the longest).` : '';
   return chart({
     title: 'Trade-off: total time against downtime',
-    note: `Each point is one setting (medians of its runs); the Pareto frontier joins the settings nothing else beats on both. Lower left is better.${log ? ' Downtime on a logarithmic scale.' : ''}${points.length > done.length ? ` ${points.length - done.length} setting(s) did not complete and are not drawn.` : ''}`,
-    height: 440,
+    note: `Each point is one setting (medians of its runs), numbered as in the table of every setting; points on one spot share a label, and labels that would overlap are left out. The Pareto frontier joins the settings nothing else beats on both. Lower left is better; both axes start at 0${log ? ', except downtime, on a logarithmic scale' : ''}.${spread}${points.length > done.length ? ` ${points.length - done.length} setting(s) did not complete and are not drawn.` : ''}`,
+    height: 460,
     option: {
-      grid: { left: GRID_SIDE, right: 48, top: 36, bottom: 84 },
-      legend: LEGEND,
-      xAxis: valueAxis(`downtime (${d.unit})`, log ? { type: 'log', nameGap: 30 } : { nameGap: 30, scale: true }),
-      yAxis: valueAxis(`total time (${t.unit})`, { nameGap: Y_NAME_GAP, scale: true }),
+      grid: { left: GRID_SIDE, right: 48, top: 24, bottom: 104 },
+      legend: { ...LEGEND, data: series.map((s) => s.name as string).filter((n) => n !== 'labels') },
+      xAxis: valueAxis(`downtime (${d.unit})`, log ? { type: 'log', nameGap: 30 } : { nameGap: 30, min: 0 }),
+      yAxis: valueAxis(`total time (${t.unit})`, { nameGap: Y_NAME_GAP, min: 0 }),
       series,
     } as EChartsOption,
   });
@@ -207,14 +262,14 @@ export function renderSweepSection(doc: SweepDocument, options: { maxDowntimeMs?
       `<p class="callout${met ? '' : ' bad'}"><strong>${met ? 'Recommended' : 'No setting meets the target'}:</strong> ${rec ? `#${esc(rec.index)} <code>${esc(describePoint(rec))}</code>, downtime ${ms(rec.downtimeMs)}, total time ${ms(rec.totalTimeMs)}` : 'none'}${why ? `<br><span class="note">${esc(why)}</span>` : ''}</p>`,
     );
   }
-  if (doc.points.some((p) => p.totalTimeMs !== null && p.downtimeMs !== null)) out.push(paretoChart(doc.points, frontier, rec, target));
+  if (doc.points.some((p) => p.totalTimeMs !== null && p.downtimeMs !== null)) out.push(paretoChart(doc, frontier, rec, target));
   else out.push('<p class="callout bad">No setting completed a migration: nothing to plot.</p>');
   if (doc.axes.length >= 2) out.push(heatmaps(doc));
 
   out.push(
     '<h3>Every setting</h3>',
     table(
-      [{ text: '#', num: true }, { text: '' }, ...doc.axes.map((a) => ({ text: `<code>${esc(a.key)}</code>` })), { text: 'total time', num: true }, { text: 'downtime', num: true }, { text: 'transferred', num: true }, { text: 'guest speed', num: true }, { text: 'completed', num: true }, { text: 'outcomes' }],
+      [{ text: '#', num: true }, { text: '' }, ...doc.axes.map((a) => ({ text: `<code>${esc(a.key).replace(/\./g, '.<wbr>')}</code>` })), { text: 'total time', num: true }, { text: 'downtime', num: true }, { text: 'transferred', num: true }, { text: 'guest speed', num: true }, { text: 'completed', num: true }, { text: 'outcomes' }],
       [...doc.points]
         .sort((a, b) => (a.downtimeMs ?? Infinity) - (b.downtimeMs ?? Infinity))
         .map((p) => ({
@@ -238,5 +293,6 @@ export function renderSweepSection(doc: SweepDocument, options: { maxDowntimeMs?
 
 export function renderSweepReport(doc: SweepDocument, options?: { maxDowntimeMs?: number }): string {
   const name = ((doc.scenario ?? {}) as ScenarioView).name ?? 'sweep';
-  return page(`migbench sweep: ${name}`, [{ id: 'doc-1', title: name, html: renderSweepSection(doc, options) }]);
+  const tune = (doc as SweepDocument & { tune?: TuneBlock }).tune;
+  return page(`migbench ${tune ? 'tune' : 'sweep'}: ${name}`, [{ id: 'doc-1', title: name, html: renderSweepSection(doc, options) }]);
 }

@@ -57,6 +57,7 @@ a { color: ${OKABE_ITO.blue}; }
 .callout.bad { border-left-color: ${OKABE_ITO.vermillion}; background: #fcefe8; color: ${INK}; border-top: 0; border-right: 0; border-bottom: 0; border-radius: 0; }
 .row { display: flex; flex-wrap: wrap; gap: 18px; }
 .row > figure { flex: 1 1 460px; min-width: 0; }
+.row.small > figure { flex: 1 1 300px; max-width: 360px; }
 figure { margin: 14px 0; break-inside: avoid; page-break-inside: avoid; }
 figcaption { font-weight: 600; margin-bottom: 2px; }
 figcaption .note { display: block; font-weight: 400; }
@@ -70,7 +71,17 @@ td .v, td.num { white-space: nowrap; }
 tr.regression td { font-weight: 600; background: #fcefe8; }
 tr.improvement td { background: #e9f6f0; }
 .scroll { overflow-x: auto; }
+/* a table that must fit the page (the comparison's): long labels and intervals wrap, the badges stay whole */
+table.fit td .note { white-space: normal; }
+@media (max-width: 900px) {
+  main { padding: 16px 12px 32px; }
+  table.fit th, table.fit td { padding: 4px 5px; }
+  table.fit { font-size: 0.84rem; }
+}
 details { margin: 8px 0; }
+/* a chart drawn on two axes: the other axis opens from a disclosure and takes the default's place (no script) */
+.axis-toggle > details > summary { cursor: pointer; color: ${OKABE_ITO.blue}; font-size: 0.9rem; }
+.axis-toggle:has(> details[open]) > .default { display: none; }
 details pre { background: #f7f8fa; border: 1px solid ${RULE}; padding: 8px; overflow-x: auto; font-size: 0.8rem; }
 @media print {
   body { font-size: 10.5pt; }
