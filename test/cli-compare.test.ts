@@ -4,6 +4,9 @@ import { compareSuites, renderComparisonMarkdown, renderComparisonText } from '.
 import { metricSeries, type SuiteDocument } from '../src/results/suite-document.ts';
 import type { CompareCommandOptions } from '../src/cli/compare.ts';
 import { MigbenchError } from '../src/errors.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const labels = { base: 'base', head: 'head' };
 const flags = (over: Partial<CompareCommandOptions>): CompareCommandOptions => ({
@@ -112,6 +115,26 @@ describe('compare when nothing could be tested', () => {
     expect(stdout).toBe('');
     expect(stderr).not.toContain('undecided');
     expect(reportComparison(base, worse, flags({}), labels)).toBe(1);
+  });
+});
+
+describe('compare --html', () => {
+  it('writes the raw samples of both sides and what differs besides the code (issue 18 item 7)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'migbench-compare-html-'));
+    try {
+      const base = suite({ a: { samples: [100, 101, 102, 103, 104, 105] } });
+      const head = { ...suite({ a: { samples: [200, 201, 202, 203, 204, 205], scenario: { name: 'a', link: { bandwidth: 1 } } } }), env: { ...base.env, node: 'v20.99.0' } };
+      vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      const html = join(dir, 'c.html');
+      reportComparison(base, head, flags({ html }), labels);
+      const page = readFileSync(html, 'utf8');
+      expect(page).toContain('<h3>Raw samples in run order</h3>');
+      expect(page).toContain('<h3>What differs besides the code</h3>');
+      expect(page).toContain('env.node');
+    } finally {
+      vi.restoreAllMocks();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -102,7 +102,7 @@ export function comparisonStream(format: string): 'stdout' | 'stderr' {
 /** Compare two parsed suites, print the result, and return the exit code. */
 export function reportComparison(base: SuiteDocument, head: SuiteDocument, o: CompareCommandOptions, labels: { base: string; head: string }): number {
   const c = compareSuites(base, head, compareOptionsFrom(o, labels));
-  writeOutputs(requested([{ flag: '--html', path: o.html, text: () => renderComparisonReport(c) }]));
+  writeOutputs(requested([{ flag: '--html', path: o.html, text: () => renderComparisonReport(c, { base, head }) }]));
   process[comparisonStream(o.format)].write(`${renderComparison(c, o.format)}\n`);
   if (o.failOn !== 'regression') return 0;
   // Exit 2 when nothing could be tested: a gate that cannot decide must not pass as "no regression".
