@@ -134,11 +134,12 @@ export class PendingSet {
         const rho = Math.min(1, P / s.len);
         const need = target - out.pages;
         const dense = rho >= 1 - 1e-12;
-        const ell = dense ? maxRun : (1 - rho ** maxRun) / (1 - rho);
+        const rhoRun = rho ** maxRun;
+        const ell = dense ? maxRun : (1 - rhoRun) / (1 - rho);
         const runs = Math.ceil(need / ell - 1e-9);
         const take = Math.min(P, runs * ell);
         if (take >= P - EPS) {
-          out.runs += dense ? Math.ceil(s.len / maxRun - 1e-9) : (P * (1 - rho)) / (1 - rho ** maxRun);
+          out.runs += dense ? Math.ceil(s.len / maxRun - 1e-9) : (P * (1 - rho)) / (1 - rhoRun);
           out.pages += P;
           out.zero += sum(s.z);
           for (let c = 0; c < s.z.length; c++) out.zeroByClass[c] += s.z[c];
