@@ -61,6 +61,9 @@ export class PendingSet {
   cursor = 0;
   /** per class: the share of a class's clean pages a write pass dirties (scratch of `write`) */
   private readonly q: Float64Array;
+  /** the guest has zero pages; without them every segment's z is `none` (all 0, never written) */
+  private readonly zeros: boolean;
+  private readonly none: Float64Array;
 
   constructor(
     readonly N: number,
@@ -69,18 +72,20 @@ export class PendingSet {
     zeroShare: number,
   ) {
     this.q = new Float64Array(classes);
+    this.zeros = zeroShare > 0;
+    this.none = new Float64Array(classes);
     regions.forEach((r, i) => {
       if (r.end <= r.start) return;
       const len = r.end - r.start;
       const n = scaled(r.mix, len);
-      this.segs.push(segment(r.start, len, i, n, n.slice(), scaled(n, zeroShare)));
+      this.segs.push(segment(r.start, len, i, n, n.slice(), this.zeros ? scaled(n, zeroShare) : this.none));
     });
   }
 
   clone(): PendingSet {
     const c = Object.create(PendingSet.prototype) as PendingSet;
-    Object.assign(c, { N: this.N, classes: this.classes, cursor: this.cursor, q: new Float64Array(this.classes) });
-    c.segs = this.segs.map((s) => ({ ...s, n: s.n.slice(), p: s.p.slice(), z: s.z.slice() }));
+    Object.assign(c, { N: this.N, classes: this.classes, cursor: this.cursor, q: new Float64Array(this.classes), zeros: this.zeros, none: this.none });
+    c.segs = this.segs.map((s) => ({ ...s, n: s.n.slice(), p: s.p.slice(), z: this.zeros ? s.z.slice() : this.none }));
     return c;
   }
 
@@ -101,8 +106,10 @@ export class PendingSet {
         if (s.start + s.len - at < EPS) return i + 1;
         const f = (at - s.start) / s.len;
         const g = 1 - f;
-        const left = segment(s.start, at - s.start, s.region, scaled(s.n, f), scaled(s.p, f), scaled(s.z, f));
-        const right = segment(at, s.start + s.len - at, s.region, scaled(s.n, g), scaled(s.p, g), scaled(s.z, g));
+        const zl = this.zeros ? scaled(s.z, f) : this.none;
+        const zr = this.zeros ? scaled(s.z, g) : this.none;
+        const left = segment(s.start, at - s.start, s.region, scaled(s.n, f), scaled(s.p, f), zl);
+        const right = segment(at, s.start + s.len - at, s.region, scaled(s.n, g), scaled(s.p, g), zr);
         this.segs.splice(i, 1, left, right);
         return i + 1;
       }
@@ -111,9 +118,9 @@ export class PendingSet {
   }
 
   /** Clear what segment `s` holds pending (it was sent). */
-  private static clear(s: Segment): void {
+  private clear(s: Segment): void {
     s.p.fill(0);
-    s.z.fill(0);
+    if (this.zeros) s.z.fill(0);
     s.P = 0;
   }
 
@@ -141,9 +148,11 @@ export class PendingSet {
         if (take >= P - EPS) {
           out.runs += dense ? Math.ceil(s.len / maxRun - 1e-9) : (P * (1 - rho)) / (1 - rhoRun);
           out.pages += P;
-          out.zero += sum(s.z);
-          for (let c = 0; c < s.z.length; c++) out.zeroByClass[c] += s.z[c];
-          PendingSet.clear(s);
+          if (this.zeros) {
+            out.zero += sum(s.z);
+            for (let c = 0; c < s.z.length; c++) out.zeroByClass[c] += s.z[c];
+          }
+          this.clear(s);
           this.cursor = (s.start + s.len) % this.N;
           if (out.pages >= target - EPS) return out;
         } else {
@@ -151,10 +160,12 @@ export class PendingSet {
           out.runs += runs;
           const f = take / P;
           out.pages += take;
-          out.zero += sum(s.z) * f;
-          for (let c = 0; c < s.z.length; c++) out.zeroByClass[c] += s.z[c] * f;
+          if (this.zeros) {
+            out.zero += sum(s.z) * f;
+            for (let c = 0; c < s.z.length; c++) out.zeroByClass[c] += s.z[c] * f;
+          }
           this.boundaryAt(at);
-          PendingSet.clear(this.segs[i]);
+          this.clear(this.segs[i]);
           this.cursor = at % this.N;
           return out;
         }
@@ -181,7 +192,7 @@ export class PendingSet {
           if (n[c] === 0) continue;
           d += n[c] * q[c];
           p[c] += (n[c] - p[c]) * q[c];
-          z[c] *= 1 - q[c];
+          if (this.zeros) z[c] *= 1 - q[c];
         }
         s.P = sum(p);
       }
@@ -215,7 +226,7 @@ export class PendingSet {
     for (let k = i; k < j; k++) {
       const s = this.segs[k];
       s.p.set(s.n);
-      s.z.fill(0);
+      if (this.zeros) s.z.fill(0);
       s.P = sum(s.p);
     }
   }
@@ -231,7 +242,7 @@ export class PendingSet {
     for (let c = 0; c < a.n.length; c++) {
       a.n[c] += b.n[c];
       a.p[c] += b.p[c];
-      a.z[c] += b.z[c];
+      if (this.zeros) a.z[c] += b.z[c];
     }
     a.len += b.len;
     a.P = sum(a.p);
