@@ -50,6 +50,10 @@ function scaled(a: Float64Array, f: number): Float64Array {
   return out;
 }
 
+function scaleInPlace(a: Float64Array, f: number): void {
+  for (let i = 0; i < a.length; i++) a[i] *= f;
+}
+
 function segment(start: number, len: number, region: number, n: Float64Array, p: Float64Array, z: Float64Array): Segment {
   return { start, len, region, n, p, z, P: sum(p) };
 }
@@ -106,11 +110,14 @@ export class PendingSet {
         if (s.start + s.len - at < EPS) return i + 1;
         const f = (at - s.start) / s.len;
         const g = 1 - f;
-        const zl = this.zeros ? scaled(s.z, f) : this.none;
-        const zr = this.zeros ? scaled(s.z, g) : this.none;
-        const left = segment(s.start, at - s.start, s.region, scaled(s.n, f), scaled(s.p, f), zl);
-        const right = segment(at, s.start + s.len - at, s.region, scaled(s.n, g), scaled(s.p, g), zr);
-        this.segs.splice(i, 1, left, right);
+        // the right part gets new arrays; the left part is s, its arrays scaled in place
+        const right = segment(at, s.start + s.len - at, s.region, scaled(s.n, g), scaled(s.p, g), this.zeros ? scaled(s.z, g) : this.none);
+        scaleInPlace(s.n, f);
+        scaleInPlace(s.p, f);
+        if (this.zeros) scaleInPlace(s.z, f);
+        s.len = at - s.start;
+        s.P = sum(s.p);
+        this.segs.splice(i + 1, 0, right);
         return i + 1;
       }
     }
@@ -130,7 +137,8 @@ export class PendingSet {
    * crosses the threshold). Clears what was sent; moves the cursor. `target` <= 0 sends nothing.
    */
   send(target: number, maxRun: number): Sent {
-    const out: Sent = { pages: 0, zero: 0, runs: 0, zeroByClass: new Float64Array(this.classes) };
+    // (without zero pages zeroByClass is the shared all-0 array: nobody writes to a Sent's zeroByClass)
+    const out: Sent = { pages: 0, zero: 0, runs: 0, zeroByClass: this.zeros ? new Float64Array(this.classes) : this.none };
     if (target <= EPS) return out;
     let i = this.boundaryAt(this.cursor) % Math.max(1, this.segs.length);
     for (let steps = 0; steps <= this.segs.length + 1; steps++) {
