@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeUleb128 } from '../src/codec/uleb128.ts';
 import { decodeXbzrle } from '../src/codec/xbzrle.ts';
-import { encodeXbzrle, encodeXbzrleInto } from '../src/codec/xbzrle-encode.ts';
+import { encodeWordwise, encodeXbzrle, encodeXbzrleInto, maxDeltaBytes, SCRATCH_MIN_PAGE_BYTES } from '../src/codec/xbzrle-encode.ts';
 import { createXbzrleMemory, isXbzrleMemory } from '../src/codec/xbzrle-memory.ts';
 import { Rng } from '../src/workload/rng.ts';
 import { decodeXbzrleReference, encodeXbzrleReference } from './helpers/xbzrle-reference.ts';
@@ -45,6 +46,11 @@ function encodeBoth(old: Uint8Array, cur: Uint8Array, dlen: number): { length: n
   const b = encodeXbzrleReference(old, cur, ref);
   expect(a, 'fast and reference results').toBe(b);
   if (a > 0) expect(hex(fast.subarray(0, a))).toBe(hex(ref.subarray(0, b)));
+  // the JavaScript word path, which encodeXbzrle leaves to small pages when WebAssembly SIMD is there
+  const words = new Uint8Array(dlen);
+  const w = dlen < 2 ? -1 : Buffer.compare(old, cur) === 0 ? 0 : encodeWordwise(old, cur, words, dlen);
+  expect(w, 'word path and reference results').toBe(b);
+  if (w > 0) expect(hex(words.subarray(0, w))).toBe(hex(ref.subarray(0, b)));
   if (old.length <= MAX) {
     const wasm = encodeInPlace(old, cur, dlen);
     expect(wasm.length, 'in-place and reference results').toBe(b);
@@ -431,6 +437,58 @@ describe('decodeXbzrle refuses malformed deltas, writing nothing', () => {
       expect(ra).toBe(rb);
       expect(Buffer.compare(a, b)).toBe(0);
       if (ra < 0) expect(a.every((x) => x === GUARD)).toBe(true);
+    }
+  });
+});
+
+describe('pages in ordinary buffers, through the scratch kernel memory = reference encoder (fast-check)', () => {
+  // A page (size, alignment in its buffer), the changes made to a copy (position, length, xor byte),
+  // and the output room: every encoder must give the reference's result and bytes.
+  const pagePair = fc.record({
+    size: fc.oneof(fc.integer({ min: 1, max: 600 }), fc.constantFrom(SCRATCH_MIN_PAGE_BYTES - 1, SCRATCH_MIN_PAGE_BYTES, 4096, 8192, 65536)),
+    offOld: fc.constantFrom(0, 8, 16, 3),
+    offCur: fc.constantFrom(0, 8, 1),
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    zeroBase: fc.boolean(),
+    changes: fc.array(fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), len: fc.integer({ min: 1, max: 80 }), x: fc.integer({ min: 1, max: 255 }) }), { maxLength: 40 }),
+    room: fc.oneof(fc.constantFrom('page', 'double', 'huge'), fc.double({ min: 0, max: 1.2, noNaN: true })),
+  });
+
+  it('identical output bytes and results on seeded random pairs', () => {
+    fc.assert(
+      fc.property(pagePair, (c) => {
+        const old = new Uint8Array(c.size + 32).subarray(c.offOld, c.offOld + c.size);
+        const cur = new Uint8Array(c.size + 32).subarray(c.offCur, c.offCur + c.size);
+        if (!c.zeroBase) new Rng(c.seed).fill(old);
+        cur.set(old);
+        for (const ch of c.changes) {
+          const at = Math.min(c.size - 1, Math.floor(ch.at * c.size));
+          for (let b = at; b < Math.min(c.size, at + ch.len); b++) cur[b] ^= ch.x;
+        }
+        const dlen =
+          c.room === 'page' ? c.size : c.room === 'double' ? 2 * c.size + 16 : c.room === 'huge' ? maxDeltaBytes(c.size) + 100 : Math.floor(c.room * c.size);
+        const { length, delta } = encodeBoth(old, cur, dlen);
+        if (length > 0) decodeBoth(delta, old, cur);
+      }),
+      { seed: 20261206, numRuns: 300 },
+    );
+  });
+
+  it('a dst above the longest possible delta gives what the reference gives (the cut never binds)', () => {
+    const rng = new Rng(5);
+    for (const n of [SCRATCH_MIN_PAGE_BYTES, 4096, 65536]) {
+      const old = new Uint8Array(n);
+      rng.fill(old);
+      const cur = Uint8Array.from(old);
+      for (let b = 0; b < n; b += 2) cur[b] ^= 0x5a; // every second byte: the longest deltas there are
+      const dlen = maxDeltaBytes(n) + 64;
+      const ref = new Uint8Array(dlen);
+      const fast = new Uint8Array(dlen);
+      const b = encodeXbzrleReference(old, cur, ref);
+      expect(b).toBeGreaterThan(n);
+      expect(b).toBeLessThanOrEqual(maxDeltaBytes(n) - 2);
+      expect(encodeXbzrle(old, cur, fast)).toBe(b);
+      expect(hex(fast.subarray(0, b))).toBe(hex(ref.subarray(0, b)));
     }
   });
 });

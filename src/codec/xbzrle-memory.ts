@@ -125,3 +125,43 @@ export function forgetClassifiedBuffer(): void {
   classifiedBuffer = null;
   classifiedKernel = null;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Scratch memory: for pages held in ordinary buffers, `encodeXbzrle` copies both pages into a small
+// kernel memory of its own and runs the kernel there (two native copies of the page cost less than the
+// JavaScript scan of a changed page). One per thread, grown when a larger page comes.
+
+/** A kernel memory with room for an old page at 0, a new page at `curOffset` and a delta at `outOffset`. */
+export interface ScratchKernel {
+  readonly kernel: Kernel;
+  readonly curOffset: number;
+  readonly outOffset: number;
+  /** the largest page (bytes) it holds */
+  readonly pageBytes: number;
+  /** the largest dlen it takes */
+  readonly deltaBytes: number;
+}
+
+let scratch: ScratchKernel | null | undefined;
+
+/**
+ * The scratch kernel memory for pages of `pageBytes` and deltas of up to `deltaBytes`, made (or
+ * remade larger) on demand; null when WebAssembly SIMD is missing.
+ */
+export function scratchKernel(pageBytes: number, deltaBytes: number): ScratchKernel | null {
+  const s = scratch;
+  if (s !== undefined && (s === null || (pageBytes <= s.pageBytes && deltaBytes <= s.deltaBytes))) return s;
+  const page = Math.max(pageBytes, s?.pageBytes ?? 0, 4096);
+  const delta = Math.max(deltaBytes, s?.deltaBytes ?? 0, 2 * 4096);
+  const curOffset = Math.ceil(page / 64) * 64;
+  const outOffset = curOffset + Math.ceil(page / 64) * 64;
+  const bytes = createXbzrleMemory(outOffset, delta);
+  if (bytes === null) {
+    scratch = null;
+    return null;
+  }
+  const kernel = kernelsByBuffer.get(bytes.buffer);
+  if (kernel === undefined || kernel.outputOffset !== outOffset) throw new Error('scratchKernel: the memory lost its kernel'); // broken invariant
+  scratch = { kernel, curOffset, outOffset, pageBytes: page, deltaBytes: delta };
+  return scratch;
+}

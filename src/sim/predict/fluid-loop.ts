@@ -107,23 +107,47 @@ function deviceStateWireBytes(bytes: number): number {
 }
 
 /**
+ * Where the policy syncs at `bandwidth`: the T (bytes) with `policy.shouldSync(x, bandwidth)` ⇔ x <= T
+ * for every x >= 0, or null when that cannot be seen. The candidates are the policy's own threshold and
+ * 0 (round-based policies); one is T when shouldSync holds at it and not at the next double above it
+ * (shouldSync is monotone: true up to a point, false beyond, as syncPoint assumes).
+ */
+function syncBoundary(policy: Policy, ps: number, bandwidth: number): number | null {
+  const own = policy.thresholdBytes({ bandwidthBytesPerSec: bandwidth, roundBandwidthBytesPerSec: bandwidth, pageSizeBytes: ps });
+  for (const t of [own, 0]) {
+    if (Number.isFinite(t) && t >= 0 && policy.shouldSync(t, bandwidth) && !policy.shouldSync(nextUp(t), bandwidth)) return t;
+  }
+  return null;
+}
+
+const bits = new Float64Array(1);
+const bitsAsInt = new BigInt64Array(bits.buffer);
+/** The next double above a finite x >= 0. */
+function nextUp(x: number): number {
+  bits[0] = x;
+  bitsAsInt[0] += 1n; // the bit pattern of a non-negative double grows with its value (0 → the least subnormal)
+  return bits[0];
+}
+
+/**
  * The most pages that may still be pending when the policy syncs: the largest r in [0, P] with
  * `policy.shouldSync(r × pageSize, bandwidth)` (it is true at 0 and monotone). QEMU: the threshold;
- * round-based policies: 0.
+ * round-based policies: 0. `boundary` (syncBoundary), when known, stands in for asking the policy: the
+ * same bisection, the same answer, without a call per step.
  */
-function syncPoint(policy: Policy, pending: number, ps: number, bandwidth: number): number {
-  if (policy.shouldSync(pending * ps, bandwidth)) return pending;
-  if (!policy.shouldSync(0, bandwidth)) return 0;
+function syncPoint(policy: Policy, pending: number, ps: number, bandwidth: number, boundary: number | null): number {
+  const sync = boundary === null ? (bytes: number): boolean => policy.shouldSync(bytes, bandwidth) : (bytes: number): boolean => bytes <= boundary;
+  if (sync(pending * ps)) return pending;
+  if (!sync(0)) return 0;
   let lo = 0;
   let hi = pending;
   for (let k = 0; k < 80 && hi - lo > 1e-9 * Math.max(1, pending); k++) {
     const mid = (lo + hi) / 2;
-    if (policy.shouldSync(mid * ps, bandwidth)) lo = mid;
+    if (sync(mid * ps)) lo = mid;
     else hi = mid;
   }
   return lo;
 }
-
 
 export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: boolean; detectStuck: boolean; jump: boolean }): SimResult {
   const { ps, maxRun, model } = ctx;
@@ -135,6 +159,9 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
   const pageBytes = (s: Sent): number => (s.pages - s.zero) * ps + s.runs * HEADER_BYTES;
   const R = ctx.liveRate;
   const w = ctx.dirtyRatePagesPerSec;
+  // the policy's sync point at the two bandwidths the loop asks about (R, and 0 before the first window closes)
+  const boundaryAtR = syncBoundary(policy, ps, R);
+  const boundaryAt0 = syncBoundary(policy, ps, 0);
 
   // Convergence aids: the engine's own trigger, fed with the model's syncs.
   const trigger = ctx.autoConverge || ctx.dirtyLimitPagesPerSec !== null ? new AutoConvergeTrigger(ctx.autoConverge, 0) : null;
@@ -199,9 +226,9 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     const P = set.pending();
     // How far this round sends: until the policy would sync. The bandwidth reads 0 until the first
     // 100 ms window closes, so a bulk round sends at least what goes out in that window.
-    let target = P <= EPS ? 0 : Math.max(P - syncPoint(policy, P, ps, R), EPS);
+    let target = P <= EPS ? 0 : Math.max(P - syncPoint(policy, P, ps, R, boundaryAtR), EPS);
     if (stage === 'bulk' && P > EPS) {
-      const unmeasured = P - syncPoint(policy, P, ps, 0);
+      const unmeasured = P - syncPoint(policy, P, ps, 0, boundaryAt0);
       const windowPages = R === Infinity ? Infinity : (((BandwidthMeter.WINDOW_MS + ctx.burstMs) / 1000) * R) / ((1 - ctx.zeroShare) * ps + HEADER_BYTES / maxRun);
       target = Math.max(target, Math.min(unmeasured, windowPages));
     }

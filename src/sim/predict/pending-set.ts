@@ -30,6 +30,8 @@ interface Segment {
   p: Float64Array;
   /** expected pending zero pages per class */
   z: Float64Array;
+  /** sum(p), kept in step with p (the same additions in the same order as summing p anew) */
+  P: number;
 }
 
 export const EPS = 1e-9;
@@ -41,9 +43,31 @@ const sum = (a: Float64Array): number => {
   return t;
 };
 
+/** a × f, element by element, into a new array */
+function scaled(a: Float64Array, f: number): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] * f;
+  return out;
+}
+
+function scaleInPlace(a: Float64Array, f: number): void {
+  for (let i = 0; i < a.length; i++) a[i] *= f;
+}
+
+function segment(start: number, len: number, region: number, n: Float64Array, p: Float64Array, z: Float64Array): Segment {
+  return { start, len, region, n, p, z, P: sum(p) };
+}
+
+const density = (s: Segment): number => s.P / s.len;
+
 export class PendingSet {
   segs: Segment[] = [];
   cursor = 0;
+  /** per class: the share of a class's clean pages a write pass dirties (scratch of `write`) */
+  private readonly q: Float64Array;
+  /** the guest has zero pages; without them every segment's z is `none` (all 0, never written) */
+  private readonly zeros: boolean;
+  private readonly none: Float64Array;
 
   constructor(
     readonly N: number,
@@ -51,24 +75,27 @@ export class PendingSet {
     regions: Region[],
     zeroShare: number,
   ) {
+    this.q = new Float64Array(classes);
+    this.zeros = zeroShare > 0;
+    this.none = new Float64Array(classes);
     regions.forEach((r, i) => {
       if (r.end <= r.start) return;
       const len = r.end - r.start;
-      const n = r.mix.map((x) => x * len);
-      this.segs.push({ start: r.start, len, region: i, n, p: n.slice(), z: n.map((x) => x * zeroShare) });
+      const n = scaled(r.mix, len);
+      this.segs.push(segment(r.start, len, i, n, n.slice(), this.zeros ? scaled(n, zeroShare) : this.none));
     });
   }
 
   clone(): PendingSet {
     const c = Object.create(PendingSet.prototype) as PendingSet;
-    Object.assign(c, { N: this.N, classes: this.classes, cursor: this.cursor });
-    c.segs = this.segs.map((s) => ({ ...s, n: s.n.slice(), p: s.p.slice(), z: s.z.slice() }));
+    Object.assign(c, { N: this.N, classes: this.classes, cursor: this.cursor, q: new Float64Array(this.classes), zeros: this.zeros, none: this.none });
+    c.segs = this.segs.map((s) => ({ ...s, n: s.n.slice(), p: s.p.slice(), z: this.zeros ? s.z.slice() : this.none }));
     return c;
   }
 
   pending(): number {
     let t = 0;
-    for (const s of this.segs) t += sum(s.p);
+    for (let i = 0; i < this.segs.length; i++) t += this.segs[i].P;
     return t;
   }
 
@@ -82,13 +109,26 @@ export class PendingSet {
         if (at - s.start < EPS) return i;
         if (s.start + s.len - at < EPS) return i + 1;
         const f = (at - s.start) / s.len;
-        const left: Segment = { start: s.start, len: at - s.start, region: s.region, n: s.n.map((x) => x * f), p: s.p.map((x) => x * f), z: s.z.map((x) => x * f) };
-        const right: Segment = { start: at, len: s.start + s.len - at, region: s.region, n: s.n.map((x) => x * (1 - f)), p: s.p.map((x) => x * (1 - f)), z: s.z.map((x) => x * (1 - f)) };
-        this.segs.splice(i, 1, left, right);
+        const g = 1 - f;
+        // the right part gets new arrays; the left part is s, its arrays scaled in place
+        const right = segment(at, s.start + s.len - at, s.region, scaled(s.n, g), scaled(s.p, g), this.zeros ? scaled(s.z, g) : this.none);
+        scaleInPlace(s.n, f);
+        scaleInPlace(s.p, f);
+        if (this.zeros) scaleInPlace(s.z, f);
+        s.len = at - s.start;
+        s.P = sum(s.p);
+        this.segs.splice(i + 1, 0, right);
         return i + 1;
       }
     }
     return this.segs.length;
+  }
+
+  /** Clear what segment `s` holds pending (it was sent). */
+  private clear(s: Segment): void {
+    s.p.fill(0);
+    if (this.zeros) s.z.fill(0);
+    s.P = 0;
   }
 
   /**
@@ -97,27 +137,30 @@ export class PendingSet {
    * crosses the threshold). Clears what was sent; moves the cursor. `target` <= 0 sends nothing.
    */
   send(target: number, maxRun: number): Sent {
-    const out: Sent = { pages: 0, zero: 0, runs: 0, zeroByClass: new Float64Array(this.classes) };
+    // (without zero pages zeroByClass is the shared all-0 array: nobody writes to a Sent's zeroByClass)
+    const out: Sent = { pages: 0, zero: 0, runs: 0, zeroByClass: this.zeros ? new Float64Array(this.classes) : this.none };
     if (target <= EPS) return out;
     let i = this.boundaryAt(this.cursor) % Math.max(1, this.segs.length);
     for (let steps = 0; steps <= this.segs.length + 1; steps++) {
       if (i >= this.segs.length) i = 0;
       const s = this.segs[i];
-      const P = sum(s.p);
+      const P = s.P;
       if (P > EPS) {
         const rho = Math.min(1, P / s.len);
         const need = target - out.pages;
         const dense = rho >= 1 - 1e-12;
-        const ell = dense ? maxRun : (1 - rho ** maxRun) / (1 - rho);
+        const rhoRun = rho ** maxRun;
+        const ell = dense ? maxRun : (1 - rhoRun) / (1 - rho);
         const runs = Math.ceil(need / ell - 1e-9);
         const take = Math.min(P, runs * ell);
         if (take >= P - EPS) {
-          out.runs += dense ? Math.ceil(s.len / maxRun - 1e-9) : (P * (1 - rho)) / (1 - rho ** maxRun);
+          out.runs += dense ? Math.ceil(s.len / maxRun - 1e-9) : (P * (1 - rho)) / (1 - rhoRun);
           out.pages += P;
-          out.zero += sum(s.z);
-          for (let c = 0; c < s.z.length; c++) out.zeroByClass[c] += s.z[c];
-          s.p.fill(0);
-          s.z.fill(0);
+          if (this.zeros) {
+            out.zero += sum(s.z);
+            for (let c = 0; c < s.z.length; c++) out.zeroByClass[c] += s.z[c];
+          }
+          this.clear(s);
           this.cursor = (s.start + s.len) % this.N;
           if (out.pages >= target - EPS) return out;
         } else {
@@ -125,12 +168,12 @@ export class PendingSet {
           out.runs += runs;
           const f = take / P;
           out.pages += take;
-          out.zero += sum(s.z) * f;
-          for (let c = 0; c < s.z.length; c++) out.zeroByClass[c] += s.z[c] * f;
+          if (this.zeros) {
+            out.zero += sum(s.z) * f;
+            for (let c = 0; c < s.z.length; c++) out.zeroByClass[c] += s.z[c] * f;
+          }
           this.boundaryAt(at);
-          const left = this.segs[i];
-          left.p.fill(0);
-          left.z.fill(0);
+          this.clear(this.segs[i]);
           this.cursor = at % this.N;
           return out;
         }
@@ -145,20 +188,28 @@ export class PendingSet {
     if (m.kind === 'none' || !(sec > 0)) return 0;
     if (m.kind === 'random') {
       let d = 0;
-      const q = m.ratePerPage.map((r) => -Math.expm1(-r * sec));
-      for (const s of this.segs) {
-        for (let c = 0; c < q.length; c++) {
-          if (s.n[c] === 0) continue;
-          d += s.n[c] * q[c];
-          s.p[c] += (s.n[c] - s.p[c]) * q[c];
-          s.z[c] *= 1 - q[c];
+      const q = this.q;
+      const k = m.ratePerPage.length;
+      for (let c = 0; c < k; c++) q[c] = -Math.expm1(-m.ratePerPage[c] * sec);
+      for (let i = 0; i < this.segs.length; i++) {
+        const s = this.segs[i];
+        const n = s.n;
+        const p = s.p;
+        const z = s.z;
+        for (let c = 0; c < k; c++) {
+          if (n[c] === 0) continue;
+          d += n[c] * q[c];
+          p[c] += (n[c] - p[c]) * q[c];
+          if (this.zeros) z[c] *= 1 - q[c];
         }
+        s.P = sum(p);
       }
       return d;
     }
     // sequential: each vCPU's writer covers an interval of its slice (wrapping)
     let d = 0;
-    m.slices.forEach((sl, k) => {
+    for (let k = 0; k < m.slices.length; k++) {
+      const sl = m.slices[k];
       const size = sl.end - sl.start;
       const len = Math.min(size, m.sliceRate * sec);
       d += len;
@@ -171,7 +222,7 @@ export class PendingSet {
       }
       seqPos[k] = end <= sl.end ? end : sl.start + ((end - sl.start) % size);
       if (seqPos[k] >= sl.end) seqPos[k] = sl.start;
-    });
+    }
     return d;
   }
 
@@ -183,29 +234,35 @@ export class PendingSet {
     for (let k = i; k < j; k++) {
       const s = this.segs[k];
       s.p.set(s.n);
-      s.z.fill(0);
+      if (this.zeros) s.z.fill(0);
+      s.P = sum(s.p);
     }
+  }
+
+  private mergeable(a: Segment, b: Segment): boolean {
+    return a.region === b.region && Math.abs(a.start + a.len - b.start) < EPS;
+  }
+
+  /** Merge segment k+1 into segment k. */
+  private merge(k: number): void {
+    const a = this.segs[k];
+    const b = this.segs[k + 1];
+    for (let c = 0; c < a.n.length; c++) {
+      a.n[c] += b.n[c];
+      a.p[c] += b.p[c];
+      if (this.zeros) a.z[c] += b.z[c];
+    }
+    a.len += b.len;
+    a.P = sum(a.p);
+    this.segs.splice(k + 1, 1);
   }
 
   /** Merge neighbours of one region and equal density; then cap the count by merging the closest pairs. */
   normalize(): void {
-    const density = (s: Segment): number => sum(s.p) / s.len;
-    const mergeable = (a: Segment, b: Segment): boolean => a.region === b.region && Math.abs(a.start + a.len - b.start) < EPS;
-    const merge = (k: number): void => {
-      const a = this.segs[k];
-      const b = this.segs[k + 1];
-      for (let c = 0; c < a.n.length; c++) {
-        a.n[c] += b.n[c];
-        a.p[c] += b.p[c];
-        a.z[c] += b.z[c];
-      }
-      a.len += b.len;
-      this.segs.splice(k + 1, 1);
-    };
     for (let k = 0; k < this.segs.length - 1; ) {
       const a = this.segs[k];
       const b = this.segs[k + 1];
-      if (mergeable(a, b) && Math.abs(density(a) - density(b)) < 1e-12) merge(k);
+      if (this.mergeable(a, b) && Math.abs(density(a) - density(b)) < 1e-12) this.merge(k);
       else k++;
     }
     while (this.segs.length > MAX_SEGMENTS) {
@@ -214,7 +271,7 @@ export class PendingSet {
       for (let k = 0; k < this.segs.length - 1; k++) {
         const a = this.segs[k];
         const b = this.segs[k + 1];
-        if (!mergeable(a, b)) continue;
+        if (!this.mergeable(a, b)) continue;
         const c = Math.abs(density(a) - density(b)) * Math.min(a.len, b.len);
         if (c < cost) {
           cost = c;
@@ -222,7 +279,7 @@ export class PendingSet {
         }
       }
       if (best < 0) break;
-      merge(best);
+      this.merge(best);
     }
   }
 }

@@ -24,6 +24,22 @@ const STORAGE_BURST_MS = 10;
 /** Encoded image header: a msgpack map of ~200 bytes (format, page size, block table, tool, time). */
 const IMAGE_HEADER_BYTES = 20 + 200;
 
+/**
+ * The msgpack length of a control record, remembered by its kind and the numbers it holds (packing
+ * one costs more than the rest of the model): `make` builds the record from `a` and `b` alone.
+ */
+const packedLengths = new Map<string, number>();
+function packedLength(kind: string, a: number, b: number, make: () => unknown): number {
+  const key = `${kind} ${a} ${b}`;
+  let length = packedLengths.get(key);
+  if (length === undefined) {
+    length = packControl(make()).length;
+    if (packedLengths.size >= 1024) packedLengths.clear();
+    packedLengths.set(key, length);
+  }
+  return length;
+}
+
 export function predictQuick(s: Scenario): QuickPrediction {
   // The guest is paused at once (run.ts starts quick right after the vCPUs), so the fill decides zero pages.
   const total = s.guest.fill.zero + s.guest.fill.random + s.guest.fill.text;
@@ -45,8 +61,9 @@ export function quickModel(s: Scenario, zeroPages: number, burstMs: number): Qui
   let saved: number;
   let restored: number;
   if (s.quick.format === 'stream') {
-    const control = packControl({ t: 'p', b: 0, f: 4096, n: CHUNK_PAGES, lo: 0xffffffff, hi: 0xffffffff, len: CHUNK_PAGES * ps }).length;
-    const tail = RECORD_PREFIX_BYTES * 2 + packControl({ t: 'd', len: ds }).length + packControl({ t: 'e', pages: N, records: chunks + 1 }).length + ds;
+    const control = packedLength('p', CHUNK_PAGES * ps, 0, () => ({ t: 'p', b: 0, f: 4096, n: CHUNK_PAGES, lo: 0xffffffff, hi: 0xffffffff, len: CHUNK_PAGES * ps }));
+    const tail =
+      RECORD_PREFIX_BYTES * 2 + packedLength('d', ds, 0, () => ({ t: 'd', len: ds })) + packedLength('e', N, chunks, () => ({ t: 'e', pages: N, records: chunks + 1 })) + ds;
     saved = IMAGE_HEADER_BYTES + chunks * (RECORD_PREFIX_BYTES + control) + normal * ps + tail;
     restored = saved;
   } else {
