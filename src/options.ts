@@ -24,6 +24,7 @@ export { MAX_FLEET_GUESTS, MAX_PAGE_SIZE, MAX_VCPUS, MIN_PAGE_SIZE, SCENARIO_KEY
 export { SCENARIO_KEY_PATHS, suggestKey } from './scenario/key-tree.ts';
 export { SCENARIO_KEYS } from './scenario/docs.ts';
 export { resolveScenario } from './scenario/resolve.ts';
+import { valueAt } from './scenario/resolve.ts';
 
 /** JSON form of a resolved scenario: Infinity becomes "unlimited". */
 export function scenarioToJson(s: Scenario): unknown {
@@ -76,15 +77,6 @@ const BYTE_RATE_KEY_PATHS: readonly string[] = [
   ...SCENARIO_KEY_DECLS.filter((d) => d.kind === 'rate').map((d) => d.key),
   ...POLICY_PARAM_DECLS.filter((d) => d.kind === 'rate').map((d) => `precopy.policyParams.${d.key}`),
 ];
-
-function valueAt(input: unknown, path: string): unknown {
-  let node = input;
-  for (const part of path.split('.')) {
-    if (!isPlainObject(node)) return undefined;
-    node = node[part];
-  }
-  return node;
-}
 
 /**
  * What a valid scenario input says that it may not mean, one line per key (pure; the CLI prints them

@@ -9,7 +9,7 @@ import { fail, isPlainObject } from './refuse.ts';
 import type { Scenario } from './types.ts';
 
 /** The value at `path` in `input`, or undefined where a block on the way is not an object. */
-function valueAt(input: unknown, path: string): unknown {
+export function valueAt(input: unknown, path: string): unknown {
   let node = input;
   for (const part of path.split('.')) {
     if (!isPlainObject(node)) return undefined;
