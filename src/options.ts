@@ -14,6 +14,7 @@ import { MigbenchError } from './errors.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.ts';
 import { decimalSize, formatBitRate, formatByteRate, formatBytes, formatCount, parseSizeBytes } from './units.ts';
 import { fail, isPlainObject } from './scenario/refuse.ts';
+import { valueAt } from './scenario/resolve.ts';
 import { SCENARIO_KEY_DECLS } from './scenario/keys.ts';
 import { POLICY_PARAM_DECLS } from './scenario/policy-params.ts';
 import type { Scenario } from './scenario/types.ts';
@@ -24,7 +25,6 @@ export { MAX_FLEET_GUESTS, MAX_PAGE_SIZE, MAX_VCPUS, MIN_PAGE_SIZE, SCENARIO_KEY
 export { SCENARIO_KEY_PATHS, suggestKey } from './scenario/key-tree.ts';
 export { SCENARIO_KEYS } from './scenario/docs.ts';
 export { resolveScenario } from './scenario/resolve.ts';
-import { valueAt } from './scenario/resolve.ts';
 
 /** JSON form of a resolved scenario: Infinity becomes "unlimited". */
 export function scenarioToJson(s: Scenario): unknown {
