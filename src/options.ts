@@ -48,6 +48,7 @@ export interface ScenarioInput {
     hotFraction?: number;
     zipfExponent?: number;
     writeBytes?: number;
+    readRate?: string | number;
   };
   link?: { bandwidth?: string | number; latencyMs?: number | string };
   quick?: {
@@ -60,6 +61,8 @@ export interface ScenarioInput {
   };
   /** simulate mode: a host evacuation of `count` guests like this one, `concurrency` at a time */
   fleet?: { count?: number; concurrency?: number } | null;
+  /** post-copy after pre-copy (QEMU postcopy-ram) */
+  postcopy?: { enabled?: boolean; startAfterRounds?: number; maxBandwidth?: string | number; preempt?: boolean; recovery?: boolean };
   precopy?: {
     downtimeLimitMs?: number | string;
     maxBandwidth?: string | number;
@@ -96,6 +99,7 @@ export interface Scenario {
     readonly hotFraction: number;
     readonly zipfExponent: number;
     /** bytes changed per page write */ readonly writeBytes: number;
+    /** page reads per second, all vCPUs together (they fault in post-copy too); 0 = none */ readonly readRate: number;
   };
   readonly link: { /** bytes/s; Infinity = unlimited */ readonly bandwidth: number; readonly latencyMs: number };
   readonly precopy: {
@@ -132,6 +136,18 @@ export interface Scenario {
     readonly path: string | null;
     readonly keepImage: boolean;
   };
+  /** post-copy (QEMU postcopy-ram): after `startAfterRounds` live rounds the guest resumes on the destination and faults missing pages in */
+  readonly postcopy: {
+    readonly enabled: boolean;
+    /** live rounds (bulk included) before the switch to post-copy (1: after the bulk round, virsh --postcopy-after-precopy) */
+    readonly startAfterRounds: number;
+    /** bytes/s of the post-copy phase (QEMU max-postcopy-bandwidth); Infinity = the link's rate */
+    readonly maxBandwidth: number;
+    /** requested pages on a lane of their own, ahead of the background push (QEMU postcopy-preempt) */
+    readonly preempt: boolean;
+    /** survive a link failure during post-copy (QEMU postcopy-paused / migrate-recover) */
+    readonly recovery: boolean;
+  };
   /** a host evacuation (simulate mode): `count` guests like this one share the link, `concurrency` at a time; null = one guest */
   readonly fleet: { readonly count: number; readonly concurrency: number } | null;
 }
@@ -151,6 +167,7 @@ export const SCENARIO_KEYS: readonly { key: string; unit: string; default: strin
   { key: 'workload.hotFraction', unit: '0 … 1', default: '0.9', meaning: 'hotset: share of writes that go to the hot set (the rest: anywhere)' },
   { key: 'workload.zipfExponent', unit: '> 0', default: '0.99', meaning: 'zipf: skew s of P(rank k) ∝ k^-s' },
   { key: 'workload.writeBytes', unit: 'bytes, 1 … pageSize', default: '8', meaning: 'bytes each page write changes' },
+  { key: 'workload.readRate', unit: 'page reads/s ("5000/s")', default: '0', meaning: 'reads of pages by the same pattern, all vCPUs together; they change nothing, but in post-copy a read of a missing page faults like a write' },
   { key: 'link.bandwidth', unit: 'rate ("1Gbit/s", "128MiB/s") or "unlimited"', default: '"1Gbit/s"', meaning: 'the link between source and destination' },
   { key: 'link.latencyMs', unit: 'ms', default: '0', meaning: 'one-way delay of every frame' },
   { key: 'precopy.downtimeLimitMs', unit: 'ms', default: '300', meaning: 'QEMU downtime-limit: switch over when pending bytes < bandwidth × this' },
@@ -172,6 +189,11 @@ export const SCENARIO_KEYS: readonly { key: string; unit: string; default: strin
   { key: 'quick.path', unit: 'file or null', default: 'null (a new file in a new folder in quick.dir)', meaning: 'the image file itself; must not exist yet (--force on the command line replaces a regular file)' },
   { key: 'quick.keepImage', unit: 'true | false', default: 'false', meaning: 'keep the image after the run (else it is removed)' },
   { key: 'precopy.onTimeout', unit: '"cancel" | "force"', default: '"cancel"', meaning: 'at the timeout: give up (the guest stays on the source) or stop and copy now' },
+  { key: 'postcopy.enabled', unit: 'true | false', default: 'false', meaning: 'QEMU postcopy-ram: after startAfterRounds live rounds, pause, send the device state and the list of missing pages, resume the guest on the destination and fetch each page it touches on demand while the rest is pushed (emulate mode)' },
+  { key: 'postcopy.startAfterRounds', unit: 'count, 1 … 1000', default: '1 (after the bulk round, as virsh --postcopy-after-precopy)', meaning: 'live rounds (bulk included) before the switch to post-copy; a pre-copy that converges sooner completes as pre-copy' },
+  { key: 'postcopy.maxBandwidth', unit: 'rate or "unlimited"', default: '"unlimited" (the link\'s rate)', meaning: 'QEMU max-postcopy-bandwidth: rate limit of the post-copy phase' },
+  { key: 'postcopy.preempt', unit: 'true | false', default: 'true', meaning: 'QEMU postcopy-preempt: requested pages go ahead of the background push instead of waiting behind its frames' },
+  { key: 'postcopy.recovery', unit: 'true | false', default: 'false', meaning: 'QEMU postcopy recovery: survive a link failure during post-copy (not built yet: refused when true)' },
   { key: 'fleet', unit: 'null or { count, concurrency }', default: 'null (one guest)', meaning: 'simulate mode: evacuate a host of `count` guests like this one over the one link, at most `concurrency` migrating at a time' },
   { key: 'fleet.count', unit: `count, 1 … ${10_000}`, default: '1', meaning: 'guests on the host (each with its own seed, derived from `seed`)' },
   { key: 'fleet.concurrency', unit: 'count, 1 … fleet.count', default: '1', meaning: 'migrations at a time; they share link.bandwidth equally' },
@@ -212,15 +234,16 @@ function section(input: Record<string, unknown>, name: string, allowed: readonly
 
 /** The keys of every block of a scenario ('' is the top level): what is checked, and what "did you mean" searches. */
 const BLOCK_KEYS = {
-  '': ['name', 'seed', 'guest', 'workload', 'link', 'precopy', 'quick', 'fleet'],
+  '': ['name', 'seed', 'guest', 'workload', 'link', 'precopy', 'quick', 'postcopy', 'fleet'],
   guest: ['memory', 'pageSize', 'vcpus', 'fill', 'deviceState'],
   'guest.fill': ['zero', 'random', 'text'],
-  workload: ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes'],
+  workload: ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes', 'readRate'],
   link: ['bandwidth', 'latencyMs'],
   precopy: ['downtimeLimitMs', 'maxBandwidth', 'policy', 'policyParams', 'autoConverge', 'dirtyLimit', 'xbzrle', 'compression', 'compressionLevel', 'channels', 'maxRounds', 'timeoutMs', 'onTimeout'],
   'precopy.xbzrle': ['enabled', 'cacheSize'],
   'precopy.autoConverge': ['initial', 'increment', 'max', 'triggerThreshold'],
   quick: ['storageBandwidth', 'handoverMs', 'format', 'dir', 'path', 'keepImage'],
+  postcopy: ['enabled', 'startAfterRounds', 'maxBandwidth', 'preempt', 'recovery'],
   fleet: ['count', 'concurrency'],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -344,6 +367,7 @@ export function resolveScenario(input: unknown): Scenario {
   const l = section(input, 'link', BLOCK_KEYS.link);
   const p = section(input, 'precopy', BLOCK_KEYS.precopy);
   const q = section(input, 'quick', BLOCK_KEYS.quick);
+  const pc = section(input, 'postcopy', BLOCK_KEYS.postcopy);
 
   const name = input.name === undefined ? 'default' : input.name;
   if (typeof name !== 'string' || name.length === 0) fail('name', 'expected a non-empty string', name);
@@ -374,6 +398,12 @@ export function resolveScenario(input: unknown): Scenario {
   const writeBytes = num('workload.writeBytes', w.writeBytes, 8, (n) =>
     Number.isInteger(n) && n >= 1 && n <= pageSize ? null : `expected an integer from 1 to guest.pageSize (${pageSize})`,
   );
+  let readRate = 0;
+  if (w.readRate !== undefined) {
+    const r = parsePerSecond(w.readRate);
+    if (r === null) fail('workload.readRate', 'expected page reads per second like "5000/s"', w.readRate);
+    readRate = r;
+  }
 
   const bandwidth = rate('link.bandwidth', l.bandwidth, 125_000_000);
   const latencyMs = duration('link.latencyMs', l.latencyMs, 0, false);
@@ -423,15 +453,32 @@ export function resolveScenario(input: unknown): Scenario {
     name,
     seed,
     guest: { memory, pageSize, vcpus, fill: fill(g.fill), deviceState },
-    workload: { pattern, dirtyRate, workingSet, hotFraction, zipfExponent, writeBytes },
+    workload: { pattern, dirtyRate, workingSet, hotFraction, zipfExponent, writeBytes, readRate },
     link: { bandwidth, latencyMs },
     precopy: { downtimeLimitMs, maxBandwidth, policy, policyParams, autoConverge, dirtyLimit, xbzrle, compression, compressionLevel, channels, maxRounds, timeoutMs, onTimeout },
     quick: { storageBandwidth, handoverMs, format, dir, path, keepImage },
+    postcopy: resolvePostcopy(pc),
     fleet: resolveFleet(input.fleet),
   });
 }
 
 export const MAX_FLEET_GUESTS = 10_000;
+export const MAX_POSTCOPY_START_ROUNDS = 1000;
+
+/** `postcopy`: { enabled, startAfterRounds, maxBandwidth, preempt, recovery }. */
+function resolvePostcopy(v: Record<string, unknown>): Scenario['postcopy'] {
+  const bool = (k: 'enabled' | 'preempt' | 'recovery', dflt: boolean): boolean => {
+    if (v[k] === undefined) return dflt;
+    if (typeof v[k] !== 'boolean') fail(`postcopy.${k}`, 'expected true or false', v[k]);
+    return v[k] as boolean;
+  };
+  const startAfterRounds = num('postcopy.startAfterRounds', v.startAfterRounds, 1, (n) =>
+    Number.isInteger(n) && n >= 1 && n <= MAX_POSTCOPY_START_ROUNDS ? null : `expected an integer from 1 to ${MAX_POSTCOPY_START_ROUNDS}`,
+  );
+  const maxBandwidth = rate('postcopy.maxBandwidth', v.maxBandwidth, Infinity);
+  if (!(maxBandwidth > 0)) fail('postcopy.maxBandwidth', 'must be greater than 0', v.maxBandwidth);
+  return { enabled: bool('enabled', false), startAfterRounds, maxBandwidth, preempt: bool('preempt', true), recovery: bool('recovery', false) };
+}
 
 /** `fleet`: null, or { count, concurrency } with 1 <= concurrency <= count <= MAX_FLEET_GUESTS. */
 function resolveFleet(v: unknown): Scenario['fleet'] {
@@ -588,7 +635,7 @@ export function applyOverrides(input: unknown, sets: readonly string[]): Record<
 /** Size keys: a decimal unit there ("64MB") is accepted with a warning (`scenarioWarnings`). */
 const SIZE_KEY_PATHS = ['guest.memory', 'guest.pageSize', 'guest.deviceState', 'workload.workingSet', 'precopy.xbzrle.cacheSize'] as const;
 /** Byte-rate keys: a bare number there is bytes/s. */
-const BYTE_RATE_KEY_PATHS = ['link.bandwidth', 'precopy.maxBandwidth', 'precopy.dirtyLimit', 'quick.storageBandwidth', 'precopy.policyParams.availSwitchoverBandwidth'] as const;
+const BYTE_RATE_KEY_PATHS = ['link.bandwidth', 'precopy.maxBandwidth', 'postcopy.maxBandwidth', 'precopy.dirtyLimit', 'quick.storageBandwidth', 'precopy.policyParams.availSwitchoverBandwidth'] as const;
 
 function valueAt(input: unknown, path: string): unknown {
   let node = input;
