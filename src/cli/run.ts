@@ -22,6 +22,7 @@ import { maxSimulatedTimeoutMs } from '../sim/work-bound.ts';
 import { interruptedWord, watchInterrupts } from './interrupt.ts';
 import { LiveBar } from './live-bar.ts';
 import { showProgressBar } from './terminal.ts';
+import { checkPostcopyMode } from '../postcopy/support.ts';
 
 export interface RunCommandOptions {
   set: string[];
@@ -85,6 +86,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     checkTimers(scenario);
     if (scenario.fleet) throw new MigbenchError('E_SCENARIO', `fleet: a host evacuation runs in simulate mode only (--mode simulate), got ${JSON.stringify(scenario.fleet)}`);
   } else checkSimulatable(scenario, methods);
+  if (methods.includes('precopy')) checkPostcopyMode(scenario, mode);
   checkOutputs([{ flag: '--out', path: options.out }, { flag: '--html', path: options.html }]);
   // tests only: MIGBENCH_TEST_FAULT makes one worker die mid-migration (src/faults.ts)
   const fault = mode === 'emulate' ? faultFromEnvironment() : undefined;
