@@ -35,6 +35,9 @@ import { fillGuest } from './workload/fill.ts';
 import { Rng, deriveSeed } from './workload/rng.ts';
 import { precopySettingsFor } from './precopy/settings.ts';
 import { VcpuPool } from './workload/vcpu-pool.ts';
+import { createPostcopyShared, logEntriesFor, type PostcopyShared } from './postcopy/shared.ts';
+import { EmulatePostcopy } from './postcopy/emulate.ts';
+import { finishPostcopy } from './postcopy/result.ts';
 
 /** A running guest: its memory (twice: source and destination), dirty log, device state and vCPUs. */
 export interface Guest {
@@ -45,6 +48,8 @@ export interface Guest {
   readonly deviceState: Uint8Array;
   readonly destDeviceState: SharedArrayBuffer;
   readonly vcpus: VcpuPool;
+  /** post-copy's shared memory (received bitmap, request ring, write logs, stall records) when postcopy.enabled, else null */
+  readonly postcopy: PostcopyShared | null;
   /**
    * Stop the vCPUs, drop every reference to the guest's memory (the guest is unusable afterwards) and
    * give it back to the machine (reclaim.ts) before resolving. Idempotent.
@@ -94,6 +99,19 @@ export async function createGuest(scenario: Scenario, options: GuestOptions = {}
     const destDeviceState = new SharedArrayBuffer(scenario.guest.deviceState);
     const dirtyLog = createDirtyLog(layout.totalPages);
     const w = scenario.workload;
+    const postcopy = scenario.postcopy.enabled
+      ? createPostcopyShared({
+          dest,
+          vcpus: scenario.guest.vcpus,
+          writeBytes: w.writeBytes,
+          logEntries: logEntriesFor({
+            memoryBytes: scenario.guest.memory,
+            postcopyRateBytesPerSec: Math.min(scenario.link.bandwidth, scenario.postcopy.maxBandwidth),
+            writesPerSecPerVcpu: w.pattern === 'idle' ? 0 : w.dirtyRate / scenario.guest.vcpus,
+            writeBytes: w.writeBytes,
+          }),
+        })
+      : null;
     const vcpus = await VcpuPool.start({
       memory: source,
       dirtyLog,
@@ -108,6 +126,8 @@ export async function createGuest(scenario: Scenario, options: GuestOptions = {}
       dirtyRatePagesPerSec: w.dirtyRate,
       writeBytes: w.writeBytes,
       seed: scenario.seed,
+      readRatePagesPerSec: w.readRate,
+      postcopy,
       fault: options.fault,
     });
     let disposed: Promise<void> | null = null;
@@ -119,6 +139,7 @@ export async function createGuest(scenario: Scenario, options: GuestOptions = {}
       deviceState,
       destDeviceState,
       vcpus,
+      postcopy,
       dispose: () => (disposed ??= vcpus.stop().then(release)),
     };
   } catch (error) {
@@ -147,6 +168,8 @@ export interface MigrateOptions {
    * so far in the round that is running, and since the start.
    */
   onLive?: (p: { roundPagesSent: number; totalPagesSent: number }) => void;
+  /** post-copy: how long the guest runs on the destination after completion, to measure its write rate then (default 200 ms) */
+  postcopyAfterWindowMs?: number;
 }
 
 /** How often `onLive` hears from a running pre-copy migration (real time). */
@@ -183,6 +206,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       })
     : null;
   const startedAtMs = clock.nowMs();
+  const writesAtStart = guest.vcpus.totalWrites();
   guest.vcpus.armFault(); // tests only: a vCPU given a fault counts its work from here (no-op otherwise)
   const ring = createRing(ringCapacityBytes(scenario));
   let destination: DestinationHandle;
@@ -193,6 +217,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       deviceState: guest.destDeviceState,
       latencyMs: scenario.link.latencyMs,
       zstd: compression?.codec === 'zstd',
+      ...(guest.postcopy ? { received: guest.postcopy.received } : {}),
       fault: faultFor(options.fault, 'destination'),
       stallLimitMs: options.stallLimitMs,
     });
@@ -211,6 +236,8 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     compression,
   });
   let run: PrecopyRun;
+  let postcopy: EmulatePostcopy | null = null;
+  const shared = guest.postcopy;
   // the loop yields to the event loop every 50 ms: a timer can read the sender's counters meanwhile
   const live = options.onLive;
   const ticker = live ? setInterval(() => live({ roundPagesSent: sender.round.pages, totalPagesSent: sender.total.pages }), LIVE_PROGRESS_MS) : null;
@@ -232,6 +259,25 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       startedAtMs,
       signal: options.signal,
       onRound: options.onRound,
+      postcopy: shared
+        ? (pages) =>
+            (postcopy = new EmulatePostcopy({
+              startAfterRounds: scenario.postcopy.startAfterRounds,
+              preempt: scenario.postcopy.preempt,
+              rateBytesPerSec: Math.min(scenario.postcopy.maxBandwidth, scenario.link.bandwidth),
+              latencyMs: scenario.link.latencyMs,
+              pages,
+              pageSizeBytes: scenario.guest.pageSize,
+              pagesPerBlock: guest.source.layout.pagesPerBlock,
+              sender,
+              limiter,
+              destination,
+              vcpus: guest.vcpus,
+              shared,
+              deviceState: guest.deviceState,
+              clock,
+            }))
+        : null,
     });
   } catch (error) {
     const e = (await destination.settledError()) ?? (await lanes?.settledError()) ?? guest.vcpus.error ?? error;
@@ -251,14 +297,21 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
   run.engine.destinationWaitMs = destination.waitMs;
   let verification: PrecopyResult['verification'] = null;
   let verified: boolean | null = null;
-  if (run.stats.status === 'completed') {
+  const pc = run.outcome.outcome === 'postcopy' && postcopy !== null && shared !== null
+    ? await finishPostcopy({ run, facts: (postcopy as EmulatePostcopy).facts, shared, guest, destination, scenario, clock, startedAtMs, writesAtStart, afterWindowMs: options.postcopyAfterWindowMs })
+    : null;
+  if (pc) {
+    // post-copy: the destination equals the frozen source with the guest's logged writes replayed
+    verified = pc.verified;
+    verification = pc.verification;
+  } else if (run.stats.status === 'completed') {
     // The vCPUs are paused: the source cannot change under the comparison.
     const report = verifyGuest(guest.source, guest.dest, guest.deviceState, new Uint8Array(guest.destDeviceState));
     verified = report.equal;
     verification = { badPages: report.badPages, firstBadPage: report.firstBadPage, deviceStateEqual: report.deviceStateEqual };
   }
   const rates = guest.vcpus.rates();
-  return precopyResult(run, {
+  const result = precopyResult(run, {
     verified,
     verification,
     workload: {
@@ -275,6 +328,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       outputBytes: sender.compressedOutputBytes,
     }),
   });
+  return pc ? { ...result, stats: pc.stats, postcopy: pc.postcopy } : result;
 }
 
 function erroredResult(scenario: Scenario, guest: Guest, error: MigbenchError, elapsedMs: number): PrecopyResult {
