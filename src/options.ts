@@ -63,6 +63,8 @@ export interface ScenarioInput {
   fleet?: { count?: number; concurrency?: number } | null;
   /** post-copy after pre-copy (QEMU postcopy-ram) */
   postcopy?: { enabled?: boolean; startAfterRounds?: number; maxBandwidth?: string | number; preempt?: boolean; recovery?: boolean };
+  /** a link failure during the migration */
+  faults?: { linkDownAtMs?: number | string | null; linkDownForMs?: number | string };
   precopy?: {
     downtimeLimitMs?: number | string;
     maxBandwidth?: string | number;
@@ -148,6 +150,8 @@ export interface Scenario {
     /** survive a link failure during post-copy (QEMU postcopy-paused / migrate-recover) */
     readonly recovery: boolean;
   };
+  /** a link failure: it goes down `linkDownAtMs` after the migration request (null: never) for `linkDownForMs` */
+  readonly faults: { readonly linkDownAtMs: number | null; readonly linkDownForMs: number };
   /** a host evacuation (simulate mode): `count` guests like this one share the link, `concurrency` at a time; null = one guest */
   readonly fleet: { readonly count: number; readonly concurrency: number } | null;
 }
@@ -194,6 +198,8 @@ export const SCENARIO_KEYS: readonly { key: string; unit: string; default: strin
   { key: 'postcopy.maxBandwidth', unit: 'rate or "unlimited"', default: '"unlimited" (the link\'s rate)', meaning: 'QEMU max-postcopy-bandwidth: rate limit of the post-copy phase' },
   { key: 'postcopy.preempt', unit: 'true | false', default: 'true', meaning: 'QEMU postcopy-preempt: requested pages go ahead of the background push instead of waiting behind its frames' },
   { key: 'postcopy.recovery', unit: 'true | false', default: 'false', meaning: 'QEMU postcopy recovery: survive a link failure during post-copy (not built yet: refused when true)' },
+  { key: 'faults.linkDownAtMs', unit: 'ms or null', default: 'null (the link never fails)', meaning: 'the link dies this long after the migration request: pre-copy ends `failed` with the guest running on the source; post-copy ends `failed` with the guest lost (emulate mode)' },
+  { key: 'faults.linkDownForMs', unit: 'ms', default: '0', meaning: 'how long the link stays down (what postcopy.recovery would wait out; not built yet)' },
   { key: 'fleet', unit: 'null or { count, concurrency }', default: 'null (one guest)', meaning: 'simulate mode: evacuate a host of `count` guests like this one over the one link, at most `concurrency` migrating at a time' },
   { key: 'fleet.count', unit: `count, 1 … ${10_000}`, default: '1', meaning: 'guests on the host (each with its own seed, derived from `seed`)' },
   { key: 'fleet.concurrency', unit: 'count, 1 … fleet.count', default: '1', meaning: 'migrations at a time; they share link.bandwidth equally' },
@@ -234,7 +240,7 @@ function section(input: Record<string, unknown>, name: string, allowed: readonly
 
 /** The keys of every block of a scenario ('' is the top level): what is checked, and what "did you mean" searches. */
 const BLOCK_KEYS = {
-  '': ['name', 'seed', 'guest', 'workload', 'link', 'precopy', 'quick', 'postcopy', 'fleet'],
+  '': ['name', 'seed', 'guest', 'workload', 'link', 'precopy', 'quick', 'postcopy', 'faults', 'fleet'],
   guest: ['memory', 'pageSize', 'vcpus', 'fill', 'deviceState'],
   'guest.fill': ['zero', 'random', 'text'],
   workload: ['pattern', 'dirtyRate', 'workingSet', 'hotFraction', 'zipfExponent', 'writeBytes', 'readRate'],
@@ -244,6 +250,7 @@ const BLOCK_KEYS = {
   'precopy.autoConverge': ['initial', 'increment', 'max', 'triggerThreshold'],
   quick: ['storageBandwidth', 'handoverMs', 'format', 'dir', 'path', 'keepImage'],
   postcopy: ['enabled', 'startAfterRounds', 'maxBandwidth', 'preempt', 'recovery'],
+  faults: ['linkDownAtMs', 'linkDownForMs'],
   fleet: ['count', 'concurrency'],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -368,6 +375,7 @@ export function resolveScenario(input: unknown): Scenario {
   const p = section(input, 'precopy', BLOCK_KEYS.precopy);
   const q = section(input, 'quick', BLOCK_KEYS.quick);
   const pc = section(input, 'postcopy', BLOCK_KEYS.postcopy);
+  const fl = section(input, 'faults', BLOCK_KEYS.faults);
 
   const name = input.name === undefined ? 'default' : input.name;
   if (typeof name !== 'string' || name.length === 0) fail('name', 'expected a non-empty string', name);
@@ -458,6 +466,10 @@ export function resolveScenario(input: unknown): Scenario {
     precopy: { downtimeLimitMs, maxBandwidth, policy, policyParams, autoConverge, dirtyLimit, xbzrle, compression, compressionLevel, channels, maxRounds, timeoutMs, onTimeout },
     quick: { storageBandwidth, handoverMs, format, dir, path, keepImage },
     postcopy: resolvePostcopy(pc),
+    faults: {
+      linkDownAtMs: fl.linkDownAtMs === null || fl.linkDownAtMs === undefined ? null : duration('faults.linkDownAtMs', fl.linkDownAtMs, 0, false),
+      linkDownForMs: duration('faults.linkDownForMs', fl.linkDownForMs, 0, false),
+    },
     fleet: resolveFleet(input.fleet),
   });
 }

@@ -19,6 +19,7 @@ describe('resolveScenario defaults', () => {
     expect(s.guest).toEqual({ memory: 2 ** 30, pageSize: 4096, vcpus: 2, fill: { zero: 0, random: 1, text: 0 }, deviceState: 262144 });
     expect(s.workload).toEqual({ pattern: 'hotset', dirtyRate: 20000, workingSet: 128 * 2 ** 20, hotFraction: 0.9, zipfExponent: 0.99, writeBytes: 8, readRate: 0 });
     expect(s.postcopy).toEqual({ enabled: false, startAfterRounds: 1, maxBandwidth: Infinity, preempt: true, recovery: false });
+    expect(s.faults).toEqual({ linkDownAtMs: null, linkDownForMs: 0 });
     expect(s.link).toEqual({ bandwidth: 125_000_000, latencyMs: 0 });
     expect(s.precopy).toEqual({
       downtimeLimitMs: 300, maxBandwidth: 125_000_000, policy: 'qemu', policyParams: { availSwitchoverBandwidth: null }, autoConverge: null, dirtyLimit: null, xbzrle: { enabled: false, cacheSize: 64 * 2 ** 20 }, compression: 'none', compressionLevel: 1, channels: 1,
@@ -267,7 +268,7 @@ describe('input guidance (issue 18 item 8)', () => {
   });
 
   it('keeps the old message where there is nothing near to suggest', () => {
-    expect(refusal({ zzz: 1 })).toBe('zzz: unknown key (known: name, seed, guest, workload, link, precopy, quick, postcopy, fleet), got 1');
+    expect(refusal({ zzz: 1 })).toBe('zzz: unknown key (known: name, seed, guest, workload, link, precopy, quick, postcopy, faults, fleet), got 1');
     expect(refusal({ guest: { memory: 10000 } })).toBe('guest.memory: must be a multiple of guest.pageSize (4096 B), got 10000');
     expect(refusal({ guest: { memory: '64 potatoes' } })).toBe('guest.memory: expected a size like "64MiB", got "64 potatoes"');
   });
@@ -323,6 +324,7 @@ describe('post-copy keys (issue 14 item 1)', () => {
     const s = resolveScenario({ postcopy: { enabled: true, startAfterRounds: 3, maxBandwidth: '100MiB/s', preempt: false }, workload: { readRate: '5k/s' } });
     expect(s.postcopy).toEqual({ enabled: true, startAfterRounds: 3, maxBandwidth: 100 * 2 ** 20, preempt: false, recovery: false });
     expect(s.workload.readRate).toBe(5000);
+    expect(resolveScenario({ faults: { linkDownAtMs: '2s', linkDownForMs: 500 } }).faults).toEqual({ linkDownAtMs: 2000, linkDownForMs: 500 });
   });
   it.each<[unknown, RegExp]>([
     [{ postcopy: { enabled: 'yes' } }, /^postcopy\.enabled: expected true or false, got "yes"$/],
@@ -330,6 +332,8 @@ describe('post-copy keys (issue 14 item 1)', () => {
     [{ postcopy: { maxBandwidth: 'fast' } }, /^postcopy\.maxBandwidth: expected a rate/],
     [{ postcopy: { preemt: true } }, /^postcopy\.preemt: unknown key \(did you mean postcopy\.preempt\?\)/],
     [{ workload: { readRate: 'lots' } }, /^workload\.readRate: expected page reads per second like "5000\/s", got "lots"$/],
+    [{ faults: { linkDownAtMs: 'soon' } }, /^faults\.linkDownAtMs: expected milliseconds/],
+    [{ faults: { linkDownForMs: -1 } }, /^faults\.linkDownForMs: /],
   ])('refuses %j', (input, message) => {
     expect(messageOf(input)).toMatch(message);
   });
