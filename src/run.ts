@@ -38,6 +38,8 @@ import { VcpuPool } from './workload/vcpu-pool.ts';
 import { createPostcopyShared, logEntriesFor, type PostcopyShared } from './postcopy/shared.ts';
 import { EmulatePostcopy } from './postcopy/emulate.ts';
 import { finishPostcopy } from './postcopy/result.ts';
+import { FaultyLink, LinkDown } from './transport/link-fault.ts';
+import type { LinkBudget } from './transport/link.ts';
 
 /** A running guest: its memory (twice: source and destination), dirty log, device state and vCPUs. */
 export interface Guest {
@@ -207,6 +209,9 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
     : null;
   const startedAtMs = clock.nowMs();
   const writesAtStart = guest.vcpus.totalWrites();
+  // faults.linkDownAtMs: the link refuses every byte from then on (the single lane: support.ts refuses channels)
+  const downAt = scenario.faults.linkDownAtMs;
+  const link: LinkBudget = downAt !== null && lanes === null ? new FaultyLink(limiter, clock, startedAtMs + downAt, startedAtMs) : limiter;
   guest.vcpus.armFault(); // tests only: a vCPU given a fault counts its work from here (no-op otherwise)
   const ring = createRing(ringCapacityBytes(scenario));
   let destination: DestinationHandle;
@@ -229,7 +234,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
   const sender = new PageSender({
     producer: destination.producer,
     source: guest.source,
-    limiter,
+    limiter: link,
     meter,
     clock,
     closedReason: destination.closedReason,
@@ -250,7 +255,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
       vcpus: guest.vcpus,
       destination,
       sender,
-      limiter,
+      limiter: link,
       meter,
       deviceState: guest.deviceState,
       lanes,
@@ -270,7 +275,7 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
               pageSizeBytes: scenario.guest.pageSize,
               pagesPerBlock: guest.source.layout.pagesPerBlock,
               sender,
-              limiter,
+              limiter: link,
               destination,
               vcpus: guest.vcpus,
               shared,
@@ -280,6 +285,15 @@ export async function migratePrecopy(guest: Guest, options: MigrateOptions = {})
         : null,
     });
   } catch (error) {
+    if (error instanceof LinkDown) {
+      await destination.stop();
+      await lanes?.stop();
+      // after the switch to post-copy the guest runs on the destination without all its pages: lost
+      const guestLost = postcopy !== null && (postcopy as EmulatePostcopy).facts.resumedAtMs > 0;
+      // before it, the guest goes on on the source (resumed if the link died in the stop-and-copy)
+      if (!guestLost && guest.vcpus.isAnyPaused()) await guest.vcpus.resume();
+      return failedResult(scenario, guest, error, clock.nowMs() - startedAtMs, guestLost, sender);
+    }
     const e = (await destination.settledError()) ?? (await lanes?.settledError()) ?? guest.vcpus.error ?? error;
     await destination.stop();
     await lanes?.stop();
@@ -360,6 +374,27 @@ function erroredResult(scenario: Scenario, guest: Guest, error: MigbenchError, e
     channels: { count: scenario.precopy.channels, lanes: [], dispatchWaitMs: 0, flushes: 0, flushWaitMs: 0 },
     xbzrle: null,
     compression: null,
+  };
+}
+
+/** The link died (faults.linkDownAtMs): outcome `failed`, what was sent until then, and whether the guest is lost. */
+function failedResult(scenario: Scenario, guest: Guest, error: LinkDown, elapsedMs: number, guestLost: boolean, sender: PageSender): PrecopyResult {
+  const r = erroredResult(scenario, guest, new MigbenchError('E_IO', error.message), elapsedMs);
+  const t = sender.total;
+  return {
+    ...r,
+    outcome: 'failed',
+    reason: 'link-down',
+    error: error.message,
+    stats: {
+      ...r.stats,
+      ram: ramStats({
+        transferredBytes: t.bytes, transferredPages: t.pages, zeroPages: t.zeroPages, normalPages: t.normalPages, remainingBytes: scenario.guest.memory,
+        memoryBytes: scenario.guest.memory, pageSizeBytes: scenario.guest.pageSize, dirtySyncCount: 0, dirtyPagesPerSec: 0,
+        precopyBytes: t.bytes, downtimeBytes: 0, totalTimeMs: elapsedMs, setupTimeMs: 0,
+      }),
+    },
+    guestLost,
   };
 }
 

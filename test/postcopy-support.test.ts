@@ -14,6 +14,10 @@ describe('post-copy is refused where it cannot run yet (issue 14 item 1)', () =>
     ['predict', on(), 'predict', 'postcopy.enabled: not modelled by predict yet (run it in emulate mode), got true'],
     ['recovery (no link faults yet)', on({ recovery: true }), 'emulate', 'postcopy.recovery: link failures are not emulated yet, so there is nothing to recover from, got true'],
     ['parallel channels', resolveScenario({ postcopy: { enabled: true }, precopy: { channels: 2 } }), 'emulate', 'precopy.channels: post-copy runs on the single lane (1 channel) for now, got 2'],
+    ['a link failure in simulate mode', resolveScenario({ faults: { linkDownAtMs: 500 } }), 'simulate', 'faults.linkDownAtMs: not modelled in simulate mode yet (run it in emulate mode), got 500'],
+    ['a link failure in predict', resolveScenario({ faults: { linkDownAtMs: 500 } }), 'predict', 'faults.linkDownAtMs: not modelled by predict yet (run it in emulate mode), got 500'],
+    ['a link failure with channels', resolveScenario({ faults: { linkDownAtMs: 500 }, precopy: { channels: 4 } }), 'emulate', 'precopy.channels: a link failure is emulated on the single lane (1 channel) for now, got 4'],
+    ['a link failure in emulate mode', resolveScenario({ faults: { linkDownAtMs: 500 } }), 'emulate', null],
   ])('%s', (_what, s, mode, why) => {
     expect(postcopyRefusal(s, mode)).toBe(why);
   });

@@ -30,3 +30,12 @@ export function postcopyLines(p: PrecopyResult, c: Colors): string[] {
   if (pc.logDroppedWrites > 0) lines.push(c.yellow(`  not verified: the write log had no room for ${formatCount(pc.logDroppedWrites)} of the guest's post-switch writes`));
   return lines;
 }
+
+/** The line of a migration the link killed (outcome `failed`), or none. */
+export function failureLines(p: PrecopyResult, c: Colors): string[] {
+  if (p.outcome !== 'failed') return [];
+  const where = p.guestLost
+    ? 'after the switch to post-copy: the guest is lost (split between the hosts; postcopy.recovery is not built yet)'
+    : 'before the switch: the guest goes on running on the source';
+  return [c.yellow(`failed     ${p.error ?? 'the link went down'}, ${where}`)];
+}

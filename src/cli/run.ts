@@ -23,7 +23,7 @@ import { interruptedWord, watchInterrupts } from './interrupt.ts';
 import { LiveBar } from './live-bar.ts';
 import { showProgressBar } from './terminal.ts';
 import { checkPostcopyMode } from '../postcopy/support.ts';
-import { postcopyLines } from './postcopy-lines.ts';
+import { failureLines, postcopyLines } from './postcopy-lines.ts';
 
 export interface RunCommandOptions {
   set: string[];
@@ -146,7 +146,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     if (options.json) process.stdout.write(`${text}\n`);
     if (options.html) say(c.dim(`HTML report written to ${options.html}`));
     if (!options.quiet) err.write(`${renderSummary(doc, c)}\n`);
-    if (!options.quiet && doc.precopy) for (const line of postcopyLines(doc.precopy, c)) err.write(`${line}\n`);
+    if (!options.quiet && doc.precopy) for (const line of [...postcopyLines(doc.precopy, c), ...failureLines(doc.precopy, c)]) err.write(`${line}\n`);
     if (options.out) say(c.dim(`result written to ${options.out}`));
     if (doc.precopy?.outcome === 'cancelled' && doc.precopy.reason === 'timeout') {
       const maxTimeoutMs = doc.mode === 'simulate' ? maxSimulatedTimeoutMs(scenario, methods) : Infinity;

@@ -11,6 +11,11 @@ export type PostcopyMode = 'emulate' | 'simulate' | 'predict';
 
 /** The refusal for `scenario` in `mode` (one line: key, rule, value), or null when it can run. Pure. */
 export function postcopyRefusal(s: Scenario, mode: PostcopyMode): string | null {
+  const down = s.faults.linkDownAtMs;
+  if (down !== null) {
+    if (mode !== 'emulate') return `faults.linkDownAtMs: not modelled ${mode === 'predict' ? 'by predict' : 'in simulate mode'} yet (run it in emulate mode), got ${down}`;
+    if (s.precopy.channels > 1) return `precopy.channels: a link failure is emulated on the single lane (1 channel) for now, got ${s.precopy.channels}`;
+  }
   const p = s.postcopy;
   if (!p.enabled) return null;
   if (mode === 'simulate') return 'postcopy.enabled: not modelled in simulate mode yet (run it in emulate mode), got true';

@@ -43,6 +43,8 @@ export interface PrecopyResult {
   xbzrle: { pages: number; bytes: number; skippedPages: number } | null;
   /** generic compression of normal pages: frames compressed, bytes before and after, ratio; null when off */
   compression: { codec: 'zlib' | 'zstd'; level: number; frames: number; inputBytes: number; outputBytes: number; ratio: number | null } | null;
+  /** outcome `failed` only: true when the link died after the switch to post-copy (the guest is split between the hosts) */
+  guestLost?: boolean;
   /** outcome `postcopy` only: the post-copy phase (issue 14) */
   postcopy?: PostcopyResult;
 }
