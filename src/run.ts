@@ -35,7 +35,7 @@ import { fillGuest } from './workload/fill.ts';
 import { Rng, deriveSeed } from './workload/rng.ts';
 import { precopySettingsFor } from './precopy/settings.ts';
 import { VcpuPool } from './workload/vcpu-pool.ts';
-import { createPostcopyShared, logEntriesFor, type PostcopyShared } from './postcopy/shared.ts';
+import { createPostcopyShared, logEntriesFor, type PostcopyShared } from './memory/postcopy-shared.ts';
 import { EmulatePostcopy } from './postcopy/emulate.ts';
 import { finishPostcopy } from './postcopy/result.ts';
 import { FaultyLink, LinkDown } from './transport/link-fault.ts';

@@ -10,11 +10,11 @@ import { BandwidthMeter, RateLimiter } from '../src/transport/link.ts';
 import { RING_HEAD, RING_TAIL, RingProducer, RingViews, createRing } from '../src/transport/ring.ts';
 import { Rng } from '../src/workload/rng.ts';
 import { LATENCY_BUCKETS, allBlockedMs, latencyBucket, stallFigures } from '../src/postcopy/figures.ts';
-import { switchesToPostcopy } from '../src/postcopy/port.ts';
-import { applyMissing, createReceivedBitmap, isReceived, markReceived } from '../src/postcopy/received-bitmap.ts';
-import { RequestRing, createRequestRing } from '../src/postcopy/request-ring.ts';
-import { MAX_LOG_BYTES, logEntriesFor } from '../src/postcopy/shared.ts';
-import { WriteLogWriter, createWriteLog, entryBytes, logCounts, replayWriteLog } from '../src/postcopy/write-log.ts';
+import { switchesToPostcopy } from '../src/precopy/postcopy-port.ts';
+import { applyMissing, createReceivedBitmap, isReceived, markReceived } from '../src/memory/received-bitmap.ts';
+import { RequestRing, createRequestRing } from '../src/memory/request-ring.ts';
+import { MAX_LOG_BYTES, logEntriesFor } from '../src/memory/postcopy-shared.ts';
+import { WriteLogWriter, createWriteLog, entryBytes, logCounts, replayWriteLog } from '../src/memory/write-log.ts';
 
 describe('the request ring', () => {
   it('hands requests over in order across many laps, and refuses a push when full', () => {

@@ -1,5 +1,5 @@
 /**
- * Emulate mode's post-copy (the loop's PostcopyPort, port.ts): real threads, real bytes.
+ * Emulate mode's post-copy (the loop's PostcopyPort, precopy/postcopy-port.ts): real threads, real bytes.
  *
  * At the switch (QEMU postcopy_start), with the vCPUs paused and the final dirty sync done:
  *   1. the bitmap of pages still pending goes to the destination (QEMU's discard list,
@@ -28,9 +28,9 @@ import type { DestinationHandle } from '../transport/destination-handle.ts';
 import { DEVICE_CHUNK_BYTES, FRAME_POSTCOPY_MISSING, FRAME_POSTCOPY_RUN, maxRunPages } from '../transport/frame.ts';
 import type { LinkBudget } from '../transport/link.ts';
 import type { VcpuPool } from '../workload/vcpu-pool.ts';
-import type { PostcopyPort } from './port.ts';
-import { RequestRing } from './request-ring.ts';
-import { PC_ON_DESTINATION, type PostcopyShared } from './shared.ts';
+import type { PostcopyPort } from '../precopy/postcopy-port.ts';
+import { RequestRing } from '../memory/request-ring.ts';
+import { PC_ON_DESTINATION, type PostcopyShared } from '../memory/postcopy-shared.ts';
 
 export interface EmulatePostcopyInput {
   readonly startAfterRounds: number;

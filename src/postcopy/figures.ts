@@ -16,8 +16,9 @@ export function latencyBucket(latencyMs: number): number {
   return Math.min(LATENCY_BUCKETS - 1, Math.floor(Math.log2(us)));
 }
 
-/** One vCPU's stalls: [begin, end) pairs in ms, in time order, not overlapping. */
-export type Stalls = readonly (readonly [number, number])[];
+import type { Stalls } from '../memory/postcopy-shared.ts';
+
+export type { Stalls };
 
 /** ms during which every vCPU was stalled at once: the intersection of the vCPUs' stall sets. */
 export function allBlockedMs(perVcpu: readonly Stalls[]): number {

@@ -15,8 +15,8 @@ import type { GuestMemory } from '../memory/guest-memory.ts';
 import { verifyGuest } from '../memory/verify.ts';
 import type { PostcopyFacts } from './emulate.ts';
 import { stallFigures } from './figures.ts';
-import { readStalls, type PostcopyShared } from './shared.ts';
-import { logCounts, replayWriteLog } from './write-log.ts';
+import { readStalls, type PostcopyShared } from '../memory/postcopy-shared.ts';
+import { logCounts, replayWriteLog } from '../memory/write-log.ts';
 
 export const DEFAULT_AFTER_WINDOW_MS = 200;
 

@@ -21,7 +21,7 @@ import type { ChannelLanes } from './channels.ts';
 import { PACKET_LAST_STAGE, PACKET_XBZRLE } from './channel-queue.ts';
 import type { PageSender } from './page-sender.ts';
 import type { RoundRecord, RoundStage } from '../results/migration-stats.ts';
-import type { PostcopyPort } from '../postcopy/port.ts';
+import type { PostcopyPort } from './postcopy-port.ts';
 import { driveAsync, precopyLoop, type GuestControls, type PendingPages, type PrecopyRun, type PrecopySettings, type RateMeter, type Timeline, type Wire } from './loop.ts';
 
 /** What the loop needs of the vCPUs. */

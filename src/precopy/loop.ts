@@ -32,7 +32,7 @@ import type { MigrationStats, RoundRecord, RoundStage, SeriesPoint } from '../re
 import type { Outcome } from '../results/outcome.ts';
 import type { AutoConverge } from '../options.ts';
 import type { XbzrleCacheStats } from '../codec/page-cache.ts';
-import { switchesToPostcopy, type PostcopyPort } from '../postcopy/port.ts';
+import { switchesToPostcopy, type PostcopyPort } from './postcopy-port.ts';
 
 export interface PrecopySettings extends PolicySettings {
   /** QEMU auto-converge steps (percent), or null */

@@ -31,7 +31,7 @@ import {
   MAX_RUN_PAGES,
 } from './frame.ts';
 import { RING_HEAD, RING_TAIL, RingViews, align8 } from './ring.ts';
-import { applyMissing, isReceived, markReceived } from '../postcopy/received-bitmap.ts';
+import { applyMissing, isReceived, markReceived } from '../memory/received-bitmap.ts';
 
 export const D_STATE = 0;
 export const D_FRAMES = 1;
@@ -257,7 +257,7 @@ export interface DestinationWorkerData {
   deviceState: SharedArrayBuffer;
   control: SharedArrayBuffer;
   latencyMs: number;
-  /** post-copy's received bitmap (src/postcopy/received-bitmap.ts), when post-copy may happen */
+  /** post-copy's received bitmap (src/memory/received-bitmap.ts), when post-copy may happen */
   received?: SharedArrayBuffer;
   /** load the zstd module before the first frame (the stream may carry PAGES_ZSTD frames) */
   zstd?: boolean;

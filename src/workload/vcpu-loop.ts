@@ -12,7 +12,7 @@
  * or stop wakes it at once. Reads (`workload.readRate`) are paced the same way, from a pattern of their
  * own (a separate Rng, so they never change the write sequence); a read changes nothing.
  *
- * Post-copy (src/postcopy/shared.ts): when the main thread has set PC_ON_DESTINATION while the vCPUs
+ * Post-copy (src/memory/postcopy-shared.ts): when the main thread has set PC_ON_DESTINATION while the vCPUs
  * were paused, a vCPU resumes against the DESTINATION's memory. Before it touches a page (write or
  * read) it checks the received bitmap; a missing page goes on the request ring and the vCPU blocks
  * (Atomics.wait) until the destination has placed it: one stall, timed and recorded. Each write is
@@ -27,10 +27,10 @@ import { GuestMemory, type GuestMemoryShared } from '../memory/guest-memory.ts';
 import { injectFault, type FaultData } from '../faults.ts';
 import { createPageGenerator, type PatternSpec } from './patterns.ts';
 import { Rng } from './rng.ts';
-import { PC_ON_DESTINATION, recordStall, type PostcopyVcpuShared } from '../postcopy/shared.ts';
-import { isReceived, waitReceived } from '../postcopy/received-bitmap.ts';
-import { RequestRing } from '../postcopy/request-ring.ts';
-import { WriteLogWriter } from '../postcopy/write-log.ts';
+import { PC_ON_DESTINATION, recordStall, type PostcopyVcpuShared } from '../memory/postcopy-shared.ts';
+import { isReceived, waitReceived } from '../memory/received-bitmap.ts';
+import { RequestRing } from '../memory/request-ring.ts';
+import { WriteLogWriter } from '../memory/write-log.ts';
 
 export const WINDOW_MS = 100;
 /** Writes between two looks at the control word and the clock. */

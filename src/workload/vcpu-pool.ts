@@ -14,7 +14,7 @@ import { startWorker } from '../threads.ts';
 import type { PatternSpec } from './patterns.ts';
 import { deriveSeed } from './rng.ts';
 import type { VcpuWorkerData } from './vcpu-loop.ts';
-import type { PostcopyShared } from '../postcopy/shared.ts';
+import type { PostcopyShared } from '../memory/postcopy-shared.ts';
 
 export interface VcpuRates {
   /** page writes per second each vCPU achieved over its running time */

@@ -1,9 +1,9 @@
 /**
  * Post-copy as a phase of the one pre-copy loop (precopy/loop.ts): the port the loop calls at the
- * switch, and the pure rule for when it switches. Emulate mode's implementation is emulate.ts here;
- * simulate mode has none yet (support.ts refuses post-copy there).
+ * switch, and the pure rule for when it switches. Emulate mode's implementation is src/postcopy/emulate.ts;
+ * simulate mode has none yet (postcopy/support.ts refuses post-copy there).
  */
-import type { Decision } from '../precopy/convergence.ts';
+import type { Decision } from './convergence.ts';
 
 export interface PostcopyPort {
   /** live rounds (bulk included) after which the loop switches to post-copy (postcopy.startAfterRounds) */

@@ -11,7 +11,7 @@
  *   from byte 8, entries of `entryBytes(writeBytes)` bytes: Uint32 page, Uint32 byte offset in the page,
  *   then the `writeBytes` XOR values (padded to 4)
  */
-import type { GuestMemory } from '../memory/guest-memory.ts';
+import type { GuestMemory } from './guest-memory.ts';
 
 export const LOG_ENTRIES = 0;
 export const LOG_DROPPED = 1;

@@ -14,11 +14,10 @@
  *   stalls[i] vCPU i's stall records: vCPU i only, Float64 [0] records, [1] records dropped (full), then
  *             (begin, end) pairs in absolute ms; read by the main thread once the vCPUs are paused
  */
-import type { GuestMemory, GuestMemoryShared } from '../memory/guest-memory.ts';
+import type { GuestMemory, GuestMemoryShared } from './guest-memory.ts';
 import { createReceivedBitmap } from './received-bitmap.ts';
 import { createRequestRing, type RequestRingShared } from './request-ring.ts';
 import { createWriteLog, entryBytes } from './write-log.ts';
-import type { Stalls } from './figures.ts';
 
 export const PC_ON_DESTINATION = 0;
 export const STALL_RECORDS = 0;
@@ -28,6 +27,9 @@ const STALL_HEADER = 2;
 export const MAX_STALL_RECORDS = 1 << 16;
 /** a write log never takes more than this per vCPU */
 export const MAX_LOG_BYTES = 64 << 20;
+
+/** One vCPU's stalls: [begin, end) pairs in ms, in time order, not overlapping. */
+export type Stalls = readonly (readonly [number, number])[];
 
 /** What one vCPU worker gets. */
 export interface PostcopyVcpuShared {
