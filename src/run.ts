@@ -40,6 +40,11 @@ import { fillGuest } from './workload/fill.ts';
 import { Rng, deriveSeed } from './workload/rng.ts';
 import { precopySettingsFor } from './precopy/settings.ts';
 import { VcpuPool } from './workload/vcpu-pool.ts';
+import { createPostcopyShared, logEntriesFor, type PostcopyShared } from './memory/postcopy-shared.ts';
+import { EmulatePostcopy } from './postcopy/emulate.ts';
+import { finishPostcopy } from './postcopy/result.ts';
+import { FaultyLink, LinkDown } from './transport/link-fault.ts';
+import type { LinkBudget } from './transport/link.ts';
 
 /** A running guest: its memory (twice: source and destination), dirty log, device state and vCPUs. */
 export interface Guest {
@@ -50,6 +55,8 @@ export interface Guest {
   readonly deviceState: Uint8Array;
   readonly destDeviceState: SharedArrayBuffer;
   readonly vcpus: VcpuPool;
+  /** post-copy's shared memory (received bitmap, request ring, write logs, stall records) when postcopy.enabled, else null */
+  readonly postcopy: PostcopyShared | null;
   /**
    * Stop the vCPUs, drop every reference to the guest's memory (the guest is unusable afterwards) and
    * give it back to the machine (reclaim.ts) before resolving. Idempotent.
@@ -99,6 +106,19 @@ export async function createGuest(scenario: Scenario, options: GuestOptions = {}
     const destDeviceState = new SharedArrayBuffer(scenario.guest.deviceState);
     const dirtyLog = createDirtyLog(layout.totalPages);
     const w = scenario.workload;
+    const postcopy = scenario.postcopy.enabled
+      ? createPostcopyShared({
+          dest,
+          vcpus: scenario.guest.vcpus,
+          writeBytes: w.writeBytes,
+          logEntries: logEntriesFor({
+            memoryBytes: scenario.guest.memory,
+            postcopyRateBytesPerSec: Math.min(scenario.link.bandwidth, scenario.postcopy.maxBandwidth),
+            writesPerSecPerVcpu: w.pattern === 'idle' ? 0 : w.dirtyRate / scenario.guest.vcpus,
+            writeBytes: w.writeBytes,
+          }),
+        })
+      : null;
     const vcpus = await VcpuPool.start({
       memory: source,
       dirtyLog,
@@ -113,6 +133,8 @@ export async function createGuest(scenario: Scenario, options: GuestOptions = {}
       dirtyRatePagesPerSec: w.dirtyRate,
       writeBytes: w.writeBytes,
       seed: scenario.seed,
+      readRatePagesPerSec: w.readRate,
+      postcopy,
       fault: options.fault,
     });
     let disposed: Promise<void> | null = null;
@@ -124,6 +146,7 @@ export async function createGuest(scenario: Scenario, options: GuestOptions = {}
       deviceState,
       destDeviceState,
       vcpus,
+      postcopy,
       dispose: () => (disposed ??= vcpus.stop().then(release)),
     };
   } catch (error) {
@@ -152,6 +175,8 @@ export interface MigrateOptions {
    * so far in the round that is running, and since the start.
    */
   onLive?: (p: { roundPagesSent: number; totalPagesSent: number }) => void;
+  /** post-copy: how long the guest runs on the destination after completion, to measure its write rate then (default 200 ms) */
+  postcopyAfterWindowMs?: number;
 }
 
 /** How often `onLive` hears from a running pre-copy migration (real time). */
@@ -209,6 +234,7 @@ export async function preparePrecopy(guest: Guest, options: MigrateOptions = {})
       deviceState: guest.destDeviceState,
       latencyMs: scenario.link.latencyMs,
       zstd: compression?.codec === 'zstd',
+      ...(guest.postcopy ? { received: guest.postcopy.received } : {}),
       fault: faultFor(options.fault, 'destination'),
       stallLimitMs: options.stallLimitMs,
     });
@@ -236,18 +262,24 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
   const clock = options.clock ?? realClock;
   const { limiter, lanes, destination, compression } = prepared;
   const startedAtMs = clock.nowMs();
+  const writesAtStart = guest.vcpus.totalWrites();
+  // faults.linkDownAtMs: the link refuses every byte from then on (the single lane: support.ts refuses channels)
+  const downAt = scenario.faults.linkDownAtMs;
+  const link: LinkBudget = downAt !== null && lanes === null ? new FaultyLink(limiter, clock, startedAtMs + downAt, startedAtMs) : limiter;
   guest.vcpus.armFault(); // tests only: a vCPU given a fault counts its work from here (no-op otherwise)
   const meter = new BandwidthMeter(clock);
   const sender = new PageSender({
     producer: destination.producer,
     source: guest.source,
-    limiter,
+    limiter: link,
     meter,
     clock,
     closedReason: destination.closedReason,
     compression,
   });
   let run: PrecopyRun;
+  let postcopy: EmulatePostcopy | null = null;
+  const shared = guest.postcopy;
   // the loop yields to the event loop every 50 ms: a timer can read the sender's counters meanwhile
   const live = options.onLive;
   const ticker = live ? setInterval(() => live({ roundPagesSent: sender.round.pages, totalPagesSent: sender.total.pages }), LIVE_PROGRESS_MS) : null;
@@ -260,7 +292,7 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
       vcpus: guest.vcpus,
       destination,
       sender,
-      limiter,
+      limiter: link,
       meter,
       deviceState: guest.deviceState,
       lanes,
@@ -269,8 +301,37 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
       startedAtMs,
       signal: options.signal,
       onRound: options.onRound,
+      // post-copy runs on the in-process destination only (postcopy/support.ts refuses link.transport "tcp")
+      postcopy: shared && destination instanceof DestinationHandle
+        ? (pages) =>
+            (postcopy = new EmulatePostcopy({
+              startAfterRounds: scenario.postcopy.startAfterRounds,
+              preempt: scenario.postcopy.preempt,
+              rateBytesPerSec: Math.min(scenario.postcopy.maxBandwidth, scenario.link.bandwidth),
+              latencyMs: scenario.link.latencyMs,
+              pages,
+              pageSizeBytes: scenario.guest.pageSize,
+              pagesPerBlock: guest.source.layout.pagesPerBlock,
+              sender,
+              limiter: link,
+              destination,
+              vcpus: guest.vcpus,
+              shared,
+              deviceState: guest.deviceState,
+              clock,
+            }))
+        : null,
     });
   } catch (error) {
+    if (error instanceof LinkDown) {
+      await destination.stop();
+      await lanes?.stop();
+      // after the switch to post-copy the guest runs on the destination without all its pages: lost
+      const guestLost = postcopy !== null && (postcopy as EmulatePostcopy).facts.resumedAtMs > 0;
+      // before it, the guest goes on on the source (resumed if the link died in the stop-and-copy)
+      if (!guestLost && guest.vcpus.isAnyPaused()) await guest.vcpus.resume();
+      return failedResult(scenario, guest, error, clock.nowMs() - startedAtMs, guestLost, sender);
+    }
     const e = (await destination.settledError()) ?? (await lanes?.settledError()) ?? guest.vcpus.error ?? error;
     await destination.stop();
     await lanes?.stop();
@@ -293,14 +354,21 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
   run.engine.prepareMs = prepared.prepareMs;
   let verification: PrecopyResult['verification'] = null;
   let verified: boolean | null = null;
-  if (run.stats.status === 'completed') {
+  const pc = run.outcome.outcome === 'postcopy' && postcopy !== null && shared !== null && destination instanceof DestinationHandle
+    ? await finishPostcopy({ run, facts: (postcopy as EmulatePostcopy).facts, shared, guest, destination, scenario, clock, startedAtMs, writesAtStart, afterWindowMs: options.postcopyAfterWindowMs })
+    : null;
+  if (pc) {
+    // post-copy: the destination equals the frozen source with the guest's logged writes replayed
+    verified = pc.verified;
+    verification = pc.verification;
+  } else if (run.stats.status === 'completed') {
     // The vCPUs are paused: the source cannot change under the comparison.
     const report = remoteReport ?? verifyGuest(guest.source, guest.dest, guest.deviceState, new Uint8Array(guest.destDeviceState));
     verified = report.equal;
     verification = { badPages: report.badPages, firstBadPage: report.firstBadPage, deviceStateEqual: report.deviceStateEqual };
   }
   const rates = guest.vcpus.rates();
-  return precopyResult(run, {
+  const result = precopyResult(run, {
     verified,
     verification,
     workload: {
@@ -317,6 +385,7 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
       outputBytes: sender.compressedOutputBytes,
     }),
   });
+  return pc ? { ...result, stats: pc.stats, postcopy: pc.postcopy } : result;
 }
 
 /** link.transport "tcp": connect to `migbench receive` at link.target; it allocates the guest before it accepts. */
@@ -336,6 +405,27 @@ function startTcpDestination(scenario: Scenario, source: GuestMemory, ring: Ring
     clock,
     stallLimitMs,
   });
+}
+
+/** The link died (faults.linkDownAtMs): outcome `failed`, what was sent until then, and whether the guest is lost. */
+function failedResult(scenario: Scenario, guest: Guest, error: LinkDown, elapsedMs: number, guestLost: boolean, sender: PageSender): PrecopyResult {
+  const r = erroredResult(scenario, guest, new MigbenchError('E_IO', error.message), elapsedMs);
+  const t = sender.total;
+  return {
+    ...r,
+    outcome: 'failed',
+    reason: 'link-down',
+    error: error.message,
+    stats: {
+      ...r.stats,
+      ram: ramStats({
+        transferredBytes: t.bytes, transferredPages: t.pages, zeroPages: t.zeroPages, normalPages: t.normalPages, remainingBytes: scenario.guest.memory,
+        memoryBytes: scenario.guest.memory, pageSizeBytes: scenario.guest.pageSize, dirtySyncCount: 0, dirtyPagesPerSec: 0,
+        precopyBytes: t.bytes, downtimeBytes: 0, totalTimeMs: elapsedMs, setupTimeMs: 0,
+      }),
+    },
+    guestLost,
+  };
 }
 
 function erroredResult(scenario: Scenario, guest: Guest, error: MigbenchError, elapsedMs: number): PrecopyResult {

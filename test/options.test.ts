@@ -17,7 +17,9 @@ describe('resolveScenario defaults', () => {
   it('resolves the empty scenario to the documented defaults', () => {
     const s = resolveScenario({});
     expect(s.guest).toEqual({ memory: 2 ** 30, pageSize: 4096, vcpus: 2, fill: { zero: 0, random: 1, text: 0 }, deviceState: 262144 });
-    expect(s.workload).toEqual({ pattern: 'hotset', dirtyRate: 20000, workingSet: 128 * 2 ** 20, hotFraction: 0.9, zipfExponent: 0.99, writeBytes: 8 });
+    expect(s.workload).toEqual({ pattern: 'hotset', dirtyRate: 20000, workingSet: 128 * 2 ** 20, hotFraction: 0.9, zipfExponent: 0.99, writeBytes: 8, readRate: 0 });
+    expect(s.postcopy).toEqual({ enabled: false, startAfterRounds: 1, maxBandwidth: Infinity, preempt: true, recovery: false });
+    expect(s.faults).toEqual({ linkDownAtMs: null, linkDownForMs: 0 });
     expect(s.link).toEqual({ bandwidth: 125_000_000, latencyMs: 0, transport: 'memory', target: null, tokenFile: null });
     expect(s.precopy).toEqual({
       downtimeLimitMs: 300, maxBandwidth: 125_000_000, policy: 'qemu', policyParams: { availSwitchoverBandwidth: null }, autoConverge: null, dirtyLimit: null, xbzrle: { enabled: false, cacheSize: 64 * 2 ** 20 }, compression: 'none', compressionLevel: 1, channels: 1,
@@ -279,7 +281,7 @@ describe('input guidance (issue 18 item 8)', () => {
   });
 
   it('keeps the old message where there is nothing near to suggest', () => {
-    expect(refusal({ zzz: 1 })).toBe('zzz: unknown key (known: name, seed, guest, workload, link, precopy, quick, fleet), got 1');
+    expect(refusal({ zzz: 1 })).toBe('zzz: unknown key (known: name, seed, guest, workload, link, precopy, quick, postcopy, faults, fleet), got 1');
     expect(refusal({ guest: { memory: 10000 } })).toBe('guest.memory: must be a multiple of guest.pageSize (4096 B), got 10000');
     expect(refusal({ guest: { memory: '64 potatoes' } })).toBe('guest.memory: expected a size like "64MiB", got "64 potatoes"');
   });
@@ -294,9 +296,11 @@ describe('input guidance (issue 18 item 8)', () => {
       if (!key.includes('.')) continue;
       const leaf = key.slice(key.lastIndexOf('.') + 1);
       if (leaf === 'path' || leaf === 'dir') continue; // not at the top: quick.path and quick.dir are checked below
+      if (leaf === 'preempt') continue; // at the top it is nearest to the block `precopy` (same block first); checked below
       expect(suggestKey('', leaf), key).toMatch(new RegExp(`did you mean (.* or )?${key.replace(/\./g, '\\.')}[ ,?]`));
     }
     expect(suggestKey('', 'path')).toBe('did you mean quick.path?');
+    expect(suggestKey('postcopy', 'preemt')).toBe('did you mean postcopy.preempt?');
   });
 
   it.each<[string, unknown, string[]]>([
@@ -325,5 +329,25 @@ describe('input guidance (issue 18 item 8)', () => {
     const warnings = overrideWarnings(sets);
     expect(warnings).toHaveLength(expected.length);
     warnings.forEach((w, i) => expect(w.startsWith(expected[i]!.startsWith('--set') ? expected[i]! : `--set ${expected[i]}=5: a bare number is read as bytes/s, 5 B/s (40 bit/s)`), w).toBe(true));
+  });
+});
+
+describe('post-copy keys (issue 14 item 1)', () => {
+  it('resolves postcopy and workload.readRate', () => {
+    const s = resolveScenario({ postcopy: { enabled: true, startAfterRounds: 3, maxBandwidth: '100MiB/s', preempt: false }, workload: { readRate: '5k/s' } });
+    expect(s.postcopy).toEqual({ enabled: true, startAfterRounds: 3, maxBandwidth: 100 * 2 ** 20, preempt: false, recovery: false });
+    expect(s.workload.readRate).toBe(5000);
+    expect(resolveScenario({ faults: { linkDownAtMs: '2s', linkDownForMs: 500 } }).faults).toEqual({ linkDownAtMs: 2000, linkDownForMs: 500 });
+  });
+  it.each<[unknown, RegExp]>([
+    [{ postcopy: { enabled: 'yes' } }, /^postcopy\.enabled: expected true or false, got "yes"$/],
+    [{ postcopy: { startAfterRounds: 0 } }, /^postcopy\.startAfterRounds: expected an integer from 1 to 1000, got 0$/],
+    [{ postcopy: { maxBandwidth: 'fast' } }, /^postcopy\.maxBandwidth: expected a rate/],
+    [{ postcopy: { preemt: true } }, /^postcopy\.preemt: unknown key \(did you mean postcopy\.preempt\?\)/],
+    [{ workload: { readRate: 'lots' } }, /^workload\.readRate: expected page reads per second like "5000\/s", got "lots"$/],
+    [{ faults: { linkDownAtMs: 'soon' } }, /^faults\.linkDownAtMs: expected milliseconds/],
+    [{ faults: { linkDownForMs: -1 } }, /^faults\.linkDownForMs: /],
+  ])('refuses %j', (input, message) => {
+    expect(messageOf(input)).toMatch(message);
   });
 });

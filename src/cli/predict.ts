@@ -3,6 +3,7 @@
  * scenario (sim/predict/), at once and without threads. The scenario is read and resolved exactly as
  * `run` does; the JSON document (--json) goes to stdout, the human summary to stderr.
  */
+import { checkPostcopyMode } from '../postcopy/support.ts';
 import Table from 'cli-table3';
 import { applyOverrides, overrideWarnings, resolveScenario, scenarioToJson, scenarioWarnings } from '../options.ts';
 import { printWarnings } from './scenario-warnings.ts';
@@ -28,6 +29,7 @@ export function predictCommand(scenarioPath: string | undefined, options: Predic
   const input = scenarioPath === undefined ? {} : readScenarioFile(scenarioPath);
   const applied = applyOverrides(input, options.set);
   const scenario = resolveScenario(applied);
+  checkPostcopyMode(scenario, 'predict');
   printWarnings([...scenarioWarnings(applied), ...overrideWarnings(options.set)]);
   const prediction = predict(scenario);
   if (options.json) {

@@ -2,6 +2,7 @@
  * `migbench suite FILE [--mode emulate|simulate] [--jobs N] [--runs N] [--warmup N] [--set key.path=value …]
  *  [--only method] [--out FILE] [--json] [--export github-action-benchmark=FILE] [--export bencher=FILE]`
  */
+import { checkPostcopyMode } from '../postcopy/support.ts';
 import cliProgress from 'cli-progress';
 import { MigbenchError } from '../errors.ts';
 import { METHODS, type Method } from '../results/document.ts';
@@ -80,6 +81,7 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
   for (const b of suite.benchmarks) {
     if (b.scenario.fleet) throw new MigbenchError('E_SCENARIO', `${b.name}: fleet: a suite measures one guest's migration (a host evacuation is \`run --mode simulate\`), got ${JSON.stringify(b.scenario.fleet)}`);
     try {
+      if (suite.methods.includes('precopy')) checkPostcopyMode(b.scenario, mode);
       if (mode === 'simulate') checkSimulatable(b.scenario, suite.methods);
       else {
         checkResources(b.scenario);

@@ -21,6 +21,7 @@ import type { ChannelLanes } from './channels.ts';
 import { PACKET_LAST_STAGE, PACKET_XBZRLE } from './channel-queue.ts';
 import type { PageSender } from './page-sender.ts';
 import type { RoundRecord, RoundStage } from '../results/migration-stats.ts';
+import type { PostcopyPort } from './postcopy-port.ts';
 import { driveAsync, precopyLoop, type GuestControls, type PendingPages, type PrecopyRun, type PrecopySettings, type RateMeter, type Timeline, type Wire } from './loop.ts';
 
 /** What the loop needs of the vCPUs. */
@@ -58,6 +59,8 @@ export interface PrecopyInput {
   readonly startedAtMs: number;
   readonly signal?: AbortSignal;
   readonly onRound?: (round: RoundRecord) => void;
+  /** post-copy (postcopy.enabled): its port, made on the migration bitmap (src/postcopy/emulate.ts) */
+  readonly postcopy?: ((pages: BitmapPages) => PostcopyPort) | null;
 }
 
 /** The migration bitmap (this thread's) and the shared dirty log behind it. */
@@ -253,6 +256,7 @@ export function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
       startedAtMs: input.startedAtMs,
       signal: input.signal,
       onRound: input.onRound,
+      postcopy: input.postcopy ? input.postcopy(pages) : null,
     }),
   );
 }

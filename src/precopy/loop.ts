@@ -35,6 +35,7 @@ import type { MigrationStats, RoundRecord, RoundStage, SeriesPoint } from '../re
 import type { Outcome } from '../results/outcome.ts';
 import type { AutoConverge } from '../options.ts';
 import type { XbzrleCacheStats } from '../codec/page-cache.ts';
+import { switchesToPostcopy, type PostcopyPort } from './postcopy-port.ts';
 
 export interface PrecopySettings extends PolicySettings {
   /** QEMU auto-converge steps (percent), or null */
@@ -170,6 +171,8 @@ export interface LoopInput {
   readonly seriesIntervalMs?: number;
   readonly signal?: AbortSignal;
   readonly onRound?: (round: RoundRecord) => void;
+  /** post-copy (postcopy.enabled): the switch to it at a sync, instead of going on or a forced stop (src/postcopy/) */
+  readonly postcopy?: PostcopyPort | null;
 }
 
 /** What the loop yields besides a port's promise: the end of a step (simulate mode). */
@@ -271,6 +274,7 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
   let cursor = 0;
   let decision: Decision = { action: 'continue' };
   let roundOpen = true;
+  let postcopyNow = false;
   wire.round.reset();
 
   const thresholdAt = (bandwidth: number, roundBandwidth = bandwidth): number =>
@@ -383,6 +387,10 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
         pageSizeBytes: ps,
       }));
       prevRoundSentPages = roundSent;
+      if (input.postcopy && switchesToPostcopy(decision, rounds.length, input.postcopy.startAfterRounds)) {
+        postcopyNow = true; // the switch: pause as for a stop-and-copy, then post-copy (below)
+        break;
+      }
       if (decision.action !== 'continue') break;
       stage = 'iterative';
       roundStartMs = now;
@@ -440,7 +448,8 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
     if (dirtyLimitArmed) guest.setDirtyLimit(0);
   };
 
-  const outcome: Outcome = decision.outcome; // the live loop only ends on a stop-and-copy or a cancel
+  // the live loop only ends on a stop-and-copy, a cancel or the switch to post-copy
+  const outcome: Outcome = postcopyNow ? { outcome: 'postcopy' } : (decision as Exclude<Decision, { action: 'continue' }>).outcome;
   sample(liveEndMs, true);
   const finish = (status: 'completed' | 'cancelled', endMs: number, downtimeMs: number | null, expectedMs: number, pauseMs: number | null): PrecopyRun => {
     const totalTime = endMs - input.startedAtMs;
@@ -481,7 +490,7 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
     };
   };
 
-  if (decision.action === 'cancel') {
+  if (!postcopyNow && decision.action === 'cancel') {
     liftAids();
     return finish('cancelled', liveEndMs, null, lastExpectedDowntimeMs, null);
   }
@@ -502,6 +511,20 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
   wire.setLiveLimit(false); // QEMU lifts max-bandwidth for the final copy
   cursor = 0;
   yield* stepEnd();
+  if (postcopyNow && input.postcopy) {
+    // --- post-copy (src/postcopy/): the guest resumes on the destination now; its pending pages follow ---
+    const resumedAtMs = yield* answer(input.postcopy.switchover());
+    failIfBroken();
+    const bw = meter.rateForRecord();
+    // the switch's record (stage stop-and-copy): the pages missing at the pause, the downtime
+    closeRound(resumedAtMs, finalFound, pendingAtPause, bw, thresholdAt(bw), lastExpectedDowntimeMs);
+    liftAids(); // the guest runs on the destination now, at full speed
+    const completedAtMs = yield* answer(input.postcopy.complete());
+    failIfBroken();
+    remaining = 0;
+    sample(completedAtMs, true);
+    return { ...finish('completed', completedAtMs, resumedAtMs - pauseRequestedAtMs, lastExpectedDowntimeMs, pauseRequestedAtMs), resumedAtMs };
+  }
   // Batches of every pending page; the batch that empties them carries the device state and the end.
   for (;;) {
     let exhausted = remaining === 0;

@@ -235,6 +235,15 @@ export class PageSender {
     }
   }
 
+  /** A control frame of `type` carrying `payload` (post-copy's missing pages, its run command); `first` goes in H_FIRST. */
+  async sendControl(type: number, first: number, payload: Uint8Array): Promise<void> {
+    const pos = await this.producer.reserve(align8(HEADER_BYTES + payload.length), this.closedReason);
+    this.producer.views.bytes.set(payload, pos + HEADER_BYTES);
+    const frameBytes = this.writeHeader(pos, type, payload.length);
+    this.producer.views.i32[(pos >>> 2) + H_FIRST] = first;
+    await this.publish(pos, frameBytes);
+  }
+
   /** The end of the stream: the destination resumes once it has applied this. */
   async sendEnd(): Promise<void> {
     const pos = await this.producer.reserve(HEADER_BYTES, this.closedReason);

@@ -7,6 +7,7 @@ import type { PrecopyEngineFacts } from './engine-facts.ts';
 import type { MigrationStats, RoundRecord, SeriesPoint } from './migration-stats.ts';
 import type { Outcome } from './outcome.ts';
 import type { QuickResult } from './quick-result.ts';
+import type { PostcopyResult } from './postcopy-result.ts';
 import type { EnvironmentInfo, GitInfo } from './environment.ts';
 
 export const SCHEMA_VERSION = 1;
@@ -42,6 +43,10 @@ export interface PrecopyResult {
   xbzrle: { pages: number; bytes: number; skippedPages: number } | null;
   /** generic compression of normal pages: frames compressed, bytes before and after, ratio; null when off */
   compression: { codec: 'zlib' | 'zstd'; level: number; frames: number; inputBytes: number; outputBytes: number; ratio: number | null } | null;
+  /** outcome `failed` only: true when the link died after the switch to post-copy (the guest is split between the hosts) */
+  guestLost?: boolean;
+  /** outcome `postcopy` only: the post-copy phase (issue 14) */
+  postcopy?: PostcopyResult;
 }
 
 export interface ResultDocument {

@@ -50,6 +50,10 @@ export interface RamStats {
   'precopy-bytes': number;
   'downtime-bytes': number;
   'page-size': number;
+  /** post-copy runs only: page requests the source received from the destination (QEMU postcopy-requests) */
+  'postcopy-requests'?: number;
+  /** post-copy runs only: bytes sent after the guest resumed on the destination (QEMU postcopy-bytes) */
+  'postcopy-bytes'?: number;
 }
 
 /** QEMU `MigrationInfo` fields migbench measures (times in ms). */
@@ -62,6 +66,14 @@ export interface MigrationStats {
   downtime: number | null;
   'expected-downtime': number;
   ram: RamStats;
+  /** post-copy runs only: ms during which every vCPU was blocked on a missing page at once (QEMU postcopy-blocktime) */
+  'postcopy-blocktime'?: number;
+  /** post-copy runs only: ms each vCPU was blocked on missing pages (QEMU postcopy-vcpu-blocktime) */
+  'postcopy-vcpu-blocktime'?: number[];
+  /** post-copy runs only: mean fault latency, ns (QEMU 10.1 postcopy-latency) */
+  'postcopy-latency'?: number;
+  /** post-copy runs only: faults per latency bucket, bucket N = [2^N µs, 2^(N+1) µs), 24 buckets (QEMU 10.1) */
+  'postcopy-latency-dist'?: number[];
 }
 
 /** One sample of the migration's progress (like polling QEMU's query-migrate every 100 ms). */

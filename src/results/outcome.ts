@@ -4,6 +4,10 @@ export type StopReason = 'max-rounds' | 'timeout' | 'traffic-cap' | 'no-progress
 
 export type Outcome =
   | { readonly outcome: 'converged' }
+  /** the guest resumed on the destination before all its pages were there, and every page then arrived (src/postcopy/) */
+  | { readonly outcome: 'postcopy' }
   | { readonly outcome: 'forced-stop'; readonly reason: StopReason }
   | { readonly outcome: 'cancelled'; readonly reason: 'timeout' | 'interrupted' }
-  | { readonly outcome: 'errored'; readonly error: string };
+  | { readonly outcome: 'errored'; readonly error: string }
+  /** the link died (faults.linkDownAtMs): before the switch the guest runs on the source; after a switch to post-copy it is lost */
+  | { readonly outcome: 'failed'; readonly reason: 'link-down'; readonly guestLost: boolean };

@@ -24,6 +24,7 @@ export const MAX_VCPUS = 64;
 export const MIN_PAGE_SIZE = 512;
 export const MAX_PAGE_SIZE = 2 * MIB;
 export const MAX_FLEET_GUESTS = 10_000;
+export const MAX_POSTCOPY_START_ROUNDS = 1000;
 
 /** `"a" | "b"`: the unit column of an enum. */
 const oneOf = (values: readonly string[]): string => values.map((v) => `"${v}"`).join(' | ');
@@ -103,6 +104,10 @@ const DECLS = [
         return Number.isInteger(n) && n >= 1 && n <= pageSize ? null : `expected an integer from 1 to guest.pageSize (${pageSize})`;
       }, { integer: true, minimum: 1, maximum: MAX_PAGE_SIZE }),
     ],
+  },
+  {
+    key: 'workload.readRate', kind: 'perSecond', default: 0, unit: 'page reads/s ("5000/s")', expected: 'expected page reads per second like "5000/s"',
+    meaning: 'reads of pages by the same pattern, all vCPUs together; they change nothing, but in post-copy a read of a missing page faults like a write',
   },
 
   { key: 'link', kind: 'block', row: false, unit: 'object', meaning: 'the link between source and destination' },
@@ -221,6 +226,30 @@ const DECLS = [
     meaning: 'the image file itself; must not exist yet (`--force` on the command line replaces a regular file)',
   },
   { key: 'quick.keepImage', kind: 'boolean', default: false, unit: 'true | false', meaning: 'keep the image after the run (else it is removed)' },
+
+
+  { key: 'postcopy', kind: 'block', row: false, unit: 'object', meaning: 'post-copy after pre-copy (QEMU postcopy-ram)' },
+  {
+    key: 'postcopy.enabled', kind: 'boolean', default: false, unit: 'true | false',
+    meaning: 'QEMU postcopy-ram: after startAfterRounds live rounds, pause, send the device state and the list of missing pages, resume the guest on the destination and fetch each page it touches on demand while the rest is pushed (emulate mode)',
+  },
+  {
+    key: 'postcopy.startAfterRounds', kind: 'number', default: 1, defaultDoc: '1 (after the bulk round, as virsh --postcopy-after-precopy)', unit: `count, 1 … ${MAX_POSTCOPY_START_ROUNDS}`,
+    meaning: 'live rounds (bulk included) before the switch to post-copy; a pre-copy that converges sooner completes as pre-copy', rules: [integerFrom(1, MAX_POSTCOPY_START_ROUNDS)],
+  },
+  {
+    key: 'postcopy.maxBandwidth', kind: 'rate', default: 'unlimited', defaultDoc: '"unlimited" (the link\'s rate)', unit: 'rate or "unlimited"',
+    meaning: 'QEMU max-postcopy-bandwidth: rate limit of the post-copy phase', rules: [greaterThanZero],
+  },
+  { key: 'postcopy.preempt', kind: 'boolean', default: true, unit: 'true | false', meaning: 'QEMU postcopy-preempt: requested pages go ahead of the background push instead of waiting behind its frames' },
+  { key: 'postcopy.recovery', kind: 'boolean', default: false, unit: 'true | false', meaning: 'QEMU postcopy recovery: survive a link failure during post-copy (not built yet: refused when true)' },
+
+  { key: 'faults', kind: 'block', row: false, unit: 'object', meaning: 'a link failure during the migration' },
+  {
+    key: 'faults.linkDownAtMs', kind: 'duration', nullable: true, defaultDoc: 'null (the link never fails)', unit: 'ms or null', rules: [notNegative],
+    meaning: 'the link dies this long after the migration request: pre-copy ends `failed` with the guest running on the source; post-copy ends `failed` with the guest lost (emulate mode)',
+  },
+  { key: 'faults.linkDownForMs', kind: 'duration', default: 0, unit: 'ms', rules: [notNegative], meaning: 'how long the link stays down (what postcopy.recovery would wait out; not built yet)' },
 
   {
     key: 'fleet', kind: 'block', nullable: true, defaultDoc: 'null (one guest)', unit: 'null or { count, concurrency }', expected: 'expected null or an object like { "count": 8, "concurrency": 2 }',

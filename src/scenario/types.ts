@@ -41,6 +41,7 @@ export interface ScenarioInput {
     hotFraction?: number;
     zipfExponent?: number;
     writeBytes?: number;
+    readRate?: string | number;
   };
   link?: { bandwidth?: string | number; latencyMs?: number | string; transport?: 'memory' | 'tcp'; target?: string | null; tokenFile?: string | null };
   quick?: {
@@ -51,6 +52,10 @@ export interface ScenarioInput {
     path?: string | null;
     keepImage?: boolean;
   };
+  /** post-copy after pre-copy (QEMU postcopy-ram) */
+  postcopy?: { enabled?: boolean; startAfterRounds?: number; maxBandwidth?: string | number; preempt?: boolean; recovery?: boolean };
+  /** a link failure during the migration */
+  faults?: { linkDownAtMs?: number | string | null; linkDownForMs?: number | string };
   /** simulate mode: a host evacuation of `count` guests like this one, `concurrency` at a time */
   fleet?: { count?: number; concurrency?: number } | null;
   precopy?: {
@@ -89,6 +94,7 @@ export interface Scenario {
     readonly hotFraction: number;
     readonly zipfExponent: number;
     /** bytes changed per page write */ readonly writeBytes: number;
+    /** page reads per second, all vCPUs together (they fault in post-copy too); 0 = none */ readonly readRate: number;
   };
   readonly link: {
     /** bytes/s; Infinity = unlimited */ readonly bandwidth: number;
@@ -134,6 +140,20 @@ export interface Scenario {
     readonly path: string | null;
     readonly keepImage: boolean;
   };
+  /** post-copy (QEMU postcopy-ram): after `startAfterRounds` live rounds the guest resumes on the destination and faults missing pages in */
+  readonly postcopy: {
+    readonly enabled: boolean;
+    /** live rounds (bulk included) before the switch to post-copy (1: after the bulk round, virsh --postcopy-after-precopy) */
+    readonly startAfterRounds: number;
+    /** bytes/s of the post-copy phase (QEMU max-postcopy-bandwidth); Infinity = the link's rate */
+    readonly maxBandwidth: number;
+    /** requested pages on a lane of their own, ahead of the background push (QEMU postcopy-preempt) */
+    readonly preempt: boolean;
+    /** survive a link failure during post-copy (QEMU postcopy-paused / migrate-recover) */
+    readonly recovery: boolean;
+  };
+  /** a link failure: it goes down `linkDownAtMs` after the migration request (null: never) for `linkDownForMs` */
+  readonly faults: { readonly linkDownAtMs: number | null; readonly linkDownForMs: number };
   /** a host evacuation (simulate mode): `count` guests like this one share the link, `concurrency` at a time; null = one guest */
   readonly fleet: { readonly count: number; readonly concurrency: number } | null;
 }

@@ -8,7 +8,7 @@ import type { GuestMemory } from '../memory/guest-memory.ts';
 import type { FaultData } from '../faults.ts';
 import { startWorker } from '../threads.ts';
 import {
-  DEST_CONTROL_BYTES, DEST_FAILED, DEST_READY, DEST_RESUMED, D_PAGES_F64, D_RESUMED_AT_F64, D_STATE, D_WAIT_MS_F64, D_ZERO_PAGES_F64,
+  DEST_CONTROL_BYTES, DEST_FAILED, DEST_POSTCOPY, DEST_READY, DEST_RESUMED, D_COMPLETED_AT_F64, D_DROPPED_PAGES_F64, D_PAGES_F64, D_RESUMED_AT_F64, D_STATE, D_WAIT_MS_F64, D_ZERO_PAGES_F64,
   type DestinationWorkerData,
 } from './destination.ts';
 import { RING_HEAD, RING_TAIL, RingProducer, RingViews, type RingShared } from './ring.ts';
@@ -81,6 +81,8 @@ export class DestinationHandle {
     memory: GuestMemory;
     deviceState: SharedArrayBuffer;
     latencyMs: number;
+    /** post-copy's received bitmap, when post-copy may happen */
+    received?: SharedArrayBuffer;
     /** the stream may carry zstd-compressed frames */
     zstd?: boolean;
     /** tests only: this destination dies on purpose (src/faults.ts) */
@@ -96,6 +98,7 @@ export class DestinationHandle {
       control,
       latencyMs: options.latencyMs,
       zstd: options.zstd === true,
+      ...(options.received ? { received: options.received } : {}),
       ...(options.fault ? { fault: options.fault } : {}),
     };
     const stallLimitMs = (options.stallLimitMs ?? DEFAULT_STALL_LIMIT_MS) + options.latencyMs; // it holds each frame for the latency
@@ -130,6 +133,24 @@ export class DestinationHandle {
     // FAILED in shared memory, its message not here yet: never take that for a resume
     if (Atomics.load(this.control, D_STATE) !== DEST_RESUMED) throw (await this.settledError()) ?? new MigbenchError('E_WORKER', 'destination failed');
     return this.controlF64[D_RESUMED_AT_F64];
+  }
+
+  /** Post-copy: wait until the destination runs the guest (POSTCOPY_RUN applied); the absolute resume time (ms). */
+  async awaitPostcopyRunning(timeoutMs = 600_000): Promise<number> {
+    await this.waitState((s) => s === DEST_POSTCOPY || s === DEST_RESUMED, timeoutMs, 'destination did not start post-copy');
+    if (this.failure) throw this.failure;
+    const s = Atomics.load(this.control, D_STATE);
+    if (s !== DEST_POSTCOPY && s !== DEST_RESUMED) throw (await this.settledError()) ?? new MigbenchError('E_WORKER', 'destination failed');
+    return this.controlF64[D_RESUMED_AT_F64];
+  }
+
+  /** Post-copy: the absolute time the destination applied END (every page placed); after awaitResume. */
+  get completedAtMs(): number {
+    return this.controlF64[D_COMPLETED_AT_F64];
+  }
+  /** Post-copy: pages that arrived after the guest had them already (dropped); after awaitResume. */
+  get droppedPages(): number {
+    return this.controlF64[D_DROPPED_PAGES_F64];
   }
 
   /**

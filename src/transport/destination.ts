@@ -11,6 +11,13 @@
  *   Float64 D_RESUMED_AT written by the destination worker only: absolute ms of the resume (after END)
  *   Float64 D_PAGES / D_ZERO_PAGES written by the destination worker only: pages applied (all / zero)
  *   Float64 D_WAIT_MS   written by the destination worker only: ms spent waiting for frames
+ *   Float64 D_COMPLETED_AT written by the destination worker only: post-copy: absolute ms of END (every page placed)
+ *   Float64 D_DROPPED_PAGES written by the destination worker only: post-copy: pages dropped as already received
+ *
+ * Post-copy (src/postcopy/): POSTCOPY_MISSING frames fill the received bitmap (the destination worker
+ * is its only writer); POSTCOPY_RUN stamps D_RESUMED_AT and sets POSTCOPY (the guest runs here now);
+ * from then on a page is written only while its received bit is clear, and marked received after its
+ * bytes are in place (QEMU postcopy_place_page: UFFDIO_COPY, which refuses a page already there).
  */
 import { MigbenchError } from '../errors.ts';
 import { decodeXbzrle } from '../codec/xbzrle.ts';
@@ -19,11 +26,12 @@ import { zstdDecompressExact } from '../codec/zstd.ts';
 import { GuestMemory } from '../memory/guest-memory.ts';
 import { injectFault, type FaultData } from '../faults.ts';
 import {
-  FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_PAGES_ZLIB, FRAME_PAGES_ZSTD, FRAME_VERSION, FRAME_WRAP, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
+  FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_PAGES_ZLIB, FRAME_PAGES_ZSTD, FRAME_POSTCOPY_MISSING, FRAME_POSTCOPY_RUN, FRAME_VERSION, FRAME_WRAP, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
   H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI, H_PRESENT_LO, H_SENT_AT_F64, H_SEQ, H_TYPE, H_VERSION,
   MAX_RUN_PAGES,
 } from './frame.ts';
 import { RING_HEAD, RING_TAIL, RingViews, align8 } from './ring.ts';
+import { applyMissing, isReceived, markReceived } from '../memory/received-bitmap.ts';
 
 export const D_STATE = 0;
 export const D_FRAMES = 1;
@@ -31,12 +39,16 @@ export const D_RESUMED_AT_F64 = 1; // Float64 index (bytes 8..16)
 export const D_PAGES_F64 = 2;
 export const D_ZERO_PAGES_F64 = 3;
 export const D_WAIT_MS_F64 = 4; // ms the destination spent waiting for frames (idle, or the link latency)
+export const D_COMPLETED_AT_F64 = 5;
+export const D_DROPPED_PAGES_F64 = 6;
 export const DEST_CONTROL_BYTES = 64;
 
 export const DEST_STARTING = 0;
 export const DEST_READY = 1;
 export const DEST_RESUMED = 2;
 export const DEST_FAILED = 3;
+/** post-copy: the guest runs on the destination while missing pages still arrive */
+export const DEST_POSTCOPY = 4;
 
 function corrupt(where: string, what: string): never {
   throw new MigbenchError('E_STREAM_CORRUPT', `stream corrupt at ${where}: ${what}`);
@@ -51,11 +63,17 @@ export class FrameApplier {
   zeroPagesApplied = 0;
   xbzrlePagesApplied = 0;
   framesApplied = 0;
+  /** post-copy: pages that arrived already received (dropped, QEMU's EEXIST) */
+  droppedPages = 0;
+  /** post-copy has started (the missing pages are known): pages are placed only while not received */
+  postcopy = false;
+  private readonly received: Int32Array | null;
 
-  constructor(ring: RingViews, dest: GuestMemory, deviceState: Uint8Array) {
+  constructor(ring: RingViews, dest: GuestMemory, deviceState: Uint8Array, received: Int32Array | null = null) {
     this.ring = ring;
     this.dest = dest;
     this.deviceState = deviceState;
+    this.received = received;
   }
 
   /**
@@ -106,6 +124,18 @@ export class FrameApplier {
       }
       case FRAME_END:
         if (payloadBytes !== 0) corrupt(where, 'end frame with a payload');
+        break;
+      case FRAME_POSTCOPY_MISSING: {
+        const words = this.received;
+        const firstWord = i32[h + H_FIRST];
+        if (words === null) corrupt(where, 'a post-copy frame on a destination without a received bitmap');
+        if ((payloadBytes & 3) !== 0 || firstWord < 0 || firstWord + payloadBytes / 4 > words.length) corrupt(where, `missing-pages words [${firstWord}, ${firstWord + payloadBytes / 4}) outside the bitmap of ${words.length}`);
+        applyMissing(words, firstWord, new Int32Array(this.ring.i32.buffer, this.ring.i32.byteOffset + payload, payloadBytes / 4), this.dest.totalPages);
+        this.postcopy = true;
+        break;
+      }
+      case FRAME_POSTCOPY_RUN:
+        if (payloadBytes !== 0 || !this.postcopy) corrupt(where, this.postcopy ? 'post-copy run frame with a payload' : 'post-copy run before the missing pages');
         break;
       default:
         corrupt(where, `unknown frame type ${type}`);
@@ -174,6 +204,10 @@ export class FrameApplier {
     if (present * ps !== payloadBytes) corrupt(where, `${present} normal pages need ${present * ps} payload bytes, frame has ${payloadBytes}`);
     const view = this.dest.views[block];
     const base = first * ps;
+    if (this.postcopy) {
+      this.placePages(view, block, first, count, lo, hi, bytes, payload);
+      return;
+    }
     if (present === count) {
       // all normal: one copy for the whole run
       view.set(bytes.subarray(payload, payload + payloadBytes), base);
@@ -192,6 +226,29 @@ export class FrameApplier {
     this.pagesApplied += count;
     this.zeroPagesApplied += count - present;
   }
+
+  /** Post-copy: place each page of the run that is not received yet, then mark it received; drop the others. */
+  private placePages(view: Uint8Array, block: number, first: number, count: number, lo: number, hi: number, bytes: Uint8Array, payload: number): void {
+    const ps = this.dest.layout.pageSizeBytes;
+    const received = this.received!;
+    const firstGlobal = block * this.dest.layout.pagesPerBlock + first;
+    let src = payload;
+    for (let k = 0; k < count; k++) {
+      const normal = ((k < 32 ? lo >>> k : hi >>> (k - 32)) & 1) !== 0;
+      const page = firstGlobal + k;
+      if (isReceived(received, page)) {
+        this.droppedPages++; // the guest may have written it already: never overwrite
+      } else {
+        const off = (first + k) * ps;
+        if (normal) view.set(bytes.subarray(src, src + ps), off);
+        else view.fill(0, off, off + ps);
+        markReceived(received, page); // after the bytes: a vCPU waiting on it may touch it now
+        this.pagesApplied++;
+        if (!normal) this.zeroPagesApplied++;
+      }
+      if (normal) src += ps;
+    }
+  }
 }
 
 export interface DestinationWorkerData {
@@ -200,6 +257,8 @@ export interface DestinationWorkerData {
   deviceState: SharedArrayBuffer;
   control: SharedArrayBuffer;
   latencyMs: number;
+  /** post-copy's received bitmap (src/memory/received-bitmap.ts), when post-copy may happen */
+  received?: SharedArrayBuffer;
   /** load the zstd module before the first frame (the stream may carry PAGES_ZSTD frames) */
   zstd?: boolean;
   /** tests only: this destination dies on purpose (src/faults.ts); absent in every real run */
@@ -215,7 +274,7 @@ export function runDestination(data: DestinationWorkerData, nowMs: () => number)
   const dest = GuestMemory.attach(data.memory);
   const control = new Int32Array(data.control);
   const controlF64 = new Float64Array(data.control);
-  const applier = new FrameApplier(ring, dest, new Uint8Array(data.deviceState));
+  const applier = new FrameApplier(ring, dest, new Uint8Array(data.deviceState), data.received ? new Int32Array(data.received) : null);
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   let tail = Atomics.load(ring.control, RING_TAIL);
   const fault = data.fault;
@@ -255,8 +314,16 @@ export function runDestination(data: DestinationWorkerData, nowMs: () => number)
         tail = (tail + frameBytes) | 0;
         Atomics.store(ring.control, RING_TAIL, tail);
         Atomics.notify(ring.control, RING_TAIL);
+        if (type === FRAME_POSTCOPY_RUN) {
+          controlF64[D_RESUMED_AT_F64] = nowMs(); // the guest resumes here, before its missing pages
+          Atomics.store(control, D_STATE, DEST_POSTCOPY);
+          Atomics.notify(control, D_STATE);
+        }
         if (type === FRAME_END) {
-          controlF64[D_RESUMED_AT_F64] = nowMs();
+          if (applier.postcopy) {
+            controlF64[D_COMPLETED_AT_F64] = nowMs();
+            controlF64[D_DROPPED_PAGES_F64] = applier.droppedPages;
+          } else controlF64[D_RESUMED_AT_F64] = nowMs();
           controlF64[D_PAGES_F64] = applier.pagesApplied;
           controlF64[D_ZERO_PAGES_F64] = applier.zeroPagesApplied;
           Atomics.store(control, D_FRAMES, applier.framesApplied);

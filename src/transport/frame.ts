@@ -2,11 +2,13 @@
  * The frame format between the page sender and the destination (version 1).
  *
  * Every frame starts with a 48-byte header, little-endian (host order, both ends are this process):
- *   i32[0] type          PAGES | PAGES_ZLIB | PAGES_ZSTD | XBZRLE | DEVICE_STATE | END | WRAP
+ *   i32[0] type          PAGES | PAGES_ZLIB | PAGES_ZSTD | XBZRLE | DEVICE_STATE | END | WRAP |
+ *                        POSTCOPY_MISSING | POSTCOPY_RUN
  *   i32[1] frameBytes    header + payload, rounded up to 8
  *   i32[2] seq           frame sequence number (detects a lost or repeated frame)
  *   i32[3] block         PAGES: RAM block index
- *   i32[4] first         PAGES: first page within the block; DEVICE_STATE: byte offset
+ *   i32[4] first         PAGES: first page within the block; DEVICE_STATE: byte offset;
+ *                        POSTCOPY_MISSING: first word of the missing-pages bitmap
  *   i32[5] count         PAGES: pages in the run (1..MAX_RUN_PAGES)
  *   i32[6] presentLo     PAGES: bit k set = page k of the run has a payload (a normal page);
  *   i32[7] presentHi            clear = a zero page (header only, QEMU's `duplicate`)
@@ -31,6 +33,10 @@ export const FRAME_XBZRLE = 5;
 export const FRAME_PAGES_ZLIB = 6;
 /** PAGES whose payload (the normal pages) is one zstd frame declaring its content size (present count × page size) */
 export const FRAME_PAGES_ZSTD = 7;
+/** post-copy: Int32 words of the bitmap of pages still missing at the switch (QEMU's discard list) */
+export const FRAME_POSTCOPY_MISSING = 8;
+/** post-copy: the guest resumes on the destination now, before its missing pages (QEMU MIG_CMD_POSTCOPY_RUN) */
+export const FRAME_POSTCOPY_RUN = 9;
 
 // i32 slots
 export const H_TYPE = 0;

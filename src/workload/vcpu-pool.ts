@@ -14,6 +14,7 @@ import { startWorker } from '../threads.ts';
 import type { PatternSpec } from './patterns.ts';
 import { deriveSeed } from './rng.ts';
 import type { VcpuWorkerData } from './vcpu-loop.ts';
+import type { PostcopyShared } from '../memory/postcopy-shared.ts';
 
 export interface VcpuRates {
   /** page writes per second each vCPU achieved over its running time */
@@ -72,6 +73,10 @@ export class VcpuPool {
     dirtyRatePagesPerSec: number;
     writeBytes: number;
     seed: number;
+    /** page reads per second, all vCPUs together (workload.readRate; default 0) */
+    readRatePagesPerSec?: number;
+    /** post-copy's shared memory, when post-copy may happen */
+    postcopy?: PostcopyShared | null;
     /** tests only: one vCPU dies on purpose once a migration arms it (src/faults.ts) */
     fault?: WorkerFault;
   }): Promise<VcpuPool> {
@@ -88,6 +93,12 @@ export class VcpuPool {
         writeBytes: options.writeBytes,
         seed: deriveSeed(options.seed, 1000 + i),
       };
+      const reads = options.readRatePagesPerSec ?? 0;
+      if (reads > 0) {
+        data.readRatePagesPerSec = reads / options.vcpus;
+        data.readSeed = deriveSeed(options.seed, 2000 + i);
+      }
+      if (options.postcopy) data.postcopy = options.postcopy.forVcpu(i);
       const fault = faultFor(options.fault, 'vcpu', i);
       if (fault) data.fault = fault;
       workers.push(await startWorker('vcpu', data));

@@ -1,0 +1,100 @@
+/**
+ * The shared memory of post-copy, beside the guest's own (src/memory/): what the vCPU workers, the
+ * destination worker and the migration thread share once `postcopy.enabled`. Made with the guest
+ * (run.ts createGuest), handed to each vCPU in its workerData.
+ *
+ * Who writes what:
+ *   control   Int32 [PC_ON_DESTINATION]: the main thread only, while every vCPU is paused: 1 = at the next
+ *             resume the vCPUs run against the destination's memory (the switch)
+ *   received  the received bitmap (received-bitmap.ts): the destination worker only
+ *   requests  the page-request ring (request-ring.ts): the vCPUs produce, the migration thread consumes
+ *   dest      the destination's RAM blocks: the destination worker writes a page before marking it
+ *             received; a vCPU writes a page only once it is received
+ *   logs[i]   vCPU i's post-switch write log (write-log.ts): vCPU i only
+ *   stalls[i] vCPU i's stall records: vCPU i only, Float64 [0] records, [1] records dropped (full), then
+ *             (begin, end) pairs in absolute ms; read by the main thread once the vCPUs are paused
+ */
+import type { GuestMemory, GuestMemoryShared } from './guest-memory.ts';
+import { createReceivedBitmap } from './received-bitmap.ts';
+import { createRequestRing, type RequestRingShared } from './request-ring.ts';
+import { createWriteLog, entryBytes } from './write-log.ts';
+
+export const PC_ON_DESTINATION = 0;
+export const STALL_RECORDS = 0;
+export const STALL_DROPPED = 1;
+const STALL_HEADER = 2;
+/** stall intervals kept per vCPU (more are counted as dropped: the figures then say so) */
+export const MAX_STALL_RECORDS = 1 << 16;
+/** a write log never takes more than this per vCPU */
+export const MAX_LOG_BYTES = 64 << 20;
+
+/** One vCPU's stalls: [begin, end) pairs in ms, in time order, not overlapping. */
+export type Stalls = readonly (readonly [number, number])[];
+
+/** What one vCPU worker gets. */
+export interface PostcopyVcpuShared {
+  readonly control: SharedArrayBuffer;
+  readonly dest: GuestMemoryShared;
+  readonly received: SharedArrayBuffer;
+  readonly requests: RequestRingShared;
+  readonly log: SharedArrayBuffer;
+  readonly stalls: SharedArrayBuffer;
+}
+
+/** The whole of it, on the main thread. */
+export interface PostcopyShared {
+  readonly control: SharedArrayBuffer;
+  readonly received: SharedArrayBuffer;
+  readonly requests: RequestRingShared;
+  readonly logs: readonly SharedArrayBuffer[];
+  readonly stalls: readonly SharedArrayBuffer[];
+  readonly writeBytes: number;
+  forVcpu(i: number): PostcopyVcpuShared;
+}
+
+/**
+ * Entries a vCPU's write log holds: its share of the write rate over a bound on the post-copy phase
+ * (every page once over the post-copy rate, plus a minute), half again for slack, within MAX_LOG_BYTES.
+ */
+export function logEntriesFor(o: { memoryBytes: number; postcopyRateBytesPerSec: number; writesPerSecPerVcpu: number; writeBytes: number }): number {
+  const rate = Number.isFinite(o.postcopyRateBytesPerSec) ? o.postcopyRateBytesPerSec : 1e9;
+  const boundSec = o.memoryBytes / rate + 60;
+  const wanted = Math.ceil(o.writesPerSecPerVcpu * boundSec * 1.5) + 1024;
+  return Math.max(1024, Math.min(wanted, Math.floor(MAX_LOG_BYTES / entryBytes(o.writeBytes))));
+}
+
+export function createPostcopyShared(o: { dest: GuestMemory; vcpus: number; logEntries: number; writeBytes: number }): PostcopyShared {
+  const control = new SharedArrayBuffer(16);
+  const received = createReceivedBitmap(o.dest.totalPages);
+  // one outstanding request per vCPU at a time, but a vCPU woken by the background push asks again
+  // before the source has read its old request: room for several laps
+  const requests = createRequestRing(Math.max(64, 2 ** Math.ceil(Math.log2(o.vcpus * 8))));
+  const logs = Array.from({ length: o.vcpus }, () => createWriteLog(o.logEntries, o.writeBytes));
+  const stalls = Array.from({ length: o.vcpus }, () => new SharedArrayBuffer((STALL_HEADER + 2 * MAX_STALL_RECORDS) * 8));
+  const dest = o.dest.shared();
+  return {
+    control, received, requests, logs, stalls, writeBytes: o.writeBytes,
+    forVcpu: (i) => ({ control, dest, received, requests, log: logs[i], stalls: stalls[i] }),
+  };
+}
+
+/** vCPU side: record one stall (no allocation). */
+export function recordStall(stalls: Float64Array, beginMs: number, endMs: number): void {
+  const n = stalls[STALL_RECORDS];
+  if (n >= MAX_STALL_RECORDS) {
+    stalls[STALL_DROPPED]++;
+    return;
+  }
+  stalls[STALL_HEADER + 2 * n] = beginMs;
+  stalls[STALL_HEADER + 2 * n + 1] = endMs;
+  stalls[STALL_RECORDS] = n + 1; // after the pair: a reader never sees a half-written record
+}
+
+/** Main thread, vCPUs paused: one vCPU's stalls and how many did not fit. */
+export function readStalls(buffer: SharedArrayBuffer): { stalls: Stalls; dropped: number } {
+  const f = new Float64Array(buffer);
+  const n = f[STALL_RECORDS];
+  const out: [number, number][] = [];
+  for (let i = 0; i < n; i++) out.push([f[STALL_HEADER + 2 * i], f[STALL_HEADER + 2 * i + 1]]);
+  return { stalls: out, dropped: f[STALL_DROPPED] };
+}

@@ -1,0 +1,74 @@
+/**
+ * Post-copy's figures from the vCPUs' stall records, with QEMU's names and definitions (pure functions):
+ * - `postcopy-vcpu-blocktime`: per vCPU, ms it spent blocked on missing pages;
+ * - `postcopy-blocktime`: ms during which every vCPU was blocked at once (QEMU's
+ *   mark_postcopy_blocktime_begin/end count "all vCPUs down" intervals);
+ * - `postcopy-latency-dist`: faults per latency bucket, bucket N holding [2^N µs, 2^(N+1) µs) (QEMU 10.1's
+ *   blocktime_latency_account, 24 buckets; below 1 µs goes to bucket 0, 2^23 µs and more to the last);
+ * - `postcopy-latency`: the mean fault latency, ns (QEMU 10.1).
+ */
+export const LATENCY_BUCKETS = 24;
+
+/** The bucket of a stall of `latencyMs`. */
+export function latencyBucket(latencyMs: number): number {
+  const us = latencyMs * 1000;
+  if (!(us >= 2)) return 0;
+  return Math.min(LATENCY_BUCKETS - 1, Math.floor(Math.log2(us)));
+}
+
+import type { Stalls } from '../memory/postcopy-shared.ts';
+
+export type { Stalls };
+
+/** ms during which every vCPU was stalled at once: the intersection of the vCPUs' stall sets. */
+export function allBlockedMs(perVcpu: readonly Stalls[]): number {
+  if (perVcpu.length === 0) return 0;
+  let common: [number, number][] = perVcpu[0].map(([a, b]) => [a, b]);
+  for (let v = 1; v < perVcpu.length && common.length > 0; v++) {
+    const other = perVcpu[v];
+    const next: [number, number][] = [];
+    let i = 0;
+    let j = 0;
+    while (i < common.length && j < other.length) {
+      const lo = Math.max(common[i][0], other[j][0]);
+      const hi = Math.min(common[i][1], other[j][1]);
+      if (hi > lo) next.push([lo, hi]);
+      if (common[i][1] < other[j][1]) i++;
+      else j++;
+    }
+    common = next;
+  }
+  return common.reduce((s, [a, b]) => s + (b - a), 0);
+}
+
+export interface PostcopyStallFigures {
+  /** faults that waited for a page, all vCPUs */
+  faults: number;
+  'postcopy-blocktime': number;
+  'postcopy-vcpu-blocktime': number[];
+  'postcopy-latency': number;
+  'postcopy-latency-dist': number[];
+}
+
+export function stallFigures(perVcpu: readonly Stalls[]): PostcopyStallFigures {
+  const dist = new Array<number>(LATENCY_BUCKETS).fill(0);
+  let faults = 0;
+  let totalMs = 0;
+  const vcpu = perVcpu.map((stalls) => {
+    let ms = 0;
+    for (const [a, b] of stalls) {
+      ms += b - a;
+      dist[latencyBucket(b - a)]++;
+    }
+    faults += stalls.length;
+    totalMs += ms;
+    return ms;
+  });
+  return {
+    faults,
+    'postcopy-blocktime': allBlockedMs(perVcpu),
+    'postcopy-vcpu-blocktime': vcpu,
+    'postcopy-latency': faults > 0 ? (totalMs / faults) * 1e6 : 0,
+    'postcopy-latency-dist': dist,
+  };
+}

@@ -1,0 +1,30 @@
+/** `migbench run` with post-copy: exit 0, the result document's post-copy figures, the terminal lines. */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { bucketLabel } from '../src/cli/postcopy-lines.ts';
+
+const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
+
+describe('migbench run with postcopy.enabled', () => {
+  it('completes as postcopy, verified, and prints the post-copy lines (hang guard: 120 s)', () => {
+    const sets = [
+      'guest.memory=16MiB', 'guest.deviceState=16KiB', 'workload.pattern=hotset', 'workload.workingSet=8MiB', 'workload.dirtyRate=40000/s',
+      'workload.hotFraction=0.95', 'workload.readRate=5000/s', 'link.bandwidth=32MiB/s', 'precopy.downtimeLimitMs=10', 'precopy.maxRounds=3', 'postcopy.enabled=true',
+    ].flatMap((s) => ['--set', s]);
+    const r = spawnSync(process.execPath, [BIN, 'run', '--only', 'precopy', '--json', ...sets], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.precopy.outcome).toBe('postcopy');
+    expect(doc.precopy.verified).toBe(true);
+    expect(doc.scenario.postcopy).toEqual({ enabled: true, startAfterRounds: 1, maxBandwidth: 'unlimited', preempt: true, recovery: false });
+    expect(doc.precopy.stats['postcopy-latency-dist']).toHaveLength(24);
+    expect(r.stderr).toMatch(/^post-copy {2}switched at .*; every page there at /m);
+    expect(r.stderr).toMatch(/^ {2}stalls {5}\d[\d,]* faults, mean .*postcopy-blocktime/m);
+    expect(r.stderr).toMatch(/^ {2}writes\/s {3}[\d,]+ before · [\d,]+ during · [\d,]+ after$/m);
+  }, 130_000);
+
+  it.each<[number, string]>([[0, '1µs–2µs'], [8, '256µs–512µs'], [10, '1.02 ms–2.05 ms'], [23, '≥8.39 s']])('latency bucket %i reads %s', (n, label) => {
+    expect(bucketLabel(n)).toBe(label);
+  });
+});
