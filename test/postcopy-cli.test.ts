@@ -22,6 +22,8 @@ describe('migbench run with postcopy.enabled', () => {
     expect(r.stderr).toMatch(/^post-copy {2}switched at .*; every page there at /m);
     expect(r.stderr).toMatch(/^ {2}stalls {5}\d[\d,]* faults, mean .*postcopy-blocktime/m);
     expect(r.stderr).toMatch(/^ {2}writes\/s {3}[\d,]+ before · [\d,]+ during · [\d,]+ after$/m);
+    expect(r.stderr).toMatch(/rounds\W+\d+ \(\d+ live \+ switch to post-copy\)/);
+    expect(r.stderr).not.toMatch(/stop-and-copy\)/);
   }, 130_000);
 
   it.each<[number, string]>([[0, '1µs–2µs'], [8, '256µs–512µs'], [10, '1.02 ms–2.05 ms'], [23, '≥8.39 s']])('latency bucket %i reads %s', (n, label) => {

@@ -76,7 +76,9 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
   if (p) {
     const ram = p.stats.ram;
     const live = p.rounds.filter((r) => r.stage !== 'stop-and-copy').length;
-    add('rounds', `${p.rounds.length} (${live} live${p.rounds.length > live ? ' + stop-and-copy' : ''})`, q ? '1 (everything while paused)' : none);
+    // a post-copy run's last record is the switch (pause, device state, missing-page list), not a stop-and-copy
+    const last = p.rounds.length > live ? (p.outcome === 'postcopy' ? ' + switch to post-copy' : ' + stop-and-copy') : '';
+    add('rounds', `${p.rounds.length} (${live} live${last})`, q ? '1 (everything while paused)' : none);
     // what the savings bought: bytes on the link against the raw bytes of the normal pages
     const wire = ram['normal-bytes'] > 0 ? `; link ÷ raw ${(ram.transferred / ram['normal-bytes']).toFixed(2)}` : '';
     add('pages', `${formatCount(ram.normal)} normal (${formatBytes(ram['normal-bytes'])} raw), ${formatCount(ram.duplicate)} zero${wire}`, q ? `${formatCount(q.pages.normal)} normal, ${formatCount(q.pages.zero)} zero (skipped)` : none);
