@@ -47,9 +47,9 @@ function ok(r: SpawnSyncReturns<string>, what: string): void {
   if (r.error || r.status !== 0) throw new Error(`${what}: exit ${r.status} ${r.signal ?? ''} ${r.error?.message ?? ''}\n${r.stderr}`);
 }
 
-/** A shell script as GitHub runs a `run:` step on Linux (bash -e, pipefail). */
+/** A shell script as GitHub runs a `run:` step without `shell:` on Linux (`bash -e {0}`). */
 function bash(script: string, cwd: string, env: NodeJS.ProcessEnv, what: string): void {
-  ok(spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { cwd, env, encoding: 'utf8', timeout: RUN_TIMEOUT_MS }), what);
+  ok(spawnSync('bash', ['-e', '-c', script], { cwd, env, encoding: 'utf8', timeout: RUN_TIMEOUT_MS }), what);
 }
 
 const readSweep = (path: string): SweepDocument => JSON.parse(readFileSync(path, 'utf8')) as SweepDocument;
