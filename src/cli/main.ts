@@ -119,7 +119,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--mode <mode>', 'emulate (real migrations, one point at a time) or simulate (the virtual-clock model, points in parallel)', 'emulate')
     .option('--jobs <n>', 'simulate mode: threads to run points on (default: the number of CPUs; 1 runs them in this thread)')
     .option('--max-points <n>', 'the most grid points to run (default 10000)')
-    .option('--shard <i/n>', 'run only slice i of n of the grid (join the slices with `migbench merge`)')
+    .option('--shard <i/n|auto>', 'run only slice i of n of the grid (join the slices with `migbench merge`); auto: slice JOB_COMPLETION_INDEX + 1 of JOB_COMPLETIONS (a Kubernetes Indexed Job)')
     .option('--out <file>', 'write the sweep (JSON)')
     .option('--csv <file>', 'write one CSV row per point')
     .option('--json', 'print the sweep (JSON) on stdout (the table goes to stderr without it)', false)

@@ -1,6 +1,6 @@
 /**
  * `migbench sweep [scenario] --param key=v1,v2 … [--mode emulate|simulate] [--runs N] [--jobs N]
- *  [--shard I/N] [--out FILE] [--csv FILE]`,
+ *  [--shard I/N|auto] [--out FILE] [--csv FILE]`,
  * `migbench merge SLICE… --out FILE [--csv FILE]`, and
  * `migbench tune [scenario] --max-downtime 300ms [--mode …] [--jobs N] [--objective …] [--search key[=v1,v2],…] [--apply FILE]`.
  */
@@ -130,7 +130,7 @@ export async function sweepCommand(scenarioPath: string | undefined, o: SweepCom
   const points = expandGrid(axes, parseMaxPoints(o.maxPoints));
   checkSweepable(pointScenarios(base, points), points, mode); // refuse a bad point before running any
   checkOutputs(sweepOutputs(o));
-  const shard = parseShard(o.shard);
+  const shard = parseShard(o.shard, process.env);
   const indices = shardIndices(points.length, shard);
   const runs = positive('--runs', o.runs, 1);
   checkRunCount(points.length, runs, parseMaxPoints(o.maxPoints));

@@ -5,6 +5,7 @@ import { MigbenchError } from '../errors.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../json-depth.ts';
 import type { Axis, Shard } from '../results/sweep-types.ts';
 import { formatCount } from '../units.ts';
+import { shardFromEnvironment, type Environment } from './shard-env.ts';
 
 /** The most grid points a sweep or tune runs unless `--max-points` allows more. */
 export const MAX_GRID_POINTS = 10_000;
@@ -84,11 +85,13 @@ export function checkRunCount(points: number, runs: number, maxPoints: number = 
   }
 }
 
-export function parseShard(text: string | undefined): Shard | null {
+/** `--shard I/N`, or `--shard auto`: from a Kubernetes Indexed Job's environment (`env`; shard-env.ts). */
+export function parseShard(text: string | undefined, env: Environment = {}): Shard | null {
   if (text === undefined) return null;
+  if (text.trim() === 'auto') return shardFromEnvironment(env);
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   if (!m || Number(m[2]) < 1 || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) {
-    throw new MigbenchError('E_USAGE', `--shard: expected I/N with 1 <= I <= N, e.g. 2/4, got ${JSON.stringify(text)}`);
+    throw new MigbenchError('E_USAGE', `--shard: expected I/N with 1 <= I <= N, e.g. 2/4, or auto (from JOB_COMPLETION_INDEX and JOB_COMPLETIONS), got ${JSON.stringify(text)}`);
   }
   return { index: Number(m[1]), count: Number(m[2]) };
 }
