@@ -378,12 +378,8 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
     },
     deviceStateBytes: scenario.guest.deviceState,
     channels: channelsReport,
-    xbzrle: scenario.precopy.xbzrle.enabled ? { pages: sender.xbzrlePages, bytes: sender.xbzrleBytes, skippedPages: sender.xbzrleSkipped } : null,
-    compression: compressionResult(scenario.precopy.compression, scenario.precopy.compressionLevel, {
-      frames: sender.compressedFrames,
-      inputBytes: sender.compressedInputBytes,
-      outputBytes: sender.compressedOutputBytes,
-    }),
+    xbzrle: scenario.precopy.xbzrle.enabled ? sender.xbzrleFigures() : null,
+    compression: compressionResult(scenario.precopy.compression, scenario.precopy.compressionLevel, sender.compressionFigures()),
   });
   return pc ? { ...result, stats: pc.stats, postcopy: pc.postcopy } : result;
 }

@@ -18,7 +18,7 @@ import {
 } from '../transport/frame.ts';
 import type { LinkBudget, BandwidthMeter } from '../transport/link.ts';
 import { align8, type RingProducer } from '../transport/ring.ts';
-import { SendCounters } from './stats.ts';
+import { CodecCounters, SendCounters } from './stats.ts';
 
 /** Generic compression of each frame's normal pages (QEMU multifd-compression and its level). */
 export interface FrameCompression {
@@ -29,7 +29,8 @@ export interface FrameCompression {
 /** How long the sender blocks for ring space before it yields to the event loop (RingProducer.blockingReserve). */
 export const RING_BLOCK_MS = 5;
 
-export class PageSender {
+/** XBZRLE and compression figures: the fields of CodecCounters. */
+export class PageSender extends CodecCounters {
   private readonly producer: RingProducer;
   private readonly source: GuestMemory;
   private readonly limiter: LinkBudget;
@@ -43,14 +44,6 @@ export class PageSender {
   readonly round = new SendCounters();
   /** ms spent waiting for the link's rate limit */
   linkWaitMs = 0;
-  /** XBZRLE: pages sent as deltas, their bytes on the wire, and pages skipped as unchanged */
-  xbzrlePages = 0;
-  xbzrleBytes = 0;
-  xbzrleSkipped = 0;
-  /** compression: frames compressed, their normal-page bytes before and after */
-  compressedFrames = 0;
-  compressedInputBytes = 0;
-  compressedOutputBytes = 0;
   private readonly compression: FrameCompression | null;
 
   /** ms spent waiting for the destination to free ring space */
@@ -68,6 +61,7 @@ export class PageSender {
     /** codec and level to compress the normal pages of each frame with, or null for none (zstd: await zstdReady() first) */
     compression?: FrameCompression | null;
   }) {
+    super();
     this.compression = options.compression ?? null;
     this.producer = options.producer;
     this.source = options.source;

@@ -58,6 +58,29 @@ export class SendCounters {
   }
 }
 
+/**
+ * What the savings did, counted by whoever sends the pages (the engine's PageSender, simulate mode's
+ * modelled wire): XBZRLE deltas and skips, and compressed frames. Plain fields, no allocation on the
+ * hot path; the result's `xbzrle` and `compression` blocks are read from them.
+ */
+export class CodecCounters {
+  /** XBZRLE: pages sent as deltas, their bytes on the wire (frame headers included), pages skipped as unchanged */
+  xbzrlePages = 0;
+  xbzrleBytes = 0;
+  xbzrleSkipped = 0;
+  /** compression: frames compressed, their normal-page bytes before and after */
+  compressedFrames = 0;
+  compressedInputBytes = 0;
+  compressedOutputBytes = 0;
+
+  xbzrleFigures(): { pages: number; bytes: number; skippedPages: number } {
+    return { pages: this.xbzrlePages, bytes: this.xbzrleBytes, skippedPages: this.xbzrleSkipped };
+  }
+  compressionFigures(): { frames: number; inputBytes: number; outputBytes: number } {
+    return { frames: this.compressedFrames, inputBytes: this.compressedInputBytes, outputBytes: this.compressedOutputBytes };
+  }
+}
+
 /** QEMU's completion formulas: rates over the transfer time (total time less setup). */
 export function throughput(transferredBytes: number, pages: number, totalTimeMs: number, setupTimeMs: number): { mbps: number; pagesPerSecond: number } {
   const transferMs = totalTimeMs - setupTimeMs;

@@ -27,7 +27,7 @@ import type { Scenario } from '../options.ts';
 import { precopyLoop, stepSync, type GuestControls, type PendingPages, type PrecopyLoop, type PrecopyRun, type PrecopySettings, type RateMeter, type Timeline, type Wire } from '../precopy/loop.ts';
 import { compressionResult, precopyResult } from '../precopy/result.ts';
 import { precopySettingsFor } from '../precopy/settings.ts';
-import { SERIES_INTERVAL_MS, SendCounters } from '../precopy/stats.ts';
+import { CodecCounters, SERIES_INTERVAL_MS, SendCounters } from '../precopy/stats.ts';
 import type { RoundRecord, RoundStage } from '../results/migration-stats.ts';
 import type { PrecopyResult } from '../results/document.ts';
 import { XbzrleCacheBook } from '../codec/page-cache.ts';
@@ -233,7 +233,8 @@ class SimTimeline implements Timeline {
 }
 
 /** The modelled wire: the engine's frames for the pages taken, without their contents; and its meter. */
-class SimWire implements Wire, RateMeter {
+/** XBZRLE and compression figures: the fields of CodecCounters, as the engine's PageSender. */
+class SimWire extends CodecCounters implements Wire, RateMeter {
   readonly total = new SendCounters();
   readonly round = new SendCounters();
   /** both of the above, for the per-frame bookkeeping */
@@ -245,13 +246,6 @@ class SimWire implements Wire, RateMeter {
   takenPages = 0;
   takenEndPage = 0;
   measured = false;
-  // XBZRLE and compression figures (as the engine's PageSender)
-  xbzrlePages = 0;
-  xbzrleBytes = 0;
-  xbzrleSkipped = 0;
-  compressedFrames = 0;
-  compressedIn = 0;
-  compressedOut = 0;
   private readonly ps: number;
   private readonly N: number;
   private readonly pagesPerBlock: number;
@@ -269,6 +263,7 @@ class SimWire implements Wire, RateMeter {
     guest: SimGuest,
     private readonly timeline: SimTimeline,
   ) {
+    super();
     const ps = scenario.guest.pageSize;
     this.ps = ps;
     this.N = scenario.guest.memory / ps;
@@ -347,8 +342,8 @@ class SimWire implements Wire, RateMeter {
       z = Math.ceil(z);
       if (z < payload) {
         this.compressedFrames++;
-        this.compressedIn += payload;
-        this.compressedOut += z;
+        this.compressedInputBytes += payload;
+        this.compressedOutputBytes += z;
         payload = z;
       }
     }
@@ -515,8 +510,8 @@ export class PrecopySimulation {
         perVcpuPagesPerSec: perVcpu,
       },
       deviceStateBytes: s.guest.deviceState,
-      xbzrle: w.cache ? { pages: w.xbzrlePages, bytes: w.xbzrleBytes, skippedPages: w.xbzrleSkipped } : null,
-      compression: compressionResult(s.precopy.compression, s.precopy.compressionLevel, { frames: w.compressedFrames, inputBytes: w.compressedIn, outputBytes: w.compressedOut }),
+      xbzrle: w.cache ? w.xbzrleFigures() : null,
+      compression: compressionResult(s.precopy.compression, s.precopy.compressionLevel, w.compressionFigures()),
     });
   }
 }
