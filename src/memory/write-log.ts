@@ -36,7 +36,7 @@ export class WriteLogWriter {
   private dropped = 0;
   private at = 0;
 
-  constructor(buffer: SharedArrayBuffer, private readonly writeBytes: number) {
+  constructor(buffer: SharedArrayBuffer, writeBytes: number) {
     this.head = new Int32Array(buffer, 0, 2);
     this.stride = entryBytes(writeBytes);
     this.capacity = Math.floor((buffer.byteLength - LOG_HEADER_BYTES) / this.stride);

@@ -6,23 +6,21 @@
  */
 import { deflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
-import { ManualClock } from '../../src/clock.ts';
 import { PageCache } from '../../src/codec/page-cache.ts';
 import { decodeXbzrle } from '../../src/codec/xbzrle.ts';
 import { encodeXbzrle } from '../../src/codec/xbzrle-encode.ts';
 import { zstdCompress, zstdDecompressExact, zstdReady } from '../../src/codec/zstd.ts';
 import { GuestMemory, type GuestLayout } from '../../src/memory/guest-memory.ts';
-import { PageSender } from '../../src/precopy/page-sender.ts';
 import { FrameApplier } from '../../src/transport/destination.ts';
 import {
   FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_PAGES_ZLIB, FRAME_PAGES_ZSTD, FRAME_WRAP, FRAME_XBZRLE, HEADER_BYTES, H_BLOCK, H_COUNT,
   H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI, H_PRESENT_LO, H_SEQ, H_TYPE,
 } from '../../src/transport/frame.ts';
-import { BandwidthMeter, RateLimiter } from '../../src/transport/link.ts';
-import { RING_HEAD, RingProducer, RingViews, align8, createRing } from '../../src/transport/ring.ts';
+import { RingViews, align8, createRing } from '../../src/transport/ring.ts';
 import { textCorpus, textPageInto } from '../../src/workload/fill.ts';
 import { Rng } from '../../src/workload/rng.ts';
 import { decodeXbzrleReference } from '../helpers/xbzrle-reference.ts';
+import { framesIn, ringSender } from '../helpers/ring-sender.ts';
 import { allocatedDuringSync, check, outcome, sameBytes } from './check.ts';
 import { byteMutations, mutateBytes, type ByteMutation } from './mutate.ts';
 import type { FuzzProperty } from './properties.ts';
@@ -212,29 +210,8 @@ function fillSource(m: GuestMemory, seed: number): void {
 }
 
 /** Capture the frames a sender published into its ring (no WRAP: the ring is big enough). */
-function captured(views: RingViews): Uint8Array[] {
-  const head = Atomics.load(views.control, RING_HEAD);
-  const out: Uint8Array[] = [];
-  for (let pos = 0; pos < head; ) {
-    const bytes = views.i32[(pos >>> 2) + H_FRAME_BYTES];
-    out.push(views.bytes.slice(pos, pos + bytes));
-    pos += bytes;
-  }
-  return out;
-}
-
 async function sendAll(source: GuestMemory, device: Uint8Array, compression: 'zlib' | 'zstd' | null): Promise<Uint8Array[]> {
-  const views = new RingViews(createRing(1 << 22));
-  const clock = new ManualClock(1000);
-  const sender = new PageSender({
-    producer: new RingProducer(views),
-    source,
-    limiter: new RateLimiter(clock, Infinity),
-    meter: new BandwidthMeter(clock),
-    clock,
-    closedReason: () => null,
-    compression: compression === null ? null : { codec: compression, level: 1 },
-  });
+  const { sender, views } = ringSender(source, 1 << 22, compression);
   // runs of several lengths, in both blocks, as the loop sends them
   for (const [page, count] of [[0, 40], [40, 24], [3, 1], [5, 7], [41, 2], [63, 1], [0, 33]] as const) await sender.sendRun(page, count);
   if (compression === null) {
@@ -250,7 +227,7 @@ async function sendAll(source: GuestMemory, device: Uint8Array, compression: 'zl
   }
   await sender.sendDeviceState(device);
   await sender.sendEnd();
-  return captured(views);
+  return framesIn(views);
 }
 
 function withSeq(frame: Uint8Array, seq: number): Uint8Array {

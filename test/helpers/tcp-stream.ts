@@ -3,15 +3,12 @@
  * the real PageSender writes for it (every page, a few XBZRLE deltas, the device state, END), captured
  * from its ring (big enough that no WRAP frame appears).
  */
-import { ManualClock } from '../../src/clock.ts';
 import { PageCache } from '../../src/codec/page-cache.ts';
 import { GuestMemory, guestLayout } from '../../src/memory/guest-memory.ts';
-import { PageSender } from '../../src/precopy/page-sender.ts';
-import { H_FRAME_BYTES, maxRunPages } from '../../src/transport/frame.ts';
-import { BandwidthMeter, RateLimiter } from '../../src/transport/link.ts';
-import { RING_HEAD, RingProducer, RingViews, createRing } from '../../src/transport/ring.ts';
+import { maxRunPages } from '../../src/transport/frame.ts';
 import { encodeHello } from '../../src/transport/tcp-wire.ts';
 import { Rng } from '../../src/workload/rng.ts';
+import { framesIn, ringSender } from './ring-sender.ts';
 
 export interface TcpStream {
   hello: Uint8Array;
@@ -33,16 +30,7 @@ export async function buildTcpStream(options: { pageSizeBytes: number; pages: nu
   }
   const device = new Uint8Array(options.deviceBytes);
   rng.fill(device);
-  const views = new RingViews(createRing(1 << 23));
-  const clock = new ManualClock(1000);
-  const sender = new PageSender({
-    producer: new RingProducer(views),
-    source,
-    limiter: new RateLimiter(clock, Infinity),
-    meter: new BandwidthMeter(clock),
-    clock,
-    closedReason: () => null,
-  });
+  const { sender, views } = ringSender(source, 1 << 23);
   const run = maxRunPages(ps);
   for (let p = 0; p < options.pages; p += run) await sender.sendRun(p, Math.min(run, options.pages - p));
   const cache = new PageCache(64 * ps, ps, { inPlace: false });
@@ -53,13 +41,7 @@ export async function buildTcpStream(options: { pageSizeBytes: number; pages: nu
   }
   await sender.sendDeviceState(device);
   await sender.sendEnd();
-  const head = Atomics.load(views.control, RING_HEAD);
-  const frames: Uint8Array[] = [];
-  for (let pos = 0; pos < head; ) {
-    const bytes = views.i32[(pos >>> 2) + H_FRAME_BYTES];
-    frames.push(views.bytes.slice(pos, pos + bytes));
-    pos += bytes;
-  }
+  const frames = framesIn(views);
   const hello = encodeHello({ pageSizeBytes: ps, memoryBytes: options.pages * ps, deviceStateBytes: options.deviceBytes, zstd: false, scenarioHash: TEST_HASH }, options.token, options.nonce);
   return { hello, frames, source, device };
 }
