@@ -31,7 +31,6 @@ describe('post-copy in emulate mode (issue 14 items 2–5)', () => {
     const pre = await precopyOf(base);
     expect(pre.outcome).toBe('forced-stop');
     expect(pre.verified).toBe(true);
-    const forcedDowntime = pre.stats.downtime!;
 
     const post = await precopyOf({ ...base, postcopy: { enabled: true } });
     expect(post.outcome).toBe('postcopy');
@@ -45,8 +44,10 @@ describe('post-copy in emulate mode (issue 14 items 2–5)', () => {
     expect(post.rounds.map((r) => r.stage)).toEqual(['bulk', 'stop-and-copy']);
     expect(pc.missingPages).toBeGreaterThan(0);
     expect(pc.urgentPages + pc.backgroundPages).toBe(pc.missingPages);
-    // downtime: the device state and the missing-pages list only, not the hot set
-    expect(post.stats.downtime!).toBeLessThan(forcedDowntime / 3);
+    // downtime: the device state and the missing-pages list only, not the hot set. Compared in bytes
+    // paused (what the pause has to carry), not in ms: engine time on a busy machine is not the question.
+    expect(post.stats.ram['downtime-bytes']).toBeLessThan(pre.stats.ram['downtime-bytes'] / 3);
+    expect(post.stats.ram['downtime-bytes']).toBeLessThan(256 * 1024); // 64 KiB device state + the missing-pages bitmap (2 KiB for 64 MiB)
     // QEMU's figures
     expect(post.stats.ram['postcopy-requests']!).toBeGreaterThan(0);
     expect(post.stats.ram['postcopy-bytes']!).toBeGreaterThan(0);

@@ -107,7 +107,7 @@ describe('tcp loopback: `migbench receive` refuses what it must not trust', () =
     client.write(bytes(nonce));
     await client.until(() => client.messages.some((m) => m.type === 'refused'));
     const message = client.messages.find((m) => m.type === 'refused')!;
-    await client.until(() => false, 10_000).catch(() => undefined); // the receiver closes the connection
+    await client.until(() => false, 30_000); // returns when the receiver closes the connection (30 s: a hang guard)
     expect(client.closed).toBe(true);
     client.destroy();
     return { message, stderr: rx.stderr(), code: await rx.exited };

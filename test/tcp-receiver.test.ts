@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Receiver, type ReceivedMigration } from '../src/transport/tcp-receiver.ts';
 import { encodeHello } from '../src/transport/tcp-wire.ts';
 import { RawClient } from './helpers/receive-child.ts';
+import { until } from './helpers/until.ts';
 
 let receiver: Receiver | null = null;
 afterEach(async () => {
@@ -35,12 +36,11 @@ describe('receive: one migration at a time', () => {
     await second.until(() => second.messages.length > 0);
     expect(second.messages[0]).toMatchObject({ type: 'refused', code: 'E_IO' });
     expect(String(second.messages[0].message)).toContain('busy with another migration');
-    await second.until(() => false, 5000).catch(() => undefined);
+    await second.until(() => false, 30_000); // returns when the receiver closes it (30 s: a hang guard)
     expect(second.closed).toBe(true);
     expect(first.closed).toBe(false);
     first.destroy();
-    await first.until(() => r.ended.length > 0, 5000).catch(() => undefined);
-    for (let i = 0; i < 50 && r.ended.length === 0; i++) await new Promise((res) => setTimeout(res, 50));
+    await until('the receiver ends the first migration', () => r.ended.length > 0, 30_000);
     expect(r.ended[0]).toMatchObject({ ok: false, code: 'E_IO' });
     const third = await RawClient.connect(r.port);
     expect((await third.challenge()).length).toBe(32);
@@ -53,7 +53,7 @@ describe('receive: one migration at a time', () => {
     await client.challenge();
     await client.until(() => client.messages.some((m) => m.type === 'refused'), 10_000);
     expect(client.messages.at(-1)).toMatchObject({ type: 'refused', code: 'E_IO', message: 'no hello in time' });
-    for (let i = 0; i < 50 && r.ended.length === 0; i++) await new Promise((res) => setTimeout(res, 50));
+    await until('the receiver reports the dropped connection', () => r.ended.length > 0, 30_000);
     expect(r.ended[0]?.summary).toMatch(/^refused 127\.0\.0\.1:\d+: no hello in time$/);
     client.destroy();
   });
