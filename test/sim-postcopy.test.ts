@@ -71,7 +71,7 @@ describe('post-copy in simulate mode', () => {
     // the guest: at the dirty rate before, slowed by its stalls during, at the dirty rate again after
     expect(pc.writeRate.beforePagesPerSec).toBeCloseTo(40_000, -2);
     expect(pc.writeRate.duringPagesPerSec).toBeLessThan(40_000);
-    expect(pc.writeRate.afterPagesPerSec).toBe(40_000);
+    expect(pc.writeRate.afterPagesPerSec).toBeCloseTo(40_000, -2); // paced as a vCPU worker: a little under the rate over a short window
     expect(pc.rateLimitBytesPerSec).toBe(64 * MiB);
   });
 

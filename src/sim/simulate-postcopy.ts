@@ -15,9 +15,10 @@
  *   arrives `link.latencyMs` after it left the link.
  * - **the guest** on the destination: each vCPU writes (`workload.dirtyRate`) and reads
  *   (`workload.readRate`) at its share, drawn from the same pattern generators as emulate mode (the
- *   writes go on with the pre-copy sequence; the reads from their own seed), paced in 100 ms windows as
- *   a vCPU worker is: after a stall it catches up with what fell due in its window. A touch of a page
- *   that has not arrived is a fault: one request, and the vCPU stalls until the page arrives.
+ *   writes go on with the pre-copy sequence; the reads from their own seed), paced as a vCPU worker
+ *   paces them: in 100 ms windows, a chunk of the writes then of the reads due at each look, so after a
+ *   stall it catches up with what fell due in its window. A touch of a page that has not arrived is a
+ *   fault: one request, and the vCPU stalls until the page arrives.
  *
  * Time is event-driven: the vCPUs advance only as far as the source can have heard of them (its link
  * time − latency), so a page's arrival is always known before a vCPU could see it. The cost follows
@@ -29,8 +30,10 @@ import { LinkDown } from '../transport/link-fault.ts';
 import type { PageGenerator } from '../workload/patterns.ts';
 import type { PageSet } from './page-set.ts';
 
-/** The vCPU workers' pacing window (workload/vcpu-loop.ts WINDOW_MS). */
+/** The vCPU workers' pacing window, the accesses of each kind between two looks at the clock, and their shortest sleep (workload/vcpu-loop.ts). */
 const WINDOW_MS = 100;
+const CHUNK = 64;
+const MIN_SLEEP_MS = 0.05;
 /** RAM block size of the engine (a frame's pages never cross a block). */
 const BLOCK_BYTES = 1024 * 1024 * 1024;
 
@@ -94,6 +97,9 @@ interface Vcpu {
   windowStartMs: number;
   writesInWindow: number;
   readsInWindow: number;
+  /** writes and reads left of the chunk worked out at the last look */
+  todoWrites: number;
+  todoReads: number;
   /** the page it is blocked on (-1: running), since when, and whether the blocked access is a write */
   blockedPage: number;
   blockedSinceMs: number;
@@ -129,7 +135,7 @@ export class SimPostcopy implements PostcopyPort {
     this.perWindowWrites = (parts.writeRatePerVcpu * WINDOW_MS) / 1000;
     this.perWindowReads = (parts.readRatePerVcpu * WINDOW_MS) / 1000;
     this.vcpus = parts.writers.map(() => ({
-      t: 0, windowStartMs: 0, writesInWindow: 0, readsInWindow: 0, blockedPage: -1, blockedSinceMs: 0, blockedWrite: false, writes: 0, stalls: [],
+      t: 0, windowStartMs: 0, writesInWindow: 0, readsInWindow: 0, todoWrites: 0, todoReads: 0, blockedPage: -1, blockedSinceMs: 0, blockedWrite: false, writes: 0, stalls: [],
     }));
   }
 
@@ -277,6 +283,11 @@ export class SimPostcopy implements PostcopyPort {
     }
   }
 
+  /**
+   * One vCPU worker's loop (workload/vcpu-loop.ts) up to `horizonMs`: at each look it works out the
+   * writes and the reads due in its window (at most CHUNK of each) and does them back to back, the
+   * writes first, stalling on each missing page; when none is due it sleeps until the next one is.
+   */
   private advanceVcpu(i: number, horizonMs: number, made: Request[]): void {
     const v = this.vcpus[i];
     const writer = this.parts.writers[i];
@@ -297,43 +308,49 @@ export class SimPostcopy implements PostcopyPort {
         v.blockedPage = -1;
         if (v.blockedWrite) v.writes++;
       }
-      // a window that has ended starts again now (a vCPU worker's window restarts when it looks)
-      if (v.t - v.windowStartMs >= WINDOW_MS) {
-        v.windowStartMs = v.t;
-        v.writesInWindow = v.readsInWindow = 0;
-      }
-      const nextWrite = v.writesInWindow < perW ? v.windowStartMs + (v.writesInWindow * WINDOW_MS) / perW : Infinity;
-      const nextRead = v.readsInWindow < perR ? v.windowStartMs + (v.readsInWindow * WINDOW_MS) / perR : Infinity;
-      if (nextWrite === Infinity && nextRead === Infinity) {
-        // this window's accesses are done: the vCPU sleeps to its end
-        const end = v.windowStartMs + WINDOW_MS;
-        if (end > horizonMs) {
-          v.t = Math.max(v.t, horizonMs);
-          return;
+      if (v.todoWrites <= 0 && v.todoReads <= 0) {
+        // a look at the clock: a window that has ended starts again now
+        if (v.t - v.windowStartMs >= WINDOW_MS) {
+          v.windowStartMs = v.t;
+          v.writesInWindow = v.readsInWindow = 0;
         }
-        v.t = end;
-        continue;
+        const into = (v.t - v.windowStartMs) / WINDOW_MS;
+        v.todoWrites = perW > 0 ? Math.min(CHUNK, Math.ceil(Math.min(perW, perW * into) - v.writesInWindow)) : 0;
+        v.todoReads = perR > 0 ? Math.min(CHUNK, Math.ceil(Math.min(perR, perR * into) - v.readsInWindow)) : 0;
+        if (v.todoWrites <= 0 && v.todoReads <= 0) {
+          v.todoWrites = v.todoReads = 0;
+          // ahead of the rate: sleep until the next write or read is due, or the window ends
+          const nextWrite = perW > v.writesInWindow ? v.windowStartMs + ((v.writesInWindow + 1) * WINDOW_MS) / perW : v.windowStartMs + WINDOW_MS;
+          const nextRead = perR > v.readsInWindow ? v.windowStartMs + ((v.readsInWindow + 1) * WINDOW_MS) / perR : v.windowStartMs + WINDOW_MS;
+          const wake = v.t + Math.max(MIN_SLEEP_MS, Math.min(nextWrite, nextRead, v.windowStartMs + WINDOW_MS) - v.t);
+          if (wake > horizonMs) {
+            v.t = Math.max(v.t, horizonMs);
+            return;
+          }
+          v.t = wake;
+          continue;
+        }
       }
-      const isWrite = nextWrite <= nextRead;
-      const at = Math.max(v.t, isWrite ? nextWrite : nextRead);
-      if (at > horizonMs) {
-        v.t = Math.max(v.t, horizonMs);
-        return;
-      }
-      v.t = at;
+      if (v.t > horizonMs) return;
+      const isWrite = v.todoWrites > 0;
       const page = isWrite ? writer!.next() : reader!.next();
-      if (isWrite) v.writesInWindow++;
-      else v.readsInWindow++;
-      const a = this.arrival(page, at);
+      if (isWrite) {
+        v.todoWrites--;
+        v.writesInWindow++;
+      } else {
+        v.todoReads--;
+        v.readsInWindow++;
+      }
+      const a = this.arrival(page, v.t);
       if (a < 0) {
         if (isWrite) v.writes++;
         continue;
       }
       // a fault: the request goes to the source, the vCPU stalls until the page is placed
       v.blockedPage = page;
-      v.blockedSinceMs = at;
+      v.blockedSinceMs = v.t;
       v.blockedWrite = isWrite;
-      made.push({ page, dueMs: at + this.parts.latencyMs });
+      made.push({ page, dueMs: v.t + this.parts.latencyMs });
     }
   }
 }
