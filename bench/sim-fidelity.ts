@@ -110,7 +110,7 @@ for (const input of POSTCOPY_FIDELITY_SCENARIOS) {
   process.stderr.write('.');
 }
 process.stderr.write('\n');
-console.log(table.toString());
+if (table.length > 0) console.log(table.toString());
 if (pcTable.length > 0) console.log(pcTable.toString());
 console.log(`emulate: median of ${runs} run${runs > 1 ? 's' : ''}; total time without the emulated setup time`);
 if (values.check) {
