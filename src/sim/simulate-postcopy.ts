@@ -243,6 +243,11 @@ export class SimPostcopy implements PostcopyPort {
     return f.completedAtMs;
   }
 
+  /** page writes each vCPU has done on the destination so far */
+  writesPerVcpu(): number[] {
+    return this.vcpus.map((v) => v.writes);
+  }
+
   private postcopyWrites(): number {
     let n = 0;
     for (const v of this.vcpus) n += v.writes;

@@ -606,7 +606,9 @@ export class PrecopySimulation {
     const s = this.scenario;
     const t = this.wire.total;
     const elapsedMs = f.atMs;
-    const perVcpu = this.guest.writers.map((v) => (elapsedMs > 0 ? (v.writes * 1000) / elapsedMs : 0));
+    // the guest's writes until the link died: on the source, then on the destination after a switch
+    const onDest = this.postcopy?.resumed ? this.postcopy.writesPerVcpu() : null;
+    const perVcpu = this.guest.writers.map((v, i) => (elapsedMs > 0 ? ((v.writes + (onDest?.[i] ?? 0)) * 1000) / elapsedMs : 0));
     return {
       outcome: 'failed',
       reason: 'link-down',
