@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveScenario, type ScenarioInput } from '../src/options.ts';
 import { LATENCY_BUCKETS } from '../src/postcopy/figures.ts';
 import { simulatePrecopy, simulateScenario } from '../src/sim/run-simulated.ts';
-import { simulationWorkProblem } from '../src/sim/work-bound.ts';
+import { simulationWork, simulationWorkProblem } from '../src/sim/work-bound.ts';
 import type { ResultDocument } from '../src/results/document.ts';
 import { DEVICE_CHUNK_BYTES, HEADER_BYTES, maxRunPages } from '../src/transport/frame.ts';
 
@@ -145,6 +145,18 @@ describe('post-copy in simulate mode', () => {
     expect(p?.key).toBe('postcopy.maxBandwidth');
     expect(p!.message).toMatch(/^postcopy\.maxBandwidth: simulate mode models at most 10,000,000 guest accesses in the post-copy phase .*, got 8\.39 Mbit\/s$/);
     expect(simulationWorkProblem(resolveScenario({ ...base, postcopy: { enabled: true } }), ['precopy'])).toBeNull();
+  });
+
+  it('the post-copy bound is a true bound: the phase and its after window last less, and model fewer accesses', () => {
+    for (const extra of [{}, { postcopy: { preempt: false } }, { postcopy: { maxBandwidth: '8MiB/s' } }, { link: { bandwidth: '64MiB/s', latencyMs: 20 } }, { workload: { ...base.workload, readRate: '30000/s' } }] as ScenarioInput[]) {
+      const s = resolveScenario({ ...base, ...extra, postcopy: { enabled: true, ...extra.postcopy } });
+      const w = simulationWork(s, ['precopy']);
+      const r = simulatePrecopy(s);
+      const pc = r.postcopy!;
+      expect(pc.completedMs - pc.resumedMs + pc.writeRate.afterWindowMs).toBeLessThan(w.postcopyBoundMs); // the guest runs from the resume
+      const accessesPerSec = s.workload.dirtyRate + s.workload.readRate;
+      expect((accessesPerSec * (pc.completedMs - pc.resumedMs + pc.writeRate.afterWindowMs)) / 1000).toBeLessThanOrEqual(w.postcopyAccesses);
+    }
   });
 });
 

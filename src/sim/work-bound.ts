@@ -57,7 +57,7 @@ export interface SimulationWork {
   /** guest pages over the fleet */
   pages: number;
   /**
-   * post-copy (postcopy.enabled): its phase runs as one step (simulate-postcopy.ts) and lasts less than
+   * post-copy (postcopy.enabled): its phase runs as one step (simulate-postcopy.ts); from the resume it lasts less than
    * this (ms of virtual time): every page on a frame of its own at the post-copy rate, the round trips
    * and the after window; 0 without post-copy
    */
