@@ -37,6 +37,8 @@ import { createPageGenerator, sequentialSlice, type PageGenerator } from '../wor
 import { Rng, deriveSeed } from '../workload/rng.ts';
 import { ContentModel, KIND_ZERO } from './content-model.ts';
 import { PageSet } from './page-set.ts';
+import { createOrchestrator, orchestratorStartOverrides } from '../orchestrator/index.ts';
+import { withOrchestratorStart } from '../orchestrator/start.ts';
 
 /** Link time one live batch may take at most (ms): bounds how far writes lag the pages they follow. */
 export const BATCH_MAX_MS = 5;
@@ -428,7 +430,9 @@ export class PrecopySimulation {
   private readonly loop: PrecopyLoop;
   private finished: PrecopyRun | null = null;
 
-  constructor(scenario: Scenario, options: SimulationOptions = {}) {
+  constructor(userScenario: Scenario, options: SimulationOptions = {}) {
+    // the orchestrator's start settings are this migration's settings (orchestrator/start.ts)
+    const scenario = withOrchestratorStart(userScenario);
     this.scenario = scenario;
     this.settings = precopySettingsFor(scenario);
     if (!Number.isFinite(scenario.link.bandwidth)) throw new RangeError('simulate mode needs a finite link.bandwidth');
@@ -451,6 +455,8 @@ export class PrecopySimulation {
       startedAtMs: 0,
       seriesIntervalMs: seriesIntervalMs(scenario),
       onRound: options.onRound,
+      orchestrator: createOrchestrator(scenario.orchestrator, scenario.guest.memory),
+      orchestratorStart: orchestratorStartOverrides(scenario.orchestrator, scenario.guest.memory),
     });
   }
 
