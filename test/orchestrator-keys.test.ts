@@ -62,7 +62,7 @@ describe('orchestrator keys', () => {
     [{ kind: 'virsh', migrateDowntime: 1 }, 'orchestrator.migrateDowntime: a proxmox setting, but orchestrator.kind is "virsh", got 1'],
     [{ kind: 'virsh', timeout: 0 }, 'orchestrator.timeout: expected an integer >= 1, got 0'],
     [{ kind: 'kubevirt', progressTimeout: -1 }, 'orchestrator.progressTimeout: expected an integer >= 0, got -1'],
-    [{ kind: 'nova', liveMigrationDowntime: 50 }, 'orchestrator.liveMigrationDowntime: must be at least 100 (ms, as Nova), got 50'],
+    [{ kind: 'nova', liveMigrationDowntime: 50 }, 'orchestrator.liveMigrationDowntime: expected an integer >= 100 (ms, as Nova), got 50'],
     [{ kind: 'k8s' }, 'orchestrator.kind: expected one of "none", "kubevirt", "kubevirt-stall", "nova", "proxmox", "ovirt", "virsh", got "k8s"'],
   ])('refuse %j in one line', (orchestrator, message) => {
     expect(refusal({ orchestrator })).toBe(message);

@@ -6,7 +6,7 @@
  * of another kind is refused in one line ("orchestrator.allowPostCopy: a kubevirt setting, but
  * orchestrator.kind is "nova""). The kinds' shapes: orchestrator-settings.ts.
  */
-import { between, integerAtLeast, integerFrom, rule, type KeyContext, type KeyDecl } from './kinds.ts';
+import { between, integerAtLeast, integerFrom, type KeyContext, type KeyDecl } from './kinds.ts';
 import { ORCHESTRATOR_KINDS, type OrchestratorKind, type OrchestratorSettings } from './orchestrator-settings.ts';
 import { fail, isPlainObject } from './refuse.ts';
 
@@ -82,15 +82,15 @@ export const ORCHESTRATOR_KEY_DECLS = [
   },
   // --- nova (nova/conf/libvirt.py; decisions in nova/virt/libvirt/migration.py) ---
   {
-    key: 'orchestrator.liveMigrationDowntime', kind: 'number', default: 500, unit: 'ms, >= 100',
-    meaning: 'nova: live_migration_downtime, the downtime limit the steps end at', rules: [rule((n) => (n >= 100 ? null : 'must be at least 100 (ms, as Nova)'), { minimum: 100 })],
+    key: 'orchestrator.liveMigrationDowntime', kind: 'number', default: 500, unit: 'ms, integer >= 100',
+    meaning: 'nova: live_migration_downtime, the downtime limit the steps end at', rules: [integerAtLeast(100, 'expected an integer >= 100 (ms, as Nova)')],
   },
   {
-    key: 'orchestrator.liveMigrationDowntimeSteps', kind: 'number', default: 10, unit: 'count, >= 3',
+    key: 'orchestrator.liveMigrationDowntimeSteps', kind: 'number', default: 10, unit: 'count, integer >= 3',
     meaning: 'nova: live_migration_downtime_steps, steps of the downtime ramp', rules: [integerAtLeast(3)],
   },
   {
-    key: 'orchestrator.liveMigrationDowntimeDelay', kind: 'number', default: 75, unit: 's per GiB of guest memory (at least 2 GiB counted), >= 3',
+    key: 'orchestrator.liveMigrationDowntimeDelay', kind: 'number', default: 75, unit: 's per GiB of guest memory (at least 2 GiB counted), integer >= 3',
     meaning: 'nova: live_migration_downtime_delay, the wait between steps', rules: [integerAtLeast(3)],
   },
   {
@@ -108,7 +108,7 @@ export const ORCHESTRATOR_KEY_DECLS = [
   },
   // --- proxmox (PVE/QemuMigrate.pm) ---
   {
-    key: 'orchestrator.migrateDowntime', kind: 'number', default: 0.1, unit: 's, > 0',
+    key: 'orchestrator.migrateDowntime', kind: 'number', default: 0.1, unit: 's, 0.001 … 2000',
     meaning: 'proxmox: migrate_downtime, the first downtime limit; doubled while the migration stalls, up to 2,000 s', rules: [between(0.001, 2000, 'must be from 0.001 to 2000 (s)')],
   },
   // --- virsh (tools/virsh-domain.c) ---
