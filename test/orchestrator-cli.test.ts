@@ -47,6 +47,14 @@ describe('migbench run with an orchestrator', () => {
     expect(r.stderr).toMatch(/\norchestrator {2}virsh; 1 action\n +1\.\d+ s {2}pause the guest to finish \(timeout\): a stop-and-copy of everything left\n/);
   });
 
+  it('sweep takes orchestrator settings as axes (issue 19 item 4): each budget aborts at its own time', () => {
+    const sets = ['guest.memory=8MiB', 'workload.workingSet=4MiB', 'workload.hotFraction=1', 'workload.dirtyRate=5000/s', 'link.bandwidth=4MiB/s', 'precopy.downtimeLimitMs=50', 'orchestrator.kind=kubevirt'];
+    const r = migbench(['sweep', '--mode', 'simulate', '--jobs', '1', ...sets.flatMap((s) => ['--set', s]), '--param', 'orchestrator.completionTimeoutPerGiB=1,3']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\[1\/2\] orchestrator\.completionTimeoutPerGiB=1: aborted \(completion-timeout\)/);
+    expect(r.stderr).toMatch(/\[2\/2\] orchestrator\.completionTimeoutPerGiB=3: aborted \(completion-timeout\)/);
+  });
+
   it.each([
     [['predict', '--set', 'orchestrator.kind=kubevirt'], 'error: orchestrator.kind: not modelled by predict yet (run it with --mode simulate or emulate), got "kubevirt"'],
     [
