@@ -46,6 +46,7 @@ import { finishPostcopy } from './postcopy/result.ts';
 import { FaultyLink, LinkDown } from './transport/link-fault.ts';
 import { createOrchestrator, orchestratorStartOverrides } from './orchestrator/index.ts';
 import { withOrchestratorStart } from './orchestrator/start.ts';
+import { checkOrchestratorMode } from './orchestrator/support.ts';
 import type { LinkBudget } from './transport/link.ts';
 
 /** A running guest: its memory (twice: source and destination), dirty log, device state and vCPUs. */
@@ -84,6 +85,7 @@ export interface GuestOptions {
 export async function createGuest(userScenario: Scenario, options: GuestOptions = {}): Promise<Guest> {
   // the orchestrator's start settings (max-bandwidth, auto-converge, postcopy-ram, …) are the guest's
   // migration settings from here on (orchestrator/start.ts); the document keeps the user's scenario
+  checkOrchestratorMode(userScenario, 'emulate'); // what emulate mode cannot run under it: refused before anything is allocated
   const scenario = withOrchestratorStart(userScenario);
   checkResources(scenario);
   checkTimers(scenario);

@@ -177,6 +177,21 @@ describe('start settings, documents and refusals', () => {
     if (refusal) expect(() => checkOrchestratorMode(s, mode, 'bench x')).toThrow(new MigbenchError('E_SCENARIO', `bench x: ${refusal}`));
   });
 
+  it('the library refuses too, before anything runs: simulate mode without post-copy, a fleet, a kind not built yet', async () => {
+    const refused = (input: ScenarioInput): unknown => {
+      try {
+        simulatePrecopy(resolveScenario(input));
+      } catch (error) {
+        return error instanceof MigbenchError ? [error.code, error.message] : error;
+      }
+      return 'ran';
+    };
+    expect(refused({ ...small, orchestrator: { kind: 'kubevirt', allowPostCopy: true } })).toEqual(['E_SCENARIO', expect.stringMatching(/^orchestrator\.allowPostCopy: the orchestrator may switch to post-copy, which cannot run here/)]);
+    expect(refused({ ...small, orchestrator: { kind: 'ovirt' } })).toEqual(['E_SCENARIO', expect.stringMatching(/^orchestrator\.kind: not built yet/)]);
+    await expect(simulateScenario(resolveScenario({ ...small, orchestrator: { kind: 'virsh', timeout: 1 }, fleet: { count: 2 } }), { methods: ['precopy'] })).rejects.toThrow(/a fleet under an orchestrator is not built yet/);
+    await expect(runScenario(resolveScenario({ ...small, orchestrator: { kind: 'kubevirt', allowPostCopy: true }, link: { transport: 'tcp', target: '127.0.0.1:9' } }), { methods: ['precopy'] })).rejects.toThrow(/^orchestrator\.allowPostCopy: /);
+  });
+
   it('a kind not built yet is refused by the factory too, never run as "none"', () => {
     expect(() => createOrchestrator(resolveScenario({ orchestrator: { kind: 'kubevirt-stall' } }).orchestrator, 1)).toThrow(/not built yet/);
     expect(createOrchestrator(resolveScenario({}).orchestrator, 1)).toBeNull();

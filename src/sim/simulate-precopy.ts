@@ -39,6 +39,7 @@ import { ContentModel, KIND_ZERO } from './content-model.ts';
 import { PageSet } from './page-set.ts';
 import { createOrchestrator, orchestratorStartOverrides } from '../orchestrator/index.ts';
 import { withOrchestratorStart } from '../orchestrator/start.ts';
+import { checkOrchestratorMode } from '../orchestrator/support.ts';
 
 /** Link time one live batch may take at most (ms): bounds how far writes lag the pages they follow. */
 export const BATCH_MAX_MS = 5;
@@ -431,7 +432,9 @@ export class PrecopySimulation {
   private finished: PrecopyRun | null = null;
 
   constructor(userScenario: Scenario, options: SimulationOptions = {}) {
-    // the orchestrator's start settings are this migration's settings (orchestrator/start.ts)
+    // what simulate mode cannot run under the orchestrator is refused (E_SCENARIO); its start settings
+    // are this migration's settings (orchestrator/start.ts)
+    checkOrchestratorMode(userScenario, 'simulate');
     const scenario = withOrchestratorStart(userScenario);
     this.scenario = scenario;
     this.settings = precopySettingsFor(scenario);
