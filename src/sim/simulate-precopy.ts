@@ -40,6 +40,9 @@ import { ContentModel, KIND_ZERO } from './content-model.ts';
 import { PageSet } from './page-set.ts';
 import { SimPostcopy } from './simulate-postcopy.ts';
 import { simPostcopyResult } from './simulate-postcopy-result.ts';
+import { createOrchestrator, orchestratorStartOverrides } from '../orchestrator/index.ts';
+import { withOrchestratorStart } from '../orchestrator/start.ts';
+import { checkOrchestratorMode } from '../orchestrator/support.ts';
 
 /** Link time one live batch may take at most (ms): bounds how far writes lag the pages they follow. */
 export const BATCH_MAX_MS = 5;
@@ -456,7 +459,11 @@ export class PrecopySimulation {
   /** faults.linkDownAtMs: the link died (the loop ended there), and what it had sent */
   private failure: { error: LinkDown; atMs: number; guestLost: boolean } | null = null;
 
-  constructor(scenario: Scenario, options: SimulationOptions = {}) {
+  constructor(userScenario: Scenario, options: SimulationOptions = {}) {
+    // what simulate mode cannot run under the orchestrator is refused (E_SCENARIO); its start settings
+    // are this migration's settings (orchestrator/start.ts)
+    checkOrchestratorMode(userScenario, 'simulate');
+    const scenario = withOrchestratorStart(userScenario);
     this.scenario = scenario;
     this.settings = precopySettingsFor(scenario);
     if (!Number.isFinite(scenario.link.bandwidth)) throw new RangeError('simulate mode needs a finite link.bandwidth');
@@ -481,6 +488,8 @@ export class PrecopySimulation {
       seriesIntervalMs: seriesIntervalMs(scenario),
       onRound: options.onRound,
       postcopy: this.postcopy,
+      orchestrator: createOrchestrator(scenario.orchestrator, scenario.guest.memory),
+      orchestratorStart: orchestratorStartOverrides(scenario.orchestrator, scenario.guest.memory),
     });
   }
 
