@@ -7,6 +7,8 @@
  *   control   Int32 [PC_ON_DESTINATION]: the main thread only, while every vCPU is paused: 1 = at the next
  *             resume the vCPUs run against the destination's memory (the switch)
  *   received  the received bitmap (received-bitmap.ts): the destination worker only
+ *   recoveryReply  a copy of the received bitmap, same size: the destination worker only, when it applies
+ *             POSTCOPY_RESUME after a link outage (postcopy.recovery); read by the migration thread after that
  *   requests  the page-request ring (request-ring.ts): the vCPUs produce, the migration thread consumes
  *   dest      the destination's RAM blocks: the destination worker writes a page before marking it
  *             received; a vCPU writes a page only once it is received
@@ -45,6 +47,7 @@ export interface PostcopyVcpuShared {
 export interface PostcopyShared {
   readonly control: SharedArrayBuffer;
   readonly received: SharedArrayBuffer;
+  readonly recoveryReply: SharedArrayBuffer;
   readonly requests: RequestRingShared;
   readonly logs: readonly SharedArrayBuffer[];
   readonly stalls: readonly SharedArrayBuffer[];
@@ -66,6 +69,7 @@ export function logEntriesFor(o: { memoryBytes: number; postcopyRateBytesPerSec:
 export function createPostcopyShared(o: { dest: GuestMemory; vcpus: number; logEntries: number; writeBytes: number }): PostcopyShared {
   const control = new SharedArrayBuffer(16);
   const received = createReceivedBitmap(o.dest.totalPages);
+  const recoveryReply = createReceivedBitmap(o.dest.totalPages);
   // one outstanding request per vCPU at a time, but a vCPU woken by the background push asks again
   // before the source has read its old request: room for several laps
   const requests = createRequestRing(Math.max(64, 2 ** Math.ceil(Math.log2(o.vcpus * 8))));
@@ -73,7 +77,7 @@ export function createPostcopyShared(o: { dest: GuestMemory; vcpus: number; logE
   const stalls = Array.from({ length: o.vcpus }, () => new SharedArrayBuffer((STALL_HEADER + 2 * MAX_STALL_RECORDS) * 8));
   const dest = o.dest.shared();
   return {
-    control, received, requests, logs, stalls, writeBytes: o.writeBytes,
+    control, received, recoveryReply, requests, logs, stalls, writeBytes: o.writeBytes,
     forVcpu: (i) => ({ control, dest, received, requests, log: logs[i], stalls: stalls[i] }),
   };
 }

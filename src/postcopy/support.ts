@@ -1,6 +1,6 @@
 /**
- * What post-copy can run where, today: emulate mode runs it (src/postcopy/), simulate mode and
- * `predict` do not model it yet (issue 14 item 7), and link recovery is not built yet (item 5). A
+ * What post-copy can run where, today: emulate mode runs it (src/postcopy/), with link recovery
+ * (postcopy.recovery); simulate mode and `predict` do not model it yet (issue 14 item 7). A
  * scenario asking for what its mode cannot do is refused (E_SCENARIO, exit 2), never silently run
  * as plain pre-copy.
  */
@@ -21,7 +21,6 @@ export function postcopyRefusal(s: Scenario, mode: PostcopyMode): string | null 
   if (!p.enabled) return null;
   if (mode === 'simulate') return 'postcopy.enabled: not modelled in simulate mode yet (run it in emulate mode), got true';
   if (mode === 'predict') return 'postcopy.enabled: not modelled by predict yet (run it in emulate mode), got true';
-  if (p.recovery) return 'postcopy.recovery: link failures are not emulated yet, so there is nothing to recover from, got true';
   // QEMU before 10.0 refused multifd with postcopy-ram too ("Postcopy is not yet compatible with multifd")
   if (s.precopy.channels > 1) return `precopy.channels: post-copy runs on the single lane (1 channel) for now, got ${s.precopy.channels}`;
   if (s.link.transport === 'tcp') return 'link.transport: post-copy runs on the memory transport only for now (its request lane is not carried over tcp yet), got "tcp"';
