@@ -9,7 +9,7 @@ import { GuestMemory, guestLayout } from './memory/guest-memory.ts';
 import { verifyGuest } from './memory/verify.ts';
 import { reserveMemory } from './memory/ledger.ts';
 import { reclaimMemory } from './memory/reclaim.ts';
-import { checkResources, ringCapacityBytes, runMemoryBytes } from './resources.ts';
+import { checkResources, postcopyLogEntries, ringCapacityBytes, runMemoryBytes } from './resources.ts';
 import { checkTimers } from './timer-bounds.ts';
 import type { Scenario } from './options.ts';
 import { runPrecopy } from './precopy/emulate.ts';
@@ -40,7 +40,7 @@ import { fillGuest } from './workload/fill.ts';
 import { Rng, deriveSeed } from './workload/rng.ts';
 import { precopySettingsFor } from './precopy/settings.ts';
 import { VcpuPool } from './workload/vcpu-pool.ts';
-import { createPostcopyShared, logEntriesFor, type PostcopyShared } from './memory/postcopy-shared.ts';
+import { createPostcopyShared, type PostcopyShared } from './memory/postcopy-shared.ts';
 import { EmulatePostcopy } from './postcopy/emulate.ts';
 import { finishPostcopy } from './postcopy/result.ts';
 import { FaultyLink, LinkDown } from './transport/link-fault.ts';
@@ -112,12 +112,7 @@ export async function createGuest(scenario: Scenario, options: GuestOptions = {}
           dest,
           vcpus: scenario.guest.vcpus,
           writeBytes: w.writeBytes,
-          logEntries: logEntriesFor({
-            memoryBytes: scenario.guest.memory,
-            postcopyRateBytesPerSec: Math.min(scenario.link.bandwidth, scenario.postcopy.maxBandwidth),
-            writesPerSecPerVcpu: w.pattern === 'idle' ? 0 : w.dirtyRate / scenario.guest.vcpus,
-            writeBytes: w.writeBytes,
-          }),
+          logEntries: postcopyLogEntries(scenario),
         })
       : null;
     const vcpus = await VcpuPool.start({
