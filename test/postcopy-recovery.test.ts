@@ -125,6 +125,24 @@ describe('a frame the link refuses (page-sender.ts, link-fault.ts)', () => {
     for (let q = 0; q < 4; q++) expect(Buffer.compare(p.dest.page(q), p.source.page(q))).toBe(0);
   });
 
+  it('compressed: takes back the compression counters too', () => {
+    const clock = new ManualClock(1000);
+    const layout = guestLayout(8 * PS, PS);
+    const source = new GuestMemory(layout);
+    source.views[0].fill(7); // compressible pages
+    const views = new RingViews(createRing(1 << 20));
+    const sender = new PageSender({
+      producer: new RingProducer(views), source, limiter: new FaultyLink(new RateLimiter(clock, Infinity), clock, 1100, 1000, 1400), meter: new BandwidthMeter(clock), clock,
+      closedReason: () => null, compression: { codec: 'zlib', level: 1 },
+    });
+    sender.sendRun(0, 2);
+    const once = sender.compressionFigures();
+    expect(once.frames).toBe(1);
+    clock.advance(150);
+    expect(() => sender.sendRun(2, 2)).toThrow(LinkDown);
+    expect(sender.compressionFigures()).toEqual(once);
+  });
+
   it('without recovery the link never comes back', () => {
     const clock = new ManualClock(1000);
     const link = new FaultyLink(new RateLimiter(clock, Infinity), clock, 1100, 1000);

@@ -296,6 +296,12 @@ export class PageSender extends CodecCounters {
     this.round.pages -= count;
     this.round.normalPages -= normal;
     this.round.zeroPages -= count - normal;
+    if (type !== FRAME_PAGES) {
+      // its normal pages went in compressed: the payload is what came out
+      this.compressedFrames--;
+      this.compressedInputBytes -= normal * this.source.layout.pageSizeBytes;
+      this.compressedOutputBytes -= i32[h + H_PAYLOAD_BYTES];
+    }
   }
 
   private commit(pos: number, frameBytes: number): void {
