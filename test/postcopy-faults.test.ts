@@ -78,4 +78,16 @@ describe('a link that dies (faults.linkDownAtMs)', () => {
     expect(r.guestLost).toBe(true);
     expect(r.verified).toBeNull();
   }, 60_000);
+
+  it('after the switch, without postcopy.recovery, a link that would come back (linkDownForMs) loses the guest all the same', async () => {
+    // as above; QEMU without postcopy recovery fails at the error, whenever the network returns
+    guest = await createGuest(resolveScenario({
+      ...base, link: { bandwidth: '64MiB/s' }, postcopy: { enabled: true, maxBandwidth: '1MiB/s' }, faults: { linkDownAtMs: 3000, linkDownForMs: 200 },
+    }));
+    const heard: string[] = [];
+    const r = await migratePrecopy(guest, { onPostcopyStatus: (status) => heard.push(status) });
+    expect(r.outcome).toBe('failed');
+    expect(r.guestLost).toBe(true);
+    expect(heard).toEqual(['postcopy-active']); // never paused: nothing to resume
+  }, 60_000);
 });
