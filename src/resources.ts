@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { MigbenchError } from './errors.ts';
 import { reservedBytes } from './memory/ledger.ts';
+import { logEntriesFor, postcopySharedBytes } from './memory/postcopy-shared.ts';
 import type { Scenario } from './options.ts';
 import { HEADER_BYTES, maxRunPages } from './transport/frame.ts';
 import { formatBytes } from './units.ts';
@@ -27,7 +28,7 @@ export function ringCapacityBytes(scenario: Scenario): number {
   return Math.min(512 * 1024 * 1024, 2 ** Math.ceil(Math.log2(want)));
 }
 
-/** The bytes one emulated run holds at its peak: the guest twice, its logs, the XBZRLE cache and the rings. */
+/** The bytes one emulated run holds at its peak: the guest twice, its logs, the XBZRLE cache, the rings, and post-copy's shared memory (write logs, stall records, bitmaps). */
 export function runMemoryBytes(scenario: Scenario): number {
   const memory = scenario.guest.memory;
   const pages = memory / scenario.guest.pageSize;
@@ -35,7 +36,21 @@ export function runMemoryBytes(scenario: Scenario): number {
   const p = scenario.precopy;
   const cache = p.xbzrle.enabled ? p.xbzrle.cacheSize : 0;
   const rings = (p.channels > 1 ? p.channels + 1 : 1) * ringCapacityBytes(scenario);
-  return 2 * memory + 2 * scenario.guest.deviceState + bitmaps + cache + rings;
+  const postcopy = scenario.postcopy.enabled
+    ? postcopySharedBytes({ totalPages: pages, vcpus: scenario.guest.vcpus, logEntries: postcopyLogEntries(scenario), writeBytes: scenario.workload.writeBytes })
+    : 0;
+  return 2 * memory + 2 * scenario.guest.deviceState + bitmaps + cache + rings + postcopy;
+}
+
+/** Entries of each vCPU's post-copy write log (memory/postcopy-shared.ts logEntriesFor) for this scenario. */
+export function postcopyLogEntries(scenario: Scenario): number {
+  const w = scenario.workload;
+  return logEntriesFor({
+    memoryBytes: scenario.guest.memory,
+    postcopyRateBytesPerSec: Math.min(scenario.link.bandwidth, scenario.postcopy.maxBandwidth),
+    writesPerSecPerVcpu: w.pattern === 'idle' ? 0 : w.dirtyRate / scenario.guest.vcpus,
+    writeBytes: w.writeBytes,
+  });
 }
 
 export interface MachineMemory {

@@ -9,7 +9,7 @@ import { GuestMemory, guestLayout } from './memory/guest-memory.ts';
 import { verifyGuest } from './memory/verify.ts';
 import { reserveMemory } from './memory/ledger.ts';
 import { reclaimMemory } from './memory/reclaim.ts';
-import { checkResources, ringCapacityBytes, runMemoryBytes } from './resources.ts';
+import { checkResources, postcopyLogEntries, ringCapacityBytes, runMemoryBytes } from './resources.ts';
 import { checkTimers } from './timer-bounds.ts';
 import type { Scenario } from './options.ts';
 import { runPrecopy } from './precopy/emulate.ts';
@@ -40,7 +40,7 @@ import { fillGuest } from './workload/fill.ts';
 import { Rng, deriveSeed } from './workload/rng.ts';
 import { precopySettingsFor } from './precopy/settings.ts';
 import { VcpuPool } from './workload/vcpu-pool.ts';
-import { createPostcopyShared, logEntriesFor, type PostcopyShared } from './memory/postcopy-shared.ts';
+import { createPostcopyShared, type PostcopyShared } from './memory/postcopy-shared.ts';
 import { EmulatePostcopy } from './postcopy/emulate.ts';
 import { finishPostcopy } from './postcopy/result.ts';
 import { FaultyLink, LinkDown } from './transport/link-fault.ts';
@@ -48,6 +48,7 @@ import { createOrchestrator, orchestratorStartOverrides } from './orchestrator/i
 import { withOrchestratorStart } from './orchestrator/start.ts';
 import { checkOrchestratorMode } from './orchestrator/support.ts';
 import type { LinkBudget } from './transport/link.ts';
+import type { PostcopyStatus } from './results/postcopy-result.ts';
 
 /** A running guest: its memory (twice: source and destination), dirty log, device state and vCPUs. */
 export interface Guest {
@@ -118,12 +119,7 @@ export async function createGuest(userScenario: Scenario, options: GuestOptions 
           dest,
           vcpus: scenario.guest.vcpus,
           writeBytes: w.writeBytes,
-          logEntries: logEntriesFor({
-            memoryBytes: scenario.guest.memory,
-            postcopyRateBytesPerSec: Math.min(scenario.link.bandwidth, scenario.postcopy.maxBandwidth),
-            writesPerSecPerVcpu: w.pattern === 'idle' ? 0 : w.dirtyRate / scenario.guest.vcpus,
-            writeBytes: w.writeBytes,
-          }),
+          logEntries: postcopyLogEntries(scenario),
         })
       : null;
     const vcpus = await VcpuPool.start({
@@ -184,6 +180,8 @@ export interface MigrateOptions {
   onLive?: (p: { roundPagesSent: number; totalPagesSent: number }) => void;
   /** post-copy: how long the guest runs on the destination after completion, to measure its write rate then (default 200 ms) */
   postcopyAfterWindowMs?: number;
+  /** post-copy: each change of QEMU's migration status (postcopy-active, postcopy-paused, …) as it happens, ms from the start */
+  onPostcopyStatus?: (status: PostcopyStatus, tMs: number) => void;
 }
 
 /** How often `onLive` hears from a running pre-copy migration (real time). */
@@ -242,6 +240,7 @@ export async function preparePrecopy(guest: Guest, options: MigrateOptions = {})
       latencyMs: scenario.link.latencyMs,
       zstd: compression?.codec === 'zstd',
       ...(guest.postcopy ? { received: guest.postcopy.received } : {}),
+      ...(guest.postcopy && scenario.postcopy.recovery ? { recoveryReply: guest.postcopy.recoveryReply } : {}),
       fault: faultFor(options.fault, 'destination'),
       stallLimitMs: options.stallLimitMs,
     });
@@ -270,9 +269,15 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
   const { limiter, lanes, destination, compression } = prepared;
   const startedAtMs = clock.nowMs();
   const writesAtStart = guest.vcpus.totalWrites();
-  // faults.linkDownAtMs: the link refuses every byte from then on (the single lane: support.ts refuses channels)
+  // faults.linkDownAtMs: the link refuses every byte from then on (the single lane: support.ts refuses
+  // channels); with postcopy.recovery it comes back after faults.linkDownForMs (0: never), and the
+  // destination loses what was in flight when it went down (destination.ts)
   const downAt = scenario.faults.linkDownAtMs;
-  const link: LinkBudget = downAt !== null && lanes === null ? new FaultyLink(limiter, clock, startedAtMs + downAt, startedAtMs) : limiter;
+  const recovery = downAt !== null && scenario.postcopy.recovery && guest.postcopy !== null && destination instanceof DestinationHandle
+    ? { linkDownAtMs: startedAtMs + downAt, linkUpAtMs: scenario.faults.linkDownForMs > 0 ? startedAtMs + downAt + scenario.faults.linkDownForMs : Infinity, startedAtMs }
+    : null;
+  if (recovery && destination instanceof DestinationHandle) destination.setLinkDownAt(recovery.linkDownAtMs);
+  const link: LinkBudget = downAt !== null && lanes === null ? new FaultyLink(limiter, clock, startedAtMs + downAt, startedAtMs, recovery?.linkUpAtMs ?? Infinity) : limiter;
   guest.vcpus.armFault(); // tests only: a vCPU given a fault counts its work from here (no-op otherwise)
   const meter = new BandwidthMeter(clock);
   const sender = new PageSender({
@@ -328,6 +333,8 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
               shared,
               deviceState: guest.deviceState,
               clock,
+              recovery,
+              onStatus: options.onPostcopyStatus && ((status, atMs) => options.onPostcopyStatus!(status, atMs - startedAtMs)),
             }))
         : null,
     });

@@ -27,6 +27,13 @@ export function postcopyLines(p: PrecopyResult, c: Colors): string[] {
     `  latency    ${dist.length ? dist.map(([i, n]) => `${bucketLabel(i)} ${formatCount(n)}`).join(' · ') : 'no faults'}`,
     `  writes/s   ${rate(pc.writeRate.beforePagesPerSec)} before · ${rate(pc.writeRate.duringPagesPerSec)} during · ${rate(pc.writeRate.afterPagesPerSec)} after`,
   ];
+  const o = pc.recovery;
+  if (o) {
+    lines.push(
+      `  outage     the link went down at ${formatDurationMs(o.linkDownMs)} and was back at ${formatDurationMs(o.linkUpMs)}; postcopy-paused from ${formatDurationMs(o.sourcePausedMs)}, active again at ${formatDurationMs(o.recoveredMs)} (${formatDurationMs(o.outageMs)} stood still)`,
+      `  recovery   ${formatCount(o.lostPages)} pages lost in flight, ${formatCount(o.resentPages)} sent again from the destination's received bitmap (${formatBytes(o.bitmapBytes)}); extra stall ${formatDurationMs(o.stallMs)} over ${formatCount(o.faults)} faults, the longest ${formatDurationMs(o.longestStallMs)}`,
+    );
+  }
   if (pc.logDroppedWrites > 0) lines.push(c.yellow(`  not verified: the write log had no room for ${formatCount(pc.logDroppedWrites)} of the guest's post-switch writes`));
   return lines;
 }
@@ -35,7 +42,7 @@ export function postcopyLines(p: PrecopyResult, c: Colors): string[] {
 export function failureLines(p: PrecopyResult, c: Colors): string[] {
   if (p.outcome !== 'failed') return [];
   const where = p.guestLost
-    ? 'after the switch to post-copy: the guest is lost (split between the hosts; postcopy.recovery is not built yet)'
+    ? 'after the switch to post-copy: the guest is lost (split between the hosts, with no recovery: postcopy.recovery off, or a link that never came back)'
     : 'before the switch: the guest goes on running on the source';
   return [c.yellow(`failed     ${p.error ?? 'the link went down'}, ${where}`)];
 }

@@ -142,6 +142,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
             },
             onLive: (p) => bar.show(`round ${liveRound}`, p.roundPagesSent, roundPendingPages, pages),
             onQuickPhase: (phase, ms) => say(`quick   ${PHASE_NAMES[phase].padEnd(32)} ${formatDurationMs(ms)}`),
+            onPostcopyStatus: (status, ms) => say(status === 'postcopy-paused' || status === 'postcopy-recover' ? c.yellow(`status  ${status.padEnd(32)} ${formatDurationMs(ms)}`) : `status  ${status.padEnd(32)} ${formatDurationMs(ms)}`),
           });
     if (doc === null || interrupts.signal.aborted) {
       say(c.yellow(`${interruptedWord(interrupts.received)}: the guest stays on the source; no result written`));

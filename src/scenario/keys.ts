@@ -243,16 +243,16 @@ const DECLS = [
     meaning: 'QEMU max-postcopy-bandwidth: rate limit of the post-copy phase', rules: [greaterThanZero],
   },
   { key: 'postcopy.preempt', kind: 'boolean', default: true, unit: 'true | false', meaning: 'QEMU postcopy-preempt: requested pages go ahead of the background push instead of waiting behind its frames' },
-  { key: 'postcopy.recovery', kind: 'boolean', default: false, unit: 'true | false', meaning: 'QEMU postcopy recovery: survive a link failure during post-copy (not built yet: refused when true)' },
+  { key: 'postcopy.recovery', kind: 'boolean', default: false, unit: 'true | false', meaning: 'QEMU postcopy recovery: when the link fails during post-copy both sides pause (postcopy-paused), the vCPUs that touch a missing page stay blocked, and once the link is back (faults.linkDownForMs) the destination sends its received bitmap, the pages lost in flight are sent again and the migration completes (emulate mode)' },
 
   ...ORCHESTRATOR_KEY_DECLS,
 
   { key: 'faults', kind: 'block', row: false, unit: 'object', meaning: 'a link failure during the migration' },
   {
     key: 'faults.linkDownAtMs', kind: 'duration', nullable: true, defaultDoc: 'null (the link never fails)', unit: 'ms or null', rules: [notNegative],
-    meaning: 'the link dies this long after the migration request: pre-copy ends `failed` with the guest running on the source; post-copy ends `failed` with the guest lost (emulate mode)',
+    meaning: 'the link dies this long after the migration request: pre-copy ends `failed` with the guest running on the source; post-copy ends `failed` with the guest lost, unless postcopy.recovery (emulate mode)',
   },
-  { key: 'faults.linkDownForMs', kind: 'duration', default: 0, unit: 'ms', rules: [notNegative], meaning: 'how long the link stays down (what postcopy.recovery would wait out; not built yet)' },
+  { key: 'faults.linkDownForMs', kind: 'duration', default: 0, unit: 'ms', rules: [notNegative], meaning: 'how long the link stays down: what postcopy.recovery waits out; 0 = it never comes back (post-copy then ends `failed` with the guest lost, recovery or not); pre-copy fails at the outage either way' },
 
   {
     key: 'fleet', kind: 'block', nullable: true, defaultDoc: 'null (one guest)', unit: 'null or { count, concurrency }', expected: 'expected null or an object like { "count": 8, "concurrency": 2 }',

@@ -53,6 +53,12 @@ export function simPostcopyResult(run: PrecopyRun, f: SimPostcopyFacts, scenario
     loggedWrites: 0,
     logDroppedWrites: 0,
     stallRecordsDropped: 0,
+    // QEMU's statuses: postcopy-active from the switch; no outage is recovered from in simulate mode
+    statuses: [
+      { status: 'postcopy-active', tMs: pauseMs },
+      { status: 'completed', tMs: f.completedAtMs },
+    ],
+    recovery: null,
   };
   return { stats, postcopy };
 }
