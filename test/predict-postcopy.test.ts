@@ -272,12 +272,14 @@ describe('predict with faults.linkDownAtMs', () => {
     expect(sent).toBeGreaterThan(0);
     expect(sent).toBeLessThanOrEqual(((pc.startMs / 2 + 10) * 64 * 2 ** 20) / 1000 + 1);
     expect(p.why).toMatch(/^the link dies .* the migration fails and the guest goes on on the source/);
+    expect(p.postcopy).toBeUndefined(); // the switch never began
   });
 
   it('after the resume on the destination: failed, the guest is lost', () => {
     const p = at((pc.resumedMs + pc.completedMs) / 2);
     expect(p.outcome).toBe('failed');
     expect(p.guestLost).toBe(true);
+    expect(p.postcopy).toEqual(pc);
     expect(p.stats.ram.transferred).toBeGreaterThan(base.stats.ram['precopy-bytes']!);
     expect(p.stats.ram.transferred).toBeLessThan(base.stats.ram.transferred);
   });

@@ -48,8 +48,11 @@ export function applyLinkDown(s: Scenario, p: PrecopyPrediction, tl: LinkDownTim
   const pages = (p.stats.ram.normal + p.stats.ram.duplicate) * share;
   const zero = p.stats.ram.duplicate * share;
   const ps = s.guest.pageSize;
+  // a switch that never began leaves no post-copy block (as a run's failed result has none)
+  const { postcopy: _switch, ...rest } = p;
+  const kept = p.postcopy !== undefined && downAt >= p.postcopy.startMs ? p : rest;
   return {
-    ...p,
+    ...kept,
     outcome: 'failed',
     reason: 'link-down',
     rounds: p.rounds.filter((r) => r.startMs < downAt),

@@ -100,7 +100,7 @@ export interface PrecopyPrediction {
   elidedRounds: number;
   /** QEMU `query-migrate` names, as a run's `precopy.stats` (setup-time: PredictOptions.setupMs, default 0) */
   stats: MigrationStats;
-  /** present when pre-copy switched to post-copy (outcome postcopy, or failed after the switch) */
+  /** present when pre-copy switched to post-copy (outcome postcopy, or failed once the switch began) */
   postcopy?: PostcopyPrediction;
   /** outcome failed only: the link died after the guest resumed on the destination, which lacks pages: the guest is lost */
   guestLost?: boolean;
