@@ -247,6 +247,21 @@ describe('predict with postcopy.enabled', () => {
     expect(p.rounds.map((r) => r.stage)).toEqual(['bulk', 'iterative', 'iterative', 'stop-and-copy']);
   });
 
+  it('precopy.maxRounds before postcopy.startAfterRounds: the forced stop comes first, no switch (as the engine)', () => {
+    const p = with_((s) => ({ ...s, precopy: { ...s.precopy, maxRounds: 2 }, postcopy: { enabled: true, startAfterRounds: 3 } }));
+    expect(p.outcome).toBe('forced-stop');
+    expect(p.reason).toBe('max-rounds');
+    expect(p.postcopy).toBeUndefined();
+  });
+
+  it('zero pages among the missing ones cross as header bits only', () => {
+    const zero = with_((s) => ({ ...s, guest: { ...s.guest, fill: { zero: 0.5, random: 0.5 } } }));
+    const pc = post(zero);
+    expect(zero.stats.ram['postcopy-bytes']!).toBeLessThan(pc.missingPages * (PS + HEADER_BYTES));
+    // the hot set is written all the time, so what is missing is mostly non-zero, but the cold leftover keeps some zero pages
+    expect(zero.stats.ram.duplicate).toBeGreaterThan(0);
+  });
+
   it('a prediction without post-copy has no postcopy key (pre-copy documents unchanged)', () => {
     const p = predict(resolveScenario({ ...hot, postcopy: { enabled: false } })).precopy;
     expect('postcopy' in p).toBe(false);
