@@ -55,7 +55,7 @@ export interface Guest {
   readonly deviceState: Uint8Array;
   readonly destDeviceState: SharedArrayBuffer;
   readonly vcpus: VcpuPool;
-  /** post-copy's shared memory (received bitmap, request ring, write logs, stall records) when postcopy.enabled, else null */
+  /** post-copy's shared memory (received bitmap, request ring, write logs, stall records) when postcopy.enabled or quick.restore is "lazy", else null */
   readonly postcopy: PostcopyShared | null;
   /**
    * Stop the vCPUs, drop every reference to the guest's memory (the guest is unusable afterwards) and
@@ -106,14 +106,20 @@ export async function createGuest(scenario: Scenario, options: GuestOptions = {}
     const destDeviceState = new SharedArrayBuffer(scenario.guest.deviceState);
     const dirtyLog = createDirtyLog(layout.totalPages);
     const w = scenario.workload;
-    const postcopy = scenario.postcopy.enabled
+    // post-copy, and a lazy restore of quick migration (its vCPUs fault pages in from the image the same way)
+    const lazyRestore = scenario.quick.restore === 'lazy';
+    const postcopy = scenario.postcopy.enabled || lazyRestore
       ? createPostcopyShared({
           dest,
           vcpus: scenario.guest.vcpus,
           writeBytes: w.writeBytes,
           logEntries: logEntriesFor({
             memoryBytes: scenario.guest.memory,
-            postcopyRateBytesPerSec: Math.min(scenario.link.bandwidth, scenario.postcopy.maxBandwidth),
+            // the slower of the phases the log must cover: post-copy over the link, the lazy fill from storage
+            postcopyRateBytesPerSec: Math.min(
+              scenario.postcopy.enabled ? Math.min(scenario.link.bandwidth, scenario.postcopy.maxBandwidth) : Infinity,
+              lazyRestore ? scenario.quick.storageBandwidth : Infinity,
+            ),
             writesPerSecPerVcpu: w.pattern === 'idle' ? 0 : w.dirtyRate / scenario.guest.vcpus,
             writeBytes: w.writeBytes,
           }),
@@ -302,7 +308,8 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
       signal: options.signal,
       onRound: options.onRound,
       // post-copy runs on the in-process destination only (postcopy/support.ts refuses link.transport "tcp")
-      postcopy: shared && destination instanceof DestinationHandle
+      // (a guest made for a lazy quick restore has the shared memory too: post-copy only when enabled)
+      postcopy: shared && scenario.postcopy.enabled && destination instanceof DestinationHandle
         ? (pages) =>
             (postcopy = new EmulatePostcopy({
               startAfterRounds: scenario.postcopy.startAfterRounds,
