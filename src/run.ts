@@ -240,7 +240,7 @@ export async function preparePrecopy(guest: Guest, options: MigrateOptions = {})
       deviceState: guest.destDeviceState,
       latencyMs: scenario.link.latencyMs,
       zstd: compression?.codec === 'zstd',
-      ...(guest.postcopy ? { received: guest.postcopy.received } : {}),
+      ...(guest.postcopy && scenario.postcopy.enabled ? { received: guest.postcopy.received } : {}),
       fault: faultFor(options.fault, 'destination'),
       stallLimitMs: options.stallLimitMs,
     });
