@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveScenario, type ScenarioInput } from '../src/options.ts';
 import { lazyFaults, predictQuick } from '../src/sim/predict/quick-model.ts';
 import { simulateQuick } from '../src/sim/run-simulated.ts';
+import pc from 'picocolors';
+import { lazyRestoreLines } from '../src/cli/lazy-restore-lines.ts';
 
 const scenario = (restore: 'eager' | 'lazy', over: ScenarioInput = {}) =>
   resolveScenario({ ...over, guest: { memory: '1GiB', ...over.guest }, quick: { storageBandwidth: '200MiB/s', restore, ...over.quick } });
@@ -60,5 +62,21 @@ describe('the quick model with quick.restore "lazy"', () => {
     expect(q.stats['postcopy-vcpu-blocktime']).toHaveLength(s.guest.vcpus);
     expect(q.restoredBytes).toBe(l.bytesBeforeResume + l.faultBytes + l.backgroundBytes);
     expect(simulateQuick(scenario('eager')).lazy).toBeUndefined();
+  });
+});
+
+describe('the terminal lines of a lazy restore', () => {
+  const c = pc.createColors(false);
+  it('name the resume, the bytes read before it, on demand and in the background, and the stalls; none for an eager restore', () => {
+    const q = simulateQuick(scenario('lazy', { workload: { pattern: 'uniform', dirtyRate: '50000/s' } }));
+    const text = lazyRestoreLines(q, true, c).join('\n');
+    expect(text).toMatch(/^lazy restore \(modelled\)  the guest ran on the destination after /);
+    expect(text).toContain(`${q.lazy!.faults.toLocaleString('en-US')} faults`);
+    expect(text).toMatch(/before the resume/);
+    expect(text).not.toMatch(/latency /); // no histogram is modelled
+    expect(lazyRestoreLines(simulateQuick(scenario('eager')), true, c)).toEqual([]);
+    const lost = lazyRestoreLines({ ...q, lazy: { ...q.lazy!, completedMs: null, guestLost: true } }, false, c).join('\n');
+    expect(lost).toMatch(/— \(failed\)/);
+    expect(lost).toMatch(/guest lost/);
   });
 });

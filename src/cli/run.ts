@@ -25,6 +25,7 @@ import { LiveBar } from './live-bar.ts';
 import { showProgressBar } from './terminal.ts';
 import { checkPostcopyMode } from '../postcopy/support.ts';
 import { failureLines, postcopyLines } from './postcopy-lines.ts';
+import { lazyRestoreLines } from './lazy-restore-lines.ts';
 
 export interface RunCommandOptions {
   set: string[];
@@ -136,7 +137,11 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
               roundPendingPages = r.pendingPages;
             },
             onLive: (p) => bar.show(`round ${liveRound}`, p.roundPagesSent, roundPendingPages, pages),
-            onQuickPhase: (phase, ms) => say(`quick   ${PHASE_NAMES[phase].padEnd(32)} ${formatDurationMs(ms)}`),
+            onQuickPhase: (phase, ms) => {
+              // a lazy restore reads only the header, the index and the device state before the resume
+              const name = phase === 'restoreMs' && scenario.quick.restore === 'lazy' ? 'read the index (lazy restore)' : PHASE_NAMES[phase];
+              say(`quick   ${name.padEnd(32)} ${formatDurationMs(ms)}`);
+            },
           });
     if (doc === null || interrupts.signal.aborted) {
       say(c.yellow(`${interruptedWord(interrupts.received)}: the guest stays on the source; no result written`));
@@ -152,6 +157,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     if (options.html) say(c.dim(`HTML report written to ${options.html}`));
     if (!options.quiet) err.write(`${renderSummary(doc, c)}\n`);
     if (!options.quiet && doc.precopy) for (const line of [...postcopyLines(doc.precopy, c), ...failureLines(doc.precopy, c)]) err.write(`${line}\n`);
+    if (!options.quiet && doc.quick) for (const line of lazyRestoreLines(doc.quick, doc.mode === 'simulate', c)) err.write(`${line}\n`);
     if (options.out) say(c.dim(`result written to ${options.out}`));
     if (doc.precopy?.outcome === 'cancelled' && doc.precopy.reason === 'timeout') {
       const maxTimeoutMs = doc.mode === 'simulate' ? maxSimulatedTimeoutMs(scenario, methods) : Infinity;
