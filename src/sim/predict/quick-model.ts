@@ -53,16 +53,34 @@ function faultsOver(p0: number, p1: number, r: number, T: number, N: number): nu
 }
 
 /**
- * Expected faults of a lazy restore whose fill takes `fillMs`: the guest touches pages at the write
- * (and read) rate; hotset's hot set is its first pages (read first by the background), the rest of its
- * touches are uniform over the guest; zipf and sequential are taken as uniform (an approximation); idle
- * touches nothing.
+ * Expected faults of a lazy restore whose fill takes `fillMs`: the guest touches pages at `rate` (by
+ * default the write and read rates); hotset's hot set is its first pages (read first by the
+ * background), the rest of its touches are uniform over the guest; zipf and sequential are taken as
+ * uniform (an approximation); idle touches nothing.
  */
-export function lazyFaults(s: Scenario, fillMs: number): number {
+/**
+ * The guest's touch rate while it stalls: a blocked vCPU touches nothing, so the rate x solves
+ * x = rate × (1 − stalled share), the stalled share being faults(x) × stallMs over the vCPUs' time in the
+ * fill (x − rate × (1 − share(x)) grows with x: bisection).
+ */
+function touchRateWithStalls(s: Scenario, fillMs: number, stallMs: number): number {
+  const rate = s.workload.dirtyRate + s.workload.readRate;
+  if (!(fillMs > 0) || !(stallMs > 0) || !(rate > 0)) return rate;
+  const share = (x: number): number => Math.min(1, (lazyFaults(s, fillMs, x) * stallMs) / (s.guest.vcpus * fillMs));
+  let lo = 0;
+  let hi = rate;
+  for (let i = 0; i < 40; i++) {
+    const mid = (lo + hi) / 2;
+    if (mid - rate * (1 - share(mid)) > 0) hi = mid;
+    else lo = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+export function lazyFaults(s: Scenario, fillMs: number, rate = s.workload.dirtyRate + s.workload.readRate): number {
   const w = s.workload;
   if (w.pattern === 'idle') return 0;
   const N = s.guest.memory / s.guest.pageSize;
-  const rate = w.dirtyRate + w.readRate;
   const T = fillMs / 1000;
   if (w.pattern !== 'hotset') return faultsOver(0, N, rate / N, T, N);
   const W = Math.min(N, Math.max(1, Math.ceil(w.workingSet / s.guest.pageSize)));
@@ -142,8 +160,8 @@ export function quickModel(s: Scenario, zeroPages: number, burstMs: number): Qui
   if (lazy) {
     // the rest on the same storage timeline: the phase of the whole restore less what came before the resume
     const fillMs = Math.max(0, phaseMs(restored) - phases.restoreMs);
-    const expectedFaults = lazyFaults(s, fillMs);
     const expectedStallMs = B === Infinity ? 0 : (((LAZY_CHUNK_PAGES / 2 + 1) * ps) / B) * 1000;
+    const expectedFaults = lazyFaults(s, fillMs, touchRateWithStalls(s, fillMs, expectedStallMs));
     lazyPrediction = { bytesBeforeResume: beforeResume, bytesAfterResume: afterResume, fillMs, expectedFaults, expectedStallMs, expectedStallTotalMs: expectedFaults * expectedStallMs };
     total = downtime + fillMs;
   }
