@@ -33,7 +33,10 @@ export interface LazyPrediction {
   fillMs: number;
   /** pages the guest touches before the background reader gets to them: one stall each */
   expectedFaults: number;
-  /** ms one stall lasts: its page at the storage rate behind half a background chunk */
+  /**
+   * ms one stall lasts: its page at the storage rate behind half a background chunk (an upper estimate: a
+   * fault that comes while the handler is serving others waits for its own page only)
+   */
   expectedStallMs: number;
   /** expectedFaults × expectedStallMs: the restore's cost to the guest, all vCPUs together */
   expectedStallTotalMs: number;
@@ -59,22 +62,24 @@ function faultsOver(p0: number, p1: number, r: number, T: number, N: number): nu
  * uniform (an approximation); idle touches nothing.
  */
 /**
- * The guest's touch rate while it stalls: a blocked vCPU touches nothing, so the rate x solves
- * x = rate × (1 − stalled share), the stalled share being faults(x) × stallMs over the vCPUs' time in the
- * fill (x − rate × (1 − share(x)) grows with x: bisection).
+ * The guest's touch rate while it stalls. A vCPU holds its rate over 100 ms windows (workload/vcpu-loop.ts:
+ * after a stall it catches up), so stalls cost it no touches until they fill its whole time: the rate is
+ * the full one while faults(rate) × stallMs fits in the vCPUs' time in the fill, else the rate x at which
+ * it just fits (faults grow with x: bisection).
  */
 function touchRateWithStalls(s: Scenario, fillMs: number, stallMs: number): number {
   const rate = s.workload.dirtyRate + s.workload.readRate;
   if (!(fillMs > 0) || !(stallMs > 0) || !(rate > 0)) return rate;
-  const share = (x: number): number => Math.min(1, (lazyFaults(s, fillMs, x) * stallMs) / (s.guest.vcpus * fillMs));
+  const fits = (x: number): boolean => lazyFaults(s, fillMs, x) * stallMs <= s.guest.vcpus * fillMs;
+  if (fits(rate)) return rate;
   let lo = 0;
   let hi = rate;
   for (let i = 0; i < 40; i++) {
     const mid = (lo + hi) / 2;
-    if (mid - rate * (1 - share(mid)) > 0) hi = mid;
-    else lo = mid;
+    if (fits(mid)) lo = mid;
+    else hi = mid;
   }
-  return (lo + hi) / 2;
+  return lo;
 }
 
 export function lazyFaults(s: Scenario, fillMs: number, rate = s.workload.dirtyRate + s.workload.readRate): number {
