@@ -4,7 +4,9 @@
  * workers on small guests over slow simulated storage; every assertion holds at any machine speed
  * (bytes, counts, and time inequalities whose one side is a lower bound set by the storage pacer).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, readSync, writeSync, closeSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +20,7 @@ import { createGuest, runScenario, type Guest } from '../src/run.ts';
 import { Rng } from '../src/workload/rng.ts';
 import { until } from './helpers/until.ts';
 
+const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'migbench-lazy-'));
 let guest: Guest | null = null;
 afterEach(async () => {
@@ -138,6 +141,20 @@ describe('quick.restore "lazy"', () => {
     expect(q.lazy).toBeUndefined(); // never resumed on the destination
     expect(q.stats.downtime).toBeNull();
     expect(guest.vcpus.isAnyPaused()).toBe(false); // running on the source again
+  });
+});
+
+describe('migbench run with quick.restore "lazy"', () => {
+  it('exit 0; the document has quick.lazy; the terminal prints the lazy restore after the summary', { timeout: 120_000 }, () => {
+    const r = spawnSync(process.execPath, [BIN, 'run', '--only', 'quick', '--set', 'guest.memory=8MiB', '--set', 'workload.pattern=uniform', '--set', 'workload.dirtyRate=50000/s',
+      '--set', 'quick.storageBandwidth=8MiB/s', '--set', 'quick.restore=lazy', '--set', `quick.dir=${dir}`, '--json'], { encoding: 'utf8', timeout: 110_000, env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status, r.stderr).toBe(0);
+    const q = JSON.parse(r.stdout).quick as QuickResult;
+    expect(q.verified).toBe(true);
+    expect(q.lazy!.faults).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/read the index \(lazy restore\)/);
+    expect(r.stderr).toMatch(/\nlazy restore  the guest ran on the destination after [^\n]+ of downtime; every page there at /);
+    expect(r.stderr).toMatch(/\n  stalls     [\d,]+ faults, mean /);
   });
 });
 
