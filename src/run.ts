@@ -72,6 +72,11 @@ export interface GuestOptions {
    * guest copies touched, the source filled: 3 × guest.memory), heard synchronously about every 16 MiB.
    */
   onAllocation?: (doneBytes: number, totalBytes: number) => void;
+  /**
+   * Start the vCPUs ready for a lazy restore (its received bitmap, request ring, write logs and stall
+   * records); default: when quick.restore is "lazy". runScenario passes false for the pre-copy guest.
+   */
+  lazyRestore?: boolean;
 }
 
 /**
@@ -107,7 +112,7 @@ export async function createGuest(scenario: Scenario, options: GuestOptions = {}
     const dirtyLog = createDirtyLog(layout.totalPages);
     const w = scenario.workload;
     // post-copy, and a lazy restore of quick migration (its vCPUs fault pages in from the image the same way)
-    const lazyRestore = scenario.quick.restore === 'lazy';
+    const lazyRestore = options.lazyRestore ?? scenario.quick.restore === 'lazy';
     const postcopy = scenario.postcopy.enabled || lazyRestore
       ? createPostcopyShared({
           dest,
@@ -495,7 +500,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   for (const method of methods) {
     if (options.signal?.aborted) break;
     options.onPhase?.(`allocating and filling ${formatBytes(scenario.guest.memory)} of guest memory (source + destination)`);
-    const guest = await createGuest(scenario, { fault: options.fault, onAllocation: options.onAllocation });
+    const guest = await createGuest(scenario, { fault: options.fault, onAllocation: options.onAllocation, lazyRestore: method === 'quick' && scenario.quick.restore === 'lazy' });
     try {
       if (method === 'precopy') {
         options.onPhase?.(`migrating with pre-copy; ${scenario.guest.vcpus} vCPUs dirtying memory`);
