@@ -144,7 +144,9 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
             },
           });
     if (doc === null || interrupts.signal.aborted) {
-      say(c.yellow(`${interruptedWord(interrupts.received)}: the guest stays on the source; no result written`));
+      // a lazy restore interrupted after the resume: the guest had left the source (quick-migration.ts stopped it)
+      const where = doc?.quick?.lazy?.guestLost ? 'the guest was running on the destination (lazy restore) and is lost there' : 'the guest stays on the source';
+      say(c.yellow(`${interruptedWord(interrupts.received)}: ${where}; no result written`));
       return interrupts.exitCode;
     }
     const text = documentToJson(doc);
