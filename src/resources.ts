@@ -36,18 +36,25 @@ export function runMemoryBytes(scenario: Scenario): number {
   const p = scenario.precopy;
   const cache = p.xbzrle.enabled ? p.xbzrle.cacheSize : 0;
   const rings = (p.channels > 1 ? p.channels + 1 : 1) * ringCapacityBytes(scenario);
-  const postcopy = scenario.postcopy.enabled
+  const postcopy = scenario.postcopy.enabled || scenario.quick.restore === 'lazy'
     ? postcopySharedBytes({ totalPages: pages, vcpus: scenario.guest.vcpus, logEntries: postcopyLogEntries(scenario), writeBytes: scenario.workload.writeBytes })
     : 0;
   return 2 * memory + 2 * scenario.guest.deviceState + bitmaps + cache + rings + postcopy;
 }
 
-/** Entries of each vCPU's post-copy write log (memory/postcopy-shared.ts logEntriesFor) for this scenario. */
-export function postcopyLogEntries(scenario: Scenario): number {
+/**
+ * Entries of each vCPU's write log (memory/postcopy-shared.ts logEntriesFor) for this scenario: the log
+ * covers the slower of the phases it must cover, post-copy over the link and a lazy quick restore's
+ * fill from storage (`lazyRestore`: the guest is made for one).
+ */
+export function postcopyLogEntries(scenario: Scenario, lazyRestore = scenario.quick.restore === 'lazy'): number {
   const w = scenario.workload;
   return logEntriesFor({
     memoryBytes: scenario.guest.memory,
-    postcopyRateBytesPerSec: Math.min(scenario.link.bandwidth, scenario.postcopy.maxBandwidth),
+    postcopyRateBytesPerSec: Math.min(
+      scenario.postcopy.enabled ? Math.min(scenario.link.bandwidth, scenario.postcopy.maxBandwidth) : Infinity,
+      lazyRestore ? scenario.quick.storageBandwidth : Infinity,
+    ),
     writesPerSecPerVcpu: w.pattern === 'idle' ? 0 : w.dirtyRate / scenario.guest.vcpus,
     writeBytes: w.writeBytes,
   });

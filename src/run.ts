@@ -59,7 +59,7 @@ export interface Guest {
   readonly deviceState: Uint8Array;
   readonly destDeviceState: SharedArrayBuffer;
   readonly vcpus: VcpuPool;
-  /** post-copy's shared memory (received bitmap, request ring, write logs, stall records) when postcopy.enabled, else null */
+  /** post-copy's shared memory (received bitmap, request ring, write logs, stall records) when postcopy.enabled or quick.restore is "lazy", else null */
   readonly postcopy: PostcopyShared | null;
   /**
    * Stop the vCPUs, drop every reference to the guest's memory (the guest is unusable afterwards) and
@@ -76,6 +76,11 @@ export interface GuestOptions {
    * guest copies touched, the source filled: 3 × guest.memory), heard synchronously about every 16 MiB.
    */
   onAllocation?: (doneBytes: number, totalBytes: number) => void;
+  /**
+   * Start the vCPUs ready for a lazy restore (its received bitmap, request ring, write logs and stall
+   * records); default: when quick.restore is "lazy". runScenario passes false for the pre-copy guest.
+   */
+  lazyRestore?: boolean;
 }
 
 /**
@@ -114,12 +119,14 @@ export async function createGuest(userScenario: Scenario, options: GuestOptions 
     const destDeviceState = new SharedArrayBuffer(scenario.guest.deviceState);
     const dirtyLog = createDirtyLog(layout.totalPages);
     const w = scenario.workload;
-    const postcopy = scenario.postcopy.enabled
+    // post-copy, and a lazy restore of quick migration (its vCPUs fault pages in from the image the same way)
+    const lazyRestore = options.lazyRestore ?? scenario.quick.restore === 'lazy';
+    const postcopy = scenario.postcopy.enabled || lazyRestore
       ? createPostcopyShared({
           dest,
           vcpus: scenario.guest.vcpus,
           writeBytes: w.writeBytes,
-          logEntries: postcopyLogEntries(scenario),
+          logEntries: postcopyLogEntries(scenario, lazyRestore),
         })
       : null;
     const vcpus = await VcpuPool.start({
@@ -239,8 +246,8 @@ export async function preparePrecopy(guest: Guest, options: MigrateOptions = {})
       deviceState: guest.destDeviceState,
       latencyMs: scenario.link.latencyMs,
       zstd: compression?.codec === 'zstd',
-      ...(guest.postcopy ? { received: guest.postcopy.received } : {}),
-      ...(guest.postcopy && scenario.postcopy.recovery ? { recoveryReply: guest.postcopy.recoveryReply } : {}),
+      ...(guest.postcopy && scenario.postcopy.enabled ? { received: guest.postcopy.received } : {}),
+      ...(guest.postcopy && scenario.postcopy.enabled && scenario.postcopy.recovery ? { recoveryReply: guest.postcopy.recoveryReply } : {}),
       fault: faultFor(options.fault, 'destination'),
       stallLimitMs: options.stallLimitMs,
     });
@@ -316,7 +323,8 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
       orchestrator: createOrchestrator(scenario.orchestrator, scenario.guest.memory),
       orchestratorStart: orchestratorStartOverrides(scenario.orchestrator, scenario.guest.memory),
       // post-copy runs on the in-process destination only (postcopy/support.ts refuses link.transport "tcp")
-      postcopy: shared && destination instanceof DestinationHandle
+      // (a guest made for a lazy quick restore has the shared memory too: post-copy only when enabled)
+      postcopy: shared && scenario.postcopy.enabled && destination instanceof DestinationHandle
         ? (pages) =>
             (postcopy = new EmulatePostcopy({
               startAfterRounds: scenario.postcopy.startAfterRounds,
@@ -504,7 +512,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   for (const method of methods) {
     if (options.signal?.aborted) break;
     options.onPhase?.(`allocating and filling ${formatBytes(scenario.guest.memory)} of guest memory (source + destination)`);
-    const guest = await createGuest(scenario, { fault: options.fault, onAllocation: options.onAllocation });
+    const guest = await createGuest(scenario, { fault: options.fault, onAllocation: options.onAllocation, lazyRestore: method === 'quick' && scenario.quick.restore === 'lazy' });
     try {
       if (method === 'precopy') {
         options.onPhase?.(`migrating with pre-copy; ${scenario.guest.vcpus} vCPUs dirtying memory`);

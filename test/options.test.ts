@@ -25,7 +25,7 @@ describe('resolveScenario defaults', () => {
       downtimeLimitMs: 300, maxBandwidth: 125_000_000, policy: 'qemu', policyParams: { availSwitchoverBandwidth: null }, autoConverge: null, dirtyLimit: null, xbzrle: { enabled: false, cacheSize: 64 * 2 ** 20 }, compression: 'none', compressionLevel: 1, channels: 1,
       maxRounds: null, timeoutMs: 120000, onTimeout: 'cancel',
     });
-    expect(s.quick).toEqual({ storageBandwidth: 200 * 2 ** 20, handoverMs: 0, format: 'stream', dir: null, path: null, keepImage: false });
+    expect(s.quick).toEqual({ storageBandwidth: 200 * 2 ** 20, handoverMs: 0, format: 'stream', dir: null, path: null, keepImage: false, restore: 'eager' });
     expect(Object.isFrozen(s.guest)).toBe(true);
   });
 
@@ -134,6 +134,7 @@ describe('resolveScenario refuses bad input with the key, the rule and the value
     ['bad storage bandwidth', { quick: { storageBandwidth: 'fast' } }, /^quick\.storageBandwidth: expected a rate/],
     ['bad image format', { quick: { format: 'qcow2' } }, /^quick\.format: expected one of "stream", "mapped", got "qcow2"$/],
     ['keepImage not a boolean', { quick: { keepImage: 'yes' } }, /^quick\.keepImage: expected true or false, got "yes"$/],
+    ['restore not eager or lazy', { quick: { restore: 'later' } }, /^quick\.restore: expected one of "eager", "lazy", got "later"$/],
     ['empty quick.path', { quick: { path: '' } }, /^quick\.path: expected a non-empty path or null/],
     ['an XBZRLE cache that is not a power of two', { precopy: { xbzrle: { enabled: true, cacheSize: '3MiB' } } }, /^precopy\.xbzrle\.cacheSize: must be a power of two of at least one page \(4096 B\), got "3MiB"$/],
     ['an unknown compression', { precopy: { compression: 'lz4' } }, /^precopy\.compression: expected one of "none", "zlib", "zstd", got "lz4"$/],

@@ -227,6 +227,10 @@ const DECLS = [
     meaning: 'the image file itself; must not exist yet (`--force` on the command line replaces a regular file)',
   },
   { key: 'quick.keepImage', kind: 'boolean', default: false, unit: 'true | false', meaning: 'keep the image after the run (else it is removed)' },
+  {
+    key: 'quick.restore', kind: 'enum', values: ['eager', 'lazy'], default: 'eager', unit: '"eager" | "lazy"',
+    meaning: "eager: read the whole image back before the guest resumes; lazy (Firecracker's userfaultfd restore): resume right after the hand-over, read each page the guest touches from the image on demand (a stall) while a background reader fills the rest in file order",
+  },
 
 
   { key: 'postcopy', kind: 'block', row: false, unit: 'object', meaning: 'post-copy after pre-copy (QEMU postcopy-ram)' },

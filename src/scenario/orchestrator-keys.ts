@@ -143,7 +143,7 @@ function ownerOf(name: string): OrchestratorKind | null {
  * setting of another kind is refused, naming its kind; an unknown key as elsewhere.
  */
 export function resolveOrchestrator(v: unknown, ctx: KeyContext): OrchestratorSettings {
-  if (v === null) v = {};
+  if (v === undefined) v = {};
   if (!isPlainObject(v)) fail('orchestrator', 'expected an object like { "kind": "kubevirt" }', v);
   const kind = ctx.get('orchestrator.kind') as OrchestratorKind;
   for (const name of Object.keys(v)) {

@@ -52,6 +52,7 @@ export interface ScenarioInput {
     dir?: string | null;
     path?: string | null;
     keepImage?: boolean;
+    restore?: 'eager' | 'lazy';
   };
   /** post-copy after pre-copy (QEMU postcopy-ram) */
   postcopy?: { enabled?: boolean; startAfterRounds?: number; maxBandwidth?: string | number; preempt?: boolean; recovery?: boolean };
@@ -162,6 +163,8 @@ export interface Scenario {
     /** the image file itself (overrides dir); null = a new file in dir */
     readonly path: string | null;
     readonly keepImage: boolean;
+    /** eager: restore everything before the resume; lazy: resume after the hand-over and fault pages in from the image */
+    readonly restore: 'eager' | 'lazy';
   };
   /** post-copy (QEMU postcopy-ram): after `startAfterRounds` live rounds the guest resumes on the destination and faults missing pages in */
   readonly postcopy: {
