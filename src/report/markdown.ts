@@ -5,6 +5,7 @@
  */
 import { type Comparison, isUndecided } from '../results/compare.ts';
 import type { ResultDocument } from '../results/document.ts';
+import { postcopyFigures } from '../results/postcopy-figures.ts';
 import type { SuiteDocument } from '../results/suite-document.ts';
 import { paretoFrontier } from '../results/pareto.ts';
 import type { SweepDocument, TuneBlock } from '../results/sweep-types.ts';
@@ -34,15 +35,31 @@ function markdownSection(out: string[], kind: DocumentKind, doc: unknown, name: 
   if (kind === 'run') {
     const d = doc as ResultDocument;
     const s = (d.scenario ?? {}) as ScenarioView;
-    out.push(`## Run: ${md(s.name ?? 'unnamed')}${label}`, '', '| | pre-copy | quick migration |', '|---|--:|--:|');
     const p = d.precopy;
     const q = d.quick;
-    out.push(mdRow(['outcome', p ? md(p.outcome + (p.reason ? ` (${p.reason})` : '')) : '', q ? md(q.outcome) : '']));
-    out.push(mdRow(['verified', p ? md(p.verified) : '', q ? md(q.verified) : '']));
-    out.push(mdRow(['downtime', p ? md(msText(p.stats.downtime)) : '', q ? md(msText(q.stats.downtime)) : '']));
-    out.push(mdRow(['total time', p ? md(msText(p.stats['total-time'])) : '', q ? md(msText(q.stats['total-time'])) : '']));
-    out.push(mdRow(['bytes', p ? `${md(bytesText(p.stats.ram.transferred))} over the link` : '', q ? `${md(bytesText(q.savedBytes))} to storage` : '']));
-    if (p) out.push(mdRow(['rounds', md(countText(p.rounds.length)), '']));
+    // a migration that switched to post-copy: its pre-copy phase, then post-copy in a column of its own
+    const pc = postcopyFigures(p);
+    out.push(`## Run: ${md(s.name ?? 'unnamed')}${label}`, '', `| | pre-copy |${pc ? ' post-copy |' : ''} quick migration |`, `|---|--:|${pc ? '--:|' : ''}--:|`);
+    const row = (name: string, pre: string, post: string, quick: string): void => {
+      out.push(mdRow(pc ? [name, pre, post, quick] : [name, pre, quick]));
+    };
+    if (pc && p) {
+      row('outcome', 'switched to post-copy', md(p.outcome), q ? md(q.outcome) : '');
+      row('verified', '', md(p.verified), q ? md(q.verified) : '');
+      row('downtime', `no stop-and-copy (expected ${md(msText(p.stats['expected-downtime']))})`, md(msText(pc.downtimeMs)), q ? md(msText(q.stats.downtime)) : '');
+      row('total time', `${md(msText(pc.switchAtMs))} to the switch`, md(msText(pc.totalTimeMs)), q ? md(msText(q.stats['total-time'])) : '');
+      row('bytes', `${md(bytesText(pc.liveBytes))} live`, `${md(bytesText(pc.bytes))} over the link, ${md(bytesText(pc.postcopyBytes))} after the resume`, q ? `${md(bytesText(q.savedBytes))} to storage` : '');
+      row('requests', '', md(countText(pc.requests)), '');
+      row('blocktime', '', md(msText(pc.blocktimeMs)), '');
+      row('stalls', '', `${md(countText(pc.faults))}, mean ${md(msText(pc.meanStallMs))}${pc.p99Text ? `, ${md(pc.p99Text)}` : ''}`, '');
+    } else {
+      row('outcome', p ? md(p.outcome + (p.reason ? ` (${p.reason})` : '')) : '', '', q ? md(q.outcome) : '');
+      row('verified', p ? md(p.verified) : '', '', q ? md(q.verified) : '');
+      row('downtime', p ? md(msText(p.stats.downtime)) : '', '', q ? md(msText(q.stats.downtime)) : '');
+      row('total time', p ? md(msText(p.stats['total-time'])) : '', '', q ? md(msText(q.stats['total-time'])) : '');
+      row('bytes', p ? `${md(bytesText(p.stats.ram.transferred))} over the link` : '', '', q ? `${md(bytesText(q.savedBytes))} to storage` : '');
+    }
+    if (p) row('rounds', md(countText(p.rounds.length)), '', '');
     if (d.comparison) out.push('', `**Verdict:** ${md(d.comparison.verdict)}`);
   } else if (kind === 'comparison') {
     const c = doc as Comparison;
