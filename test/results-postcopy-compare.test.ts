@@ -147,6 +147,7 @@ describe('compare: pre-copy alone against post-copy', () => {
     expect(c.outcome).toBe('undecided');
     expect(renderComparisonText(c)).toMatch(/^alpha 0\.05, threshold 5%: undecided: nothing could be tested \(no metric is on both sides; see the warnings\)/m);
     expect(renderComparisonMarkdown(c)).toContain('not compared as like with like');
+    expect(renderMarkdownSummary([JSON.parse(JSON.stringify(c))], ['c.json'])).toContain('**Not compared as like with like** (pre-copy alone on one side, post-copy on the other): hotset (pre-copy → post-copy)');
     expect(reportComparison(preBase, postHead, flags, { base: 'base.json', head: 'head.json' })).toBe(2);
     // and the other way round
     expect(compareSuites(postHead, preBase, OPTIONS).methodMismatches).toEqual([{ benchmark: 'hotset', base: 'post-copy', head: 'pre-copy' }]);
@@ -206,6 +207,11 @@ describe('a suite with pre-copy alone and post-copy on the same workload', () =>
     expect(precopyPostcopyPairs(checked)).toHaveLength(1);
     expect(liveMarkupInHtml(renderReport([checked], [MARKUP]), tagsOf(html))).toBeNull();
     expect(renderMarkdownSummary([checked], ['s'])).not.toMatch(/<img/);
+    // the markdown summary has the same pair
+    const md = renderMarkdownSummary([doc], ['s']);
+    expect(md).toContain('|  | pre-copy: hotset-forced | post-copy: hotset-postcopy |');
+    expect(md).toContain(`| downtime | ${formatDurationMs(281)} | ${formatDurationMs(1.62)} |`);
+    expect(md).toContain('| postcopy-requests | — | 249 |');
   });
 
   it("suite's closing table heads the post-copy columns", () => {

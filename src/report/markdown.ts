@@ -6,6 +6,7 @@
 import { type Comparison, isUndecided } from '../results/compare.ts';
 import type { ResultDocument } from '../results/document.ts';
 import { postcopyFigures } from '../results/postcopy-figures.ts';
+import { PAIR_ROWS, precopyPostcopyPairs } from '../results/method-pairs.ts';
 import type { SuiteDocument } from '../results/suite-document.ts';
 import { paretoFrontier } from '../results/pareto.ts';
 import type { SweepDocument, TuneBlock } from '../results/sweep-types.ts';
@@ -66,6 +67,11 @@ function markdownSection(out: string[], kind: DocumentKind, doc: unknown, name: 
     const n = c.counts;
     const regressions = `${md(countText(n.regression))} regression${n.regression === 1 ? '' : 's'}`;
     out.push(`## Comparison: suite ${md(c.suite)}${label}`, '', `${md(c.base.label)} → ${md(c.head.label)}: ${n.regression > 0 ? `🔴 **${regressions}**` : isUndecided(c) ? '⚠️ **undecided: nothing could be tested**' : 'no regression'}, ${md(countText(n.improvement))} improvement${n.improvement === 1 ? '' : 's'}`, '');
+    // a document from a file: the list is read as loosely as the rest (every value escaped)
+    const mismatches = Array.isArray(c.methodMismatches) ? c.methodMismatches : [];
+    if (mismatches.length > 0) {
+      out.push(`**Not compared as like with like** (pre-copy alone on one side, post-copy on the other): ${mismatches.map((m) => md(`${m?.benchmark} (${m?.base} → ${m?.head})`)).join(', ')}`, '');
+    }
     out.push('| benchmark | metric | base | head | change | verdict |', '|---|---|--:|--:|--:|---|');
     for (const r of [...c.rows].sort((a, b) => verdictRank(a.verdict) - verdictRank(b.verdict))) {
       const cells = [md(r.benchmark), md(r.metric), md(metricText(r.base.median, r.unit)), md(metricText(r.head.median, r.unit)), md(changeText(r)), md(VERDICT_TEXT[r.verdict])];
@@ -79,6 +85,11 @@ function markdownSection(out: string[], kind: DocumentKind, doc: unknown, name: 
         const iv = s.summary.ciLow !== null && s.summary.ciHigh !== null ? `CI ${metricText(s.summary.ciLow, s.unit)} … ${metricText(s.summary.ciHigh, s.unit)}` : `range ${metricText(s.summary.min, s.unit)} … ${metricText(s.summary.max, s.unit)}`;
         out.push(mdRow([md(b.name), md(m), md(metricText(s.summary.median, s.unit)), md(iv), md(countText(s.summary.n))]));
       }
+    }
+    for (const { precopy, postcopy } of precopyPostcopyPairs(sd)) {
+      const cell = (b: typeof precopy, metric: string | null): string => (metric && Object.hasOwn(b.metrics, metric) ? md(metricText(b.metrics[metric].summary.median, b.metrics[metric].unit)) : '—');
+      out.push('', `**Pre-copy against post-copy on the same workload** (medians)`, '', mdRow(['', `pre-copy: ${md(precopy.name)}`, `post-copy: ${md(postcopy.name)}`]), '|---|--:|--:|');
+      for (const r of PAIR_ROWS) out.push(mdRow([md(r.label), cell(precopy, r.precopy), cell(postcopy, r.postcopy)]));
     }
   } else if (kind === 'sweep') {
     const sw = doc as SweepDocument & { tune?: TuneBlock };
