@@ -222,6 +222,13 @@ describe('the HTML report', () => {
     expect(timeline.querySelector('figcaption')!.text).toContain(`every page there at ${formatDurationMs(pc.completedMs)}`);
   });
 
+  it('says when stall records were dropped (the histogram then counts the kept ones)', () => {
+    const doc = postcopy();
+    expect(renderReport([doc], ['r'])).not.toContain('found no room');
+    doc.precopy!.postcopy!.stallRecordsDropped = 12;
+    expect(renderReport([doc], ['r'])).toContain('12 stalls found no room in the vCPUs&#39; records and are not counted here.');
+  });
+
   it('a hostile scenario name in a post-copy document does not become markup', () => {
     const doc = postcopy();
     (doc.scenario as { name: string }).name = MARKUP;

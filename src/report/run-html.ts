@@ -9,7 +9,7 @@ import type { ScenarioView } from '../results/scenario-view.ts';
 import { AXIS_TEXT, GRID_SIDE, LEGEND, Y_NAME_GAP, bitRateScale, bytesScale, categoryAxis, chart, msScale, valueAxis, withUnit, yAxisRoom } from './chart.ts';
 import { GREY, INK, MUTED, OKABE_ITO } from './theme.ts';
 import { badge, outcomeTone, page, provenance, table, verifiedBadge } from './page.ts';
-import { bytes, count, esc, fixed, isNumber, ms, msText, num, rate } from './text.ts';
+import { bytes, count, countText, esc, fixed, isNumber, ms, msText, num, rate } from './text.ts';
 import { postcopyFigures, type PostcopyFigures } from '../results/postcopy-figures.ts';
 import { stallLatencyChart } from './stall-chart.ts';
 
@@ -486,7 +486,9 @@ export function renderRunSection(doc: ResultDocument, label?: string): string {
     }
   }
   if (p && pcf) {
-    out.push('<h3>Post-copy stalls</h3>', stallLatencyChart(p.stats['postcopy-latency-dist'], 'Post-copy: how long the guest waited for missing pages', `Mean ${msText(pcf.meanStallMs)}${pcf.p99Text ? `, ${pcf.p99Text}` : ''}; QEMU postcopy-blocktime ${msText(pcf.blocktimeMs)}.`));
+    const lost = pcf.block.stallRecordsDropped;
+    const unrecorded = isNumber(lost) && lost > 0 ? ` ${countText(lost)} stalls found no room in the vCPUs' records and are not counted here.` : '';
+    out.push('<h3>Post-copy stalls</h3>', stallLatencyChart(p.stats['postcopy-latency-dist'], 'Post-copy: how long the guest waited for missing pages', `Mean ${msText(pcf.meanStallMs)}${pcf.p99Text ? `, ${pcf.p99Text}` : ''}; QEMU postcopy-blocktime ${msText(pcf.blocktimeMs)}.${unrecorded}`));
   }
   if (p || q) out.push(`<h3>${p && q ? `${pcf ? 'Post-copy' : 'Pre-copy'} against quick migration` : 'Times'}</h3>`, methodCharts(doc));
   if (p && p.rounds.length > 0) {
