@@ -6,12 +6,12 @@
 import type { Colors } from '../report/style.ts';
 import type { PrecopyResult } from '../results/document.ts';
 import { LATENCY_BUCKETS } from '../postcopy/figures.ts';
+import { latencyBucketLabel } from '../results/stall-histogram.ts';
 import { formatBytes, formatCount, formatDurationMs } from '../units.ts';
 
-/** A bucket's range in QEMU's power-of-two microseconds: "256µs–512µs". */
+/** A bucket's range in QEMU's power-of-two microseconds: "256µs–512µs" (the same words as the HTML chart's). */
 export function bucketLabel(n: number): string {
-  const us = (v: number): string => (v >= 1000 ? `${formatDurationMs(v / 1000)}` : `${v}µs`);
-  return n === LATENCY_BUCKETS - 1 ? `≥${us(2 ** n)}` : `${us(2 ** n)}–${us(2 ** (n + 1))}`;
+  return latencyBucketLabel(n, LATENCY_BUCKETS);
 }
 
 export function postcopyLines(p: PrecopyResult, c: Colors): string[] {
