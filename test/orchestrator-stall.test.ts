@@ -12,6 +12,8 @@ import {
   decideStallAction,
   isStalled,
   KUBEVIRT_STALL_DEFAULTS as D,
+  kubevirtDataSizeGB,
+  kubevirtStallMaxCompletionMs,
   kubevirtStallStartOverrides,
   nearLocalMinimum,
   QEMU_MAX_DOWNTIME_MS,
@@ -154,22 +156,29 @@ describe('kubevirt-stall: sequences of views', () => {
     expect(acts[0]!.atMs).toBeLessThan(90_000);
   });
 
-  it('defaults, never stalling, 1 GiB guest: aborts when maxCompletionTime (150 s) passes', () => {
+  it('counts the guest in whole 10^9 bytes rounded up, as KubeVirt does (1 GiB is 2, 4 GiB is 5)', () => {
+    expect(kubevirtDataSizeGB(GIB)).toBe(2);
+    expect(kubevirtDataSizeGB(4 * GIB)).toBe(5);
+    expect(kubevirtDataSizeGB(1e9)).toBe(1);
+    expect(kubevirtStallMaxCompletionMs(D, 4 * GIB)).toBe(750_000);
+  });
+
+  it('defaults, never stalling, 1 GiB guest: aborts when maxCompletionTime (150 s × 2 GB = 300 s) passes', () => {
     const falling = (k: number) => GIB * 0.97 ** k;
-    const acts = run(D, falling, { memoryBytes: GIB, untilMs: 400_000 });
+    const acts = run(D, falling, { memoryBytes: GIB, untilMs: 700_000 });
     expect(acts.map((a) => brief(a.action))).toEqual(['abort']);
-    expect(acts[0]!.atMs).toBe(150_400);
-    expect((acts[0]!.action as { reason: string }).reason).toContain('maxCompletionTime 150 s');
+    expect(acts[0]!.atMs).toBe(300_400);
+    expect((acts[0]!.action as { reason: string }).reason).toContain('maxCompletionTime 300 s');
   });
 
   it('never stalling, allowPostCopy: post-copy when maxCompletionTime passes', () => {
-    const acts = run({ ...D, allowPostCopy: true }, (k) => GIB * 0.97 ** k, { memoryBytes: GIB, untilMs: 400_000, postcopyCapable: true });
-    expect(acts.map((a) => [a.atMs, brief(a.action)])).toEqual([[150_400, 'postcopy']]);
+    const acts = run({ ...D, allowPostCopy: true }, (k) => GIB * 0.97 ** k, { memoryBytes: GIB, untilMs: 700_000, postcopyCapable: true });
+    expect(acts.map((a) => [a.atMs, brief(a.action)])).toEqual([[300_400, 'postcopy']]);
   });
 
-  it('never stalling, allowWorkloadDisruption: QEMU maximum at 150 s, then the switchover deadline aborts', () => {
-    const acts = run({ ...D, allowWorkloadDisruption: true }, (k) => GIB * 0.97 ** k, { memoryBytes: GIB, untilMs: 400_000 });
-    expect(acts.map((a) => [a.atMs, brief(a.action)])).toEqual([[150_400, `downtime ${QEMU_MAX_DOWNTIME_MS}`], [210_800, 'abort']]);
+  it('never stalling, allowWorkloadDisruption: QEMU maximum at 300 s, then the switchover deadline (60 s) aborts', () => {
+    const acts = run({ ...D, allowWorkloadDisruption: true }, (k) => GIB * 0.97 ** k, { memoryBytes: GIB, untilMs: 700_000 });
+    expect(acts.map((a) => [a.atMs, brief(a.action)])).toEqual([[300_400, `downtime ${QEMU_MAX_DOWNTIME_MS}`], [360_800, 'abort']]);
   });
 
   it('acts no more in post-copy', () => {

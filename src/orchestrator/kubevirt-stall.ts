@@ -21,7 +21,6 @@
 import type { MigrationView, Orchestrator, OrchestratorAction, StartOverrides } from '../precopy/orchestrator-port.ts';
 import type { KubevirtStallSettings } from '../scenario/orchestrator-settings.ts';
 
-const GIB = 2 ** 30;
 /** QEMU's maximum downtime-limit (2,000 s): "QEMU_MAX" in the VEP's switchover table. */
 export const QEMU_MAX_DOWNTIME_MS = 2_000_000;
 /** virt-launcher's migration monitor polls every 400 ms. */
@@ -58,9 +57,18 @@ export function kubevirtStallStartOverrides(settings: KubevirtStallSettings): St
   };
 }
 
-/** maxCompletionTime = completionTimeoutPerGiB × the guest's GiB, in ms. */
+/**
+ * The guest's size as KubeVirt counts it for the budget: pkg/virt-launcher/virtwrap/manager.go
+ * `getVMIMigrationDataSize` returns `memory.ScaledValue(resource.Giga)`, whole 10^9 bytes rounded up
+ * (a 4 GiB guest counts 5).
+ */
+export function kubevirtDataSizeGB(memoryBytes: number): number {
+  return Math.ceil(memoryBytes / 1e9);
+}
+
+/** maxCompletionTime = completionTimeoutPerGiB × the guest's size as KubeVirt counts it, in ms. */
 export function kubevirtStallMaxCompletionMs(settings: KubevirtStallSettings, memoryBytes: number): number {
-  return settings.completionTimeoutPerGiB * (memoryBytes / GIB) * 1000;
+  return settings.completionTimeoutPerGiB * kubevirtDataSizeGB(memoryBytes) * 1000;
 }
 
 /** nearLocalMinimum: remainingBytes ≤ bestRemainingBytes × (1 + stallMargin/100). */

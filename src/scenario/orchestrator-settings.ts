@@ -105,7 +105,7 @@ export interface KubevirtStallSettings {
   readonly kind: 'kubevirt-stall';
   /** bytes/s per migration; Infinity for "0Mi" (unlimited) */
   readonly bandwidthPerMigration: number;
-  /** s per GiB of guest memory (150): the budget maxCompletionTime is this × the guest's GiB */
+  /** s per GB of guest memory (150): the budget maxCompletionTime is this × the guest's size in 10^9 bytes, rounded up (as KubeVirt counts it) */
   readonly completionTimeoutPerGiB: number;
   readonly allowAutoConverge: boolean;
   readonly allowPostCopy: boolean;
