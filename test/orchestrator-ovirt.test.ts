@@ -54,7 +54,7 @@ describe('ovirt: the named policies (ovirt-engine MigrationPolicies, as Converge
   it('Suspend workload if needed: the same ramp, then 5,000 ms, then abort; compression on', () => {
     const p = OVIRT_POLICIES['suspend-workload-if-needed'];
     expect(p.convergenceSchedule.stalling.slice(-2)).toEqual([{ limit: -1, action: { action: 'setDowntime', downtimeMs: 5000 } }, { limit: -1, action: { action: 'abort' } }]);
-    expect(p.compressed).toBe(true);
+    expect(p.migrationCompression).toBe(true);
   });
 
   it('Post-copy migration: 150, 200, then post-copy, then abort', () => {

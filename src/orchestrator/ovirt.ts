@@ -17,58 +17,18 @@
  * Once post-copy has been requested no further step runs (vdsm: "post-copy mode is a final state").
  */
 import type { MigrationView, Orchestrator, OrchestratorAction, StartOverrides } from '../precopy/orchestrator-port.ts';
-import type { OvirtAction, OvirtConvergenceSchedule, OvirtPolicyName, OvirtSettings } from '../scenario/orchestrator-settings.ts';
+import type { OvirtAction, OvirtPolicyName, OvirtSettings } from '../scenario/orchestrator-settings.ts';
+import { OVIRT_POLICIES, VDSM_MIGRATION_MONITOR_INTERVAL_S } from '../scenario/ovirt-policies.ts';
 
-/** lib/vdsm/config.py.in: migration_monitor_interval, seconds. */
-export const VDSM_MIGRATION_MONITOR_INTERVAL_S = 10;
+export { OVIRT_POLICIES, VDSM_MIGRATION_MONITOR_INTERVAL_S, type OvirtPolicy } from '../scenario/ovirt-policies.ts';
+
 /** QEMU's default xbzrle-cache-size, which VIR_MIGRATE_COMPRESSED uses when no cache size is given. */
 export const QEMU_DEFAULT_XBZRLE_CACHE_BYTES = 64 * 2 ** 20;
-
-const setDowntime = (downtimeMs: number): OvirtAction => ({ action: 'setDowntime', downtimeMs });
-const step = (limit: number, action: OvirtAction) => ({ limit, action });
-/** The ramp all three policies share (convergenceItems: stallingLimit → setDowntime). */
-const RAMP = [step(1, setDowntime(150)), step(2, setDowntime(200)), step(3, setDowntime(300)), step(4, setDowntime(400)), step(6, setDowntime(500))];
-
-/** One named policy of ovirt-engine: its schedule (as ConvergenceSchedule.java builds it) and its flags. */
-export interface OvirtPolicy {
-  /** the name ovirt-engine shows */
-  readonly title: string;
-  readonly convergenceSchedule: OvirtConvergenceSchedule;
-  readonly autoConverge: boolean;
-  readonly compressed: boolean;
-  /** maxMigrations: outgoing migrations at once from one host */
-  readonly maxMigrations: number;
-}
-
-/** ovirt-engine's MigrationPolicies (4.7): "Minimal downtime", "Suspend workload if needed", "Post-copy migration". */
-export const OVIRT_POLICIES: Readonly<Record<Exclude<OvirtPolicyName, 'custom'>, OvirtPolicy>> = {
-  'minimal-downtime': {
-    title: 'Minimal downtime',
-    convergenceSchedule: { init: [setDowntime(100)], stalling: [...RAMP, step(-1, { action: 'abort' })] },
-    autoConverge: true,
-    compressed: false,
-    maxMigrations: 2,
-  },
-  'suspend-workload-if-needed': {
-    title: 'Suspend workload if needed',
-    convergenceSchedule: { init: [setDowntime(100)], stalling: [...RAMP, step(-1, setDowntime(5000)), step(-1, { action: 'abort' })] },
-    autoConverge: true,
-    compressed: true,
-    maxMigrations: 1,
-  },
-  'post-copy': {
-    title: 'Post-copy migration',
-    convergenceSchedule: { init: [setDowntime(100)], stalling: [RAMP[0]!, RAMP[1]!, step(-1, { action: 'postcopy' }), step(-1, { action: 'abort' })] },
-    autoConverge: true,
-    compressed: false,
-    maxMigrations: 2,
-  },
-};
 
 /** The settings of a named policy (vdsm's monitor interval at its default). */
 export function ovirtPolicySettings(policy: Exclude<OvirtPolicyName, 'custom'>): OvirtSettings {
   const p = OVIRT_POLICIES[policy];
-  return { kind: 'ovirt', policy, convergenceSchedule: p.convergenceSchedule, autoConverge: p.autoConverge, compressed: p.compressed, migrationMonitorInterval: VDSM_MIGRATION_MONITOR_INTERVAL_S };
+  return { kind: 'ovirt', policy, convergenceSchedule: p.convergenceSchedule, autoConvergence: p.autoConvergence, migrationCompression: p.migrationCompression, migrationMonitorInterval: VDSM_MIGRATION_MONITOR_INTERVAL_S };
 }
 
 /**
@@ -82,8 +42,8 @@ export function ovirtStartOverrides(settings: OvirtSettings): StartOverrides {
   return {
     ...(downtimeLimitMs === undefined ? {} : { downtimeLimitMs }),
     postcopy: settings.convergenceSchedule.stalling.some((s) => s.action.action === 'postcopy'),
-    autoConverge: settings.autoConverge,
-    ...(settings.compressed ? { xbzrleCacheBytes: QEMU_DEFAULT_XBZRLE_CACHE_BYTES } : {}),
+    autoConverge: settings.autoConvergence,
+    ...(settings.migrationCompression ? { xbzrleCacheBytes: QEMU_DEFAULT_XBZRLE_CACHE_BYTES } : {}),
   };
 }
 

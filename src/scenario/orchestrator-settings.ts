@@ -88,10 +88,10 @@ export interface OvirtSettings {
   readonly policy: OvirtPolicyName;
   /** the policy's schedule, or the user's own */
   readonly convergenceSchedule: OvirtConvergenceSchedule;
-  /** the policy's autoConvergence (libvirt VIR_MIGRATE_AUTO_CONVERGE) */
-  readonly autoConverge: boolean;
-  /** the policy's migrationCompression (libvirt VIR_MIGRATE_COMPRESSED: XBZRLE, QEMU's 64 MiB cache) */
-  readonly compressed: boolean;
+  /** the policy's autoConvergence unless set (libvirt VIR_MIGRATE_AUTO_CONVERGE) */
+  readonly autoConvergence: boolean;
+  /** the policy's migrationCompression unless set (libvirt VIR_MIGRATE_COMPRESSED: XBZRLE, QEMU's 64 MiB cache) */
+  readonly migrationCompression: boolean;
   /** s (10): vdsm's migration_monitor_interval, how often the monitor thread polls the job */
   readonly migrationMonitorInterval: number;
 }
