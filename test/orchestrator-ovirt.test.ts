@@ -5,6 +5,8 @@
  * first look is above its limit (lastItems at −1).
  */
 import { describe, expect, it } from 'vitest';
+import { MigbenchError } from '../src/errors.ts';
+import { ORCHESTRATOR_POLICY_KEY_DECLS, ORCHESTRATOR_POLICY_SETTING_NAMES, resolveConvergenceSchedule } from '../src/scenario/orchestrator-policy-keys.ts';
 import type { MigrationView, OrchestratorAction } from '../src/precopy/orchestrator-port.ts';
 import type { OvirtSettings } from '../src/scenario/orchestrator-settings.ts';
 import {
@@ -121,5 +123,61 @@ describe('ovirt: what vdsm sets before migrating', () => {
     ['post-copy', { downtimeLimitMs: 100, postcopy: true, autoConverge: true }],
   ] as const)('%s', (policy, expected) => {
     expect(ovirtStartOverrides(ovirtPolicySettings(policy))).toEqual(expected);
+  });
+});
+
+describe('ovirt: scenario keys (orchestrator-policy-keys.ts)', () => {
+  const ctx = (policy: string) => ({ get: (p: string) => (p === 'orchestrator.policy' ? policy : undefined), block: () => ({}) });
+  const refusal = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (error) {
+      if (error instanceof MigbenchError && error.code === 'E_SCENARIO') return error.message;
+      throw error;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it("gives the named policy's schedule when none is written", () => {
+    expect(resolveConvergenceSchedule(null, ctx('post-copy'))).toEqual(OVIRT_POLICIES['post-copy'].convergenceSchedule);
+    expect(resolveConvergenceSchedule(undefined, ctx('minimal-downtime'))).toEqual(OVIRT_POLICIES['minimal-downtime'].convergenceSchedule);
+  });
+
+  it('reads a custom schedule in vdsm\'s action names', () => {
+    const v = { init: ['setDowntime(250)'], stalling: [{ limit: 2, action: 'setDowntime(1000)' }, { limit: -1, action: 'postcopy' }, { limit: -1, action: 'abort' }] };
+    expect(resolveConvergenceSchedule(v, ctx('custom'))).toEqual({
+      init: [{ action: 'setDowntime', downtimeMs: 250 }],
+      stalling: [{ limit: 2, action: { action: 'setDowntime', downtimeMs: 1000 } }, { limit: -1, action: { action: 'postcopy' } }, { limit: -1, action: { action: 'abort' } }],
+    });
+    expect(resolveConvergenceSchedule({}, ctx('custom'))).toEqual({ init: [], stalling: [] });
+  });
+
+  it.each([
+    [null, 'custom', 'orchestrator.convergenceSchedule: is required with orchestrator.policy "custom", got null'],
+    [{ init: [] }, 'minimal-downtime', 'orchestrator.convergenceSchedule: is a schedule of your own: it needs orchestrator.policy "custom" (the policy "minimal-downtime" has its own), got {"init":[]}'],
+    [[], 'custom', 'orchestrator.convergenceSchedule: expected an object like { "init": ["setDowntime(100)"], "stalling": [{ "limit": 1, "action": "abort" }] }, got []'],
+    [{ steps: [] }, 'custom', 'orchestrator.convergenceSchedule.steps: is not a key of a convergence schedule (known: init, stalling), got []'],
+    [{ init: ['setDowntime(0)'] }, 'custom', 'orchestrator.convergenceSchedule.init[0]: setDowntime takes whole ms from 1 to 2000000, got "setDowntime(0)"'],
+    [{ init: ['postCopy'] }, 'custom', 'orchestrator.convergenceSchedule.init[0]: expected "setDowntime(ms)", "postcopy" or "abort", got "postCopy"'],
+    [{ stalling: [{ limit: -2, action: 'abort' }] }, 'custom', 'orchestrator.convergenceSchedule.stalling[0].limit: expected an integer >= -1 (iterations; -1: at the next one), got -2'],
+    [{ stalling: [{ limit: 1, action: 'abort', after: 3 }] }, 'custom', 'orchestrator.convergenceSchedule.stalling[0].after: is not a key of a stalling step (known: limit, action), got 3'],
+    [{ stalling: 'abort' }, 'custom', 'orchestrator.convergenceSchedule.stalling: expected a list of { "limit": n, "action": a }, got "abort"'],
+  ])('refuses %j (policy %s) in one line', (v, policy, message) => {
+    expect(refusal(() => resolveConvergenceSchedule(v, ctx(policy)))).toBe(message);
+  });
+
+  it('declares one key per OvirtSettings field, so the resolved keys copied by name are the settings', () => {
+    const fields = Object.keys(ovirtPolicySettings('minimal-downtime')).filter((k) => k !== 'kind').sort();
+    expect([...ORCHESTRATOR_POLICY_SETTING_NAMES.ovirt].sort()).toEqual(fields);
+    const declared = ORCHESTRATOR_POLICY_KEY_DECLS.map((d) => d.key.replace(/^orchestrator\./, ''));
+    for (const name of ORCHESTRATOR_POLICY_SETTING_NAMES.ovirt) expect(declared, name).toContain(name);
+  });
+
+  it("derives autoConvergence and migrationCompression from the policy (false for custom)", () => {
+    const decl = (k: string) => ORCHESTRATOR_POLICY_KEY_DECLS.find((d) => d.key === k) as { derivedDefault: (c: unknown, d: unknown) => unknown };
+    expect(decl('orchestrator.migrationCompression').derivedDefault(ctx('suspend-workload-if-needed'), undefined)).toBe(true);
+    expect(decl('orchestrator.migrationCompression').derivedDefault(ctx('post-copy'), undefined)).toBe(false);
+    expect(decl('orchestrator.autoConvergence').derivedDefault(ctx('minimal-downtime'), undefined)).toBe(true);
+    expect(decl('orchestrator.autoConvergence').derivedDefault(ctx('custom'), undefined)).toBe(false);
   });
 });

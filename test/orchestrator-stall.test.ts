@@ -4,6 +4,7 @@
  * deadline, fed sequences of views (a pass every 2 s, polls every 400 ms, a steady 1 Gbit/s).
  */
 import { describe, expect, it } from 'vitest';
+import { ORCHESTRATOR_POLICY_KEY_DECLS, ORCHESTRATOR_POLICY_SETTING_NAMES } from '../src/scenario/orchestrator-policy-keys.ts';
 import type { MigrationView, OrchestratorAction } from '../src/precopy/orchestrator-port.ts';
 import type { KubevirtStallSettings } from '../src/scenario/orchestrator-settings.ts';
 import {
@@ -184,5 +185,37 @@ describe('kubevirt-stall: sequences of views', () => {
   it('acts no more in post-copy', () => {
     const o = createKubevirtStallOrchestrator(D, GIB);
     expect(o.poll({ elapsedMs: 1e9, memoryBytes: GIB, remainingBytes: GIB, transferredBytes: 0, iterations: 9, dirtyPagesPerSec: 0, expectedDowntimeMs: 0, downtimeLimitMs: 300, phase: 'postcopy', postcopyCapable: true })).toEqual([]);
+  });
+});
+
+describe('kubevirt-stall: scenario keys (orchestrator-policy-keys.ts)', () => {
+  type Decl = { key: string; default?: unknown; rules?: readonly { check: (n: number, ctx: never, raw: unknown) => string | null }[] };
+  const decl = (name: string) => (ORCHESTRATOR_POLICY_KEY_DECLS as readonly Decl[]).find((d) => d.key === `orchestrator.${name}`);
+  const refusedBy = (name: string, n: number): string | null => {
+    for (const r of decl(name)!.rules ?? []) {
+      const why = r.check(n, undefined as never, n);
+      if (why !== null) return why;
+    }
+    return null;
+  };
+
+  it('takes every KubevirtStallSettings field by name; its own keys default to the VEP\'s values', () => {
+    const fields = Object.keys(D).filter((k) => k !== 'kind').sort();
+    expect([...ORCHESTRATOR_POLICY_SETTING_NAMES['kubevirt-stall']].sort()).toEqual(fields);
+    const shared = ['bandwidthPerMigration', 'completionTimeoutPerGiB', 'allowAutoConverge', 'allowPostCopy', 'allowWorkloadDisruption'];
+    for (const name of fields.filter((f) => !shared.includes(f))) {
+      expect(decl(name), name).toBeDefined();
+      expect(decl(name)!.default, name).toBe(D[name as keyof typeof D]);
+    }
+  });
+
+  it.each([
+    ['maxDowntimeMs', 900, null], ['maxDowntimeMs', 0, 'expected an integer from 1 to 2000000'], ['maxDowntimeMs', 2_000_001, 'expected an integer from 1 to 2000000'],
+    ['stallProgressTimeout', 0, 'must be greater than 0'], ['switchoverTimeout', 0.5, null],
+    ['stallMargin', 4.5, 'expected an integer from 0 to 99'], ['stallMargin', 0, null],
+    ['ewmaAlpha', 0, 'must be greater than 0 and at most 1'], ['ewmaAlpha', 1, null], ['ewmaAlpha', 1.1, 'must be greater than 0 and at most 1'],
+    ['precopyPossibleFactor', 0.9, 'must be at least 1'], ['patienceWindowDecayFactor', 0.5, null], ['completionTimeoutFactor', 1, null],
+  ] as const)('%s = %s: %s', (name, n, expected) => {
+    expect(refusedBy(name, n)).toBe(expected);
   });
 });

@@ -158,3 +158,28 @@ export interface Scenario {
   readonly fleet: { readonly count: number; readonly concurrency: number } | null;
 }
 
+
+/**
+ * The `orchestrator` block's keys of kinds ovirt and kubevirt-stall, as a scenario file may write them
+ * (issue 19; keys in orchestrator-policy-keys.ts). For the lead: merge into ScenarioInput's
+ * `orchestrator` block (the resolved side is OvirtSettings / KubevirtStallSettings in
+ * orchestrator-settings.ts).
+ */
+export interface OrchestratorPolicyKeysInput {
+  // ovirt
+  policy?: 'minimal-downtime' | 'suspend-workload-if-needed' | 'post-copy' | 'custom';
+  convergenceSchedule?: { init?: string[]; stalling?: { limit: number; action: string }[] } | null;
+  autoConvergence?: boolean;
+  migrationCompression?: boolean;
+  migrationMonitorInterval?: number;
+  // kubevirt-stall (besides kubevirt's bandwidthPerMigration, completionTimeoutPerGiB, allowAutoConverge, allowPostCopy, allowWorkloadDisruption)
+  maxDowntimeMs?: number;
+  stallProgressTimeout?: number;
+  switchoverTimeout?: number;
+  stallMargin?: number;
+  ewmaAlpha?: number;
+  precopyPossibleFactor?: number;
+  patienceWindowDecayFactor?: number;
+  searchLocalMinima?: boolean;
+  completionTimeoutFactor?: number;
+}
