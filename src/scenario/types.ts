@@ -161,14 +161,15 @@ export interface Scenario {
 
 /**
  * The `orchestrator` block's keys of kinds ovirt and kubevirt-stall, as a scenario file may write them
- * (issue 19; keys in orchestrator-policy-keys.ts). For the lead: merge into ScenarioInput's
- * `orchestrator` block (the resolved side is OvirtSettings / KubevirtStallSettings in
- * orchestrator-settings.ts).
+ * (issue 19; keys in orchestrator-policy-keys.ts). For the lead: intersect with ScenarioInput's
+ * `orchestrator` block (`orchestrator?: { … } & OrchestratorPolicyKeysInput`); the resolved side is
+ * OvirtSettings / KubevirtStallSettings in orchestrator-settings.ts.
  */
 export interface OrchestratorPolicyKeysInput {
   // ovirt
   policy?: 'minimal-downtime' | 'suspend-workload-if-needed' | 'post-copy' | 'custom';
-  convergenceSchedule?: { init?: string[]; stalling?: { limit: number; action: string }[] } | null;
+  /** read by its own reader (a free-form object to the key table, like policyParams): unknown keys are refused there */
+  convergenceSchedule?: ({ init?: string[]; stalling?: { limit: number; action: string }[] } & Record<string, unknown>) | null;
   autoConvergence?: boolean;
   migrationCompression?: boolean;
   migrationMonitorInterval?: number;
