@@ -8,7 +8,11 @@
  * ORCHESTRATOR_POLICY_SETTING_NAMES into its per-kind lists, and let a name belong to more than one
  * kind (kubevirt-stall takes five of kubevirt's settings: a setting is refused only when the chosen kind
  * does not take it). The names equal the fields of OvirtSettings and KubevirtStallSettings, so copying
- * the resolved keys by name gives complete settings. Then `npm run docs:scenario`.
+ * the resolved keys by name gives complete settings. In types.ts, `orchestrator?: { … } &
+ * OrchestratorPolicyKeysInput`. In src/orchestrator/index.ts, the four factories: nova
+ * (createNovaOrchestrator, novaStartOverrides), proxmox, ovirt and kubevirt-stall likewise. Then
+ * `npm run docs:scenario`. (Tried on a merge with that branch: the key tests and tune --emit's
+ * end-to-end tests pass.)
  */
 import { greaterThanZero, integerFrom, rule, type KeyContext, type KeyDecl } from './kinds.ts';
 import { fail, isPlainObject } from './refuse.ts';
