@@ -44,6 +44,9 @@ import { createPostcopyShared, logEntriesFor, type PostcopyShared } from './memo
 import { EmulatePostcopy } from './postcopy/emulate.ts';
 import { finishPostcopy } from './postcopy/result.ts';
 import { FaultyLink, LinkDown } from './transport/link-fault.ts';
+import { createOrchestrator, orchestratorStartOverrides } from './orchestrator/index.ts';
+import { withOrchestratorStart } from './orchestrator/start.ts';
+import { checkOrchestratorMode } from './orchestrator/support.ts';
 import type { LinkBudget } from './transport/link.ts';
 
 /** A running guest: its memory (twice: source and destination), dirty log, device state and vCPUs. */
@@ -79,7 +82,11 @@ export interface GuestOptions {
  * machine has free (counting what earlier runs still hold); the memory is reserved in the ledger
  * until `dispose`.
  */
-export async function createGuest(scenario: Scenario, options: GuestOptions = {}): Promise<Guest> {
+export async function createGuest(userScenario: Scenario, options: GuestOptions = {}): Promise<Guest> {
+  // the orchestrator's start settings (max-bandwidth, auto-converge, postcopy-ram, …) are the guest's
+  // migration settings from here on (orchestrator/start.ts); the document keeps the user's scenario
+  checkOrchestratorMode(userScenario, 'emulate'); // what emulate mode cannot run under it: refused before anything is allocated
+  const scenario = withOrchestratorStart(userScenario);
   checkResources(scenario);
   checkTimers(scenario);
   const reservation = reserveMemory(runMemoryBytes(scenario), `guest ${scenario.name}`);
@@ -301,6 +308,8 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
       startedAtMs,
       signal: options.signal,
       onRound: options.onRound,
+      orchestrator: createOrchestrator(scenario.orchestrator, scenario.guest.memory),
+      orchestratorStart: orchestratorStartOverrides(scenario.orchestrator, scenario.guest.memory),
       // post-copy runs on the in-process destination only (postcopy/support.ts refuses link.transport "tcp")
       postcopy: shared && destination instanceof DestinationHandle
         ? (pages) =>

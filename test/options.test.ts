@@ -72,12 +72,16 @@ describe('resolveScenario defaults', () => {
     const documented = SCENARIO_KEYS.map((k) => k.key).filter((k) => k !== 'fleet').sort();
     expect(SCENARIO_KEYS.map((k) => k.key)).toContain('fleet');
     const resolved = scenarioToJson(resolveScenario({ fleet: { count: 2, concurrency: 1 } })) as Record<string, unknown>;
-    const keys: string[] = [];
+    const keys = new Set<string>();
     for (const [k, v] of Object.entries(resolved)) {
-      if (v && typeof v === 'object' && k !== 'fill') for (const kk of Object.keys(v)) keys.push(`${k}.${kk}`);
-      else keys.push(k);
+      if (v && typeof v === 'object' && k !== 'fill') for (const kk of Object.keys(v)) keys.add(`${k}.${kk}`);
+      else keys.add(k);
     }
-    expect(documented).toEqual(keys.sort());
+    // `orchestrator` holds the chosen kind's settings only: each kind's, resolved with that kind
+    for (const kind of ['kubevirt', 'nova', 'proxmox', 'virsh']) {
+      for (const k of Object.keys(resolveScenario({ orchestrator: { kind } }).orchestrator)) keys.add(`orchestrator.${k}`);
+    }
+    expect(documented).toEqual([...keys].sort());
   });
 });
 
@@ -281,7 +285,7 @@ describe('input guidance (issue 18 item 8)', () => {
   });
 
   it('keeps the old message where there is nothing near to suggest', () => {
-    expect(refusal({ zzz: 1 })).toBe('zzz: unknown key (known: name, seed, guest, workload, link, precopy, quick, postcopy, faults, fleet), got 1');
+    expect(refusal({ zzz: 1 })).toBe('zzz: unknown key (known: name, seed, guest, workload, link, precopy, quick, postcopy, orchestrator, faults, fleet), got 1');
     expect(refusal({ guest: { memory: 10000 } })).toBe('guest.memory: must be a multiple of guest.pageSize (4096 B), got 10000');
     expect(refusal({ guest: { memory: '64 potatoes' } })).toBe('guest.memory: expected a size like "64MiB", got "64 potatoes"');
   });
@@ -297,10 +301,12 @@ describe('input guidance (issue 18 item 8)', () => {
       const leaf = key.slice(key.lastIndexOf('.') + 1);
       if (leaf === 'path' || leaf === 'dir') continue; // not at the top: quick.path and quick.dir are checked below
       if (leaf === 'preempt') continue; // at the top it is nearest to the block `precopy` (same block first); checked below
+      if (leaf === 'kind') continue; // at the top it is nearest to the block `link`; checked below
       expect(suggestKey('', leaf), key).toMatch(new RegExp(`did you mean (.* or )?${key.replace(/\./g, '\\.')}[ ,?]`));
     }
     expect(suggestKey('', 'path')).toBe('did you mean quick.path?');
     expect(suggestKey('postcopy', 'preemt')).toBe('did you mean postcopy.preempt?');
+    expect(suggestKey('orchestrator', 'knd')).toBe('did you mean orchestrator.kind?');
   });
 
   it.each<[string, unknown, string[]]>([

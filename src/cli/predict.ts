@@ -4,6 +4,7 @@
  * `run` does; the JSON document (--json) goes to stdout, the human summary to stderr.
  */
 import { checkPostcopyMode } from '../postcopy/support.ts';
+import { checkOrchestratorMode } from '../orchestrator/support.ts';
 import Table from 'cli-table3';
 import { applyOverrides, overrideWarnings, resolveScenario, scenarioToJson, scenarioWarnings } from '../options.ts';
 import { printWarnings } from './scenario-warnings.ts';
@@ -30,6 +31,7 @@ export function predictCommand(scenarioPath: string | undefined, options: Predic
   const applied = applyOverrides(input, options.set);
   const scenario = resolveScenario(applied);
   checkPostcopyMode(scenario, 'predict');
+  checkOrchestratorMode(scenario, 'predict');
   printWarnings([...scenarioWarnings(applied), ...overrideWarnings(options.set)]);
   const prediction = predict(scenario);
   if (options.json) {

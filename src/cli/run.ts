@@ -24,7 +24,9 @@ import { interruptedWord, watchInterrupts } from './interrupt.ts';
 import { LiveBar } from './live-bar.ts';
 import { showProgressBar } from './terminal.ts';
 import { checkPostcopyMode } from '../postcopy/support.ts';
+import { checkOrchestratorMode } from '../orchestrator/support.ts';
 import { failureLines, postcopyLines } from './postcopy-lines.ts';
+import { orchestratorLines } from './orchestrator-lines.ts';
 
 export interface RunCommandOptions {
   set: string[];
@@ -91,7 +93,10 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     if (scenario.fleet) throw new MigbenchError('E_SCENARIO', `fleet: a host evacuation runs in simulate mode only (--mode simulate), got ${JSON.stringify(scenario.fleet)}`);
   } else checkSimulatable(scenario, methods);
   if (options.qmpLog !== undefined && !methods.includes('precopy')) throw new MigbenchError('E_USAGE', `--qmp-log: the log is of the pre-copy migration, which --only ${options.only} leaves out`);
-  if (methods.includes('precopy')) checkPostcopyMode(scenario, mode);
+  if (methods.includes('precopy')) {
+    checkPostcopyMode(scenario, mode);
+    checkOrchestratorMode(scenario, mode);
+  }
   checkOutputs([{ flag: '--out', path: options.out }, { flag: '--html', path: options.html }, { flag: '--qmp-log', path: options.qmpLog }]);
   // tests only: MIGBENCH_TEST_FAULT makes one worker die mid-migration (src/faults.ts)
   const fault = mode === 'emulate' ? faultFromEnvironment() : undefined;
@@ -151,7 +156,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     if (options.json) process.stdout.write(`${text}\n`);
     if (options.html) say(c.dim(`HTML report written to ${options.html}`));
     if (!options.quiet) err.write(`${renderSummary(doc, c)}\n`);
-    if (!options.quiet && doc.precopy) for (const line of [...postcopyLines(doc.precopy, c), ...failureLines(doc.precopy, c)]) err.write(`${line}\n`);
+    if (!options.quiet && doc.precopy) for (const line of [...orchestratorLines(doc.precopy, c), ...postcopyLines(doc.precopy, c), ...failureLines(doc.precopy, c)]) err.write(`${line}\n`);
     if (options.out) say(c.dim(`result written to ${options.out}`));
     if (doc.precopy?.outcome === 'cancelled' && doc.precopy.reason === 'timeout') {
       const maxTimeoutMs = doc.mode === 'simulate' ? maxSimulatedTimeoutMs(scenario, methods) : Infinity;

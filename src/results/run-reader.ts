@@ -18,7 +18,7 @@ const isScalar = (v: unknown): boolean => v === null || typeof v === 'string' ||
 
 const ROUND_NUMBERS = [
   'round', 'startMs', 'durationMs', 'dirtyPages', 'pendingPages', 'sentPages', 'zeroPages', 'normalPages', 'bytes', 'bandwidthBytesPerSec',
-  'dirtyRatePagesPerSec', 'expectedDowntimeMs', 'thresholdBytes', 'throttlePercent', 'guestSlowdown',
+  'dirtyRatePagesPerSec', 'expectedDowntimeMs', 'thresholdBytes', 'downtimeLimitMs', 'throttlePercent', 'guestSlowdown',
 ] as const;
 const SERIES_NUMBERS = ['tMs', 'transferredBytes', 'remainingBytes', 'linkBytesPerSec', 'dirtyRatePagesPerSec', 'throttlePercent'] as const;
 

@@ -5,6 +5,7 @@
  */
 import type { PatternName } from '../workload/patterns.ts';
 import type { PolicyName, PolicyParams } from '../precopy-params.ts';
+import type { OrchestratorKind, OrchestratorSettings } from './orchestrator-settings.ts';
 
 export interface AutoConverge {
   /** first throttle, percent (QEMU cpu-throttle-initial, 20) */
@@ -54,6 +55,28 @@ export interface ScenarioInput {
   };
   /** post-copy after pre-copy (QEMU postcopy-ram) */
   postcopy?: { enabled?: boolean; startAfterRounds?: number; maxBandwidth?: string | number; preempt?: boolean; recovery?: boolean };
+  /** the orchestrator above the hypervisor: its kind and that system's settings (keys of another kind are refused) */
+  orchestrator?: {
+    kind?: OrchestratorKind;
+    bandwidthPerMigration?: string | number;
+    completionTimeoutPerGiB?: number;
+    progressTimeout?: number;
+    allowAutoConverge?: boolean;
+    allowPostCopy?: boolean;
+    allowWorkloadDisruption?: boolean;
+    parallelMigrationsPerCluster?: number;
+    parallelOutboundMigrationsPerNode?: number;
+    liveMigrationDowntime?: number;
+    liveMigrationDowntimeSteps?: number;
+    liveMigrationDowntimeDelay?: number;
+    liveMigrationCompletionTimeout?: number;
+    liveMigrationTimeoutAction?: 'abort' | 'force_complete';
+    liveMigrationPermitPostCopy?: boolean;
+    liveMigrationPermitAutoConverge?: boolean;
+    migrateDowntime?: number;
+    timeout?: number | null;
+    timeoutAction?: 'suspend' | 'postcopy';
+  };
   /** a link failure during the migration */
   faults?: { linkDownAtMs?: number | string | null; linkDownForMs?: number | string };
   /** simulate mode: a host evacuation of `count` guests like this one, `concurrency` at a time */
@@ -152,6 +175,8 @@ export interface Scenario {
     /** survive a link failure during post-copy (QEMU postcopy-paused / migrate-recover) */
     readonly recovery: boolean;
   };
+  /** the orchestrator watching the migration: the chosen kind and its own settings only (src/orchestrator/) */
+  readonly orchestrator: OrchestratorSettings;
   /** a link failure: it goes down `linkDownAtMs` after the migration request (null: never) for `linkDownForMs` */
   readonly faults: { readonly linkDownAtMs: number | null; readonly linkDownForMs: number };
   /** a host evacuation (simulate mode): `count` guests like this one share the link, `concurrency` at a time; null = one guest */

@@ -18,6 +18,7 @@ import { runDocument } from '../results/run-document.ts';
 import { formatBytes } from '../units.ts';
 import { deriveSeed } from '../workload/rng.ts';
 import { zstdReady } from '../codec/zstd.ts';
+import { checkPostcopyMode } from '../postcopy/support.ts';
 import { ContentModel } from './content-model.ts';
 import { quickModel } from './predict/quick-model.ts';
 import { PrecopySimulation, type SimulationOptions } from './simulate-precopy.ts';
@@ -52,6 +53,8 @@ export function checkSimulatable(s: Scenario, methods: readonly Method[]): void 
   if (bitmapBytes > MAX_SIM_BITMAP_BYTES) {
     fail('fleet.concurrency', `${alive} simulated guests of ${formatBytes(s.guest.memory)} at a time need ${formatBytes(bitmapBytes)} of page bitmaps (at most ${formatBytes(MAX_SIM_BITMAP_BYTES)})`, String(alive));
   }
+  // post-copy and link failures: what simulate mode models of them (postcopy/support.ts)
+  if (methods.includes('precopy')) checkPostcopyMode(s, 'simulate');
   // the modelled work (guest writes, pages), bounded before anything is allocated (work-bound.ts)
   const tooMuch = simulationWorkProblem(s, methods);
   if (tooMuch) throw new MigbenchError('E_SCENARIO', tooMuch.message);
