@@ -2,17 +2,10 @@
  * Scenario keys of the `orchestrator` block for kinds `ovirt` and `kubevirt-stall` (issue 19), declared
  * like every other key, each setting under its own system's name.
  *
- * FOR THE LEAD (merge note): the `orchestrator` block itself (`orchestrator.kind`, the special reader
- * that keeps only the chosen kind's settings, kubevirt's keys) comes from another branch. When it is
- * on main: spread ORCHESTRATOR_POLICY_KEY_DECLS into the table after its declarations, merge
- * ORCHESTRATOR_POLICY_SETTING_NAMES into its per-kind lists, and let a name belong to more than one
- * kind (kubevirt-stall takes five of kubevirt's settings: a setting is refused only when the chosen kind
- * does not take it). The names equal the fields of OvirtSettings and KubevirtStallSettings, so copying
- * the resolved keys by name gives complete settings. In types.ts, `orchestrator?: { … } &
- * OrchestratorPolicyKeysInput`. In src/orchestrator/index.ts, the four factories: nova
- * (createNovaOrchestrator, novaStartOverrides), proxmox, ovirt and kubevirt-stall likewise. Then
- * `npm run docs:scenario`. (Tried on a merge with that branch: the key tests and tune --emit's
- * end-to-end tests pass.)
+ * They join the table after the block's own declarations (keys.ts), their names join the per-kind
+ * lists (orchestrator-keys.ts: a name may belong to more than one kind: kubevirt-stall takes five of
+ * kubevirt's settings), and the names equal the fields of OvirtSettings and KubevirtStallSettings, so
+ * copying the resolved keys by name gives complete settings.
  */
 import { greaterThanZero, integerFrom, rule, type KeyContext, type KeyDecl } from './kinds.ts';
 import { fail, isPlainObject } from './refuse.ts';

@@ -76,7 +76,7 @@ export interface ScenarioInput {
     migrateDowntime?: number;
     timeout?: number | null;
     timeoutAction?: 'suspend' | 'postcopy';
-  };
+  } & OrchestratorPolicyKeysInput;
   /** a link failure during the migration */
   faults?: { linkDownAtMs?: number | string | null; linkDownForMs?: number | string };
   /** simulate mode: a host evacuation of `count` guests like this one, `concurrency` at a time */
