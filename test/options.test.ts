@@ -78,7 +78,7 @@ describe('resolveScenario defaults', () => {
       else keys.add(k);
     }
     // `orchestrator` holds the chosen kind's settings only: each kind's, resolved with that kind
-    for (const kind of ['kubevirt', 'nova', 'proxmox', 'virsh']) {
+    for (const kind of ['kubevirt', 'kubevirt-stall', 'nova', 'proxmox', 'ovirt', 'virsh']) {
       for (const k of Object.keys(resolveScenario({ orchestrator: { kind } }).orchestrator)) keys.add(`orchestrator.${k}`);
     }
     expect(documented).toEqual([...keys].sort());

@@ -20,6 +20,7 @@ import { simulatePrecopy, simulateScenario } from '../src/sim/run-simulated.ts';
 import { checkOrchestratorMode, orchestratorRefusal } from '../src/orchestrator/support.ts';
 import { applyStartOverrides, withOrchestratorStart } from '../src/orchestrator/start.ts';
 import { createOrchestrator } from '../src/orchestrator/index.ts';
+import { ORCHESTRATOR_KINDS } from '../src/scenario/orchestrator-settings.ts';
 import { MigbenchError } from '../src/errors.ts';
 import type { PrecopyResult } from '../src/results/document.ts';
 
@@ -170,7 +171,6 @@ describe('start settings, documents and refusals', () => {
     ['none runs everywhere', {}, 'predict', null],
     ['kubevirt in simulate mode', { orchestrator: { kind: 'kubevirt' } }, 'simulate', null],
     ['predict does not model orchestrators', { orchestrator: { kind: 'kubevirt' } }, 'predict', 'orchestrator.kind: not modelled by predict yet (run it with --mode simulate or emulate), got "kubevirt"'],
-    ['a kind not built yet', { orchestrator: { kind: 'ovirt' } }, 'simulate', 'orchestrator.kind: not built yet (its decisions come with issue 19\'s other part), got "ovirt"'],
     ['a fleet', { orchestrator: { kind: 'virsh', timeout: 5 }, fleet: { count: 2 } }, 'simulate', 'orchestrator.kind: a fleet under an orchestrator is not built yet (its concurrency caps, issue 19 item 5), got "virsh"'],
     [
       'post-copy where the mode cannot run it', { orchestrator: { kind: 'kubevirt', allowPostCopy: true }, link: { transport: 'tcp', target: '127.0.0.1:4444' } }, 'emulate',
@@ -187,7 +187,7 @@ describe('start settings, documents and refusals', () => {
     if (refusal) expect(() => checkOrchestratorMode(s, mode, 'bench x')).toThrow(new MigbenchError('E_SCENARIO', `bench x: ${refusal}`));
   });
 
-  it('the library refuses too, before anything runs: post-copy where simulate mode cannot run it (2 channels), a fleet, a kind not built yet', async () => {
+  it('the library refuses too, before anything runs: post-copy where simulate mode cannot run it (2 channels), a fleet', async () => {
     const refused = (input: ScenarioInput): unknown => {
       try {
         simulatePrecopy(resolveScenario(input));
@@ -197,13 +197,12 @@ describe('start settings, documents and refusals', () => {
       return 'ran';
     };
     expect(refused({ ...small, precopy: { ...small.precopy, channels: 2 }, orchestrator: { kind: 'kubevirt', allowPostCopy: true } })).toEqual(['E_SCENARIO', expect.stringMatching(/^orchestrator\.allowPostCopy: the orchestrator may switch to post-copy, which cannot run here/)]);
-    expect(refused({ ...small, orchestrator: { kind: 'ovirt' } })).toEqual(['E_SCENARIO', expect.stringMatching(/^orchestrator\.kind: not built yet/)]);
     await expect(simulateScenario(resolveScenario({ ...small, orchestrator: { kind: 'virsh', timeout: 1 }, fleet: { count: 2 } }), { methods: ['precopy'] })).rejects.toThrow(/a fleet under an orchestrator is not built yet/);
     await expect(runScenario(resolveScenario({ ...small, orchestrator: { kind: 'kubevirt', allowPostCopy: true }, link: { transport: 'tcp', target: '127.0.0.1:9' } }), { methods: ['precopy'] })).rejects.toThrow(/^orchestrator\.allowPostCopy: /);
   });
 
-  it('a kind not built yet is refused by the factory too, never run as "none"', () => {
-    expect(() => createOrchestrator(resolveScenario({ orchestrator: { kind: 'kubevirt-stall' } }).orchestrator, 1)).toThrow(/not built yet/);
+  it('every kind has its orchestrator; "none" has none', () => {
+    for (const kind of ORCHESTRATOR_KINDS.filter((k) => k !== 'none')) expect(createOrchestrator(resolveScenario({ orchestrator: { kind } }).orchestrator, 2 ** 30)?.kind).toBe(kind);
     expect(createOrchestrator(resolveScenario({}).orchestrator, 1)).toBeNull();
   });
 });

@@ -1,13 +1,15 @@
 /**
  * The orchestrators by kind (scenario `orchestrator.kind`, issue 19): each one's decisions live in a
- * file of its own, citing its source; this table dispatches to them. A kind whose decisions are not
- * here yet is refused in one line (E_SCENARIO), never run as "none".
+ * file of its own, citing its source; this table dispatches to them.
  */
-import { MigbenchError } from '../errors.ts';
 import type { Orchestrator, StartOverrides } from '../precopy/orchestrator-port.ts';
 import type { OrchestratorKind, OrchestratorSettings } from '../scenario/orchestrator-settings.ts';
 import { createKubevirtOrchestrator, kubevirtStartOverrides } from './kubevirt.ts';
 import { createVirshOrchestrator, virshStartOverrides } from './virsh.ts';
+import { createNovaOrchestrator, novaStartOverrides } from './nova.ts';
+import { createProxmoxOrchestrator, proxmoxStartOverrides } from './proxmox.ts';
+import { createOvirtOrchestrator, ovirtStartOverrides } from './ovirt.ts';
+import { createKubevirtStallOrchestrator, kubevirtStallStartOverrides } from './kubevirt-stall.ts';
 
 /** One kind's decisions: the orchestrator, what it sets before `migrate`, and the key that lets it ask for post-copy. */
 export interface OrchestratorFactory<S extends OrchestratorSettings = OrchestratorSettings> {
@@ -17,27 +19,20 @@ export interface OrchestratorFactory<S extends OrchestratorSettings = Orchestrat
   readonly postcopyKey: string;
 }
 
-type Factories = { [K in Exclude<OrchestratorKind, 'none'>]?: OrchestratorFactory<Extract<OrchestratorSettings, { kind: K }>> };
+type Factories = { [K in Exclude<OrchestratorKind, 'none'>]: OrchestratorFactory<Extract<OrchestratorSettings, { kind: K }>> };
 
-/** nova, proxmox, ovirt and kubevirt-stall: their decisions arrive in their own files (issue 19, orchpol) and are added here. */
 const FACTORIES: Factories = {
   kubevirt: { create: createKubevirtOrchestrator, startOverrides: kubevirtStartOverrides, postcopyKey: 'orchestrator.allowPostCopy' },
+  'kubevirt-stall': { create: createKubevirtStallOrchestrator, startOverrides: (s) => kubevirtStallStartOverrides(s), postcopyKey: 'orchestrator.allowPostCopy' },
+  nova: { create: createNovaOrchestrator, startOverrides: novaStartOverrides, postcopyKey: 'orchestrator.liveMigrationPermitPostCopy' },
+  proxmox: { create: (s) => createProxmoxOrchestrator(s), startOverrides: proxmoxStartOverrides, postcopyKey: 'orchestrator.kind' },
+  ovirt: { create: (s) => createOvirtOrchestrator(s), startOverrides: (s) => ovirtStartOverrides(s), postcopyKey: 'orchestrator.policy' },
   virsh: { create: createVirshOrchestrator, startOverrides: virshStartOverrides, postcopyKey: 'orchestrator.timeoutAction' },
 };
 
 function factoryOf(settings: OrchestratorSettings): OrchestratorFactory | null {
-  if (settings.kind === 'none') return null;
-  const f = FACTORIES[settings.kind] as OrchestratorFactory | undefined;
-  if (!f) throw new MigbenchError('E_SCENARIO', orchestratorNotBuilt(settings.kind));
-  return f;
+  return settings.kind === 'none' ? null : (FACTORIES[settings.kind] as OrchestratorFactory);
 }
-
-/** The refusal of a kind whose decisions are not built yet, or null. */
-export function orchestratorNotBuiltRefusal(kind: OrchestratorKind): string | null {
-  return kind === 'none' || FACTORIES[kind] ? null : orchestratorNotBuilt(kind);
-}
-
-const orchestratorNotBuilt = (kind: string): string => `orchestrator.kind: not built yet (its decisions come with issue 19's other part), got "${kind}"`;
 
 /** The orchestrator of the scenario's `orchestrator` block watching a guest of `memoryBytes`; null for "none". */
 export function createOrchestrator(settings: OrchestratorSettings, memoryBytes: number): Orchestrator | null {

@@ -8,15 +8,13 @@
 import { MigbenchError } from '../errors.ts';
 import type { Scenario } from '../options.ts';
 import { postcopyRefusal, type PostcopyMode } from '../postcopy/support.ts';
-import { orchestratorNotBuiltRefusal, orchestratorPostcopyKey } from './index.ts';
+import { orchestratorPostcopyKey } from './index.ts';
 import { withOrchestratorStart } from './start.ts';
 
 /** The refusal for `s` in `mode` (one line: key, rule, value), or null when it can run. Pure. */
 export function orchestratorRefusal(s: Scenario, mode: PostcopyMode): string | null {
   const kind = s.orchestrator.kind;
   if (kind === 'none') return null;
-  const notBuilt = orchestratorNotBuiltRefusal(kind);
-  if (notBuilt) return notBuilt;
   if (mode === 'predict') return `orchestrator.kind: not modelled by predict yet (run it with --mode simulate or emulate), got "${kind}"`;
   if (s.fleet) return `orchestrator.kind: a fleet under an orchestrator is not built yet (its concurrency caps, issue 19 item 5), got "${kind}"`;
   const key = orchestratorPostcopyKey(s.orchestrator, s.guest.memory);

@@ -16,6 +16,7 @@ import { MAX_CHANNELS, POLICY_NAMES, type PolicyName } from '../precopy-params.t
 import { atMost, between, decimalRefusal, greaterThanZero, integerAtLeast, integerFrom, isPowerOfTwo, notNegative, rule, type KeyDecl } from './kinds.ts';
 import { POLICY_PARAM_DECLS, resolvePolicyParams } from './policy-params.ts';
 import { ORCHESTRATOR_KEY_DECLS } from './orchestrator-keys.ts';
+import { ORCHESTRATOR_POLICY_KEY_DECLS } from './orchestrator-policy-keys.ts';
 import { FILL_KINDS, resolveAutoConverge, resolveFill, resolveLinkTarget } from './special.ts';
 import { COMPRESSION_CODECS, COMPRESSION_LEVELS, type CompressionCodec, type ScenarioInput } from './types.ts';
 
@@ -250,6 +251,7 @@ const DECLS = [
   { key: 'postcopy.recovery', kind: 'boolean', default: false, unit: 'true | false', meaning: 'QEMU postcopy recovery: when the link fails during post-copy both sides pause (postcopy-paused), the vCPUs that touch a missing page stay blocked, and once the link is back (faults.linkDownForMs) the destination sends its received bitmap, the pages lost in flight are sent again and the migration completes (emulate mode only)' },
 
   ...ORCHESTRATOR_KEY_DECLS,
+  ...ORCHESTRATOR_POLICY_KEY_DECLS,
 
   { key: 'faults', kind: 'block', row: false, unit: 'object', meaning: 'a link failure during the migration' },
   {

@@ -9,6 +9,7 @@
 import { between, integerAtLeast, integerFrom, type KeyContext, type KeyDecl } from './kinds.ts';
 import { ORCHESTRATOR_KINDS, type OrchestratorKind, type OrchestratorSettings } from './orchestrator-settings.ts';
 import { fail, isPlainObject } from './refuse.ts';
+import { ORCHESTRATOR_POLICY_SETTING_NAMES } from './orchestrator-policy-keys.ts';
 
 const MIB = 2 ** 20;
 
@@ -43,6 +44,7 @@ export const ORCHESTRATOR_KEY_DECLS = [
     key: 'orchestrator', kind: 'special', default: {}, defaultDoc: '{ "kind": "none" }', row: false, unit: 'object',
     meaning: 'the layer above the hypervisor that watches the migration and acts on it (KubeVirt, Nova, Proxmox, virsh): `kind` and that system\'s own settings, under their own names',
     resolve: (v: unknown, ctx: KeyContext) => resolveOrchestrator(v, ctx),
+    // an object, as every block (null is refused: resolveOrchestrator)
     schema: ({ children }: { children: Record<string, unknown> }) => children,
   },
   {
@@ -122,18 +124,19 @@ export const ORCHESTRATOR_KEY_DECLS = [
   },
 ] as const satisfies readonly KeyDecl[];
 
-/** The settings each kind takes, by name (the rest are another kind's). ovirt and kubevirt-stall: their own commit. */
+/** The settings each kind takes, by name (the rest are another kind's); ovirt's and kubevirt-stall's in orchestrator-policy-keys.ts. */
 export const ORCHESTRATOR_SETTING_NAMES: Record<OrchestratorKind, readonly string[]> = {
   none: [],
   kubevirt: ['bandwidthPerMigration', 'completionTimeoutPerGiB', 'progressTimeout', 'allowAutoConverge', 'allowPostCopy', 'allowWorkloadDisruption', 'parallelMigrationsPerCluster', 'parallelOutboundMigrationsPerNode'],
-  'kubevirt-stall': [],
+  // kubevirt-stall takes five of kubevirt's settings besides its own (orchestrator-policy-keys.ts)
+  'kubevirt-stall': ORCHESTRATOR_POLICY_SETTING_NAMES['kubevirt-stall'],
   nova: ['liveMigrationDowntime', 'liveMigrationDowntimeSteps', 'liveMigrationDowntimeDelay', 'liveMigrationCompletionTimeout', 'liveMigrationTimeoutAction', 'liveMigrationPermitPostCopy', 'liveMigrationPermitAutoConverge'],
   proxmox: ['migrateDowntime'],
-  ovirt: [],
+  ovirt: ORCHESTRATOR_POLICY_SETTING_NAMES.ovirt,
   virsh: ['timeout', 'timeoutAction'],
 };
 
-/** The kind a setting belongs to, or null when no kind has it. */
+/** The first kind a setting belongs to (a setting may belong to more than one), or null when no kind has it. */
 function ownerOf(name: string): OrchestratorKind | null {
   return ORCHESTRATOR_KINDS.find((k) => ORCHESTRATOR_SETTING_NAMES[k].includes(name)) ?? null;
 }
@@ -148,7 +151,7 @@ export function resolveOrchestrator(v: unknown, ctx: KeyContext): OrchestratorSe
   const kind = ctx.get('orchestrator.kind') as OrchestratorKind;
   for (const name of Object.keys(v)) {
     const owner = ownerOf(name);
-    if (owner !== null && owner !== kind) fail(`orchestrator.${name}`, `a ${owner} setting, but orchestrator.kind is "${kind}"`, v[name]);
+    if (owner !== null && !ORCHESTRATOR_SETTING_NAMES[kind].includes(name)) fail(`orchestrator.${name}`, `a ${owner} setting, but orchestrator.kind is "${kind}"`, v[name]);
   }
   const all = ctx.block('orchestrator', v);
   const out: Record<string, unknown> = { kind };

@@ -77,7 +77,7 @@ export interface ScenarioInput {
     migrateDowntime?: number;
     timeout?: number | null;
     timeoutAction?: 'suspend' | 'postcopy';
-  };
+  } & OrchestratorPolicyKeysInput;
   /** a link failure during the migration */
   faults?: { linkDownAtMs?: number | string | null; linkDownForMs?: number | string };
   /** simulate mode: a host evacuation of `count` guests like this one, `concurrency` at a time */
@@ -186,3 +186,29 @@ export interface Scenario {
   readonly fleet: { readonly count: number; readonly concurrency: number } | null;
 }
 
+
+/**
+ * The `orchestrator` block's keys of kinds ovirt and kubevirt-stall, as a scenario file may write them
+ * (issue 19; keys in orchestrator-policy-keys.ts). For the lead: intersect with ScenarioInput's
+ * `orchestrator` block (`orchestrator?: { … } & OrchestratorPolicyKeysInput`); the resolved side is
+ * OvirtSettings / KubevirtStallSettings in orchestrator-settings.ts.
+ */
+export interface OrchestratorPolicyKeysInput {
+  // ovirt
+  policy?: 'minimal-downtime' | 'suspend-workload-if-needed' | 'post-copy' | 'custom';
+  /** read by its own reader (a free-form object to the key table, like policyParams): unknown keys are refused there */
+  convergenceSchedule?: ({ init?: string[]; stalling?: { limit: number; action: string }[] } & Record<string, unknown>) | null;
+  autoConvergence?: boolean;
+  migrationCompression?: boolean;
+  migrationMonitorInterval?: number;
+  // kubevirt-stall (besides kubevirt's bandwidthPerMigration, completionTimeoutPerGiB, allowAutoConverge, allowPostCopy, allowWorkloadDisruption)
+  maxDowntimeMs?: number;
+  stallProgressTimeout?: number;
+  switchoverTimeout?: number;
+  stallMargin?: number;
+  ewmaAlpha?: number;
+  precopyPossibleFactor?: number;
+  patienceWindowDecayFactor?: number;
+  searchLocalMinima?: boolean;
+  completionTimeoutFactor?: number;
+}
