@@ -97,7 +97,7 @@ describe('nova: the monitor, pass by pass', () => {
     const last = acts.at(-1)!;
     expect(last.atMs).toBe(3200_500);
     expect(last.action.kind).toBe('abort');
-    expect((last.action as { reason: string }).reason).toContain('3200 s');
+    expect(last.action).toMatchObject({ reason: 'completion-timeout', detail: expect.stringContaining('3200 s') });
   });
 
   it('force_complete with post-copy permitted switches to post-copy one pass after the timeout (the task queue)', () => {

@@ -117,14 +117,14 @@ describe('kubevirt-stall: sequences of views', () => {
     expect((Math.floor(soft!.atMs / ITERATION_MS) + 1) % 2).toBe(0);
     expect(abort!.atMs - soft!.atMs).toBeGreaterThan(60_000);
     expect(abort!.atMs - soft!.atMs).toBeLessThanOrEqual(60_400);
-    expect((abort!.action as { reason: string }).reason).toContain('switchoverTimeout 60 s');
+    expect(abort!.action).toMatchObject({ reason: 'switchover-timeout', detail: expect.stringContaining('switchoverTimeout 60 s') });
   });
 
   it('defaults, a plateau near 1 GiB: the implied downtime (≈ 8.6 s) is hopeless, it aborts at the stall', () => {
     const acts = run(D, plateau(GIB, 1.1 * GIB), { untilMs: 200_000 });
     expect(acts.map((a) => brief(a.action))).toEqual(['abort']);
     expect(acts[0]!.atMs).toBeLessThan(50_000);
-    expect((acts[0]!.action as { reason: string }).reason).toContain('precopyPossibleFactor');
+    expect(acts[0]!.action).toMatchObject({ reason: 'stalled', detail: expect.stringContaining('precopyPossibleFactor') });
   });
 
   it('allowPostCopy and allowWorkloadDisruption: post-copy at the stall', () => {
@@ -169,7 +169,7 @@ describe('kubevirt-stall: sequences of views', () => {
     const acts = run(D, falling, { memoryBytes: GIB, untilMs: 700_000 });
     expect(acts.map((a) => brief(a.action))).toEqual(['abort']);
     expect(acts[0]!.atMs).toBe(300_400);
-    expect((acts[0]!.action as { reason: string }).reason).toContain('maxCompletionTime 300 s');
+    expect(acts[0]!.action).toMatchObject({ reason: 'completion-timeout', detail: expect.stringContaining('maxCompletionTime 300 s') });
   });
 
   it('never stalling, allowPostCopy: post-copy when maxCompletionTime passes', () => {

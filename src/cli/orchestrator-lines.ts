@@ -6,7 +6,7 @@
 import type { Colors } from '../report/style.ts';
 import type { PrecopyResult } from '../results/document.ts';
 import type { OrchestratorActionRecord } from '../results/orchestrator-report.ts';
-import { formatByteRate, formatDurationMs } from '../units.ts';
+import { formatByteRate, formatBytes, formatDurationMs } from '../units.ts';
 
 /** Control characters (and ESC sequences) out of a word that reaches the terminal. */
 const plain = (v: unknown): string => String(v).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
@@ -32,9 +32,9 @@ export function orchestratorLines(p: PrecopyResult, c: Colors): string[] {
     o.start.maxBandwidthBytesPerSec !== undefined ? `max-bandwidth ${formatByteRate(o.start.maxBandwidthBytesPerSec)}` : null,
     o.start.autoConverge !== undefined ? `auto-converge ${o.start.autoConverge ? 'on' : 'off'}` : null,
     o.start.postcopy ? 'postcopy-ram on' : null,
-    o.start.xbzrleCacheBytes !== undefined ? `XBZRLE cache ${o.start.xbzrleCacheBytes} B` : null,
+    o.start.xbzrleCacheBytes !== undefined ? `XBZRLE cache ${formatBytes(o.start.xbzrleCacheBytes)}` : null,
   ].filter((x) => x !== null);
   const lines = [`${c.bold('orchestrator')}  ${plain(o.kind)}${start.length ? `; at the start: ${start.join(', ')}` : ''}; ${o.actions.length === 0 ? 'no action' : `${o.actions.length} action${o.actions.length === 1 ? '' : 's'}`}`];
-  for (const a of o.actions) lines.push(`  ${formatDurationMs(a.atMs).padStart(9)}  ${actionText(a)}`);
+  for (const a of o.actions) lines.push(`  ${formatDurationMs(a.atMs).padStart(9)}  ${actionText(a)}${a.detail ? c.dim(` — ${plain(a.detail)}`) : ''}`);
   return lines;
 }

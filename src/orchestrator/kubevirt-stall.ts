@@ -158,14 +158,14 @@ export function createKubevirtStallOrchestrator(settings: KubevirtStallSettings,
 
   const impliedDowntimeMs = (remainingBytes: number): number => (ewmaBytesPerMs !== null && ewmaBytesPerMs > 0 ? remainingBytes / ewmaBytesPerMs : Infinity);
 
-  const act = (d: StallDecision, view: MigrationView, out: OrchestratorAction[], cause: string): void => {
+  const act = (d: StallDecision, view: MigrationView, out: OrchestratorAction[], reason: string, cause: string): void => {
     switch (d.kind) {
       case 'wait':
         return;
       case 'postcopy':
         switchoverStarted = true;
         done = true;
-        out.push({ kind: 'postcopy', reason: `kubevirt-stall: ${cause}; switch to post-copy` });
+        out.push({ kind: 'postcopy', reason, detail: `kubevirt-stall: ${cause}; switch to post-copy` });
         return;
       case 'set-downtime':
         switchoverStarted = true;
@@ -174,30 +174,30 @@ export function createKubevirtStallOrchestrator(settings: KubevirtStallSettings,
         return;
       case 'abort':
         done = true;
-        out.push({ kind: 'abort', reason: `kubevirt-stall: ${cause}; ${d.why}` });
+        out.push({ kind: 'abort', reason, detail: `kubevirt-stall: ${cause}; ${d.why}` });
         return;
     }
   };
 
   const trySwitchover = (view: MigrationView, out: OrchestratorAction[]): void => {
     if (switchoverStarted) return;
-    act(decideStallAction(s, impliedDowntimeMs(view.remainingBytes), view.elapsedMs, maxCompletionMs, view.postcopyCapable), view, out, 'pre-copy stalled (at a local minimum of the remaining bytes)');
+    act(decideStallAction(s, impliedDowntimeMs(view.remainingBytes), view.elapsedMs, maxCompletionMs, view.postcopyCapable), view, out, 'stalled', 'pre-copy stalled (at a local minimum of the remaining bytes)');
   };
 
   const checkCompletionTimeout = (view: MigrationView, out: OrchestratorAction[]): void => {
     if (!timeoutFired && view.elapsedMs > maxCompletionMs) {
       timeoutFired = true;
       if (switchoverStarted) {
-        act({ kind: 'abort', why: 'the switchover started but did not finish' }, view, out, `maxCompletionTime ${Math.round(maxCompletionMs / 1000)} s passed`);
+        act({ kind: 'abort', why: 'the switchover started but did not finish' }, view, out, 'completion-timeout', `maxCompletionTime ${Math.round(maxCompletionMs / 1000)} s passed`);
         return;
       }
       const d = decideCompletionTimeout(s, impliedDowntimeMs(view.remainingBytes), view.elapsedMs, maxCompletionMs, view.postcopyCapable);
       if (d.kind === 'set-downtime') abortDeadlineMs = maxCompletionMs * s.completionTimeoutFactor;
-      act(d, view, out, `maxCompletionTime ${Math.round(maxCompletionMs / 1000)} s passed`);
+      act(d, view, out, 'completion-timeout', `maxCompletionTime ${Math.round(maxCompletionMs / 1000)} s passed`);
       return;
     }
     if (abortDeadlineMs !== null && view.elapsedMs > abortDeadlineMs) {
-      act({ kind: 'abort', why: `not completed by maxCompletionTime × completionTimeoutFactor (${Math.round(abortDeadlineMs / 1000)} s)` }, view, out, 'the extended deadline passed');
+      act({ kind: 'abort', why: `not completed by maxCompletionTime × completionTimeoutFactor (${Math.round(abortDeadlineMs / 1000)} s)` }, view, out, 'completion-timeout', 'the extended deadline passed');
     }
   };
 
@@ -257,7 +257,7 @@ export function createKubevirtStallOrchestrator(settings: KubevirtStallSettings,
       else checkCompletionTimeout(view, out);
       lastIterations = view.iterations;
       if (!done && switchoverDeadlineMs !== null && view.elapsedMs > switchoverDeadlineMs) {
-        act({ kind: 'abort', why: `no switchover within switchoverTimeout ${s.switchoverTimeout} s` }, view, out, 'the switchover deadline passed');
+        act({ kind: 'abort', why: `no switchover within switchoverTimeout ${s.switchoverTimeout} s` }, view, out, 'switchover-timeout', 'the switchover deadline passed');
       }
       return out;
     },

@@ -113,17 +113,17 @@ export function createNovaOrchestrator(settings: NovaSettings, memoryBytes: numb
         forceCompleteQueued = false;
         if (settings.liveMigrationPermitPostCopy && view.postcopyCapable) {
           done = true;
-          return [{ kind: 'postcopy', reason: `nova: live_migration_completion_timeout (${completionTimeoutS} s) passed; live_migration_timeout_action force_complete with post-copy permitted` }];
+          return [{ kind: 'postcopy', reason: 'completion-timeout', detail: `nova: live_migration_completion_timeout (${completionTimeoutS} s) passed; live_migration_timeout_action force_complete with post-copy permitted` }];
         }
         if (!paused) {
           paused = true;
-          actions.push({ kind: 'pause', reason: `nova: live_migration_completion_timeout (${completionTimeoutS} s) passed; live_migration_timeout_action force_complete without post-copy pauses the guest` });
+          actions.push({ kind: 'pause', reason: 'completion-timeout', detail: `nova: live_migration_completion_timeout (${completionTimeoutS} s) passed; live_migration_timeout_action force_complete without post-copy pauses the guest` });
         }
       }
       if (novaShouldTriggerTimeoutAction(view.elapsedMs, completionTimeoutS, false)) {
         if (settings.liveMigrationTimeoutAction === 'abort') {
           done = true;
-          actions.push({ kind: 'abort', reason: `nova: not completed after live_migration_completion_timeout ${completionTimeoutS} s (${settings.liveMigrationCompletionTimeout} s/GiB × ${dataGiB} GiB); live_migration_timeout_action abort` });
+          actions.push({ kind: 'abort', reason: 'completion-timeout', detail: `nova: not completed after live_migration_completion_timeout ${completionTimeoutS} s (${settings.liveMigrationCompletionTimeout} s/GiB × ${dataGiB} GiB); live_migration_timeout_action abort` });
           return actions;
         }
         if (!paused) forceCompleteQueued = true;

@@ -65,10 +65,10 @@ export function createOvirtOrchestrator(settings: OvirtSettings): Orchestrator {
         // vdsm: "Failed to switch to post-copy migration": nothing now, the next step comes at a later iteration
         if (!view.postcopyCapable) return [];
         postcopyRequested = true;
-        return [{ kind: 'postcopy', reason: `ovirt: ${why}` }];
+        return [{ kind: 'postcopy', reason: 'convergence-schedule', detail: `ovirt: ${why}` }];
       case 'abort':
         aborted = true;
-        return [{ kind: 'abort', reason: `ovirt: ${why}` }];
+        return [{ kind: 'abort', reason: 'convergence-schedule', detail: `ovirt: ${why}` }];
     }
   };
 

@@ -378,22 +378,22 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
     const atMs = now - input.startedAtMs;
     switch (a.kind) {
       case 'set-downtime':
-        actions.push({ atMs, action: a.kind, reason: null, before: downtimeLimitMs, after: a.downtimeLimitMs });
+        actions.push({ atMs, action: a.kind, reason: null, detail: null, before: downtimeLimitMs, after: a.downtimeLimitMs });
         downtimeLimitMs = a.downtimeLimitMs;
         return false;
       case 'postcopy':
         // only asked when the view said postcopyCapable; the modes refuse a scenario whose orchestrator
         // may ask for it where post-copy cannot run (orchestrator/support.ts)
         if (!input.postcopy) throw new Error(`precopy loop: the orchestrator asked for post-copy (${a.reason}) but this run has no post-copy port`);
-        actions.push({ atMs, action: a.kind, reason: a.reason, before: 'precopy', after: 'postcopy' });
+        actions.push({ atMs, action: a.kind, reason: a.reason, detail: a.detail ?? null, before: 'precopy', after: 'postcopy' });
         postcopyNow = true;
         return true;
       case 'pause':
-        actions.push({ atMs, action: a.kind, reason: a.reason, before: 'running', after: 'paused' });
+        actions.push({ atMs, action: a.kind, reason: a.reason, detail: a.detail ?? null, before: 'running', after: 'paused' });
         orchestratorEnd = { outcome: 'paused', reason: a.reason };
         return true;
       case 'abort':
-        actions.push({ atMs, action: a.kind, reason: a.reason, before: 'migrating', after: 'aborted' });
+        actions.push({ atMs, action: a.kind, reason: a.reason, detail: a.detail ?? null, before: 'migrating', after: 'aborted' });
         orchestratorEnd = { outcome: 'aborted', reason: a.reason };
         return true;
     }

@@ -35,11 +35,16 @@ export type OrchestratorAction =
   /** QEMU migrate-set-parameters downtime-limit (libvirt virDomainMigrateSetMaxDowntime) */
   | { readonly kind: 'set-downtime'; readonly downtimeLimitMs: number }
   /** QEMU migrate-start-postcopy (only when postcopyCapable) */
-  | { readonly kind: 'postcopy'; readonly reason: string }
+  | { readonly kind: 'postcopy'; readonly reason: string; readonly detail?: string }
   /** pause the guest so the migration finishes as a stop-and-copy of everything left (libvirt virDomainSuspend) */
-  | { readonly kind: 'pause'; readonly reason: string }
+  | { readonly kind: 'pause'; readonly reason: string; readonly detail?: string }
   /** QEMU migrate_cancel (libvirt virDomainAbortJob): the guest stays on the source, running */
-  | { readonly kind: 'abort'; readonly reason: string };
+  | { readonly kind: 'abort'; readonly reason: string; readonly detail?: string };
+/*
+ * `reason`: a short token a result can be grouped by ("completion-timeout", "progress-timeout",
+ * "timeout", "stalled", "switchover-timeout", "convergence-schedule"); `detail`: the orchestrator's own
+ * account of it, in words.
+ */
 
 /**
  * The settings an orchestrator applies before `migrate` is issued (QEMU capabilities and parameters).

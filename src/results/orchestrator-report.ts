@@ -8,8 +8,10 @@ export interface OrchestratorActionRecord {
   /** ms from the migration request */
   atMs: number;
   action: 'set-downtime' | 'postcopy' | 'pause' | 'abort';
-  /** why (the orchestrator's words, e.g. "completion-timeout"); null for a downtime step */
+  /** why, as a short token (e.g. "completion-timeout", "progress-timeout", "stalled"); null for a downtime step */
   reason: string | null;
+  /** the orchestrator's account of it in words (e.g. the timeout and how it was computed); null when it gave none */
+  detail: string | null;
   /** set-downtime: the downtime limit in ms before and after; the others: the migration's state ("precopy" → "postcopy", "running" → "paused", "migrating" → "aborted") */
   before: number | string;
   after: number | string;
