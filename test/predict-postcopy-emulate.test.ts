@@ -46,8 +46,10 @@ describe('predict agrees with emulate on post-copy (at any speed)', () => {
     expect(emu.stats.ram['postcopy-bytes']!).toBeGreaterThanOrEqual(0.9 * model.stats.ram['postcopy-bytes']!);
     expect(emu.stats.ram['postcopy-bytes']!).toBeLessThanOrEqual(1.1 * k * model.stats.ram['postcopy-bytes']!);
     expect(emu.stats.ram['downtime-bytes']).toBe(model.stats.ram['downtime-bytes']);
-    // the link bounds both: emulate's push is no faster than the model's (one burst per rate change)
-    expect(e.durationMs).toBeGreaterThanOrEqual(m.durationMs - DEFAULT_BURST_MS);
+    // the link bounds emulate: its post-copy bytes go no faster than the post-copy rate, less one
+    // token-bucket burst (its push is not bounded by the model's: it may have a few % fewer pages to push)
+    const rateBytesPerMs = Math.min(s.postcopy.maxBandwidth, s.link.bandwidth) / 1000;
+    expect(e.durationMs).toBeGreaterThanOrEqual(emu.stats.ram['postcopy-bytes']! / rateBytesPerMs - DEFAULT_BURST_MS);
     // a fault waits a round trip at least: each vCPU faults at most once per 10 ms, in both
     const perVcpuBound = (ms: number) => 2 * (ms / (2 * s.link.latencyMs) + 1);
     expect(emu.stats.ram['postcopy-requests']!).toBeLessThanOrEqual(perVcpuBound(e.durationMs));
