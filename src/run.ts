@@ -210,25 +210,34 @@ export async function preparePrecopy(guest: Guest, options: MigrateOptions = {})
   const limiter = channels > 1 ? SharedRateLimiter.create(scenario.precopy.maxBandwidth) : new RateLimiter(clock, scenario.precopy.maxBandwidth);
   // Booting a worker thread loads migbench's JavaScript (≈ 100 ms of CPU each on this machine), a cost
   // QEMU's multifd threads and its already-running destination do not have: all of it happens here.
-  const lanes = channels > 1
-    ? await ChannelLanes.start({
-        count: channels,
-        source: guest.source,
-        dest: guest.dest,
-        ringBytes: ringCapacityBytes(scenario),
-        latencyMs: scenario.link.latencyMs,
-        link: limiter as SharedRateLimiter,
-        compression,
-        // each channel caches the pages it owns: an equal share of the cache, a power of two
-        xbzrleCacheBytes: scenario.precopy.xbzrle.enabled ? 2 ** Math.floor(Math.log2(scenario.precopy.xbzrle.cacheSize / channels)) : null,
-        fault: options.fault,
-        stallLimitMs: options.stallLimitMs,
-      })
-    : null;
-  const ring = createRing(scenario.link.transport === 'tcp' ? TCP_RING_BYTES : ringCapacityBytes(scenario));
+  // Over tcp the main connection comes first: its accept names the migration its channels then join.
+  const tcp = scenario.link.transport === 'tcp';
+  const ring = createRing(tcp ? TCP_RING_BYTES : ringCapacityBytes(scenario));
+  const main = tcp ? await startTcpDestination(scenario, guest.source, ring, clock, options.stallLimitMs) : null;
+  let lanes: ChannelLanes | null;
+  try {
+    lanes = channels > 1
+      ? await ChannelLanes.start({
+          count: channels,
+          source: guest.source,
+          ...(main ? { destinations: (laneRing: RingShared, i: number) => main.startChannel(laneRing, i) } : { dest: guest.dest }),
+          ringBytes: tcp ? TCP_RING_BYTES : ringCapacityBytes(scenario),
+          latencyMs: scenario.link.latencyMs,
+          link: limiter as SharedRateLimiter,
+          compression,
+          // each channel caches the pages it owns: an equal share of the cache, a power of two
+          xbzrleCacheBytes: scenario.precopy.xbzrle.enabled ? 2 ** Math.floor(Math.log2(scenario.precopy.xbzrle.cacheSize / channels)) : null,
+          fault: options.fault,
+          stallLimitMs: options.stallLimitMs,
+        })
+      : null;
+  } catch (error) {
+    await main?.stop();
+    throw error;
+  }
   let destination: DestinationHandle | TcpDestination;
   try {
-    destination = scenario.link.transport === 'tcp' ? await startTcpDestination(scenario, guest.source, ring, clock, options.stallLimitMs) : await DestinationHandle.start({
+    destination = main ?? await DestinationHandle.start({
       ring,
       memory: guest.dest,
       deviceState: guest.destDeviceState,
@@ -400,6 +409,7 @@ function startTcpDestination(scenario: Scenario, source: GuestMemory, ring: Ring
     scenarioHash: createHash('sha256').update(JSON.stringify(scenario)).digest('hex'),
     clock,
     stallLimitMs,
+    channels: scenario.precopy.channels,
   });
 }
 

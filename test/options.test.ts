@@ -154,9 +154,12 @@ describe('resolveScenario refuses bad input with the key, the rule and the value
     ['a target with the memory transport', { link: { target: '10.0.0.2:4444' } }, /^link\.target: is only for link\.transport "tcp", got "10\.0\.0\.2:4444"$/],
     ['a token file with the memory transport', { link: { tokenFile: 'token' } }, /^link\.tokenFile: is only for link\.transport "tcp", got "token"$/],
     ['a latency over tcp', { link: { transport: 'tcp', target: '127.0.0.1:4444', latencyMs: 20 } }, /^link\.latencyMs: must be 0 with link\.transport "tcp".*got 20$/],
-    ['channels over tcp', { link: { transport: 'tcp', target: '127.0.0.1:4444' }, precopy: { channels: 2 } }, /^precopy\.channels: must be 1 with link\.transport "tcp" for now.*got 2$/],
   ])('%s', (_what, input, message) => {
     expect(messageOf(input)).toMatch(message);
+  });
+
+  it('takes channels over tcp (one connection each)', () => {
+    expect(resolveScenario({ link: { transport: 'tcp', target: '127.0.0.1:4444' }, precopy: { channels: 4 } }).precopy.channels).toBe(4);
   });
 });
 

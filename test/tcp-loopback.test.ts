@@ -31,13 +31,13 @@ writeFileSync(wrongTokenFile, 'another secret\n');
 afterEach(() => killReceivers());
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function scenario(port: number, extra: ScenarioInput['link'] = {}, guest: ScenarioInput['guest'] = {}): ReturnType<typeof resolveScenario> {
+function scenario(port: number, extra: ScenarioInput['link'] = {}, guest: ScenarioInput['guest'] = {}, precopy: ScenarioInput['precopy'] = {}): ReturnType<typeof resolveScenario> {
   return resolveScenario({
     name: 'tcp-small',
     guest: { memory: '4MiB', vcpus: 1, deviceState: '64KiB', ...guest },
     workload: { pattern: 'uniform', dirtyRate: '200/s', workingSet: '1MiB' },
     link: { bandwidth: '400Mbit/s', transport: 'tcp', target: `127.0.0.1:${port}`, ...extra },
-    precopy: { timeoutMs: 60_000 },
+    precopy: { timeoutMs: 60_000, ...precopy },
   });
 }
 
@@ -55,6 +55,39 @@ describe('tcp loopback: migrate to `migbench receive`', () => {
     expect(p.stats.ram.transferred).toBeGreaterThanOrEqual(4 * 1024 * 1024);
     expect(await rx.exited).toBe(0);
     expect(rx.stderr()).toMatch(/verified: 4\.00 MiB equal to the source/);
+    expect(liveWorkers().count).toBe(0);
+  });
+
+  it.each([
+    [2, '8MiB', {}],
+    [4, '16MiB', {}],
+    [4, '8MiB', { xbzrle: { enabled: true, cacheSize: '2MiB' } }],
+  ] as const)('precopy.channels %i over tcp: one connection per channel, a %s guest migrates verified (%j)', async (channels, memory, more) => {
+    const rx = await startReceiver(['--once', '--token-file', tokenFile]);
+    // a hot writer keeps rounds going, so pages cross the channels after several syncs
+    const s = resolveScenario({
+      name: 'tcp-channels',
+      guest: { memory, vcpus: 1, deviceState: '64KiB' },
+      workload: { pattern: 'hotset', dirtyRate: '3000/s', workingSet: '1MiB', hotFraction: 0.9 },
+      link: { bandwidth: '400Mbit/s', transport: 'tcp', target: `127.0.0.1:${rx.port}`, tokenFile },
+      precopy: { timeoutMs: 60_000, channels, ...more },
+    });
+    const doc = await runScenario(s, { methods: ['precopy'] });
+    const p = doc.precopy!;
+    expect([p.outcome, p.error]).toEqual(['converged', null]);
+    expect(p.verified).toBe(true);
+    expect(p.verification).toEqual({ badPages: 0, firstBadPage: null, deviceStateEqual: true });
+    const lanes = p.channels!;
+    expect(lanes.count).toBe(channels);
+    expect(lanes.lanes).toHaveLength(channels);
+    // every lane carried pages, and every dirty sync was preceded by a flush across the sockets
+    for (const lane of lanes.lanes) expect(lane.pages).toBeGreaterThan(0);
+    expect(lanes.flushes).toBeGreaterThanOrEqual(p.stats.ram['dirty-sync-count']);
+    expect(await rx.exited).toBe(0);
+    const err = rx.stderr();
+    for (let c = 0; c < channels; c++) expect(err).toContain(`channel ${c} of ${channels} from 127.0.0.1:`);
+    expect(err).toMatch(new RegExp(`on ${channels} channels\\); hashing the guest`));
+    expect(err).toMatch(/verified: .* equal to the source/);
     expect(liveWorkers().count).toBe(0);
   });
 
@@ -132,11 +165,11 @@ describe('tcp loopback: `migbench receive` refuses what it must not trust', () =
   it('another wire version', async () => {
     const r = await refusal((nonce) => {
       const h = hello(nonce);
-      new DataView(h.buffer).setUint32(8, 2, true);
+      new DataView(h.buffer).setUint32(8, 1, true); // the wire before channel connections
       return h;
     });
     expect(r.message).toMatchObject({ code: 'E_STREAM_CORRUPT' });
-    expect(String(r.message.message)).toContain('wire version 2, this migbench speaks 1');
+    expect(String(r.message.message)).toContain('wire version 1, this migbench speaks 2');
   });
 
   it('a frame whose length lies (larger than any frame this guest can have)', async () => {

@@ -200,11 +200,8 @@ const DECLS = [
   },
   {
     key: 'precopy.channels', kind: 'number', default: 1, unit: `count, 1 … ${MAX_CHANNELS}`,
-    rules: [
-      integerFrom(1, MAX_CHANNELS),
-      rule((n, ctx) => (n > 1 && ctx.get('link.transport') === 'tcp' ? 'must be 1 with link.transport "tcp" for now (one connection per channel is not built yet)' : null)),
-    ],
-    meaning: "parallel channels (QEMU multifd-channels): worker threads that copy, zero-check, encode, compress and send 512 KiB packets on lanes of their own, sharing the link's rate; flushed at every dirty sync",
+    rules: [integerFrom(1, MAX_CHANNELS)],
+    meaning: "parallel channels (QEMU multifd-channels): worker threads that copy, zero-check, encode, compress and send 512 KiB packets on lanes of their own, sharing the link's rate; flushed at every dirty sync; over tcp one connection each",
   },
   {
     key: 'precopy.maxRounds', kind: 'number', nullable: true, defaultDoc: 'null (no limit)', unit: 'count or null', meaning: 'live rounds (bulk included) before a forced stop-and-copy',

@@ -10,6 +10,10 @@
  * The resume is when the receiver's "resumed" message arrives here (on this side's clock: one network
  * trip later than the receiver resumed, as QEMU's source sees its destination). Verification compares
  * hashes (tcp-verify.ts).
+ *
+ * With `precopy.channels` N > 1 there are N + 1 of these: the main one (device state, END, verification)
+ * and one per channel (`channel` set: a channel hello naming the migration id the main one was given),
+ * whose ring a channel worker fills. `sync()` is a channel's part of the multifd flush.
  */
 import net from 'node:net';
 import type { Clock } from '../clock.ts';
@@ -19,7 +23,9 @@ import type { VerifyReport } from '../memory/verify.ts';
 import { FRAME_END, FRAME_WRAP, H_FRAME_BYTES, H_TYPE } from './frame.ts';
 import { RING_HEAD, RING_TAIL, RingProducer, RingViews, type RingShared } from './ring.ts';
 import { DEFAULT_STALL_LIMIT_MS, StallWatch } from './stall-watch.ts';
-import { Reassembler, MAX_MESSAGE_BYTES, TCP_WIRE_VERSION, decodeMessage, encodeHello, encodeMessage, messageLength, type WireMessage } from './tcp-wire.ts';
+import {
+  Reassembler, MAX_MESSAGE_BYTES, TCP_WIRE_VERSION, decodeMessage, encodeChannelHello, encodeHello, encodeMessage, encodeSyncFrame, messageLength, type WireMessage,
+} from './tcp-wire.ts';
 import { compareRemote } from './tcp-verify.ts';
 
 export interface TcpDestinationOptions {
@@ -37,6 +43,10 @@ export interface TcpDestinationOptions {
   /** connect + handshake (the receiver allocates and touches the guest meanwhile) */
   readonly handshakeTimeoutMs?: number;
   readonly stallLimitMs?: number;
+  /** channels of the migration (the main connection; default 1) */
+  readonly channels?: number;
+  /** this is a channel connection of the migration the main connection was accepted as */
+  readonly channel?: { readonly number: number; readonly channels: number; readonly migrationId: string };
 }
 
 /**
@@ -53,6 +63,7 @@ export class TcpDestination {
   private readonly socket: net.Socket;
   private readonly target: string;
   private readonly clock: Clock;
+  private readonly options: TcpDestinationOptions;
   private failure: MigbenchError | null = null;
   private readonly stallWatch: StallWatch;
   private readonly reader = new Reassembler(MAX_MESSAGE_BYTES);
@@ -63,11 +74,15 @@ export class TcpDestination {
   private finished = false;
   /** the receiver's figures, as it reported them at the resume */
   pagesApplied = 0;
+  /** the id the receiver gave this migration (its channels name it), hex */
+  migrationId = '';
+  private syncs = 0;
 
   private constructor(socket: net.Socket, options: TcpDestinationOptions) {
     this.socket = socket;
     this.target = options.target;
     this.clock = options.clock;
+    this.options = options;
     this.producer = new RingProducer(new RingViews(options.ring));
     this.stallWatch = new StallWatch(options.stallLimitMs ?? DEFAULT_STALL_LIMIT_MS);
     this.reader.start(4);
@@ -92,20 +107,36 @@ export class TcpDestination {
         throw new MigbenchError('E_STREAM_CORRUPT', `link.target ${options.target}: the receiver speaks wire version ${String(challenge.version)}, this migbench ${TCP_WIRE_VERSION}`);
       }
       const nonce = Buffer.from(challenge.nonce as string, 'hex');
-      const hello = encodeHello(
-        { pageSizeBytes: options.memory.layout.pageSizeBytes, memoryBytes: options.memory.layout.memoryBytes, deviceStateBytes: options.deviceStateBytes, zstd: options.zstd, scenarioHash: options.scenarioHash },
-        options.token,
-        nonce,
-      );
+      const hello = options.channel
+        ? encodeChannelHello({ channel: options.channel.number, channels: options.channel.channels, migrationId: options.channel.migrationId }, options.token, nonce)
+        : encodeHello(
+            {
+              pageSizeBytes: options.memory.layout.pageSizeBytes, memoryBytes: options.memory.layout.memoryBytes, deviceStateBytes: options.deviceStateBytes,
+              zstd: options.zstd, scenarioHash: options.scenarioHash, channels: options.channels ?? 1,
+            },
+            options.token,
+            nonce,
+          );
       socket.write(hello);
       const answer = await destination.next(timeoutMs, 'the receiver\'s answer to the hello');
       if (answer.type !== 'accept') destination.refuse('expected accept', answer);
+      if (!options.channel) {
+        if ((options.channels ?? 1) > 1 && (typeof answer.migration !== 'string' || !/^[0-9a-f]{32}$/.test(answer.migration))) {
+          throw new MigbenchError('E_STREAM_CORRUPT', `link.target ${options.target}: the receiver accepted without a migration id for its channels`);
+        }
+        destination.migrationId = typeof answer.migration === 'string' ? answer.migration : '';
+      }
     } catch (error) {
       socket.destroy();
       throw error;
     }
     void destination.pump();
     return destination;
+  }
+
+  /** Open channel `number`'s connection (this is the main one, accepted), its frames taken from `ring`. */
+  startChannel(ring: RingShared, number: number): Promise<TcpDestination> {
+    return TcpDestination.start({ ...this.options, ring, channel: { number, channels: this.options.channels ?? 1, migrationId: this.migrationId } });
   }
 
   private refuse(expected: string, m: WireMessage): never {
@@ -215,8 +246,20 @@ export class TcpDestination {
     return this.failure?.message ?? null;
   };
 
+  /**
+   * A channel's part of the multifd flush, once every frame of its ring is on the socket: a SYNC frame,
+   * then wait for the receiver's "synced" (it has applied every frame before it).
+   */
+  async sync(timeoutMs = 600_000): Promise<void> {
+    if (this.failure) throw this.failure;
+    const sync = ++this.syncs;
+    this.socket.write(encodeSyncFrame(sync));
+    const m = await this.next(timeoutMs, `the receiver's sync ${sync}`);
+    if (m.type !== 'synced' || m.sync !== sync) this.refuse(`expected synced ${sync}`, m);
+  }
+
   /** A receiver (or network) that took none of the frames waiting for the stall limit has failed. */
-  private checkStall(): void {
+  checkStall(): void {
     if (this.failure !== null) return;
     const c = this.producer.views.control;
     if (this.stallWatch.stalled(Atomics.load(c, RING_HEAD), Atomics.load(c, RING_TAIL))) {
