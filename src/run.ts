@@ -26,7 +26,7 @@ import { migrateQuick } from './quick/quick-migration.ts';
 import type { QuickPhases, QuickResult } from './results/quick-result.ts';
 import { checkImagePaths } from './quick/image-file.ts';
 import { DestinationHandle } from './transport/destination-handle.ts';
-import { TCP_RING_BYTES, TcpDestination } from './transport/tcp-destination.ts';
+import { TCP_RING_BYTES, TcpDestination, isLinkLost } from './transport/tcp-destination.ts';
 import { readToken } from './transport/tcp-token.ts';
 import { parseHostPort } from './transport/tcp-wire.ts';
 import { createHash } from 'node:crypto';
@@ -342,6 +342,15 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
       return failedResult(scenario, guest, error, clock.nowMs() - startedAtMs, guestLost, sender);
     }
     const e = (await destination.settledError()) ?? (await lanes?.settledError()) ?? guest.vcpus.error ?? error;
+    if (isLinkLost(e)) {
+      // over tcp the connection (or a channel's) went away: the receiver died or the network reset it.
+      // Nothing was handed over, so the guest goes on on the source, as after faults.linkDownAtMs.
+      lanes?.poll(sender, meter);
+      await destination.stop();
+      await lanes?.stop();
+      if (guest.vcpus.isAnyPaused()) await guest.vcpus.resume();
+      return failedResult(scenario, guest, e as Error, clock.nowMs() - startedAtMs, false, sender);
+    }
     await destination.stop();
     await lanes?.stop();
     if (!(e instanceof MigbenchError) || e.code === 'E_VERIFY') throw e;
@@ -413,8 +422,8 @@ function startTcpDestination(scenario: Scenario, source: GuestMemory, ring: Ring
   });
 }
 
-/** The link died (faults.linkDownAtMs): outcome `failed`, what was sent until then, and whether the guest is lost. */
-function failedResult(scenario: Scenario, guest: Guest, error: LinkDown, elapsedMs: number, guestLost: boolean, sender: PageSender): PrecopyResult {
+/** The link died (faults.linkDownAtMs, or a tcp connection lost): outcome `failed`, what was sent until then, and whether the guest is lost. */
+function failedResult(scenario: Scenario, guest: Guest, error: Error, elapsedMs: number, guestLost: boolean, sender: PageSender): PrecopyResult {
   const r = erroredResult(scenario, guest, new MigbenchError('E_IO', error.message), elapsedMs);
   const t = sender.total;
   return {

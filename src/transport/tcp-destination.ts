@@ -56,6 +56,25 @@ export interface TcpDestinationOptions {
  */
 export const TCP_RING_BYTES = 2 * 1024 * 1024;
 
+/** Failures that are the connection going away (closed, reset, silent), not a refusal by the receiver. */
+const linkLosses = new WeakSet<Error>();
+
+function linkLost(message: string, cause?: Error): MigbenchError {
+  const e = new MigbenchError('E_IO', message, cause ? { cause } : undefined);
+  linkLosses.add(e);
+  return e;
+}
+
+/**
+ * Whether `error` (or an error it was caused by: a channel's failure is wrapped) is a connection to the
+ * receiver that went away mid-migration: the run then ends `failed` (reason link-down), its guest on the
+ * source, as for faults.linkDownAtMs, rather than `errored`.
+ */
+export function isLinkLost(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) if (linkLosses.has(e)) return true;
+  return false;
+}
+
 const KNOWN_CODES: readonly ErrorCode[] = ['E_STREAM_CORRUPT', 'E_AUTH', 'E_RESOURCES', 'E_IO', 'E_VERIFY', 'E_WORKER'];
 
 export class TcpDestination {
@@ -87,9 +106,9 @@ export class TcpDestination {
     this.stallWatch = new StallWatch(options.stallLimitMs ?? DEFAULT_STALL_LIMIT_MS);
     this.reader.start(4);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (e) => this.fail(new MigbenchError('E_IO', `link.target ${this.target}: ${e.message}`, { cause: e })));
+    socket.on('error', (e) => this.fail(linkLost(`link.target ${this.target}: ${e.message}`, e)));
     socket.on('close', () => {
-      if (!this.finished) this.fail(new MigbenchError('E_IO', `link.target ${this.target}: the receiver closed the connection${this.endSent ? ' before the verification ended' : ' mid-migration'}`));
+      if (!this.finished) this.fail(linkLost(`link.target ${this.target}: the receiver closed the connection${this.endSent ? ' before the verification ended' : ' mid-migration'}`));
       this.wake();
     });
   }
@@ -263,7 +282,7 @@ export class TcpDestination {
     if (this.failure !== null) return;
     const c = this.producer.views.control;
     if (this.stallWatch.stalled(Atomics.load(c, RING_HEAD), Atomics.load(c, RING_TAIL))) {
-      this.fail(new MigbenchError('E_IO', `link.target ${this.target}: the connection took no frame for ${Math.round(this.stallWatch.stalledForMs() / 1000)} s with frames waiting`));
+      this.fail(linkLost(`link.target ${this.target}: the connection took no frame for ${Math.round(this.stallWatch.stalledForMs() / 1000)} s with frames waiting`));
     }
   }
 
