@@ -18,6 +18,9 @@ import { resolveScenario, type ScenarioInput } from '../src/options.ts';
 import { createGuest, migratePrecopy, runScenario } from '../src/run.ts';
 import { until } from './helpers/until.ts';
 import { liveWorkers } from '../src/threads.ts';
+import { openReservations, reservedBytes } from '../src/memory/ledger.ts';
+import { checkResources, destinationMemoryBytes, runMemoryBytes } from '../src/resources.ts';
+import { TCP_RING_BYTES } from '../src/transport/tcp-destination.ts';
 import { HEADER_BYTES, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_TYPE, H_VERSION, FRAME_PAGES, FRAME_VERSION } from '../src/transport/frame.ts';
 import { encodeHello } from '../src/transport/tcp-wire.ts';
 import { RawClient, killReceivers, startReceiver } from './helpers/receive-child.ts';
@@ -44,6 +47,8 @@ function scenario(port: number, extra: ScenarioInput['link'] = {}, guest: Scenar
 }
 
 const EMPTY = new Uint8Array(0);
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
 const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
 const HASH = '00'.repeat(32);
 
@@ -92,6 +97,40 @@ describe('tcp loopback: migrate to `migbench receive`', () => {
     expect(err).toMatch(new RegExp(`on ${channels} channels\\); hashing the guest`));
     expect(err).toMatch(/verified: .* equal to the source/);
     expect(liveWorkers().count).toBe(0);
+  });
+
+  it('allocates no destination memory on the sender: the ledger holds the source side only', async () => {
+    const rx = await startReceiver(['--once']);
+    const s = scenario(rx.port, {}, { memory: '16MiB' }, { channels: 2 });
+    const seen: { what: string; bytes: number }[][] = [];
+    const phases: string[] = [];
+    const doc = await runScenario(s, {
+      methods: ['precopy'],
+      onPhase: (m) => phases.push(m),
+      onLive: () => {
+        if (seen.length < 3) seen.push(openReservations().map((r) => ({ what: r.what, bytes: r.bytes })));
+      },
+    });
+    expect(doc.precopy!.verified).toBe(true);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const held of seen) {
+      // one reservation, the source's: guest, device state, logs and 3 rings of TCP_RING_BYTES; no destination
+      expect(held).toEqual([{ what: 'guest tcp-small: source', bytes: runMemoryBytes(s, 'precopy') }]);
+      expect(destinationMemoryBytes(s, 'precopy')).toBe(0);
+      expect(held[0].bytes).toBe(16 * MiB + 64 * 1024 + 2 * (16 * MiB / 4096 / 8) + 3 * TCP_RING_BYTES);
+    }
+    expect(phases[0]).toBe(`allocating and filling 16.0 MiB of guest memory (the source; the destination is at 127.0.0.1:${rx.port})`);
+    expect(reservedBytes()).toBe(0);
+    expect(await rx.exited).toBe(0);
+  });
+
+  it('a guest that fits once but not twice passes the resource check over tcp (pre-copy only), not with quick migration too', () => {
+    const s = scenario(1, {}, { memory: '1GiB' });
+    const machine = { totalMemBytes: 4 * GiB, freeMemBytes: 2 * GiB, heldBytes: 0 };
+    expect(() => checkResources(s, machine, ['precopy'])).not.toThrow();
+    expect(() => checkResources(s, machine)).toThrow(/^guest\.memory: 1\.00 GiB needs 2\.\d+ GiB \(source \+ destination, logs/);
+    const small = { ...machine, freeMemBytes: GiB };
+    expect(() => checkResources(s, small, ['precopy'])).toThrow(/needs 1\.\d+ GiB \(the source \(the destination is `migbench receive`\), logs/);
   });
 
   it('a wrong token is refused (E_AUTH) before anything is allocated; the receiver exits 3', async () => {

@@ -84,7 +84,7 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
       if (suite.methods.includes('precopy')) checkPostcopyMode(b.scenario, mode);
       if (mode === 'simulate') checkSimulatable(b.scenario, suite.methods);
       else {
-        checkResources(b.scenario);
+        checkResources(b.scenario, {}, suite.methods);
         checkTimers(b.scenario);
       }
     } catch (error) {
