@@ -15,11 +15,15 @@ import { PATTERN_NAMES } from '../workload/patterns.ts';
 import { MAX_CHANNELS, POLICY_NAMES, type PolicyName } from '../precopy-params.ts';
 import { atMost, between, decimalRefusal, greaterThanZero, integerAtLeast, integerFrom, isPowerOfTwo, notNegative, rule, type KeyDecl } from './kinds.ts';
 import { POLICY_PARAM_DECLS, resolvePolicyParams } from './policy-params.ts';
+import { fail } from './refuse.ts';
 import { FILL_KINDS, resolveAutoConverge, resolveFill, resolveLinkTarget } from './special.ts';
 import { COMPRESSION_CODECS, COMPRESSION_LEVELS, type CompressionCodec, type ScenarioInput } from './types.ts';
 
 const GIB = 2 ** 30;
 const MIB = 2 ** 20;
+/** A key of link.transport "tcp" only. */
+const tcpOnly = rule((_n, ctx) => (ctx.get('link.transport') === 'tcp' ? null : 'is only for link.transport "tcp"'));
+
 export const MAX_VCPUS = 64;
 export const MIN_PAGE_SIZE = 512;
 export const MAX_PAGE_SIZE = 2 * MIB;
@@ -130,6 +134,26 @@ const DECLS = [
   {
     key: 'link.tokenFile', kind: 'path', nullable: true, unit: 'path or null', meaning: "a file with the receiver's token (`receive --token-file`): the sender proves it knows it; tcp only",
     rules: [rule((_n, ctx) => (ctx.get('link.transport') === 'tcp' ? null : 'is only for link.transport "tcp"'))],
+  },
+  {
+    key: 'link.tls', kind: 'block', nullable: true, defaultDoc: 'null (plaintext)', unit: 'null or { cert, key, ca } (PEM files)',
+    expected: 'expected null or an object like { "cert": "client-cert.pem", "key": "client-key.pem", "ca": "ca-cert.pem" }',
+    meaning: 'tcp: TLS with these files, both ends authenticated (QEMU tls-creds-x509); the receiver takes `--tls-cert/--tls-key/--tls-ca`',
+  },
+  {
+    key: 'link.tls.cert', kind: 'path', row: false, unit: 'PEM file', defaultDoc: 'required with link.tls', meaning: "the sender's certificate (PEM), presented to the receiver",
+    derivedDefault: () => fail('link.tls.cert', 'is required with link.tls: the PEM file of the certificate the sender presents', undefined),
+    rules: [tcpOnly],
+  },
+  {
+    key: 'link.tls.key', kind: 'path', row: false, unit: 'PEM file', defaultDoc: 'required with link.tls', meaning: 'the private key of link.tls.cert (PEM)',
+    derivedDefault: () => fail('link.tls.key', 'is required with link.tls: the PEM file of the private key of link.tls.cert', undefined),
+    rules: [tcpOnly],
+  },
+  {
+    key: 'link.tls.ca', kind: 'path', row: false, unit: 'PEM file', defaultDoc: 'required with link.tls', meaning: "the CA certificate(s) (PEM) that signed the receiver's certificate",
+    derivedDefault: () => fail('link.tls.ca', "is required with link.tls: the PEM file of the CA that signed the receiver's certificate", undefined),
+    rules: [tcpOnly],
   },
 
   { key: 'precopy', kind: 'block', row: false, unit: 'object', meaning: 'pre-copy: when to switch over, and the aids that help it converge' },
