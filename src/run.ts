@@ -28,6 +28,7 @@ import { checkImagePaths } from './quick/image-file.ts';
 import { DestinationHandle } from './transport/destination-handle.ts';
 import { TCP_RING_BYTES, TcpDestination, isLinkLost } from './transport/tcp-destination.ts';
 import { readToken } from './transport/tcp-token.ts';
+import { SCENARIO_TLS_LABELS, readTlsFiles } from './transport/tcp-tls.ts';
 import { parseHostPort } from './transport/tcp-wire.ts';
 import { createHash } from 'node:crypto';
 import type { VerifyReport } from './memory/verify.ts';
@@ -443,6 +444,7 @@ function startTcpDestination(scenario: Scenario, source: GuestMemory, ring: Ring
     ...address,
     target,
     token: readToken(scenario.link.tokenFile, 'link.tokenFile', 'E_SCENARIO'),
+    tls: scenario.link.tls ? readTlsFiles(scenario.link.tls, SCENARIO_TLS_LABELS, 'E_SCENARIO') : null,
     memory: source,
     deviceStateBytes: scenario.guest.deviceState,
     zstd: scenario.precopy.compression === 'zstd',
@@ -532,7 +534,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const methods = options.methods ?? METHODS;
   if (methods.includes('quick')) checkImagePaths([{ label: scenario.name, scenario, runs: 1 }], options.force ?? false);
   // an unreadable token file is refused before the guest is allocated (read again when the migration connects)
-  if (methods.includes('precopy') && scenario.link.transport === 'tcp') readToken(scenario.link.tokenFile, 'link.tokenFile', 'E_SCENARIO');
+  if (methods.includes('precopy') && scenario.link.transport === 'tcp') {
+    readToken(scenario.link.tokenFile, 'link.tokenFile', 'E_SCENARIO');
+    if (scenario.link.tls) readTlsFiles(scenario.link.tls, SCENARIO_TLS_LABELS, 'E_SCENARIO');
+  }
   let precopy: PrecopyResult | null = null;
   let quick: QuickResult | null = null;
   for (const method of methods) {

@@ -16,6 +16,8 @@
  * whose ring a channel worker fills. `sync()` is a channel's part of the multifd flush.
  */
 import net from 'node:net';
+import tls from 'node:tls';
+import type { TlsFiles } from './tcp-tls.ts';
 import type { Clock } from '../clock.ts';
 import { MigbenchError, type ErrorCode } from '../errors.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
@@ -45,6 +47,8 @@ export interface TcpDestinationOptions {
   readonly stallLimitMs?: number;
   /** channels of the migration (the main connection; default 1) */
   readonly channels?: number;
+  /** TLS (link.tls, read), or null/absent for plaintext */
+  readonly tls?: TlsFiles | null;
   /** this is a channel connection of the migration the main connection was accepted as */
   readonly channel?: { readonly number: number; readonly channels: number; readonly migrationId: string };
 }
@@ -96,6 +100,8 @@ export class TcpDestination {
   /** the id the receiver gave this migration (its channels name it), hex */
   migrationId = '';
   private syncs = 0;
+  /** the handshake is over (a loss from now on is a link loss mid-migration) */
+  private accepted = false;
 
   private constructor(socket: net.Socket, options: TcpDestinationOptions) {
     this.socket = socket;
@@ -108,7 +114,11 @@ export class TcpDestination {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e) => this.fail(linkLost(`link.target ${this.target}: ${e.message}`, e)));
     socket.on('close', () => {
-      if (!this.finished) this.fail(linkLost(`link.target ${this.target}: the receiver closed the connection${this.endSent ? ' before the verification ended' : ' mid-migration'}`));
+      if (!this.finished) {
+        this.fail(this.accepted
+          ? linkLost(`link.target ${this.target}: the receiver closed the connection${this.endSent ? ' before the verification ended' : ' mid-migration'}`)
+          : new MigbenchError('E_IO', `link.target ${this.target}: the receiver closed the connection before its challenge (a TLS receiver? then set link.tls)`));
+      }
       this.wake();
     });
   }
@@ -116,7 +126,7 @@ export class TcpDestination {
   /** Connect, answer the receiver's challenge with the hello, and wait for it to accept (it has allocated the guest then). */
   static async start(options: TcpDestinationOptions): Promise<TcpDestination> {
     const timeoutMs = options.handshakeTimeoutMs ?? 60_000;
-    const socket = await connect(options.host, options.port, options.target, Math.min(timeoutMs, 10_000));
+    const socket = await connect(options.host, options.port, options.target, Math.min(timeoutMs, 10_000), options.tls ?? null);
     socket.setNoDelay(true);
     const destination = new TcpDestination(socket, options);
     try {
@@ -139,6 +149,7 @@ export class TcpDestination {
       socket.write(hello);
       const answer = await destination.next(timeoutMs, 'the receiver\'s answer to the hello');
       if (answer.type !== 'accept') destination.refuse('expected accept', answer);
+      destination.accepted = true;
       if (!options.channel) {
         if ((options.channels ?? 1) > 1 && (typeof answer.migration !== 'string' || !/^[0-9a-f]{32}$/.test(answer.migration))) {
           throw new MigbenchError('E_STREAM_CORRUPT', `link.target ${options.target}: the receiver accepted without a migration id for its channels`);
@@ -346,21 +357,30 @@ export class TcpDestination {
   }
 }
 
-function connect(host: string, port: number, target: string, timeoutMs: number): Promise<net.Socket> {
+function connect(host: string, port: number, target: string, timeoutMs: number, tlsFiles: TlsFiles | null): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    // with TLS the connection is ready once the handshake has checked the receiver's certificate
+    // against link.tls.ca and the host of link.target (and the receiver has taken ours)
+    const socket: net.Socket = tlsFiles
+      ? tls.connect({ host, port, cert: tlsFiles.cert, key: tlsFiles.key, ca: tlsFiles.ca, ...(net.isIP(host) ? {} : { servername: host }) })
+      : net.connect({ host, port });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new MigbenchError('E_IO', `link.target ${target}: no connection within ${Math.round(timeoutMs / 1000)} s`));
     }, timeoutMs);
-    socket.once('connect', () => {
+    socket.once(tlsFiles ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
       resolve(socket);
     });
     socket.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const why = e.code === 'ECONNREFUSED' ? 'connection refused (is `migbench receive` listening there?)' : e.message;
+      socket.destroy();
+      const why = e.code === 'ECONNREFUSED'
+        ? 'connection refused (is `migbench receive` listening there?)'
+        : tlsFiles && (e.code === 'ECONNRESET' || e.code?.startsWith('ERR_SSL') || e.code?.includes('CERT') || /SSL|TLS|certificate/i.test(e.message))
+          ? `TLS: ${e.message} (link.tls and the receiver's --tls-* files must share a CA, and its certificate name ${host})`
+          : e.message;
       reject(new MigbenchError('E_IO', `link.target ${target}: ${why}`, { cause: e }));
     });
   });

@@ -6,6 +6,8 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
+import type { TlsFiles } from './tcp-tls.ts';
 import { MigbenchError } from '../errors.ts';
 import { GuestMemory } from '../memory/guest-memory.ts';
 import { reclaimMemory } from '../memory/reclaim.ts';
@@ -39,6 +41,8 @@ export interface ReceiverOptions {
   readonly helloTimeoutMs?: number;
   /** after the hello, a connection silent this long is dropped (ms) */
   readonly idleTimeoutMs?: number;
+  /** TLS (`--tls-cert/--tls-key/--tls-ca`, read): every connection must complete a TLS handshake with a client certificate signed by the CA */
+  readonly tls?: TlsFiles | null;
 }
 
 /** A channel connection, with the session that reads it (for the progress figures). */
@@ -71,9 +75,21 @@ export class Receiver {
 
   static async listen(options: ReceiverOptions): Promise<Receiver> {
     await zstdReady(); // a stream may carry zstd frames
-    const server = net.createServer();
+    const t = options.tls ?? null;
+    const server: net.Server = t
+      ? tls.createServer({ cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true, handshakeTimeout: options.helloTimeoutMs ?? 30_000 })
+      : net.createServer();
     const receiver = new Receiver(server, options);
-    server.on('connection', (socket) => receiver.serve(socket));
+    if (t) {
+      server.on('secureConnection', (socket: tls.TLSSocket) => receiver.serve(socket));
+      // a plaintext client, a certificate not signed by the CA, or none: the handshake fails, nothing is read
+      server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
+        options.log(`refused ${socket.remoteAddress}:${socket.remotePort}: the TLS handshake failed (a plaintext client, or no certificate signed by --tls-ca): ${error.message}`);
+        socket.destroy();
+      });
+    } else {
+      server.on('connection', (socket) => receiver.serve(socket));
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) =>
         reject(new MigbenchError(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' ? 'E_USAGE' : 'E_IO', `--listen ${options.host}:${options.port}: ${e.message}`)),
