@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MigbenchError } from '../src/errors.ts';
 import { resolveScenario, type ScenarioInput } from '../src/options.ts';
-import { createGuest, migratePrecopy, runScenario } from '../src/run.ts';
+import { createSourceGuest, migratePrecopy, runScenario } from '../src/run.ts';
 import { until } from './helpers/until.ts';
 import { liveWorkers } from '../src/threads.ts';
 import { openReservations, reservedBytes } from '../src/memory/ledger.ts';
@@ -163,7 +163,7 @@ describe('tcp loopback: migrate to `migbench receive`', () => {
         rx.kill('SIGKILL');
       }
     };
-    const guest = await createGuest(scenario(rx.port, { bandwidth: '40Mbit/s' }, { memory: '16MiB' }, { channels }));
+    const guest = await createSourceGuest(scenario(rx.port, { bandwidth: '40Mbit/s' }, { memory: '16MiB' }, { channels }));
     try {
       const p = await migratePrecopy(guest, { onLive });
       expect(killed).toBe(true);
