@@ -19,3 +19,37 @@ export const FIDELITY_SCENARIOS: (ScenarioInput & { name: string })[] = [
   { name: 'uniform-never-xen', guest: small, workload: { pattern: 'uniform', dirtyRate: '20000/s' }, link, precopy: { policy: 'xen' } },
   { name: 'xbzrle', guest: { memory: '16MiB', vcpus: 2 }, workload: { pattern: 'uniform', dirtyRate: '12000/s', writeBytes: 8 }, link: { bandwidth: '32MiB/s' }, precopy: { downtimeLimitMs: 100, maxRounds: 30, xbzrle: { enabled: true, cacheSize: '16MiB' } } },
 ];
+
+/**
+ * Post-copy (issue 14 item 7): guests whose writes cannot converge over a slow link, switched to
+ * post-copy after the bulk round. The link latency is long enough that a fault's round trip, not this
+ * machine's thread wake-ups, sets the stall; run by bench/sim-fidelity.ts and test/sim-postcopy-agreement.test.ts.
+ */
+export const POSTCOPY_FIDELITY_SCENARIOS: (ScenarioInput & { name: string })[] = [
+  {
+    name: 'postcopy-uniform',
+    guest: { memory: '8MiB', vcpus: 4 },
+    workload: { pattern: 'uniform', dirtyRate: '20000/s' },
+    link: { bandwidth: '4MiB/s', latencyMs: 25 },
+    precopy: { downtimeLimitMs: 30, maxRounds: 4 },
+    postcopy: { enabled: true },
+  },
+  {
+    name: 'postcopy-hotset-reads',
+    seed: 2,
+    guest: { memory: '16MiB', vcpus: 4 },
+    workload: { pattern: 'hotset', dirtyRate: '20000/s', readRate: '20000/s', workingSet: '8MiB', hotFraction: 1 },
+    link: { bandwidth: '8MiB/s', latencyMs: 20 },
+    precopy: { downtimeLimitMs: 30, maxRounds: 4 },
+    postcopy: { enabled: true, preempt: false },
+  },
+  {
+    name: 'postcopy-zipf',
+    seed: 5,
+    guest: { memory: '32MiB', vcpus: 2 },
+    workload: { pattern: 'zipf', dirtyRate: '20000/s' },
+    link: { bandwidth: '16MiB/s', latencyMs: 15 },
+    precopy: { downtimeLimitMs: 30, maxRounds: 4 },
+    postcopy: { enabled: true },
+  },
+];

@@ -11,6 +11,10 @@
  * one, bytes on the link and total time within 10 %; emulate: the median of --runs) and exits 1 when
  * one breaks them. Run it on a quiet machine: a busy one makes the emulated side engine-bound.
  *
+ * Then the post-copy scenarios (POSTCOPY_FIDELITY_SCENARIOS): outcome, postcopy-requests, pages missing at
+ * the switch, mean stall and total time; --check holds them to issue #14's bounds (the same outcome,
+ * postcopy-requests and total time within 10 % of emulate's median).
+ *
  * Simulate mode takes no setup time; emulate mode starts its workers before the migration's clock
  * (`engine.prepareMs`), and its setup-time is the start of dirty logging. Total times are compared
  * without it (total − setup-time).
@@ -23,7 +27,7 @@ import { runScenario } from '../src/run.ts';
 import { simulatePrecopy } from '../src/sim/run-simulated.ts';
 import type { PrecopyResult } from '../src/results/document.ts';
 import { formatBytes, formatDurationMs } from '../src/units.ts';
-import { FIDELITY_SCENARIOS } from './fidelity-scenarios.ts';
+import { FIDELITY_SCENARIOS, POSTCOPY_FIDELITY_SCENARIOS } from './fidelity-scenarios.ts';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, runs: { type: 'string', default: '1' }, check: { type: 'boolean', default: false } } });
 /** The rows held to issue #6's bounds by --check (they were a test until the test had to hold at any speed). */
@@ -71,14 +75,50 @@ for (const input of FIDELITY_SCENARIOS) {
   ]);
   process.stderr.write('.');
 }
+const requests = (p: PrecopyResult): number => p.stats.ram['postcopy-requests'] ?? 0;
+const stallMs = (p: PrecopyResult): number => (p.stats['postcopy-latency'] ?? 0) / 1e6;
+const pcTable = new Table({
+  head: ['post-copy scenario', 'outcome emu/sim', 'requests emu → sim', 'Δ', 'missing emu → sim', 'mean stall emu → sim', 'total time emu → sim', 'Δ'],
+  style: { head: [], border: [] },
+});
+for (const input of POSTCOPY_FIDELITY_SCENARIOS) {
+  if (only && !only.includes(input.name)) continue;
+  const s = resolveScenario(input);
+  const sim = simulatePrecopy(s);
+  const emu: PrecopyResult[] = [];
+  for (let i = 0; i < runs; i++) emu.push((await runScenario(s, { methods: ['precopy'], postcopyAfterWindowMs: 0 })).precopy!);
+  const m = (f: (p: PrecopyResult) => number): number => median(emu.map(f));
+  const eOutcome = emu.map((p) => p.outcome).join(',');
+  if (values.check) {
+    const broke: string[] = [];
+    if (emu.some((p) => p.outcome !== sim.outcome)) broke.push(`outcome ${eOutcome} / ${sim.outcome}`);
+    if (rel(requests(sim), m(requests)) >= 0.1) broke.push('postcopy-requests off by 10 % or more');
+    if (rel(transferMs(sim), m(transferMs)) >= 0.1) broke.push('total time off by 10 % or more');
+    if (!emu.every((p) => p.verified)) broke.push('an emulated run did not verify');
+    if (broke.length > 0) failures.push(`${input.name}: ${broke.join('; ')}`);
+  }
+  pcTable.push([
+    input.name,
+    `${eOutcome} / ${sim.outcome}`,
+    `${emu.map(requests).join(',')} → ${requests(sim)}`,
+    pct(requests(sim), m(requests)),
+    `${m((p) => p.postcopy?.missingPages ?? 0)} → ${sim.postcopy?.missingPages ?? 0}`,
+    `${formatDurationMs(m(stallMs))} → ${formatDurationMs(stallMs(sim))}`,
+    `${formatDurationMs(m(transferMs))} → ${formatDurationMs(transferMs(sim))}`,
+    pct(transferMs(sim), m(transferMs)),
+  ]);
+  process.stderr.write('.');
+}
 process.stderr.write('\n');
-console.log(table.toString());
+if (table.length > 0) console.log(table.toString());
+if (pcTable.length > 0) console.log(pcTable.toString());
 console.log(`emulate: median of ${runs} run${runs > 1 ? 's' : ''}; total time without the emulated setup time`);
 if (values.check) {
   if (failures.length > 0) {
     console.log(`--check: ${failures.length} row(s) outside issue #6's bounds:\n  ${failures.join('\n  ')}`);
     process.exitCode = 1;
   } else {
-    console.log(`--check: ${CHECKED.filter((n) => !only || only.includes(n)).length} row(s) within issue #6's bounds`);
+    const checked = [...CHECKED, ...POSTCOPY_FIDELITY_SCENARIOS.map((x) => x.name)].filter((n) => !only || only.includes(n)).length;
+    console.log(`--check: ${checked} row(s) within issue #6's and issue #14's bounds`);
   }
 }

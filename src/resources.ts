@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { MigbenchError } from './errors.ts';
 import { reservedBytes } from './memory/ledger.ts';
+import { logEntriesFor, postcopySharedBytes } from './memory/postcopy-shared.ts';
 import type { Scenario } from './options.ts';
 import { METHODS, type Method } from './results/document.ts';
 import { HEADER_BYTES, maxRunPages } from './transport/frame.ts';
@@ -44,8 +45,9 @@ export function destinationMemoryBytes(scenario: Scenario, method: Method): numb
 
 /**
  * The bytes one emulated run of `method` holds at its peak: the guest (twice, unless the destination is
- * another process), its logs, the XBZRLE cache and the rings. Without a method: the larger of the two
- * (each method migrates a guest of its own, one after the other).
+ * another process), its logs, the XBZRLE cache, the rings, and post-copy's shared memory (write logs,
+ * stall records, bitmaps; with a local destination only). Without a method: the larger of the two (each
+ * method migrates a guest of its own, one after the other).
  */
 export function runMemoryBytes(scenario: Scenario, method?: Method): number {
   if (method === undefined) return Math.max(...METHODS.map((m) => runMemoryBytes(scenario, m)));
@@ -54,9 +56,30 @@ export function runMemoryBytes(scenario: Scenario, method?: Method): number {
   const bitmaps = 2 * Math.ceil(pages / 32) * 4; // dirty log + migration bitmap
   const p = scenario.precopy;
   const cache = p.xbzrle.enabled ? p.xbzrle.cacheSize : 0;
-  const ringBytes = hasLocalDestination(scenario, method) ? ringCapacityBytes(scenario) : TCP_RING_BYTES;
-  const rings = (p.channels > 1 ? p.channels + 1 : 1) * ringBytes;
-  return memory + scenario.guest.deviceState + bitmaps + cache + rings + destinationMemoryBytes(scenario, method);
+  const local = hasLocalDestination(scenario, method);
+  const rings = (p.channels > 1 ? p.channels + 1 : 1) * (local ? ringCapacityBytes(scenario) : TCP_RING_BYTES);
+  const postcopy = local && (scenario.postcopy.enabled || scenario.quick.restore === 'lazy')
+    ? postcopySharedBytes({ totalPages: pages, vcpus: scenario.guest.vcpus, logEntries: postcopyLogEntries(scenario), writeBytes: scenario.workload.writeBytes })
+    : 0;
+  return memory + scenario.guest.deviceState + bitmaps + cache + rings + postcopy + destinationMemoryBytes(scenario, method);
+}
+
+/**
+ * Entries of each vCPU's write log (memory/postcopy-shared.ts logEntriesFor) for this scenario: the log
+ * covers the slower of the phases it must cover, post-copy over the link and a lazy quick restore's
+ * fill from storage (`lazyRestore`: the guest is made for one).
+ */
+export function postcopyLogEntries(scenario: Scenario, lazyRestore = scenario.quick.restore === 'lazy'): number {
+  const w = scenario.workload;
+  return logEntriesFor({
+    memoryBytes: scenario.guest.memory,
+    postcopyRateBytesPerSec: Math.min(
+      scenario.postcopy.enabled ? Math.min(scenario.link.bandwidth, scenario.postcopy.maxBandwidth) : Infinity,
+      lazyRestore ? scenario.quick.storageBandwidth : Infinity,
+    ),
+    writesPerSecPerVcpu: w.pattern === 'idle' ? 0 : w.dirtyRate / scenario.guest.vcpus,
+    writeBytes: w.writeBytes,
+  });
 }
 
 export interface MachineMemory {

@@ -9,7 +9,7 @@ import { GuestMemory, guestLayout } from './memory/guest-memory.ts';
 import { verifyGuest } from './memory/verify.ts';
 import { reserveMemory } from './memory/ledger.ts';
 import { reclaimMemory } from './memory/reclaim.ts';
-import { checkResources, destinationMemoryBytes, ringCapacityBytes, runMemoryBytes } from './resources.ts';
+import { checkResources, destinationMemoryBytes, postcopyLogEntries, ringCapacityBytes, runMemoryBytes } from './resources.ts';
 import { checkTimers } from './timer-bounds.ts';
 import type { Scenario } from './options.ts';
 import { runPrecopy } from './precopy/emulate.ts';
@@ -41,11 +41,15 @@ import { fillGuest } from './workload/fill.ts';
 import { Rng, deriveSeed } from './workload/rng.ts';
 import { precopySettingsFor } from './precopy/settings.ts';
 import { VcpuPool } from './workload/vcpu-pool.ts';
-import { createPostcopyShared, logEntriesFor, type PostcopyShared } from './memory/postcopy-shared.ts';
+import { createPostcopyShared, type PostcopyShared } from './memory/postcopy-shared.ts';
 import { EmulatePostcopy } from './postcopy/emulate.ts';
 import { finishPostcopy } from './postcopy/result.ts';
 import { FaultyLink, LinkDown } from './transport/link-fault.ts';
+import { createOrchestrator, orchestratorStartOverrides } from './orchestrator/index.ts';
+import { withOrchestratorStart } from './orchestrator/start.ts';
+import { checkOrchestratorMode } from './orchestrator/support.ts';
 import type { LinkBudget } from './transport/link.ts';
+import type { PostcopyStatus } from './results/postcopy-result.ts';
 
 /** A running guest: its memory (twice: source and destination), dirty log, device state and vCPUs. */
 export interface Guest {
@@ -56,7 +60,7 @@ export interface Guest {
   readonly deviceState: Uint8Array;
   readonly destDeviceState: SharedArrayBuffer;
   readonly vcpus: VcpuPool;
-  /** post-copy's shared memory (received bitmap, request ring, write logs, stall records) when postcopy.enabled, else null */
+  /** post-copy's shared memory (received bitmap, request ring, write logs, stall records) when postcopy.enabled or quick.restore is "lazy", else null */
   readonly postcopy: PostcopyShared | null;
   /**
    * Stop the vCPUs, drop every reference to the guest's memory (the guest is unusable afterwards) and
@@ -82,6 +86,11 @@ export interface GuestOptions {
    * guest copies touched, the source filled: 3 × guest.memory), heard synchronously about every 16 MiB.
    */
   onAllocation?: (doneBytes: number, totalBytes: number) => void;
+  /**
+   * Start the vCPUs ready for a lazy restore (its received bitmap, request ring, write logs and stall
+   * records); default: when quick.restore is "lazy". runScenario passes false for the pre-copy guest.
+   */
+  lazyRestore?: boolean;
 }
 
 /**
@@ -102,7 +111,11 @@ export function createSourceGuest(scenario: Scenario, options: GuestOptions = {}
   return allocateGuest(scenario, options, false) as Promise<SourceGuest>;
 }
 
-async function allocateGuest(scenario: Scenario, options: GuestOptions, local: boolean): Promise<Guest | SourceGuest> {
+async function allocateGuest(userScenario: Scenario, options: GuestOptions, local: boolean): Promise<Guest | SourceGuest> {
+  // the orchestrator's start settings (max-bandwidth, auto-converge, postcopy-ram, …) are the guest's
+  // migration settings from here on (orchestrator/start.ts); the document keeps the user's scenario
+  checkOrchestratorMode(userScenario, 'emulate'); // what emulate mode cannot run under it: refused before anything is allocated
+  const scenario = withOrchestratorStart(userScenario);
   // a local destination holds what quick migration (or pre-copy in memory) needs; a remote one the source only
   const method = local ? 'quick' : 'precopy';
   checkResources(scenario, {}, [method]);
@@ -136,18 +149,15 @@ async function allocateGuest(scenario: Scenario, options: GuestOptions, local: b
     const destDeviceState = local ? new SharedArrayBuffer(scenario.guest.deviceState) : null;
     const dirtyLog = createDirtyLog(layout.totalPages);
     const w = scenario.workload;
-    // post-copy runs on the in-process destination only (postcopy/support.ts refuses link.transport "tcp")
-    const postcopy = scenario.postcopy.enabled && dest
+    // post-copy, and a lazy restore of quick migration (its vCPUs fault pages in from the image the same
+    // way): both on the in-process destination only (postcopy/support.ts refuses link.transport "tcp")
+    const lazyRestore = options.lazyRestore ?? scenario.quick.restore === 'lazy';
+    const postcopy = (scenario.postcopy.enabled || lazyRestore) && dest
       ? createPostcopyShared({
           dest,
           vcpus: scenario.guest.vcpus,
           writeBytes: w.writeBytes,
-          logEntries: logEntriesFor({
-            memoryBytes: scenario.guest.memory,
-            postcopyRateBytesPerSec: Math.min(scenario.link.bandwidth, scenario.postcopy.maxBandwidth),
-            writesPerSecPerVcpu: w.pattern === 'idle' ? 0 : w.dirtyRate / scenario.guest.vcpus,
-            writeBytes: w.writeBytes,
-          }),
+          logEntries: postcopyLogEntries(scenario, lazyRestore),
         })
       : null;
     const vcpus = await VcpuPool.start({
@@ -208,6 +218,8 @@ export interface MigrateOptions {
   onLive?: (p: { roundPagesSent: number; totalPagesSent: number }) => void;
   /** post-copy: how long the guest runs on the destination after completion, to measure its write rate then (default 200 ms) */
   postcopyAfterWindowMs?: number;
+  /** post-copy: each change of QEMU's migration status (postcopy-active, postcopy-paused, …) as it happens, ms from the start */
+  onPostcopyStatus?: (status: PostcopyStatus, tMs: number) => void;
 }
 
 /** How often `onLive` hears from a running pre-copy migration (real time). */
@@ -275,7 +287,8 @@ export async function preparePrecopy(guest: Guest | SourceGuest, options: Migrat
       deviceState: guest.destDeviceState!,
       latencyMs: scenario.link.latencyMs,
       zstd: compression?.codec === 'zstd',
-      ...(guest.postcopy ? { received: guest.postcopy.received } : {}),
+      ...(guest.postcopy && scenario.postcopy.enabled ? { received: guest.postcopy.received } : {}),
+      ...(guest.postcopy && scenario.postcopy.enabled && scenario.postcopy.recovery ? { recoveryReply: guest.postcopy.recoveryReply } : {}),
       fault: faultFor(options.fault, 'destination'),
       stallLimitMs: options.stallLimitMs,
     });
@@ -304,9 +317,15 @@ export async function runPreparedPrecopy(guest: Guest | SourceGuest, prepared: P
   const { limiter, lanes, destination, compression } = prepared;
   const startedAtMs = clock.nowMs();
   const writesAtStart = guest.vcpus.totalWrites();
-  // faults.linkDownAtMs: the link refuses every byte from then on (the single lane: support.ts refuses channels)
+  // faults.linkDownAtMs: the link refuses every byte from then on (the single lane: support.ts refuses
+  // channels); with postcopy.recovery it comes back after faults.linkDownForMs (0: never), and the
+  // destination loses what was in flight when it went down (destination.ts)
   const downAt = scenario.faults.linkDownAtMs;
-  const link: LinkBudget = downAt !== null && lanes === null ? new FaultyLink(limiter, clock, startedAtMs + downAt, startedAtMs) : limiter;
+  const recovery = downAt !== null && scenario.postcopy.recovery && guest.postcopy !== null && destination instanceof DestinationHandle
+    ? { linkDownAtMs: startedAtMs + downAt, linkUpAtMs: scenario.faults.linkDownForMs > 0 ? startedAtMs + downAt + scenario.faults.linkDownForMs : Infinity, startedAtMs }
+    : null;
+  if (recovery && destination instanceof DestinationHandle) destination.setLinkDownAt(recovery.linkDownAtMs);
+  const link: LinkBudget = downAt !== null && lanes === null ? new FaultyLink(limiter, clock, startedAtMs + downAt, startedAtMs, recovery?.linkUpAtMs ?? Infinity) : limiter;
   guest.vcpus.armFault(); // tests only: a vCPU given a fault counts its work from here (no-op otherwise)
   const meter = new BandwidthMeter(clock);
   const sender = new PageSender({
@@ -342,8 +361,11 @@ export async function runPreparedPrecopy(guest: Guest | SourceGuest, prepared: P
       startedAtMs,
       signal: options.signal,
       onRound: options.onRound,
+      orchestrator: createOrchestrator(scenario.orchestrator, scenario.guest.memory),
+      orchestratorStart: orchestratorStartOverrides(scenario.orchestrator, scenario.guest.memory),
       // post-copy runs on the in-process destination only (postcopy/support.ts refuses link.transport "tcp")
-      postcopy: shared && destination instanceof DestinationHandle
+      // (a guest made for a lazy quick restore has the shared memory too: post-copy only when enabled)
+      postcopy: shared && scenario.postcopy.enabled && destination instanceof DestinationHandle
         ? (pages) =>
             (postcopy = new EmulatePostcopy({
               startAfterRounds: scenario.postcopy.startAfterRounds,
@@ -360,6 +382,8 @@ export async function runPreparedPrecopy(guest: Guest | SourceGuest, prepared: P
               shared,
               deviceState: guest.deviceState,
               clock,
+              recovery,
+              onStatus: options.onPostcopyStatus && ((status, atMs) => options.onPostcopyStatus!(status, atMs - startedAtMs)),
             }))
         : null,
     });
@@ -545,7 +569,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     // pre-copy over tcp: the destination's memory is `migbench receive`'s, none is allocated here
     const remote = method === 'precopy' && scenario.link.transport === 'tcp';
     options.onPhase?.(`allocating and filling ${formatBytes(scenario.guest.memory)} of guest memory (${remote ? `the source; the destination is at ${scenario.link.target}` : 'source + destination'})`);
-    const guestOptions = { fault: options.fault, onAllocation: options.onAllocation };
+    const guestOptions = { fault: options.fault, onAllocation: options.onAllocation, lazyRestore: method === 'quick' && scenario.quick.restore === 'lazy' };
     const guest = remote ? await createSourceGuest(scenario, guestOptions) : await createGuest(scenario, guestOptions);
     try {
       if (method === 'precopy') {

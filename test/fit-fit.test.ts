@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fitLog, overlapPages, fitOverlap, type SyncEvent } from '../src/fit/fit.ts';
+import { fitLog, overlapPages, fitOverlap, rateLowerBound, type SyncEvent } from '../src/fit/fit.ts';
 import { readQmpLog } from '../src/fit/qmp-log.ts';
 import { resolveScenario } from '../src/options.ts';
 
@@ -60,6 +60,27 @@ describe('fitOverlap', () => {
     const f = fitOverlap(events, 10 * n);
     expect(Math.abs(f.w / w - 1)).toBeLessThan(0.02);
     expect(Math.abs(f.n / n - 1)).toBeLessThan(0.02);
+  });
+});
+
+describe('a log that pins the rate from below only', () => {
+  // A small hot set written fast: every sync finds it all dirty, so the refills say N, not w. The
+  // search used to wander along the flat error towards its end (1e9 writes/s); the fit is a lower bound.
+  const n = 2048;
+  const saturated: SyncEvent[] = [0.26, 0.24, 0.27, 0.23].map((t, i) => ({ line: i + 1, atMs: 0, intervalS: t, leftoverPages: 0, newPages: overlapPages(100_000, n, t) }));
+  it('gives the lowest rate that fits as well, below the true one and above where saturation starts', () => {
+    const f = fitOverlap(saturated, 64 * n);
+    const low = rateLowerBound(saturated, f, 64 * n);
+    expect(low).not.toBeNull();
+    expect(low!).toBeLessThanOrEqual(100_000);
+    // at 0.27 s the set is 98 % saturated from w = 4·N/t ≈ 30,000/s: the bound cannot lie far below that
+    expect(low!).toBeGreaterThan(15_000);
+    expect(Math.abs(f.n / n - 1)).toBeLessThan(0.02);
+  });
+  it('is no bound when the refills pin the rate', () => {
+    const events: SyncEvent[] = [3, 1, 0.5].map((t, i) => ({ line: i + 1, atMs: 0, intervalS: t, leftoverPages: 0, newPages: overlapPages(4000, 32768, t) }));
+    const f = fitOverlap(events, 10 * 32768);
+    expect(rateLowerBound(events, f, 10 * 32768)).toBeNull();
   });
 });
 

@@ -25,7 +25,7 @@ describe('resolveScenario defaults', () => {
       downtimeLimitMs: 300, maxBandwidth: 125_000_000, policy: 'qemu', policyParams: { availSwitchoverBandwidth: null }, autoConverge: null, dirtyLimit: null, xbzrle: { enabled: false, cacheSize: 64 * 2 ** 20 }, compression: 'none', compressionLevel: 1, channels: 1,
       maxRounds: null, timeoutMs: 120000, onTimeout: 'cancel',
     });
-    expect(s.quick).toEqual({ storageBandwidth: 200 * 2 ** 20, handoverMs: 0, format: 'stream', dir: null, path: null, keepImage: false });
+    expect(s.quick).toEqual({ storageBandwidth: 200 * 2 ** 20, handoverMs: 0, format: 'stream', dir: null, path: null, keepImage: false, restore: 'eager' });
     expect(Object.isFrozen(s.guest)).toBe(true);
   });
 
@@ -72,12 +72,16 @@ describe('resolveScenario defaults', () => {
     const documented = SCENARIO_KEYS.map((k) => k.key).filter((k) => k !== 'fleet').sort();
     expect(SCENARIO_KEYS.map((k) => k.key)).toContain('fleet');
     const resolved = scenarioToJson(resolveScenario({ fleet: { count: 2, concurrency: 1 } })) as Record<string, unknown>;
-    const keys: string[] = [];
+    const keys = new Set<string>();
     for (const [k, v] of Object.entries(resolved)) {
-      if (v && typeof v === 'object' && k !== 'fill') for (const kk of Object.keys(v)) keys.push(`${k}.${kk}`);
-      else keys.push(k);
+      if (v && typeof v === 'object' && k !== 'fill') for (const kk of Object.keys(v)) keys.add(`${k}.${kk}`);
+      else keys.add(k);
     }
-    expect(documented).toEqual(keys.sort());
+    // `orchestrator` holds the chosen kind's settings only: each kind's, resolved with that kind
+    for (const kind of ['kubevirt', 'kubevirt-stall', 'nova', 'proxmox', 'ovirt', 'virsh']) {
+      for (const k of Object.keys(resolveScenario({ orchestrator: { kind } }).orchestrator)) keys.add(`orchestrator.${k}`);
+    }
+    expect(documented).toEqual([...keys].sort());
   });
 });
 
@@ -130,6 +134,7 @@ describe('resolveScenario refuses bad input with the key, the rule and the value
     ['bad storage bandwidth', { quick: { storageBandwidth: 'fast' } }, /^quick\.storageBandwidth: expected a rate/],
     ['bad image format', { quick: { format: 'qcow2' } }, /^quick\.format: expected one of "stream", "mapped", got "qcow2"$/],
     ['keepImage not a boolean', { quick: { keepImage: 'yes' } }, /^quick\.keepImage: expected true or false, got "yes"$/],
+    ['restore not eager or lazy', { quick: { restore: 'later' } }, /^quick\.restore: expected one of "eager", "lazy", got "later"$/],
     ['empty quick.path', { quick: { path: '' } }, /^quick\.path: expected a non-empty path or null/],
     ['an XBZRLE cache that is not a power of two', { precopy: { xbzrle: { enabled: true, cacheSize: '3MiB' } } }, /^precopy\.xbzrle\.cacheSize: must be a power of two of at least one page \(4096 B\), got "3MiB"$/],
     ['an unknown compression', { precopy: { compression: 'lz4' } }, /^precopy\.compression: expected one of "none", "zlib", "zstd", got "lz4"$/],
@@ -287,7 +292,7 @@ describe('input guidance (issue 18 item 8)', () => {
   });
 
   it('keeps the old message where there is nothing near to suggest', () => {
-    expect(refusal({ zzz: 1 })).toBe('zzz: unknown key (known: name, seed, guest, workload, link, precopy, quick, postcopy, faults, fleet), got 1');
+    expect(refusal({ zzz: 1 })).toBe('zzz: unknown key (known: name, seed, guest, workload, link, precopy, quick, postcopy, orchestrator, faults, fleet), got 1');
     expect(refusal({ guest: { memory: 10000 } })).toBe('guest.memory: must be a multiple of guest.pageSize (4096 B), got 10000');
     expect(refusal({ guest: { memory: '64 potatoes' } })).toBe('guest.memory: expected a size like "64MiB", got "64 potatoes"');
   });
@@ -303,10 +308,12 @@ describe('input guidance (issue 18 item 8)', () => {
       const leaf = key.slice(key.lastIndexOf('.') + 1);
       if (leaf === 'path' || leaf === 'dir') continue; // not at the top: quick.path and quick.dir are checked below
       if (leaf === 'preempt') continue; // at the top it is nearest to the block `precopy` (same block first); checked below
+      if (leaf === 'kind') continue; // at the top it is nearest to the block `link`; checked below
       expect(suggestKey('', leaf), key).toMatch(new RegExp(`did you mean (.* or )?${key.replace(/\./g, '\\.')}[ ,?]`));
     }
     expect(suggestKey('', 'path')).toBe('did you mean quick.path?');
     expect(suggestKey('postcopy', 'preemt')).toBe('did you mean postcopy.preempt?');
+    expect(suggestKey('orchestrator', 'knd')).toBe('did you mean orchestrator.kind?');
   });
 
   it.each<[string, unknown, string[]]>([

@@ -14,6 +14,8 @@ import {
 import { DEFAULT_POLICY_PARAMS } from '../src/precopy-params.ts';
 import { SendCounters } from '../src/precopy/stats.ts';
 import type { RoundStage } from '../src/results/migration-stats.ts';
+import type { MigrationView, Orchestrator, OrchestratorAction } from '../src/precopy/orchestrator-port.ts';
+import type { PostcopyPort } from '../src/precopy/postcopy-port.ts';
 
 const PS = 4096;
 const N = 1024;
@@ -238,6 +240,8 @@ interface World {
   batchMs?: number;
   signal?: AbortSignal;
   startedAtMs?: number;
+  orchestrator?: Orchestrator;
+  postcopy?: PostcopyPort;
 }
 
 function world(w: World) {
@@ -247,7 +251,10 @@ function world(w: World) {
   const guest = new FakeGuest(pages, w.writesPerSec ?? 0, w.hotPages ?? 0);
   const wire = new FakeWire(clock, pages, guest, s, { promises: w.promises, steps: w.steps, xbzrle: w.xbzrle, deltaBytes: w.deltaBytes, batchMs: w.batchMs });
   const startedAtMs = w.startedAtMs ?? clock.nowMs();
-  const input: LoopInput = { settings: s, memoryBytes: N * PS, pageSizeBytes: PS, pages, wire, meter: wire, guest, timeline: wire, startedAtMs, signal: w.signal };
+  const input: LoopInput = {
+    settings: s, memoryBytes: N * PS, pageSizeBytes: PS, pages, wire, meter: wire, guest, timeline: wire, startedAtMs, signal: w.signal,
+    orchestrator: w.orchestrator ?? null, postcopy: w.postcopy ?? null,
+  };
   return { clock, guest, wire, input };
 }
 
@@ -467,5 +474,111 @@ describe('one loop, two ways to run it', () => {
       for (let i = 0; i < 100; i++) stepSync(loop);
     }).toThrow(/synchronous port returned a promise/);
     expect(STEP).toBeTypeOf('symbol');
+  });
+});
+
+/** An orchestrator that polls every `everyMs` and takes `script(view)`'s actions; it keeps every view it saw. */
+function scripted(everyMs: number, script: (v: MigrationView) => OrchestratorAction[]): Orchestrator & { views: MigrationView[] } {
+  const views: MigrationView[] = [];
+  return { kind: 'test', views, nextPollInMs: () => everyMs, poll: (v) => (views.push(v), script(v)) };
+}
+
+describe('precopyLoop: an orchestrator (issue 19)', () => {
+  // 600 hot pages re-dirtied at 2000/s: above the 300 ms threshold (307.2 pages), below a 1000 ms one (1024)
+  const hot = { writesPerSec: 2000, hotPages: 600, settings: { timeoutMs: 30_000 } };
+
+  it('is polled at its own interval on the loop clock, and sees what its system sees', () => {
+    const o = scripted(400, () => []);
+    const { run } = runSync({ ...hot, orchestrator: o });
+    expect(run.outcome).toEqual({ outcome: 'cancelled', reason: 'timeout' });
+    const t = o.views.map((v) => v.elapsedMs);
+    expect(t[0]).toBe(0);
+    // a poll happens at the first check at or after the time it asked for: at most one batch (64 pages, 62.5 ms) late
+    for (let i = 1; i < t.length; i++) expect(t[i] - t[i - 1]).toBeGreaterThanOrEqual(400), expect(t[i] - t[i - 1]).toBeLessThan(400 + 62.5 + 1e-9);
+    expect(t.length).toBeGreaterThan(60);
+    // within the bulk round the remaining bytes fall; the syncs count from 1 (the one that started dirty logging)
+    const bulk = o.views.filter((v) => v.iterations === 1);
+    expect(bulk[0]).toMatchObject({ remainingBytes: N * PS, memoryBytes: N * PS, iterations: 1, downtimeLimitMs: 300, phase: 'precopy', postcopyCapable: false });
+    for (let i = 1; i < bulk.length; i++) expect(bulk[i].remainingBytes).toBeLessThan(bulk[i - 1].remainingBytes);
+    expect(o.views.at(-1)!.iterations).toBe(run.stats.ram['dirty-sync-count']);
+    expect(o.views.at(-1)!.transferredBytes).toBeLessThanOrEqual(run.stats.ram.transferred);
+    expect(run.orchestrator).toEqual({ kind: 'test', start: {}, actions: [] });
+  });
+
+  it('set-downtime: the policy uses the new limit from then on, the action and the rounds record it', () => {
+    const o = scripted(400, (v) => (v.elapsedMs >= 2000 && v.downtimeLimitMs === 300 ? [{ kind: 'set-downtime', downtimeLimitMs: 1000 }] : []));
+    const { run } = runSync({ ...hot, orchestrator: o });
+    expect(run.outcome).toEqual({ outcome: 'converged' });
+    expect(run.orchestrator!.actions).toHaveLength(1);
+    const a = run.orchestrator!.actions[0];
+    expect(a).toMatchObject({ action: 'set-downtime', reason: null, before: 300, after: 1000 });
+    expect(a.atMs).toBeGreaterThanOrEqual(2000);
+    for (const r of run.rounds) expect(r.downtimeLimitMs, `round ${r.round}`).toBe(r.startMs + r.durationMs < a.atMs ? 300 : 1000);
+    expect(run.rounds.at(-1)!.thresholdBytes).toBeCloseTo(LINK, 6); // 1 s of the link
+    // the same guest without the orchestrator never converges
+    expect(runSync(hot).run.outcome).toEqual({ outcome: 'cancelled', reason: 'timeout' });
+  });
+
+  it('pause: a stop-and-copy of everything left now, outcome paused; its downtime is the whole remainder', () => {
+    const o = scripted(400, (v) => (v.elapsedMs >= 3000 ? [{ kind: 'pause', reason: 'completion-timeout' }, { kind: 'abort', reason: 'never taken' }] : []));
+    const { run, guest } = runSync({ ...hot, orchestrator: o });
+    expect(run.outcome).toEqual({ outcome: 'paused', reason: 'completion-timeout' });
+    expect(run.stats.status).toBe('completed');
+    expect(guest.paused).toBe(true);
+    const sc = run.rounds.at(-1)!;
+    expect(sc.stage).toBe('stop-and-copy');
+    expect(sc.pendingPages).toBeGreaterThan(307); // more than the threshold would have let through
+    expect(run.stats.downtime).toBe(run.resumedAtMs! - run.pauseRequestedAtMs!);
+    expect(run.stats.ram.remaining).toBe(0);
+    // the actions after the one that ended the live rounds are not taken
+    expect(run.orchestrator!.actions.map((x) => [x.action, x.before, x.after])).toEqual([['pause', 'running', 'paused']]);
+  });
+
+  it('abort: cancelled with outcome aborted, the guest stays on the source, running, its aids lifted', () => {
+    const o = scripted(400, (v) => (v.elapsedMs >= 3000 ? [{ kind: 'abort', reason: 'progress-timeout' }] : []));
+    const { run, guest } = runSync({ ...hot, settings: { ...hot.settings, autoConverge: { initial: 5, increment: 1, max: 6, triggerThreshold: 50 } }, orchestrator: o });
+    expect(run.outcome).toEqual({ outcome: 'aborted', reason: 'progress-timeout' });
+    expect(run.stats.status).toBe('cancelled');
+    expect(run.stats.downtime).toBeNull();
+    expect(run.resumedAtMs).toBeNull();
+    expect(guest.paused).toBe(false);
+    expect(guest.throttleCalls.length).toBeGreaterThan(0);
+    expect(guest.throttleCalls.at(-1)).toBe(0);
+    expect(run.orchestrator!.actions).toEqual([expect.objectContaining({ action: 'abort', reason: 'progress-timeout', before: 'migrating', after: 'aborted' })]);
+  });
+
+  it('postcopy: switches through any PostcopyPort, as at a sync; a port that never switches by itself', () => {
+    const calls: string[] = [];
+    let clockMs = 0;
+    const port: PostcopyPort = { startAfterRounds: Infinity, switchover: () => (calls.push('switchover'), clockMs), complete: () => (calls.push('complete'), clockMs + 500) };
+    const o = scripted(400, (v) => (v.elapsedMs >= 3000 && v.postcopyCapable ? [{ kind: 'postcopy', reason: 'timeout' }] : []));
+    const { input, clock } = world({ ...hot, steps: true, orchestrator: o, postcopy: port });
+    const loop = precopyLoop(input);
+    let run: PrecopyRun | null = null;
+    while (!run) {
+      clockMs = clock.nowMs();
+      run = stepSync(loop);
+    }
+    expect(run.outcome).toEqual({ outcome: 'postcopy' });
+    expect(calls).toEqual(['switchover', 'complete']);
+    expect(run.orchestrator!.actions).toEqual([expect.objectContaining({ action: 'postcopy', reason: 'timeout', before: 'precopy', after: 'postcopy' })]);
+    expect(run.orchestrator!.actions[0].atMs).toBeGreaterThanOrEqual(3000);
+    // without the action the same port never switches (startAfterRounds: Infinity): the timeout cancels
+    expect(runSync({ ...hot, postcopy: { ...port } }).run.outcome).toEqual({ outcome: 'cancelled', reason: 'timeout' });
+  });
+
+  it('postcopy without a port is a broken invariant, not a silent pre-copy', () => {
+    const o = scripted(400, () => [{ kind: 'postcopy', reason: 'timeout' }]);
+    expect(() => runSync({ ...hot, orchestrator: o })).toThrow(/asked for post-copy .* no post-copy port/);
+  });
+
+  it('runs the same in both ways of driving the loop', async () => {
+    const make = () => scripted(250, (v) => (v.elapsedMs >= 1500 && v.downtimeLimitMs < 1000 ? [{ kind: 'set-downtime', downtimeLimitMs: v.downtimeLimitMs * 1.5 }] : []));
+    const sync = runSync({ ...hot, orchestrator: make() }).run;
+    const awaited = await driveAsync(precopyLoop(world({ ...hot, promises: true, orchestrator: make() }).input));
+    expect(awaited.orchestrator).toEqual(sync.orchestrator);
+    expect(awaited.outcome).toEqual(sync.outcome);
+    expect(sync.orchestrator!.actions.map((a) => a.after)).toEqual([450, 675]);
+    expect(sync.outcome).toEqual({ outcome: 'converged' });
   });
 });

@@ -142,6 +142,8 @@ const KINDS: { name: string; html: () => string }[] = [
   { name: 'run-emulate', html: () => renderRunReport(load('run-rounds.json') as never) },
   { name: 'run-emulate-big', html: () => renderRunReport(bigRun() as never) },
   { name: 'run-simulate', html: () => renderRunReport(load('run-full.json') as never) },
+  // post-copy and quick migration: three cards, the stall chart, the switch and completion on the timeline
+  { name: 'run-postcopy', html: () => renderRunReport(load('run-postcopy.json') as never) },
   { name: 'suite', html: () => renderReport([load('suite-a.json')], ['suite-a.json']) },
   { name: 'sweep', html: () => renderSweepReport(load('sweep.json') as never) },
   { name: 'tune', html: () => renderSweepReport(load('tune-24.json') as never) },

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { MigbenchError } from '../src/errors.ts';
 import { reserveMemory, reservedBytes } from '../src/memory/ledger.ts';
 import { resolveScenario } from '../src/options.ts';
-import { checkResources, FREE_MEMORY_HEADROOM_BYTES, runMemoryBytes } from '../src/resources.ts';
+import { checkResources, FREE_MEMORY_HEADROOM_BYTES, postcopyLogEntries, runMemoryBytes } from '../src/resources.ts';
+import { GuestMemory, guestLayout } from '../src/memory/guest-memory.ts';
+import { MAX_LOG_BYTES, createPostcopyShared } from '../src/memory/postcopy-shared.ts';
+import { entryBytes } from '../src/memory/write-log.ts';
 
 const GiB = 2 ** 30;
 
@@ -33,6 +36,28 @@ describe('runMemoryBytes', () => {
     expect(runMemoryBytes(t, 'precopy')).toBe(GiB + 256 * 1024 + 2 * (pages / 8) + 5 * 2 * 2 ** 20);
     expect(runMemoryBytes(t, 'quick')).toBe(2 * GiB + 2 * 256 * 1024 + 2 * (pages / 8) + 5 * 8 * 2 ** 20);
     expect(runMemoryBytes(t)).toBe(runMemoryBytes(t, 'quick'));
+  });
+});
+
+describe('runMemoryBytes with post-copy', () => {
+  it('counts the shared memory createPostcopyShared allocates: every write log (up to 64 MiB per vCPU), the stall records, both bitmaps and the request ring', () => {
+    // a write rate that fills each vCPU's log to its 64 MiB bound
+    const input = { guest: { memory: '64MiB', vcpus: 4 }, workload: { dirtyRate: '2000000/s' }, link: { bandwidth: '1MiB/s' } } as const;
+    const s = resolveScenario({ ...input, postcopy: { enabled: true } });
+    const plain = resolveScenario(input);
+    const entries = postcopyLogEntries(s);
+    expect(entries * entryBytes(s.workload.writeBytes)).toBeLessThanOrEqual(MAX_LOG_BYTES);
+    expect(entries * entryBytes(s.workload.writeBytes)).toBeGreaterThan(MAX_LOG_BYTES - entryBytes(s.workload.writeBytes));
+    const layout = guestLayout(s.guest.memory, s.guest.pageSize);
+    const dest = new GuestMemory(layout);
+    try {
+      const shared = createPostcopyShared({ dest, vcpus: 4, logEntries: entries, writeBytes: s.workload.writeBytes });
+      const allocated = [shared.control, shared.received, shared.recoveryReply, shared.requests.buffer, ...shared.logs, ...shared.stalls].reduce((n, b) => n + b.byteLength, 0);
+      expect(allocated).toBeGreaterThan(4 * MAX_LOG_BYTES - 4 * entryBytes(s.workload.writeBytes));
+      expect(runMemoryBytes(s) - runMemoryBytes(plain)).toBe(allocated);
+    } finally {
+      dest.release();
+    }
   });
 });
 

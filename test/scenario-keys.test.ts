@@ -93,6 +93,6 @@ describe('$schema', () => {
   it('must be a string, and only at the top level; it is not offered as a known key', () => {
     expect(refusal({ $schema: 5 })).toBe('$schema: expected a string, got 5');
     expect(refusal({ guest: { $schema: 'x' } })).toMatch(/^guest\.\$schema: unknown key \(known: memory, pageSize, vcpus, fill, deviceState\)/);
-    expect(refusal({ zzz: 1 })).toBe('zzz: unknown key (known: name, seed, guest, workload, link, precopy, quick, postcopy, faults, fleet), got 1');
+    expect(refusal({ zzz: 1 })).toBe('zzz: unknown key (known: name, seed, guest, workload, link, precopy, quick, postcopy, orchestrator, faults, fleet), got 1');
   });
 });

@@ -155,6 +155,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--jobs <n>', 'simulate mode: threads to run settings on (default: the number of CPUs; 1 runs them in this thread)')
     .option('--max-points <n>', 'the most settings to try (default 10000)')
     .option('--apply <file>', 'write the scenario with the recommendation to a file')
+    .option('--emit <system-and-file...>', 'write the recommendation\'s orchestrator settings in that system\'s own format: --emit kubevirt|nova|proxmox FILE (a MigrationPolicy manifest, a nova.conf [libvirt] section, a datacenter.cfg fragment); the scenario\'s orchestrator.kind must match')
     .option('--out <file>', 'write every setting\'s figures, the frontier and the recommendation (JSON)')
     .option('--json', 'print the result (JSON) on stdout (the table goes to stderr without it)', false)
     .option('--html <file>', 'also write a self-contained HTML report (charts inline, viewable offline)')

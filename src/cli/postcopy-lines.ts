@@ -6,12 +6,12 @@
 import type { Colors } from '../report/style.ts';
 import type { PrecopyResult } from '../results/document.ts';
 import { LATENCY_BUCKETS } from '../postcopy/figures.ts';
+import { latencyBucketLabel } from '../results/stall-histogram.ts';
 import { formatBytes, formatCount, formatDurationMs } from '../units.ts';
 
-/** A bucket's range in QEMU's power-of-two microseconds: "256µs–512µs". */
+/** A bucket's range in QEMU's power-of-two microseconds: "256µs–512µs" (the same words as the HTML chart's). */
 export function bucketLabel(n: number): string {
-  const us = (v: number): string => (v >= 1000 ? `${formatDurationMs(v / 1000)}` : `${v}µs`);
-  return n === LATENCY_BUCKETS - 1 ? `≥${us(2 ** n)}` : `${us(2 ** n)}–${us(2 ** (n + 1))}`;
+  return latencyBucketLabel(n, LATENCY_BUCKETS);
 }
 
 export function postcopyLines(p: PrecopyResult, c: Colors): string[] {
@@ -27,6 +27,13 @@ export function postcopyLines(p: PrecopyResult, c: Colors): string[] {
     `  latency    ${dist.length ? dist.map(([i, n]) => `${bucketLabel(i)} ${formatCount(n)}`).join(' · ') : 'no faults'}`,
     `  writes/s   ${rate(pc.writeRate.beforePagesPerSec)} before · ${rate(pc.writeRate.duringPagesPerSec)} during · ${rate(pc.writeRate.afterPagesPerSec)} after`,
   ];
+  const o = pc.recovery;
+  if (o) {
+    lines.push(
+      `  outage     the link went down at ${formatDurationMs(o.linkDownMs)} and was back at ${formatDurationMs(o.linkUpMs)}; postcopy-paused from ${formatDurationMs(o.sourcePausedMs)}, active again at ${formatDurationMs(o.recoveredMs)} (${formatDurationMs(o.outageMs)} stood still)`,
+      `  recovery   ${formatCount(o.lostPages)} pages lost in flight, ${formatCount(o.resentPages)} sent again from the destination's received bitmap (${formatBytes(o.bitmapBytes)}); extra stall ${formatDurationMs(o.stallMs)} over ${formatCount(o.faults)} faults, the longest ${formatDurationMs(o.longestStallMs)}`,
+    );
+  }
   if (pc.logDroppedWrites > 0) lines.push(c.yellow(`  not verified: the write log had no room for ${formatCount(pc.logDroppedWrites)} of the guest's post-switch writes`));
   return lines;
 }
@@ -35,7 +42,7 @@ export function postcopyLines(p: PrecopyResult, c: Colors): string[] {
 export function failureLines(p: PrecopyResult, c: Colors): string[] {
   if (p.outcome !== 'failed') return [];
   const where = p.guestLost
-    ? 'after the switch to post-copy: the guest is lost (split between the hosts; postcopy.recovery is not built yet)'
+    ? 'after the switch to post-copy: the guest is lost (split between the hosts, with no recovery: postcopy.recovery off, or a link that never came back)'
     : 'before the switch: the guest goes on running on the source';
   return [c.yellow(`failed     ${p.error ?? 'the link went down'}, ${where}`)];
 }

@@ -4,6 +4,7 @@
  * `run` does; the JSON document (--json) goes to stdout, the human summary to stderr.
  */
 import { checkPostcopyMode } from '../postcopy/support.ts';
+import { checkOrchestratorMode } from '../orchestrator/support.ts';
 import Table from 'cli-table3';
 import { applyOverrides, overrideWarnings, resolveScenario, scenarioToJson, scenarioWarnings } from '../options.ts';
 import { printWarnings } from './scenario-warnings.ts';
@@ -30,6 +31,7 @@ export function predictCommand(scenarioPath: string | undefined, options: Predic
   const applied = applyOverrides(input, options.set);
   const scenario = resolveScenario(applied);
   checkPostcopyMode(scenario, 'predict');
+  checkOrchestratorMode(scenario, 'predict');
   printWarnings([...scenarioWarnings(applied), ...overrideWarnings(options.set)]);
   const prediction = predict(scenario);
   if (options.json) {
@@ -118,7 +120,7 @@ export function renderPrediction(p: Prediction, c: Colors, columns: number = DEF
         : c.yellow(`no${pre.nonConvergence ? `: ${pre.nonConvergence === 'lambda-at-least-1' ? 'λ >= 1' : 'working set above the threshold'}` : ''}`),
       '— (nothing runs while it moves)',
     ],
-    ['downtime', st.downtime === null ? '— (cancelled: the guest stays on the source)' : `${ms(st.downtime)} (limit ${ms(s.precopy.downtimeLimitMs)}, expected ${ms(st['expected-downtime'])})`, ms(q.stats.downtime)],
+    ['downtime', st.downtime === null ? (pre.outcome === 'failed' ? '— (failed: the link died)' : '— (cancelled: the guest stays on the source)') : `${ms(st.downtime)} (limit ${ms(s.precopy.downtimeLimitMs)}, expected ${ms(st['expected-downtime'])})`, ms(q.stats.downtime)],
     ['total time', ms(st['total-time']), ms(q.stats['total-time'])],
     [
       'bytes moved',
@@ -135,6 +137,17 @@ export function renderPrediction(p: Prediction, c: Colors, columns: number = DEF
     ['phases', '', `save ${ms(qPhases.saveMs)}, hand-over ${ms(qPhases.handoverMs)}, restore ${ms(qPhases.restoreMs)}`],
     ['closed form', closed, ''],
   ];
+  const pc = pre.postcopy;
+  if (pc) {
+    const ram = st.ram;
+    body.splice(4, 0, [
+      'post-copy',
+      `from ${ms(pc.resumedMs)} to ${ms(pc.completedMs)}: ${pages(pc.missingPages)} missing pages, ${formatCount(ram['postcopy-requests'] ?? 0)} requests ` +
+        `(stall ${ms(pc.stallMs)} each; vCPU blocktime ${ms(st['postcopy-vcpu-blocktime']?.[0] ?? 0)}, all blocked ${ms(st['postcopy-blocktime'] ?? 0)}), ${formatBytes(ram['postcopy-bytes'] ?? 0)}`,
+      '',
+    ]);
+  }
+  if (pre.outcome === 'failed') body.splice(1, 0, ['guest', pre.guestLost ? c.yellow('lost (split between the hosts)') : 'runs on the source, intact', '']);
   const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: fittedColWidths([head, ...body], columns) });
   table.push(...body);
   lines.push(table.toString());

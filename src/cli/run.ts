@@ -24,7 +24,10 @@ import { interruptedWord, watchInterrupts } from './interrupt.ts';
 import { LiveBar } from './live-bar.ts';
 import { showProgressBar } from './terminal.ts';
 import { checkPostcopyMode } from '../postcopy/support.ts';
+import { checkOrchestratorMode } from '../orchestrator/support.ts';
 import { failureLines, postcopyLines } from './postcopy-lines.ts';
+import { orchestratorLines } from './orchestrator-lines.ts';
+import { lazyRestoreLines } from './lazy-restore-lines.ts';
 
 export interface RunCommandOptions {
   set: string[];
@@ -91,7 +94,10 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     if (scenario.fleet) throw new MigbenchError('E_SCENARIO', `fleet: a host evacuation runs in simulate mode only (--mode simulate), got ${JSON.stringify(scenario.fleet)}`);
   } else checkSimulatable(scenario, methods);
   if (options.qmpLog !== undefined && !methods.includes('precopy')) throw new MigbenchError('E_USAGE', `--qmp-log: the log is of the pre-copy migration, which --only ${options.only} leaves out`);
-  if (methods.includes('precopy')) checkPostcopyMode(scenario, mode);
+  if (methods.includes('precopy')) {
+    checkPostcopyMode(scenario, mode);
+    checkOrchestratorMode(scenario, mode);
+  }
   checkOutputs([{ flag: '--out', path: options.out }, { flag: '--html', path: options.html }, { flag: '--qmp-log', path: options.qmpLog }]);
   // tests only: MIGBENCH_TEST_FAULT makes one worker die mid-migration (src/faults.ts)
   const fault = mode === 'emulate' ? faultFromEnvironment() : undefined;
@@ -136,10 +142,17 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
               roundPendingPages = r.pendingPages;
             },
             onLive: (p) => bar.show(`round ${liveRound}`, p.roundPagesSent, roundPendingPages, pages),
-            onQuickPhase: (phase, ms) => say(`quick   ${PHASE_NAMES[phase].padEnd(32)} ${formatDurationMs(ms)}`),
+            onQuickPhase: (phase, ms) => {
+              // a lazy restore reads only the header, the index and the device state before the resume
+              const name = phase === 'restoreMs' && scenario.quick.restore === 'lazy' ? 'read the index (lazy restore)' : PHASE_NAMES[phase];
+              say(`quick   ${name.padEnd(32)} ${formatDurationMs(ms)}`);
+            },
+            onPostcopyStatus: (status, ms) => say(status === 'postcopy-paused' || status === 'postcopy-recover' ? c.yellow(`status  ${status.padEnd(32)} ${formatDurationMs(ms)}`) : `status  ${status.padEnd(32)} ${formatDurationMs(ms)}`),
           });
     if (doc === null || interrupts.signal.aborted) {
-      say(c.yellow(`${interruptedWord(interrupts.received)}: the guest stays on the source; no result written`));
+      // a lazy restore interrupted after the resume: the guest had left the source (quick-migration.ts stopped it)
+      const where = doc?.quick?.lazy?.guestLost ? 'the guest was running on the destination (lazy restore) and is lost there' : 'the guest stays on the source';
+      say(c.yellow(`${interruptedWord(interrupts.received)}: ${where}; no result written`));
       return interrupts.exitCode;
     }
     const text = documentToJson(doc);
@@ -151,7 +164,8 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
     if (options.json) process.stdout.write(`${text}\n`);
     if (options.html) say(c.dim(`HTML report written to ${options.html}`));
     if (!options.quiet) err.write(`${renderSummary(doc, c)}\n`);
-    if (!options.quiet && doc.precopy) for (const line of [...postcopyLines(doc.precopy, c), ...failureLines(doc.precopy, c)]) err.write(`${line}\n`);
+    if (!options.quiet && doc.precopy) for (const line of [...orchestratorLines(doc.precopy, c), ...postcopyLines(doc.precopy, c), ...failureLines(doc.precopy, c)]) err.write(`${line}\n`);
+    if (!options.quiet && doc.quick) for (const line of lazyRestoreLines(doc.quick, doc.mode === 'simulate', c)) err.write(`${line}\n`);
     if (options.out) say(c.dim(`result written to ${options.out}`));
     if (doc.precopy?.outcome === 'cancelled' && doc.precopy.reason === 'timeout') {
       const maxTimeoutMs = doc.mode === 'simulate' ? maxSimulatedTimeoutMs(scenario, methods) : Infinity;

@@ -3,6 +3,7 @@
  *  [--only method] [--out FILE] [--json] [--export github-action-benchmark=FILE] [--export bencher=FILE]`
  */
 import { checkPostcopyMode } from '../postcopy/support.ts';
+import { checkOrchestratorMode } from '../orchestrator/support.ts';
 import cliProgress from 'cli-progress';
 import { MigbenchError } from '../errors.ts';
 import { METHODS, type Method } from '../results/document.ts';
@@ -81,7 +82,10 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
   for (const b of suite.benchmarks) {
     if (b.scenario.fleet) throw new MigbenchError('E_SCENARIO', `${b.name}: fleet: a suite measures one guest's migration (a host evacuation is \`run --mode simulate\`), got ${JSON.stringify(b.scenario.fleet)}`);
     try {
-      if (suite.methods.includes('precopy')) checkPostcopyMode(b.scenario, mode);
+      if (suite.methods.includes('precopy')) {
+        checkPostcopyMode(b.scenario, mode);
+        checkOrchestratorMode(b.scenario, mode);
+      }
       if (mode === 'simulate') checkSimulatable(b.scenario, suite.methods);
       else {
         checkResources(b.scenario, {}, suite.methods);

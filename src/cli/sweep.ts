@@ -17,6 +17,7 @@ import { defaultJobs } from '../pool/pool.ts';
 import { formatBytes, formatDurationMs, parseDurationMs } from '../units.ts';
 import { parseMode, type Mode } from './run.ts';
 import { checkOutputs, requested, writeOutputs } from './output-file.ts';
+import { emitText, parseEmit } from './emit-flag.ts';
 import { readResultFile, readScenarioFile } from './scenario-file.ts';
 import { parseSweepDocument } from '../sweep/sweep-document.ts';
 import { renderSweepReport } from '../report/html.ts';
@@ -200,6 +201,8 @@ export interface TuneCommandOptions {
   jobs?: string;
   maxPoints?: string;
   apply?: string;
+  /** `--emit SYSTEM FILE`: the recommendation's orchestrator settings in that system's format */
+  emit?: string[];
   out?: string;
   json: boolean;
   quiet: boolean;
@@ -213,6 +216,7 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
   if (maxDowntimeMs === null || maxDowntimeMs <= 0) throw new MigbenchError('E_USAGE', `--max-downtime: expected a duration like "300ms", got ${JSON.stringify(o.maxDowntime)}`);
   if (!(OBJECTIVES as readonly string[]).includes(o.objective)) throw new MigbenchError('E_USAGE', `--objective: expected one of ${OBJECTIVES.join(', ')}, got ${JSON.stringify(o.objective)}`);
   const objective = o.objective as Objective;
+  const emit = parseEmit(o.emit);
   const custom = o.param.map(parseAxis);
   const keys = o.search !== undefined ? o.search.split(',').map((k) => k.trim()).filter(Boolean) : custom.length > 0 ? [] : ['precopy.policy', 'precopy.downtimeLimitMs'];
   const axes: Axis[] = [
@@ -225,8 +229,11 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
   ];
   const base = applyOverrides(scenarioPath === undefined ? {} : readScenarioFile(scenarioPath), o.set);
   const points = expandGrid(axes, parseMaxPoints(o.maxPoints));
-  checkSweepable(pointScenarios(base, points), points, mode);
-  checkOutputs([{ flag: '--out', path: o.out }, { flag: '--apply', path: o.apply }, { flag: '--html', path: o.html }]);
+  const scenarios = pointScenarios(base, points);
+  checkSweepable(scenarios, points, mode);
+  // whichever setting is recommended, its settings must be writable in the system's format: refused now, not after the runs
+  if (emit) for (const s of scenarios) emitText(emit.system, s);
+  checkOutputs([{ flag: '--out', path: o.out }, { flag: '--apply', path: o.apply }, { flag: '--emit', path: emit?.path }, { flag: '--html', path: o.html }]);
   const runs = positive('--runs', o.runs, 1);
   checkRunCount(points.length, runs, parseMaxPoints(o.maxPoints));
   const say = (s: string): void => {
@@ -252,6 +259,7 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
       path: recommended ? o.apply : undefined,
       text: () => `${JSON.stringify(JSON.parse(JSON.stringify(resolveScenario(applyOverrides(base, pointOverrides(recommended ?? {}))), (_k, v) => (v === Infinity ? 'unlimited' : v))), null, 2)}\n`,
     },
+    { flag: '--emit', path: recommended ? emit?.path : undefined, text: () => emitText(emit!.system, resolveScenario(applyOverrides(base, pointOverrides(recommended ?? {})))) },
     { flag: '--html', path: o.html, text: () => renderSweepReport({ ...doc, tune: { maxDowntimeMs, objective, frontier: frontier.map((p) => p.index), recommendation: rec.point?.index ?? null } } as SweepDocument, { maxDowntimeMs }) },
   ]));
   if (o.json) {
@@ -267,5 +275,6 @@ export async function tuneCommand(scenarioPath: string | undefined, o: TuneComma
     out.write(`${rec.met ? c.green('recommendation') : c.yellow('no setting meets the target')}: ${rec.point ? describePoint(rec.point) : '—'}\n${rec.why}\n`);
     if (o.apply && rec.point) out.write(`scenario with the recommendation written to ${o.apply}\n`);
   }
+  if (emit && !o.quiet) process.stderr.write(rec.point ? `${emit.system} settings of the recommendation written to ${emit.path}\n` : `no recommendation: nothing written to ${emit.path}\n`);
   return 0;
 }

@@ -82,6 +82,8 @@ export interface FitResult {
   readonly log: LogSummary;
   /** fitted page writes/s and working-set pages (0 and null for a guest that did not write) */
   readonly dirtyRatePagesPerSec: number;
+  /** true when the log pins the rate from below only (every sync found the working set saturated) */
+  readonly dirtyRateIsLowerBound: boolean;
   readonly workingSetPages: number | null;
 }
 
@@ -125,10 +127,35 @@ function modelError(events: readonly SyncEvent[], w: number, n: number, placemen
   return e;
 }
 
-/** The best w for a given n: golden-section search on log w over [1, 1e9] writes/s. */
+/** The rate search's range, writes/s. */
+const RATE_SEARCH_MAX = 1e9;
+/** rms log error within which a rate fits as well as the best one */
+const RATE_FIT_TOLERANCE = 0.01;
+
+/**
+ * The lowest rate that fits as well as the best (rms log error within RATE_FIT_TOLERANCE of it), when
+ * the log does not pin the rate from above: every sync found the working set saturated, so any faster
+ * rate fits as well, up to the search's end. Then the fit is a lower bound; else null. Bisection on log w.
+ */
+export function rateLowerBound(events: readonly SyncEvent[], fit: { w: number; n: number; error: number; placement: Placement }, totalPages: number): number | null {
+  const weights = events.reduce((a, e) => a + syncWeight(e.intervalS), 0);
+  const rms = (w: number): number => Math.sqrt(modelError(events, w, fit.n, fit.placement, totalPages) / weights);
+  const limit = Math.sqrt(fit.error / weights) + RATE_FIT_TOLERANCE;
+  if (rms(RATE_SEARCH_MAX) > limit) return null;
+  let lo = 0;
+  let hi = Math.log(Math.max(1, fit.w));
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (rms(Math.exp(mid)) <= limit) hi = mid;
+    else lo = mid;
+  }
+  return Math.exp(hi);
+}
+
+/** The best w for a given n: golden-section search on log w over [1, RATE_SEARCH_MAX] writes/s. */
 function bestRateFor(events: readonly SyncEvent[], n: number, placement: Placement, totalPages: number): { w: number; error: number } {
   let lo = 0;
-  let hi = Math.log(1e9);
+  let hi = Math.log(RATE_SEARCH_MAX);
   const g = (Math.sqrt(5) - 1) / 2;
   let a = hi - g * (hi - lo);
   let b = lo + g * (hi - lo);
@@ -317,6 +344,7 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
       : "QEMU's dirty-pages-rate was never filled in (it needs a period of at least 1 s between syncs)";
 
   let dirtyRate = 0;
+  let dirtyRateIsLowerBound = false;
   let workingSetPages: number | null = null;
   const usable = events.filter((e) => e.newPages > 0);
   if (usable.length === 0) {
@@ -327,7 +355,9 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
     });
   } else {
     const f = fitOverlap(usable, totalPages);
-    dirtyRate = Math.max(1, Math.round(f.w));
+    const atLeast = rateLowerBound(usable, f, totalPages);
+    dirtyRate = Math.max(1, Math.round(atLeast ?? f.w));
+    dirtyRateIsLowerBound = atLeast !== null;
     workingSetPages = Math.max(1, Math.round(f.n));
     const rms = Math.sqrt(f.error / usable.reduce((a, e) => a + syncWeight(e.intervalS), 0));
     const shown = usable.map((e) => `${formatCount(Math.round(e.newPages))} new after ${e.intervalS.toFixed(2)} s with ${formatCount(Math.round(e.leftoverPages))} pending (${u} ${e.line})`).join('; ');
@@ -336,7 +366,7 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
     params.push({
       key: 'workload.dirtyRate',
       value: dirtyRate,
-      evidence: `${formatCount(dirtyRate)} page writes/s: least squares of new = N(1 − e^(−w·Δt/N))·(1 − pending/N) over ${usable.length} sync${usable.length === 1 ? '' : 's'}: ${shown}; rms log error ${rms.toFixed(3)} (each sync weighted by 1/(${SYNC_COUNT_SIGMA}² + (${SYNC_TIME_SIGMA_S} s/Δt)²): a short interval's sync time is least sure). ${qemuRateText}`,
+      evidence: `${atLeast !== null ? `at least ${formatCount(dirtyRate)} page writes/s, a lower bound: every sync found the working set saturated, so any faster rate up to ${formatCount(RATE_SEARCH_MAX)}/s fits within ${RATE_FIT_TOLERANCE} rms log error of the best; ` : `${formatCount(dirtyRate)} page writes/s: `}least squares of new = N(1 − e^(−w·Δt/N))·(1 − pending/N) over ${usable.length} sync${usable.length === 1 ? '' : 's'}: ${shown}; rms log error ${rms.toFixed(3)} (each sync weighted by 1/(${SYNC_COUNT_SIGMA}² + (${SYNC_TIME_SIGMA_S} s/Δt)²): a short interval's sync time is least sure). ${qemuRateText}`,
     });
     const identifiable = usable.length >= 2;
     params.push({
@@ -385,6 +415,7 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
       remaining: polls.map((p) => ({ tMs: p.elapsedMs, bytes: p.ram.remaining })),
     },
     dirtyRatePagesPerSec: dirtyRate,
+    dirtyRateIsLowerBound,
     workingSetPages,
   };
 }

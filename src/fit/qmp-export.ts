@@ -93,7 +93,9 @@ export function qmpLogLines(s: Scenario, p: PrecopyResult): string[] {
   let prevPages = 0;
   let prevT = 0;
   let expected = s.precopy.downtimeLimitMs;
-  for (const pt of p.series) {
+  const liveEnd = times.at(-1);
+  const afterLiveEnd = liveEnd === undefined ? -1 : p.series.findLastIndex((pt) => Math.abs(pt.tMs - liveEnd) <= EPS_MS);
+  for (const [i, pt] of p.series.entries()) {
     if (pt.tMs <= 0 || pt.tMs >= st['total-time']) continue;
     // the round running at the sample: the first whose end is after it
     let k = rounds.findIndex((r) => r.startMs + r.durationMs > pt.tMs);
@@ -109,9 +111,8 @@ export function qmpLogLines(s: Scenario, p: PrecopyResult): string[] {
     const dtS = (pt.tMs - prevT) / 1000;
     if (pt.linkBytesPerSec > 0) expected = Math.round((pt.remainingBytes * 1000) / pt.linkBytesPerSec);
     // a sample is taken after a batch, before a sync at the same instant; the one forced at the end of
-    // the live phase comes after the last live sync
-    const liveEnd = times.at(-1);
-    const syncs = Math.min(st.ram['dirty-sync-count'], 1 + times.filter((t) => t < pt.tMs - EPS_MS || (t === liveEnd && Math.abs(t - pt.tMs) <= EPS_MS)).length);
+    // the live phase (the last sample at that instant) comes after the last live sync
+    const syncs = Math.min(st.ram['dirty-sync-count'], 1 + times.filter((t) => t < pt.tMs - EPS_MS || (t === liveEnd && i === afterLiveEnd)).length);
     const rate = rates.findLast((x) => x.atMs <= pt.tMs)?.rate ?? 0;
     const ret: Json = {
       status: 'active',

@@ -7,6 +7,8 @@
  *   control   Int32 [PC_ON_DESTINATION]: the main thread only, while every vCPU is paused: 1 = at the next
  *             resume the vCPUs run against the destination's memory (the switch)
  *   received  the received bitmap (received-bitmap.ts): the destination worker only
+ *   recoveryReply  a copy of the received bitmap, same size: the destination worker only, when it applies
+ *             POSTCOPY_RESUME after a link outage (postcopy.recovery); read by the migration thread after that
  *   requests  the page-request ring (request-ring.ts): the vCPUs produce, the migration thread consumes
  *   dest      the destination's RAM blocks: the destination worker writes a page before marking it
  *             received; a vCPU writes a page only once it is received
@@ -15,9 +17,9 @@
  *             (begin, end) pairs in absolute ms; read by the main thread once the vCPUs are paused
  */
 import type { GuestMemory, GuestMemoryShared } from './guest-memory.ts';
-import { createReceivedBitmap } from './received-bitmap.ts';
-import { createRequestRing, type RequestRingShared } from './request-ring.ts';
-import { createWriteLog, entryBytes } from './write-log.ts';
+import { createReceivedBitmap, receivedWords } from './received-bitmap.ts';
+import { createRequestRing, requestRingBytes, type RequestRingShared } from './request-ring.ts';
+import { createWriteLog, entryBytes, writeLogBytes } from './write-log.ts';
 
 export const PC_ON_DESTINATION = 0;
 export const STALL_RECORDS = 0;
@@ -45,6 +47,7 @@ export interface PostcopyVcpuShared {
 export interface PostcopyShared {
   readonly control: SharedArrayBuffer;
   readonly received: SharedArrayBuffer;
+  readonly recoveryReply: SharedArrayBuffer;
   readonly requests: RequestRingShared;
   readonly logs: readonly SharedArrayBuffer[];
   readonly stalls: readonly SharedArrayBuffer[];
@@ -63,17 +66,32 @@ export function logEntriesFor(o: { memoryBytes: number; postcopyRateBytesPerSec:
   return Math.max(1024, Math.min(wanted, Math.floor(MAX_LOG_BYTES / entryBytes(o.writeBytes))));
 }
 
+const CONTROL_BYTES = 16;
+const STALL_BYTES = (STALL_HEADER + 2 * MAX_STALL_RECORDS) * 8;
+
+/**
+ * Requests the ring holds: one outstanding request per vCPU at a time, but a vCPU woken by the
+ * background push asks again before the source has read its old request: room for several laps.
+ */
+function requestCapacity(vcpus: number): number {
+  return Math.max(64, 2 ** Math.ceil(Math.log2(vcpus * 8)));
+}
+
+/** The bytes `createPostcopyShared` allocates (for the memory ledger, resources.ts). Pure. */
+export function postcopySharedBytes(o: { totalPages: number; vcpus: number; logEntries: number; writeBytes: number }): number {
+  return CONTROL_BYTES + 2 * receivedWords(o.totalPages) * 4 + requestRingBytes(requestCapacity(o.vcpus)) + o.vcpus * (writeLogBytes(o.logEntries, o.writeBytes) + STALL_BYTES);
+}
+
 export function createPostcopyShared(o: { dest: GuestMemory; vcpus: number; logEntries: number; writeBytes: number }): PostcopyShared {
-  const control = new SharedArrayBuffer(16);
+  const control = new SharedArrayBuffer(CONTROL_BYTES);
   const received = createReceivedBitmap(o.dest.totalPages);
-  // one outstanding request per vCPU at a time, but a vCPU woken by the background push asks again
-  // before the source has read its old request: room for several laps
-  const requests = createRequestRing(Math.max(64, 2 ** Math.ceil(Math.log2(o.vcpus * 8))));
+  const recoveryReply = createReceivedBitmap(o.dest.totalPages);
+  const requests = createRequestRing(requestCapacity(o.vcpus));
   const logs = Array.from({ length: o.vcpus }, () => createWriteLog(o.logEntries, o.writeBytes));
-  const stalls = Array.from({ length: o.vcpus }, () => new SharedArrayBuffer((STALL_HEADER + 2 * MAX_STALL_RECORDS) * 8));
+  const stalls = Array.from({ length: o.vcpus }, () => new SharedArrayBuffer(STALL_BYTES));
   const dest = o.dest.shared();
   return {
-    control, received, requests, logs, stalls, writeBytes: o.writeBytes,
+    control, received, recoveryReply, requests, logs, stalls, writeBytes: o.writeBytes,
     forVcpu: (i) => ({ control, dest, received, requests, log: logs[i], stalls: stalls[i] }),
   };
 }

@@ -26,10 +26,14 @@ export interface RequestRingShared {
   readonly capacity: number;
 }
 
+/** The bytes of a ring of `capacity` requests: the header, SEQ + PAGE (Int32 each), AT (Float64). */
+export function requestRingBytes(capacity: number): number {
+  return HEADER_WORDS * 4 + capacity * 8 + capacity * 8;
+}
+
 export function createRequestRing(capacity: number): RequestRingShared {
   if (!Number.isInteger(capacity) || capacity < 2 || (capacity & (capacity - 1)) !== 0) throw new RangeError(`request ring capacity must be a power of two >= 2, got ${capacity}`);
-  const bytes = HEADER_WORDS * 4 + capacity * 8 + capacity * 8; // header, SEQ + PAGE (Int32 each), AT (Float64)
-  const shared = { buffer: new SharedArrayBuffer(bytes), capacity };
+  const shared = { buffer: new SharedArrayBuffer(requestRingBytes(capacity)), capacity };
   const seq = new Int32Array(shared.buffer, HEADER_WORDS * 4, capacity);
   for (let i = 0; i < capacity; i++) seq[i] = i;
   return shared;

@@ -21,8 +21,13 @@ export function entryBytes(writeBytes: number): number {
   return 8 + ((writeBytes + 3) & ~3);
 }
 
+/** The bytes of a log of `entries` entries. */
+export function writeLogBytes(entries: number, writeBytes: number): number {
+  return LOG_HEADER_BYTES + entries * entryBytes(writeBytes);
+}
+
 export function createWriteLog(entries: number, writeBytes: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(LOG_HEADER_BYTES + entries * entryBytes(writeBytes));
+  return new SharedArrayBuffer(writeLogBytes(entries, writeBytes));
 }
 
 /** The vCPU's end: append entries without allocating. */

@@ -18,14 +18,28 @@
  *   A request is served no sooner than `link.latencyMs` after it was made (its trip back to the source;
  *   the page's own trip is the destination's latency on every frame).
  * The source's memory is never written after the switch: the vCPUs write the destination.
+ *
+ * Recovery (`postcopy.recovery`, QEMU's postcopy-paused / migrate-recover): when the link refuses a send
+ * (LinkDown, link-fault.ts) or the destination lost the end of the stream in flight, the source pauses
+ * (QEMU postcopy_pause: status postcopy-paused). It takes no request meanwhile: the vCPUs that touch a
+ * missing page stay blocked, their requests wait on the ring. When the link is back (linkDownForMs),
+ * status postcopy-recover: the source sends POSTCOPY_RESUME, the destination answers with its received
+ * bitmap (QEMU MIG_CMD_RECV_BITMAP → migrate_send_rp_recv_bitmap), and the source reloads its pending
+ * pages from it: every page the destination does not hold is pending again (QEMU ram_dirty_bitmap_reload),
+ * so the pages lost in flight are sent again. The pages the guest had asked for and lost are asked for
+ * again (QEMU's destination re-sends its pending requests: migrate_send_rp_req_pages_pending). Then
+ * postcopy-active again, and the push goes on. A link that never comes back (linkDownForMs 0) loses the
+ * guest (run.ts: `failed`, guestLost).
  */
 import type { Clock } from '../clock.ts';
 import { MigbenchError } from '../errors.ts';
-import { clearRange, countSetBits, nextSetBit, runLength } from '../memory/bitmap.ts';
+import { clearRange, countSetBits, nextSetBit, popcount32, runLength, wordsFor } from '../memory/bitmap.ts';
 import type { PageSender } from '../precopy/page-sender.ts';
 import type { BitmapPages } from '../precopy/emulate.ts';
 import type { DestinationHandle } from '../transport/destination-handle.ts';
-import { DEVICE_CHUNK_BYTES, FRAME_POSTCOPY_MISSING, FRAME_POSTCOPY_RUN, maxRunPages } from '../transport/frame.ts';
+import { DEVICE_CHUNK_BYTES, FRAME_POSTCOPY_MISSING, FRAME_POSTCOPY_RESUME, FRAME_POSTCOPY_RUN, maxRunPages } from '../transport/frame.ts';
+import { LinkDown } from '../transport/link-fault.ts';
+import type { PostcopyStatus } from '../results/postcopy-result.ts';
 import type { LinkBudget } from '../transport/link.ts';
 import type { VcpuPool } from '../workload/vcpu-pool.ts';
 import type { PostcopyPort } from '../precopy/postcopy-port.ts';
@@ -48,6 +62,25 @@ export interface EmulatePostcopyInput {
   readonly shared: PostcopyShared;
   readonly deviceState: Uint8Array;
   readonly clock: Clock;
+  /**
+   * postcopy.recovery with a link fault: when the link goes down and comes back (absolute ms on `clock`;
+   * up at Infinity: never) and when the migration started (for the message); null: no recovery
+   */
+  readonly recovery?: { readonly linkDownAtMs: number; readonly linkUpAtMs: number; readonly startedAtMs: number } | null;
+  /** each change of QEMU's migration status during post-copy, as it happens (absolute ms on `clock`) */
+  readonly onStatus?: (status: PostcopyStatus, atMs: number) => void;
+}
+
+/** The source's side of a link outage it recovered from (absolute ms on the loop's clock). */
+export interface OutageFacts {
+  linkDownAtMs: number;
+  sourcePausedAtMs: number;
+  linkUpAtMs: number;
+  /** the received bitmap was back at the source: post-copy active again */
+  recoveredAtMs: number;
+  resentPages: number;
+  rerequestedPages: number;
+  bitmapBytes: number;
 }
 
 /** What the phase did, for the result (times absolute on the loop's clock). */
@@ -63,6 +96,10 @@ export interface PostcopyFacts {
   writesAtEnd: number;
   resumedAtMs: number;
   completedAtMs: number;
+  /** QEMU's migration status through post-copy, in order (absolute ms) */
+  statuses: { status: PostcopyStatus; atMs: number }[];
+  /** the link outage recovered from, or null */
+  outage: OutageFacts | null;
 }
 
 const YIELD_EVERY_MS = 50;
@@ -71,13 +108,27 @@ export class EmulatePostcopy implements PostcopyPort {
   readonly startAfterRounds: number;
   readonly facts: PostcopyFacts = {
     missingPages: 0, requests: 0, urgentPages: 0, backgroundPages: 0, bytesAtSwitch: 0, bytesAtResume: 0, bytesAtEnd: 0,
-    writesAtSwitch: 0, writesAtEnd: 0, resumedAtMs: 0, completedAtMs: 0,
+    writesAtSwitch: 0, writesAtEnd: 0, resumedAtMs: 0, completedAtMs: 0, statuses: [], outage: null,
   };
   private readonly ring: RequestRing;
+  /** requests on their way back to the source: served once due */
+  private readonly waiting: { page: number; dueMs: number }[] = [];
+  /** where the background push goes on */
+  private cursor = 0;
+  /** recovery only: every page the guest asked for (to ask again for the lost ones at the resume) */
+  private readonly requested: Uint32Array | null;
+  /** requests made before this (absolute ms) were made again by the destination at the resume: due from then */
+  private returnPathUpAtMs = -Infinity;
 
   constructor(private readonly input: EmulatePostcopyInput) {
     this.startAfterRounds = input.startAfterRounds;
     this.ring = new RequestRing(input.shared.requests);
+    this.requested = input.recovery ? new Uint32Array(wordsFor(input.pages.totalPages)) : null;
+  }
+
+  private status(status: PostcopyStatus, atMs: number): void {
+    this.facts.statuses.push({ status, atMs });
+    this.input.onStatus?.(status, atMs);
   }
 
   private check(): void {
@@ -88,6 +139,7 @@ export class EmulatePostcopy implements PostcopyPort {
   async switchover(): Promise<number> {
     const { sender, pages, destination, vcpus, shared } = this.input;
     const f = this.facts;
+    this.status('postcopy-active', this.input.clock.nowMs()); // QEMU postcopy_start: active from the switch on
     f.bytesAtSwitch = sender.total.bytes;
     f.writesAtSwitch = vcpus.totalWrites(); // paused: exact
     f.missingPages = countSetBits(pages.bitmap);
@@ -114,18 +166,49 @@ export class EmulatePostcopy implements PostcopyPort {
   }
 
   async complete(): Promise<number> {
-    const { sender, pages, clock, destination } = this.input;
+    const { sender, destination } = this.input;
+    const f = this.facts;
+    for (;;) {
+      try {
+        await this.push();
+        await sender.sendEnd();
+        if (!this.input.recovery) {
+          await destination.awaitResume();
+          break;
+        }
+        if ((await destination.awaitEndOrPause()) === 'resumed') break;
+        // the end was in flight when the link went down: the destination lost it and paused
+        throw new LinkDown(this.input.recovery.linkDownAtMs - this.input.recovery.startedAtMs);
+      } catch (error) {
+        // one outage per run: a second failure, or one without recovery, ends the run (run.ts)
+        if (!(error instanceof LinkDown) || !this.input.recovery || f.outage !== null) throw error;
+        await this.recover(error);
+      }
+    }
+    this.check();
+    // requests still on the ring were for pages already sent: count them (QEMU counts every request)
+    const request = { page: 0, atMs: 0 };
+    while (this.ring.tryTake(request)) f.requests++;
+    f.bytesAtEnd = sender.total.bytes;
+    f.writesAtEnd = this.input.vcpus.totalWrites();
+    f.completedAtMs = destination.completedAtMs;
+    this.status('completed', f.completedAtMs);
+    return f.completedAtMs;
+  }
+
+  /** Send every pending page: the guest's requests first, the background push between them. */
+  private async push(): Promise<void> {
+    const { sender, pages, clock } = this.input;
     const f = this.facts;
     const bitmap = pages.bitmap;
     const total = pages.totalPages;
-    const ps = this.input.pageSizeBytes;
     const perBlock = this.input.pagesPerBlock;
-    const backgroundRun = this.input.preempt ? 1 : maxRunPages(ps);
+    const backgroundRun = this.input.preempt ? 1 : maxRunPages(this.input.pageSizeBytes);
     const latency = this.input.latencyMs;
     const request = { page: 0, atMs: 0 };
-    const waiting: { page: number; dueMs: number }[] = []; // requests on their way back to the source
+    const waiting = this.waiting;
+    const requested = this.requested;
     let remaining = countSetBits(bitmap);
-    let cursor = 0;
     let yieldAtMs = clock.nowMs() + YIELD_EVERY_MS;
     const isPending = (p: number): boolean => (bitmap[p >>> 5] & (1 << (p & 31))) !== 0;
     while (remaining > 0) {
@@ -133,7 +216,8 @@ export class EmulatePostcopy implements PostcopyPort {
       while (this.ring.tryTake(request)) {
         f.requests++;
         if (request.page >= total) throw new MigbenchError('E_STREAM_CORRUPT', `post-copy: a request for page ${request.page}, the guest has ${total}`);
-        waiting.push({ page: request.page, dueMs: request.atMs + latency });
+        if (requested) requested[request.page >>> 5] |= 1 << (request.page & 31);
+        waiting.push({ page: request.page, dueMs: Math.max(request.atMs, this.returnPathUpAtMs) + latency });
       }
       // requests first (urgent), those that have reached the source
       const now = clock.nowMs();
@@ -150,11 +234,11 @@ export class EmulatePostcopy implements PostcopyPort {
         f.urgentPages++;
         const sending = sender.sendRun(r.page, 1);
         if (sending) await sending;
-        cursor = r.page + 1 >= total ? 0 : r.page + 1; // the background goes on near the faulted address
+        this.cursor = r.page + 1 >= total ? 0 : r.page + 1; // the background goes on near the faulted address
       }
       if (remaining === 0) break;
       // one background run from the cursor
-      let page = nextSetBit(bitmap, cursor, total);
+      let page = nextSetBit(bitmap, this.cursor, total);
       if (page < 0) page = nextSetBit(bitmap, 0, total);
       const blockEnd = Math.min(total, (Math.floor(page / perBlock) + 1) * perBlock);
       const len = runLength(bitmap, page, backgroundRun, blockEnd);
@@ -163,20 +247,67 @@ export class EmulatePostcopy implements PostcopyPort {
       f.backgroundPages += len;
       const sending = sender.sendRun(page, len);
       if (sending) await sending;
-      cursor = page + len >= total ? 0 : page + len;
+      this.cursor = page + len >= total ? 0 : page + len;
       if (clock.nowMs() >= yieldAtMs) {
         await new Promise<void>((resolve) => setImmediate(resolve)); // timers, worker messages, Ctrl-C
         yieldAtMs = clock.nowMs() + YIELD_EVERY_MS;
       }
     }
-    await sender.sendEnd();
-    await destination.awaitResume();
+  }
+
+  /**
+   * The link is down (QEMU postcopy_pause): wait it out, then resume from the destination's received
+   * bitmap. Throws `down` again when the link never comes back (the guest is lost).
+   */
+  private async recover(down: LinkDown): Promise<void> {
+    const { sender, destination, clock, pages, shared } = this.input;
+    const r = this.input.recovery!;
+    const pausedAtMs = clock.nowMs();
+    this.status('postcopy-paused', pausedAtMs);
+    if (!Number.isFinite(r.linkUpAtMs)) throw down;
+    if (r.linkUpAtMs > pausedAtMs) await clock.sleepMs(r.linkUpAtMs - pausedAtMs);
     this.check();
-    // requests still on the ring were for pages already sent: count them (QEMU counts every request)
-    while (this.ring.tryTake(request)) f.requests++;
-    f.bytesAtEnd = sender.total.bytes;
-    f.writesAtEnd = this.input.vcpus.totalWrites();
-    f.completedAtMs = destination.completedAtMs;
-    return f.completedAtMs;
+    this.status('postcopy-recover', clock.nowMs());
+    await sender.sendControl(FRAME_POSTCOPY_RESUME, 0, new Uint8Array(0));
+    const answeredAtMs = await destination.awaitRecovered();
+    this.check();
+    // the bitmap's trip back to the source
+    const back = answeredAtMs + this.input.latencyMs - clock.nowMs();
+    if (back > 0) await clock.sleepMs(back);
+    // QEMU ram_dirty_bitmap_reload: pending = not received at the destination (the bits past the last page stay clear)
+    const bitmap = pages.bitmap;
+    const total = pages.totalPages;
+    const reply = new Int32Array(shared.recoveryReply);
+    const requested = this.requested!;
+    let resent = 0;
+    let rerequested = 0;
+    const nowMs = clock.nowMs();
+    for (let w = 0; w < bitmap.length; w++) {
+      const last = total - w * 32;
+      const valid = last >= 32 ? 0xffffffff : (2 ** last - 1);
+      const pending = (~reply[w] & valid) >>> 0;
+      const again = (pending & ~bitmap[w]) >>> 0; // sent before the outage, never arrived
+      resent += popcount32(again);
+      // pages the guest asked for and lost: asked for again (due now: the destination re-sent them at the resume)
+      let ask = (again & requested[w]) >>> 0;
+      while (ask !== 0) {
+        const bit = 31 - Math.clz32(ask & -ask);
+        this.waiting.push({ page: w * 32 + bit, dueMs: nowMs });
+        rerequested++;
+        ask = (ask & (ask - 1)) >>> 0;
+      }
+      bitmap[w] = pending;
+    }
+    this.returnPathUpAtMs = answeredAtMs;
+    this.facts.outage = {
+      linkDownAtMs: r.linkDownAtMs,
+      sourcePausedAtMs: pausedAtMs,
+      linkUpAtMs: r.linkUpAtMs,
+      recoveredAtMs: nowMs,
+      resentPages: resent,
+      rerequestedPages: rerequested,
+      bitmapBytes: reply.byteLength,
+    };
+    this.status('postcopy-active', nowMs);
   }
 }

@@ -72,3 +72,37 @@ export function stallFigures(perVcpu: readonly Stalls[]): PostcopyStallFigures {
     'postcopy-latency-dist': dist,
   };
 }
+
+/** What a link outage cost the guest: the stalls within [fromMs, toMs) (same clock as the stalls). */
+export interface OutageStall {
+  /** ms of stall within the window, all vCPUs together, and per vCPU */
+  stallMs: number;
+  vcpuStallMs: number[];
+  /** ms of the window during which every vCPU was blocked at once */
+  allBlockedMs: number;
+  /** stalls that overlap the window */
+  faults: number;
+  /** the longest of those stalls, whole (not clipped to the window); 0 when none */
+  longestStallMs: number;
+}
+
+/** Each vCPU's stalls clipped to [fromMs, toMs), and what they add up to. Pure. */
+export function outageStall(perVcpu: readonly Stalls[], fromMs: number, toMs: number): OutageStall {
+  let faults = 0;
+  let longestStallMs = 0;
+  const clipped = perVcpu.map((stalls) => {
+    const out: [number, number][] = [];
+    for (const [a, b] of stalls) {
+      const lo = Math.max(a, fromMs);
+      const hi = Math.min(b, toMs);
+      if (hi > lo) {
+        out.push([lo, hi]);
+        faults++;
+        longestStallMs = Math.max(longestStallMs, b - a);
+      }
+    }
+    return out;
+  });
+  const vcpuStallMs = clipped.map((s) => s.reduce((sum, [a, b]) => sum + (b - a), 0));
+  return { stallMs: vcpuStallMs.reduce((a, b) => a + b, 0), vcpuStallMs, allBlockedMs: allBlockedMs(clipped), faults, longestStallMs };
+}

@@ -8,13 +8,13 @@ import type { Scenario } from '../options.ts';
 import type { PrecopyRun } from '../precopy/loop.ts';
 import type { PrecopyResult } from '../results/document.ts';
 import type { MigrationStats } from '../results/migration-stats.ts';
-import type { PostcopyResult } from '../results/postcopy-result.ts';
+import type { PostcopyRecovery, PostcopyResult } from '../results/postcopy-result.ts';
 import type { DestinationHandle } from '../transport/destination-handle.ts';
 import type { VcpuPool } from '../workload/vcpu-pool.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
 import { verifyGuest } from '../memory/verify.ts';
 import type { PostcopyFacts } from './emulate.ts';
-import { stallFigures } from './figures.ts';
+import { outageStall, stallFigures } from './figures.ts';
 import { readStalls, type PostcopyShared } from '../memory/postcopy-shared.ts';
 import { logCounts, replayWriteLog } from '../memory/write-log.ts';
 
@@ -109,6 +109,37 @@ export async function finishPostcopy(i: FinishInput): Promise<FinishedPostcopy> 
     loggedWrites: logged,
     logDroppedWrites: dropped,
     stallRecordsDropped: stalls.reduce((s, x) => s + x.dropped, 0),
+    statuses: f.statuses.map((c) => ({ status: c.status, tMs: c.atMs - i.startedAtMs })),
+    recovery: recoveryResult(f, i.destination, stalls.map((x) => x.stalls), i.startedAtMs),
   };
   return { verified, verification, stats, postcopy };
+}
+
+/**
+ * The outage block: the source's times and counts, the destination's (absolute ms, one clock for the
+ * threads: clock.ts), and the extra stall, the vCPUs' stalls within [link down, recovered).
+ */
+function recoveryResult(f: PostcopyFacts, destination: DestinationHandle, stalls: Parameters<typeof outageStall>[0], startedAtMs: number): PostcopyRecovery | null {
+  const o = f.outage;
+  if (o === null) return null;
+  const d = destination.outage;
+  const stall = outageStall(stalls, o.linkDownAtMs, o.recoveredAtMs);
+  return {
+    linkDownMs: o.linkDownAtMs - startedAtMs,
+    sourcePausedMs: o.sourcePausedAtMs - startedAtMs,
+    destinationPausedMs: d.pausedAtMs - startedAtMs,
+    linkUpMs: o.linkUpAtMs - startedAtMs,
+    recoveredMs: o.recoveredAtMs - startedAtMs,
+    outageMs: o.recoveredAtMs - o.linkDownAtMs,
+    lostFrames: d.lostFrames,
+    lostPages: d.lostPages,
+    resentPages: o.resentPages,
+    rerequestedPages: o.rerequestedPages,
+    bitmapBytes: o.bitmapBytes,
+    stallMs: stall.stallMs,
+    vcpuStallMs: stall.vcpuStallMs,
+    allBlockedMs: stall.allBlockedMs,
+    faults: stall.faults,
+    longestStallMs: stall.longestStallMs,
+  };
 }

@@ -1,6 +1,9 @@
 /**
- * What post-copy can run where, today: emulate mode runs it (src/postcopy/), simulate mode and
- * `predict` do not model it yet (issue 14 item 7), and link recovery is not built yet (item 5). A
+ * What post-copy can run where, today: emulate mode runs it (src/postcopy/), with link recovery
+ * (postcopy.recovery); simulate mode models it and link failures for one guest on one lane
+ * (src/sim/simulate-postcopy.ts), without recovery; `predict` models it and a link failure
+ * (sim/predict/postcopy-model.ts, link-down.ts; it has no transport, so tcp is no reason to refuse
+ * there), without recovery and for sequential sweeps. A
  * scenario asking for what its mode cannot do is refused (E_SCENARIO, exit 2), never silently run
  * as plain pre-copy.
  */
@@ -13,18 +16,20 @@ export type PostcopyMode = 'emulate' | 'simulate' | 'predict';
 export function postcopyRefusal(s: Scenario, mode: PostcopyMode): string | null {
   const down = s.faults.linkDownAtMs;
   if (down !== null) {
-    if (mode !== 'emulate') return `faults.linkDownAtMs: not modelled ${mode === 'predict' ? 'by predict' : 'in simulate mode'} yet (run it in emulate mode), got ${down}`;
-    if (s.precopy.channels > 1) return `precopy.channels: a link failure is emulated on the single lane (1 channel) for now, got ${s.precopy.channels}`;
-    if (s.link.transport === 'tcp') return 'faults.linkDownAtMs: a link failure is emulated on the memory transport only for now (over tcp, pull the cable), got ' + down;
+    if (mode === 'simulate' && s.fleet !== null) return `fleet: a link failure is simulated for one guest (no fleet) for now, got a fleet of ${s.fleet.count}`;
+    if (mode !== 'predict' && s.precopy.channels > 1) return `precopy.channels: a link failure is ${mode === 'simulate' ? 'simulated' : 'emulated'} on the single lane (1 channel) for now, got ${s.precopy.channels}`;
+    if (mode === 'emulate' && s.link.transport === 'tcp') return 'faults.linkDownAtMs: a link failure is emulated on the memory transport only for now (over tcp, pull the cable), got ' + down;
   }
   const p = s.postcopy;
   if (!p.enabled) return null;
-  if (mode === 'simulate') return 'postcopy.enabled: not modelled in simulate mode yet (run it in emulate mode), got true';
-  if (mode === 'predict') return 'postcopy.enabled: not modelled by predict yet (run it in emulate mode), got true';
-  if (p.recovery) return 'postcopy.recovery: link failures are not emulated yet, so there is nothing to recover from, got true';
+  if (mode !== 'emulate' && p.recovery) return `postcopy.recovery: not modelled ${mode === 'predict' ? 'by predict' : 'in simulate mode'} yet (run it in emulate mode), got true`;
+  if (mode === 'simulate' && s.fleet !== null) return `fleet: post-copy is simulated for one guest (no fleet) for now, got a fleet of ${s.fleet.count}`;
+  if (mode === 'predict' && s.workload.pattern === 'sequential') {
+    return 'workload.pattern: predict models post-copy faults for uniform, hotset and zipf writes, not sequential sweeps yet (run it in emulate mode), got "sequential"';
+  }
   // QEMU before 10.0 refused multifd with postcopy-ram too ("Postcopy is not yet compatible with multifd")
   if (s.precopy.channels > 1) return `precopy.channels: post-copy runs on the single lane (1 channel) for now, got ${s.precopy.channels}`;
-  if (s.link.transport === 'tcp') return 'link.transport: post-copy runs on the memory transport only for now (its request lane is not carried over tcp yet), got "tcp"';
+  if (mode === 'emulate' && s.link.transport === 'tcp') return 'link.transport: post-copy runs on the memory transport only for now (its request lane is not carried over tcp yet), got "tcp"';
   return null;
 }
 

@@ -22,7 +22,8 @@ import { PACKET_LAST_STAGE, PACKET_XBZRLE } from './channel-queue.ts';
 import type { PageSender } from './page-sender.ts';
 import type { RoundRecord, RoundStage } from '../results/migration-stats.ts';
 import type { PostcopyPort } from './postcopy-port.ts';
-import { driveAsync, precopyLoop, type GuestControls, type PendingPages, type PrecopyRun, type PrecopySettings, type RateMeter, type Timeline, type Wire } from './loop.ts';
+import type { Orchestrator } from './orchestrator-port.ts';
+import { driveAsync, precopyLoop, type GuestControls, type LoopInput, type PendingPages, type PrecopyRun, type PrecopySettings, type RateMeter, type Timeline, type Wire } from './loop.ts';
 
 /** What the loop needs of the vCPUs. */
 export interface VcpuSteering extends GuestControls {
@@ -61,6 +62,9 @@ export interface PrecopyInput {
   readonly onRound?: (round: RoundRecord) => void;
   /** post-copy (postcopy.enabled): its port, made on the migration bitmap (src/postcopy/emulate.ts) */
   readonly postcopy?: ((pages: BitmapPages) => PostcopyPort) | null;
+  /** the orchestrator watching the migration and what it set at the start (LoopInput) */
+  readonly orchestrator?: Orchestrator | null;
+  readonly orchestratorStart?: LoopInput['orchestratorStart'];
 }
 
 /** The migration bitmap (this thread's) and the shared dirty log behind it. */
@@ -257,6 +261,8 @@ export function runPrecopy(input: PrecopyInput): Promise<PrecopyRun> {
       signal: input.signal,
       onRound: input.onRound,
       postcopy: input.postcopy ? input.postcopy(pages) : null,
+      orchestrator: input.orchestrator ?? null,
+      orchestratorStart: input.orchestratorStart,
     }),
   );
 }

@@ -17,6 +17,13 @@
  *             are evaluated at the sync; then the policy
  *             switches over, forces a stop (max-rounds, traffic-cap, no-progress) or goes on. A timeout
  *             cancels (the guest stays on the source) or forces a stop; so does an abort (cancel).
+ *   orchestrator  (LoopInput.orchestrator, issue 19) polled when the clock passes its next poll time,
+ *             in the live rounds (before each batch and after each sync): it sees what its system sees
+ *             (MigrationView) and acts through the loop's controls, in order: set-downtime changes the
+ *             limit the policy uses from now on; postcopy switches as at a sync (a PostcopyPort is
+ *             needed); pause ends the live rounds with a stop-and-copy of everything left (outcome
+ *             `paused`); abort cancels (outcome `aborted`, the guest stays on the source). Every
+ *             action is recorded, and every round record carries the downtime limit in force.
  *   stop-and-copy  pause the vCPUs, flush, final sync, lift the live rate limit, send every pending
  *             page, the device state and the end of stream; downtime runs from the pause request to
  *             the destination's resume. The final record closes the stop-and-copy round.
@@ -36,6 +43,8 @@ import type { Outcome } from '../results/outcome.ts';
 import type { AutoConverge } from '../options.ts';
 import type { XbzrleCacheStats } from '../codec/page-cache.ts';
 import { switchesToPostcopy, type PostcopyPort } from './postcopy-port.ts';
+import type { MigrationView, Orchestrator, OrchestratorAction } from './orchestrator-port.ts';
+import type { OrchestratorActionRecord, OrchestratorReport } from '../results/orchestrator-report.ts';
 
 export interface PrecopySettings extends PolicySettings {
   /** QEMU auto-converge steps (percent), or null */
@@ -61,6 +70,8 @@ export interface PrecopyRun {
   /** absolute times on the loop's clock (null when the phase did not happen) */
   pauseRequestedAtMs: number | null;
   resumedAtMs: number | null;
+  /** what the orchestrator did (LoopInput.orchestrator), or null without one */
+  orchestrator: OrchestratorReport | null;
 }
 
 // ---------------------------------------------------------------- ports
@@ -173,6 +184,12 @@ export interface LoopInput {
   readonly onRound?: (round: RoundRecord) => void;
   /** post-copy (postcopy.enabled): the switch to it at a sync, instead of going on or a forced stop (src/postcopy/) */
   readonly postcopy?: PostcopyPort | null;
+  /**
+   * The orchestrator watching the migration (src/orchestrator/), or null; `orchestratorStart` is what it
+   * set before the run (already in `settings`), for the record.
+   */
+  readonly orchestrator?: Orchestrator | null;
+  readonly orchestratorStart?: OrchestratorReport['start'];
 }
 
 /** What the loop yields besides a port's promise: the end of a step (simulate mode). */
@@ -229,7 +246,11 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
   const ps = input.pageSizeBytes;
   const totalPages = input.memoryBytes / ps;
   const rounds: RoundRecord[] = [];
-  const policy = createPolicy(settings);
+  // the downtime limit in force: the scenario's (or the orchestrator's start value), then what it sets
+  let downtimeLimitMs = settings.downtimeLimitMs;
+  const policy = createPolicy(settings, () => downtimeLimitMs);
+  const orchestrator = input.orchestrator ?? null;
+  const actions: OrchestratorActionRecord[] = [];
   const stepEnd = function* (): Generator<LoopYield, void, unknown> {
     if (timeline.steps) yield STEP;
   };
@@ -275,6 +296,10 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
   let decision: Decision = { action: 'continue' };
   let roundOpen = true;
   let postcopyNow = false;
+  // how the orchestrator ended the live rounds (pause, abort), or null
+  let orchestratorEnd: Extract<Outcome, { outcome: 'paused' | 'aborted' }> | null = null;
+  let nextPollAtMs = input.startedAtMs;
+  let lastDirtyPagesPerSec = 0;
   wire.round.reset();
 
   const thresholdAt = (bandwidth: number, roundBandwidth = bandwidth): number =>
@@ -292,6 +317,7 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
       writes: guest.totalWrites() - roundStartWrites,
       expectedDowntimeMs: expected,
       thresholdBytes: threshold,
+      downtimeLimitMs,
       throttlePercent,
       targetDirtyRatePagesPerSec: settings.targetDirtyRatePagesPerSec,
     });
@@ -322,6 +348,57 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
     return taken;
   };
 
+  /** What the orchestrator's system reports now (libvirt job info / QEMU query-migrate). */
+  const view = (now: number): MigrationView => ({
+    elapsedMs: now - input.startedAtMs,
+    memoryBytes: input.memoryBytes,
+    remainingBytes: remaining * ps,
+    transferredBytes: wire.total.bytes,
+    iterations: syncs,
+    dirtyPagesPerSec: lastDirtyPagesPerSec,
+    expectedDowntimeMs: lastExpectedDowntimeMs,
+    downtimeLimitMs,
+    phase: 'precopy',
+    postcopyCapable: input.postcopy != null,
+  });
+  /**
+   * Poll the orchestrator when its time has come and apply what it asks, in order. Returns true when
+   * an action ended the live rounds (post-copy, pause or abort).
+   */
+  const pollOrchestrator = (now: number): boolean => {
+    if (!orchestrator || now < nextPollAtMs) return false;
+    const seen = view(now);
+    nextPollAtMs = now + orchestrator.nextPollInMs(seen);
+    for (const a of orchestrator.poll(seen)) {
+      if (applyAction(a, now)) return true;
+    }
+    return false;
+  };
+  const applyAction = (a: OrchestratorAction, now: number): boolean => {
+    const atMs = now - input.startedAtMs;
+    switch (a.kind) {
+      case 'set-downtime':
+        actions.push({ atMs, action: a.kind, reason: null, before: downtimeLimitMs, after: a.downtimeLimitMs });
+        downtimeLimitMs = a.downtimeLimitMs;
+        return false;
+      case 'postcopy':
+        // only asked when the view said postcopyCapable; the modes refuse a scenario whose orchestrator
+        // may ask for it where post-copy cannot run (orchestrator/support.ts)
+        if (!input.postcopy) throw new Error(`precopy loop: the orchestrator asked for post-copy (${a.reason}) but this run has no post-copy port`);
+        actions.push({ atMs, action: a.kind, reason: a.reason, before: 'precopy', after: 'postcopy' });
+        postcopyNow = true;
+        return true;
+      case 'pause':
+        actions.push({ atMs, action: a.kind, reason: a.reason, before: 'running', after: 'paused' });
+        orchestratorEnd = { outcome: 'paused', reason: a.reason };
+        return true;
+      case 'abort':
+        actions.push({ atMs, action: a.kind, reason: a.reason, before: 'migrating', after: 'aborted' });
+        orchestratorEnd = { outcome: 'aborted', reason: a.reason };
+        return true;
+    }
+  };
+
   // --- live rounds ---
   for (;;) {
     if (input.signal?.aborted) {
@@ -331,6 +408,7 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
     failIfBroken();
     wire.collect();
     let now = timeline.nowMs();
+    if (pollOrchestrator(now)) break;
     decision = decideOnTime(settings, now - input.startedAtMs);
     if (decision.action !== 'continue') break;
     let bandwidth = meter.bytesPerSec();
@@ -357,6 +435,7 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
       wire.synced(syncs);
       updateXbzrleRates(now, false);
       liveDirtyFound += found;
+      if (now > lastSyncMs) lastDirtyPagesPerSec = (found * 1000) / (now - lastSyncMs);
       lastSyncMs = now;
       startIteration(now);
       remaining = pages.count();
@@ -448,8 +527,11 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
     if (dirtyLimitArmed) guest.setDirtyLimit(0);
   };
 
-  // the live loop only ends on a stop-and-copy, a cancel or the switch to post-copy
-  const outcome: Outcome = postcopyNow ? { outcome: 'postcopy' } : (decision as Exclude<Decision, { action: 'continue' }>).outcome;
+  // the live loop only ends on a stop-and-copy, a cancel, the switch to post-copy or an orchestrator's pause or abort
+  const ended = orchestratorEnd as Extract<Outcome, { outcome: 'paused' | 'aborted' }> | null;
+  const outcome: Outcome = postcopyNow ? { outcome: 'postcopy' } : (ended ?? (decision as Exclude<Decision, { action: 'continue' }>).outcome);
+  const cancelled = !postcopyNow && (ended ? ended.outcome === 'aborted' : decision.action === 'cancel');
+  const orchestratorReport: OrchestratorReport | null = orchestrator ? { kind: orchestrator.kind, start: input.orchestratorStart ?? {}, actions } : null;
   sample(liveEndMs, true);
   const finish = (status: 'completed' | 'cancelled', endMs: number, downtimeMs: number | null, expectedMs: number, pauseMs: number | null): PrecopyRun => {
     const totalTime = endMs - input.startedAtMs;
@@ -487,10 +569,11 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
       engine,
       pauseRequestedAtMs: pauseMs,
       resumedAtMs: status === 'completed' ? endMs : null,
+      orchestrator: orchestratorReport,
     };
   };
 
-  if (!postcopyNow && decision.action === 'cancel') {
+  if (cancelled) {
     liftAids();
     return finish('cancelled', liveEndMs, null, lastExpectedDowntimeMs, null);
   }

@@ -9,6 +9,7 @@
 import type { Clock } from '../clock.ts';
 import { isZeroRange } from '../codec/zero-page.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
+import { popcount32 } from '../memory/bitmap.ts';
 import { XBZRLE_SEND_NORMAL, XBZRLE_SKIP, type PageCache } from '../codec/page-cache.ts';
 import { deflateRawSync } from 'node:zlib';
 import { zstdCompress } from '../codec/zstd.ts';
@@ -258,7 +259,13 @@ export class PageSender extends CodecCounters {
 
   /** Book the frame on the link, then hand it to the destination (after the wait, if any). */
   private publish(pos: number, frameBytes: number): Promise<void> | undefined {
-    const wait = this.limiter.book(frameBytes);
+    let wait: number;
+    try {
+      wait = this.limiter.book(frameBytes);
+    } catch (error) {
+      this.unwrite(pos); // the link refused the frame (link-fault.ts): it never left
+      throw error;
+    }
     if (wait <= 0) {
       this.commit(pos, frameBytes);
       return undefined;
@@ -268,6 +275,33 @@ export class PageSender extends CodecCounters {
       this.linkWaitMs += this.clock.nowMs() - t;
       this.commit(pos, frameBytes);
     });
+  }
+
+  /**
+   * A frame the link refused: take back its sequence number and its pages, so the stream goes on
+   * without a gap when the link comes back (post-copy recovery; its reserved ring space is simply
+   * reused by the next frame, it was never committed).
+   */
+  private unwrite(pos: number): void {
+    this.seq--;
+    const i32 = this.producer.views.i32;
+    const h = pos >>> 2;
+    const type = i32[h + H_TYPE];
+    if (type !== FRAME_PAGES && type !== FRAME_PAGES_ZLIB && type !== FRAME_PAGES_ZSTD) return;
+    const count = i32[h + H_COUNT];
+    const normal = popcount32(i32[h + H_PRESENT_LO]) + popcount32(i32[h + H_PRESENT_HI]);
+    this.total.pages -= count;
+    this.total.normalPages -= normal;
+    this.total.zeroPages -= count - normal;
+    this.round.pages -= count;
+    this.round.normalPages -= normal;
+    this.round.zeroPages -= count - normal;
+    if (type !== FRAME_PAGES) {
+      // its normal pages went in compressed: the payload is what came out
+      this.compressedFrames--;
+      this.compressedInputBytes -= normal * this.source.layout.pageSizeBytes;
+      this.compressedOutputBytes -= i32[h + H_PAYLOAD_BYTES];
+    }
   }
 
   private commit(pos: number, frameBytes: number): void {

@@ -81,18 +81,22 @@ function generalLimits(settings: ConvergenceSettings, s: SyncState): Decision {
 
 const roundBased = (remainingBytes: number): boolean => remainingBytes === 0;
 
-export function createPolicy(settings: PolicySettings): Policy {
+/**
+ * The policy of `settings`. `downtimeLimitMs` reads the limit in force at each call (an orchestrator
+ * may change it while the migration runs: precopy/loop.ts); by default the settings' own. The
+ * decisions stay pure functions of their input and that limit.
+ */
+export function createPolicy(settings: PolicySettings, downtimeLimitMs: () => number = () => settings.downtimeLimitMs): Policy {
   const p = settings.params;
-  const limitMs = settings.downtimeLimitMs;
   switch (settings.policy) {
     case 'qemu': {
       const bw = (measured: number): number => p.availSwitchoverBandwidth ?? measured;
       return {
         name: 'qemu',
-        shouldSync: (remaining, measured) => remaining <= switchoverThresholdBytes(bw(measured), limitMs),
-        thresholdBytes: (s) => switchoverThresholdBytes(bw(s.bandwidthBytesPerSec), limitMs),
+        shouldSync: (remaining, measured) => remaining <= switchoverThresholdBytes(bw(measured), downtimeLimitMs()),
+        thresholdBytes: (s) => switchoverThresholdBytes(bw(s.bandwidthBytesPerSec), downtimeLimitMs()),
         decide: (s) => {
-          const threshold = switchoverThresholdBytes(bw(s.bandwidthBytesPerSec), limitMs);
+          const threshold = switchoverThresholdBytes(bw(s.bandwidthBytesPerSec), downtimeLimitMs());
           if (s.pendingBytes === 0 || s.pendingBytes < threshold) return converged;
           return generalLimits(settings, s);
         },
@@ -116,11 +120,11 @@ export function createPolicy(settings: PolicySettings): Policy {
       return {
         name: 'hyperv',
         shouldSync: roundBased,
-        thresholdBytes: (s) => switchoverThresholdBytes(s.bandwidthBytesPerSec, limitMs),
+        thresholdBytes: (s) => switchoverThresholdBytes(s.bandwidthBytesPerSec, downtimeLimitMs()),
         decide: (s) => {
           // a small remainder: it fits the downtime limit at the measured rate (Hyper-V's own figure is
           // not documented); else at most 5 copy passes
-          if (s.pendingBytes === 0 || s.pendingBytes <= switchoverThresholdBytes(s.bandwidthBytesPerSec, limitMs)) return converged;
+          if (s.pendingBytes === 0 || s.pendingBytes <= switchoverThresholdBytes(s.bandwidthBytesPerSec, downtimeLimitMs())) return converged;
           if (s.liveRounds >= p.hypervMaxPasses) return forced('max-rounds');
           return generalLimits(settings, s);
         },
@@ -143,12 +147,12 @@ export function createPolicy(settings: PolicySettings): Policy {
       return {
         name: 'cloud-hypervisor',
         shouldSync: roundBased,
-        thresholdBytes: (s) => switchoverThresholdBytes(s.roundBandwidthBytesPerSec, limitMs),
+        thresholdBytes: (s) => switchoverThresholdBytes(s.roundBandwidthBytesPerSec, downtimeLimitMs()),
         decide: (s) => {
           // is_precopy_converged: nothing dirty, or this iteration's bytes / last iteration's bandwidth
           // fit the downtime; a timeout cancels or pauses anyway (precopy.onTimeout)
           if (s.pendingBytes === 0) return converged;
-          if (s.roundBandwidthBytesPerSec > 0 && (s.pendingBytes * 1000) / s.roundBandwidthBytesPerSec <= limitMs) return converged;
+          if (s.roundBandwidthBytesPerSec > 0 && (s.pendingBytes * 1000) / s.roundBandwidthBytesPerSec <= downtimeLimitMs()) return converged;
           return generalLimits(settings, s);
         },
       };

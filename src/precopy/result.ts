@@ -7,9 +7,9 @@ import type { CompressionCodec } from '../options.ts';
 import type { Outcome } from '../results/outcome.ts';
 import type { PrecopyRun } from './loop.ts';
 
-/** Why a forced stop or a cancel happened; null otherwise (the `reason` of a result). */
+/** Why a forced stop, a cancel, or an orchestrator's abort or pause happened; null otherwise (the `reason` of a result). */
 export function outcomeReason(o: Outcome): string | null {
-  return o.outcome === 'forced-stop' || o.outcome === 'cancelled' ? o.reason : null;
+  return o.outcome === 'forced-stop' || o.outcome === 'cancelled' || o.outcome === 'aborted' || o.outcome === 'paused' ? o.reason : null;
 }
 
 /** What a mode adds to the loop's run: the fields of the document's `PrecopyResult` the loop does not know. */
@@ -29,7 +29,7 @@ export interface ModeParts {
  * file needs no document types (results/ imports precopy/ today; the callers check the block against
  * `PrecopyResult`).
  */
-export function precopyResult<P extends ModeParts>(run: Pick<PrecopyRun, 'outcome' | 'stats' | 'rounds' | 'series' | 'engineBound' | 'engine'>, p: P) {
+export function precopyResult<P extends ModeParts>(run: Pick<PrecopyRun, 'outcome' | 'stats' | 'rounds' | 'series' | 'engineBound' | 'engine'> & Partial<Pick<PrecopyRun, 'orchestrator'>>, p: P) {
   return {
     outcome: run.outcome.outcome,
     reason: outcomeReason(run.outcome),
@@ -46,6 +46,8 @@ export function precopyResult<P extends ModeParts>(run: Pick<PrecopyRun, 'outcom
     ...((p.channels !== undefined ? { channels: p.channels } : {}) as P extends { channels: infer C } ? { channels: C } : object),
     xbzrle: p.xbzrle as P['xbzrle'],
     compression: p.compression as P['compression'],
+    // what the orchestrator (scenario `orchestrator`) set and did; absent without one
+    ...(run.orchestrator ? { orchestrator: run.orchestrator } : {}),
   };
 }
 

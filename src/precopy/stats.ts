@@ -10,6 +10,8 @@ import type { RamStats, RoundRecord, RoundStage, SeriesPoint } from '../results/
 /** What a round record is made of; the rates and the guest slowdown follow from it. */
 export interface RoundFacts
   extends Pick<RoundRecord, 'round' | 'stage' | 'startMs' | 'durationMs' | 'dirtyPages' | 'pendingPages' | 'expectedDowntimeMs' | 'thresholdBytes' | 'throttlePercent'> {
+  /** the downtime limit in force at the sync that ended the round, ms (an orchestrator may change it) */
+  downtimeLimitMs: number;
   /** what the round sent */
   sent: { pages: number; zeroPages: number; normalPages: number; bytes: number };
   /** page writes the vCPUs did during the round */
@@ -37,6 +39,7 @@ export function roundRecord(f: RoundFacts): RoundRecord {
     dirtyRatePagesPerSec: rate,
     expectedDowntimeMs: f.expectedDowntimeMs,
     thresholdBytes: f.thresholdBytes,
+    downtimeLimitMs: f.downtimeLimitMs,
     throttlePercent: f.throttlePercent,
     guestSlowdown: f.targetDirtyRatePagesPerSec > 0 && d > 0 ? rate / f.targetDirtyRatePagesPerSec : null,
   };

@@ -40,14 +40,7 @@ export async function restoreImage(path: string, target: RestoreTarget | null, p
   const { fh, st } = await openImageForReading(path);
   try {
     const { size } = st;
-    const first = Buffer.alloc(Math.min(size, MAPPED_HEADER_RESERVED));
-    await pacer.take(first.length);
-    const got = await readFully(fh, first, 0, first.length, 0, path);
-    const { headerBytes, headerCrc } = decodePrefix(first.subarray(0, got), path);
-    if (PREFIX_BYTES + headerBytes > got) corrupt(path, `header (offset ${PREFIX_BYTES})`, `truncated: ${headerBytes} header bytes announced, ${got - PREFIX_BYTES} present`);
-    const header = decodeHeader(first.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes), headerCrc, path);
-    if (target) checkFits(header, target, path);
-    if (header.format === 'mapped') checkMappedSize(header, st, path);
+    const { header, headerBytes } = await readHeader(fh, st, target, pacer, path);
     const report = header.format === 'stream'
       ? await readStream(fh, header, PREFIX_BYTES + headerBytes, size, target, pacer, path)
       : await readMapped(fh, header, st, target, pacer, path);
@@ -56,6 +49,22 @@ export async function restoreImage(path: string, target: RestoreTarget | null, p
     forgetLastUnpacked();
     await fh.close().catch(() => undefined);
   }
+}
+
+/**
+ * Read and check the prefix and the header (and, for a mapped image, the file's size against its
+ * layout); with a target, check the image fits it. Shared with the lazy restore (lazy-index.ts).
+ */
+export async function readHeader(fh: FileHandle, st: Stats, target: RestoreTarget | null, pacer: StoragePacer, path: string): Promise<{ header: ImageHeader; headerBytes: number }> {
+  const first = Buffer.alloc(Math.min(st.size, MAPPED_HEADER_RESERVED));
+  await pacer.take(first.length);
+  const got = await readFully(fh, first, 0, first.length, 0, path);
+  const { headerBytes, headerCrc } = decodePrefix(first.subarray(0, got), path);
+  if (PREFIX_BYTES + headerBytes > got) corrupt(path, `header (offset ${PREFIX_BYTES})`, `truncated: ${headerBytes} header bytes announced, ${got - PREFIX_BYTES} present`);
+  const header = decodeHeader(first.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes), headerCrc, path);
+  if (target) checkFits(header, target, path);
+  if (header.format === 'mapped') checkMappedSize(header, st, path);
+  return { header, headerBytes };
 }
 
 function checkFits(h: ImageHeader, t: RestoreTarget, path: string): void {
@@ -191,18 +200,7 @@ async function readMapped(
   const m = header.mapped!;
   const ps = header.pageSize;
   const size = st.size; // checked against the layout, and the index against the disk, by checkMappedSize
-  const index = new Uint8Array(m.deviceOffset + header.deviceStateBytes - m.bitmapOffset);
-  await pacer.take(index.length);
-  await readFully(fh, index, 0, index.length, m.bitmapOffset, path);
-  if (crc32(index) !== m.indexCrc) corrupt(path, `index (offset ${m.bitmapOffset})`, 'CRC mismatch');
-  const bitmap = new Uint32Array(index.buffer, 0, m.bitmapBytes / 4);
-  const crcs = new Uint32Array(index.buffer, m.crcOffset - m.bitmapOffset, m.crcCount);
-  const lastBits = header.pageCount & 31;
-  if (lastBits !== 0 && bitmap[bitmap.length - 1] >>> lastBits !== 0) corrupt(path, 'index', 'bitmap marks pages beyond the page count');
-  // the pages the bitmap says were written must be on disk too (else reading holes would cost as much)
-  let written = 0;
-  for (const word of bitmap) written += popcount(word);
-  checkBacked(index.length + written * ps, `its index and ${written} written pages`, header, st, path);
+  const { index, bitmap, crcs } = await readMappedIndex(fh, header, st, pacer, path);
   const scratch = target ? null : Buffer.allocUnsafe(CHUNK_PAGES * ps);
   let pages = 0;
   let zeroPages = 0;
@@ -239,6 +237,26 @@ async function readMapped(
   }
   if (target) target.deviceState.set(index.subarray(m.deviceOffset - m.bitmapOffset));
   return { header, fileBytes: size, pages, zeroPages, normalPages: pages - zeroPages };
+}
+
+/** A mapped image's index (written-pages bitmap, chunk CRCs, device state), read and checked. Shared with the lazy restore. */
+export async function readMappedIndex(
+  fh: FileHandle, header: ImageHeader, st: Stats, pacer: StoragePacer, path: string,
+): Promise<{ index: Uint8Array; bitmap: Uint32Array; crcs: Uint32Array; deviceState: Uint8Array }> {
+  const m = header.mapped!;
+  const index = new Uint8Array(m.deviceOffset + header.deviceStateBytes - m.bitmapOffset);
+  await pacer.take(index.length);
+  await readFully(fh, index, 0, index.length, m.bitmapOffset, path);
+  if (crc32(index) !== m.indexCrc) corrupt(path, `index (offset ${m.bitmapOffset})`, 'CRC mismatch');
+  const bitmap = new Uint32Array(index.buffer, 0, m.bitmapBytes / 4);
+  const crcs = new Uint32Array(index.buffer, m.crcOffset - m.bitmapOffset, m.crcCount);
+  const lastBits = header.pageCount & 31;
+  if (lastBits !== 0 && bitmap[bitmap.length - 1] >>> lastBits !== 0) corrupt(path, 'index', 'bitmap marks pages beyond the page count');
+  // the pages the bitmap says were written must be on disk too (else reading holes would cost as much)
+  let written = 0;
+  for (const word of bitmap) written += popcount(word);
+  checkBacked(index.length + written * header.pageSize, `its index and ${written} written pages`, header, st, path);
+  return { index, bitmap, crcs, deviceState: index.subarray(m.deviceOffset - m.bitmapOffset) };
 }
 
 function popcount(word: number): number {

@@ -38,6 +38,27 @@ export interface SaveReport {
   endMs: number;
   /** this call created the file (exclusive create); false when `force` reused a regular file that was there */
   created: boolean;
+  /**
+   * A stream image's page index, built while saving (null for a mapped image, whose pages sit at fixed
+   * offsets): where each chunk's record is, so a lazy restore can read one page without reading the
+   * records before it (quick/lazy-index.ts). It is handed over with the storage; a lazy restore checks
+   * what it points at against the file (each record's control and CRC) and trusts nothing else.
+   */
+  streamIndex: StreamPageIndex | null;
+}
+
+/** Where a stream image's records are: one entry per chunk, in file order (chunks counted per RAM block). */
+export interface StreamPageIndex {
+  /** file offset of the chunk's record (its 8-byte prefix) */
+  readonly recordOffsets: Float64Array;
+  /** file offset of the chunk's payload: its present pages, in order */
+  readonly payloadOffsets: Float64Array;
+  /** the present mask (bit k: page k of the chunk is in the payload) */
+  readonly lo: Uint32Array;
+  readonly hi: Uint32Array;
+  /** file offset of the device-state record, and of its payload */
+  readonly deviceRecordOffset: number;
+  readonly devicePayloadOffset: number;
 }
 
 const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -100,7 +121,7 @@ export async function saveImage(options: {
     // Read once after the close: the close belongs to the fsync phase, so saveMs + fsyncMs is the
     // whole call (a reading between fsync and close would leave the close outside every phase).
     const t2 = options.now();
-    return { ...counts, saveMs: t1 - t0, fsyncMs: t2 - t1, startMs: t0, syncStartMs: t1, endMs: t2, created };
+    return { ...counts, streamIndex: counts.streamIndex ?? null, saveMs: t1 - t0, fsyncMs: t2 - t1, startMs: t0, syncStartMs: t1, endMs: t2, created };
   } catch (error) {
     await fh.close().catch(() => undefined);
     if (created) await removeCreatedImage(path);
@@ -108,7 +129,7 @@ export async function saveImage(options: {
   }
 }
 
-type Counts = Omit<SaveReport, 'saveMs' | 'fsyncMs' | 'startMs' | 'syncStartMs' | 'endMs' | 'created'>;
+type Counts = Omit<SaveReport, 'saveMs' | 'fsyncMs' | 'startMs' | 'syncStartMs' | 'endMs' | 'created' | 'streamIndex'> & { streamIndex?: StreamPageIndex };
 
 async function writeStream(
   fh: FileHandle,
@@ -133,11 +154,18 @@ async function writeStream(
   let records = 0;
   let zeroPages = 0;
   let normalPages = 0;
+  const chunks = memory.layout.blockBytes.reduce((n, b) => n + Math.ceil(b / ps / CHUNK_PAGES), 0);
+  const index = { recordOffsets: new Float64Array(chunks), payloadOffsets: new Float64Array(chunks), lo: new Uint32Array(chunks), hi: new Uint32Array(chunks) };
+  /** file offsets of the last record appended: its prefix, its payload */
+  let recordAt = 0;
+  let payloadFileAt = 0;
   /** Append one record: control, then payload produced by `fill` at the given offset. */
   const append = async (control: StreamControl, payloadBytes: number, fill: (at: number) => void): Promise<void> => {
     const c = packControl(control);
     if (used + RECORD_PREFIX_BYTES + c.length + payloadBytes > buf.length) await flush();
     const start = used;
+    recordAt = position + start; // buf[0] is at file offset `position`
+    payloadFileAt = recordAt + RECORD_PREFIX_BYTES + c.length;
     buf.set(c, start + RECORD_PREFIX_BYTES);
     const payloadAt = start + RECORD_PREFIX_BYTES + c.length;
     fill(payloadAt);
@@ -146,10 +174,11 @@ async function writeStream(
     used = payloadAt + payloadBytes;
     records++;
   };
+  let chunk = 0;
   for (let b = 0; b < memory.blocks.length; b++) {
     const view = memory.views[b];
     const pages = memory.layout.blockBytes[b] / ps;
-    for (let first = 0; first < pages; first += CHUNK_PAGES) {
+    for (let first = 0; first < pages; first += CHUNK_PAGES, chunk++) {
       const n = Math.min(CHUNK_PAGES, pages - first);
       const base = first * ps;
       const { lo, hi, present } = presentMask(view, base, n, ps);
@@ -161,14 +190,19 @@ async function writeStream(
           w += ps;
         }
       });
+      index.recordOffsets[chunk] = recordAt;
+      index.payloadOffsets[chunk] = payloadFileAt;
+      index.lo[chunk] = lo;
+      index.hi[chunk] = hi;
       normalPages += present;
       zeroPages += n - present;
     }
   }
   await append({ t: 'd', len: o.deviceState.length }, o.deviceState.length, (at) => buf.set(o.deviceState, at));
+  const streamIndex: StreamPageIndex = { ...index, deviceRecordOffset: recordAt, devicePayloadOffset: payloadFileAt };
   await append({ t: 'e', pages: memory.totalPages, records: records + 1 }, 0, () => undefined);
   await flush();
-  return { savedBytes: position, imageBytes: position, pages: memory.totalPages, zeroPages, normalPages };
+  return { savedBytes: position, imageBytes: position, pages: memory.totalPages, zeroPages, normalPages, streamIndex };
 }
 
 async function writeMapped(

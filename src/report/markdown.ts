@@ -5,6 +5,8 @@
  */
 import { type Comparison, isUndecided } from '../results/compare.ts';
 import type { ResultDocument } from '../results/document.ts';
+import { postcopyFigures } from '../results/postcopy-figures.ts';
+import { PAIR_ROWS, precopyPostcopyPairs } from '../results/method-pairs.ts';
 import type { SuiteDocument } from '../results/suite-document.ts';
 import { paretoFrontier } from '../results/pareto.ts';
 import type { SweepDocument, TuneBlock } from '../results/sweep-types.ts';
@@ -34,21 +36,42 @@ function markdownSection(out: string[], kind: DocumentKind, doc: unknown, name: 
   if (kind === 'run') {
     const d = doc as ResultDocument;
     const s = (d.scenario ?? {}) as ScenarioView;
-    out.push(`## Run: ${md(s.name ?? 'unnamed')}${label}`, '', '| | pre-copy | quick migration |', '|---|--:|--:|');
     const p = d.precopy;
     const q = d.quick;
-    out.push(mdRow(['outcome', p ? md(p.outcome + (p.reason ? ` (${p.reason})` : '')) : '', q ? md(q.outcome) : '']));
-    out.push(mdRow(['verified', p ? md(p.verified) : '', q ? md(q.verified) : '']));
-    out.push(mdRow(['downtime', p ? md(msText(p.stats.downtime)) : '', q ? md(msText(q.stats.downtime)) : '']));
-    out.push(mdRow(['total time', p ? md(msText(p.stats['total-time'])) : '', q ? md(msText(q.stats['total-time'])) : '']));
-    out.push(mdRow(['bytes', p ? `${md(bytesText(p.stats.ram.transferred))} over the link` : '', q ? `${md(bytesText(q.savedBytes))} to storage` : '']));
-    if (p) out.push(mdRow(['rounds', md(countText(p.rounds.length)), '']));
+    // a migration that switched to post-copy: its pre-copy phase, then post-copy in a column of its own
+    const pc = postcopyFigures(p);
+    out.push(`## Run: ${md(s.name ?? 'unnamed')}${label}`, '', `| | pre-copy |${pc ? ' post-copy |' : ''} quick migration |`, `|---|--:|${pc ? '--:|' : ''}--:|`);
+    const row = (name: string, pre: string, post: string, quick: string): void => {
+      out.push(mdRow(pc ? [name, pre, post, quick] : [name, pre, quick]));
+    };
+    if (pc && p) {
+      row('outcome', 'switched to post-copy', md(p.outcome), q ? md(q.outcome) : '');
+      row('verified', '', md(p.verified), q ? md(q.verified) : '');
+      row('downtime', `no stop-and-copy (expected ${md(msText(p.stats['expected-downtime']))})`, md(msText(pc.downtimeMs)), q ? md(msText(q.stats.downtime)) : '');
+      row('total time', `${md(msText(pc.switchAtMs))} to the switch`, md(msText(pc.totalTimeMs)), q ? md(msText(q.stats['total-time'])) : '');
+      row('bytes', `${md(bytesText(pc.liveBytes))} live`, `${md(bytesText(pc.bytes))} over the link, ${md(bytesText(pc.postcopyBytes))} after the resume`, q ? `${md(bytesText(q.savedBytes))} to storage` : '');
+      row('requests', '', md(countText(pc.requests)), '');
+      row('blocktime', '', md(msText(pc.blocktimeMs)), '');
+      row('stalls', '', `${md(countText(pc.faults))}, mean ${md(msText(pc.meanStallMs))}${pc.p99Text ? `, ${md(pc.p99Text)}` : ''}`, '');
+    } else {
+      row('outcome', p ? md(p.outcome + (p.reason ? ` (${p.reason})` : '')) : '', '', q ? md(q.outcome) : '');
+      row('verified', p ? md(p.verified) : '', '', q ? md(q.verified) : '');
+      row('downtime', p ? md(msText(p.stats.downtime)) : '', '', q ? md(msText(q.stats.downtime)) : '');
+      row('total time', p ? md(msText(p.stats['total-time'])) : '', '', q ? md(msText(q.stats['total-time'])) : '');
+      row('bytes', p ? `${md(bytesText(p.stats.ram.transferred))} over the link` : '', '', q ? `${md(bytesText(q.savedBytes))} to storage` : '');
+    }
+    if (p) row('rounds', md(countText(p.rounds.length)), '', '');
     if (d.comparison) out.push('', `**Verdict:** ${md(d.comparison.verdict)}`);
   } else if (kind === 'comparison') {
     const c = doc as Comparison;
     const n = c.counts;
     const regressions = `${md(countText(n.regression))} regression${n.regression === 1 ? '' : 's'}`;
     out.push(`## Comparison: suite ${md(c.suite)}${label}`, '', `${md(c.base.label)} → ${md(c.head.label)}: ${n.regression > 0 ? `🔴 **${regressions}**` : isUndecided(c) ? '⚠️ **undecided: nothing could be tested**' : 'no regression'}, ${md(countText(n.improvement))} improvement${n.improvement === 1 ? '' : 's'}`, '');
+    // a document from a file: the list is read as loosely as the rest (every value escaped)
+    const mismatches = Array.isArray(c.methodMismatches) ? c.methodMismatches : [];
+    if (mismatches.length > 0) {
+      out.push(`**Not compared as like with like** (pre-copy alone on one side, post-copy on the other): ${mismatches.map((m) => md(`${m?.benchmark} (${m?.base} → ${m?.head})`)).join(', ')}`, '');
+    }
     out.push('| benchmark | metric | base | head | change | verdict |', '|---|---|--:|--:|--:|---|');
     for (const r of [...c.rows].sort((a, b) => verdictRank(a.verdict) - verdictRank(b.verdict))) {
       const cells = [md(r.benchmark), md(r.metric), md(metricText(r.base.median, r.unit)), md(metricText(r.head.median, r.unit)), md(changeText(r)), md(VERDICT_TEXT[r.verdict])];
@@ -62,6 +85,11 @@ function markdownSection(out: string[], kind: DocumentKind, doc: unknown, name: 
         const iv = s.summary.ciLow !== null && s.summary.ciHigh !== null ? `CI ${metricText(s.summary.ciLow, s.unit)} … ${metricText(s.summary.ciHigh, s.unit)}` : `range ${metricText(s.summary.min, s.unit)} … ${metricText(s.summary.max, s.unit)}`;
         out.push(mdRow([md(b.name), md(m), md(metricText(s.summary.median, s.unit)), md(iv), md(countText(s.summary.n))]));
       }
+    }
+    for (const { precopy, postcopy } of precopyPostcopyPairs(sd)) {
+      const cell = (b: typeof precopy, metric: string | null): string => (metric && Object.hasOwn(b.metrics, metric) ? md(metricText(b.metrics[metric].summary.median, b.metrics[metric].unit)) : '—');
+      out.push('', `**Pre-copy against post-copy on the same workload** (medians)`, '', mdRow(['', `pre-copy: ${md(precopy.name)}`, `post-copy: ${md(postcopy.name)}`]), '|---|--:|--:|');
+      for (const r of PAIR_ROWS) out.push(mdRow([md(r.label), cell(precopy, r.precopy), cell(postcopy, r.postcopy)]));
     }
   } else if (kind === 'sweep') {
     const sw = doc as SweepDocument & { tune?: TuneBlock };

@@ -11,7 +11,8 @@ export function badge(text: string, tone: Tone): string {
 }
 
 export function outcomeTone(outcome: string): Tone {
-  if (outcome === 'converged' || outcome === 'completed') return 'ok';
+  // postcopy: completed through post-copy (every page arrived, verified separately)
+  if (outcome === 'converged' || outcome === 'completed' || outcome === 'postcopy') return 'ok';
   if (outcome === 'forced-stop' || outcome === 'cancelled') return 'warn';
   return 'bad';
 }

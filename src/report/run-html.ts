@@ -9,7 +9,9 @@ import type { ScenarioView } from '../results/scenario-view.ts';
 import { AXIS_TEXT, GRID_SIDE, LEGEND, Y_NAME_GAP, bitRateScale, bytesScale, categoryAxis, chart, msScale, valueAxis, withUnit, yAxisRoom } from './chart.ts';
 import { GREY, INK, MUTED, OKABE_ITO } from './theme.ts';
 import { badge, outcomeTone, page, provenance, table, verifiedBadge } from './page.ts';
-import { bytes, count, esc, fixed, isNumber, ms, num, rate } from './text.ts';
+import { bytes, count, countText, esc, fixed, isNumber, ms, msText, num, rate } from './text.ts';
+import { postcopyFigures, type PostcopyFigures } from '../results/postcopy-figures.ts';
+import { stallLatencyChart } from './stall-chart.ts';
 
 /** One sample of `precopy.series` (absent from documents written before it existed). */
 type SeriesSample = PrecopyResult['series'][number];
@@ -41,14 +43,23 @@ export function scenarioSummary(s: ScenarioView): string {
 function precopyCard(p: PrecopyResult, s: ScenarioView): string {
   const st = p.stats;
   const live = p.rounds.filter((r) => r.stage !== 'stop-and-copy').length;
-  const items: [string, string][] = [
-    ['downtime', `<span class="big">${ms(st.downtime)}</span>`],
-    ['total time', `<span class="big">${ms(st['total-time'])}</span>`],
-    ['downtime limit', `${ms(s.precopy?.downtimeLimitMs)} (expected ${ms(st['expected-downtime'])})`],
-    ['moved', `${bytes(st.ram.transferred)} over the link`],
-    ['rounds', `${count(p.rounds.length)} (${count(live)} live${p.rounds.length > live ? ' + stop-and-copy' : ''})`],
-    ['guest dirty rate', `${count(p.workload.achievedPagesPerSec)} of ${count(p.workload.targetPagesPerSec)} pages/s asked`],
-  ];
+  // a migration that switched to post-copy: this card is its pre-copy phase, the post-copy card the rest
+  const pc = postcopyFigures(p);
+  const items: [string, string][] = pc
+    ? [
+        ['switched at', `<span class="big">${ms(pc.switchAtMs)}</span>`],
+        ['downtime limit', `${ms(s.precopy?.downtimeLimitMs)} (expected ${ms(st['expected-downtime'])} at the last sync)`],
+        ['moved live', `${bytes(pc.liveBytes)} over the link`],
+        ['rounds', `${count(live)} live + switch to post-copy`],
+      ]
+    : [
+        ['downtime', `<span class="big">${ms(st.downtime)}</span>`],
+        ['total time', `<span class="big">${ms(st['total-time'])}</span>`],
+        ['downtime limit', `${ms(s.precopy?.downtimeLimitMs)} (expected ${ms(st['expected-downtime'])})`],
+        ['moved', `${bytes(st.ram.transferred)} over the link`],
+        ['rounds', `${count(p.rounds.length)} (${count(live)} live${p.rounds.length > live ? ' + stop-and-copy' : ''})`],
+      ];
+  items.push(['guest dirty rate', `${count(p.workload.achievedPagesPerSec)} of ${count(p.workload.targetPagesPerSec)} pages/s asked`]);
   // older documents have neither block
   const x = (p as { xbzrle?: PrecopyResult['xbzrle'] }).xbzrle;
   const xc = st['xbzrle-cache'];
@@ -57,8 +68,27 @@ function precopyCard(p: PrecopyResult, s: ScenarioView): string {
   if (z) items.push(['compression', `${esc(z.codec)} level ${esc(z.level)}: ${bytes(z.inputBytes)} of pages in ${bytes(z.outputBytes)}${z.ratio ? ` (ratio ${fixed(z.ratio, 2)})` : ''}`]);
   const ch = p.channels;
   if (ch && ch.count > 1) items.push(['channels', `${count(ch.count)} (multifd): ${ch.lanes.map((l) => bytes(l.bytes)).join(' / ')}; ${count(ch.flushes)} flushes`]);
-  return `<div class="card"><h4>Pre-copy ${badge(p.outcome + (p.reason ? ` (${p.reason})` : ''), outcomeTone(p.outcome))} ${verifiedBadge(p.verified)}</h4>
+  const head = pc ? `Pre-copy ${badge('switched to post-copy', 'warn')}` : `Pre-copy ${badge(p.outcome + (p.reason ? ` (${p.reason})` : ''), outcomeTone(p.outcome))} ${verifiedBadge(p.verified)}`;
+  return `<div class="card"><h4>${head}</h4>
 <dl class="figures">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${p.error ? `<p class="callout bad">${esc(p.error)}</p>` : ''}</div>`;
+}
+
+/** The post-copy column: the switch, the pages fetched on demand and pushed, the guest's stalls. */
+function postcopyCard(p: PrecopyResult, f: PostcopyFigures): string {
+  const b = f.block;
+  const w = b.writeRate ?? { beforePagesPerSec: null, duringPagesPerSec: null, afterPagesPerSec: null };
+  const items: [string, string][] = [
+    ['downtime', `<span class="big">${ms(f.downtimeMs)}</span> (the switch)`],
+    ['total time', `<span class="big">${ms(f.totalTimeMs)}</span> (${ms(f.postcopyMs)} of post-copy)`],
+    ['moved', `${bytes(f.bytes)} over the link: ${bytes(f.pausedBytes)} paused, ${bytes(f.postcopyBytes)} after the resume`],
+    ['requests', `${count(f.requests)}: ${count(b.urgentPages)} pages sent on request, ${count(b.backgroundPages)} pushed${b.preempt ? ' (preempt)' : ''}`],
+    ['blocktime', `${ms(f.blocktimeMs)} all vCPUs at once; per vCPU ${f.vcpuBlocktimeMs.length ? f.vcpuBlocktimeMs.map((v) => ms(v)).join(', ') : '—'}`],
+    ['stalls', f.faults > 0 ? `${count(f.faults)} faults, mean ${ms(f.meanStallMs)}${f.p99Text ? `, ${esc(f.p99Text)}` : ''}` : 'none'],
+    ['guest writes/s', `${count(w.beforePagesPerSec)} before · ${count(w.duringPagesPerSec)} during · ${count(w.afterPagesPerSec)} after`],
+  ];
+  const dropped = isNumber(b.logDroppedWrites) && b.logDroppedWrites > 0 ? `<p class="callout bad">Not verified: the write log had no room for ${count(b.logDroppedWrites)} of the guest's post-switch writes.</p>` : '';
+  return `<div class="card"><h4>Post-copy ${badge(p.outcome, outcomeTone(p.outcome))} ${verifiedBadge(p.verified)}</h4>
+<dl class="figures">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${dropped}</div>`;
 }
 
 function quickCard(q: NonNullable<ResultDocument['quick']>): string {
@@ -83,7 +113,11 @@ function roundsChart(p: PrecopyResult, log: boolean): string {
   const rounds = p.rounds;
   // a log axis has no 0: a zero bar is left out (the table below has it)
   const v = (x: number): number | string => (log && !(x > 0) ? '-' : x);
-  const cats = rounds.map((r) => (r.stage === 'bulk' ? `${r.round}\nbulk` : r.stage === 'stop-and-copy' ? `${r.round}\nS&C` : String(r.round)));
+  // a post-copy run's last record is its switch (pause, device state, missing-page list), not a stop-and-copy
+  const switched = postcopyFigures(p) !== null;
+  const last = switched ? 'switch' : 'S&C';
+  const stageLabel = { ...STAGE_LABEL, ...(switched ? { 'stop-and-copy': 'pages sent: switch to post-copy' } : {}) };
+  const cats = rounds.map((r) => (r.stage === 'bulk' ? `${r.round}\nbulk` : r.stage === 'stop-and-copy' ? `${r.round}\n${last}` : String(r.round)));
   const stages = (['bulk', 'iterative', 'stop-and-copy'] as const).filter((st) => rounds.some((r) => r.stage === st));
   const series: Record<string, unknown>[] = [
     {
@@ -109,7 +143,7 @@ function roundsChart(p: PrecopyResult, log: boolean): string {
       : []),
     ...stages.map((st) => ({
       type: 'bar',
-      name: STAGE_LABEL[st],
+      name: stageLabel[st],
       stack: 'sent',
       data: rounds.map((r) => (r.stage === st && !log ? v(r.sentPages) : '-')),
       itemStyle: { color: STAGE_COLOR[st] },
@@ -137,12 +171,12 @@ function roundsChart(p: PrecopyResult, log: boolean): string {
   const room = yAxisRoom(maxBar, log);
   return chart({
     title: `Rounds: dirty pages at each sync against pages sent${log ? ' (log scale)' : ''}`,
-    note: `Each round sends what the previous sync found dirty; pre-copy converges when the orange bars shrink round by round. S&C = stop-and-copy (guest paused).${log ? ' Pages on a logarithmic scale: each grid line is 10× the one below.' : ''}${thresholdNote}`,
+    note: `Each round sends what the previous sync found dirty; pre-copy converges when the orange bars shrink round by round. ${switched ? 'switch = the switch to post-copy (guest paused).' : 'S&C = stop-and-copy (guest paused).'}${log ? ' Pages on a logarithmic scale: each grid line is 10× the one below.' : ''}${thresholdNote}`,
     height: 380,
     option: {
       color: [OKABE_ITO.orange, ...stages.map((st) => STAGE_COLOR[st])],
       grid: { left: room.side, right: 24, top: 28, bottom: 96 },
-      legend: { ...LEGEND, data: ['dirty pages found at the sync', ...stages.map((st) => STAGE_LABEL[st])] },
+      legend: { ...LEGEND, data: ['dirty pages found at the sync', ...stages.map((st) => stageLabel[st])] },
       // two-line labels ("0" over "bulk") a line height apart, not touching
       xAxis: categoryAxis('round', cats, { nameGap: 44, axisLabel: { ...AXIS_TEXT, interval: 0, hideOverlap: true, lineHeight: 17 } }),
       yAxis: valueAxis('pages', log ? { type: 'log', min: 1, nameGap: room.nameGap } : { nameGap: room.nameGap }),
@@ -164,6 +198,35 @@ function roundsCharts(p: PrecopyResult): string {
   return `<div class="axis-toggle"><details><summary>Show on ${other} axis</summary>${roundsChart(p, !logFirst)}</details><div class="default">${roundsChart(p, logFirst)}</div></div>`;
 }
 
+/**
+ * The post-copy phase on a time axis (values divided by `div`): the switch (the pause request), the
+ * resume on the destination and the last page's arrival as marked lines, post-copy shaded between the
+ * resume and the completion. A switch and a resume closer than 3% of the axis share one line.
+ */
+export function postcopyPhase(f: PostcopyFigures, div: number): { area: unknown[]; lines: Record<string, unknown>; marks: { name: string; atMs: number }[]; note: string } {
+  const b = f.block;
+  const apart = b.resumedMs - b.startMs > 0.03 * Math.max(b.completedMs, 1);
+  const marks = apart
+    ? [{ name: 'switch', atMs: b.startMs }, { name: 'resume', atMs: b.resumedMs }, { name: 'every page there', atMs: b.completedMs }]
+    : [{ name: 'switch + resume', atMs: b.startMs }, { name: 'every page there', atMs: b.completedMs }];
+  const line = { color: OKABE_ITO.purple, type: 'dashed', width: 1.5 };
+  return {
+    area: [
+      { name: 'post-copy', xAxis: b.resumedMs / div, itemStyle: { color: 'rgba(204,121,167,0.16)' }, label: { color: '#7a2f5a', position: 'insideTop' } },
+      { xAxis: b.completedMs / div },
+    ],
+    lines: {
+      silent: true,
+      symbol: 'none',
+      lineStyle: line,
+      label: { position: 'insideEndTop', color: '#7a2f5a', fontSize: 11, textBorderColor: '#fff', textBorderWidth: 3 },
+      data: marks.map((m) => ({ name: m.name, xAxis: m.atMs / div, label: { formatter: m.name } })),
+    },
+    marks,
+    note: `switched at ${msText(b.startMs)}, resumed on the destination at ${msText(b.resumedMs)}, every page there at ${msText(b.completedMs)} (dashed lines)`,
+  };
+}
+
 function timelineChart(p: PrecopyResult, series: SeriesSample[]): string {
   const st = p.stats;
   const endMs = Math.max(st['total-time'] ?? 0, ...series.map((x) => x.tMs));
@@ -176,19 +239,25 @@ function timelineChart(p: PrecopyResult, series: SeriesSample[]): string {
   const areas: unknown[] = [];
   if (st['setup-time'] > 0) {
     areas.push([
-      { name: 'setup', xAxis: 0, itemStyle: { color: 'rgba(0,0,0,0.06)' }, label: { color: MUTED } },
+      // a sliver of setup gets no label: printed above the plot, it would sit on the top tick (the note names the grey)
+      { name: 'setup', xAxis: 0, itemStyle: { color: 'rgba(0,0,0,0.06)' }, label: { color: MUTED, show: st['setup-time'] > 0.03 * endMs } },
       { xAxis: st['setup-time'] / t.div },
     ]);
   }
-  if (scStart !== null && scEnd !== null) {
+  const pc = postcopyFigures(p);
+  if (scStart !== null && scEnd !== null && !pc) {
     areas.push([
       { name: 'stop-and-copy', xAxis: scStart / t.div, itemStyle: { color: 'rgba(213,94,0,0.18)' }, label: { color: '#8a3000', position: 'insideTopRight' } },
       { xAxis: scEnd / t.div },
     ]);
   }
+  const phase = pc ? postcopyPhase(pc, t.div) : null;
+  if (phase) areas.push(phase.area);
   return chart({
     title: 'Timeline: remaining bytes and link rate',
-    note: `Sampled every 100 ms from the start of the migration. Remaining = pages pending in the migration bitmap; link rate = bytes put on the link since the previous sample. Shaded: setup (grey) and the stop-and-copy window, when the guest is paused (orange).`,
+    note: `Sampled every 100 ms from the start of the migration. Remaining = pages pending in the migration bitmap; link rate = bytes put on the link since the previous sample. Shaded: setup (grey) and ${
+      phase ? `post-copy (purple): ${phase.note}` : 'the stop-and-copy window, when the guest is paused (orange)'
+    }.`,
     height: 380,
     option: {
       grid: { left: GRID_SIDE, right: GRID_SIDE, top: 40, bottom: 84 },
@@ -215,6 +284,7 @@ function timelineChart(p: PrecopyResult, series: SeriesSample[]): string {
           lineStyle: { color: OKABE_ITO.blue, width: 2.5 },
           areaStyle: { color: 'rgba(0,114,178,0.12)' },
           markArea: { silent: true, data: areas },
+          ...(phase ? { markLine: phase.lines } : {}),
         },
         {
           type: 'line',
@@ -259,9 +329,15 @@ function guestChart(p: PrecopyResult, series: SeriesSample[], endMs: number): st
       data: [{ yAxis: asked }],
     };
   }
+  const pc = postcopyFigures(p);
+  if (pc) {
+    // the guest's writes slow while it waits for missing pages: the post-copy phase, as on the timeline
+    const phase = postcopyPhase(pc, t.div);
+    rateSeries.markArea = { silent: true, data: [phase.area] };
+  }
   return chart({
     title: 'Guest: achieved write rate and throttle',
-    note: `Page writes the vCPUs achieved per second over each 100 ms sample, against the rate the workload asked for (dotted), and the auto-converge throttle (QEMU cpu-throttle-percentage, right axis).${throttled ? '' : ' The guest was never throttled.'}`,
+    note: `Page writes the vCPUs achieved per second over each 100 ms sample, against the rate the workload asked for (dotted), and the auto-converge throttle (QEMU cpu-throttle-percentage, right axis).${throttled ? '' : ' The guest was never throttled.'}${pc ? ' Shaded: post-copy, when a vCPU that touches a missing page waits for it.' : ''}`,
     height: 320,
     option: {
       grid: { left: room.side, right: GRID_SIDE, top: 30, bottom: 84 },
@@ -293,7 +369,10 @@ function methodCharts(doc: ResultDocument): string {
   const p = doc.precopy;
   const q = doc.quick;
   const cats: string[] = [];
-  if (p) cats.push('pre-copy');
+  // a migration that switched to post-copy is drawn as post-copy: its pre-copy phase, the switch, the pages fetched after
+  const pc = postcopyFigures(p);
+  const live = pc ? 'post-copy' : 'pre-copy';
+  if (p) cats.push(live);
   if (q) cats.push('quick migration');
   const idx = (name: string): number => cats.indexOf(name);
 
@@ -307,7 +386,20 @@ function methodCharts(doc: ResultDocument): string {
     let max = 0;
     const tiny: string[] = [];
     const totals: Record<string, number | null> = {};
-    if (p) {
+    if (p && pc) {
+      const st = p.stats;
+      const down = pc.downtimeMs;
+      if (which === 'total') {
+        slot('pre-copy: setup', GREY, live, st['setup-time']);
+        slot('pre-copy: live rounds', OKABE_ITO.sky, live, Math.max(0, pc.switchAtMs - st['setup-time']));
+        if (down !== null) slot('post-copy: switch (paused)', OKABE_ITO.blue, live, down);
+        slot('post-copy: pages fetched and pushed', OKABE_ITO.purple, live, Math.max(0, pc.totalTimeMs - pc.switchAtMs - (down ?? 0)));
+        totals[live] = pc.totalTimeMs;
+      } else {
+        if (down !== null) slot('post-copy: switch (paused)', OKABE_ITO.blue, live, down);
+        totals[live] = down;
+      }
+    } else if (p) {
       const st = p.stats;
       const down = st.downtime;
       const total = st['total-time'];
@@ -341,8 +433,8 @@ function methodCharts(doc: ResultDocument): string {
     for (const s of series) s.data = (s.data as (number | string)[]).map((v) => (typeof v === 'number' ? v / t.div : v));
     const labels = cats.map((c) => `${c}\n${totals[c] === null || totals[c] === undefined ? 'no value' : formatDurationMs(totals[c]!)}`);
     return chart({
-      title: which === 'downtime' ? 'Downtime: how long the guest was paused' : 'Total time: request to resume on the destination',
-      note: `${which === 'downtime' ? 'Quick migration is paused throughout: its downtime is every phase.' : 'Pre-copy: setup, live rounds, stop-and-copy. Quick migration: its phases.'}${tiny.length ? ` Too short to draw: ${tiny.join(', ')}.` : ''}`,
+      title: which === 'downtime' ? 'Downtime: how long the guest was paused' : pc ? 'Total time: start to every page on the destination' : 'Total time: request to resume on the destination',
+      note: `${which === 'downtime' ? 'Quick migration is paused throughout: its downtime is every phase.' : pc ? 'Post-copy: setup, the pre-copy rounds, the switch, then the pages fetched on demand and pushed while the guest runs. Quick migration: its phases.' : 'Pre-copy: setup, live rounds, stop-and-copy. Quick migration: its phases.'}${tiny.length ? ` Too short to draw: ${tiny.join(', ')}.` : ''}`,
       width: 540,
       height: 90 + cats.length * 62 + 46,
       option: {
@@ -373,7 +465,8 @@ export function renderRunSection(doc: ResultDocument, label?: string): string {
   }
   if (doc.fleet) out.push(fleetSection(doc.fleet));
   out.push(`<h3>Outcome${doc.fleet ? ': guest 0' : ''}</h3>`);
-  out.push(`<div class="cards">${p ? precopyCard(p, s) : ''}${q ? quickCard(q) : ''}</div>`);
+  const pcf = postcopyFigures(p);
+  out.push(`<div class="cards">${p ? precopyCard(p, s) : ''}${p && pcf ? postcopyCard(p, pcf) : ''}${q ? quickCard(q) : ''}</div>`);
   if (doc.comparison) out.push(`<p><strong>Verdict:</strong> ${esc(doc.comparison.verdict)}</p>`);
   if (p?.engineBound) {
     out.push(
@@ -392,7 +485,12 @@ export function renderRunSection(doc: ResultDocument, label?: string): string {
       out.push('<p class="note">No timeline: this document has no time series (written before migbench sampled one, or the migration was too short to sample).</p>');
     }
   }
-  if (p || q) out.push(`<h3>${p && q ? 'Pre-copy against quick migration' : 'Times'}</h3>`, methodCharts(doc));
+  if (p && pcf) {
+    const lost = pcf.block.stallRecordsDropped;
+    const unrecorded = isNumber(lost) && lost > 0 ? ` ${countText(lost)} stalls found no room in the vCPUs' records and are not counted here.` : '';
+    out.push('<h3>Post-copy stalls</h3>', stallLatencyChart(p.stats['postcopy-latency-dist'], 'Post-copy: how long the guest waited for missing pages', `Mean ${msText(pcf.meanStallMs)}${pcf.p99Text ? `, ${pcf.p99Text}` : ''}; QEMU postcopy-blocktime ${msText(pcf.blocktimeMs)}.${unrecorded}`));
+  }
+  if (p || q) out.push(`<h3>${p && q ? `${pcf ? 'Post-copy' : 'Pre-copy'} against quick migration` : 'Times'}</h3>`, methodCharts(doc));
   if (p && p.rounds.length > 0) {
     out.push(
       '<details><summary>Rounds table</summary>',

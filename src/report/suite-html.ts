@@ -6,6 +6,35 @@ import { AXIS_TEXT, INTERVAL_NOTE, categoryAxis, chart, interval, metricScale, v
 import { INK, OKABE_ITO } from './theme.ts';
 import { count, esc, formatMetric } from './text.ts';
 import { provenance, table } from './page.ts';
+import { PAIR_ROWS, precopyPostcopyPairs, type MethodPair } from '../results/method-pairs.ts';
+import type { MetricSeries } from '../results/suite-document.ts';
+
+/** A median with its interval (or range) in the metric's unit, escaped; "—" for no metric. */
+function medianCell(m: MetricSeries | undefined): string {
+  if (!m) return '—';
+  const s = m.summary;
+  const iv = s.ciLow !== null && s.ciHigh !== null ? `CI ${formatMetric(s.ciLow, m.unit)} … ${formatMetric(s.ciHigh, m.unit)}` : `range ${formatMetric(s.min, m.unit)} … ${formatMetric(s.max, m.unit)}`;
+  return `${formatMetric(s.median, m.unit)} <span class="note">(${iv}, n ${count(s.n)})</span>`;
+}
+
+/** Pre-copy alone beside post-copy on the same workload: each pair's medians side by side. */
+function methodPairsSection(pairs: MethodPair[]): string {
+  const out = [
+    '<h3>Pre-copy against post-copy on the same workload</h3>',
+    '<p class="note">Benchmarks whose scenarios differ only in the name and the post-copy settings: one migrated with pre-copy alone, the other switched to post-copy. Medians over the measured runs.</p>',
+  ];
+  for (const { precopy, postcopy } of pairs) {
+    out.push(
+      table(
+        [{ text: '' }, { text: `pre-copy: ${esc(precopy.name)}` }, { text: `post-copy: ${esc(postcopy.name)}` }],
+        PAIR_ROWS.map((r) => ({
+          cells: [esc(r.label), r.precopy ? medianCell(precopy.metrics[r.precopy]) : '—', r.postcopy ? medianCell(postcopy.metrics[r.postcopy]) : '—'],
+        })),
+      ),
+    );
+  }
+  return out.join('\n');
+}
 
 function suiteMetricChart(metric: string, rows: { name: string; unit: string; better: string; summary: Summary }[]): string {
   const unit = rows[0].unit;
@@ -51,6 +80,8 @@ export function renderSuiteSection(doc: SuiteDocument, label?: string): string {
     ),
   );
   out.push(`<div class="row">${charts.join('\n')}</div>`);
+  const pairs = precopyPostcopyPairs(doc);
+  if (pairs.length > 0) out.push(methodPairsSection(pairs));
   out.push(
     table(
       [{ text: 'benchmark' }, { text: 'metric' }, { text: 'median', num: true }, { text: 'interval', num: true }, { text: 'n', num: true }],

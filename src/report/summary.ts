@@ -1,6 +1,7 @@
 /**
- * The human summary of a run: pre-copy and quick migration side by side, built from the result
- * document alone (report/ never reads the engine, only documents). Texts from the scenario or the
+ * The human summary of a run: pre-copy and quick migration side by side, and a third column,
+ * post-copy, when the live migration switched to it (its pre-copy phase stays in the pre-copy column),
+ * built from the result document alone (report/ never reads the engine, only documents). Texts from the scenario or the
  * run (names, outcomes, errors, paths) go through `t` (escape.ts): control characters are shown,
  * not sent to the terminal.
  */
@@ -10,6 +11,7 @@ import type { QuickResult } from '../results/quick-result.ts';
 import { formatBitRate, formatByteRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import type { Colors } from './style.ts';
 import { escapeTerminal as t } from '../escape.ts';
+import { postcopyFigures } from '../results/postcopy-figures.ts';
 
 type ScenarioView = {
   name: string;
@@ -45,34 +47,62 @@ function ratio(q: number | null | undefined, p: number | null | undefined): stri
   return `${r >= 10 ? r.toFixed(0) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×`;
 }
 
-type Row = [string, string, string, string];
+/** label, pre-copy, post-copy, quick migration, quick ÷ the live method */
+type Row = [string, string, string, string, string];
 
 function rows(doc: ResultDocument, c: Colors): Row[] {
   const p = doc.precopy;
   const q = doc.quick;
   const s = doc.scenario as ScenarioView;
+  // a migration that switched to post-copy: its pre-copy phase in the pre-copy column, the switch and after in the post-copy one
+  const pc = postcopyFigures(p);
   const none = '';
   const out: Row[] = [];
-  const add = (label: string, pre: string, quick: string, r = ''): void => {
-    out.push([label, pre, quick, r]);
+  const add = (label: string, pre: string, quick: string, r = '', post = ''): void => {
+    out.push([label, pre, post, quick, r]);
   };
-  add('outcome', p ? outcomeText(p.outcome, p.reason, c) : none, q ? outcomeText(q.outcome, q.reason, c) : none);
-  if (p?.error || q?.error) add('error', p?.error ? c.red(t(p.error)) : none, q?.error ? c.red(t(q.error)) : none);
   const simulated = doc.mode === 'simulate';
-  add('verified', p ? verifiedText(p, c, simulated) : none, q ? verifiedText(q, c, simulated) : none);
-  add(
-    'downtime',
-    p ? (p.stats.downtime === null ? '—' : `${formatDurationMs(p.stats.downtime)} (limit ${formatDurationMs(s.precopy.downtimeLimitMs)}, expected ${formatDurationMs(p.stats['expected-downtime'])})`) : none,
-    q ? (q.stats.downtime === null ? '—' : formatDurationMs(q.stats.downtime)) : none,
-    ratio(q?.stats.downtime, p?.stats.downtime),
-  );
-  add('total time', p ? formatDurationMs(p.stats['total-time']) : none, q ? formatDurationMs(q.stats['total-time']) : none, ratio(q?.stats['total-time'], p?.stats['total-time']));
-  add(
-    'bytes moved',
-    p ? `${formatBytes(p.stats.ram.transferred)} over the link (${formatBytes(p.stats.ram['precopy-bytes'])} live, ${formatBytes(p.stats.ram['downtime-bytes'])} paused)` : none,
-    q ? `${formatBytes(q.savedBytes)} to storage, ${formatBytes(q.restoredBytes)} back` : none,
-    ratio(q?.savedBytes, p?.stats.ram.transferred),
-  );
+  if (pc && p) {
+    add('outcome', c.yellow('did not converge: switched to post-copy'), q ? outcomeText(q.outcome, q.reason, c) : none, '', c.green(t(p.outcome)));
+    if (p.error || q?.error) add('error', p.error ? c.red(t(p.error)) : none, q?.error ? c.red(t(q.error)) : none);
+    add('verified', none, q ? verifiedText(q, c, simulated) : none, '', verifiedText(p, c, simulated));
+    add(
+      'downtime',
+      `no stop-and-copy (expected ${formatDurationMs(p.stats['expected-downtime'])} at the last sync, limit ${formatDurationMs(s.precopy.downtimeLimitMs)})`,
+      q ? (q.stats.downtime === null ? '—' : formatDurationMs(q.stats.downtime)) : none,
+      ratio(q?.stats.downtime, pc.downtimeMs),
+      pc.downtimeMs === null ? '—' : `${formatDurationMs(pc.downtimeMs)} (the switch)`,
+    );
+    add('total time', `${formatDurationMs(pc.switchAtMs)} to the switch`, q ? formatDurationMs(q.stats['total-time']) : none, ratio(q?.stats['total-time'], pc.totalTimeMs), `${formatDurationMs(pc.totalTimeMs)} (${formatDurationMs(pc.postcopyMs)} of post-copy)`);
+    add(
+      'bytes moved',
+      `${formatBytes(pc.liveBytes)} live`,
+      q ? `${formatBytes(q.savedBytes)} to storage, ${formatBytes(q.restoredBytes)} back` : none,
+      ratio(q?.savedBytes, pc.bytes),
+      `${formatBytes(pc.bytes)} over the link (${formatBytes(pc.pausedBytes)} paused, ${formatBytes(pc.postcopyBytes)} after the resume)`,
+    );
+    const b = pc.block;
+    add('requests', none, none, '', `${formatCount(pc.requests)} (postcopy-requests): ${formatCount(b.urgentPages)} pages sent on request, ${formatCount(b.backgroundPages)} pushed${b.preempt ? ' (preempt)' : ''}`);
+    add('blocktime', none, none, '', `${pc.blocktimeMs === null ? '—' : formatDurationMs(pc.blocktimeMs)} all vCPUs at once; per vCPU ${pc.vcpuBlocktimeMs.length ? pc.vcpuBlocktimeMs.map((v) => formatDurationMs(v)).join(', ') : '—'}`);
+    add('stalls', none, none, '', pc.faults > 0 ? `${formatCount(pc.faults)} faults, mean ${pc.meanStallMs === null ? '—' : formatDurationMs(pc.meanStallMs)}${pc.p99Text ? `, ${pc.p99Text}` : ''}` : 'none');
+  } else {
+    add('outcome', p ? outcomeText(p.outcome, p.reason, c) : none, q ? outcomeText(q.outcome, q.reason, c) : none);
+    if (p?.error || q?.error) add('error', p?.error ? c.red(t(p.error)) : none, q?.error ? c.red(t(q.error)) : none);
+    add('verified', p ? verifiedText(p, c, simulated) : none, q ? verifiedText(q, c, simulated) : none);
+    add(
+      'downtime',
+      p ? (p.stats.downtime === null ? '—' : `${formatDurationMs(p.stats.downtime)} (limit ${formatDurationMs(s.precopy.downtimeLimitMs)}, expected ${formatDurationMs(p.stats['expected-downtime'])})`) : none,
+      q ? (q.stats.downtime === null ? '—' : formatDurationMs(q.stats.downtime)) : none,
+      ratio(q?.stats.downtime, p?.stats.downtime),
+    );
+    add('total time', p ? formatDurationMs(p.stats['total-time']) : none, q ? formatDurationMs(q.stats['total-time']) : none, ratio(q?.stats['total-time'], p?.stats['total-time']));
+    add(
+      'bytes moved',
+      p ? `${formatBytes(p.stats.ram.transferred)} over the link (${formatBytes(p.stats.ram['precopy-bytes'])} live, ${formatBytes(p.stats.ram['downtime-bytes'])} paused)` : none,
+      q ? `${formatBytes(q.savedBytes)} to storage, ${formatBytes(q.restoredBytes)} back` : none,
+      ratio(q?.savedBytes, p?.stats.ram.transferred),
+    );
+  }
   if (p) {
     const ram = p.stats.ram;
     const live = p.rounds.filter((r) => r.stage !== 'stop-and-copy').length;
@@ -109,6 +139,11 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
     }
     if (!simulated) add('setup time', formatDurationMs(p.stats['setup-time']), none);
     add('dirty rate', `${pagesPerSec(p.workload.achievedPagesPerSec)} of ${pagesPerSec(p.workload.targetPagesPerSec)} asked`, none);
+    if (pc) {
+      const w = pc.block.writeRate;
+      const r = (v: number | null): string => (v === null ? '—' : formatCount(Math.round(v)));
+      add('guest writes/s', none, none, '', `${r(w.beforePagesPerSec)} before · ${r(w.duringPagesPerSec)} during · ${r(w.afterPagesPerSec)} after`);
+    }
     if (p.engineBound) add('engine bound', c.yellow(`yes: live rounds at ${formatBitRate(p.engine.liveBytesPerSec)}, below the link`), none);
   } else if (q) {
     add('pages', none, `${formatCount(q.pages.normal)} normal, ${formatCount(q.pages.zero)} zero (skipped)`);
@@ -130,11 +165,21 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 export function renderSummary(doc: ResultDocument, c: Colors): string {
-  const both = doc.precopy !== null && doc.quick !== null;
-  const columns = [doc.precopy !== null, doc.quick !== null, both];
+  const live = doc.precopy !== null;
+  const post = postcopyFigures(doc.precopy) !== null;
+  const both = live && doc.quick !== null;
+  const columns = [live, post, doc.quick !== null, both];
   const pick = (r: Row): string[] => [r[0], ...r.slice(1).filter((_, i) => columns[i])];
-  const head = pick([c.bold(t((doc.scenario as ScenarioView).name)), c.bold('pre-copy'), c.bold('quick migration'), c.bold('quick ÷ pre-copy')]);
-  const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: head.map((_, i) => (i === 0 ? null : both && i === 3 ? 18 : 46)) as number[] });
+  const head = pick([
+    c.bold(t((doc.scenario as ScenarioView).name)),
+    c.bold('pre-copy'),
+    c.bold('post-copy'),
+    c.bold('quick migration'),
+    c.bold(post ? 'quick ÷ post-copy' : 'quick ÷ pre-copy'),
+  ]);
+  // three methods side by side: narrower columns, so the table stays within about 160 characters
+  const width = post ? 36 : 46;
+  const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT, wordWrap: true, colWidths: head.map((_, i) => (i === 0 ? null : both && i === head.length - 1 ? 19 : width)) as number[] });
   for (const r of rows(doc, c)) table.push(pick(r));
   const verdict = doc.comparison ? `\n${c.bold('verdict')}: ${t(doc.comparison.verdict)}` : '';
   return `${fleetTable(doc, c)}${table.toString()}${verdict}${simulationLine(doc, c)}`;

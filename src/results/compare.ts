@@ -107,15 +107,48 @@ export interface Comparison {
    */
   scenarioDiffs?: ScenarioDiff[];
   /**
+   * Benchmarks whose two sides migrated by different methods (one with pre-copy alone, the other
+   * switched to post-copy): their metrics are not compared as like with like. Absent in comparisons
+   * written before it existed.
+   */
+  methodMismatches?: MethodMismatch[];
+  /**
    * The gate's answer: "regression" when a row regressed, "undecided" when no row could be tested at
-   * all (every row has too few samples: "no regression" would claim what nothing showed), else
-   * "no-regression". Absent in comparisons written before it existed.
+   * all (every row has too few samples, or no metric paired up: "no regression" would claim what
+   * nothing showed), else "no-regression". Absent in comparisons written before it existed.
    */
   outcome?: Outcome;
   warnings: string[];
 }
 
 export type Outcome = 'regression' | 'no-regression' | 'undecided';
+
+/** How a benchmark's live migration ran on one side: its metrics are `precopy.*` or `postcopy.*` (suite-metrics.ts). */
+export type LiveMethod = 'pre-copy' | 'post-copy';
+
+export interface MethodMismatch {
+  benchmark: string;
+  base: LiveMethod;
+  head: LiveMethod;
+}
+
+/**
+ * The live method a benchmark's metrics say it ran: "post-copy" when it has `postcopy.*` metrics and no
+ * `precopy.*` ones, "pre-copy" the other way round, null when neither or both (runs that differed).
+ */
+export function liveMethodOf(metrics: Record<string, unknown>): LiveMethod | null {
+  const names = Object.keys(metrics);
+  const pre = names.some((n) => n.startsWith('precopy.'));
+  const post = names.some((n) => n.startsWith('postcopy.'));
+  return pre === post ? null : pre ? 'pre-copy' : 'post-copy';
+}
+
+const METHOD_WORDS: Record<LiveMethod, string> = { 'pre-copy': 'migrated with pre-copy alone', 'post-copy': 'switched to post-copy' };
+
+/** '"hotset": base.json migrated with pre-copy alone, head.json switched to post-copy: …' */
+export function methodMismatchText(m: MethodMismatch, labels: { base: string; head: string }): string {
+  return `"${m.benchmark}": ${labels.base} ${METHOD_WORDS[m.base]}, ${labels.head} ${METHOD_WORDS[m.head]}: not compared as like with like (${m.base} and ${m.head} have metrics of their own; run both sides with the same postcopy.enabled)`;
+}
 
 export interface ScenarioDiff {
   benchmark: string;
@@ -268,6 +301,17 @@ export function compareSuites(base: SuiteDocument, head: SuiteDocument, options:
     );
   }
 
+  const methodMismatches: MethodMismatch[] = [];
+  for (const b of common) {
+    const bm = liveMethodOf(b.metrics);
+    const hm = liveMethodOf(headByName.get(b.name)!.metrics);
+    if (bm !== null && hm !== null && bm !== hm) methodMismatches.push({ benchmark: b.name, base: bm, head: hm });
+  }
+  for (const m of methodMismatches) warnings.push(methodMismatchText(m, labels));
+  const mismatched = new Set(methodMismatches.map((m) => m.benchmark));
+  /** a live-migration metric of a benchmark whose sides ran different methods: said above, not listed as unpaired */
+  const saidMismatched = (benchmark: string, metric: string): boolean => mismatched.has(benchmark) && (metric.startsWith('precopy.') || metric.startsWith('postcopy.'));
+
   const rows: MetricComparison[] = [];
   const usedThresholdKeys = new Set<string>();
   const insufficient = new Map<string, string[]>(); // "n1+n2" → benchmarks
@@ -276,12 +320,12 @@ export function compareSuites(base: SuiteDocument, head: SuiteDocument, options:
   for (const b of common) {
     const h = headByName.get(b.name)!;
     for (const metric of Object.keys(h.metrics)) {
-      if (!Object.hasOwn(b.metrics, metric)) unpaired.push(`"${b.name}" ${metric} (only in ${labels.head})`);
+      if (!Object.hasOwn(b.metrics, metric) && !saidMismatched(b.name, metric)) unpaired.push(`"${b.name}" ${metric} (only in ${labels.head})`);
     }
     for (const [metric, bm] of Object.entries(b.metrics)) {
       const hm: MetricSeries | undefined = Object.hasOwn(h.metrics, metric) ? h.metrics[metric] : undefined;
       if (hm === undefined) {
-        unpaired.push(`"${b.name}" ${metric} (only in ${labels.base})`);
+        if (!saidMismatched(b.name, metric)) unpaired.push(`"${b.name}" ${metric} (only in ${labels.base})`);
         continue;
       }
       if (bm.unit !== hm.unit || bm.better !== hm.better) {
@@ -416,22 +460,34 @@ export function compareSuites(base: SuiteDocument, head: SuiteDocument, options:
     onlyInHead,
     counts,
     scenarioDiffs,
+    methodMismatches,
     outcome: rows.some((r) => r.verdict === 'regression')
       ? 'regression'
-      : rows.length > 0 && rows.every((r) => r.verdict === 'insufficient-samples')
+      : rows.every((r) => r.verdict === 'insufficient-samples')
         ? 'undecided'
         : 'no-regression',
     warnings,
   };
 }
 
-/** True when nothing could be tested: every row has too few samples (so no verdict either way). */
+/**
+ * True when nothing could be tested: every row has too few samples, or there is no row at all (no
+ * metric paired up, e.g. pre-copy on one side and post-copy on the other), so no verdict either way.
+ */
 export function isUndecided(c: Comparison): boolean {
-  return c.rows.length > 0 && c.rows.every((r) => r.verdict === 'insufficient-samples');
+  return c.rows.every((r) => r.verdict === 'insufficient-samples');
 }
 
 /** The headline of an undecided comparison, in every output format. */
 export const UNDECIDED_TEXT = 'undecided: nothing could be tested (every row has too few samples; rerun with more --runs)';
+
+/** The same when no metric paired up at all. */
+export const NOTHING_COMPARED_TEXT = 'undecided: nothing could be tested (no metric is on both sides; see the warnings)';
+
+/** The undecided headline that fits this comparison. */
+export function undecidedText(c: Comparison): string {
+  return c.rows.length === 0 ? NOTHING_COMPARED_TEXT : UNDECIDED_TEXT;
+}
 
 /** True when at least one metric of one benchmark regressed (the CI gate). */
 export function hasRegression(c: Comparison): boolean {
@@ -523,7 +579,7 @@ function countsText(c: Comparison): string {
     `${n['within-threshold'] + n['not-significant']} unchanged`,
   ];
   if (n['insufficient-samples'] > 0) parts.push(`${n['insufficient-samples']} with too few samples`);
-  return isUndecided(c) ? `${UNDECIDED_TEXT}: ${parts.join(', ')}` : parts.join(', ');
+  return isUndecided(c) ? `${undecidedText(c)}: ${parts.join(', ')}` : parts.join(', ');
 }
 
 const BORDERLESS = {

@@ -8,6 +8,7 @@ import type { MigrationStats, RoundRecord, SeriesPoint } from './migration-stats
 import type { Outcome } from './outcome.ts';
 import type { QuickResult } from './quick-result.ts';
 import type { PostcopyResult } from './postcopy-result.ts';
+import type { OrchestratorReport } from './orchestrator-report.ts';
 import type { EnvironmentInfo, GitInfo } from './environment.ts';
 
 export const SCHEMA_VERSION = 1;
@@ -47,6 +48,8 @@ export interface PrecopyResult {
   guestLost?: boolean;
   /** outcome `postcopy` only: the post-copy phase (issue 14) */
   postcopy?: PostcopyResult;
+  /** scenario `orchestrator` other than "none": what it set before the run and every action it took (issue 19) */
+  orchestrator?: OrchestratorReport;
 }
 
 export interface ResultDocument {

@@ -29,6 +29,8 @@ export interface RoundRecord {
   expectedDowntimeMs: number;
   /** the policy's threshold at that sync (QEMU: measured bandwidth × downtime limit; Xen: 50 pages; …) */
   thresholdBytes: number;
+  /** the downtime limit in force at that sync, ms (QEMU downtime-limit; an orchestrator may change it); absent in older documents */
+  downtimeLimitMs?: number;
   /** QEMU cpu-throttle-percentage during the round (auto-converge) */
   throttlePercent: number;
   /** page writes achieved ÷ asked during the round (1 = the guest ran at full speed); null when it asks none */

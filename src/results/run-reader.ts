@@ -18,7 +18,7 @@ const isScalar = (v: unknown): boolean => v === null || typeof v === 'string' ||
 
 const ROUND_NUMBERS = [
   'round', 'startMs', 'durationMs', 'dirtyPages', 'pendingPages', 'sentPages', 'zeroPages', 'normalPages', 'bytes', 'bandwidthBytesPerSec',
-  'dirtyRatePagesPerSec', 'expectedDowntimeMs', 'thresholdBytes', 'throttlePercent', 'guestSlowdown',
+  'dirtyRatePagesPerSec', 'expectedDowntimeMs', 'thresholdBytes', 'downtimeLimitMs', 'throttlePercent', 'guestSlowdown',
 ] as const;
 const SERIES_NUMBERS = ['tMs', 'transferredBytes', 'remainingBytes', 'linkBytesPerSec', 'dirtyRatePagesPerSec', 'throttlePercent'] as const;
 
@@ -98,6 +98,21 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
     numbers(p.stats, ['total-time', 'setup-time', 'downtime', 'expected-downtime'], 'precopy.stats');
     allNumbers(p.stats.ram, 'precopy.stats.ram', false);
     allNumbers(p.stats['xbzrle-cache'], 'precopy.stats.xbzrle-cache', true);
+    // post-copy's figures (issue 14): the reports chart the histogram and print the rest
+    numbers(p.stats, ['postcopy-blocktime', 'postcopy-latency'], 'precopy.stats');
+    for (const k of ['postcopy-vcpu-blocktime', 'postcopy-latency-dist'] as const) {
+      const v = p.stats[k];
+      if (v !== undefined && v !== null && !(Array.isArray(v) && v.length <= 64 && v.every(isFiniteOrNull))) fail(`precopy.stats.${k}: expected a list of at most 64 numbers, got ${describeValue(v)}`);
+    }
+    if (p.postcopy !== undefined && p.postcopy !== null) {
+      if (!isObject(p.postcopy)) return fail(`precopy.postcopy: expected an object or null, got ${describeValue(p.postcopy)}`);
+      const pc = p.postcopy;
+      numbers(pc, ['startMs', 'resumedMs', 'completedMs', 'durationMs', 'missingPages', 'urgentPages', 'backgroundPages', 'droppedPages', 'faults'], 'precopy.postcopy', true);
+      numbers(pc, ['rateLimitBytesPerSec', 'loggedWrites', 'logDroppedWrites', 'stallRecordsDropped'], 'precopy.postcopy');
+      flag(pc, 'preempt', 'precopy.postcopy');
+      const w = flat(pc.writeRate, 'precopy.postcopy.writeRate', false)!;
+      numbers(w, ['beforePagesPerSec', 'duringPagesPerSec', 'afterPagesPerSec', 'afterWindowMs'], 'precopy.postcopy.writeRate');
+    }
     list(p.rounds, 'precopy.rounds', false).forEach((r, i) => {
       const at = `precopy.rounds[${i}]`;
       const round = flat(r, at, false)!;

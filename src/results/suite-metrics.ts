@@ -4,6 +4,7 @@
  */
 import type { ResultDocument } from './document.ts';
 import type { Better } from './suite-document.ts';
+import { usedPostcopy } from './postcopy-figures.ts';
 
 export interface MetricValue {
   value: number;
@@ -17,14 +18,22 @@ export const METRIC_NAMES: readonly string[] = [
   'precopy.downtime',
   'precopy.transferred',
   'precopy.rounds',
+  'postcopy.total-time',
+  'postcopy.downtime',
+  'postcopy.transferred',
+  'postcopy.requests',
+  'postcopy.blocktime',
   'quick.downtime',
   'quick.total-time',
   'quick.saved',
 ];
 
 /**
- * The metrics of one run. Pre-copy: total time, downtime, bytes on the link, rounds; quick: downtime,
- * total time, bytes to storage. A metric the run did not produce (no downtime after a cancel) is left out.
+ * The metrics of one run. Pre-copy: total time, downtime, bytes on the link, rounds; a live migration
+ * that switched to post-copy has its own instead (`postcopy.*`: total time, downtime, bytes on the
+ * link, postcopy-requests, postcopy-blocktime), so that `compare` never pairs a post-copy figure with a
+ * pre-copy one; quick: downtime, total time, bytes to storage. A metric the run did not produce (no
+ * downtime after a cancel) is left out.
  */
 export function metricsOf(doc: ResultDocument): Record<string, MetricValue> {
   const out: Record<string, MetricValue> = {};
@@ -32,7 +41,13 @@ export function metricsOf(doc: ResultDocument): Record<string, MetricValue> {
     if (value !== null && value !== undefined && Number.isFinite(value)) out[name] = { value, unit, better: 'lower' };
   };
   const p = doc.precopy;
-  if (p) {
+  if (usedPostcopy(p)) {
+    put('postcopy.total-time', p.stats['total-time'], 'ms');
+    put('postcopy.downtime', p.stats.downtime, 'ms');
+    put('postcopy.transferred', p.stats.ram.transferred, 'B');
+    put('postcopy.requests', p.stats.ram['postcopy-requests'], 'count');
+    put('postcopy.blocktime', p.stats['postcopy-blocktime'], 'ms');
+  } else if (p) {
     put('precopy.total-time', p.stats['total-time'], 'ms');
     put('precopy.downtime', p.stats.downtime, 'ms');
     put('precopy.transferred', p.stats.ram.transferred, 'B');

@@ -15,6 +15,8 @@ import { PATTERN_NAMES } from '../workload/patterns.ts';
 import { MAX_CHANNELS, POLICY_NAMES, type PolicyName } from '../precopy-params.ts';
 import { atMost, between, decimalRefusal, greaterThanZero, integerAtLeast, integerFrom, isPowerOfTwo, notNegative, rule, type KeyDecl } from './kinds.ts';
 import { POLICY_PARAM_DECLS, resolvePolicyParams } from './policy-params.ts';
+import { ORCHESTRATOR_KEY_DECLS } from './orchestrator-keys.ts';
+import { ORCHESTRATOR_POLICY_KEY_DECLS } from './orchestrator-policy-keys.ts';
 import { fail } from './refuse.ts';
 import { FILL_KINDS, resolveAutoConverge, resolveFill, resolveLinkTarget } from './special.ts';
 import { COMPRESSION_CODECS, COMPRESSION_LEVELS, type CompressionCodec, type ScenarioInput } from './types.ts';
@@ -247,12 +249,16 @@ const DECLS = [
     meaning: 'the image file itself; must not exist yet (`--force` on the command line replaces a regular file)',
   },
   { key: 'quick.keepImage', kind: 'boolean', default: false, unit: 'true | false', meaning: 'keep the image after the run (else it is removed)' },
+  {
+    key: 'quick.restore', kind: 'enum', values: ['eager', 'lazy'], default: 'eager', unit: '"eager" | "lazy"',
+    meaning: "eager: read the whole image back before the guest resumes; lazy (Firecracker's userfaultfd restore): resume right after the hand-over, read each page the guest touches from the image on demand (a stall) while a background reader fills the rest in file order",
+  },
 
 
   { key: 'postcopy', kind: 'block', row: false, unit: 'object', meaning: 'post-copy after pre-copy (QEMU postcopy-ram)' },
   {
     key: 'postcopy.enabled', kind: 'boolean', default: false, unit: 'true | false',
-    meaning: 'QEMU postcopy-ram: after startAfterRounds live rounds, pause, send the device state and the list of missing pages, resume the guest on the destination and fetch each page it touches on demand while the rest is pushed (emulate mode)',
+    meaning: 'QEMU postcopy-ram: after startAfterRounds live rounds, pause, send the device state and the list of missing pages, resume the guest on the destination and fetch each page it touches on demand while the rest is pushed (emulate and simulate mode, predict)',
   },
   {
     key: 'postcopy.startAfterRounds', kind: 'number', default: 1, defaultDoc: '1 (after the bulk round, as virsh --postcopy-after-precopy)', unit: `count, 1 … ${MAX_POSTCOPY_START_ROUNDS}`,
@@ -263,14 +269,17 @@ const DECLS = [
     meaning: 'QEMU max-postcopy-bandwidth: rate limit of the post-copy phase', rules: [greaterThanZero],
   },
   { key: 'postcopy.preempt', kind: 'boolean', default: true, unit: 'true | false', meaning: 'QEMU postcopy-preempt: requested pages go ahead of the background push instead of waiting behind its frames' },
-  { key: 'postcopy.recovery', kind: 'boolean', default: false, unit: 'true | false', meaning: 'QEMU postcopy recovery: survive a link failure during post-copy (not built yet: refused when true)' },
+  { key: 'postcopy.recovery', kind: 'boolean', default: false, unit: 'true | false', meaning: 'QEMU postcopy recovery: when the link fails during post-copy both sides pause (postcopy-paused), the vCPUs that touch a missing page stay blocked, and once the link is back (faults.linkDownForMs) the destination sends its received bitmap, the pages lost in flight are sent again and the migration completes (emulate mode only)' },
+
+  ...ORCHESTRATOR_KEY_DECLS,
+  ...ORCHESTRATOR_POLICY_KEY_DECLS,
 
   { key: 'faults', kind: 'block', row: false, unit: 'object', meaning: 'a link failure during the migration' },
   {
     key: 'faults.linkDownAtMs', kind: 'duration', nullable: true, defaultDoc: 'null (the link never fails)', unit: 'ms or null', rules: [notNegative],
-    meaning: 'the link dies this long after the migration request: pre-copy ends `failed` with the guest running on the source; post-copy ends `failed` with the guest lost (emulate mode)',
+    meaning: 'the link dies this long after the migration request: pre-copy ends `failed` with the guest running on the source; post-copy ends `failed` with the guest lost, unless postcopy.recovery (emulate mode only)',
   },
-  { key: 'faults.linkDownForMs', kind: 'duration', default: 0, unit: 'ms', rules: [notNegative], meaning: 'how long the link stays down (what postcopy.recovery would wait out; not built yet)' },
+  { key: 'faults.linkDownForMs', kind: 'duration', default: 0, unit: 'ms', rules: [notNegative], meaning: 'how long the link stays down: what postcopy.recovery waits out; 0 = it never comes back (post-copy then ends `failed` with the guest lost, recovery or not); pre-copy fails at the outage either way' },
 
   {
     key: 'fleet', kind: 'block', nullable: true, defaultDoc: 'null (one guest)', unit: 'null or { count, concurrency }', expected: 'expected null or an object like { "count": 8, "concurrency": 2 }',

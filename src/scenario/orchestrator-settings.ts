@@ -58,15 +58,77 @@ export interface VirshSettings {
   readonly timeoutAction: 'suspend' | 'postcopy';
 }
 
+/** One action of an oVirt convergence schedule (vdsm/virt/migration.py: setDowntime, postcopy, abort). */
+export type OvirtAction =
+  /** libvirt virDomainMigrateSetMaxDowntime, ms */
+  | { readonly action: 'setDowntime'; readonly downtimeMs: number }
+  /** switch to post-copy (vdsm asks for it; when it cannot, the next action comes at a later iteration) */
+  | { readonly action: 'postcopy' }
+  /** abort the migration (the guest stays on the source) */
+  | { readonly action: 'abort' };
+
 /**
- * oVirt's convergence schedules (vdsm) and KubeVirt's stall detector (VEP 248): their shapes are
- * defined with their decisions (issue 19).
+ * vdsm's convergenceSchedule as ovirt-engine sends it (ConvergenceSchedule.java): `init` actions at
+ * the start, then `stalling` steps taken one per new dirty-sync iteration, in order, each once the
+ * iteration count since the monitor first saw the migration exceeds its `limit` (-1: at the next one).
  */
+export interface OvirtConvergenceSchedule {
+  readonly init: readonly OvirtAction[];
+  readonly stalling: readonly { readonly limit: number; readonly action: OvirtAction }[];
+}
+
+/** ovirt-engine's named migration policies (MigrationPolicies in packaging/dbscripts), or a schedule of the user's own. */
+export const OVIRT_POLICY_NAMES = ['minimal-downtime', 'suspend-workload-if-needed', 'post-copy', 'custom'] as const;
+export type OvirtPolicyName = (typeof OVIRT_POLICY_NAMES)[number];
+
+/** oVirt (ovirt-engine's migration policy, carried out by vdsm's migration monitor thread). */
 export interface OvirtSettings {
   readonly kind: 'ovirt';
+  /** the engine policy the schedule and the flags come from ("custom": convergenceSchedule as given) */
+  readonly policy: OvirtPolicyName;
+  /** the policy's schedule, or the user's own */
+  readonly convergenceSchedule: OvirtConvergenceSchedule;
+  /** the policy's autoConvergence unless set (libvirt VIR_MIGRATE_AUTO_CONVERGE) */
+  readonly autoConvergence: boolean;
+  /** the policy's migrationCompression unless set (libvirt VIR_MIGRATE_COMPRESSED: XBZRLE, QEMU's 64 MiB cache) */
+  readonly migrationCompression: boolean;
+  /** s (10): vdsm's migration_monitor_interval, how often the monitor thread polls the job */
+  readonly migrationMonitorInterval: number;
 }
+
+/**
+ * KubeVirt's MigrationStallDetection (VEP 248, alpha: feature gate MigrationStallDetection): the
+ * stall detector and its switchover rule. The experimental knobs keep the names of
+ * MigrationPolicy.spec.experimental.stallDetector; the rest are MigrationConfiguration's.
+ */
 export interface KubevirtStallSettings {
   readonly kind: 'kubevirt-stall';
+  /** bytes/s per migration; Infinity for "0Mi" (unlimited) */
+  readonly bandwidthPerMigration: number;
+  /** s per GB of guest memory (150): the budget maxCompletionTime is this × the guest's size in 10^9 bytes, rounded up (as KubeVirt counts it) */
+  readonly completionTimeoutPerGiB: number;
+  readonly allowAutoConverge: boolean;
+  readonly allowPostCopy: boolean;
+  /** defaults to allowPostCopy */
+  readonly allowWorkloadDisruption: boolean;
+  /** ms (900): the longest pause acceptable on the pre-copy-only, no-disruption path (QEMU's target starts at min(this, 300)) */
+  readonly maxDowntimeMs: number;
+  /** s (40): the sliding window of stall detection and the first relaxation patience */
+  readonly stallProgressTimeout: number;
+  /** s (60): after a triggered switchover, abort if the migration has not switched over by then */
+  readonly switchoverTimeout: number;
+  /** integer percent (4): the band around the best remaining bytes */
+  readonly stallMargin: number;
+  /** (0.4): the EWMA weight of each new bandwidth sample */
+  readonly ewmaAlpha: number;
+  /** (1.5): pre-copy only, no disruption: abort when the implied downtime exceeds maxDowntimeMs × this */
+  readonly precopyPossibleFactor: number;
+  /** (0.5): the relaxation patience is multiplied by this after each missed window */
+  readonly patienceWindowDecayFactor: number;
+  /** (true): wait for a local minimum of the remaining bytes before switching over */
+  readonly searchLocalMinima: boolean;
+  /** (2): the hard budget is maxCompletionTime × this */
+  readonly completionTimeoutFactor: number;
 }
 
 export type OrchestratorSettings =

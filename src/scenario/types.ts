@@ -5,6 +5,7 @@
  */
 import type { PatternName } from '../workload/patterns.ts';
 import type { PolicyName, PolicyParams } from '../precopy-params.ts';
+import type { OrchestratorKind, OrchestratorSettings } from './orchestrator-settings.ts';
 
 export interface AutoConverge {
   /** first throttle, percent (QEMU cpu-throttle-initial, 20) */
@@ -58,9 +59,32 @@ export interface ScenarioInput {
     dir?: string | null;
     path?: string | null;
     keepImage?: boolean;
+    restore?: 'eager' | 'lazy';
   };
   /** post-copy after pre-copy (QEMU postcopy-ram) */
   postcopy?: { enabled?: boolean; startAfterRounds?: number; maxBandwidth?: string | number; preempt?: boolean; recovery?: boolean };
+  /** the orchestrator above the hypervisor: its kind and that system's settings (keys of another kind are refused) */
+  orchestrator?: {
+    kind?: OrchestratorKind;
+    bandwidthPerMigration?: string | number;
+    completionTimeoutPerGiB?: number;
+    progressTimeout?: number;
+    allowAutoConverge?: boolean;
+    allowPostCopy?: boolean;
+    allowWorkloadDisruption?: boolean;
+    parallelMigrationsPerCluster?: number;
+    parallelOutboundMigrationsPerNode?: number;
+    liveMigrationDowntime?: number;
+    liveMigrationDowntimeSteps?: number;
+    liveMigrationDowntimeDelay?: number;
+    liveMigrationCompletionTimeout?: number;
+    liveMigrationTimeoutAction?: 'abort' | 'force_complete';
+    liveMigrationPermitPostCopy?: boolean;
+    liveMigrationPermitAutoConverge?: boolean;
+    migrateDowntime?: number;
+    timeout?: number | null;
+    timeoutAction?: 'suspend' | 'postcopy';
+  } & OrchestratorPolicyKeysInput;
   /** a link failure during the migration */
   faults?: { linkDownAtMs?: number | string | null; linkDownForMs?: number | string };
   /** simulate mode: a host evacuation of `count` guests like this one, `concurrency` at a time */
@@ -148,6 +172,8 @@ export interface Scenario {
     /** the image file itself (overrides dir); null = a new file in dir */
     readonly path: string | null;
     readonly keepImage: boolean;
+    /** eager: restore everything before the resume; lazy: resume after the hand-over and fault pages in from the image */
+    readonly restore: 'eager' | 'lazy';
   };
   /** post-copy (QEMU postcopy-ram): after `startAfterRounds` live rounds the guest resumes on the destination and faults missing pages in */
   readonly postcopy: {
@@ -161,9 +187,37 @@ export interface Scenario {
     /** survive a link failure during post-copy (QEMU postcopy-paused / migrate-recover) */
     readonly recovery: boolean;
   };
+  /** the orchestrator watching the migration: the chosen kind and its own settings only (src/orchestrator/) */
+  readonly orchestrator: OrchestratorSettings;
   /** a link failure: it goes down `linkDownAtMs` after the migration request (null: never) for `linkDownForMs` */
   readonly faults: { readonly linkDownAtMs: number | null; readonly linkDownForMs: number };
   /** a host evacuation (simulate mode): `count` guests like this one share the link, `concurrency` at a time; null = one guest */
   readonly fleet: { readonly count: number; readonly concurrency: number } | null;
 }
 
+
+/**
+ * The `orchestrator` block's keys of kinds ovirt and kubevirt-stall, as a scenario file may write them
+ * (issue 19; keys in orchestrator-policy-keys.ts). For the lead: intersect with ScenarioInput's
+ * `orchestrator` block (`orchestrator?: { … } & OrchestratorPolicyKeysInput`); the resolved side is
+ * OvirtSettings / KubevirtStallSettings in orchestrator-settings.ts.
+ */
+export interface OrchestratorPolicyKeysInput {
+  // ovirt
+  policy?: 'minimal-downtime' | 'suspend-workload-if-needed' | 'post-copy' | 'custom';
+  /** read by its own reader (a free-form object to the key table, like policyParams): unknown keys are refused there */
+  convergenceSchedule?: ({ init?: string[]; stalling?: { limit: number; action: string }[] } & Record<string, unknown>) | null;
+  autoConvergence?: boolean;
+  migrationCompression?: boolean;
+  migrationMonitorInterval?: number;
+  // kubevirt-stall (besides kubevirt's bandwidthPerMigration, completionTimeoutPerGiB, allowAutoConverge, allowPostCopy, allowWorkloadDisruption)
+  maxDowntimeMs?: number;
+  stallProgressTimeout?: number;
+  switchoverTimeout?: number;
+  stallMargin?: number;
+  ewmaAlpha?: number;
+  precopyPossibleFactor?: number;
+  patienceWindowDecayFactor?: number;
+  searchLocalMinima?: boolean;
+  completionTimeoutFactor?: number;
+}

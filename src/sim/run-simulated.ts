@@ -18,8 +18,9 @@ import { runDocument } from '../results/run-document.ts';
 import { formatBytes } from '../units.ts';
 import { deriveSeed } from '../workload/rng.ts';
 import { zstdReady } from '../codec/zstd.ts';
+import { checkPostcopyMode } from '../postcopy/support.ts';
 import { ContentModel } from './content-model.ts';
-import { quickModel } from './predict/quick-model.ts';
+import { quickModel, type QuickPrediction } from './predict/quick-model.ts';
 import { PrecopySimulation, type SimulationOptions } from './simulate-precopy.ts';
 import { simulationWorkProblem } from './work-bound.ts';
 
@@ -52,6 +53,8 @@ export function checkSimulatable(s: Scenario, methods: readonly Method[]): void 
   if (bitmapBytes > MAX_SIM_BITMAP_BYTES) {
     fail('fleet.concurrency', `${alive} simulated guests of ${formatBytes(s.guest.memory)} at a time need ${formatBytes(bitmapBytes)} of page bitmaps (at most ${formatBytes(MAX_SIM_BITMAP_BYTES)})`, String(alive));
   }
+  // post-copy and link failures: what simulate mode models of them (postcopy/support.ts)
+  if (methods.includes('precopy')) checkPostcopyMode(s, 'simulate');
   // the modelled work (guest writes, pages), bounded before anything is allocated (work-bound.ts)
   const tooMuch = simulationWorkProblem(s, methods);
   if (tooMuch) throw new MigbenchError('E_SCENARIO', tooMuch.message);
@@ -108,13 +111,14 @@ export function simulateQuick(s: Scenario, storageShare = 1, zeroPages?: number)
   const N = s.guest.memory / s.guest.pageSize;
   const shared = storageShare === 1 ? s : { ...s, quick: { ...s.quick, storageBandwidth: s.quick.storageBandwidth * storageShare } };
   const q = quickModel(shared, zeroPages ?? new ContentModel(s).zeroKindPages(0, N), 0);
+  const lazy = simulatedLazy(s, q);
   return {
     outcome: 'completed',
     reason: null,
     error: null,
     verified: null,
     verification: null,
-    stats: q.stats,
+    stats: lazy.stats ?? q.stats,
     phases: q.phases,
     format: s.quick.format,
     imagePath: null,
@@ -123,6 +127,45 @@ export function simulateQuick(s: Scenario, storageShare = 1, zeroPages?: number)
     restoredBytes: q.restoredBytes,
     pages: q.pages,
     storageBandwidthBytesPerSec: shared.quick.storageBandwidth,
+    ...(lazy.lazy ? { lazy: lazy.lazy } : {}),
+  };
+}
+
+/**
+ * A lazy restore, modelled (quick-model.ts): its expected faults and stalls in the result's lazy fields
+ * (a fault reads a page unless the page is zero; the rest is the background's). Nothing is logged or
+ * recorded in simulate mode: those counts are 0, and the latency histogram is absent.
+ */
+function simulatedLazy(s: Scenario, q: QuickPrediction): Partial<Pick<QuickResult, 'lazy' | 'stats'>> {
+  const l = q.lazy;
+  if (l === null) return {};
+  const faults = Math.round(l.expectedFaults);
+  const faultPages = Math.round((faults * q.pages.normal) / q.pages.total);
+  const faultBytes = faultPages * s.guest.pageSize;
+  const stallMs = faults * l.expectedStallMs;
+  return {
+    stats: {
+      ...q.stats,
+      'postcopy-latency': l.expectedStallMs * 1e6,
+      'postcopy-vcpu-blocktime': Array.from({ length: s.guest.vcpus }, () => stallMs / s.guest.vcpus),
+    },
+    lazy: {
+      resumedMs: q.stats.downtime,
+      completedMs: q.stats['total-time'],
+      bytesBeforeResume: l.bytesBeforeResume,
+      faultBytes,
+      backgroundBytes: l.bytesAfterResume - faultBytes,
+      requests: faults,
+      faultPages,
+      zeroFaultPages: faults - faultPages,
+      backgroundPages: q.pages.total - faults,
+      faults,
+      duringPagesPerSec: s.workload.pattern === 'idle' ? 0 : s.workload.dirtyRate,
+      loggedWrites: 0,
+      logDroppedWrites: 0,
+      stallRecordsDropped: 0,
+      guestLost: false,
+    },
   };
 }
 

@@ -27,16 +27,22 @@ import type { Scenario } from '../options.ts';
 import { precopyLoop, stepSync, type GuestControls, type PendingPages, type PrecopyLoop, type PrecopyRun, type PrecopySettings, type RateMeter, type Timeline, type Wire } from '../precopy/loop.ts';
 import { compressionResult, precopyResult } from '../precopy/result.ts';
 import { precopySettingsFor } from '../precopy/settings.ts';
-import { CodecCounters, SERIES_INTERVAL_MS, SendCounters } from '../precopy/stats.ts';
+import { CodecCounters, SERIES_INTERVAL_MS, SendCounters, ramStats } from '../precopy/stats.ts';
 import type { RoundRecord, RoundStage } from '../results/migration-stats.ts';
 import type { PrecopyResult } from '../results/document.ts';
 import { XbzrleCacheBook } from '../codec/page-cache.ts';
 import { DEVICE_CHUNK_BYTES, HEADER_BYTES, maxRunPages } from '../transport/frame.ts';
 import { align8 } from '../transport/ring.ts';
-import { createPageGenerator, sequentialSlice, type PageGenerator } from '../workload/patterns.ts';
+import { LinkDown } from '../transport/link-fault.ts';
+import { createPageGenerator, sequentialSlice, type PageGenerator, type PatternSpec } from '../workload/patterns.ts';
 import { Rng, deriveSeed } from '../workload/rng.ts';
 import { ContentModel, KIND_ZERO } from './content-model.ts';
 import { PageSet } from './page-set.ts';
+import { SimPostcopy } from './simulate-postcopy.ts';
+import { simPostcopyResult } from './simulate-postcopy-result.ts';
+import { createOrchestrator, orchestratorStartOverrides } from '../orchestrator/index.ts';
+import { withOrchestratorStart } from '../orchestrator/start.ts';
+import { checkOrchestratorMode } from '../orchestrator/support.ts';
 
 /** Link time one live batch may take at most (ms): bounds how far writes lag the pages they follow. */
 export const BATCH_MAX_MS = 5;
@@ -100,6 +106,8 @@ class SimPages implements PendingPages {
 class SimGuest implements GuestControls {
   readonly error = null;
   readonly writers: Writer[];
+  /** the pattern the writers draw from (null: idle or sequential) */
+  readonly spec: PatternSpec | null;
   /** pages written since the start (only when some pages start as zero) */
   readonly written: PageSet | null;
   /** XBZRLE: writes per page since it was last sent */
@@ -116,7 +124,8 @@ class SimGuest implements GuestControls {
   ) {
     this.written = hasZeroPages ? new PageSet(pages) : null;
     this.writesSince = scenario.precopy.xbzrle.enabled ? new Map() : null;
-    this.writers = makeWriters(scenario, pages);
+    this.spec = patternSpec(scenario, pages);
+    this.writers = makeWriters(scenario, pages, this.spec);
   }
 
   totalWrites(): number {
@@ -254,6 +263,7 @@ class SimWire extends CodecCounters implements Wire, RateMeter {
   private readonly align: (n: number) => number;
   private readonly written: PageSet | null;
   private readonly writesSince: Map<number, number> | null;
+  private readonly linkDownAtMs: number | null;
 
   constructor(
     private readonly scenario: Scenario,
@@ -276,6 +286,7 @@ class SimWire extends CodecCounters implements Wire, RateMeter {
     this.xbzrle = this.cache;
     this.written = guest.written;
     this.writesSince = guest.writesSince;
+    this.linkDownAtMs = scenario.faults.linkDownAtMs;
   }
 
   // --- the meter: the exact rate once the first window has closed ---
@@ -325,6 +336,15 @@ class SimWire extends CodecCounters implements Wire, RateMeter {
     return this.timeline.arrive(); // the destination resumes when the end frame has arrived
   }
 
+  /** Post-copy: the frame of the run [page, page + len) as the engine's sendRun sends it (never XBZRLE); its bytes. */
+  sendPostcopyRun(page: number, len: number): number {
+    return this.plainRun(page, len);
+  }
+  /** A control frame carrying `payloadBytes` (post-copy's missing-pages list, its run command); its bytes. */
+  sendControl(payloadBytes: number): number {
+    return this.countBytes(this.align(this.header + payloadBytes));
+  }
+
   /** Bytes of one frame for the run [page, page + len), counting its pages. */
   private sendRun(page: number, len: number, stage: RoundStage, lastStage: boolean): number {
     if (this.cache && stage !== 'bulk') {
@@ -333,6 +353,11 @@ class SimWire extends CodecCounters implements Wire, RateMeter {
       for (let k = 0; k < len; k++) bytes += this.sendPageXbzrle(page + k, lastStage);
       return bytes;
     }
+    return this.plainRun(page, len);
+  }
+
+  /** One frame of the run [page, page + len): zero pages as bits, normal pages (compressed when that is smaller). */
+  private plainRun(page: number, len: number): number {
     const zero = this.zeroPagesIn(page, len);
     const normal = len - zero;
     let payload = normal * this.ps;
@@ -411,6 +436,9 @@ class SimWire extends CodecCounters implements Wire, RateMeter {
   }
 
   private countBytes(frameBytes: number): number {
+    // faults.linkDownAtMs: the link refuses every frame booked from then on (as transport/link-fault.ts)
+    const down = this.linkDownAtMs;
+    if (down !== null && this.timeline.ms + (this.timeline.batchBytes * 1000) / this.timeline.rate() >= down) throw new LinkDown(down);
     this.timeline.batchBytes += frameBytes;
     this.total.bytes += frameBytes;
     this.round.bytes += frameBytes;
@@ -426,9 +454,16 @@ export class PrecopySimulation {
   private readonly timeline: SimTimeline;
   private readonly wire: SimWire;
   private readonly loop: PrecopyLoop;
+  private readonly postcopy: SimPostcopy | null;
   private finished: PrecopyRun | null = null;
+  /** faults.linkDownAtMs: the link died (the loop ended there), and what it had sent */
+  private failure: { error: LinkDown; atMs: number; guestLost: boolean } | null = null;
 
-  constructor(scenario: Scenario, options: SimulationOptions = {}) {
+  constructor(userScenario: Scenario, options: SimulationOptions = {}) {
+    // what simulate mode cannot run under the orchestrator is refused (E_SCENARIO); its start settings
+    // are this migration's settings (orchestrator/start.ts)
+    checkOrchestratorMode(userScenario, 'simulate');
+    const scenario = withOrchestratorStart(userScenario);
     this.scenario = scenario;
     this.settings = precopySettingsFor(scenario);
     if (!Number.isFinite(scenario.link.bandwidth)) throw new RangeError('simulate mode needs a finite link.bandwidth');
@@ -439,6 +474,7 @@ export class PrecopySimulation {
     this.guest = new SimGuest(scenario, N, this.pages.dirty, content.hasZeroPages);
     this.timeline = new SimTimeline(scenario, this.guest);
     this.wire = new SimWire(scenario, options.frameOverhead ?? true, content, this.pages, this.guest, this.timeline);
+    this.postcopy = scenario.postcopy.enabled ? this.postcopyPort(N) : null;
     this.loop = precopyLoop({
       settings: this.settings,
       memoryBytes: scenario.guest.memory,
@@ -451,6 +487,54 @@ export class PrecopySimulation {
       startedAtMs: 0,
       seriesIntervalMs: seriesIntervalMs(scenario),
       onRound: options.onRound,
+      postcopy: this.postcopy,
+      orchestrator: createOrchestrator(scenario.orchestrator, scenario.guest.memory),
+      orchestratorStart: orchestratorStartOverrides(scenario.orchestrator, scenario.guest.memory),
+    });
+  }
+
+  /** Post-copy's port on this simulation's pages, wire, guest and clock (simulate-postcopy.ts). */
+  private postcopyPort(N: number): SimPostcopy {
+    const s = this.scenario;
+    const { timeline, wire, guest } = this;
+    /** a frame the wire booked: its bytes, off the batch (the port times its frames itself) */
+    const frame = (bytes: number): number => {
+      timeline.batchBytes = 0;
+      return bytes;
+    };
+    const { writers, readers } = postcopyGenerators(s, N, guest);
+    const vcpus = guest.writers.length;
+    return new SimPostcopy({
+      startAfterRounds: s.postcopy.startAfterRounds,
+      preempt: s.postcopy.preempt,
+      latencyMs: s.link.latencyMs,
+      pageSizeBytes: s.guest.pageSize,
+      totalPages: N,
+      deviceStateBytes: s.guest.deviceState,
+      pending: this.pages.pending,
+      writers,
+      readers,
+      writeRatePerVcpu: s.workload.dirtyRate / vcpus,
+      readRatePerVcpu: s.workload.readRate / vcpus,
+      linkDownAtMs: s.faults.linkDownAtMs,
+      nowMs: () => timeline.ms,
+      setNowMs: (ms) => {
+        timeline.ms = ms;
+      },
+      linkRateBytesPerSec: () => s.link.bandwidth * timeline.linkShare,
+      postcopyRateBytesPerSec: () => Math.min(s.postcopy.maxBandwidth, s.link.bandwidth * timeline.linkShare),
+      sendRun: (page, len) => frame(wire.sendPostcopyRun(page, len)),
+      sendControl: (payloadBytes) => frame(wire.sendControl(payloadBytes)),
+      sendDeviceState: () => {
+        wire.sendDeviceState();
+        return frame(timeline.batchBytes);
+      },
+      sendEnd: () => {
+        wire.sendEnd();
+        return frame(timeline.batchBytes);
+      },
+      totalBytes: () => wire.total.bytes,
+      precopyWrites: () => guest.totalWrites(),
     });
   }
 
@@ -468,19 +552,27 @@ export class PrecopySimulation {
   }
 
   get done(): boolean {
-    return this.finished !== null;
+    return this.finished !== null || this.failure !== null;
   }
 
   /** where the migration stands: the guest runs (live rounds), is paused (stop-and-copy), or it is over */
   get phase(): 'live' | 'stop-and-copy' | 'done' {
-    return this.finished !== null ? 'done' : this.guest.paused ? 'stop-and-copy' : 'live';
+    return this.done ? 'done' : this.guest.paused ? 'stop-and-copy' : 'live';
   }
 
   /** One step: a sync, a batch of pages, or the end. */
   step(): void {
-    if (this.finished) return;
-    this.finished = stepSync(this.loop);
-    if (this.finished) {
+    if (this.done) return;
+    try {
+      this.finished = stepSync(this.loop);
+    } catch (error) {
+      if (!(error instanceof LinkDown)) throw error;
+      // the link died under a frame (faults.linkDownAtMs): in pre-copy the guest goes on on the
+      // source; once it runs on the destination without all its pages it is lost (no recovery)
+      const t = this.timeline;
+      this.failure = { error, atMs: t.ms + (t.batchBytes * 1000) / t.rate(), guestLost: this.postcopy?.resumed ?? false };
+    }
+    if (this.done) {
       // the page sets go back for the next simulation in this thread
       this.pages.release();
       this.guest.written?.release();
@@ -495,13 +587,14 @@ export class PrecopySimulation {
 
   /** The result block, in the same shape as an emulated run's. */
   result(): PrecopyResult {
+    if (this.failure) return this.failedResult(this.failure);
     const run = this.finished;
     if (!run) throw new Error('PrecopySimulation.result: the simulation has not finished');
     const s = this.scenario;
     const w = this.wire;
     const liveMs = run.engine.liveDurationMs;
     const perVcpu = this.guest.writers.map((v) => (liveMs > 0 ? (v.writes * 1000) / liveMs : 0));
-    return precopyResult(run, {
+    const result = precopyResult(run, {
       verified: null,
       verification: null,
       workload: {
@@ -513,6 +606,46 @@ export class PrecopySimulation {
       xbzrle: w.cache ? w.xbzrleFigures() : null,
       compression: compressionResult(s.precopy.compression, s.precopy.compressionLevel, w.compressionFigures()),
     });
+    if (run.outcome.outcome !== 'postcopy' || this.postcopy === null) return result;
+    return { ...result, ...simPostcopyResult(run, this.postcopy.facts, s) };
+  }
+
+  /** The link died: outcome `failed`, what was sent until then, and whether the guest is lost (as emulate mode's run.ts). */
+  private failedResult(f: { error: LinkDown; atMs: number; guestLost: boolean }): PrecopyResult {
+    const s = this.scenario;
+    const t = this.wire.total;
+    const elapsedMs = f.atMs;
+    // the guest's writes until the link died: on the source, then on the destination after a switch
+    const onDest = this.postcopy?.resumed ? this.postcopy.writesPerVcpu() : null;
+    const perVcpu = this.guest.writers.map((v, i) => (elapsedMs > 0 ? ((v.writes + (onDest?.[i] ?? 0)) * 1000) / elapsedMs : 0));
+    return {
+      outcome: 'failed',
+      reason: 'link-down',
+      error: f.error.message,
+      verified: null,
+      verification: null,
+      stats: {
+        status: 'failed',
+        'total-time': elapsedMs,
+        'setup-time': 0,
+        downtime: null,
+        'expected-downtime': 0,
+        ram: ramStats({
+          transferredBytes: t.bytes, transferredPages: t.pages, zeroPages: t.zeroPages, normalPages: t.normalPages, remainingBytes: s.guest.memory,
+          memoryBytes: s.guest.memory, pageSizeBytes: s.guest.pageSize, dirtySyncCount: 0, dirtyPagesPerSec: 0,
+          precopyBytes: t.bytes, downtimeBytes: 0, totalTimeMs: elapsedMs, setupTimeMs: 0,
+        }),
+      },
+      rounds: [],
+      series: [],
+      engineBound: false,
+      engine: { liveRateLimitBytesPerSec: null, liveBytesPerSec: 0, liveDurationMs: 0, linkWaitMs: 0, ringWaitMs: 0, destinationWaitMs: 0 },
+      workload: { targetPagesPerSec: s.workload.dirtyRate, achievedPagesPerSec: perVcpu.reduce((x, y) => x + y, 0), perVcpuPagesPerSec: perVcpu },
+      deviceStateBytes: s.guest.deviceState,
+      xbzrle: null,
+      compression: null,
+      guestLost: f.guestLost,
+    };
   }
 }
 
@@ -527,8 +660,45 @@ export function seriesIntervalMs(s: Scenario): number {
   return interval;
 }
 
+/** The pattern of a random-pattern guest (null: idle or sequential, which draw nothing). */
+function patternSpec(s: Scenario, N: number): PatternSpec | null {
+  if (s.workload.pattern === 'idle' || s.workload.pattern === 'sequential') return null;
+  return {
+    pattern: s.workload.pattern,
+    totalPages: N,
+    workingSetPages: Math.min(N, Math.max(1, Math.ceil(s.workload.workingSet / s.guest.pageSize))),
+    hotFraction: s.workload.hotFraction,
+    zipfExponent: s.workload.zipfExponent,
+  };
+}
+
+/**
+ * Post-copy's page generators, one per vCPU: its writes go on with the pre-copy sequence (a sequential
+ * vCPU from where its sweep stands), its reads come from a pattern of their own, seeded as emulate mode
+ * seeds a vCPU worker's reads (null: the vCPU does not write, or does not read).
+ */
+function postcopyGenerators(s: Scenario, N: number, guest: SimGuest): { writers: (PageGenerator | null)[]; readers: (PageGenerator | null)[] } {
+  const n = guest.writers.length;
+  const writers = guest.writers.map((w): PageGenerator | null => {
+    if (w.kind === 'random') return w.gen;
+    if (w.kind === 'idle') return null;
+    return {
+      next: () => {
+        const p = w.pos++;
+        if (w.pos >= w.end) w.pos = w.start;
+        return p;
+      },
+    };
+  });
+  const readSpec: PatternSpec = guest.spec ?? {
+    pattern: s.workload.pattern, totalPages: N, workingSetPages: 1, hotFraction: s.workload.hotFraction, zipfExponent: s.workload.zipfExponent,
+  };
+  const readers = guest.writers.map((_, i) => (s.workload.readRate > 0 ? createPageGenerator(readSpec, i, n, new Rng(deriveSeed(s.seed, 2000 + i))) : null));
+  return { writers, readers };
+}
+
 /** One writer per vCPU, seeded as emulate mode seeds its vCPU workers. */
-function makeWriters(s: Scenario, N: number): Writer[] {
+function makeWriters(s: Scenario, N: number, spec: PatternSpec | null): Writer[] {
   const n = s.guest.vcpus;
   const writers: Writer[] = [];
   for (let i = 0; i < n; i++) {
@@ -540,14 +710,7 @@ function makeWriters(s: Scenario, N: number): Writer[] {
         w.start = w.pos = slice.start;
         w.end = slice.end;
       }
-    } else if (s.workload.pattern !== 'idle') {
-      const spec = {
-        pattern: s.workload.pattern,
-        totalPages: N,
-        workingSetPages: Math.min(N, Math.max(1, Math.ceil(s.workload.workingSet / s.guest.pageSize))),
-        hotFraction: s.workload.hotFraction,
-        zipfExponent: s.workload.zipfExponent,
-      };
+    } else if (spec !== null) {
       w.gen = createPageGenerator(spec, i, n, new Rng(deriveSeed(s.seed, 1000 + i)));
     }
     writers.push(w);

@@ -21,6 +21,7 @@ import type { Method } from '../results/document.ts';
 import { HEADER_BYTES, maxRunPages } from '../transport/frame.ts';
 import { formatBitRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import { BATCH_MAX_MS } from './simulate-precopy.ts';
+import { AFTER_WINDOW_MS } from './simulate-postcopy.ts';
 
 /**
  * The most guest writes one simulate-mode run may model, over all guests of a fleet (a zipf write
@@ -55,6 +56,14 @@ export interface SimulationWork {
   writesPerStep: number;
   /** guest pages over the fleet */
   pages: number;
+  /**
+   * post-copy (postcopy.enabled): its phase runs as one step (simulate-postcopy.ts); from the resume it lasts less than
+   * this (ms of virtual time): every page on a frame of its own at the post-copy rate, the round trips
+   * and the after window; 0 without post-copy
+   */
+  postcopyBoundMs: number;
+  /** guest writes and reads the post-copy phase models at most, weighted as writes are */
+  postcopyAccesses: number;
 }
 
 /** What one write of this scenario counts for (its cost relative to a uniform write). */
@@ -75,6 +84,10 @@ export function simulationWork(s: Scenario, methods: readonly Method[]): Simulat
   const precopy = methods.includes('precopy') && s.workload.pattern !== 'idle';
   const rate = precopy ? s.workload.dirtyRate : 0;
   const weight = writeWeight(s);
+  const postcopyRate = Math.min(s.postcopy.maxBandwidth, s.link.bandwidth * share);
+  const postcopyBoundMs = precopy && s.postcopy.enabled
+    ? ((s.guest.memory / ps) * (HEADER_BYTES + ps + 8) * 1000) / postcopyRate + 4 * s.link.latencyMs + AFTER_WINDOW_MS
+    : 0;
   return {
     liveRateBytesPerSec,
     runMs,
@@ -83,6 +96,8 @@ export function simulationWork(s: Scenario, methods: readonly Method[]): Simulat
     writes: (weight * guests * rate * liveBoundMs) / 1000,
     writesPerStep: (weight * rate * stepBoundMs) / 1000,
     pages: guests * (s.guest.memory / ps),
+    postcopyBoundMs,
+    postcopyAccesses: (weight * (s.workload.dirtyRate + s.workload.readRate) * postcopyBoundMs) / 1000,
   };
 }
 
@@ -112,6 +127,14 @@ export function simulationWorkProblem(s: Scenario, methods: readonly Method[]): 
     return {
       key: rateKey,
       message: `${rateKey}: simulate mode models at most ${count(MAX_SIM_WRITES_PER_STEP)} guest writes in one step${weighted} (a step is at most ${BATCH_MAX_MS} ms plus one run of link time); ${runAt}, and at ${dirty} that is ${count(w.writesPerStep)} writes (raise ${rateKey} or lower workload.dirtyRate), got ${rateValue}`,
+    };
+  }
+  if (w.postcopyAccesses > MAX_SIM_WRITES_PER_STEP) {
+    const pcRate = Math.min(s.postcopy.maxBandwidth, s.link.bandwidth);
+    const key = s.postcopy.maxBandwidth < s.link.bandwidth ? 'postcopy.maxBandwidth' : 'link.bandwidth';
+    return {
+      key,
+      message: `${key}: simulate mode models at most ${count(MAX_SIM_WRITES_PER_STEP)} guest accesses in the post-copy phase${weighted} (it runs as one step); pushing ${formatBytes(s.guest.memory)} at ${formatBitRate(pcRate)} takes up to ${formatDurationMs(w.postcopyBoundMs)}, and at ${count(s.workload.dirtyRate + s.workload.readRate)} writes and reads per second that is ${count(w.postcopyAccesses)} (raise ${key} or lower workload.dirtyRate and workload.readRate), got ${formatBitRate(key === 'link.bandwidth' ? s.link.bandwidth : s.postcopy.maxBandwidth)}`,
     };
   }
   if (w.writes > MAX_SIM_WRITES) {

@@ -5,6 +5,7 @@
  * document keeps every run's figures and each point's medians.
  */
 import { checkPostcopyMode } from '../postcopy/support.ts';
+import { checkOrchestratorMode } from '../orchestrator/support.ts';
 import { MigbenchError } from '../errors.ts';
 import { applyOverrides, resolveScenario, scenarioToJson, type Scenario } from '../options.ts';
 import { captureEnvironment, captureGit } from '../results/environment.ts';
@@ -79,6 +80,7 @@ export function checkSweepable(scenarios: readonly Scenario[], points: Record<st
     const at = `grid point ${i} (${pointOverrides(points[i]).join(' ') || 'the scenario as it is'})`;
     if (s.fleet) throw new MigbenchError('E_SCENARIO', `${at}: fleet: a sweep tabulates one guest's migration (a host evacuation is \`run --mode simulate\`), got ${JSON.stringify(s.fleet)}`);
     checkPostcopyMode(s, mode, at);
+    checkOrchestratorMode(s, mode, at);
     if (mode === 'simulate') {
       try {
         checkSimulatable(s, ['precopy']);

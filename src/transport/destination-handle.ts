@@ -8,7 +8,8 @@ import type { GuestMemory } from '../memory/guest-memory.ts';
 import type { FaultData } from '../faults.ts';
 import { startWorker } from '../threads.ts';
 import {
-  DEST_CONTROL_BYTES, DEST_FAILED, DEST_POSTCOPY, DEST_READY, DEST_RESUMED, D_COMPLETED_AT_F64, D_DROPPED_PAGES_F64, D_PAGES_F64, D_RESUMED_AT_F64, D_STATE, D_WAIT_MS_F64, D_ZERO_PAGES_F64,
+  DEST_CONTROL_BYTES, DEST_FAILED, DEST_POSTCOPY, DEST_POSTCOPY_PAUSED, DEST_READY, DEST_RESUMED, D_COMPLETED_AT_F64, D_DROPPED_PAGES_F64, D_LINK_DOWN_AT_F64, D_LOST_FRAMES_F64,
+  D_LOST_PAGES_F64, D_PAGES_F64, D_PAUSED_AT_F64, D_RECOVERED_AT_F64, D_RESUMED_AT_F64, D_STATE, D_WAIT_MS_F64, D_ZERO_PAGES_F64,
   type DestinationWorkerData,
 } from './destination.ts';
 import { RING_HEAD, RING_TAIL, RingProducer, RingViews, type RingShared } from './ring.ts';
@@ -83,6 +84,8 @@ export class DestinationHandle {
     latencyMs: number;
     /** post-copy's received bitmap, when post-copy may happen */
     received?: SharedArrayBuffer;
+    /** post-copy recovery: where the destination answers with its received bitmap (postcopy.recovery) */
+    recoveryReply?: SharedArrayBuffer;
     /** the stream may carry zstd-compressed frames */
     zstd?: boolean;
     /** tests only: this destination dies on purpose (src/faults.ts) */
@@ -99,6 +102,7 @@ export class DestinationHandle {
       latencyMs: options.latencyMs,
       zstd: options.zstd === true,
       ...(options.received ? { received: options.received } : {}),
+      ...(options.recoveryReply ? { recoveryReply: options.recoveryReply } : {}),
       ...(options.fault ? { fault: options.fault } : {}),
     };
     const stallLimitMs = (options.stallLimitMs ?? DEFAULT_STALL_LIMIT_MS) + options.latencyMs; // it holds each frame for the latency
@@ -137,11 +141,43 @@ export class DestinationHandle {
 
   /** Post-copy: wait until the destination runs the guest (POSTCOPY_RUN applied); the absolute resume time (ms). */
   async awaitPostcopyRunning(timeoutMs = 600_000): Promise<number> {
-    await this.waitState((s) => s === DEST_POSTCOPY || s === DEST_RESUMED, timeoutMs, 'destination did not start post-copy');
+    const running = (s: number): boolean => s === DEST_POSTCOPY || s === DEST_POSTCOPY_PAUSED || s === DEST_RESUMED;
+    await this.waitState(running, timeoutMs, 'destination did not start post-copy');
+    if (this.failure) throw this.failure;
+    if (!running(Atomics.load(this.control, D_STATE))) throw (await this.settledError()) ?? new MigbenchError('E_WORKER', 'destination failed');
+    return this.controlF64[D_RESUMED_AT_F64];
+  }
+
+  /** Post-copy recovery: the link goes down at this absolute time (ms); before the first frame. */
+  setLinkDownAt(absoluteMs: number): void {
+    this.controlF64[D_LINK_DOWN_AT_F64] = absoluteMs;
+  }
+
+  /**
+   * Post-copy recovery, after END: 'resumed' once the destination applied it (every page placed), or
+   * 'paused' when it lost END (or more) in flight to the link outage and waits for POSTCOPY_RESUME.
+   */
+  async awaitEndOrPause(timeoutMs = 600_000): Promise<'resumed' | 'paused'> {
+    await this.waitState((s) => s === DEST_RESUMED || s === DEST_POSTCOPY_PAUSED, timeoutMs, 'destination did not resume');
     if (this.failure) throw this.failure;
     const s = Atomics.load(this.control, D_STATE);
-    if (s !== DEST_POSTCOPY && s !== DEST_RESUMED) throw (await this.settledError()) ?? new MigbenchError('E_WORKER', 'destination failed');
-    return this.controlF64[D_RESUMED_AT_F64];
+    if (s === DEST_RESUMED) return 'resumed';
+    if (s === DEST_POSTCOPY_PAUSED) return 'paused';
+    throw (await this.settledError()) ?? new MigbenchError('E_WORKER', 'destination failed');
+  }
+
+  /** Post-copy recovery: wait until the destination applied POSTCOPY_RESUME and answered with its received bitmap; the absolute time it did (ms). */
+  async awaitRecovered(timeoutMs = 600_000): Promise<number> {
+    await this.waitState((s) => (s === DEST_POSTCOPY && this.controlF64[D_RECOVERED_AT_F64] > 0) || s === DEST_RESUMED, timeoutMs, 'destination did not answer the post-copy resume');
+    if (this.failure) throw this.failure;
+    if (!(this.controlF64[D_RECOVERED_AT_F64] > 0)) throw (await this.settledError()) ?? new MigbenchError('E_WORKER', 'destination failed');
+    return this.controlF64[D_RECOVERED_AT_F64];
+  }
+
+  /** Post-copy recovery: what the destination saw of the outage (absolute ms; 0 when it did not happen). */
+  get outage(): { pausedAtMs: number; recoveredAtMs: number; lostFrames: number; lostPages: number } {
+    const f = this.controlF64;
+    return { pausedAtMs: f[D_PAUSED_AT_F64], recoveredAtMs: f[D_RECOVERED_AT_F64], lostFrames: f[D_LOST_FRAMES_F64], lostPages: f[D_LOST_PAGES_F64] };
   }
 
   /** Post-copy: the absolute time the destination applied END (every page placed); after awaitResume. */

@@ -3,7 +3,7 @@
  *
  * Every frame starts with a 48-byte header, little-endian (host order, both ends are this process):
  *   i32[0] type          PAGES | PAGES_ZLIB | PAGES_ZSTD | XBZRLE | DEVICE_STATE | END | WRAP |
- *                        POSTCOPY_MISSING | POSTCOPY_RUN
+ *                        POSTCOPY_MISSING | POSTCOPY_RUN | POSTCOPY_RESUME
  *   i32[1] frameBytes    header + payload, rounded up to 8
  *   i32[2] seq           frame sequence number (detects a lost or repeated frame)
  *   i32[3] block         PAGES: RAM block index
@@ -37,6 +37,12 @@ export const FRAME_PAGES_ZSTD = 7;
 export const FRAME_POSTCOPY_MISSING = 8;
 /** post-copy: the guest resumes on the destination now, before its missing pages (QEMU MIG_CMD_POSTCOPY_RUN) */
 export const FRAME_POSTCOPY_RUN = 9;
+/**
+ * post-copy recovery: the link is back and the stream goes on from here; the destination answers with
+ * its received bitmap (QEMU MIG_CMD_RECV_BITMAP / MIG_RP_MSG_RECV_BITMAP, then MIG_CMD_POSTCOPY_RESUME /
+ * MIG_RP_MSG_RESUME_ACK, in one frame and one answer)
+ */
+export const FRAME_POSTCOPY_RESUME = 10;
 
 // i32 slots
 export const H_TYPE = 0;

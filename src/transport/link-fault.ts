@@ -1,9 +1,12 @@
 /**
  * A link that dies (`faults.linkDownAtMs`): a `LinkBudget` in front of the real one that refuses every
- * booking from the moment the link is down, so the sender cannot put another byte on it. Whatever was
- * on the link before (frames already handed over) still arrives. The migration then ends `failed`
- * (run.ts): in pre-copy the guest keeps running on the source; after the switch to post-copy it is
- * split between the hosts and lost (QEMU without postcopy recovery).
+ * booking while the link is down, so the sender cannot put another byte on it. Whatever was booked
+ * before still goes out; whether it arrives is the destination's business (without post-copy recovery
+ * it does; with it, a frame that would arrive after the link went down is lost: destination.ts).
+ * Without recovery the migration then ends `failed` (run.ts): in pre-copy the guest keeps running on
+ * the source; after the switch to post-copy it is split between the hosts and lost (QEMU without
+ * postcopy recovery). With `postcopy.recovery` the link comes back `linkDownForMs` later (`upAtMs`) and
+ * bookings pass again: src/postcopy/emulate.ts pauses and resumes around the outage.
  */
 import type { Clock } from '../clock.ts';
 import type { LinkBudget } from './link.ts';
@@ -24,6 +27,8 @@ export class FaultyLink implements LinkBudget {
     private readonly downAtMs: number,
     /** the migration request, on `clock` (for the message) */
     private readonly startedAtMs: number,
+    /** absolute ms on `clock` from which the link is up again (Infinity: never) */
+    private readonly upAtMs: number = Infinity,
   ) {}
   get rateBytesPerSec(): number {
     return this.inner.rateBytesPerSec;
@@ -31,8 +36,13 @@ export class FaultyLink implements LinkBudget {
   setRate(rateBytesPerSec: number): void {
     this.inner.setRate(rateBytesPerSec);
   }
+  /** Down now? (pure in the clock's reading) */
+  isDown(): boolean {
+    const now = this.clock.nowMs();
+    return now >= this.downAtMs && now < this.upAtMs;
+  }
   book(bytes: number): number {
-    if (this.clock.nowMs() >= this.downAtMs) throw new LinkDown(this.downAtMs - this.startedAtMs);
+    if (this.isDown()) throw new LinkDown(this.downAtMs - this.startedAtMs);
     return this.inner.book(bytes);
   }
 }

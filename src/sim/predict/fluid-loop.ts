@@ -32,6 +32,7 @@ import type { AutoConverge } from '../../options.ts';
 import { AutoConvergeTrigger, aidsAfterTrigger } from '../../precopy/aids.ts';
 import { decideOnTime, expectedDowntimeMs, type Decision } from '../../precopy/convergence.ts';
 import { createPolicy, policyInput, type Policy, type PolicySettings } from '../../precopy/policies.ts';
+import { switchesToPostcopy } from '../../precopy/postcopy-port.ts';
 import type { RoundRecord, RoundStage } from '../../results/migration-stats.ts';
 import { DEVICE_CHUNK_BYTES, HEADER_BYTES } from '../../transport/frame.ts';
 import { BandwidthMeter } from '../../transport/link.ts';
@@ -84,6 +85,8 @@ export interface SimResult {
   expectedDowntimeMs: number;
   /** the loop settled in a steady state that never converges (only when detection is on) */
   stuck: boolean;
+  /** post-copy (options.postcopyAfterRounds): the pending set at the switch (the loop stopped at that sync, totalTimeMs is its time); else null */
+  switched: PendingSet | null;
 }
 
 const STUCK_WINDOW = 64;
@@ -100,7 +103,7 @@ function commitMs(ctx: Ctx, bytes: number, notBefore: number): number {
   return Math.max(notBefore, ctx.setupMs + (bytes * 1000) / ctx.liveRate - ctx.burstMs);
 }
 
-function deviceStateWireBytes(bytes: number): number {
+export function deviceStateWireBytes(bytes: number): number {
   let wire = 0;
   for (let off = 0; off < bytes; off += DEVICE_CHUNK_BYTES) wire += align8(HEADER_BYTES + Math.min(DEVICE_CHUNK_BYTES, bytes - off));
   return wire;
@@ -149,7 +152,12 @@ function syncPoint(policy: Policy, pending: number, ps: number, bandwidth: numbe
   return lo;
 }
 
-export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: boolean; detectStuck: boolean; jump: boolean }): SimResult {
+/**
+ * `postcopyAfterRounds` (postcopy.startAfterRounds, when post-copy is on): at a sync after that many live
+ * rounds where pre-copy would go on or be forced to stop, the loop stops and hands back the pending set
+ * (`switched`), as the engine switches (precopy/postcopy-port.ts `switchesToPostcopy`, the same rule).
+ */
+export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: boolean; detectStuck: boolean; jump: boolean; postcopyAfterRounds?: number }): SimResult {
   const { ps, maxRun, model } = ctx;
   const policy = createPolicy(settings);
   const set = new PendingSet(ctx.N, model.classPages.length, model.regions, ctx.zeroShare);
@@ -313,6 +321,11 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
       pageSizeBytes: ps,
     }));
     prevSent = send.pages;
+    if (options.postcopyAfterRounds !== undefined && switchesToPostcopy(decision, liveRounds, options.postcopyAfterRounds)) {
+      const r = finish(pending, false);
+      r.switched = set;
+      return r;
+    }
     if (decision.action === 'cancel') return finish(pending, false);
     if (decision.action === 'stop-and-copy') return stopAndCopy(0);
     stage = 'iterative';
@@ -341,7 +354,10 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
         avg.zero += r.zero / k;
         avg.dirty += r.dirty / k;
       }
-      const byRounds = settings.maxRounds === null ? Infinity : settings.maxRounds - liveRounds - 1;
+      const byRounds = Math.min(
+        settings.maxRounds === null ? Infinity : settings.maxRounds - liveRounds - 1,
+        options.postcopyAfterRounds === undefined ? Infinity : options.postcopyAfterRounds - liveRounds - 1,
+      );
       const byTime = avg.ms > 0 ? Math.floor((settings.timeoutMs - t) / avg.ms) - 2 : Infinity;
       const m = Math.max(0, Math.min(byRounds, byTime));
       if (m > 0 && Number.isFinite(m)) {
@@ -404,6 +420,7 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
       totalTimeMs: t,
       expectedDowntimeMs: lastExpected,
       stuck,
+      switched: null,
     };
   }
 }

@@ -28,7 +28,9 @@ import { maxRunPages } from '../../transport/frame.ts';
 import { DEFAULT_BURST_MS } from '../../transport/link.ts';
 import { closedFormPrecopy } from './closed-form.ts';
 import { explainPrecopy } from './explain.ts';
-import { simulate, type Ctx, type SimResult } from './fluid-loop.ts';
+import { deviceStateWireBytes, simulate, type Ctx, type SimResult } from './fluid-loop.ts';
+import { applyLinkDown } from './link-down.ts';
+import { postcopyPrediction } from './postcopy-prediction.ts';
 import type { NonConvergence, PrecopyModelFacts, PrecopyPrediction, Prediction, PredictOptions } from './prediction.ts';
 import { predictQuick } from './quick-model.ts';
 import { halfWritesWorkingSet, steadyDirty, writeModel } from './write-model.ts';
@@ -69,7 +71,8 @@ export function predict(scenario: Scenario, options: PredictOptions = {}): Predi
     params: { ...DEFAULT_POLICY_PARAMS, ...pc.policyParams },
   };
   const thdBytes = switchoverThresholdBytes(liveRate, pc.downtimeLimitMs);
-  const run = simulate(ctx, settings, { record: true, detectStuck: false, jump: true });
+  const pcOn = scenario.postcopy.enabled;
+  const run = simulate(ctx, settings, pcOn ? { record: true, detectStuck: false, jump: true, postcopyAfterRounds: scenario.postcopy.startAfterRounds } : { record: true, detectStuck: false, jump: true });
   // The same loop without the user's limits says whether it converges at all (and when).
   // (A run that converged within the limits is that run already.)
   const free =
@@ -81,7 +84,8 @@ export function predict(scenario: Scenario, options: PredictOptions = {}): Predi
   const o = outcomeOf(run);
   const freeOutcome = free.stuck ? null : outcomeOf(free);
   const lambda = liveRate === Infinity ? 0 : (dirtyRatePagesPerSec * ps) / liveRate;
-  const converges = o.outcome === 'converged' || freeOutcome?.outcome === 'converged';
+  // (a run stopped at the switch to post-copy did not converge: its decision there was to go on or a forced stop)
+  const converges = (run.switched === null && o.outcome === 'converged') || freeOutcome?.outcome === 'converged';
   const steady = steadyDirty(ctx);
   const hotSteady = scenario.workload.pattern === 'hotset' && model.classPages.length === 2 ? steady.perClass[0] * ps : null;
   let nonConvergence: NonConvergence | null = null;
@@ -154,6 +158,40 @@ export function predict(scenario: Scenario, options: PredictOptions = {}): Predi
     elidedRounds: run.elidedRounds,
     stats,
   };
-  precopy.why = explainPrecopy(scenario, precopy, free.totalTimeMs, freeOutcome);
-  return { scenario, precopy, quick: predictQuick(scenario) };
+  if (run.switched) {
+    // post-copy: the pre-copy model stopped at the switch; the rest is postcopy-model.ts
+    const w = scenario.workload;
+    const switched = postcopyPrediction(
+      scenario,
+      run,
+      {
+        model,
+        touchScale: w.dirtyRate > 0 ? (w.dirtyRate + w.readRate) / w.dirtyRate : 0,
+        pageSizeBytes: ps,
+        totalPages: N,
+        maxRun: ctx.maxRun,
+        linkRateBytesPerSec: linkRate,
+        postcopyRateBytesPerSec: Math.min(scenario.postcopy.maxBandwidth, linkRate),
+        latencyMs: scenario.link.latencyMs,
+        burstMs: ctx.burstMs,
+        deviceStateWireBytes: deviceStateWireBytes(scenario.guest.deviceState),
+        vcpus: scenario.guest.vcpus,
+        preempt: scenario.postcopy.preempt,
+      },
+      setupMs,
+      thdBytes,
+    );
+    Object.assign(precopy, switched);
+    const live = run.liveRounds;
+    const alone = precopy.converges
+      ? `pre-copy alone would converge only after ${precopy.roundsToConverge} live rounds`
+      : precopy.nonConvergence === 'working-set-above-threshold'
+        ? 'pre-copy alone never converges: the working set stays dirty above the switchover threshold'
+        : precopy.nonConvergence === 'lambda-at-least-1'
+          ? 'pre-copy alone never converges: λ >= 1'
+          : 'pre-copy alone does not converge';
+    precopy.why = `switches to post-copy after ${live} live round${live === 1 ? '' : 's'} (postcopy.startAfterRounds ${scenario.postcopy.startAfterRounds}): ${alone}; ${switched.postcopy.why}`;
+  } else precopy.why = explainPrecopy(scenario, precopy, free.totalTimeMs, freeOutcome);
+  const withFault = scenario.faults.linkDownAtMs === null ? precopy : applyLinkDown(scenario, precopy, { setupMs, liveRateBytesPerSec: liveRate, burstMs: ctx.burstMs });
+  return { scenario, precopy: withFault, quick: predictQuick(scenario) };
 }

@@ -43,10 +43,45 @@ export interface PrecopyModelFacts {
   policy: PolicyName;
 }
 
+/**
+ * Post-copy (postcopy.enabled, and pre-copy switched to it): what the phase after the switch does, as a
+ * run's `precopy.postcopy` block has it (times in ms from the migration request), and the model's own
+ * facts (postcopy-model.ts). Expected values: counts are fractional.
+ */
+export interface PostcopyPrediction {
+  /** the switch: the pause at the sync after postcopy.startAfterRounds live rounds */
+  startMs: number;
+  /** the guest runs on the destination (the end of the downtime) */
+  resumedMs: number;
+  /** the destination holds every page */
+  completedMs: number;
+  /** completedMs − resumedMs */
+  durationMs: number;
+  /** pages missing at the destination when the guest resumed there */
+  missingPages: number;
+  /** pages sent because the guest asked for them (= faults), and pushed in the background */
+  urgentPages: number;
+  backgroundPages: number;
+  /** times a vCPU touched a missing page and waited for it */
+  faults: number;
+  preempt: boolean;
+  /** the post-copy phase's rate limit, bytes/s (null: the link's rate) */
+  rateLimitBytesPerSec: number | null;
+  /** page touches per second after the resume: workload.dirtyRate + workload.readRate */
+  touchRatePagesPerSec: number;
+  /** ms one fault stalls its vCPU: 2 × link.latencyMs + a page at the post-copy rate + the sender's service time */
+  stallMs: number;
+  /** ms after the resume during which the vCPUs fault as fast as the stall allows (every vCPU blocked) */
+  stallBoundMs: number;
+  /** one sentence */
+  why: string;
+}
+
 export interface PrecopyPrediction {
-  outcome: 'converged' | 'forced-stop' | 'cancelled';
-  /** forced-stop: max-rounds | timeout; cancelled: timeout; null when converged */
-  reason: StopReason | null;
+  /** postcopy: completed through post-copy (postcopy.enabled); failed: faults.linkDownAtMs before the end */
+  outcome: 'converged' | 'forced-stop' | 'cancelled' | 'postcopy' | 'failed';
+  /** forced-stop: max-rounds | timeout; cancelled: timeout; failed: link-down; null when converged or postcopy */
+  reason: StopReason | 'link-down' | null;
   /** would the loop converge with no round limit and no timeout? */
   converges: boolean;
   /** why it never converges (null when it does) */
@@ -65,6 +100,10 @@ export interface PrecopyPrediction {
   elidedRounds: number;
   /** QEMU `query-migrate` names, as a run's `precopy.stats` (setup-time: PredictOptions.setupMs, default 0) */
   stats: MigrationStats;
+  /** present when pre-copy switched to post-copy (outcome postcopy, or failed once the switch began) */
+  postcopy?: PostcopyPrediction;
+  /** outcome failed only: the link died after the guest resumed on the destination, which lacks pages: the guest is lost */
+  guestLost?: boolean;
 }
 
 export interface Prediction {

@@ -1,0 +1,64 @@
+/**
+ * Simulate mode's post-copy figures, from what its port did (simulate-postcopy.ts): QEMU's names and
+ * definitions, counted as emulate mode counts them (postcopy/result.ts): postcopy-requests (every
+ * fault's request), postcopy-bytes (after the resume), the pause's bytes, blocktime per vCPU and all
+ * at once, the latency histogram, and the guest's write rate before, during and after. Pure.
+ */
+import type { Scenario } from '../options.ts';
+import type { PrecopyRun } from '../precopy/loop.ts';
+import type { MigrationStats } from '../results/migration-stats.ts';
+import type { PostcopyResult } from '../results/postcopy-result.ts';
+import { stallFigures } from '../postcopy/figures.ts';
+import type { SimPostcopyFacts } from './simulate-postcopy.ts';
+
+const perSec = (writes: number, ms: number): number => (ms > 0 ? (writes * 1000) / ms : 0);
+
+export function simPostcopyResult(run: PrecopyRun, f: SimPostcopyFacts, scenario: Scenario): { stats: MigrationStats; postcopy: PostcopyResult } {
+  const figures = stallFigures(f.stalls);
+  const pauseMs = run.pauseRequestedAtMs ?? f.resumedAtMs;
+  const stats: MigrationStats = {
+    ...run.stats,
+    ram: {
+      ...run.stats.ram,
+      // downtime-bytes: what crossed while the guest was paused (the missing-pages list, the device state, the run command)
+      'downtime-bytes': f.bytesAtResume - (run.stats.ram['precopy-bytes'] ?? 0),
+      'postcopy-requests': f.requests,
+      'postcopy-bytes': f.bytesAtEnd - f.bytesAtResume,
+    },
+    'postcopy-blocktime': figures['postcopy-blocktime'],
+    'postcopy-vcpu-blocktime': figures['postcopy-vcpu-blocktime'],
+    'postcopy-latency': figures['postcopy-latency'],
+    'postcopy-latency-dist': figures['postcopy-latency-dist'],
+  };
+  const rate = Math.min(scenario.postcopy.maxBandwidth, scenario.link.bandwidth);
+  const postcopy: PostcopyResult = {
+    startMs: pauseMs,
+    resumedMs: f.resumedAtMs,
+    completedMs: f.completedAtMs,
+    durationMs: f.completedAtMs - f.resumedAtMs,
+    missingPages: f.missingPages,
+    urgentPages: f.urgentPages,
+    backgroundPages: f.backgroundPages,
+    droppedPages: 0, // the model sends a page once and never re-sends one the destination holds
+    faults: figures.faults,
+    preempt: scenario.postcopy.preempt,
+    rateLimitBytesPerSec: Number.isFinite(rate) ? rate : null,
+    writeRate: {
+      beforePagesPerSec: perSec(f.writesAtSwitch, pauseMs),
+      duringPagesPerSec: perSec(f.writesAtEnd - f.writesAtSwitch, f.completedAtMs - f.resumedAtMs),
+      afterPagesPerSec: f.afterWindowMs > 0 ? perSec(f.writesAfter, f.afterWindowMs) : null,
+      afterWindowMs: f.afterWindowMs,
+    },
+    // nothing is logged or verified in simulate mode (no bytes), and no record is ever dropped
+    loggedWrites: 0,
+    logDroppedWrites: 0,
+    stallRecordsDropped: 0,
+    // QEMU's statuses: postcopy-active from the switch; no outage is recovered from in simulate mode
+    statuses: [
+      { status: 'postcopy-active', tMs: pauseMs },
+      { status: 'completed', tMs: f.completedAtMs },
+    ],
+    recovery: null,
+  };
+  return { stats, postcopy };
+}

@@ -1,0 +1,375 @@
+/**
+ * Simulate mode's post-copy: the loop's PostcopyPort (precopy/postcopy-port.ts) on the virtual clock,
+ * synchronous, modelling what emulate mode's port (postcopy/emulate.ts) and its vCPU workers
+ * (workload/vcpu-loop.ts) do:
+ *
+ * - **the switch** (QEMU postcopy_start), the guest paused: the bitmap of missing pages in chunks of
+ *   control frames, the device state, the run command, all at the link's full rate; the guest resumes
+ *   on the destination when the run command has arrived (+ `link.latencyMs`). That is the downtime.
+ * - **the source** after it: one link, one frame at a time, at the post-copy rate
+ *   (`postcopy.maxBandwidth`, at most the link's). Before each frame it serves the requests that have
+ *   reached it (`link.latencyMs` after the fault), each requested page still unsent on a frame of its
+ *   own, and the background push goes on from just after the last requested page (QEMU
+ *   get_queued_page); else one background run from the cursor: 64 pages without `postcopy.preempt`
+ *   (a request then waits behind the run), one page with it (the urgent lane overtakes). A frame
+ *   arrives `link.latencyMs` after it left the link.
+ * - **the guest** on the destination: each vCPU writes (`workload.dirtyRate`) and reads
+ *   (`workload.readRate`) at its share, drawn from the same pattern generators as emulate mode (the
+ *   writes go on with the pre-copy sequence; the reads from their own seed), paced as a vCPU worker
+ *   paces them: in 100 ms windows, a chunk of the writes then of the reads due at each look, so after a
+ *   stall it catches up with what fell due in its window. A touch of a page that has not arrived is a
+ *   fault: one request, and the vCPU stalls until the page arrives.
+ *
+ * Time is event-driven: the vCPUs advance only as far as the source can have heard of them (its link
+ * time − latency), so a page's arrival is always known before a vCPU could see it. The cost follows
+ * the accesses drawn and the pages sent, never the virtual time.
+ */
+import type { PostcopyPort } from '../precopy/postcopy-port.ts';
+import { DEVICE_CHUNK_BYTES, maxRunPages } from '../transport/frame.ts';
+import { LinkDown } from '../transport/link-fault.ts';
+import type { PageGenerator } from '../workload/patterns.ts';
+import type { PageSet } from './page-set.ts';
+
+/** The vCPU workers' pacing window, the accesses of each kind between two looks at the clock, and their shortest sleep (workload/vcpu-loop.ts). */
+const WINDOW_MS = 100;
+const CHUNK = 64;
+const MIN_SLEEP_MS = 0.05;
+/** RAM block size of the engine (a frame's pages never cross a block). */
+const BLOCK_BYTES = 1024 * 1024 * 1024;
+
+/** What the port needs of the simulation around it (simulate-precopy.ts). */
+export interface SimPostcopyParts {
+  readonly startAfterRounds: number;
+  readonly preempt: boolean;
+  readonly latencyMs: number;
+  readonly pageSizeBytes: number;
+  readonly totalPages: number;
+  readonly deviceStateBytes: number;
+  /** the migration bitmap: pages not yet sent */
+  readonly pending: PageSet;
+  /** one generator per vCPU for its writes (continuing the pre-copy sequence), and one for its reads (null: none) */
+  readonly writers: readonly (PageGenerator | null)[];
+  readonly readers: readonly (PageGenerator | null)[];
+  /** page writes and reads per second of each vCPU */
+  readonly writeRatePerVcpu: number;
+  readonly readRatePerVcpu: number;
+  /** faults.linkDownAtMs (ms since the request), or null */
+  readonly linkDownAtMs: number | null;
+  /** the virtual clock, ms since the request */
+  nowMs(): number;
+  setNowMs(ms: number): void;
+  /** bytes/s of the link now (its share of link.bandwidth), and of the post-copy phase */
+  linkRateBytesPerSec(): number;
+  postcopyRateBytesPerSec(): number;
+  /** the wire: each books a frame on the totals and returns its bytes */
+  sendRun(page: number, len: number): number;
+  sendControl(payloadBytes: number): number;
+  sendDeviceState(): number;
+  sendEnd(): number;
+  totalBytes(): number;
+  /** page writes since the start of the migration, pre-copy's */
+  precopyWrites(): number;
+}
+
+/** What the phase did (times on the virtual clock, ms since the request), as emulate's PostcopyFacts. */
+export interface SimPostcopyFacts {
+  missingPages: number;
+  requests: number;
+  urgentPages: number;
+  backgroundPages: number;
+  bytesAtSwitch: number;
+  bytesAtResume: number;
+  bytesAtEnd: number;
+  writesAtSwitch: number;
+  writesAtEnd: number;
+  resumedAtMs: number;
+  completedAtMs: number;
+  /** per vCPU: [begin, end] of each stall */
+  stalls: [number, number][][];
+  /** page writes of the after window (the guest alone on the destination), and its length */
+  writesAfter: number;
+  afterWindowMs: number;
+}
+
+interface Vcpu {
+  /** the vCPU has done every access due before this time */
+  t: number;
+  windowStartMs: number;
+  writesInWindow: number;
+  readsInWindow: number;
+  /** writes and reads left of the chunk worked out at the last look */
+  todoWrites: number;
+  todoReads: number;
+  /** the page it is blocked on (-1: running), since when, and whether the blocked access is a write */
+  blockedPage: number;
+  blockedSinceMs: number;
+  blockedWrite: boolean;
+  writes: number;
+  stalls: [number, number][];
+}
+
+interface Request {
+  page: number;
+  dueMs: number;
+}
+
+export class SimPostcopy implements PostcopyPort {
+  readonly startAfterRounds: number;
+  readonly facts: SimPostcopyFacts = {
+    missingPages: 0, requests: 0, urgentPages: 0, backgroundPages: 0, bytesAtSwitch: 0, bytesAtResume: 0, bytesAtEnd: 0,
+    writesAtSwitch: 0, writesAtEnd: 0, resumedAtMs: 0, completedAtMs: 0, stalls: [], writesAfter: 0, afterWindowMs: 0,
+  };
+  private readonly vcpus: Vcpu[];
+  /** pages sent whose frame has not arrived yet: page → arrival (ms) */
+  private readonly inFlight = new Map<number, number>();
+  /** the same pages in the order they were sent (arrivals never decrease), for eviction */
+  private readonly inFlightOrder: number[] = [];
+  private inFlightHead = 0;
+  /** requests made, not yet served, in the order they were made */
+  private waiting: Request[] = [];
+  private readonly perWindowWrites: number;
+  private readonly perWindowReads: number;
+
+  constructor(private readonly parts: SimPostcopyParts) {
+    this.startAfterRounds = parts.startAfterRounds;
+    this.perWindowWrites = (parts.writeRatePerVcpu * WINDOW_MS) / 1000;
+    this.perWindowReads = (parts.readRatePerVcpu * WINDOW_MS) / 1000;
+    this.vcpus = parts.writers.map(() => ({
+      t: 0, windowStartMs: 0, writesInWindow: 0, readsInWindow: 0, todoWrites: 0, todoReads: 0, blockedPage: -1, blockedSinceMs: 0, blockedWrite: false, writes: 0, stalls: [],
+    }));
+  }
+
+  /** true once the guest runs on the destination (a link failure then loses it) */
+  get resumed(): boolean {
+    return this.facts.resumedAtMs > 0;
+  }
+
+  /** Book a frame at the link time `atMs`, at `rate`: the link time when it has left. Throws LinkDown once the link is down. */
+  private book(atMs: number, send: () => number, rate: number): number {
+    const down = this.parts.linkDownAtMs;
+    this.parts.setNowMs(atMs);
+    if (down !== null && atMs >= down) throw new LinkDown(down);
+    return atMs + (send() * 1000) / rate;
+  }
+
+  switchover(): number {
+    const p = this.parts;
+    const f = this.facts;
+    f.bytesAtSwitch = p.totalBytes();
+    f.writesAtSwitch = p.precopyWrites();
+    f.missingPages = p.pending.count;
+    const rate = p.linkRateBytesPerSec(); // the stop-and-copy's: the live limit is lifted
+    let t = p.nowMs();
+    // 1. the missing pages: the migration bitmap's 32-bit words, in chunks of control frames
+    const bitmapBytes = Math.ceil(p.totalPages / 32) * 4;
+    for (let off = 0; off < bitmapBytes; off += DEVICE_CHUNK_BYTES) {
+      const n = Math.min(DEVICE_CHUNK_BYTES, bitmapBytes - off);
+      t = this.book(t, () => p.sendControl(n), rate);
+    }
+    // 2. the device state and the run command; the guest runs on the destination when it has arrived
+    if (p.deviceStateBytes > 0) t = this.book(t, () => p.sendDeviceState(), rate);
+    t = this.book(t, () => p.sendControl(0), rate);
+    p.setNowMs(t);
+    f.bytesAtResume = p.totalBytes();
+    f.resumedAtMs = t + p.latencyMs;
+    for (const v of this.vcpus) {
+      v.t = v.windowStartMs = f.resumedAtMs;
+    }
+    return f.resumedAtMs;
+  }
+
+  complete(): number {
+    const p = this.parts;
+    const f = this.facts;
+    const pending = p.pending;
+    const total = p.totalPages;
+    const latency = p.latencyMs;
+    const perBlock = BLOCK_BYTES / p.pageSizeBytes;
+    const backgroundRun = p.preempt ? 1 : maxRunPages(p.pageSizeBytes);
+    const rate = p.postcopyRateBytesPerSec();
+    let link = f.resumedAtMs - latency; // the source's link time: free since the run command left
+    let cursor = 0;
+    const sendRun = (page: number, len: number): void => {
+      const left = this.book(link, () => p.sendRun(page, len), rate);
+      pending.takeRun(page, len);
+      for (let q = page; q < page + len; q++) {
+        this.inFlight.set(q, left + latency);
+        this.inFlightOrder.push(q);
+      }
+      link = left;
+    };
+    while (pending.count > 0) {
+      // the vCPUs, as far as the source can have heard of them
+      this.advance(link - latency);
+      // requests first (urgent), those that have reached the source
+      const now = link;
+      let served = 0;
+      for (const r of this.waiting) {
+        if (r.dueMs > now) break; // made in time order: the rest are later
+        served++;
+        if (!pending.has(r.page)) continue; // sent already (on its way, or placed): it arrives anyway
+        sendRun(r.page, 1);
+        f.urgentPages++;
+        cursor = r.page + 1 >= total ? 0 : r.page + 1; // the background goes on near the faulted address
+        if (pending.count === 0) break;
+      }
+      if (served > 0) this.waiting = this.waiting.slice(served);
+      if (pending.count === 0) break;
+      // one background run from the cursor
+      let page = pending.nextFrom(cursor);
+      if (page < 0) page = pending.nextFrom(0);
+      const blockEnd = Math.min(total, (Math.floor(page / perBlock) + 1) * perBlock);
+      const len = pending.runLength(page, backgroundRun, blockEnd);
+      sendRun(page, len);
+      f.backgroundPages += len;
+      cursor = page + len >= total ? 0 : page + len;
+    }
+    // the end frame; the migration completes when it has arrived
+    link = this.book(link, () => p.sendEnd(), rate);
+    p.setNowMs(link);
+    f.completedAtMs = link + latency;
+    f.bytesAtEnd = p.totalBytes();
+    // the guest until then: a vCPU may still fault on a page on its way (QEMU counts every request)
+    this.advance(f.completedAtMs);
+    this.waiting = [];
+    f.writesAtEnd = f.writesAtSwitch + this.postcopyWrites();
+    f.stalls = this.vcpus.map((v) => v.stalls);
+    // after: the guest alone on the destination (every page there), as emulate measures its rate
+    const writesBefore = this.postcopyWrites();
+    f.afterWindowMs = AFTER_WINDOW_MS;
+    this.advance(f.completedAtMs + AFTER_WINDOW_MS);
+    f.writesAfter = this.postcopyWrites() - writesBefore;
+    p.setNowMs(f.completedAtMs);
+    return f.completedAtMs;
+  }
+
+  /** page writes each vCPU has done on the destination so far */
+  writesPerVcpu(): number[] {
+    return this.vcpus.map((v) => v.writes);
+  }
+
+  private postcopyWrites(): number {
+    let n = 0;
+    for (const v of this.vcpus) n += v.writes;
+    return n;
+  }
+
+  /** Has `page` arrived at the destination by `atMs`? Its arrival time (Infinity: not sent yet), or -1 when it is there. */
+  private arrival(page: number, atMs: number): number {
+    if (this.parts.pending.has(page)) return Infinity;
+    const a = this.inFlight.get(page);
+    return a === undefined || a <= atMs ? -1 : a;
+  }
+
+  /** Every vCPU does its accesses due up to `horizonMs` (or until it blocks on a page not sent yet). */
+  private advance(horizonMs: number): void {
+    const made: Request[] = [];
+    for (let i = 0; i < this.vcpus.length; i++) this.advanceVcpu(i, horizonMs, made);
+    if (made.length > 0) {
+      // the ring holds them in the order they were made
+      made.sort((a, b) => a.dueMs - b.dueMs);
+      this.waiting = this.waiting.length === 0 ? made : mergeByDue(this.waiting, made);
+      this.facts.requests += made.length;
+    }
+    // frames that every vCPU has seen arrive are placed: no longer in flight
+    let oldest = Infinity;
+    for (const v of this.vcpus) oldest = Math.min(oldest, v.blockedPage >= 0 ? v.blockedSinceMs : v.t);
+    const order = this.inFlightOrder;
+    while (this.inFlightHead < order.length) {
+      const q = order[this.inFlightHead];
+      const a = this.inFlight.get(q);
+      if (a !== undefined && a > oldest) break;
+      this.inFlight.delete(q);
+      this.inFlightHead++;
+    }
+    if (this.inFlightHead > 4096 && this.inFlightHead * 2 > order.length) {
+      order.splice(0, this.inFlightHead);
+      this.inFlightHead = 0;
+    }
+  }
+
+  /**
+   * One vCPU worker's loop (workload/vcpu-loop.ts) up to `horizonMs`: at each look it works out the
+   * writes and the reads due in its window (at most CHUNK of each) and does them back to back, the
+   * writes first, stalling on each missing page; when none is due it sleeps until the next one is.
+   */
+  private advanceVcpu(i: number, horizonMs: number, made: Request[]): void {
+    const v = this.vcpus[i];
+    const writer = this.parts.writers[i];
+    const reader = this.parts.readers[i];
+    const perW = writer ? this.perWindowWrites : 0;
+    const perR = reader ? this.perWindowReads : 0;
+    if (perW <= 0 && perR <= 0) {
+      v.t = Math.max(v.t, horizonMs);
+      return;
+    }
+    for (;;) {
+      if (v.blockedPage >= 0) {
+        const a = this.arrival(v.blockedPage, v.blockedSinceMs);
+        if (a === Infinity || a > horizonMs) return; // still blocked
+        // placed: the stall ends, the access is done
+        v.stalls.push([v.blockedSinceMs, a]);
+        v.t = Math.max(v.t, a);
+        v.blockedPage = -1;
+        if (v.blockedWrite) v.writes++;
+      }
+      if (v.todoWrites <= 0 && v.todoReads <= 0) {
+        // a look at the clock: a window that has ended starts again now
+        if (v.t - v.windowStartMs >= WINDOW_MS) {
+          v.windowStartMs = v.t;
+          v.writesInWindow = v.readsInWindow = 0;
+        }
+        const into = (v.t - v.windowStartMs) / WINDOW_MS;
+        v.todoWrites = perW > 0 ? Math.min(CHUNK, Math.ceil(Math.min(perW, perW * into) - v.writesInWindow)) : 0;
+        v.todoReads = perR > 0 ? Math.min(CHUNK, Math.ceil(Math.min(perR, perR * into) - v.readsInWindow)) : 0;
+        if (v.todoWrites <= 0 && v.todoReads <= 0) {
+          v.todoWrites = v.todoReads = 0;
+          // ahead of the rate: sleep until the next write or read is due, or the window ends
+          const nextWrite = perW > v.writesInWindow ? v.windowStartMs + ((v.writesInWindow + 1) * WINDOW_MS) / perW : v.windowStartMs + WINDOW_MS;
+          const nextRead = perR > v.readsInWindow ? v.windowStartMs + ((v.readsInWindow + 1) * WINDOW_MS) / perR : v.windowStartMs + WINDOW_MS;
+          const wake = v.t + Math.max(MIN_SLEEP_MS, Math.min(nextWrite, nextRead, v.windowStartMs + WINDOW_MS) - v.t);
+          if (wake > horizonMs) {
+            v.t = Math.max(v.t, horizonMs);
+            return;
+          }
+          v.t = wake;
+          continue;
+        }
+      }
+      if (v.t > horizonMs) return;
+      const isWrite = v.todoWrites > 0;
+      const page = isWrite ? writer!.next() : reader!.next();
+      if (isWrite) {
+        v.todoWrites--;
+        v.writesInWindow++;
+      } else {
+        v.todoReads--;
+        v.readsInWindow++;
+      }
+      const a = this.arrival(page, v.t);
+      if (a < 0) {
+        if (isWrite) v.writes++;
+        continue;
+      }
+      // a fault: the request goes to the source, the vCPU stalls until the page is placed
+      v.blockedPage = page;
+      v.blockedSinceMs = v.t;
+      v.blockedWrite = isWrite;
+      made.push({ page, dueMs: v.t + this.parts.latencyMs });
+    }
+  }
+}
+
+/** How long the guest runs on the destination after completion to measure its write rate (postcopy/result.ts DEFAULT_AFTER_WINDOW_MS). */
+export const AFTER_WINDOW_MS = 200;
+
+function mergeByDue(a: Request[], b: Request[]): Request[] {
+  const out: Request[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i].dueMs <= b[j].dueMs)) out.push(a[i++]);
+    else out.push(b[j++]);
+  }
+  return out;
+}
