@@ -198,7 +198,8 @@ describe('tcp loopback: migrate to `migbench receive`', () => {
       sender.kill('SIGKILL');
       expect(await senderExited).toBe(137);
       await until('the receiver drops the guest', () => /the guest was dropped/.test(rx.stderr()), 30_000);
-      expect(rx.stderr()).toMatch(/went away mid-migration \(\d+ pages applied\); the guest was dropped/);
+      // whichever of its three connections the receiver finds closed first ends the migration, once
+      expect(rx.stderr()).toMatch(/went away mid-migration \((channel \d closed, )?\d+ pages applied\); the guest was dropped/);
       expect(rx.stderr().match(/the guest was dropped/g)).toHaveLength(1); // one migration ended, once
       // the receiver is still there and takes the next migration
       const doc = await runScenario(scenario(rx.port), { methods: ['precopy'] });

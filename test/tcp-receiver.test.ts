@@ -102,9 +102,9 @@ describe('receive: channel connections (precopy.channels > 1)', () => {
     first.client.destroy();
     await until('the receiver ends the migration', () => r.ended.length > 0, 30_000);
     expect(r.ended[0]).toMatchObject({ ok: false, code: 'E_IO' });
-    expect(r.ended[0].summary).toMatch(/^refused 127\.0\.0\.1:\d+: channel 0 went away mid-migration$/);
+    expect(r.ended[0].summary).toMatch(/^127\.0\.0\.1:\d+ went away mid-migration \(channel 0 closed, 0 pages applied\); the guest was dropped$/);
     await main.until(() => false, 30_000); // returns when the receiver closes it (a hang guard)
-    expect(main.messages.at(-1)).toMatchObject({ type: 'refused', code: 'E_IO' });
+    expect(main.closed).toBe(true);
     for (const c of [main, stranger.client, again.client, beyond.client, miscounted.client, intruder.client, last.client, late]) c.destroy();
   });
 

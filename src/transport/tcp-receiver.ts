@@ -60,6 +60,8 @@ interface Current {
   resumed: boolean;
   /** end the migration (a channel broke) */
   fail(error: MigbenchError): void;
+  /** end the migration: channel `channel`'s connection closed before the END (its sender went away) */
+  gone(channel: number): void;
 }
 
 export class Receiver {
@@ -145,6 +147,8 @@ export class Receiver {
       joined: new Map(),
       resumed: false,
       fail: (error) => refuse(error),
+      gone: (channel) =>
+        finish({ ok: false, verified: null, code: 'E_IO', summary: `${peer} went away mid-migration (channel ${channel} closed, ${pagesApplied()} pages applied); the guest was dropped` }),
     };
     this.migration = current;
     const session = new ReceiveSession(
@@ -295,7 +299,7 @@ export class Receiver {
     socket.on('close', () => {
       if (done || number === null) return;
       done = true;
-      if (!current.resumed) current.fail(new MigbenchError('E_IO', `channel ${number} went away mid-migration`));
+      if (!current.resumed) current.gone(number);
     });
     socket.on('data', (chunk: Buffer) => {
       if (done) return;
