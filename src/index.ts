@@ -6,7 +6,7 @@ export { realClock, ManualClock, type Clock } from './clock.ts';
 export {
   resolveScenario, applyOverrides, scenarioToJson, SCENARIO_KEYS, type Scenario, type ScenarioInput, type FillInput,
 } from './options.ts';
-export { runScenario, createGuest, migratePrecopy, type Guest, type GuestOptions, type RunOptions, type MigrateOptions } from './run.ts';
+export { runScenario, createGuest, createSourceGuest, migratePrecopy, type Guest, type SourceGuest, type GuestOptions, type RunOptions, type MigrateOptions } from './run.ts';
 export { checkResources, runMemoryBytes } from './resources.ts';
 export { SCHEMA_VERSION, documentToJson, type ResultDocument, type PrecopyResult } from './results/document.ts';
 export type { RoundRecord, MigrationStats, RamStats, RoundStage } from './results/migration-stats.ts';

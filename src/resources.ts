@@ -7,7 +7,9 @@ import { MigbenchError } from './errors.ts';
 import { reservedBytes } from './memory/ledger.ts';
 import { logEntriesFor, postcopySharedBytes } from './memory/postcopy-shared.ts';
 import type { Scenario } from './options.ts';
+import { METHODS, type Method } from './results/document.ts';
 import { HEADER_BYTES, maxRunPages } from './transport/frame.ts';
+import { TCP_RING_BYTES } from './transport/tcp-destination.ts';
 import { formatBytes } from './units.ts';
 
 /** Share of this machine's RAM a run may take for everything it allocates. */
@@ -28,18 +30,38 @@ export function ringCapacityBytes(scenario: Scenario): number {
   return Math.min(512 * 1024 * 1024, 2 ** Math.ceil(Math.log2(want)));
 }
 
-/** The bytes one emulated run holds at its peak: the guest twice, its logs, the XBZRLE cache, the rings, and post-copy's shared memory (write logs, stall records, bitmaps). */
-export function runMemoryBytes(scenario: Scenario): number {
+/**
+ * Whether a run of `method` holds the destination's copy of the guest in this process: not pre-copy over
+ * tcp (`migbench receive` holds it); quick migration restores here whatever the transport.
+ */
+export function hasLocalDestination(scenario: Scenario, method: Method): boolean {
+  return !(method === 'precopy' && scenario.link.transport === 'tcp');
+}
+
+/** The destination's bytes in this process for one run of `method`: its copy of the guest and of the device state (0 over tcp). */
+export function destinationMemoryBytes(scenario: Scenario, method: Method): number {
+  return hasLocalDestination(scenario, method) ? scenario.guest.memory + scenario.guest.deviceState : 0;
+}
+
+/**
+ * The bytes one emulated run of `method` holds at its peak: the guest (twice, unless the destination is
+ * another process), its logs, the XBZRLE cache, the rings, and post-copy's shared memory (write logs,
+ * stall records, bitmaps; with a local destination only). Without a method: the larger of the two (each
+ * method migrates a guest of its own, one after the other).
+ */
+export function runMemoryBytes(scenario: Scenario, method?: Method): number {
+  if (method === undefined) return Math.max(...METHODS.map((m) => runMemoryBytes(scenario, m)));
   const memory = scenario.guest.memory;
   const pages = memory / scenario.guest.pageSize;
   const bitmaps = 2 * Math.ceil(pages / 32) * 4; // dirty log + migration bitmap
   const p = scenario.precopy;
   const cache = p.xbzrle.enabled ? p.xbzrle.cacheSize : 0;
-  const rings = (p.channels > 1 ? p.channels + 1 : 1) * ringCapacityBytes(scenario);
-  const postcopy = scenario.postcopy.enabled || scenario.quick.restore === 'lazy'
+  const local = hasLocalDestination(scenario, method);
+  const rings = (p.channels > 1 ? p.channels + 1 : 1) * (local ? ringCapacityBytes(scenario) : TCP_RING_BYTES);
+  const postcopy = local && (scenario.postcopy.enabled || scenario.quick.restore === 'lazy')
     ? postcopySharedBytes({ totalPages: pages, vcpus: scenario.guest.vcpus, logEntries: postcopyLogEntries(scenario), writeBytes: scenario.workload.writeBytes })
     : 0;
-  return 2 * memory + 2 * scenario.guest.deviceState + bitmaps + cache + rings + postcopy;
+  return memory + scenario.guest.deviceState + bitmaps + cache + rings + postcopy + destinationMemoryBytes(scenario, method);
 }
 
 /**
@@ -76,9 +98,10 @@ export function machineMemory(): MachineMemory {
  * Refuse, before allocating, a run that does not fit: it may use at most `MAX_MEMORY_SHARE` of the
  * machine's RAM less what earlier runs still hold, and no more than is free now less a headroom.
  */
-export function checkResources(scenario: Scenario, machine: Partial<MachineMemory> = {}): void {
+export function checkResources(scenario: Scenario, machine: Partial<MachineMemory> = {}, methods: readonly Method[] = METHODS): void {
   const m = { ...machineMemory(), ...machine };
-  const need = runMemoryBytes(scenario);
+  const need = Math.max(...methods.map((method) => runMemoryBytes(scenario, method)));
+  const local = methods.some((method) => hasLocalDestination(scenario, method));
   const share = Math.floor(m.totalMemBytes * MAX_MEMORY_SHARE) - m.heldBytes;
   const free = m.freeMemBytes - FREE_MEMORY_HEADROOM_BYTES;
   if (need <= Math.min(share, free)) return;
@@ -88,6 +111,6 @@ export function checkResources(scenario: Scenario, machine: Partial<MachineMemor
     : `this machine has ${formatBytes(m.freeMemBytes)} free of ${formatBytes(m.totalMemBytes)}${held} (${formatBytes(FREE_MEMORY_HEADROOM_BYTES)} kept free)`;
   throw new MigbenchError(
     'E_RESOURCES',
-    `guest.memory: ${formatBytes(scenario.guest.memory)} needs ${formatBytes(need)} (source + destination, logs, caches and rings), ${limit}, got ${JSON.stringify(formatBytes(scenario.guest.memory))}`,
+    `guest.memory: ${formatBytes(scenario.guest.memory)} needs ${formatBytes(need)} (${local ? 'source + destination' : 'the source (the destination is `migbench receive`)'}, logs, caches and rings), ${limit}, got ${JSON.stringify(formatBytes(scenario.guest.memory))}`,
   );
 }

@@ -9,7 +9,7 @@ import { GuestMemory, guestLayout } from './memory/guest-memory.ts';
 import { verifyGuest } from './memory/verify.ts';
 import { reserveMemory } from './memory/ledger.ts';
 import { reclaimMemory } from './memory/reclaim.ts';
-import { checkResources, postcopyLogEntries, ringCapacityBytes, runMemoryBytes } from './resources.ts';
+import { checkResources, destinationMemoryBytes, postcopyLogEntries, ringCapacityBytes, runMemoryBytes } from './resources.ts';
 import { checkTimers } from './timer-bounds.ts';
 import type { Scenario } from './options.ts';
 import { runPrecopy } from './precopy/emulate.ts';
@@ -26,8 +26,9 @@ import { migrateQuick } from './quick/quick-migration.ts';
 import type { QuickPhases, QuickResult } from './results/quick-result.ts';
 import { checkImagePaths } from './quick/image-file.ts';
 import { DestinationHandle } from './transport/destination-handle.ts';
-import { TCP_RING_BYTES, TcpDestination } from './transport/tcp-destination.ts';
+import { TCP_RING_BYTES, TcpDestination, isLinkLost } from './transport/tcp-destination.ts';
 import { readToken } from './transport/tcp-token.ts';
+import { SCENARIO_TLS_LABELS, readTlsFiles } from './transport/tcp-tls.ts';
 import { parseHostPort } from './transport/tcp-wire.ts';
 import { createHash } from 'node:crypto';
 import type { VerifyReport } from './memory/verify.ts';
@@ -68,6 +69,15 @@ export interface Guest {
   dispose(): Promise<void>;
 }
 
+/**
+ * A guest whose destination is another process (pre-copy with link.transport "tcp": `migbench receive`
+ * allocates it there): the source side only, no destination memory here.
+ */
+export interface SourceGuest extends Omit<Guest, 'dest' | 'destDeviceState'> {
+  readonly dest: null;
+  readonly destDeviceState: null;
+}
+
 export interface GuestOptions {
   /** tests only (src/faults.ts): a vCPU given this fault dies once a migration arms it */
   fault?: WorkerFault;
@@ -88,40 +98,61 @@ export interface GuestOptions {
  * machine has free (counting what earlier runs still hold); the memory is reserved in the ledger
  * until `dispose`.
  */
-export async function createGuest(userScenario: Scenario, options: GuestOptions = {}): Promise<Guest> {
+export function createGuest(scenario: Scenario, options: GuestOptions = {}): Promise<Guest> {
+  return allocateGuest(scenario, options, true) as Promise<Guest>;
+}
+
+/**
+ * The source side of a guest for pre-copy over tcp: as createGuest, without the destination's memory
+ * (the ledger holds no destination bytes for it; `migbench receive` allocates them on its host).
+ */
+export function createSourceGuest(scenario: Scenario, options: GuestOptions = {}): Promise<SourceGuest> {
+  if (scenario.link.transport !== 'tcp') throw new RangeError('createSourceGuest: for link.transport "tcp" only (the in-process destination needs createGuest)');
+  return allocateGuest(scenario, options, false) as Promise<SourceGuest>;
+}
+
+async function allocateGuest(userScenario: Scenario, options: GuestOptions, local: boolean): Promise<Guest | SourceGuest> {
   // the orchestrator's start settings (max-bandwidth, auto-converge, postcopy-ram, …) are the guest's
   // migration settings from here on (orchestrator/start.ts); the document keeps the user's scenario
   checkOrchestratorMode(userScenario, 'emulate'); // what emulate mode cannot run under it: refused before anything is allocated
   const scenario = withOrchestratorStart(userScenario);
-  checkResources(scenario);
+  // a local destination holds what quick migration (or pre-copy in memory) needs; a remote one the source only
+  const method = local ? 'quick' : 'precopy';
+  checkResources(scenario, {}, [method]);
   checkTimers(scenario);
-  const reservation = reserveMemory(runMemoryBytes(scenario), `guest ${scenario.name}`);
+  const destinationBytes = destinationMemoryBytes(scenario, method);
+  const reservation = reserveMemory(runMemoryBytes(scenario, method) - destinationBytes, `guest ${scenario.name}: source`);
+  const destinationReservation = local ? reserveMemory(destinationBytes, `guest ${scenario.name}: destination`) : null;
   const layout = guestLayout(scenario.guest.memory, scenario.guest.pageSize);
   const held: GuestMemory[] = [];
   const release = async (): Promise<void> => {
     for (const memory of held.splice(0)) memory.release();
     reservation.release();
+    destinationReservation?.release();
     await reclaimMemory();
   };
   try {
     const source = new GuestMemory(layout);
     held.push(source);
-    const dest = new GuestMemory(layout);
-    held.push(dest);
+    const dest = local ? new GuestMemory(layout) : null;
+    if (dest) held.push(dest);
     // First touch before any clock starts (DESIGN §8): page faults are not the engine's cost.
     const m = scenario.guest.memory;
     const heard = options.onAllocation;
-    source.touch(heard && ((done) => heard(done, 3 * m)));
-    dest.touch(heard && ((done) => heard(m + done, 3 * m)));
-    fillGuest(source, scenario.guest.fill, scenario.seed, heard && ((done) => heard(2 * m + done, 3 * m)));
+    // progress: both copies touched and the source filled (3 × m), or the source alone (2 × m)
+    const total = (dest ? 3 : 2) * m;
+    source.touch(heard && ((done) => heard(done, total)));
+    dest?.touch(heard && ((done) => heard(m + done, total)));
+    fillGuest(source, scenario.guest.fill, scenario.seed, heard && ((done) => heard(total - m + done, total)));
     const deviceState = new Uint8Array(new SharedArrayBuffer(scenario.guest.deviceState));
     new Rng(deriveSeed(scenario.seed, 3)).fill(deviceState);
-    const destDeviceState = new SharedArrayBuffer(scenario.guest.deviceState);
+    const destDeviceState = local ? new SharedArrayBuffer(scenario.guest.deviceState) : null;
     const dirtyLog = createDirtyLog(layout.totalPages);
     const w = scenario.workload;
-    // post-copy, and a lazy restore of quick migration (its vCPUs fault pages in from the image the same way)
+    // post-copy, and a lazy restore of quick migration (its vCPUs fault pages in from the image the same
+    // way): both on the in-process destination only (postcopy/support.ts refuses link.transport "tcp")
     const lazyRestore = options.lazyRestore ?? scenario.quick.restore === 'lazy';
-    const postcopy = scenario.postcopy.enabled || lazyRestore
+    const postcopy = (scenario.postcopy.enabled || lazyRestore) && dest
       ? createPostcopyShared({
           dest,
           vcpus: scenario.guest.vcpus,
@@ -158,7 +189,7 @@ export async function createGuest(userScenario: Scenario, options: GuestOptions 
       vcpus,
       postcopy,
       dispose: () => (disposed ??= vcpus.stop().then(release)),
-    };
+    } as Guest | SourceGuest;
   } catch (error) {
     await release();
     throw error;
@@ -211,8 +242,9 @@ export interface PreparedPrecopy {
 }
 
 /** Start every worker and allocate every buffer of a pre-copy migration; the clock has not started. */
-export async function preparePrecopy(guest: Guest, options: MigrateOptions = {}): Promise<PreparedPrecopy> {
+export async function preparePrecopy(guest: Guest | SourceGuest, options: MigrateOptions = {}): Promise<PreparedPrecopy> {
   const { scenario } = guest;
+  if (scenario.link.transport !== 'tcp' && guest.dest === null) throw new RangeError('preparePrecopy: the memory transport needs a guest with its destination (createGuest)');
   const clock = options.clock ?? realClock;
   const prepareStartMs = clock.nowMs();
   const channels = scenario.precopy.channels;
@@ -222,28 +254,37 @@ export async function preparePrecopy(guest: Guest, options: MigrateOptions = {})
   const limiter = channels > 1 ? SharedRateLimiter.create(scenario.precopy.maxBandwidth) : new RateLimiter(clock, scenario.precopy.maxBandwidth);
   // Booting a worker thread loads migbench's JavaScript (≈ 100 ms of CPU each on this machine), a cost
   // QEMU's multifd threads and its already-running destination do not have: all of it happens here.
-  const lanes = channels > 1
-    ? await ChannelLanes.start({
-        count: channels,
-        source: guest.source,
-        dest: guest.dest,
-        ringBytes: ringCapacityBytes(scenario),
-        latencyMs: scenario.link.latencyMs,
-        link: limiter as SharedRateLimiter,
-        compression,
-        // each channel caches the pages it owns: an equal share of the cache, a power of two
-        xbzrleCacheBytes: scenario.precopy.xbzrle.enabled ? 2 ** Math.floor(Math.log2(scenario.precopy.xbzrle.cacheSize / channels)) : null,
-        fault: options.fault,
-        stallLimitMs: options.stallLimitMs,
-      })
-    : null;
-  const ring = createRing(scenario.link.transport === 'tcp' ? TCP_RING_BYTES : ringCapacityBytes(scenario));
+  // Over tcp the main connection comes first: its accept names the migration its channels then join.
+  const tcp = scenario.link.transport === 'tcp';
+  const ring = createRing(tcp ? TCP_RING_BYTES : ringCapacityBytes(scenario));
+  const main = tcp ? await startTcpDestination(scenario, guest.source, ring, clock, options.stallLimitMs) : null;
+  let lanes: ChannelLanes | null;
+  try {
+    lanes = channels > 1
+      ? await ChannelLanes.start({
+          count: channels,
+          source: guest.source,
+          ...(main ? { destinations: (laneRing: RingShared, i: number) => main.startChannel(laneRing, i) } : { dest: guest.dest! }),
+          ringBytes: tcp ? TCP_RING_BYTES : ringCapacityBytes(scenario),
+          latencyMs: scenario.link.latencyMs,
+          link: limiter as SharedRateLimiter,
+          compression,
+          // each channel caches the pages it owns: an equal share of the cache, a power of two
+          xbzrleCacheBytes: scenario.precopy.xbzrle.enabled ? 2 ** Math.floor(Math.log2(scenario.precopy.xbzrle.cacheSize / channels)) : null,
+          fault: options.fault,
+          stallLimitMs: options.stallLimitMs,
+        })
+      : null;
+  } catch (error) {
+    await main?.stop();
+    throw error;
+  }
   let destination: DestinationHandle | TcpDestination;
   try {
-    destination = scenario.link.transport === 'tcp' ? await startTcpDestination(scenario, guest.source, ring, clock, options.stallLimitMs) : await DestinationHandle.start({
+    destination = main ?? await DestinationHandle.start({
       ring,
-      memory: guest.dest,
-      deviceState: guest.destDeviceState,
+      memory: guest.dest!,
+      deviceState: guest.destDeviceState!,
       latencyMs: scenario.link.latencyMs,
       zstd: compression?.codec === 'zstd',
       ...(guest.postcopy && scenario.postcopy.enabled ? { received: guest.postcopy.received } : {}),
@@ -265,12 +306,12 @@ export async function preparePrecopy(guest: Guest, options: MigrateOptions = {})
  * after a cancel (the guest stays on the source). The workers start and the buffers are allocated
  * first (`preparePrecopy`); the migration's clock (`total-time`, `setup-time`) starts after that.
  */
-export async function migratePrecopy(guest: Guest, options: MigrateOptions = {}): Promise<PrecopyResult> {
+export async function migratePrecopy(guest: Guest | SourceGuest, options: MigrateOptions = {}): Promise<PrecopyResult> {
   return runPreparedPrecopy(guest, await preparePrecopy(guest, options), options);
 }
 
 /** Run a prepared pre-copy migration: the migration's clock starts here. */
-export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy, options: MigrateOptions = {}): Promise<PrecopyResult> {
+export async function runPreparedPrecopy(guest: Guest | SourceGuest, prepared: PreparedPrecopy, options: MigrateOptions = {}): Promise<PrecopyResult> {
   const { scenario } = guest;
   const clock = options.clock ?? realClock;
   const { limiter, lanes, destination, compression } = prepared;
@@ -357,6 +398,15 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
       return failedResult(scenario, guest, error, clock.nowMs() - startedAtMs, guestLost, sender);
     }
     const e = (await destination.settledError()) ?? (await lanes?.settledError()) ?? guest.vcpus.error ?? error;
+    if (isLinkLost(e)) {
+      // over tcp the connection (or a channel's) went away: the receiver died or the network reset it.
+      // Nothing was handed over, so the guest goes on on the source, as after faults.linkDownAtMs.
+      lanes?.poll(sender, meter);
+      await destination.stop();
+      await lanes?.stop();
+      if (guest.vcpus.isAnyPaused()) await guest.vcpus.resume();
+      return failedResult(scenario, guest, e as Error, clock.nowMs() - startedAtMs, false, sender);
+    }
     await destination.stop();
     await lanes?.stop();
     if (!(e instanceof MigbenchError) || e.code === 'E_VERIFY') throw e;
@@ -378,8 +428,8 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
   run.engine.prepareMs = prepared.prepareMs;
   let verification: PrecopyResult['verification'] = null;
   let verified: boolean | null = null;
-  const pc = run.outcome.outcome === 'postcopy' && postcopy !== null && shared !== null && destination instanceof DestinationHandle
-    ? await finishPostcopy({ run, facts: (postcopy as EmulatePostcopy).facts, shared, guest, destination, scenario, clock, startedAtMs, writesAtStart, afterWindowMs: options.postcopyAfterWindowMs })
+  const pc = run.outcome.outcome === 'postcopy' && postcopy !== null && shared !== null && destination instanceof DestinationHandle && guest.dest !== null
+    ? await finishPostcopy({ run, facts: (postcopy as EmulatePostcopy).facts, shared, guest: guest as Guest, destination, scenario, clock, startedAtMs, writesAtStart, afterWindowMs: options.postcopyAfterWindowMs })
     : null;
   if (pc) {
     // post-copy: the destination equals the frozen source with the guest's logged writes replayed
@@ -387,7 +437,7 @@ export async function runPreparedPrecopy(guest: Guest, prepared: PreparedPrecopy
     verification = pc.verification;
   } else if (run.stats.status === 'completed') {
     // The vCPUs are paused: the source cannot change under the comparison.
-    const report = remoteReport ?? verifyGuest(guest.source, guest.dest, guest.deviceState, new Uint8Array(guest.destDeviceState));
+    const report = remoteReport ?? verifyGuest(guest.source, guest.dest!, guest.deviceState, new Uint8Array(guest.destDeviceState!));
     verified = report.equal;
     verification = { badPages: report.badPages, firstBadPage: report.firstBadPage, deviceStateEqual: report.deviceStateEqual };
   }
@@ -418,17 +468,19 @@ function startTcpDestination(scenario: Scenario, source: GuestMemory, ring: Ring
     ...address,
     target,
     token: readToken(scenario.link.tokenFile, 'link.tokenFile', 'E_SCENARIO'),
+    tls: scenario.link.tls ? readTlsFiles(scenario.link.tls, SCENARIO_TLS_LABELS, 'E_SCENARIO') : null,
     memory: source,
     deviceStateBytes: scenario.guest.deviceState,
     zstd: scenario.precopy.compression === 'zstd',
     scenarioHash: createHash('sha256').update(JSON.stringify(scenario)).digest('hex'),
     clock,
     stallLimitMs,
+    channels: scenario.precopy.channels,
   });
 }
 
-/** The link died (faults.linkDownAtMs): outcome `failed`, what was sent until then, and whether the guest is lost. */
-function failedResult(scenario: Scenario, guest: Guest, error: LinkDown, elapsedMs: number, guestLost: boolean, sender: PageSender): PrecopyResult {
+/** The link died (faults.linkDownAtMs, or a tcp connection lost): outcome `failed`, what was sent until then, and whether the guest is lost. */
+function failedResult(scenario: Scenario, guest: Guest | SourceGuest, error: Error, elapsedMs: number, guestLost: boolean, sender: PageSender): PrecopyResult {
   const r = erroredResult(scenario, guest, new MigbenchError('E_IO', error.message), elapsedMs);
   const t = sender.total;
   return {
@@ -448,7 +500,7 @@ function failedResult(scenario: Scenario, guest: Guest, error: LinkDown, elapsed
   };
 }
 
-function erroredResult(scenario: Scenario, guest: Guest, error: MigbenchError, elapsedMs: number): PrecopyResult {
+function erroredResult(scenario: Scenario, guest: Guest | SourceGuest, error: MigbenchError, elapsedMs: number): PrecopyResult {
   const rates = guest.vcpus.rates();
   return {
     outcome: 'errored',
@@ -506,20 +558,26 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const methods = options.methods ?? METHODS;
   if (methods.includes('quick')) checkImagePaths([{ label: scenario.name, scenario, runs: 1 }], options.force ?? false);
   // an unreadable token file is refused before the guest is allocated (read again when the migration connects)
-  if (methods.includes('precopy') && scenario.link.transport === 'tcp') readToken(scenario.link.tokenFile, 'link.tokenFile', 'E_SCENARIO');
+  if (methods.includes('precopy') && scenario.link.transport === 'tcp') {
+    readToken(scenario.link.tokenFile, 'link.tokenFile', 'E_SCENARIO');
+    if (scenario.link.tls) readTlsFiles(scenario.link.tls, SCENARIO_TLS_LABELS, 'E_SCENARIO');
+  }
   let precopy: PrecopyResult | null = null;
   let quick: QuickResult | null = null;
   for (const method of methods) {
     if (options.signal?.aborted) break;
-    options.onPhase?.(`allocating and filling ${formatBytes(scenario.guest.memory)} of guest memory (source + destination)`);
-    const guest = await createGuest(scenario, { fault: options.fault, onAllocation: options.onAllocation, lazyRestore: method === 'quick' && scenario.quick.restore === 'lazy' });
+    // pre-copy over tcp: the destination's memory is `migbench receive`'s, none is allocated here
+    const remote = method === 'precopy' && scenario.link.transport === 'tcp';
+    options.onPhase?.(`allocating and filling ${formatBytes(scenario.guest.memory)} of guest memory (${remote ? `the source; the destination is at ${scenario.link.target}` : 'source + destination'})`);
+    const guestOptions = { fault: options.fault, onAllocation: options.onAllocation, lazyRestore: method === 'quick' && scenario.quick.restore === 'lazy' };
+    const guest = remote ? await createSourceGuest(scenario, guestOptions) : await createGuest(scenario, guestOptions);
     try {
       if (method === 'precopy') {
         options.onPhase?.(`migrating with pre-copy; ${scenario.guest.vcpus} vCPUs dirtying memory`);
         precopy = await migratePrecopy(guest, options);
       } else {
         options.onPhase?.(`quick migration: pause, save to ${scenario.quick.format} image at ${formatByteRate(scenario.quick.storageBandwidth)}, restore`);
-        quick = await migrateQuick(guest, { clock: options.clock, signal: options.signal, onPhase: options.onQuickPhase, force: options.force });
+        quick = await migrateQuick(guest as Guest, { clock: options.clock, signal: options.signal, onPhase: options.onQuickPhase, force: options.force });
       }
     } finally {
       await guest.dispose();

@@ -20,7 +20,7 @@ describe('resolveScenario defaults', () => {
     expect(s.workload).toEqual({ pattern: 'hotset', dirtyRate: 20000, workingSet: 128 * 2 ** 20, hotFraction: 0.9, zipfExponent: 0.99, writeBytes: 8, readRate: 0 });
     expect(s.postcopy).toEqual({ enabled: false, startAfterRounds: 1, maxBandwidth: Infinity, preempt: true, recovery: false });
     expect(s.faults).toEqual({ linkDownAtMs: null, linkDownForMs: 0 });
-    expect(s.link).toEqual({ bandwidth: 125_000_000, latencyMs: 0, transport: 'memory', target: null, tokenFile: null });
+    expect(s.link).toEqual({ bandwidth: 125_000_000, latencyMs: 0, transport: 'memory', target: null, tokenFile: null, tls: null });
     expect(s.precopy).toEqual({
       downtimeLimitMs: 300, maxBandwidth: 125_000_000, policy: 'qemu', policyParams: { availSwitchoverBandwidth: null }, autoConverge: null, dirtyLimit: null, xbzrle: { enabled: false, cacheSize: 64 * 2 ** 20 }, compression: 'none', compressionLevel: 1, channels: 1,
       maxRounds: null, timeoutMs: 120000, onTimeout: 'cancel',
@@ -87,7 +87,7 @@ describe('resolveScenario defaults', () => {
 
 describe('link.transport tcp', () => {
   it('resolves a target and a token file', () => {
-    expect(resolveScenario({ link: { transport: 'tcp', target: '[::1]:4444', tokenFile: 'tok' } }).link).toEqual({ bandwidth: 125_000_000, latencyMs: 0, transport: 'tcp', target: '[::1]:4444', tokenFile: 'tok' });
+    expect(resolveScenario({ link: { transport: 'tcp', target: '[::1]:4444', tokenFile: 'tok' } }).link).toEqual({ bandwidth: 125_000_000, latencyMs: 0, transport: 'tcp', target: '[::1]:4444', tokenFile: 'tok', tls: null });
   });
 });
 
@@ -158,10 +158,16 @@ describe('resolveScenario refuses bad input with the key, the rule and the value
     ['a target without a port', { link: { transport: 'tcp', target: '10.0.0.2' } }, /^link\.target: expected "HOST:PORT".*got "10\.0\.0\.2"$/],
     ['a target with the memory transport', { link: { target: '10.0.0.2:4444' } }, /^link\.target: is only for link\.transport "tcp", got "10\.0\.0\.2:4444"$/],
     ['a token file with the memory transport', { link: { tokenFile: 'token' } }, /^link\.tokenFile: is only for link\.transport "tcp", got "token"$/],
+    ['TLS with the memory transport', { link: { tls: { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' } } }, /^link\.tls\.cert: is only for link\.transport "tcp", got "c\.pem"$/],
+    ['TLS without its CA', { link: { transport: 'tcp', target: '127.0.0.1:4444', tls: { cert: 'c.pem', key: 'k.pem' } } }, /^link\.tls\.ca: is required with link\.tls: the PEM file of the CA that signed the receiver's certificate, got nothing$/],
+    ['TLS as a string', { link: { transport: 'tcp', target: '127.0.0.1:4444', tls: 'on' } }, /^link\.tls: expected null or an object like \{ "cert"/],
     ['a latency over tcp', { link: { transport: 'tcp', target: '127.0.0.1:4444', latencyMs: 20 } }, /^link\.latencyMs: must be 0 with link\.transport "tcp".*got 20$/],
-    ['channels over tcp', { link: { transport: 'tcp', target: '127.0.0.1:4444' }, precopy: { channels: 2 } }, /^precopy\.channels: must be 1 with link\.transport "tcp" for now.*got 2$/],
   ])('%s', (_what, input, message) => {
     expect(messageOf(input)).toMatch(message);
+  });
+
+  it('takes channels over tcp (one connection each)', () => {
+    expect(resolveScenario({ link: { transport: 'tcp', target: '127.0.0.1:4444' }, precopy: { channels: 4 } }).precopy.channels).toBe(4);
   });
 });
 

@@ -29,6 +29,14 @@ describe('runMemoryBytes', () => {
     const x = resolveScenario({ guest: { memory: '1GiB', deviceState: '256KiB' }, precopy: { xbzrle: { enabled: true, cacheSize: '128MiB' }, channels: 2 } });
     expect(runMemoryBytes(x)).toBe(2 * GiB + 2 * 256 * 1024 + 2 * (pages / 8) + 128 * 2 ** 20 + 3 * ring);
   });
+
+  it('pre-copy over tcp counts the guest once (the destination is `migbench receive`) and its rings of TCP_RING_BYTES; quick migration still twice', () => {
+    const t = resolveScenario({ guest: { memory: '1GiB', deviceState: '256KiB' }, link: { transport: 'tcp', target: '10.0.0.2:4444' }, precopy: { channels: 4 } });
+    const pages = GiB / 4096;
+    expect(runMemoryBytes(t, 'precopy')).toBe(GiB + 256 * 1024 + 2 * (pages / 8) + 5 * 2 * 2 ** 20);
+    expect(runMemoryBytes(t, 'quick')).toBe(2 * GiB + 2 * 256 * 1024 + 2 * (pages / 8) + 5 * 8 * 2 ** 20);
+    expect(runMemoryBytes(t)).toBe(runMemoryBytes(t, 'quick'));
+  });
 });
 
 describe('runMemoryBytes with post-copy', () => {

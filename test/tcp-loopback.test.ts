@@ -1,12 +1,13 @@
 /**
  * Migration over a real socket (issue 16 items 1, 3, 4, 5, 6): `migbench receive` runs as a child
  * process on a free loopback port; the sender is this process's engine (link.transport "tcp"). A small
- * guest migrates and is verified by hashes on both sides; garbage bytes, a wrong token, another wire
- * version and a lying frame length are each refused; a receiver killed mid-migration leaves the sender
- * `failed` with its guest on the source; a sender that vanishes leaves the receiver exiting 3. No
- * receiver outlives its test (afterEach kills what is left; every wait has a time limit).
+ * guest migrates and is verified by hashes on both sides, on one connection or one per channel; garbage
+ * bytes, a wrong token, another wire version and a lying frame length are each refused; a receiver
+ * killed mid-migration leaves the sender `failed` (link-down) with its guest running on the source; a
+ * sender killed mid-migration leaves the receiver dropping the guest and taking the next migration. No
+ * receiver or sender outlives its test (afterEach kills what is left; every wait has a time limit).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
@@ -14,8 +15,12 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MigbenchError } from '../src/errors.ts';
 import { resolveScenario, type ScenarioInput } from '../src/options.ts';
-import { runScenario } from '../src/run.ts';
+import { createSourceGuest, migratePrecopy, runScenario } from '../src/run.ts';
+import { until } from './helpers/until.ts';
 import { liveWorkers } from '../src/threads.ts';
+import { openReservations, reservedBytes } from '../src/memory/ledger.ts';
+import { checkResources, destinationMemoryBytes, runMemoryBytes } from '../src/resources.ts';
+import { TCP_RING_BYTES } from '../src/transport/tcp-destination.ts';
 import { HEADER_BYTES, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_TYPE, H_VERSION, FRAME_PAGES, FRAME_VERSION } from '../src/transport/frame.ts';
 import { encodeHello } from '../src/transport/tcp-wire.ts';
 import { RawClient, killReceivers, startReceiver } from './helpers/receive-child.ts';
@@ -31,17 +36,20 @@ writeFileSync(wrongTokenFile, 'another secret\n');
 afterEach(() => killReceivers());
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function scenario(port: number, extra: ScenarioInput['link'] = {}, guest: ScenarioInput['guest'] = {}): ReturnType<typeof resolveScenario> {
+function scenario(port: number, extra: ScenarioInput['link'] = {}, guest: ScenarioInput['guest'] = {}, precopy: ScenarioInput['precopy'] = {}): ReturnType<typeof resolveScenario> {
   return resolveScenario({
     name: 'tcp-small',
     guest: { memory: '4MiB', vcpus: 1, deviceState: '64KiB', ...guest },
     workload: { pattern: 'uniform', dirtyRate: '200/s', workingSet: '1MiB' },
     link: { bandwidth: '400Mbit/s', transport: 'tcp', target: `127.0.0.1:${port}`, ...extra },
-    precopy: { timeoutMs: 60_000 },
+    precopy: { timeoutMs: 60_000, ...precopy },
   });
 }
 
 const EMPTY = new Uint8Array(0);
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
 const HASH = '00'.repeat(32);
 
 describe('tcp loopback: migrate to `migbench receive`', () => {
@@ -56,6 +64,73 @@ describe('tcp loopback: migrate to `migbench receive`', () => {
     expect(await rx.exited).toBe(0);
     expect(rx.stderr()).toMatch(/verified: 4\.00 MiB equal to the source/);
     expect(liveWorkers().count).toBe(0);
+  });
+
+  it.each([
+    [2, '8MiB', {}],
+    [4, '16MiB', {}],
+    [4, '8MiB', { xbzrle: { enabled: true, cacheSize: '2MiB' } }],
+  ] as const)('precopy.channels %i over tcp: one connection per channel, a %s guest migrates verified (%j)', async (channels, memory, more) => {
+    const rx = await startReceiver(['--once', '--token-file', tokenFile]);
+    // a hot writer keeps rounds going, so pages cross the channels after several syncs
+    const s = resolveScenario({
+      name: 'tcp-channels',
+      guest: { memory, vcpus: 1, deviceState: '64KiB' },
+      workload: { pattern: 'hotset', dirtyRate: '3000/s', workingSet: '1MiB', hotFraction: 0.9 },
+      link: { bandwidth: '400Mbit/s', transport: 'tcp', target: `127.0.0.1:${rx.port}`, tokenFile },
+      precopy: { timeoutMs: 60_000, channels, ...more },
+    });
+    const doc = await runScenario(s, { methods: ['precopy'] });
+    const p = doc.precopy!;
+    expect([p.outcome, p.error]).toEqual(['converged', null]);
+    expect(p.verified).toBe(true);
+    expect(p.verification).toEqual({ badPages: 0, firstBadPage: null, deviceStateEqual: true });
+    const lanes = p.channels!;
+    expect(lanes.count).toBe(channels);
+    expect(lanes.lanes).toHaveLength(channels);
+    // every lane carried pages, and every dirty sync was preceded by a flush across the sockets
+    for (const lane of lanes.lanes) expect(lane.pages).toBeGreaterThan(0);
+    expect(lanes.flushes).toBeGreaterThanOrEqual(p.stats.ram['dirty-sync-count']);
+    expect(await rx.exited).toBe(0);
+    const err = rx.stderr();
+    for (let c = 0; c < channels; c++) expect(err).toContain(`channel ${c} of ${channels} from 127.0.0.1:`);
+    expect(err).toMatch(new RegExp(`on ${channels} channels\\); hashing the guest`));
+    expect(err).toMatch(/verified: .* equal to the source/);
+    expect(liveWorkers().count).toBe(0);
+  });
+
+  it('allocates no destination memory on the sender: the ledger holds the source side only', async () => {
+    const rx = await startReceiver(['--once']);
+    const s = scenario(rx.port, {}, { memory: '16MiB' }, { channels: 2 });
+    const seen: { what: string; bytes: number }[][] = [];
+    const phases: string[] = [];
+    const doc = await runScenario(s, {
+      methods: ['precopy'],
+      onPhase: (m) => phases.push(m),
+      onLive: () => {
+        if (seen.length < 3) seen.push(openReservations().map((r) => ({ what: r.what, bytes: r.bytes })));
+      },
+    });
+    expect(doc.precopy!.verified).toBe(true);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const held of seen) {
+      // one reservation, the source's: guest, device state, logs and 3 rings of TCP_RING_BYTES; no destination
+      expect(held).toEqual([{ what: 'guest tcp-small: source', bytes: runMemoryBytes(s, 'precopy') }]);
+      expect(destinationMemoryBytes(s, 'precopy')).toBe(0);
+      expect(held[0].bytes).toBe(16 * MiB + 64 * 1024 + 2 * (16 * MiB / 4096 / 8) + 3 * TCP_RING_BYTES);
+    }
+    expect(phases[0]).toBe(`allocating and filling 16.0 MiB of guest memory (the source; the destination is at 127.0.0.1:${rx.port})`);
+    expect(reservedBytes()).toBe(0);
+    expect(await rx.exited).toBe(0);
+  });
+
+  it('a guest that fits once but not twice passes the resource check over tcp (pre-copy only), not with quick migration too', () => {
+    const s = scenario(1, {}, { memory: '1GiB' });
+    const machine = { totalMemBytes: 4 * GiB, freeMemBytes: 2 * GiB, heldBytes: 0 };
+    expect(() => checkResources(s, machine, ['precopy'])).not.toThrow();
+    expect(() => checkResources(s, machine)).toThrow(/^guest\.memory: 1\.00 GiB needs 2\.\d+ GiB \(source \+ destination, logs/);
+    const small = { ...machine, freeMemBytes: GiB };
+    expect(() => checkResources(s, small, ['precopy'])).toThrow(/needs 1\.\d+ GiB \(the source \(the destination is `migbench receive`\), logs/);
   });
 
   it('a wrong token is refused (E_AUTH) before anything is allocated; the receiver exits 3', async () => {
@@ -78,24 +153,63 @@ describe('tcp loopback: migrate to `migbench receive`', () => {
     expect((error as MigbenchError).message).toContain('connection refused (is `migbench receive` listening there?)');
   });
 
-  it('the receiver killed mid-migration: the sender ends `failed`, the guest stays on the source', async () => {
+  it.each([1, 2])('the receiver killed mid-migration (%i channel(s)): the sender ends `failed` (link-down), the guest runs on on the source', async (channels) => {
     const rx = await startReceiver([]);
-    // 16 MiB at 40 Mbit/s: the bulk round alone takes over 3 s; the receiver dies once frames flow
-    const killer = (async () => {
-      const deadline = Date.now() + 30_000;
-      while (!/migration from/.test(rx.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 500));
-      rx.kill('SIGKILL');
-    })();
-    const doc = await runScenario(scenario(rx.port, { bandwidth: '40Mbit/s' }, { memory: '16MiB' }), { methods: ['precopy'] });
-    await killer;
-    const p = doc.precopy!;
-    expect(p.outcome).toBe('errored');
-    expect(p.stats.status).toBe('failed');
-    expect(p.verified).toBeNull();
-    expect(p.error).toMatch(/^link\.target 127\.0\.0\.1:\d+: (the receiver closed the connection mid-migration|.*ECONNRESET|.*EPIPE)/);
+    // 16 MiB at 40 Mbit/s: the bulk round alone takes over 3 s; the receiver dies once pages flow
+    let killed = false;
+    const onLive = (p: { totalPagesSent: number }): void => {
+      if (!killed && p.totalPagesSent > 0) {
+        killed = true;
+        rx.kill('SIGKILL');
+      }
+    };
+    const guest = await createSourceGuest(scenario(rx.port, { bandwidth: '40Mbit/s' }, { memory: '16MiB' }, { channels }));
+    try {
+      const p = await migratePrecopy(guest, { onLive });
+      expect(killed).toBe(true);
+      expect(p.outcome).toBe('failed');
+      expect(p.reason).toBe('link-down');
+      expect(p.guestLost).toBe(false);
+      expect(p.stats.status).toBe('failed');
+      expect(p.verified).toBeNull();
+      // which socket noticed first, and how (closed, reset, a write after the end), is the kernel's choice
+      expect(p.error).toMatch(/^(channel \d+ )?link\.target 127\.0\.0\.1:\d+: ./);
+      expect(p.stats.ram.transferred).toBeGreaterThan(0); // what crossed before the loss is counted
+      // the guest was not handed over: its vCPUs run and write on the source
+      expect(guest.vcpus.isAnyPaused()).toBe(false);
+      const writes = guest.vcpus.totalWrites();
+      await until('the guest writes on the source', () => guest.vcpus.totalWrites() > writes, 30_000);
+    } finally {
+      await guest.dispose();
+    }
     expect(await rx.exited).toBe(137);
     expect(liveWorkers().count).toBe(0);
+  });
+
+  it('the sender killed mid-migration: the receiver drops the guest and takes the next migration (no --once)', async () => {
+    const rx = await startReceiver([]);
+    // a whole `migbench run` process, 2 channels, killed once its frames flow
+    const sender = spawn(process.execPath, [BIN, 'run', '--only', 'precopy', '--set', 'link.transport=tcp', '--set', `link.target=127.0.0.1:${rx.port}`,
+      '--set', 'guest.memory=16MiB', '--set', 'link.bandwidth=40Mbit/s', '--set', 'precopy.channels=2', '--set', 'guest.vcpus=1'], { stdio: 'ignore' });
+    const senderExited = new Promise<number | null>((resolve) => sender.once('exit', (code, signal) => resolve(signal === 'SIGKILL' ? 137 : code)));
+    try {
+      await until('the sender\'s channels are connected', () => /channel 1 of 2 from/.test(rx.stderr()), 30_000);
+      await new Promise((r) => setTimeout(r, 300));
+      sender.kill('SIGKILL');
+      expect(await senderExited).toBe(137);
+      await until('the receiver drops the guest', () => /the guest was dropped/.test(rx.stderr()), 30_000);
+      // whichever of its three connections the receiver finds closed first ends the migration, once
+      expect(rx.stderr()).toMatch(/went away mid-migration \((channel \d closed, )?\d+ pages applied\); the guest was dropped/);
+      expect(rx.stderr().match(/the guest was dropped/g)).toHaveLength(1); // one migration ended, once
+      // the receiver is still there and takes the next migration
+      const doc = await runScenario(scenario(rx.port), { methods: ['precopy'] });
+      expect(doc.precopy!.outcome).toBe('converged');
+      expect(doc.precopy!.verified).toBe(true);
+      await until('the receiver reports it', () => /verified: 4\.00 MiB equal to the source/.test(rx.stderr()), 30_000);
+      expect(rx.child.exitCode).toBeNull();
+    } finally {
+      sender.kill('SIGKILL');
+    }
   });
 });
 
@@ -132,11 +246,11 @@ describe('tcp loopback: `migbench receive` refuses what it must not trust', () =
   it('another wire version', async () => {
     const r = await refusal((nonce) => {
       const h = hello(nonce);
-      new DataView(h.buffer).setUint32(8, 2, true);
+      new DataView(h.buffer).setUint32(8, 1, true); // the wire before channel connections
       return h;
     });
     expect(r.message).toMatchObject({ code: 'E_STREAM_CORRUPT' });
-    expect(String(r.message.message)).toContain('wire version 2, this migbench speaks 1');
+    expect(String(r.message.message)).toContain('wire version 1, this migbench speaks 2');
   });
 
   it('a frame whose length lies (larger than any frame this guest can have)', async () => {
@@ -191,7 +305,6 @@ describe('tcp loopback: `migbench receive` refuses what it must not trust', () =
 });
 
 describe('tcp command lines', () => {
-  const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
   const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
 
   it.each([

@@ -6,10 +6,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MigbenchError } from '../src/errors.ts';
 import { GuestMemory, guestLayout } from '../src/memory/guest-memory.ts';
-import { FRAME_VERSION, H_BLOCK, H_FIRST, H_FRAME_BYTES, H_TYPE, H_VERSION } from '../src/transport/frame.ts';
+import { FRAME_VERSION, HEADER_BYTES, H_BLOCK, H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_TYPE, H_VERSION } from '../src/transport/frame.ts';
 import { ReceiveSession, type ReceiveTarget } from '../src/transport/tcp-receive-session.ts';
 import { answerVerifyRequest, blockHashes, compareRemote } from '../src/transport/tcp-verify.ts';
-import { HELLO_FIXED_BYTES, decodeHello, encodeMessage, helloMac, maxFrameBytes, parseHostPort, type Hello } from '../src/transport/tcp-wire.ts';
+import {
+  HELLO_FIXED_BYTES, MAX_WIRE_CHANNELS, decodeChannelHello, decodeHello, encodeChannelHello, encodeHello, encodeMessage, encodeSyncFrame, helloMac, maxFrameBytes, parseHostPort,
+  type ChannelHello, type Hello,
+} from '../src/transport/tcp-wire.ts';
 import { buildTcpStream, concat, type TcpStream } from './helpers/tcp-stream.ts';
 
 const TOKEN = new TextEncoder().encode('s3cret');
@@ -115,9 +118,9 @@ describe('tcp wire: refusals (nothing allocated, nothing written)', () => {
 
   it('another wire version, and another frame version in the hello', () => {
     const rig = new Rig();
-    const e = rig.refusal(helloWith(8, 2));
+    const e = rig.refusal(helloWith(8, 1));
     expect(e.code).toBe('E_STREAM_CORRUPT');
-    expect(e.message).toContain('wire version 2');
+    expect(e.message).toContain('wire version 1, this migbench speaks 2');
     expect(new Rig().refusal(helloWith(16, FRAME_VERSION + 1)).message).toContain('frame version');
   });
 
@@ -167,6 +170,115 @@ describe('tcp wire: refusals (nothing allocated, nothing written)', () => {
     const rig = new Rig();
     rig.refusal(new Uint8Array(16));
     expect(rig.refusal(stream.hello).message).toContain('after a refusal');
+  });
+});
+
+describe('tcp wire: channel connections (precopy.channels > 1)', () => {
+  const ID = 'c3'.repeat(16);
+  const channelHello = (channel: number, channels = 4, token = TOKEN, id = ID): Uint8Array => encodeChannelHello({ channel, channels, migrationId: id }, token, NONCE);
+
+  /** A channel session of a migration `ID` of 4 channels into a marked guest (the receiver's join, as tcp-receiver.ts checks it). */
+  class ChannelRig {
+    readonly memory = new GuestMemory(guestLayout(PAGES * PS, PS));
+    readonly session: ReceiveSession;
+    joined: ChannelHello | null = null;
+    constructor(join?: (h: ChannelHello) => void) {
+      for (const v of this.memory.views) v.fill(0xcd);
+      this.session = new ReceiveSession(TOKEN, NONCE, () => {
+        throw new Error('a channel connection never allocates');
+      }, (h) => {
+        join?.(h);
+        this.joined = h;
+        return { memory: this.memory, deviceState: new Uint8Array(0) };
+      });
+    }
+    untouched(): boolean {
+      return this.memory.views[0].every((b) => b === 0xcd);
+    }
+  }
+
+  it('the hello carries the channel count; 0 and more than the wire allows are refused', () => {
+    const withChannels = encodeHello({ pageSizeBytes: PS, memoryBytes: PAGES * PS, deviceStateBytes: 0, zstd: false, scenarioHash: '00'.repeat(32), channels: 4 }, TOKEN, NONCE);
+    expect(decodeHello(withChannels, TOKEN, NONCE).channels).toBe(4);
+    expect(decodeHello(stream.hello, TOKEN, NONCE).channels).toBe(1);
+    for (const n of [0, MAX_WIRE_CHANNELS + 1]) expect(new Rig().refusal(helloWith(44, n)).message).toContain(`${n} channels`);
+  });
+
+  it('a channel carries pages into the migration\'s guest and answers each SYNC after the frames before it', () => {
+    const rig = new ChannelRig();
+    const pages = stream.frames.slice(0, Math.ceil(PAGES / 64)); // the bulk's PAGES frames (runs of 64 pages), sequence numbers 0, 1, …
+    expect(pages.every((f) => new DataView(f.buffer, f.byteOffset).getInt32(4 * H_TYPE, true) === 1)).toBe(true);
+    const events = rig.session.push(concat([channelHello(2), pages[0], encodeSyncFrame(1), ...pages.slice(1), encodeSyncFrame(2)]));
+    expect(events.map((e) => e.type)).toEqual(['channel', 'sync', 'sync']);
+    expect(events[0]).toEqual({ type: 'channel', hello: { channel: 2, channels: 4, migrationId: ID } });
+    expect(events.slice(1)).toEqual([{ type: 'sync', sync: 1 }, { type: 'sync', sync: 2 }]);
+    expect(rig.session.pagesApplied).toBe(PAGES);
+  });
+
+  it.each([
+    ['the wrong token', () => channelHello(0, 4, new TextEncoder().encode('guess')), 'E_AUTH', /token/],
+    ['a channel number ≥ its count', () => {
+      const h = channelHello(0);
+      new DataView(h.buffer).setUint32(16, 4, true);
+      h.set(encodeChannelHello({ channel: 0, channels: 4, migrationId: ID }, TOKEN, NONCE).subarray(40), 40); // the MAC of another hello
+      return h;
+    }, 'E_AUTH', /token/],
+    ['a count of 1', () => channelHello(0, 1), 'E_STREAM_CORRUPT', /a channel hello of 1 channels/],
+    ['a channel hello of another length', () => {
+      const h = channelHello(0);
+      new DataView(h.buffer).setUint32(12, 80, true);
+      return h;
+    }, 'E_STREAM_CORRUPT', /channel hello of 80 bytes/],
+  ] as const)('refuses %s before joining', (_what, bytes, code, message) => {
+    const rig = new ChannelRig();
+    let e: MigbenchError | null = null;
+    try {
+      rig.session.push(bytes());
+    } catch (error) {
+      e = error as MigbenchError;
+    }
+    expect(e?.code).toBe(code);
+    expect(e?.message).toMatch(message);
+    expect(rig.joined).toBeNull();
+  });
+
+  it('a channel number ≥ its count, signed, is refused', () => {
+    expect(() => decodeChannelHello(channelHello(4, 4), TOKEN, NONCE)).toThrow(/channel 4 of 4/);
+  });
+
+  it('the receiver\'s refusal (unknown migration, duplicate number) reaches the socket before any frame is read', () => {
+    const rig = new ChannelRig((h) => {
+      if (h.migrationId !== 'ff'.repeat(16)) throw new MigbenchError('E_AUTH', 'tcp stream refused: a channel of a migration this receiver does not know');
+    });
+    expect(() => rig.session.push(concat([channelHello(1), stream.frames[0]]))).toThrow(/does not know/);
+    expect(rig.untouched()).toBe(true);
+  });
+
+  it('a channel carries no device state and no END; a main connection no SYNC; a session without channels refuses a channel hello', () => {
+    const device = stream.frames.find((f) => new DataView(f.buffer, f.byteOffset).getInt32(4 * H_TYPE, true) === 2)!;
+    for (const frame of [device, stream.frames.at(-1)!]) {
+      const rig = new ChannelRig();
+      rig.session.push(channelHello(0));
+      expect(() => rig.session.push(frame)).toThrow(/a channel connection carries pages only, not frame type [23]/);
+    }
+    const main = new Rig();
+    main.push(stream.hello);
+    expect(main.refusal(encodeSyncFrame(1)).message).toContain('unknown frame type 64');
+    const plain = new ReceiveSession(TOKEN, NONCE, () => {
+      throw new Error('unreachable');
+    });
+    expect(() => plain.push(channelHello(0))).toThrow(/a channel hello where a migration's hello was expected/);
+  });
+
+  it('a SYNC frame with a payload is refused', () => {
+    const rig = new ChannelRig();
+    rig.session.push(channelHello(0));
+    const sync = new Uint8Array(HEADER_BYTES + 8);
+    sync.set(encodeSyncFrame(1));
+    const v = new DataView(sync.buffer);
+    v.setInt32(4 * H_FRAME_BYTES, HEADER_BYTES + 8, true);
+    v.setInt32(4 * H_PAYLOAD_BYTES, 8, true);
+    expect(() => rig.session.push(sync)).toThrow(/a sync frame of 56 bytes/);
   });
 });
 

@@ -208,6 +208,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--listen <host:port>', 'address to listen on (PORT alone: 127.0.0.1; port 0 picks a free one, named on the first line)', DEFAULT_LISTEN)
     .option('--token-file <file>', 'a secret the sender must prove it knows (its link.tokenFile holds the same text)')
     .option('--once', 'exit after one migration: 0 when it was verified, 3 when it failed', false)
+    .option('--tls-cert <file>', "TLS: this receiver's certificate (PEM); with --tls-key and --tls-ca, every sender must use TLS (link.tls)")
+    .option('--tls-key <file>', 'TLS: the private key of --tls-cert (PEM)')
+    .option('--tls-ca <file>', 'TLS: the CA (PEM) that must have signed each sender\'s certificate')
     .action(async (opts: ReceiveCommandOptions) => {
       code = await receiveCommand(opts);
     });

@@ -89,7 +89,7 @@ export async function runCommand(scenarioPath: string | undefined, options: RunC
   const scenario = resolveScenario(applied);
   // refuse before saying anything else
   if (mode === 'emulate') {
-    checkResources(scenario);
+    checkResources(scenario, {}, methods);
     checkTimers(scenario);
     if (scenario.fleet) throw new MigbenchError('E_SCENARIO', `fleet: a host evacuation runs in simulate mode only (--mode simulate), got ${JSON.stringify(scenario.fleet)}`);
   } else checkSimulatable(scenario, methods);

@@ -88,7 +88,7 @@ export async function suiteCommand(path: string, o: SuiteCommandOptions): Promis
       }
       if (mode === 'simulate') checkSimulatable(b.scenario, suite.methods);
       else {
-        checkResources(b.scenario);
+        checkResources(b.scenario, {}, suite.methods);
         checkTimers(b.scenario);
       }
     } catch (error) {

@@ -36,7 +36,7 @@ import { startWorker } from '../threads.ts';
 import { DestinationHandle } from '../transport/destination-handle.ts';
 import { DEFAULT_STALL_LIMIT_MS, StallWatch } from '../transport/stall-watch.ts';
 import type { BandwidthMeter, SharedRateLimiter } from '../transport/link.ts';
-import { RING_HEAD, RING_TAIL, RingViews, createRing } from '../transport/ring.ts';
+import { RING_HEAD, RING_TAIL, RingViews, createRing, type RingShared } from '../transport/ring.ts';
 import {
   CHANNEL_FAILED, CHANNEL_STARTING, COUNTER_SLOTS, C_BYTES, C_CACHE_BYTES, C_CACHE_MISS, C_CACHE_OVERFLOW, C_CACHE_PAGES, C_COMPRESSED_FRAMES,
   C_COMPRESSED_IN, C_COMPRESSED_OUT, C_FRAMES, C_LINK_WAIT_MS, C_NORMAL_PAGES, C_PACKETS, C_PAGES, C_RING_WAIT_MS, C_XBZRLE_BYTES,
@@ -61,6 +61,24 @@ export function singleLaneReport(sender: PageSender, destinationWaitMs: number):
   };
 }
 
+/**
+ * Where a lane's frames go: a destination worker in this process (DestinationHandle) or a channel
+ * connection to `migbench receive` (TcpDestination, link.transport "tcp"), which also has `sync`.
+ */
+export interface LaneDestination {
+  readonly error: MigbenchError | null;
+  /** fail (see `error`) if it has left frames unread past its stall limit */
+  checkStall(): void;
+  /** ms it waited for frames (0 where this side cannot know) */
+  readonly waitMs: number;
+  /**
+   * Over a network, the ring is drained once the socket has the frames: this waits until the far end
+   * has applied them too (absent: a drained ring means applied).
+   */
+  sync?(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /** How long the migration thread blocks (Atomics.wait) before it waits with the event loop free. */
 const BLOCK_MS = 5;
 const ASYNC_WAIT_MS = 20;
@@ -72,7 +90,7 @@ interface Lane {
   readonly seen: Float64Array;
   readonly ring: RingViews;
   readonly worker: Worker;
-  readonly destination: DestinationHandle;
+  readonly destination: LaneDestination;
   /** resolves when the channel's worker has exited (its last message, if any, has arrived by then) */
   readonly exited: Promise<void>;
   /** notices a channel that stopped taking packets from its queue (hung: it will never say so itself) */
@@ -84,7 +102,10 @@ interface Lane {
 export interface ChannelLanesOptions {
   count: number;
   source: GuestMemory;
-  dest: GuestMemory;
+  /** the in-process destination's memory (the lanes' destination workers apply to it), unless `destinations` is given */
+  dest?: GuestMemory;
+  /** each lane's destination, started on its ring (default: a destination worker applying to `dest`) */
+  destinations?: (ring: RingShared, channel: number) => Promise<LaneDestination>;
   ringBytes: number;
   latencyMs: number;
   link: SharedRateLimiter;
@@ -164,8 +185,12 @@ export class ChannelLanes {
     const deviceState = new SharedArrayBuffer(0); // lanes carry pages only
     const rings = Array.from({ length: options.count }, () => createRing(options.ringBytes));
     // the lanes' destination workers start side by side (each boots tsx: tens of ms of CPU)
-    const started = await Promise.allSettled(rings.map((ring) =>
-      DestinationHandle.start({ ring, memory: options.dest, deviceState, latencyMs: options.latencyMs, zstd: options.compression?.codec === 'zstd', stallLimitMs: options.stallLimitMs }),
+    const { dest, destinations } = options;
+    if (destinations === undefined && dest === undefined) throw new RangeError('ChannelLanes.start: needs dest or destinations');
+    const started = await Promise.allSettled(rings.map((ring, i): Promise<LaneDestination> =>
+      destinations
+        ? destinations(ring, i)
+        : DestinationHandle.start({ ring, memory: dest!, deviceState, latencyMs: options.latencyMs, zstd: options.compression?.codec === 'zstd', stallLimitMs: options.stallLimitMs }),
     ));
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) {
@@ -196,7 +221,7 @@ export class ChannelLanes {
         seen: new Float64Array(COUNTER_SLOTS),
         ring: new RingViews(ring),
         worker,
-        destination: (started[i] as PromiseFulfilledResult<DestinationHandle>).value,
+        destination: (started[i] as PromiseFulfilledResult<LaneDestination>).value,
         exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())),
         queueWatch: new StallWatch(stallBaseMs),
         head: 0,
@@ -391,9 +416,24 @@ export class ChannelLanes {
       const ctl = lane.ring.control;
       await this.waitFor(() => Atomics.load(ctl, RING_TAIL) === Atomics.load(ctl, RING_HEAD), ctl, RING_TAIL);
     }
+    // over a network a drained ring means sent, not applied: every channel's receiver acknowledges its
+    // frames up to this sync point before the dirty log is synced (QEMU's multifd sync packets)
+    const syncs = this.lanes.map((lane) => lane.destination.sync?.());
+    if (syncs.some((s) => s !== undefined)) await this.settle(syncs);
     this.poll(sender, meter);
     this.flushes++;
     this.flushWaitMs += performance.now() - started;
+  }
+
+  /** Wait for every lane's sync; the first failure of a lane (its channel's message) is the one thrown. */
+  private async settle(syncs: (Promise<void> | undefined)[]): Promise<void> {
+    const results = await Promise.allSettled(syncs);
+    const failed = results.findIndex((r) => r.status === 'rejected');
+    if (failed < 0) return;
+    const reason = (results[failed] as PromiseRejectedResult).reason as unknown;
+    const e = reason instanceof MigbenchError ? reason : new MigbenchError('E_IO', String(reason));
+    this.fail(new MigbenchError(e.code, `channel ${failed} ${e.message}`, { cause: e }));
+    throw this.failure!;
   }
 
   /** The longest any one channel waited for the link budget, and for its ring. */

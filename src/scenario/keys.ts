@@ -17,11 +17,15 @@ import { atMost, between, decimalRefusal, greaterThanZero, integerAtLeast, integ
 import { POLICY_PARAM_DECLS, resolvePolicyParams } from './policy-params.ts';
 import { ORCHESTRATOR_KEY_DECLS } from './orchestrator-keys.ts';
 import { ORCHESTRATOR_POLICY_KEY_DECLS } from './orchestrator-policy-keys.ts';
+import { fail } from './refuse.ts';
 import { FILL_KINDS, resolveAutoConverge, resolveFill, resolveLinkTarget } from './special.ts';
 import { COMPRESSION_CODECS, COMPRESSION_LEVELS, type CompressionCodec, type ScenarioInput } from './types.ts';
 
 const GIB = 2 ** 30;
 const MIB = 2 ** 20;
+/** A key of link.transport "tcp" only. */
+const tcpOnly = rule((_n, ctx) => (ctx.get('link.transport') === 'tcp' ? null : 'is only for link.transport "tcp"'));
+
 export const MAX_VCPUS = 64;
 export const MIN_PAGE_SIZE = 512;
 export const MAX_PAGE_SIZE = 2 * MIB;
@@ -133,6 +137,26 @@ const DECLS = [
     key: 'link.tokenFile', kind: 'path', nullable: true, unit: 'path or null', meaning: "a file with the receiver's token (`receive --token-file`): the sender proves it knows it; tcp only",
     rules: [rule((_n, ctx) => (ctx.get('link.transport') === 'tcp' ? null : 'is only for link.transport "tcp"'))],
   },
+  {
+    key: 'link.tls', kind: 'block', nullable: true, defaultDoc: 'null (plaintext)', unit: 'null or { cert, key, ca } (PEM files)',
+    expected: 'expected null or an object like { "cert": "client-cert.pem", "key": "client-key.pem", "ca": "ca-cert.pem" }',
+    meaning: 'tcp: TLS with these files, both ends authenticated (QEMU tls-creds-x509); the receiver takes `--tls-cert/--tls-key/--tls-ca`',
+  },
+  {
+    key: 'link.tls.cert', kind: 'path', row: false, unit: 'PEM file', defaultDoc: 'required with link.tls', meaning: "the sender's certificate (PEM), presented to the receiver",
+    derivedDefault: () => fail('link.tls.cert', 'is required with link.tls: the PEM file of the certificate the sender presents', undefined),
+    rules: [tcpOnly],
+  },
+  {
+    key: 'link.tls.key', kind: 'path', row: false, unit: 'PEM file', defaultDoc: 'required with link.tls', meaning: 'the private key of link.tls.cert (PEM)',
+    derivedDefault: () => fail('link.tls.key', 'is required with link.tls: the PEM file of the private key of link.tls.cert', undefined),
+    rules: [tcpOnly],
+  },
+  {
+    key: 'link.tls.ca', kind: 'path', row: false, unit: 'PEM file', defaultDoc: 'required with link.tls', meaning: "the CA certificate(s) (PEM) that signed the receiver's certificate",
+    derivedDefault: () => fail('link.tls.ca', "is required with link.tls: the PEM file of the CA that signed the receiver's certificate", undefined),
+    rules: [tcpOnly],
+  },
 
   { key: 'precopy', kind: 'block', row: false, unit: 'object', meaning: 'pre-copy: when to switch over, and the aids that help it converge' },
   { key: 'precopy.downtimeLimitMs', kind: 'duration', default: 300, unit: 'ms', meaning: 'QEMU downtime-limit: switch over when pending bytes < bandwidth × this', rules: [greaterThanZero] },
@@ -202,11 +226,8 @@ const DECLS = [
   },
   {
     key: 'precopy.channels', kind: 'number', default: 1, unit: `count, 1 … ${MAX_CHANNELS}`,
-    rules: [
-      integerFrom(1, MAX_CHANNELS),
-      rule((n, ctx) => (n > 1 && ctx.get('link.transport') === 'tcp' ? 'must be 1 with link.transport "tcp" for now (one connection per channel is not built yet)' : null)),
-    ],
-    meaning: "parallel channels (QEMU multifd-channels): worker threads that copy, zero-check, encode, compress and send 512 KiB packets on lanes of their own, sharing the link's rate; flushed at every dirty sync",
+    rules: [integerFrom(1, MAX_CHANNELS)],
+    meaning: "parallel channels (QEMU multifd-channels): worker threads that copy, zero-check, encode, compress and send 512 KiB packets on lanes of their own, sharing the link's rate; flushed at every dirty sync; over tcp one connection each",
   },
   {
     key: 'precopy.maxRounds', kind: 'number', nullable: true, defaultDoc: 'null (no limit)', unit: 'count or null', meaning: 'live rounds (bulk included) before a forced stop-and-copy',

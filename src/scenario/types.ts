@@ -44,7 +44,14 @@ export interface ScenarioInput {
     writeBytes?: number;
     readRate?: string | number;
   };
-  link?: { bandwidth?: string | number; latencyMs?: number | string; transport?: 'memory' | 'tcp'; target?: string | null; tokenFile?: string | null };
+  link?: {
+    bandwidth?: string | number;
+    latencyMs?: number | string;
+    transport?: 'memory' | 'tcp';
+    target?: string | null;
+    tokenFile?: string | null;
+    tls?: { cert?: string; key?: string; ca?: string } | null;
+  };
   quick?: {
     storageBandwidth?: string | number;
     handoverMs?: number | string;
@@ -129,6 +136,8 @@ export interface Scenario {
     readonly target: string | null;
     /** a file holding the receiver's token (tcp only), or null for none */
     readonly tokenFile: string | null;
+    /** TLS over tcp (PEM files: this side's certificate and key, the CA that signed the receiver's), or null for plaintext */
+    readonly tls: { readonly cert: string; readonly key: string; readonly ca: string } | null;
   };
   readonly precopy: {
     readonly downtimeLimitMs: number;

@@ -133,7 +133,13 @@ export class RingProducer {
       // A long wait (a slow or delayed destination): let the event loop run meanwhile.
       const started = performance.now();
       const r = Atomics.waitAsync(this.views.control, RING_TAIL, this.tailSeen, 100);
-      if (r.async) await r.value;
+      if (r.async) {
+        // a pending waitAsync does not keep a thread's event loop alive (Node 20): a worker with nothing
+        // else to do would exit with code 13 mid-wait; the timer holds it for the wait's length
+        const hold = setTimeout(() => undefined, 100);
+        await r.value;
+        clearTimeout(hold);
+      }
       this.waitMs += performance.now() - started;
     }
   }

@@ -10,8 +10,14 @@
  * The resume is when the receiver's "resumed" message arrives here (on this side's clock: one network
  * trip later than the receiver resumed, as QEMU's source sees its destination). Verification compares
  * hashes (tcp-verify.ts).
+ *
+ * With `precopy.channels` N > 1 there are N + 1 of these: the main one (device state, END, verification)
+ * and one per channel (`channel` set: a channel hello naming the migration id the main one was given),
+ * whose ring a channel worker fills. `sync()` is a channel's part of the multifd flush.
  */
 import net from 'node:net';
+import tls from 'node:tls';
+import type { TlsFiles } from './tcp-tls.ts';
 import type { Clock } from '../clock.ts';
 import { MigbenchError, type ErrorCode } from '../errors.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
@@ -19,7 +25,9 @@ import type { VerifyReport } from '../memory/verify.ts';
 import { FRAME_END, FRAME_WRAP, H_FRAME_BYTES, H_TYPE } from './frame.ts';
 import { RING_HEAD, RING_TAIL, RingProducer, RingViews, type RingShared } from './ring.ts';
 import { DEFAULT_STALL_LIMIT_MS, StallWatch } from './stall-watch.ts';
-import { Reassembler, MAX_MESSAGE_BYTES, TCP_WIRE_VERSION, decodeMessage, encodeHello, encodeMessage, messageLength, type WireMessage } from './tcp-wire.ts';
+import {
+  Reassembler, MAX_MESSAGE_BYTES, TCP_WIRE_VERSION, decodeMessage, encodeChannelHello, encodeHello, encodeMessage, encodeSyncFrame, messageLength, type WireMessage,
+} from './tcp-wire.ts';
 import { compareRemote } from './tcp-verify.ts';
 
 export interface TcpDestinationOptions {
@@ -37,6 +45,12 @@ export interface TcpDestinationOptions {
   /** connect + handshake (the receiver allocates and touches the guest meanwhile) */
   readonly handshakeTimeoutMs?: number;
   readonly stallLimitMs?: number;
+  /** channels of the migration (the main connection; default 1) */
+  readonly channels?: number;
+  /** TLS (link.tls, read), or null/absent for plaintext */
+  readonly tls?: TlsFiles | null;
+  /** this is a channel connection of the migration the main connection was accepted as */
+  readonly channel?: { readonly number: number; readonly channels: number; readonly migrationId: string };
 }
 
 /**
@@ -46,6 +60,25 @@ export interface TcpDestinationOptions {
  */
 export const TCP_RING_BYTES = 2 * 1024 * 1024;
 
+/** Failures that are the connection going away (closed, reset, silent), not a refusal by the receiver. */
+const linkLosses = new WeakSet<Error>();
+
+function linkLost(message: string, cause?: Error): MigbenchError {
+  const e = new MigbenchError('E_IO', message, cause ? { cause } : undefined);
+  linkLosses.add(e);
+  return e;
+}
+
+/**
+ * Whether `error` (or an error it was caused by: a channel's failure is wrapped) is a connection to the
+ * receiver that went away mid-migration: the run then ends `failed` (reason link-down), its guest on the
+ * source, as for faults.linkDownAtMs, rather than `errored`.
+ */
+export function isLinkLost(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) if (linkLosses.has(e)) return true;
+  return false;
+}
+
 const KNOWN_CODES: readonly ErrorCode[] = ['E_STREAM_CORRUPT', 'E_AUTH', 'E_RESOURCES', 'E_IO', 'E_VERIFY', 'E_WORKER'];
 
 export class TcpDestination {
@@ -53,6 +86,7 @@ export class TcpDestination {
   private readonly socket: net.Socket;
   private readonly target: string;
   private readonly clock: Clock;
+  private readonly options: TcpDestinationOptions;
   private failure: MigbenchError | null = null;
   private readonly stallWatch: StallWatch;
   private readonly reader = new Reassembler(MAX_MESSAGE_BYTES);
@@ -63,18 +97,28 @@ export class TcpDestination {
   private finished = false;
   /** the receiver's figures, as it reported them at the resume */
   pagesApplied = 0;
+  /** the id the receiver gave this migration (its channels name it), hex */
+  migrationId = '';
+  private syncs = 0;
+  /** the handshake is over (a loss from now on is a link loss mid-migration) */
+  private accepted = false;
 
   private constructor(socket: net.Socket, options: TcpDestinationOptions) {
     this.socket = socket;
     this.target = options.target;
     this.clock = options.clock;
+    this.options = options;
     this.producer = new RingProducer(new RingViews(options.ring));
     this.stallWatch = new StallWatch(options.stallLimitMs ?? DEFAULT_STALL_LIMIT_MS);
     this.reader.start(4);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (e) => this.fail(new MigbenchError('E_IO', `link.target ${this.target}: ${e.message}`, { cause: e })));
+    socket.on('error', (e) => this.fail(linkLost(`link.target ${this.target}: ${e.message}`, e)));
     socket.on('close', () => {
-      if (!this.finished) this.fail(new MigbenchError('E_IO', `link.target ${this.target}: the receiver closed the connection${this.endSent ? ' before the verification ended' : ' mid-migration'}`));
+      if (!this.finished) {
+        this.fail(this.accepted
+          ? linkLost(`link.target ${this.target}: the receiver closed the connection${this.endSent ? ' before the verification ended' : ' mid-migration'}`)
+          : new MigbenchError('E_IO', `link.target ${this.target}: the receiver closed the connection before its challenge (a TLS receiver? then set link.tls)`));
+      }
       this.wake();
     });
   }
@@ -82,7 +126,7 @@ export class TcpDestination {
   /** Connect, answer the receiver's challenge with the hello, and wait for it to accept (it has allocated the guest then). */
   static async start(options: TcpDestinationOptions): Promise<TcpDestination> {
     const timeoutMs = options.handshakeTimeoutMs ?? 60_000;
-    const socket = await connect(options.host, options.port, options.target, Math.min(timeoutMs, 10_000));
+    const socket = await connect(options.host, options.port, options.target, Math.min(timeoutMs, 10_000), options.tls ?? null);
     socket.setNoDelay(true);
     const destination = new TcpDestination(socket, options);
     try {
@@ -92,20 +136,37 @@ export class TcpDestination {
         throw new MigbenchError('E_STREAM_CORRUPT', `link.target ${options.target}: the receiver speaks wire version ${String(challenge.version)}, this migbench ${TCP_WIRE_VERSION}`);
       }
       const nonce = Buffer.from(challenge.nonce as string, 'hex');
-      const hello = encodeHello(
-        { pageSizeBytes: options.memory.layout.pageSizeBytes, memoryBytes: options.memory.layout.memoryBytes, deviceStateBytes: options.deviceStateBytes, zstd: options.zstd, scenarioHash: options.scenarioHash },
-        options.token,
-        nonce,
-      );
+      const hello = options.channel
+        ? encodeChannelHello({ channel: options.channel.number, channels: options.channel.channels, migrationId: options.channel.migrationId }, options.token, nonce)
+        : encodeHello(
+            {
+              pageSizeBytes: options.memory.layout.pageSizeBytes, memoryBytes: options.memory.layout.memoryBytes, deviceStateBytes: options.deviceStateBytes,
+              zstd: options.zstd, scenarioHash: options.scenarioHash, channels: options.channels ?? 1,
+            },
+            options.token,
+            nonce,
+          );
       socket.write(hello);
       const answer = await destination.next(timeoutMs, 'the receiver\'s answer to the hello');
       if (answer.type !== 'accept') destination.refuse('expected accept', answer);
+      destination.accepted = true;
+      if (!options.channel) {
+        if ((options.channels ?? 1) > 1 && (typeof answer.migration !== 'string' || !/^[0-9a-f]{32}$/.test(answer.migration))) {
+          throw new MigbenchError('E_STREAM_CORRUPT', `link.target ${options.target}: the receiver accepted without a migration id for its channels`);
+        }
+        destination.migrationId = typeof answer.migration === 'string' ? answer.migration : '';
+      }
     } catch (error) {
       socket.destroy();
       throw error;
     }
     void destination.pump();
     return destination;
+  }
+
+  /** Open channel `number`'s connection (this is the main one, accepted), its frames taken from `ring`. */
+  startChannel(ring: RingShared, number: number): Promise<TcpDestination> {
+    return TcpDestination.start({ ...this.options, ring, channel: { number, channels: this.options.channels ?? 1, migrationId: this.migrationId } });
   }
 
   private refuse(expected: string, m: WireMessage): never {
@@ -215,12 +276,24 @@ export class TcpDestination {
     return this.failure?.message ?? null;
   };
 
+  /**
+   * A channel's part of the multifd flush, once every frame of its ring is on the socket: a SYNC frame,
+   * then wait for the receiver's "synced" (it has applied every frame before it).
+   */
+  async sync(timeoutMs = 600_000): Promise<void> {
+    if (this.failure) throw this.failure;
+    const sync = ++this.syncs;
+    this.socket.write(encodeSyncFrame(sync));
+    const m = await this.next(timeoutMs, `the receiver's sync ${sync}`);
+    if (m.type !== 'synced' || m.sync !== sync) this.refuse(`expected synced ${sync}`, m);
+  }
+
   /** A receiver (or network) that took none of the frames waiting for the stall limit has failed. */
-  private checkStall(): void {
+  checkStall(): void {
     if (this.failure !== null) return;
     const c = this.producer.views.control;
     if (this.stallWatch.stalled(Atomics.load(c, RING_HEAD), Atomics.load(c, RING_TAIL))) {
-      this.fail(new MigbenchError('E_IO', `link.target ${this.target}: the connection took no frame for ${Math.round(this.stallWatch.stalledForMs() / 1000)} s with frames waiting`));
+      this.fail(linkLost(`link.target ${this.target}: the connection took no frame for ${Math.round(this.stallWatch.stalledForMs() / 1000)} s with frames waiting`));
     }
   }
 
@@ -284,21 +357,30 @@ export class TcpDestination {
   }
 }
 
-function connect(host: string, port: number, target: string, timeoutMs: number): Promise<net.Socket> {
+function connect(host: string, port: number, target: string, timeoutMs: number, tlsFiles: TlsFiles | null): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    // with TLS the connection is ready once the handshake has checked the receiver's certificate
+    // against link.tls.ca and the host of link.target (and the receiver has taken ours)
+    const socket: net.Socket = tlsFiles
+      ? tls.connect({ host, port, cert: tlsFiles.cert, key: tlsFiles.key, ca: tlsFiles.ca, ...(net.isIP(host) ? {} : { servername: host }) })
+      : net.connect({ host, port });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new MigbenchError('E_IO', `link.target ${target}: no connection within ${Math.round(timeoutMs / 1000)} s`));
     }, timeoutMs);
-    socket.once('connect', () => {
+    socket.once(tlsFiles ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
       resolve(socket);
     });
     socket.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const why = e.code === 'ECONNREFUSED' ? 'connection refused (is `migbench receive` listening there?)' : e.message;
+      socket.destroy();
+      const why = e.code === 'ECONNREFUSED'
+        ? 'connection refused (is `migbench receive` listening there?)'
+        : tlsFiles && (e.code === 'ECONNRESET' || e.code?.startsWith('ERR_SSL') || e.code?.includes('CERT') || /SSL|TLS|certificate/i.test(e.message))
+          ? `TLS: ${e.message} (link.tls and the receiver's --tls-* files must share a CA, and its certificate name ${host})`
+          : e.message;
       reject(new MigbenchError('E_IO', `link.target ${target}: ${why}`, { cause: e }));
     });
   });

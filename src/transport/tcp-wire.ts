@@ -5,9 +5,20 @@
  * The conversation (integers little-endian):
  *   receiver → sender  CHALLENGE message: { type: "challenge", version, nonce } (a fresh 32-byte nonce, hex)
  *   sender → receiver  HELLO (binary, below), its MAC = HMAC-SHA256(token, nonce ‖ hello with the MAC zeroed)
- *   receiver → sender  { type: "accept" } or { type: "refused", code, message } (then it closes)
+ *   receiver → sender  { type: "accept", migration } (a fresh 16-byte migration id, hex) or
+ *                      { type: "refused", code, message } (then it closes)
  *   sender → receiver  frames: exactly the ring frames of frame.ts (48-byte header whose i32[1] is the
  *                      frame's length, then the payload), WRAP frames never; the last one is END
+ * With `precopy.channels` N > 1 (QEMU multifd: one socket per channel), the hello says N and, once it is
+ * accepted, the sender opens N more connections, one per channel. Each gets its own challenge and answers
+ * with a CHANNEL HELLO (below) naming the migration id and its channel number, MACed like the hello; the
+ * receiver refuses a channel of a migration it does not know, a number ≥ N and a number already taken.
+ * A channel carries PAGES / XBZRLE / compressed PAGES frames only (no device state, no END) and, at every
+ * dirty sync, a SYNC frame (TCP_FRAME_SYNC: a bare header, its i32[2] a sync number); the receiver answers
+ * { type: "synced", sync } on that channel once every frame before it is applied. The sender syncs its
+ * dirty log only after every channel has answered (QEMU's multifd sync packets): a copy sent after a sync
+ * can never be overtaken by one sent before it on another socket. The main connection carries the device
+ * state, END and the verification.
  *   receiver → sender  { type: "resumed" } once END is applied; then { type: "hashes", blocks, device }
  *                      (SHA-256 of every RAM block and of the device state, hex)
  *   sender → receiver  { type: "ranges", block } → receiver answers { type: "ranges", block, hashes } (per
@@ -26,21 +37,41 @@
  *   32 u32    RAM blocks
  *   36 u32    device state, bytes
  *   40 u32    flags (HELLO_ZSTD: the stream may carry zstd frames)
- *   44 u32    0
+ *   44 u32    channels (1 … MAX_WIRE_CHANNELS; above 1 the pages come on that many channel connections)
  *   48 u8[32] the scenario's hash (SHA-256 of the resolved scenario's JSON; shown, not trusted)
  *   80 u8[32] MAC
  *   112 f64 × blocks  bytes of each RAM block (must be the layout guestLayout gives)
+ *
+ * CHANNEL HELLO (CHANNEL_HELLO_BYTES):
+ *   0  u8[8]  magic "MIGBCHN\0"
+ *   8  u32    wire version (TCP_WIRE_VERSION)
+ *   12 u32    CHANNEL_HELLO_BYTES
+ *   16 u32    channel number (0-based)
+ *   20 u32    channels (as in the hello)
+ *   24 u8[16] the migration id the receiver gave in its accept
+ *   40 u8[32] MAC (over this channel connection's own nonce)
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { MigbenchError } from '../errors.ts';
 import { guestLayout, type GuestLayout } from '../memory/guest-memory.ts';
 import {
   DEVICE_CHUNK_BYTES, FRAME_DEVICE_STATE, FRAME_END, FRAME_PAGES, FRAME_PAGES_ZLIB, FRAME_PAGES_ZSTD, FRAME_VERSION, FRAME_XBZRLE, HEADER_BYTES,
-  H_FRAME_BYTES, H_PAYLOAD_BYTES, H_TYPE, H_VERSION, maxRunPages,
+  H_FRAME_BYTES, H_PAYLOAD_BYTES, H_SEQ, H_TYPE, H_VERSION, maxRunPages,
 } from './frame.ts';
 
 export const TCP_MAGIC = Uint8Array.from([0x4d, 0x49, 0x47, 0x42, 0x54, 0x43, 0x50, 0x00]); // "MIGBTCP\0"
-export const TCP_WIRE_VERSION = 1;
+export const TCP_CHANNEL_MAGIC = Uint8Array.from([0x4d, 0x49, 0x47, 0x42, 0x43, 0x48, 0x4e, 0x00]); // "MIGBCHN\0"
+/** 2: channel connections and SYNC frames (1 had one connection per migration) */
+export const TCP_WIRE_VERSION = 2;
+/** the most channels a hello may announce (precopy.channels allows 16) */
+export const MAX_WIRE_CHANNELS = 64;
+export const CHANNEL_HELLO_BYTES = 72;
+export const MIGRATION_ID_BYTES = 16;
+/**
+ * A TCP-only frame type (never in a ring, never given to FrameApplier): the sync point of a channel
+ * connection, a bare header whose H_SEQ slot holds the sync number.
+ */
+export const TCP_FRAME_SYNC = 64;
 /** bytes of the hello before its list of RAM blocks; also what a receiver reads before it knows the length */
 export const HELLO_FIXED_BYTES = 112;
 /** magic, version and length: enough to refuse garbage or another version before reading more */
@@ -66,7 +97,16 @@ export interface Hello {
   readonly zstd: boolean;
   /** hex */
   readonly scenarioHash: string;
+  /** channel connections that carry the pages (1: the main connection carries them) */
+  readonly channels: number;
   readonly layout: GuestLayout;
+}
+
+export interface ChannelHello {
+  readonly channel: number;
+  readonly channels: number;
+  /** hex */
+  readonly migrationId: string;
 }
 
 function corrupt(what: string): never {
@@ -80,7 +120,7 @@ export function helloMac(token: Uint8Array, nonce: Uint8Array, hello: Uint8Array
   return createHmac('sha256', token).update(nonce).update(zeroed).digest();
 }
 
-export function encodeHello(hello: Omit<Hello, 'layout'>, token: Uint8Array, nonce: Uint8Array): Uint8Array {
+export function encodeHello(hello: Omit<Hello, 'layout' | 'channels'> & { channels?: number }, token: Uint8Array, nonce: Uint8Array): Uint8Array {
   const layout = guestLayout(hello.memoryBytes, hello.pageSizeBytes);
   const bytes = new Uint8Array(HELLO_FIXED_BYTES + 8 * layout.blockBytes.length);
   const v = new DataView(bytes.buffer);
@@ -93,6 +133,7 @@ export function encodeHello(hello: Omit<Hello, 'layout'>, token: Uint8Array, non
   v.setUint32(32, layout.blockBytes.length, true);
   v.setUint32(36, hello.deviceStateBytes, true);
   v.setUint32(40, hello.zstd ? HELLO_ZSTD : 0, true);
+  v.setUint32(44, hello.channels ?? 1, true);
   const hash = Buffer.from(hello.scenarioHash, 'hex');
   if (hash.length !== 32) throw new RangeError('scenarioHash: expected 64 hex digits');
   bytes.set(hash, HASH_OFFSET);
@@ -101,19 +142,71 @@ export function encodeHello(hello: Omit<Hello, 'layout'>, token: Uint8Array, non
   return bytes;
 }
 
+const hasMagic = (bytes: Uint8Array, magic: Uint8Array): boolean => magic.every((b, i) => bytes[i] === b);
+
+/** Whether the first HELLO_PREFIX_BYTES begin a channel hello (else they must begin a hello). */
+export function isChannelHello(prefix: Uint8Array): boolean {
+  return hasMagic(prefix, TCP_CHANNEL_MAGIC);
+}
+
 /**
- * From the first HELLO_PREFIX_BYTES: the whole hello's length. Refuses garbage (no magic), another wire
- * version and a length outside HELLO_FIXED_BYTES … MAX_HELLO_BYTES.
+ * From the first HELLO_PREFIX_BYTES: the whole hello's (or channel hello's) length. Refuses garbage (no
+ * magic), another wire version and a length outside HELLO_FIXED_BYTES … MAX_HELLO_BYTES (a channel hello:
+ * other than CHANNEL_HELLO_BYTES).
  */
 export function helloLength(prefix: Uint8Array): number {
   if (prefix.length < HELLO_PREFIX_BYTES) throw new RangeError('helloLength: needs the first 16 bytes');
-  for (let i = 0; i < TCP_MAGIC.length; i++) if (prefix[i] !== TCP_MAGIC[i]) corrupt('not a migbench stream (no MIGBTCP magic)');
+  const channel = isChannelHello(prefix);
+  if (!channel && !hasMagic(prefix, TCP_MAGIC)) corrupt('not a migbench stream (no MIGBTCP magic)');
   const v = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   const version = v.getUint32(8, true);
   if (version !== TCP_WIRE_VERSION) corrupt(`wire version ${version}, this migbench speaks ${TCP_WIRE_VERSION}`);
   const length = v.getUint32(12, true);
-  if (length < HELLO_FIXED_BYTES || length > MAX_HELLO_BYTES || (length - HELLO_FIXED_BYTES) % 8 !== 0) corrupt(`hello of ${length} bytes`);
+  if (channel) {
+    if (length !== CHANNEL_HELLO_BYTES) corrupt(`channel hello of ${length} bytes`);
+  } else if (length < HELLO_FIXED_BYTES || length > MAX_HELLO_BYTES || (length - HELLO_FIXED_BYTES) % 8 !== 0) corrupt(`hello of ${length} bytes`);
   return length;
+}
+
+const CHANNEL_MAC_OFFSET = 40;
+
+function channelHelloMac(token: Uint8Array, nonce: Uint8Array, hello: Uint8Array): Buffer {
+  const zeroed = Uint8Array.from(hello);
+  zeroed.fill(0, CHANNEL_MAC_OFFSET, CHANNEL_MAC_OFFSET + 32);
+  return createHmac('sha256', token).update(nonce).update(zeroed).digest();
+}
+
+export function encodeChannelHello(hello: ChannelHello, token: Uint8Array, nonce: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(CHANNEL_HELLO_BYTES);
+  const v = new DataView(bytes.buffer);
+  bytes.set(TCP_CHANNEL_MAGIC, 0);
+  v.setUint32(8, TCP_WIRE_VERSION, true);
+  v.setUint32(12, CHANNEL_HELLO_BYTES, true);
+  v.setUint32(16, hello.channel, true);
+  v.setUint32(20, hello.channels, true);
+  const id = Buffer.from(hello.migrationId, 'hex');
+  if (id.length !== MIGRATION_ID_BYTES) throw new RangeError(`migrationId: expected ${2 * MIGRATION_ID_BYTES} hex digits`);
+  bytes.set(id, 24);
+  bytes.set(channelHelloMac(token, nonce, bytes), CHANNEL_MAC_OFFSET);
+  return bytes;
+}
+
+/**
+ * Check a whole channel hello: its MAC first (E_AUTH), then its numbers (E_STREAM_CORRUPT). Whether its
+ * migration is one the receiver knows, and its number free, is the receiver's to check.
+ */
+export function decodeChannelHello(bytes: Uint8Array, token: Uint8Array, nonce: Uint8Array): ChannelHello {
+  const length = helloLength(bytes);
+  if (!isChannelHello(bytes) || bytes.length !== length) corrupt(`channel hello of ${bytes.length} bytes`);
+  if (!timingSafeEqual(channelHelloMac(token, nonce, bytes), bytes.subarray(CHANNEL_MAC_OFFSET, CHANNEL_MAC_OFFSET + 32))) {
+    throw new MigbenchError('E_AUTH', 'tcp stream refused: the channel\'s sender does not hold this receiver\'s token (--token-file / link.tokenFile differ)');
+  }
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const channel = v.getUint32(16, true);
+  const channels = v.getUint32(20, true);
+  if (channels < 2 || channels > MAX_WIRE_CHANNELS) corrupt(`a channel hello of ${channels} channels`);
+  if (channel >= channels) corrupt(`channel ${channel} of ${channels}`);
+  return { channel, channels, migrationId: Buffer.from(bytes.subarray(24, 24 + MIGRATION_ID_BYTES)).toString('hex') };
 }
 
 const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -138,7 +231,9 @@ export function decodeHello(bytes: Uint8Array, token: Uint8Array, nonce: Uint8Ar
   const deviceStateBytes = v.getUint32(36, true);
   if (deviceStateBytes > MAX_DEVICE_STATE_BYTES) corrupt(`device state of ${deviceStateBytes} bytes`);
   const flags = v.getUint32(40, true);
-  if ((flags & ~HELLO_ZSTD) !== 0 || v.getUint32(44, true) !== 0) corrupt(`unknown flags ${flags}`);
+  if ((flags & ~HELLO_ZSTD) !== 0) corrupt(`unknown flags ${flags}`);
+  const channels = v.getUint32(44, true);
+  if (channels < 1 || channels > MAX_WIRE_CHANNELS) corrupt(`${channels} channels (1 … ${MAX_WIRE_CHANNELS})`);
   if (memoryBytes / pageSizeBytes > 2 ** 32) corrupt(`guest memory ${memoryBytes} bytes: more than 2^32 pages`);
   const layout = guestLayout(memoryBytes, pageSizeBytes);
   if (layout.blockBytes.length !== blocks) corrupt(`${blocks} RAM blocks, a guest of ${memoryBytes} bytes has ${layout.blockBytes.length}`);
@@ -147,7 +242,7 @@ export function decodeHello(bytes: Uint8Array, token: Uint8Array, nonce: Uint8Ar
     if (n !== layout.blockBytes[i]) corrupt(`RAM block ${i} of ${n} bytes, expected ${layout.blockBytes[i]}`);
   }
   const scenarioHash = Buffer.from(bytes.subarray(HASH_OFFSET, HASH_OFFSET + 32)).toString('hex');
-  return { pageSizeBytes, memoryBytes, deviceStateBytes, zstd: (flags & HELLO_ZSTD) !== 0, scenarioHash, layout };
+  return { pageSizeBytes, memoryBytes, deviceStateBytes, zstd: (flags & HELLO_ZSTD) !== 0, scenarioHash, channels, layout };
 }
 
 /** The longest frame a sender of this page size may send: a full run of pages, or a device-state chunk. */
@@ -157,23 +252,38 @@ export function maxFrameBytes(pageSizeBytes: number): number {
 }
 
 const KNOWN_TYPES = new Set([FRAME_PAGES, FRAME_DEVICE_STATE, FRAME_END, FRAME_XBZRLE, FRAME_PAGES_ZLIB, FRAME_PAGES_ZSTD]);
+/** what a channel connection may carry: pages only, and its sync points */
+const CHANNEL_TYPES = new Set([FRAME_PAGES, FRAME_XBZRLE, FRAME_PAGES_ZLIB, FRAME_PAGES_ZSTD, TCP_FRAME_SYNC]);
 
 /**
  * Check a frame header (HEADER_BYTES) read off the socket before any more of it is read: a known type
- * (never WRAP), this frame version, a length within HEADER_BYTES … maxBytes, 8-aligned, that matches its
- * payload. Returns the frame's length. Where the pages go is checked by FrameApplier before any write.
+ * (never WRAP; on a channel connection pages and SYNC only), this frame version, a length within
+ * HEADER_BYTES … maxBytes, 8-aligned, that matches its payload (a SYNC frame: none). Returns the frame's
+ * length. Where the pages go is checked by FrameApplier before any write.
  */
-export function checkFrameHeader(header: Uint8Array, maxBytes: number): number {
+export function checkFrameHeader(header: Uint8Array, maxBytes: number, channel = false): number {
   const v = new DataView(header.buffer, header.byteOffset, HEADER_BYTES);
   const type = v.getInt32(4 * H_TYPE, true);
-  if (!KNOWN_TYPES.has(type)) corrupt(`unknown frame type ${type}`);
+  if (channel ? !CHANNEL_TYPES.has(type) : !KNOWN_TYPES.has(type)) corrupt(`${channel ? 'a channel connection carries pages only, not frame type' : 'unknown frame type'} ${type}`);
   const version = v.getInt32(4 * H_VERSION, true);
   if (version !== FRAME_VERSION) corrupt(`frame version ${version}, this migbench speaks ${FRAME_VERSION}`);
   const frameBytes = v.getInt32(4 * H_FRAME_BYTES, true);
   if (frameBytes < HEADER_BYTES || frameBytes > maxBytes || (frameBytes & 7) !== 0) corrupt(`frame length ${frameBytes} (at most ${maxBytes} for this guest)`);
   const payloadBytes = v.getInt32(4 * H_PAYLOAD_BYTES, true);
   if (payloadBytes < 0 || ((HEADER_BYTES + payloadBytes + 7) & ~7) !== frameBytes) corrupt(`payload of ${payloadBytes} bytes in a frame of ${frameBytes}`);
+  if (type === TCP_FRAME_SYNC && frameBytes !== HEADER_BYTES) corrupt(`a sync frame of ${frameBytes} bytes`);
   return frameBytes;
+}
+
+/** A channel's SYNC frame: a bare header, its H_SEQ slot the sync number. */
+export function encodeSyncFrame(sync: number): Uint8Array {
+  const header = new Uint8Array(HEADER_BYTES);
+  const v = new DataView(header.buffer);
+  v.setInt32(4 * H_TYPE, TCP_FRAME_SYNC, true);
+  v.setInt32(4 * H_FRAME_BYTES, HEADER_BYTES, true);
+  v.setInt32(4 * H_SEQ, sync, true);
+  v.setInt32(4 * H_VERSION, FRAME_VERSION, true);
+  return header;
 }
 
 /** A message: u32 length, then JSON. */

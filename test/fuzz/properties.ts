@@ -14,7 +14,7 @@ import type fc from 'fast-check';
 import { compareProperty, mergeProperty, removeDocumentScratch, reportProperty, scenarioFileProperty, scenarioProperty, suiteFileProperty } from './document-properties.ts';
 import { frameProperty, streamProperty, xbzrleProperty, zstdProperty } from './codec-properties.ts';
 import { qmpLogProperty } from './qmp-log-properties.ts';
-import { tcpSessionProperty } from './tcp-properties.ts';
+import { tcpChannelProperty, tcpSessionProperty } from './tcp-properties.ts';
 import { imageHeaderProperty, imageRestoreProperty, removeImageScratch } from './image-properties.ts';
 
 export interface FuzzProperty {
@@ -34,6 +34,7 @@ export function allProperties(): FuzzProperty[] {
     frameProperty('frames-zstd', 5, ['zstd', 'zstd-bomb'], true),
     streamProperty(),
     tcpSessionProperty(),
+    tcpChannelProperty(),
     xbzrleProperty(),
     zstdProperty(),
     compareProperty(),
