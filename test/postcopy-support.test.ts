@@ -11,14 +11,15 @@ describe('post-copy is refused where it cannot run yet (issue 14 item 1)', () =>
     ['off anywhere', resolveScenario({ postcopy: { recovery: true } }), 'simulate', null],
     ['emulate runs it', on(), 'emulate', null],
     ['simulate mode models it', on(), 'simulate', null],
-    ['recovery in simulate mode', on({ recovery: true }), 'simulate', 'postcopy.recovery: not modelled in simulate mode yet (run it in emulate mode), got true'],
+    ['recovery in simulate mode', on({ recovery: true }), 'simulate', null],
+    ['recovery from a link failure in simulate mode', resolveScenario({ postcopy: { enabled: true, recovery: true }, faults: { linkDownAtMs: 500, linkDownForMs: 200 } }), 'simulate', null],
     ['a fleet in simulate mode', resolveScenario({ postcopy: { enabled: true }, fleet: { count: 3 } }), 'simulate', 'fleet: post-copy is simulated for one guest (no fleet) for now, got a fleet of 3'],
     ['parallel channels in simulate mode', resolveScenario({ postcopy: { enabled: true }, precopy: { channels: 2 } }), 'simulate', 'precopy.channels: post-copy runs on the single lane (1 channel) for now, got 2'],
     ['predict models it (sim/predict/postcopy-model.ts)', on(), 'predict', null],
     ['predict has no transport: tcp is no reason to refuse', resolveScenario({ postcopy: { enabled: true }, link: { transport: 'tcp', target: '127.0.0.1:4444' } }), 'predict', null],
     ['predict: sequential sweeps', resolveScenario({ postcopy: { enabled: true }, workload: { pattern: 'sequential' } }), 'predict', 'workload.pattern: predict models post-copy faults for uniform, hotset and zipf writes, not sequential sweeps yet (run it in emulate mode), got "sequential"'],
     ['predict: parallel channels, as emulate', resolveScenario({ postcopy: { enabled: true }, precopy: { channels: 2 } }), 'predict', 'precopy.channels: post-copy runs on the single lane (1 channel) for now, got 2'],
-    ['recovery in predict', on({ recovery: true }), 'predict', 'postcopy.recovery: not modelled by predict yet (run it in emulate mode), got true'],
+    ['recovery in predict', on({ recovery: true }), 'predict', 'postcopy.recovery: not modelled by predict yet (run it with --mode simulate or emulate), got true'],
     ['recovery in emulate mode', on({ recovery: true }), 'emulate', null],
     ['recovery from a link failure in emulate mode', resolveScenario({ postcopy: { enabled: true, recovery: true }, faults: { linkDownAtMs: 500, linkDownForMs: 200 } }), 'emulate', null],
     ['parallel channels', resolveScenario({ postcopy: { enabled: true }, precopy: { channels: 2 } }), 'emulate', 'precopy.channels: post-copy runs on the single lane (1 channel) for now, got 2'],
@@ -46,7 +47,7 @@ describe('the command line refuses it with one line and exit 2', () => {
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   it.each<[string, string[], string]>([
-    ['run --mode simulate with recovery', ['run', '--mode', 'simulate', '--set', 'postcopy.enabled=true', '--set', 'postcopy.recovery=true'], 'error: postcopy.recovery: not modelled in simulate mode yet (run it in emulate mode), got true'],
+    ['predict with recovery', ['predict', '--set', 'postcopy.enabled=true', '--set', 'postcopy.recovery=true'], 'error: postcopy.recovery: not modelled by predict yet (run it with --mode simulate or emulate), got true'],
     ['predict, sequential', ['predict', '--set', 'postcopy.enabled=true', '--set', 'workload.pattern=sequential'], 'error: workload.pattern: predict models post-copy faults for uniform, hotset and zipf writes, not sequential sweeps yet (run it in emulate mode), got "sequential"'],
   ])('%s', (_what, args, line) => {
     const r = migbench(args);

@@ -2,13 +2,14 @@
  * Simulate mode's post-copy figures, from what its port did (simulate-postcopy.ts): QEMU's names and
  * definitions, counted as emulate mode counts them (postcopy/result.ts): postcopy-requests (every
  * fault's request), postcopy-bytes (after the resume), the pause's bytes, blocktime per vCPU and all
- * at once, the latency histogram, and the guest's write rate before, during and after. Pure.
+ * at once, the latency histogram, and the guest's write rate before, during and after, and the link
+ * outage it recovered from (postcopy/result.ts recoveryResult). Pure.
  */
 import type { Scenario } from '../options.ts';
 import type { PrecopyRun } from '../precopy/loop.ts';
 import type { MigrationStats } from '../results/migration-stats.ts';
-import type { PostcopyResult } from '../results/postcopy-result.ts';
-import { stallFigures } from '../postcopy/figures.ts';
+import type { PostcopyRecovery, PostcopyResult } from '../results/postcopy-result.ts';
+import { outageStall, stallFigures } from '../postcopy/figures.ts';
 import type { SimPostcopyFacts } from './simulate-postcopy.ts';
 
 const perSec = (writes: number, ms: number): number => (ms > 0 ? (writes * 1000) / ms : 0);
@@ -39,7 +40,7 @@ export function simPostcopyResult(run: PrecopyRun, f: SimPostcopyFacts, scenario
     missingPages: f.missingPages,
     urgentPages: f.urgentPages,
     backgroundPages: f.backgroundPages,
-    droppedPages: 0, // the model sends a page once and never re-sends one the destination holds
+    droppedPages: 0, // the model never sends a page the destination holds (a page lost to an outage is not there)
     faults: figures.faults,
     preempt: scenario.postcopy.preempt,
     rateLimitBytesPerSec: Number.isFinite(rate) ? rate : null,
@@ -53,12 +54,38 @@ export function simPostcopyResult(run: PrecopyRun, f: SimPostcopyFacts, scenario
     loggedWrites: 0,
     logDroppedWrites: 0,
     stallRecordsDropped: 0,
-    // QEMU's statuses: postcopy-active from the switch; no outage is recovered from in simulate mode
+    // QEMU's statuses: postcopy-active from the switch, those of a link outage, completed
     statuses: [
       { status: 'postcopy-active', tMs: pauseMs },
+      ...f.outageStatuses.map((c) => ({ status: c.status, tMs: c.atMs })),
       { status: 'completed', tMs: f.completedAtMs },
     ],
-    recovery: null,
+    recovery: recoveryResult(f),
   };
   return { stats, postcopy };
+}
+
+/** The outage block (as emulate's): times, counts, and the extra stall, the vCPUs' stalls within [link down, recovered). */
+function recoveryResult(f: SimPostcopyFacts): PostcopyRecovery | null {
+  const o = f.outage;
+  if (o === null) return null;
+  const stall = outageStall(f.stalls, o.linkDownAtMs, o.recoveredAtMs);
+  return {
+    linkDownMs: o.linkDownAtMs,
+    sourcePausedMs: o.sourcePausedAtMs,
+    destinationPausedMs: o.destinationPausedAtMs,
+    linkUpMs: o.linkUpAtMs,
+    recoveredMs: o.recoveredAtMs,
+    outageMs: o.recoveredAtMs - o.linkDownAtMs,
+    lostFrames: o.lostFrames,
+    lostPages: o.lostPages,
+    resentPages: o.resentPages,
+    rerequestedPages: o.rerequestedPages,
+    bitmapBytes: o.bitmapBytes,
+    stallMs: stall.stallMs,
+    vcpuStallMs: stall.vcpuStallMs,
+    allBlockedMs: stall.allBlockedMs,
+    faults: stall.faults,
+    longestStallMs: stall.longestStallMs,
+  };
 }

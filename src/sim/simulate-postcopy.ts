@@ -20,15 +20,26 @@
  *   stall it catches up with what fell due in its window. A touch of a page that has not arrived is a
  *   fault: one request, and the vCPU stalls until the page arrives.
  *
+ * - **recovery** (`postcopy.recovery`, as emulate mode's port recovers: postcopy/emulate.ts): a frame
+ *   that would arrive after `faults.linkDownAtMs` (left the link + `link.latencyMs`) is lost, its pages
+ *   never arrive; the source pauses (postcopy-paused) at its first frame the link refuses (booked while
+ *   it is down), or when the end it sent is lost; the vCPUs that touch a missing page stay blocked.
+ *   When the link is back (`faults.linkDownForMs`; postcopy-recover) the source sends the resume frame,
+ *   the destination answers with its received bitmap (one latency each way): post-copy-active again,
+ *   the lost pages pending again, those the guest had asked for asked for again, the guest's requests
+ *   made meanwhile due then. A link that never comes back (linkDownForMs 0) loses the guest.
+ *
  * Time is event-driven: the vCPUs advance only as far as the source can have heard of them (its link
  * time − latency), so a page's arrival is always known before a vCPU could see it. The cost follows
  * the accesses drawn and the pages sent, never the virtual time.
  */
+import { receivedWords } from '../memory/received-bitmap.ts';
 import type { PostcopyPort } from '../precopy/postcopy-port.ts';
+import type { PostcopyStatus } from '../results/postcopy-result.ts';
 import { DEVICE_CHUNK_BYTES, maxRunPages } from '../transport/frame.ts';
 import { LinkDown } from '../transport/link-fault.ts';
 import type { PageGenerator } from '../workload/patterns.ts';
-import type { PageSet } from './page-set.ts';
+import { PageSet } from './page-set.ts';
 
 /** The vCPU workers' pacing window, the accesses of each kind between two looks at the clock, and their shortest sleep (workload/vcpu-loop.ts). */
 const WINDOW_MS = 100;
@@ -55,6 +66,10 @@ export interface SimPostcopyParts {
   readonly readRatePerVcpu: number;
   /** faults.linkDownAtMs (ms since the request), or null */
   readonly linkDownAtMs: number | null;
+  /** postcopy.recovery: a link outage during post-copy pauses it and the migration recovers when the link is back */
+  readonly recovery: boolean;
+  /** when the link is back (ms since the request); Infinity: never (no recovery, or faults.linkDownForMs 0) */
+  readonly linkUpAtMs: number;
   /** the virtual clock, ms since the request */
   nowMs(): number;
   setNowMs(ms: number): void;
@@ -89,6 +104,25 @@ export interface SimPostcopyFacts {
   /** page writes of the after window (the guest alone on the destination), and its length */
   writesAfter: number;
   afterWindowMs: number;
+  /** QEMU's migration status changes of a link outage (postcopy-paused, postcopy-recover, postcopy-active), in order */
+  outageStatuses: { status: PostcopyStatus; atMs: number }[];
+  /** the link outage recovered from, or null */
+  outage: SimOutageFacts | null;
+}
+
+/** A link outage post-copy recovered from (ms since the request), as emulate's OutageFacts and the destination's side of it. */
+export interface SimOutageFacts {
+  linkDownAtMs: number;
+  sourcePausedAtMs: number;
+  destinationPausedAtMs: number;
+  linkUpAtMs: number;
+  /** the received bitmap was back at the source: post-copy active again */
+  recoveredAtMs: number;
+  lostFrames: number;
+  lostPages: number;
+  resentPages: number;
+  rerequestedPages: number;
+  bitmapBytes: number;
 }
 
 interface Vcpu {
@@ -118,6 +152,7 @@ export class SimPostcopy implements PostcopyPort {
   readonly facts: SimPostcopyFacts = {
     missingPages: 0, requests: 0, urgentPages: 0, backgroundPages: 0, bytesAtSwitch: 0, bytesAtResume: 0, bytesAtEnd: 0,
     writesAtSwitch: 0, writesAtEnd: 0, resumedAtMs: 0, completedAtMs: 0, stalls: [], writesAfter: 0, afterWindowMs: 0,
+    outageStatuses: [], outage: null,
   };
   private readonly vcpus: Vcpu[];
   /** pages sent whose frame has not arrived yet: page → arrival (ms) */
@@ -129,9 +164,24 @@ export class SimPostcopy implements PostcopyPort {
   private waiting: Request[] = [];
   private readonly perWindowWrites: number;
   private readonly perWindowReads: number;
+  /** the source's link time (ms): free from then on */
+  private linkMs = 0;
+  /** where the background push goes on */
+  private cursor = 0;
+  /** recovery only: pages lost in flight to the outage (they never arrive), and every page the guest asked for */
+  private lost: PageSet | null;
+  private requested: PageSet | null;
+  /** recovery only: frames and pages the destination lost in flight */
+  private lostFrames = 0;
+  private lostPages = 0;
+  /** requests made before this (ms) were made again by the destination at the resume: due from then */
+  private returnPathUpAtMs = -Infinity;
 
   constructor(private readonly parts: SimPostcopyParts) {
     this.startAfterRounds = parts.startAfterRounds;
+    const watch = parts.recovery && parts.linkDownAtMs !== null;
+    this.lost = watch ? new PageSet(parts.totalPages) : null;
+    this.requested = watch ? new PageSet(parts.totalPages) : null;
     this.perWindowWrites = (parts.writeRatePerVcpu * WINDOW_MS) / 1000;
     this.perWindowReads = (parts.readRatePerVcpu * WINDOW_MS) / 1000;
     this.vcpus = parts.writers.map(() => ({
@@ -144,12 +194,29 @@ export class SimPostcopy implements PostcopyPort {
     return this.facts.resumedAtMs > 0;
   }
 
-  /** Book a frame at the link time `atMs`, at `rate`: the link time when it has left. Throws LinkDown once the link is down. */
+  /** Book a frame at the link time `atMs`, at `rate`: the link time when it has left. Throws LinkDown while the link is down. */
   private book(atMs: number, send: () => number, rate: number): number {
     const down = this.parts.linkDownAtMs;
     this.parts.setNowMs(atMs);
-    if (down !== null && atMs >= down) throw new LinkDown(down);
+    if (down !== null && atMs >= down && atMs < this.parts.linkUpAtMs) throw new LinkDown(down);
     return atMs + (send() * 1000) / rate;
+  }
+
+  /** Recovery: is a frame arriving at `arrivalMs` lost to the outage? (after the link went down, before the resume) */
+  private lostInFlight(arrivalMs: number): boolean {
+    const down = this.parts.linkDownAtMs;
+    return this.lost !== null && down !== null && this.facts.outage === null && arrivalMs > down;
+  }
+
+  private status(status: PostcopyStatus, atMs: number): void {
+    this.facts.outageStatuses.push({ status, atMs });
+  }
+
+  /** The recovery's page sets go back for the next simulation in this thread (nothing is lost any more). */
+  private releaseSets(): void {
+    this.lost?.release();
+    this.requested?.release();
+    this.lost = this.requested = null;
   }
 
   switchover(): number {
@@ -181,51 +248,33 @@ export class SimPostcopy implements PostcopyPort {
   complete(): number {
     const p = this.parts;
     const f = this.facts;
-    const pending = p.pending;
-    const total = p.totalPages;
     const latency = p.latencyMs;
-    const perBlock = BLOCK_BYTES / p.pageSizeBytes;
-    const backgroundRun = p.preempt ? 1 : maxRunPages(p.pageSizeBytes);
     const rate = p.postcopyRateBytesPerSec();
-    let link = f.resumedAtMs - latency; // the source's link time: free since the run command left
-    let cursor = 0;
-    const sendRun = (page: number, len: number): void => {
-      const left = this.book(link, () => p.sendRun(page, len), rate);
-      pending.takeRun(page, len);
-      for (let q = page; q < page + len; q++) {
-        this.inFlight.set(q, left + latency);
-        this.inFlightOrder.push(q);
+    this.linkMs = f.resumedAtMs - latency; // the source's link time: free since the run command left
+    try {
+      for (;;) {
+        try {
+          this.push();
+          // the end frame; the migration completes when it has arrived
+          const left = this.book(this.linkMs, () => p.sendEnd(), rate);
+          this.linkMs = left;
+          if (this.lostInFlight(left + latency)) {
+            // lost in flight: the destination paused when the link went down, the source learns it now
+            this.lostFrames++;
+            p.setNowMs(Math.max(left, p.linkDownAtMs!));
+            throw new LinkDown(p.linkDownAtMs!);
+          }
+          break;
+        } catch (error) {
+          // one outage per run: a second failure, or one without recovery, ends the run (simulate-precopy.ts)
+          if (!(error instanceof LinkDown) || this.lost === null || f.outage !== null) throw error;
+          this.recover(error);
+        }
       }
-      link = left;
-    };
-    while (pending.count > 0) {
-      // the vCPUs, as far as the source can have heard of them
-      this.advance(link - latency);
-      // requests first (urgent), those that have reached the source
-      const now = link;
-      let served = 0;
-      for (const r of this.waiting) {
-        if (r.dueMs > now) break; // made in time order: the rest are later
-        served++;
-        if (!pending.has(r.page)) continue; // sent already (on its way, or placed): it arrives anyway
-        sendRun(r.page, 1);
-        f.urgentPages++;
-        cursor = r.page + 1 >= total ? 0 : r.page + 1; // the background goes on near the faulted address
-        if (pending.count === 0) break;
-      }
-      if (served > 0) this.waiting = this.waiting.slice(served);
-      if (pending.count === 0) break;
-      // one background run from the cursor
-      let page = pending.nextFrom(cursor);
-      if (page < 0) page = pending.nextFrom(0);
-      const blockEnd = Math.min(total, (Math.floor(page / perBlock) + 1) * perBlock);
-      const len = pending.runLength(page, backgroundRun, blockEnd);
-      sendRun(page, len);
-      f.backgroundPages += len;
-      cursor = page + len >= total ? 0 : page + len;
+    } finally {
+      this.releaseSets();
     }
-    // the end frame; the migration completes when it has arrived
-    link = this.book(link, () => p.sendEnd(), rate);
+    const link = this.linkMs;
     p.setNowMs(link);
     f.completedAtMs = link + latency;
     f.bytesAtEnd = p.totalBytes();
@@ -243,6 +292,112 @@ export class SimPostcopy implements PostcopyPort {
     return f.completedAtMs;
   }
 
+  /** Send every pending page: the guest's requests first, the background push between them. Throws LinkDown while the link is down. */
+  private push(): void {
+    const p = this.parts;
+    const f = this.facts;
+    const pending = p.pending;
+    const total = p.totalPages;
+    const latency = p.latencyMs;
+    const perBlock = BLOCK_BYTES / p.pageSizeBytes;
+    const backgroundRun = p.preempt ? 1 : maxRunPages(p.pageSizeBytes);
+    const rate = p.postcopyRateBytesPerSec();
+    const sendRun = (page: number, len: number): void => {
+      const left = this.book(this.linkMs, () => p.sendRun(page, len), rate);
+      pending.takeRun(page, len);
+      this.linkMs = left;
+      if (this.lostInFlight(left + latency)) {
+        // in flight when the link went down: it never arrives (postcopy.recovery sends it again)
+        this.lost!.addRange(page, page + len);
+        this.lostFrames++;
+        this.lostPages += len;
+        return;
+      }
+      for (let q = page; q < page + len; q++) {
+        this.inFlight.set(q, left + latency);
+        this.inFlightOrder.push(q);
+      }
+    };
+    while (pending.count > 0) {
+      // the vCPUs, as far as the source can have heard of them
+      this.advance(this.linkMs - latency);
+      // requests first (urgent), those that have reached the source
+      const now = this.linkMs;
+      let served = 0;
+      try {
+        for (const r of this.waiting) {
+          if (r.dueMs > now) break; // made in time order: the rest are later
+          if (pending.has(r.page)) {
+            sendRun(r.page, 1); // (a frame the link refuses leaves its request waiting)
+            f.urgentPages++;
+            this.cursor = r.page + 1 >= total ? 0 : r.page + 1; // the background goes on near the faulted address
+          } // else sent already (on its way, or placed): it arrives anyway
+          served++;
+          if (pending.count === 0) break;
+        }
+      } finally {
+        if (served > 0) this.waiting = this.waiting.slice(served);
+      }
+      if (pending.count === 0) break;
+      // one background run from the cursor
+      let page = pending.nextFrom(this.cursor);
+      if (page < 0) page = pending.nextFrom(0);
+      const blockEnd = Math.min(total, (Math.floor(page / perBlock) + 1) * perBlock);
+      const len = pending.runLength(page, backgroundRun, blockEnd);
+      sendRun(page, len);
+      f.backgroundPages += len;
+      this.cursor = page + len >= total ? 0 : page + len;
+    }
+  }
+
+  /**
+   * The link is down and the source has noticed (its link time, `parts.nowMs()`): postcopy-paused; the
+   * guest goes on until then. When the link is back: postcopy-recover, the resume frame, the received
+   * bitmap back one latency later: postcopy-active, the lost pages pending again (those the guest had
+   * asked for asked for again, due then). Throws `down` again when the link never comes back.
+   */
+  private recover(down: LinkDown): void {
+    const p = this.parts;
+    const latency = p.latencyMs;
+    const downAtMs = p.linkDownAtMs!;
+    const pausedAtMs = p.nowMs();
+    this.advance(pausedAtMs); // every arrival until the resume is known: nothing more arrives
+    this.status('postcopy-paused', pausedAtMs);
+    if (!Number.isFinite(p.linkUpAtMs)) throw down;
+    const upAtMs = Math.max(p.linkUpAtMs, pausedAtMs);
+    this.status('postcopy-recover', upAtMs);
+    const left = this.book(upAtMs, () => p.sendControl(0), p.postcopyRateBytesPerSec());
+    const answeredAtMs = left + latency; // the destination applied the resume and answered with its received bitmap
+    const recoveredAtMs = answeredAtMs + latency; // … which is back at the source
+    // QEMU ram_dirty_bitmap_reload: pending = not received at the destination: the pages lost in flight
+    const lost = this.lost!;
+    const again: Request[] = [];
+    for (let q = lost.nextFrom(0); q >= 0; q = q + 1 < p.totalPages ? lost.nextFrom(q + 1) : -1) {
+      p.pending.add(q);
+      if (this.requested!.has(q)) again.push({ page: q, dueMs: recoveredAtMs }); // asked for again at the resume
+    }
+    const resentPages = lost.count;
+    lost.clear();
+    // every request made so far is due by now (made before the pause: t + latency ≤ the resume)
+    if (again.length > 0) this.waiting = mergeByDue(this.waiting, again);
+    this.returnPathUpAtMs = answeredAtMs;
+    this.facts.outage = {
+      linkDownAtMs: downAtMs,
+      sourcePausedAtMs: pausedAtMs,
+      destinationPausedAtMs: Math.max(downAtMs, this.facts.resumedAtMs), // it watches for the outage once the guest runs there
+      linkUpAtMs: p.linkUpAtMs,
+      recoveredAtMs,
+      lostFrames: this.lostFrames,
+      lostPages: this.lostPages,
+      resentPages,
+      rerequestedPages: again.length,
+      bitmapBytes: receivedWords(p.totalPages) * 4,
+    };
+    this.status('postcopy-active', recoveredAtMs);
+    this.linkMs = recoveredAtMs;
+    p.setNowMs(recoveredAtMs);
+  }
+
   /** page writes each vCPU has done on the destination so far */
   writesPerVcpu(): number[] {
     return this.vcpus.map((v) => v.writes);
@@ -256,7 +411,7 @@ export class SimPostcopy implements PostcopyPort {
 
   /** Has `page` arrived at the destination by `atMs`? Its arrival time (Infinity: not sent yet), or -1 when it is there. */
   private arrival(page: number, atMs: number): number {
-    if (this.parts.pending.has(page)) return Infinity;
+    if (this.parts.pending.has(page) || this.lost?.has(page)) return Infinity;
     const a = this.inFlight.get(page);
     return a === undefined || a <= atMs ? -1 : a;
   }
@@ -270,6 +425,7 @@ export class SimPostcopy implements PostcopyPort {
       made.sort((a, b) => a.dueMs - b.dueMs);
       this.waiting = this.waiting.length === 0 ? made : mergeByDue(this.waiting, made);
       this.facts.requests += made.length;
+      if (this.requested) for (const r of made) this.requested.add(r.page);
     }
     // frames that every vCPU has seen arrive are placed: no longer in flight
     let oldest = Infinity;
@@ -355,7 +511,8 @@ export class SimPostcopy implements PostcopyPort {
       v.blockedPage = page;
       v.blockedSinceMs = v.t;
       v.blockedWrite = isWrite;
-      made.push({ page, dueMs: v.t + this.parts.latencyMs });
+      // (after an outage, a request made before the destination's resume went out with it)
+      made.push({ page, dueMs: Math.max(v.t, this.returnPathUpAtMs) + this.parts.latencyMs });
     }
   }
 }

@@ -264,6 +264,7 @@ class SimWire extends CodecCounters implements Wire, RateMeter {
   private readonly written: PageSet | null;
   private readonly writesSince: Map<number, number> | null;
   private readonly linkDownAtMs: number | null;
+  private readonly linkUpAtMs: number;
 
   constructor(
     private readonly scenario: Scenario,
@@ -287,6 +288,7 @@ class SimWire extends CodecCounters implements Wire, RateMeter {
     this.written = guest.written;
     this.writesSince = guest.writesSince;
     this.linkDownAtMs = scenario.faults.linkDownAtMs;
+    this.linkUpAtMs = linkUpAtMs(scenario);
   }
 
   // --- the meter: the exact rate once the first window has closed ---
@@ -436,9 +438,12 @@ class SimWire extends CodecCounters implements Wire, RateMeter {
   }
 
   private countBytes(frameBytes: number): number {
-    // faults.linkDownAtMs: the link refuses every frame booked from then on (as transport/link-fault.ts)
+    // faults.linkDownAtMs: the link refuses every frame booked from then on, until it is back (as transport/link-fault.ts)
     const down = this.linkDownAtMs;
-    if (down !== null && this.timeline.ms + (this.timeline.batchBytes * 1000) / this.timeline.rate() >= down) throw new LinkDown(down);
+    if (down !== null) {
+      const atMs = this.timeline.ms + (this.timeline.batchBytes * 1000) / this.timeline.rate();
+      if (atMs >= down && atMs < this.linkUpAtMs) throw new LinkDown(down);
+    }
     this.timeline.batchBytes += frameBytes;
     this.total.bytes += frameBytes;
     this.round.bytes += frameBytes;
@@ -517,6 +522,8 @@ export class PrecopySimulation {
       writeRatePerVcpu: s.workload.dirtyRate / vcpus,
       readRatePerVcpu: s.workload.readRate / vcpus,
       linkDownAtMs: s.faults.linkDownAtMs,
+      recovery: s.postcopy.recovery,
+      linkUpAtMs: linkUpAtMs(s),
       nowMs: () => timeline.ms,
       setNowMs: (ms) => {
         timeline.ms = ms;
@@ -568,7 +575,8 @@ export class PrecopySimulation {
     } catch (error) {
       if (!(error instanceof LinkDown)) throw error;
       // the link died under a frame (faults.linkDownAtMs): in pre-copy the guest goes on on the
-      // source; once it runs on the destination without all its pages it is lost (no recovery)
+      // source; once it runs on the destination without all its pages it is lost (no recovery, or a
+      // link that never came back: post-copy recovers from the outage itself, simulate-postcopy.ts)
       const t = this.timeline;
       this.failure = { error, atMs: t.ms + (t.batchBytes * 1000) / t.rate(), guestLost: this.postcopy?.resumed ?? false };
     }
@@ -647,6 +655,15 @@ export class PrecopySimulation {
       guestLost: f.guestLost,
     };
   }
+}
+
+/**
+ * When the link is back after faults.linkDownAtMs (ms since the request): with postcopy.recovery after
+ * faults.linkDownForMs (as run.ts gives emulate mode's FaultyLink), else never (Infinity). Pure.
+ */
+export function linkUpAtMs(s: Scenario): number {
+  const down = s.faults.linkDownAtMs;
+  return down !== null && s.postcopy.enabled && s.postcopy.recovery && s.faults.linkDownForMs > 0 ? down + s.faults.linkDownForMs : Infinity;
 }
 
 /**
