@@ -269,7 +269,7 @@ const DECLS = [
     meaning: 'QEMU max-postcopy-bandwidth: rate limit of the post-copy phase', rules: [greaterThanZero],
   },
   { key: 'postcopy.preempt', kind: 'boolean', default: true, unit: 'true | false', meaning: 'QEMU postcopy-preempt: requested pages go ahead of the background push instead of waiting behind its frames' },
-  { key: 'postcopy.recovery', kind: 'boolean', default: false, unit: 'true | false', meaning: 'QEMU postcopy recovery: when the link fails during post-copy both sides pause (postcopy-paused), the vCPUs that touch a missing page stay blocked, and once the link is back (faults.linkDownForMs) the destination sends its received bitmap, the pages lost in flight are sent again and the migration completes (emulate mode only)' },
+  { key: 'postcopy.recovery', kind: 'boolean', default: false, unit: 'true | false', meaning: 'QEMU postcopy recovery: when the link fails during post-copy both sides pause (postcopy-paused), the vCPUs that touch a missing page stay blocked, and once the link is back (faults.linkDownForMs) the destination sends its received bitmap, the pages lost in flight are sent again and the migration completes (emulate and simulate mode; not predict)' },
 
   ...ORCHESTRATOR_KEY_DECLS,
   ...ORCHESTRATOR_POLICY_KEY_DECLS,
@@ -277,7 +277,7 @@ const DECLS = [
   { key: 'faults', kind: 'block', row: false, unit: 'object', meaning: 'a link failure during the migration' },
   {
     key: 'faults.linkDownAtMs', kind: 'duration', nullable: true, defaultDoc: 'null (the link never fails)', unit: 'ms or null', rules: [notNegative],
-    meaning: 'the link dies this long after the migration request: pre-copy ends `failed` with the guest running on the source; post-copy ends `failed` with the guest lost, unless postcopy.recovery (emulate mode only)',
+    meaning: 'the link dies this long after the migration request: pre-copy ends `failed` with the guest running on the source; post-copy ends `failed` with the guest lost, unless postcopy.recovery (emulate and simulate mode)',
   },
   { key: 'faults.linkDownForMs', kind: 'duration', default: 0, unit: 'ms', rules: [notNegative], meaning: 'how long the link stays down: what postcopy.recovery waits out; 0 = it never comes back (post-copy then ends `failed` with the guest lost, recovery or not); pre-copy fails at the outage either way' },
 
