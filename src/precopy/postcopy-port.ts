@@ -1,7 +1,7 @@
 /**
  * Post-copy as a phase of the one pre-copy loop (precopy/loop.ts): the port the loop calls at the
- * switch, and the pure rule for when it switches. Emulate mode's implementation is src/postcopy/emulate.ts;
- * simulate mode has none yet (postcopy/support.ts refuses post-copy there).
+ * switch, and the pure rule for when it switches. Emulate mode's implementation is src/postcopy/emulate.ts,
+ * simulate mode's src/sim/simulate-postcopy.ts (postcopy/support.ts says what each mode refuses).
  */
 import type { Decision } from './convergence.ts';
 
