@@ -11,6 +11,8 @@ import { countOutcomes, simulateScenario } from '../src/sim/run-simulated.ts';
 import { fleetConcurrency } from '../src/orchestrator/fleet-cap.ts';
 import { documentToJson, type FleetGuest, type FleetResult, type ResultDocument } from '../src/results/document.ts';
 import { checkRunDocument } from '../src/results/run-reader.ts';
+import { renderSummary } from '../src/report/summary.ts';
+import { colorsFor } from '../src/report/style.ts';
 
 /** An 8 MiB guest whose 4 MiB hot set cannot converge over 4 MiB/s (50 ms of it is 51 pages). */
 const stuck: ScenarioInput = {
@@ -142,5 +144,14 @@ describe('a host evacuation under kubevirt (simulate mode)', () => {
     expect(checkRunDocument(raw, 'run.json').fleet!.precopy!.outcomes).toEqual(doc.fleet!.precopy!.outcomes);
     raw.fleet.precopy.outcomes.aborted = 'seven';
     expect(() => checkRunDocument(raw, 'run.json')).toThrow(/fleet\.precopy\.outcomes/);
+  });
+});
+
+describe('the terminal summary of an evacuation under kubevirt', () => {
+  it('names the cap that held and counts the guests by outcome', async () => {
+    const doc = await simulateScenario(resolveScenario({ ...stuck, orchestrator: { kind: 'kubevirt', completionTimeoutPerGiB: 1 }, fleet: { count: 3 } }), { methods: ['precopy'] });
+    const text = renderSummary(doc, colorsFor({ isTTY: false } as NodeJS.WriteStream, {}));
+    expect(text).toMatch(/host evacuation: 3 guests, 2 at a time \(orchestrator\.parallelOutboundMigrationsPerNode\)/);
+    expect(text).toMatch(/guests by outcome\s*│?\s*0 converged, 0 postcopy, 0 paused, 3 aborted/);
   });
 });
