@@ -1,8 +1,9 @@
 /**
  * How many migrations of a fleet (a host evacuation, simulate mode) run at once, and which key says so.
- * KubeVirt's migration controller (pkg/virt-controller/watch/migration/migration.go, read with
- * pkg/virt-config/virt-config.go) keeps a migration Pending while `parallelMigrationsPerCluster` run in the
- * cluster or `parallelOutboundMigrationsPerNode` run out of its source node; evacuating one node, both
+ * KubeVirt's migration controller (virt-controller's migration watch, pkg/virt-controller/watch; the
+ * defaults ParallelOutboundMigrationsPerNodeDefault 2 and ParallelMigrationsPerClusterDefault 5 are in
+ * pkg/virt-config) keeps a migration pending while `parallelMigrationsPerCluster` run in the cluster
+ * or `parallelOutboundMigrationsPerNode` run out of its source node; evacuating one node, both
  * caps bound the same migrations, so the lower one holds. `fleet.concurrency` is the user's own bound on
  * top ("at most this many at a time"): the lowest of the three wins, ties going to KubeVirt's key. A
  * `fleet.concurrency` above the caps is no contradiction (it is an upper bound; KubeVirt queues the
