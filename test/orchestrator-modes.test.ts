@@ -171,7 +171,11 @@ describe('start settings, documents and refusals', () => {
     ['none runs everywhere', {}, 'predict', null],
     ['kubevirt in simulate mode', { orchestrator: { kind: 'kubevirt' } }, 'simulate', null],
     ['predict does not model orchestrators', { orchestrator: { kind: 'kubevirt' } }, 'predict', 'orchestrator.kind: not modelled by predict yet (run it with --mode simulate or emulate), got "kubevirt"'],
-    ['a fleet', { orchestrator: { kind: 'virsh', timeout: 5 }, fleet: { count: 2 } }, 'simulate', 'orchestrator.kind: a fleet under an orchestrator is not built yet (its concurrency caps, issue 19 item 5), got "virsh"'],
+    ['a fleet runs under an orchestrator (orchestrator-fleet.test.ts)', { orchestrator: { kind: 'virsh', timeout: 5 }, fleet: { count: 2 } }, 'simulate', null],
+    [
+      'a fleet cannot switch to post-copy in simulate mode', { orchestrator: { kind: 'kubevirt', allowPostCopy: true }, fleet: { count: 2 } }, 'simulate',
+      'orchestrator.allowPostCopy: the orchestrator may switch to post-copy, which cannot run here (fleet: post-copy is simulated for one guest (no fleet) for now, got a fleet of 2)',
+    ],
     [
       'post-copy where the mode cannot run it', { orchestrator: { kind: 'kubevirt', allowPostCopy: true }, link: { transport: 'tcp', target: '127.0.0.1:4444' } }, 'emulate',
       'orchestrator.allowPostCopy: the orchestrator may switch to post-copy, which cannot run here (link.transport: post-copy runs on the memory transport only for now (its request lane is not carried over tcp yet), got "tcp")',
@@ -197,7 +201,7 @@ describe('start settings, documents and refusals', () => {
       return 'ran';
     };
     expect(refused({ ...small, precopy: { ...small.precopy, channels: 2 }, orchestrator: { kind: 'kubevirt', allowPostCopy: true } })).toEqual(['E_SCENARIO', expect.stringMatching(/^orchestrator\.allowPostCopy: the orchestrator may switch to post-copy, which cannot run here/)]);
-    await expect(simulateScenario(resolveScenario({ ...small, orchestrator: { kind: 'virsh', timeout: 1 }, fleet: { count: 2 } }), { methods: ['precopy'] })).rejects.toThrow(/a fleet under an orchestrator is not built yet/);
+    await expect(simulateScenario(resolveScenario({ ...small, orchestrator: { kind: 'kubevirt', allowPostCopy: true }, fleet: { count: 2 } }), { methods: ['precopy'] })).rejects.toThrow(/^orchestrator\.allowPostCopy: .*fleet: post-copy is simulated for one guest/);
     await expect(runScenario(resolveScenario({ ...small, orchestrator: { kind: 'kubevirt', allowPostCopy: true }, link: { transport: 'tcp', target: '127.0.0.1:9' } }), { methods: ['precopy'] })).rejects.toThrow(/^orchestrator\.allowPostCopy: /);
   });
 

@@ -1,7 +1,8 @@
 /**
  * What each mode can run under an orchestrator, today: emulate and simulate mode run the kinds that
- * are built (index.ts); `predict` does not model orchestrators yet; a fleet does not honour an
- * orchestrator's concurrency caps yet (issue 19 item 5); an orchestrator that may ask for post-copy
+ * are built (index.ts); `predict` does not model orchestrators yet; a fleet (simulate mode) runs under
+ * any kind, each migration with its own orchestrator, at most fleet-cap.ts's migrations at once (under
+ * kubevirt its caps; other kinds: `fleet.concurrency`); an orchestrator that may ask for post-copy
  * needs a mode that runs post-copy (postcopy/support.ts). Refused before anything runs (E_SCENARIO,
  * exit 2), never run as if there were no orchestrator.
  */
@@ -16,7 +17,6 @@ export function orchestratorRefusal(s: Scenario, mode: PostcopyMode): string | n
   const kind = s.orchestrator.kind;
   if (kind === 'none') return null;
   if (mode === 'predict') return `orchestrator.kind: not modelled by predict yet (run it with --mode simulate or emulate), got "${kind}"`;
-  if (s.fleet) return `orchestrator.kind: a fleet under an orchestrator is not built yet (its concurrency caps, issue 19 item 5), got "${kind}"`;
   const key = orchestratorPostcopyKey(s.orchestrator, s.guest.memory);
   if (key !== null && !s.postcopy.enabled) {
     const why = postcopyRefusal(withOrchestratorStart(s), mode);

@@ -207,13 +207,15 @@ function fleetTable(doc: ResultDocument, c: Colors): string {
   const methods = [['pre-copy', f.precopy], ['quick migration', f.quick]] as const;
   const present = methods.filter(([, m]) => m !== null) as unknown as [string, FleetMethodResult][];
   const table = new Table({
-    head: [c.bold(`host evacuation: ${formatCount(f.count)} guests, ${formatCount(f.concurrency)} at a time`), ...present.map(([n]) => c.bold(n))],
+    head: [c.bold(`host evacuation: ${formatCount(f.count)} guests, ${formatCount(f.concurrency)} at a time${f.concurrencyBy && f.concurrencyBy !== 'fleet.concurrency' ? ` (${t(f.concurrencyBy)})` : ''}`), ...present.map(([n]) => c.bold(n))],
     style: { head: [], border: [] },
     chars: COMPACT,
     wordWrap: true,
   });
   table.push(['evacuation time', ...present.map(([, m]) => formatDurationMs(m.evacuationTimeMs))]);
   table.push(['guests completed', ...present.map(([, m]) => `${formatCount(m.completed)}${m.cancelled > 0 ? c.yellow(`, ${formatCount(m.cancelled)} cancelled`) : ''}`)]);
+  // by outcome (documents since issue 19 item 5): pre-copy's moved, moved through post-copy, paused, aborted
+  if (present.some(([, m]) => m.outcomes)) table.push(['guests by outcome', ...present.map(([, m]) => (m.outcomes ? Object.entries(m.outcomes).map(([o, n]) => `${formatCount(n)} ${t(o)}`).join(', ') : '—'))]);
   table.push(['downtime per guest', ...present.map(([, m]) => dist(m.downtime))]);
   table.push(['total time per guest', ...present.map(([, m]) => dist(m.totalTime))]);
   table.push(['bytes', ...present.map(([, m]) => formatBytes(m.bytes))]);

@@ -113,7 +113,10 @@ export interface SimulationInfo {
 /** A host evacuation: `count` guests like the scenario's, at most `concurrency` migrating at a time over one link. */
 export interface FleetResult {
   count: number;
+  /** migrations at a time: fleet.concurrency, or under kubevirt the lower of it and KubeVirt's caps */
   concurrency: number;
+  /** the key whose value `concurrency` is (orchestrator/fleet-cap.ts); absent in documents before it */
+  concurrencyBy?: string;
   precopy: FleetMethodResult | null;
   quick: FleetMethodResult | null;
 }
@@ -124,6 +127,13 @@ export interface FleetMethodResult {
   /** guests that completed (converged or forced), and those cancelled */
   completed: number;
   cancelled: number;
+  /**
+   * guests per outcome; they add up to the guests. Pre-copy always counts `converged` (moved),
+   * `postcopy` (moved through post-copy), `paused` (paused to finish, then moved), `aborted` (left on
+   * the source by the orchestrator); quick `completed`; any other outcome that occurred is added.
+   * Absent in documents before it.
+   */
+  outcomes?: Record<string, number>;
   bytes: number;
   /** per-guest distributions (ms) over the completed guests */
   downtime: Distribution | null;

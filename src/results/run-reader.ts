@@ -192,6 +192,7 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
       const at = `fleet.${k}`;
       if (!isObject(m)) return fail(`${at}: expected an object or null, got ${describeValue(m)}`);
       numbers(m, ['evacuationTimeMs', 'completed', 'cancelled', 'bytes'], at);
+      allNumbers(m.outcomes, `${at}.outcomes`, true); // absent in documents before it
       for (const d of ['downtime', 'totalTime'] as const) if (m[d] !== undefined && m[d] !== null) numbers(flat(m[d], `${at}.${d}`, false)!, ['min', 'median', 'p95', 'max', 'mean'], `${at}.${d}`, true);
       list(m.guests, `${at}.guests`, true).forEach((g, i) => flat(g, `${at}.guests[${i}]`, false));
     }

@@ -16,6 +16,7 @@ import { MAX_CHANNELS, POLICY_NAMES, type PolicyName } from '../precopy-params.t
 import { atMost, between, decimalRefusal, greaterThanZero, integerAtLeast, integerFrom, isPowerOfTwo, notNegative, rule, type KeyDecl } from './kinds.ts';
 import { POLICY_PARAM_DECLS, resolvePolicyParams } from './policy-params.ts';
 import { ORCHESTRATOR_KEY_DECLS } from './orchestrator-keys.ts';
+import type { OrchestratorSettings } from './orchestrator-settings.ts';
 import { ORCHESTRATOR_POLICY_KEY_DECLS } from './orchestrator-policy-keys.ts';
 import { fail } from './refuse.ts';
 import { FILL_KINDS, resolveAutoConverge, resolveFill, resolveLinkTarget } from './special.ts';
@@ -287,7 +288,14 @@ const DECLS = [
   },
   { key: 'fleet.count', kind: 'number', default: 1, unit: `count, 1 … ${MAX_FLEET_GUESTS}`, meaning: 'guests on the host (each with its own seed, derived from `seed`)', rules: [integerFrom(1, MAX_FLEET_GUESTS)] },
   {
-    key: 'fleet.concurrency', kind: 'number', default: 1, unit: 'count, 1 … fleet.count', meaning: 'migrations at a time; they share link.bandwidth equally',
+    key: 'fleet.concurrency', kind: 'number', default: 1, unit: 'count, 1 … fleet.count',
+    defaultDoc: '1; kubevirt: min(fleet.count, orchestrator.parallelOutboundMigrationsPerNode, orchestrator.parallelMigrationsPerCluster)',
+    meaning: 'migrations at a time; they share link.bandwidth equally. Under kubevirt the lower of this and KubeVirt\'s two caps wins (one node is evacuated): a value above the caps is lowered to them, a value below lowers them further',
+    derivedDefault: (ctx, declared) => {
+      const o = ctx.get('orchestrator') as OrchestratorSettings;
+      if (o.kind !== 'kubevirt') return declared;
+      return Math.min(ctx.get('fleet.count') as number, o.parallelOutboundMigrationsPerNode, o.parallelMigrationsPerCluster);
+    },
     rules: [
       rule((n, ctx) => {
         if (!(Number.isInteger(n) && n >= 1)) return 'expected an integer of at least 1';

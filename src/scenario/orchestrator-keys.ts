@@ -76,11 +76,11 @@ export const ORCHESTRATOR_KEY_DECLS = [
   },
   {
     key: 'orchestrator.parallelMigrationsPerCluster', kind: 'number', default: 5, unit: 'count, 1 … 10000',
-    meaning: 'kubevirt: migrations at once in the cluster (fleets)', rules: [integerFrom(1, 10_000)],
+    meaning: 'kubevirt: migrations at once in the cluster; a fleet (one node evacuated) runs at most the lowest of this, parallelOutboundMigrationsPerNode and fleet.concurrency at once', rules: [integerFrom(1, 10_000)],
   },
   {
     key: 'orchestrator.parallelOutboundMigrationsPerNode', kind: 'number', default: 2, unit: 'count, 1 … 10000',
-    meaning: 'kubevirt: migrations at once out of one node (fleets)', rules: [integerFrom(1, 10_000)],
+    meaning: 'kubevirt: migrations at once out of one node; a fleet (one node evacuated) runs at most the lowest of this, parallelMigrationsPerCluster and fleet.concurrency at once', rules: [integerFrom(1, 10_000)],
   },
   // --- nova (nova/conf/libvirt.py; decisions in nova/virt/libvirt/migration.py) ---
   {

@@ -23,6 +23,8 @@ import { ContentModel } from './content-model.ts';
 import { quickModel, type QuickPrediction } from './predict/quick-model.ts';
 import { PrecopySimulation, type SimulationOptions } from './simulate-precopy.ts';
 import { simulationWorkProblem } from './work-bound.ts';
+import { fleetConcurrency } from '../orchestrator/fleet-cap.ts';
+import { checkOrchestratorMode } from '../orchestrator/support.ts';
 
 /** The most pages a simulated guest may have (the pattern generators' and the page sets' limit). */
 export const MAX_SIM_PAGES = 2 ** 32;
@@ -48,13 +50,15 @@ export function checkSimulatable(s: Scenario, methods: readonly Method[]): void 
   if (pages > MAX_SIM_PAGES) fail('guest.memory', `simulate mode holds at most 2^32 pages (${formatBytes(MAX_SIM_PAGES * s.guest.pageSize)} of ${formatBytes(s.guest.pageSize)} pages)`, formatBytes(s.guest.memory));
   if (methods.includes('precopy') && !Number.isFinite(s.link.bandwidth)) fail('link.bandwidth', 'simulate mode needs a finite rate (an unlimited link would take no time)', '"unlimited"');
   if (methods.includes('quick') && !Number.isFinite(s.quick.storageBandwidth)) fail('quick.storageBandwidth', 'simulate mode needs a finite rate (an unlimited disk would take no time)', '"unlimited"');
-  const alive = s.fleet?.concurrency ?? 1;
+  const alive = fleetConcurrency(s).concurrency;
   const bitmapBytes = alive * 3 * Math.ceil(pages / 8);
   if (bitmapBytes > MAX_SIM_BITMAP_BYTES) {
     fail('fleet.concurrency', `${alive} simulated guests of ${formatBytes(s.guest.memory)} at a time need ${formatBytes(bitmapBytes)} of page bitmaps (at most ${formatBytes(MAX_SIM_BITMAP_BYTES)})`, String(alive));
   }
   // post-copy and link failures: what simulate mode models of them (postcopy/support.ts)
   if (methods.includes('precopy')) checkPostcopyMode(s, 'simulate');
+  // what simulate mode cannot run under the orchestrator (orchestrator/support.ts), before a fleet starts
+  if (methods.includes('precopy')) checkOrchestratorMode(s, 'simulate');
   // the modelled work (guest writes, pages), bounded before anything is allocated (work-bound.ts)
   const tooMuch = simulationWorkProblem(s, methods);
   if (tooMuch) throw new MigbenchError('E_SCENARIO', tooMuch.message);
@@ -194,12 +198,24 @@ function distribution(values: number[]): Distribution | null {
   };
 }
 
-function summarize(guests: FleetGuest[]): FleetMethodResult {
+/** Outcomes a fleet's result always counts (0 when none): pre-copy's moved, moved through post-copy, paused, aborted; quick's completed. */
+const FLEET_OUTCOMES: Record<Method, readonly string[]> = { precopy: ['converged', 'postcopy', 'paused', 'aborted'], quick: ['completed'] };
+
+/** Guests per outcome: the method's usual outcomes (0 when none), then any other that occurred. They add up to the guests. Pure. */
+export function countOutcomes(method: Method, guests: readonly Pick<FleetGuest, 'outcome'>[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const o of FLEET_OUTCOMES[method]) counts[o] = 0;
+  for (const g of guests) counts[g.outcome] = (counts[g.outcome] ?? 0) + 1;
+  return counts;
+}
+
+function summarize(method: Method, guests: FleetGuest[]): FleetMethodResult {
   const done = guests.filter((g) => g.downtimeMs !== null);
   return {
     evacuationTimeMs: guests.reduce((m, g) => Math.max(m, g.startMs + g.totalTimeMs), 0),
     completed: done.length,
     cancelled: guests.length - done.length,
+    outcomes: countOutcomes(method, guests),
     bytes: guests.reduce((a, g) => a + g.bytes, 0),
     downtime: distribution(done.map((g) => g.downtimeMs!)),
     totalTime: distribution(done.map((g) => g.totalTimeMs)),
@@ -208,12 +224,17 @@ function summarize(guests: FleetGuest[]): FleetMethodResult {
 }
 
 /**
- * Pre-copy of a fleet: `concurrency` migrations at a time share `link.bandwidth` equally (each gets
- * link ÷ migrations running, re-divided whenever one starts or ends). The migrations advance in step,
- * always the one furthest behind in virtual time, a batch (≤ 5 ms of link time) at a time.
+ * Pre-copy of a fleet: `concurrency` (fleet-cap.ts: under kubevirt also its caps) migrations at a time
+ * share `link.bandwidth` equally (each gets link ÷ migrations running, re-divided whenever one starts or
+ * ends). A migration starts when one ends, in its slot, so no instant has more running. The migrations
+ * advance in step, always the one furthest behind in virtual time, a batch (≤ 5 ms of link time) at a
+ * time. Each has its own orchestrator (simulate-precopy.ts makes one per migration), whose budget and
+ * timers run from that migration's own start, as KubeVirt's per-migration monitor; a guest it aborts
+ * stays on the source (no retry).
  */
 export async function simulatePrecopyFleet(s: Scenario, options: SimulateOptions = {}, breaks = new Breaks()): Promise<{ first: PrecopyResult; fleet: FleetMethodResult }> {
-  const { count, concurrency } = s.fleet ?? { count: 1, concurrency: 1 };
+  const count = s.fleet?.count ?? 1;
+  const { concurrency } = fleetConcurrency(s);
   const active: { index: number; startMs: number; sim: PrecopySimulation }[] = [];
   const guests: FleetGuest[] = [];
   let first: PrecopyResult | null = null;
@@ -248,7 +269,7 @@ export async function simulatePrecopyFleet(s: Scenario, options: SimulateOptions
     if (next < count) start(a.startMs + a.sim.nowMs);
   }
   guests.sort((x, y) => x.index - y.index);
-  return { first: first!, fleet: summarize(guests) };
+  return { first: first!, fleet: summarize('precopy', guests) };
 }
 
 /**
@@ -256,7 +277,8 @@ export async function simulatePrecopyFleet(s: Scenario, options: SimulateOptions
  * a wave (equal guests end together, so a wave's slots free at once).
  */
 export async function simulateQuickFleet(s: Scenario, options: SimulateOptions = {}, breaks = new Breaks()): Promise<{ first: QuickResult; fleet: FleetMethodResult }> {
-  const { count, concurrency } = s.fleet ?? { count: 1, concurrency: 1 };
+  const count = s.fleet?.count ?? 1;
+  const { concurrency } = fleetConcurrency(s);
   const guests: FleetGuest[] = [];
   let first: QuickResult | null = null;
   let waveStart = 0;
@@ -275,7 +297,7 @@ export async function simulateQuickFleet(s: Scenario, options: SimulateOptions =
     }
     waveStart = waveEnd;
   }
-  return { first: first!, fleet: summarize(guests) };
+  return { first: first!, fleet: summarize('quick', guests) };
 }
 
 /** Run a scenario in simulate mode: the result document. */
@@ -302,16 +324,17 @@ export async function simulateScenario(scenario: Scenario, options: SimulateOpti
     methodStart = now;
   };
   if (scenario.fleet) {
-    fleet = { count: scenario.fleet.count, concurrency: scenario.fleet.concurrency, precopy: null, quick: null };
+    const cap = fleetConcurrency(scenario);
+    fleet = { count: scenario.fleet.count, concurrency: cap.concurrency, concurrencyBy: cap.by, precopy: null, quick: null };
     for (const method of methods) {
       if (method === 'precopy') {
-        options.onPhase?.(`simulating the evacuation of ${scenario.fleet.count} guests with pre-copy, ${scenario.fleet.concurrency} at a time`);
+        options.onPhase?.(`simulating the evacuation of ${scenario.fleet.count} guests with pre-copy, ${cap.concurrency} at a time (${cap.by})`);
         const r = await simulatePrecopyFleet(scenario, options, breaks);
         precopy = r.first;
         fleet.precopy = r.fleet;
         done(method, r.fleet.evacuationTimeMs);
       } else {
-        options.onPhase?.(`simulating the evacuation of ${scenario.fleet.count} guests with quick migration, ${scenario.fleet.concurrency} at a time`);
+        options.onPhase?.(`simulating the evacuation of ${scenario.fleet.count} guests with quick migration, ${cap.concurrency} at a time (${cap.by})`);
         const r = await simulateQuickFleet(scenario, options, breaks);
         quick = r.first;
         fleet.quick = r.fleet;

@@ -13,7 +13,7 @@
  * its end would reach the timeout or once it holds `BATCH_MAX_MS` of link time, so the live phase
  * ends less than one run's link time after the timeout, and a step lasts less than `BATCH_MAX_MS`
  * plus one run. A run is at most `maxRunPages` pages, each at most a header and a page (XBZRLE sends
- * one frame per page), 8-byte aligned. In a fleet, a migration gets at least 1 / `fleet.concurrency`
+ * one frame per page), 8-byte aligned. In a fleet, a migration gets at least 1 / its concurrency (`fleet.concurrency`, under kubevirt capped: orchestrator/fleet-cap.ts)
  * of the link.
  */
 import type { Scenario } from '../options.ts';
@@ -22,6 +22,7 @@ import { HEADER_BYTES, maxRunPages } from '../transport/frame.ts';
 import { formatBitRate, formatBytes, formatCount, formatDurationMs } from '../units.ts';
 import { BATCH_MAX_MS } from './simulate-precopy.ts';
 import { AFTER_WINDOW_MS } from './simulate-postcopy.ts';
+import { fleetConcurrency } from '../orchestrator/fleet-cap.ts';
 
 /**
  * The most guest writes one simulate-mode run may model, over all guests of a fleet (a zipf write
@@ -75,7 +76,7 @@ export function writeWeight(s: Scenario): number {
 export function simulationWork(s: Scenario, methods: readonly Method[]): SimulationWork {
   const ps = s.guest.pageSize;
   const guests = s.fleet?.count ?? 1;
-  const share = 1 / (s.fleet?.concurrency ?? 1);
+  const share = 1 / fleetConcurrency(s).concurrency;
   const liveRateBytesPerSec = Math.min(s.precopy.maxBandwidth, s.link.bandwidth * share);
   const runBytes = maxRunPages(ps) * (HEADER_BYTES + ps + 8);
   const runMs = (runBytes * 1000) / liveRateBytesPerSec;
@@ -109,7 +110,7 @@ export function simulationWorkProblem(s: Scenario, methods: readonly Method[]): 
   const fleet = s.fleet !== null && s.fleet.count > 1;
   const slowLink = w.runMs > s.precopy.timeoutMs;
   // the key that sets the live rate: the live limit, or the link (shared by a fleet's concurrent migrations)
-  const rateKey = s.precopy.maxBandwidth < s.link.bandwidth * (1 / (s.fleet?.concurrency ?? 1)) ? 'precopy.maxBandwidth' : 'link.bandwidth';
+  const rateKey = s.precopy.maxBandwidth < s.link.bandwidth * (1 / fleetConcurrency(s).concurrency) ? 'precopy.maxBandwidth' : 'link.bandwidth';
   const rateValue = formatBitRate(rateKey === 'link.bandwidth' ? s.link.bandwidth : s.precopy.maxBandwidth);
   const dirty = `workload.dirtyRate ${count(s.workload.dirtyRate)}/s`;
   const weight = writeWeight(s);
