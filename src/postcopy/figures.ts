@@ -17,6 +17,7 @@ export function latencyBucket(latencyMs: number): number {
 }
 
 import type { Stalls } from '../memory/postcopy-shared.ts';
+import type { MigrationStats } from '../results/migration-stats.ts';
 
 export type { Stalls };
 
@@ -105,4 +106,30 @@ export function outageStall(perVcpu: readonly Stalls[], fromMs: number, toMs: nu
   });
   const vcpuStallMs = clipped.map((s) => s.reduce((sum, [a, b]) => sum + (b - a), 0));
   return { stallMs: vcpuStallMs.reduce((a, b) => a + b, 0), vcpuStallMs, allBlockedMs: allBlockedMs(clipped), faults, longestStallMs };
+}
+
+/** What the port counted of a post-copy phase, in bytes on the link and requests (both modes). */
+export interface PostcopyByteFacts {
+  /** bytes on the link when the guest resumed on the destination, and when the last page was there */
+  readonly bytesAtResume: number;
+  readonly bytesAtEnd: number;
+  readonly requests: number;
+}
+
+/** The run's stats with QEMU's post-copy figures: the bytes paused and after the resume, the requests, the stall figures. */
+export function postcopyStats(stats: MigrationStats, f: PostcopyByteFacts, figures: PostcopyStallFigures): MigrationStats {
+  return {
+    ...stats,
+    ram: {
+      ...stats.ram,
+      // downtime-bytes: what crossed while the guest was paused (the missing-pages list, the device state, the run command)
+      'downtime-bytes': f.bytesAtResume - (stats.ram['precopy-bytes'] ?? 0),
+      'postcopy-requests': f.requests,
+      'postcopy-bytes': f.bytesAtEnd - f.bytesAtResume,
+    },
+    'postcopy-blocktime': figures['postcopy-blocktime'],
+    'postcopy-vcpu-blocktime': figures['postcopy-vcpu-blocktime'],
+    'postcopy-latency': figures['postcopy-latency'],
+    'postcopy-latency-dist': figures['postcopy-latency-dist'],
+  };
 }

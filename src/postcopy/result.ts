@@ -14,7 +14,7 @@ import type { VcpuPool } from '../workload/vcpu-pool.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
 import { verifyGuest } from '../memory/verify.ts';
 import type { PostcopyFacts } from './emulate.ts';
-import { outageStall, stallFigures } from './figures.ts';
+import { outageStall, postcopyStats, stallFigures } from './figures.ts';
 import { readStalls, type PostcopyShared } from '../memory/postcopy-shared.ts';
 import { logCounts, replayWriteLog } from '../memory/write-log.ts';
 
@@ -73,20 +73,7 @@ export async function finishPostcopy(i: FinishInput): Promise<FinishedPostcopy> 
   const stalls = shared.stalls.map(readStalls);
   const figures = stallFigures(stalls.map((s) => s.stalls));
   const pauseMs = run.pauseRequestedAtMs ?? f.resumedAtMs;
-  const stats: MigrationStats = {
-    ...run.stats,
-    ram: {
-      ...run.stats.ram,
-      // downtime-bytes: what crossed while the guest was paused (the missing-pages list, the device state, the run command)
-      'downtime-bytes': f.bytesAtResume - (run.stats.ram['precopy-bytes'] ?? 0),
-      'postcopy-requests': f.requests,
-      'postcopy-bytes': f.bytesAtEnd - f.bytesAtResume,
-    },
-    'postcopy-blocktime': figures['postcopy-blocktime'],
-    'postcopy-vcpu-blocktime': figures['postcopy-vcpu-blocktime'],
-    'postcopy-latency': figures['postcopy-latency'],
-    'postcopy-latency-dist': figures['postcopy-latency-dist'],
-  };
+  const stats = postcopyStats(run.stats, f, figures);
   const rate = Math.min(scenario.postcopy.maxBandwidth, scenario.link.bandwidth);
   const postcopy: PostcopyResult = {
     startMs: pauseMs - i.startedAtMs,

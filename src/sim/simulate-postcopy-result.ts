@@ -9,7 +9,7 @@ import type { Scenario } from '../options.ts';
 import type { PrecopyRun } from '../precopy/loop.ts';
 import type { MigrationStats } from '../results/migration-stats.ts';
 import type { PostcopyRecovery, PostcopyResult } from '../results/postcopy-result.ts';
-import { outageStall, stallFigures } from '../postcopy/figures.ts';
+import { outageStall, postcopyStats, stallFigures } from '../postcopy/figures.ts';
 import type { SimPostcopyFacts } from './simulate-postcopy.ts';
 
 const perSec = (writes: number, ms: number): number => (ms > 0 ? (writes * 1000) / ms : 0);
@@ -17,20 +17,7 @@ const perSec = (writes: number, ms: number): number => (ms > 0 ? (writes * 1000)
 export function simPostcopyResult(run: PrecopyRun, f: SimPostcopyFacts, scenario: Scenario): { stats: MigrationStats; postcopy: PostcopyResult } {
   const figures = stallFigures(f.stalls);
   const pauseMs = run.pauseRequestedAtMs ?? f.resumedAtMs;
-  const stats: MigrationStats = {
-    ...run.stats,
-    ram: {
-      ...run.stats.ram,
-      // downtime-bytes: what crossed while the guest was paused (the missing-pages list, the device state, the run command)
-      'downtime-bytes': f.bytesAtResume - (run.stats.ram['precopy-bytes'] ?? 0),
-      'postcopy-requests': f.requests,
-      'postcopy-bytes': f.bytesAtEnd - f.bytesAtResume,
-    },
-    'postcopy-blocktime': figures['postcopy-blocktime'],
-    'postcopy-vcpu-blocktime': figures['postcopy-vcpu-blocktime'],
-    'postcopy-latency': figures['postcopy-latency'],
-    'postcopy-latency-dist': figures['postcopy-latency-dist'],
-  };
+  const stats = postcopyStats(run.stats, f, figures);
   const rate = Math.min(scenario.postcopy.maxBandwidth, scenario.link.bandwidth);
   const postcopy: PostcopyResult = {
     startMs: pauseMs,
