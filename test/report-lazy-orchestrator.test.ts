@@ -174,7 +174,7 @@ describe('the orchestrator in the HTML', () => {
   it('each action is a dashed line with a short label at its time on the timeline', () => {
     const d = orchestrated();
     const acts = d.precopy!.orchestrator!.actions;
-    const marks = orchestratorMarks(d.precopy!.orchestrator, 1000)!;
+    const marks = orchestratorMarks(d.precopy!.orchestrator, 1000, d.precopy!.stats['total-time'])!;
     expect(marks.data.map((m) => m.xAxis)).toEqual(acts.map((a) => a.atMs / 1000));
     expect(marks.data.map((m) => m.name)).toEqual(['downtime 50.0 ms', 'downtime 95.0 ms', 'downtime 140 ms', 'downtime 185 ms', 'abort']);
     const html = renderReport([d]);
@@ -200,14 +200,22 @@ describe('the orchestrator in the HTML', () => {
     expect(outcomeTone('paused')).toBe('warn');
     expect(outcomeTone('errored')).toBe('bad');
   });
+  it('labels crowding one another are left out (the lines stay); labels sit clear of the axes', () => {
+    const acts = [0, 10, 500, 1000, 1005].map((atMs) => ({ atMs, action: 'set-downtime' as const, reason: null, detail: null, before: 1, after: 2 }));
+    const marks = orchestratorMarks({ kind: 'proxmox', start: {}, actions: acts }, 1, 1000, [490])!;
+    expect(marks.data).toHaveLength(5);
+    expect(marks.data.map((m) => (m.label as { show: boolean }).show)).toEqual([true, false, false, true, false]);
+    expect(marks.data.map((m) => (m.label as { position: string }).position)).toEqual(['insideEndBottom', 'insideEndBottom', 'insideEndBottom', 'insideEndTop', 'insideEndTop']);
+    expect(marks.note).toContain('3 too close to another to be labelled');
+  });
   it('no marks and no table without an orchestrator, or when it took no action', () => {
     const html = renderReport([plain()]);
     expect(html).not.toContain('Orchestrator');
     expect(html).not.toContain("orchestrator's");
-    expect(orchestratorMarks(undefined, 1)).toBeNull();
+    expect(orchestratorMarks(undefined, 1, 1000)).toBeNull();
     const idle = orchestrated();
     idle.precopy!.orchestrator!.actions = [];
-    expect(orchestratorMarks(idle.precopy!.orchestrator, 1)).toBeNull();
+    expect(orchestratorMarks(idle.precopy!.orchestrator, 1, 1000)).toBeNull();
     const idleHtml = renderReport([idle]);
     expect(idleHtml).toContain('no action.');
     expect(idleHtml).not.toContain("the orchestrator's");
@@ -221,8 +229,10 @@ describe('the orchestrator in the HTML', () => {
       actions: [{ atMs: pc.precopy!.postcopy!.startMs, action: 'postcopy', reason: 'timeout', detail: null, before: 'precopy', after: 'postcopy' }],
     };
     const html = renderReport([pc]);
-    expect(labelX(html, 'post-copy')).toHaveLength(1);
+    // the line is drawn, its label left to post-copy's own mark at the same time (no text over text)
     expect(html).toMatch(/>(switch|switch \+ resume)<\/text>/);
+    expect(labelX(html, 'post-copy')).toHaveLength(0);
+    expect(html).toContain('1 too close to another to be labelled');
   });
 });
 

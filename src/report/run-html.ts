@@ -122,21 +122,42 @@ function quickCard(q: NonNullable<ResultDocument['quick']>, lazy: LazyRestoreFig
 }
 
 /**
- * The orchestrator's actions as dashed vertical lines on a time axis (values divided by `div`), each
- * with a short label ("downtime 95.0 ms", "abort"); null when it took none. A downtime step is drawn
- * grey, an action that ends pre-copy (post-copy, pause, abort) in vermillion.
+ * The orchestrator's actions as dashed vertical lines on a time axis of `axisMs` (values divided by
+ * `div`), each with a short label ("downtime 95.0 ms", "abort"); null when it took none. A downtime
+ * step is drawn grey, an action that ends pre-copy (post-copy, pause, abort) in vermillion. Labels sit
+ * right of their line in the left half of the axis and left of it in the right half (clear of the
+ * axes' numbers); a line closer than 2.5% of the axis to a labelled one (or to a mark at `takenMs`,
+ * post-copy's) keeps no label, so that no two labels print over each other (the table lists them all).
  */
-export function orchestratorMarks(o: OrchestratorReport | null | undefined, div: number): { data: Record<string, unknown>[]; note: string } | null {
+export function orchestratorMarks(o: OrchestratorReport | null | undefined, div: number, axisMs: number, takenMs: readonly number[] = []): { data: Record<string, unknown>[]; note: string } | null {
   const actions = orchestratorActions(o);
   if (actions.length === 0) return null;
-  return {
-    data: actions.map((a) => ({
+  const labelled = [...takenMs];
+  const gapMs = 0.025 * Math.max(axisMs, 1);
+  let unlabelled = 0;
+  const data = actions.map((a) => {
+    const show = labelled.every((t) => Math.abs(t - a.atMs) >= gapMs);
+    if (show) labelled.push(a.atMs);
+    else unlabelled++;
+    const stop = a.action !== 'set-downtime';
+    return {
       name: actionLabel(a),
       xAxis: a.atMs / div,
-      lineStyle: { color: a.action === 'set-downtime' ? MUTED : OKABE_ITO.vermillion, type: 'dashed', width: 1.5 },
-      label: { formatter: actionLabel(a), position: 'insideEndTop', color: a.action === 'set-downtime' ? INK : '#8a3000', fontSize: 11, textBorderColor: '#fff', textBorderWidth: 3 },
-    })),
-    note: ` Dashed grey and vermillion lines: the orchestrator's ${formatCount(actions.length)} action${actions.length === 1 ? '' : 's'} (downtime steps in grey; post-copy, pause or abort in vermillion), listed below.`,
+      lineStyle: { color: stop ? OKABE_ITO.vermillion : MUTED, type: 'dashed', width: 1.5 },
+      label: {
+        show,
+        formatter: actionLabel(a),
+        position: a.atMs > axisMs / 2 ? 'insideEndTop' : 'insideEndBottom',
+        color: stop ? '#8a3000' : INK,
+        fontSize: 11,
+        textBorderColor: '#fff',
+        textBorderWidth: 3,
+      },
+    };
+  });
+  return {
+    data,
+    note: ` Dashed lines: the orchestrator's ${formatCount(actions.length)} action${actions.length === 1 ? '' : 's'} (downtime steps in grey; post-copy, pause or abort in vermillion), listed below${unlabelled > 0 ? `; ${formatCount(unlabelled)} too close to another to be labelled` : ''}.`,
   };
 }
 
@@ -317,7 +338,7 @@ function timelineChart(p: PrecopyResult, series: SeriesSample[]): string {
   }
   const phase = pc ? postcopyPhase(pc, t.div) : null;
   if (phase) areas.push(phase.area);
-  const acts = orchestratorMarks(p.orchestrator, t.div);
+  const acts = orchestratorMarks(p.orchestrator, t.div, endMs, phase ? phase.marks.map((m) => m.atMs) : []);
   // one markLine per series: post-copy's marks and the orchestrator's together
   const lines = phase ? { ...phase.lines, data: [...(phase.lines.data as unknown[]), ...(acts?.data ?? [])] } : acts ? { silent: true, symbol: 'none', data: acts.data } : null;
   return chart({
