@@ -199,6 +199,10 @@ describe('the orchestrator in the HTML', () => {
     expect(outcomeTone('aborted')).toBe('warn');
     expect(outcomeTone('paused')).toBe('warn');
     expect(outcomeTone('errored')).toBe('bad');
+    // an aborted migration never paused the guest: the timeline does not promise a stop-and-copy window
+    expect(html).toContain('no stop-and-copy: the guest was never paused');
+    expect(html).not.toContain('the stop-and-copy window, when the guest is paused');
+    expect(renderReport([plain()])).toContain('the stop-and-copy window, when the guest is paused');
   });
   it('labels crowding one another are left out (the lines stay); labels sit clear of the axes', () => {
     const acts = [0, 10, 500, 1000, 1005].map((atMs) => ({ atMs, action: 'set-downtime' as const, reason: null, detail: null, before: 1, after: 2 }));

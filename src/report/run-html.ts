@@ -343,8 +343,8 @@ function timelineChart(p: PrecopyResult, series: SeriesSample[]): string {
   const lines = phase ? { ...phase.lines, data: [...(phase.lines.data as unknown[]), ...(acts?.data ?? [])] } : acts ? { silent: true, symbol: 'none', data: acts.data } : null;
   return chart({
     title: 'Timeline: remaining bytes and link rate',
-    note: `Sampled every 100 ms from the start of the migration. Remaining = pages pending in the migration bitmap; link rate = bytes put on the link since the previous sample. Shaded: setup (grey) and ${
-      phase ? `post-copy (purple): ${phase.note}` : 'the stop-and-copy window, when the guest is paused (orange)'
+    note: `Sampled every 100 ms from the start of the migration. Remaining = pages pending in the migration bitmap; link rate = bytes put on the link since the previous sample. Shaded: setup (grey)${
+      phase ? ` and post-copy (purple): ${phase.note}` : scStart !== null && scEnd !== null ? ' and the stop-and-copy window, when the guest is paused (orange)' : '; no stop-and-copy: the guest was never paused'
     }.${acts?.note ?? ''}`,
     height: 380,
     option: {
