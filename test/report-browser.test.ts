@@ -144,6 +144,9 @@ const KINDS: { name: string; html: () => string }[] = [
   { name: 'run-simulate', html: () => renderRunReport(load('run-full.json') as never) },
   // post-copy and quick migration: three cards, the stall chart, the switch and completion on the timeline
   { name: 'run-postcopy', html: () => renderRunReport(load('run-postcopy.json') as never) },
+  // a lazy quick restore (its stall chart) and an orchestrator's actions (marked on the timeline, a table)
+  { name: 'run-lazy', html: () => renderRunReport(load('run-lazy.json') as never) },
+  { name: 'run-orchestrator', html: () => renderRunReport(load('run-orchestrator.json') as never) },
   { name: 'suite', html: () => renderReport([load('suite-a.json')], ['suite-a.json']) },
   { name: 'sweep', html: () => renderSweepReport(load('sweep.json') as never) },
   { name: 'tune', html: () => renderSweepReport(load('tune-24.json') as never) },

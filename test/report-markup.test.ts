@@ -66,7 +66,7 @@ function read(doc: unknown, check: (d: unknown) => unknown): { ok: true; doc: un
 }
 
 /** Tag names the template makes: those of the untouched fixtures' pages. */
-const TEMPLATE_TAGS = tagsOf(renderReport(['run-full.json', 'run-rounds.json', 'run-postcopy.json', 'suite-a.json', 'comparison.json', 'sweep.json', 'tune.json'].map(load)));
+const TEMPLATE_TAGS = tagsOf(renderReport(['run-full.json', 'run-rounds.json', 'run-postcopy.json', 'run-lazy.json', 'run-orchestrator.json', 'suite-a.json', 'comparison.json', 'sweep.json', 'tune.json'].map(load)));
 
 /** No markup from a document is live in the page. */
 function expectInertHtml(html: string, what: string): void {
@@ -115,7 +115,7 @@ function walk(original: unknown, check: (d: unknown) => unknown): Walk {
 const withoutScenarioJson = (html: string): string =>
   html.replace(/<details><summary>Resolved scenario \(JSON\)<\/summary><pre>[^<]*<\/pre><\/details>/g, '').replace(/\bzr\d+-[\w-]+/g, 'zr');
 
-const KINDS = ['run-full.json', 'run-rounds.json', 'run-postcopy.json', 'run.json', 'suite-a.json', 'comparison.json', 'sweep.json', 'tune.json'];
+const KINDS = ['run-full.json', 'run-rounds.json', 'run-postcopy.json', 'run-lazy.json', 'run-orchestrator.json', 'run.json', 'suite-a.json', 'comparison.json', 'sweep.json', 'tune.json'];
 
 describe('markup in every field of every kind of document (report)', () => {
   for (const name of KINDS) {

@@ -6,6 +6,8 @@
 import { type Comparison, isUndecided } from '../results/compare.ts';
 import type { ResultDocument } from '../results/document.ts';
 import { postcopyFigures } from '../results/postcopy-figures.ts';
+import { lazyRestoreFigures } from '../results/lazy-restore-figures.ts';
+import { actionText, orchestratorActions } from '../results/orchestrator-actions.ts';
 import { PAIR_ROWS, precopyPostcopyPairs } from '../results/method-pairs.ts';
 import type { SuiteDocument } from '../results/suite-document.ts';
 import { paretoFrontier } from '../results/pareto.ts';
@@ -61,6 +63,21 @@ function markdownSection(out: string[], kind: DocumentKind, doc: unknown, name: 
       row('bytes', p ? `${md(bytesText(p.stats.ram.transferred))} over the link` : '', '', q ? `${md(bytesText(q.savedBytes))} to storage` : '');
     }
     if (p) row('rounds', md(countText(p.rounds.length)), '', '');
+    // a lazy restore: the guest resumed after the image's index; the rest faulted in or filled in the background
+    const lazy = lazyRestoreFigures(q);
+    if (lazy) {
+      const l = lazy.block;
+      row('lazy restore', '', '', `resumed after the index read (${md(bytesText(l.bytesBeforeResume))}), every page there at ${md(msText(lazy.completedMs))}: ${md(countText(l.faultPages + l.zeroFaultPages))} pages faulted in, ${md(countText(l.backgroundPages))} filled in the background`);
+      row('stalls', '', '', lazy.faults > 0 ? `${md(countText(lazy.faults))}, mean ${md(msText(lazy.meanStallMs))}${lazy.p99Text ? `, ${md(lazy.p99Text)}` : ''}; blocktime ${md(msText(lazy.blocktimeMs))}` : 'none');
+      if (l.guestLost === true) row('guest lost', '', '', 'the restore failed after the resume');
+    }
+    // what the orchestrator did, in order
+    const actions = orchestratorActions(p?.orchestrator);
+    if (p?.orchestrator) {
+      out.push('', `**Orchestrator** ${md(p.orchestrator.kind)}: ${actions.length === 0 ? 'no action' : `${md(countText(actions.length))} action${actions.length === 1 ? '' : 's'}`}`);
+      if (actions.length > 0) out.push('');
+      for (const a of actions) out.push(`- ${md(msText(a.atMs))}: ${md(actionText(a))}${a.detail ? ` (${md(a.detail)})` : ''}`);
+    }
     if (d.comparison) out.push('', `**Verdict:** ${md(d.comparison.verdict)}`);
   } else if (kind === 'comparison') {
     const c = doc as Comparison;

@@ -14,6 +14,9 @@ export function outcomeTone(outcome: string): Tone {
   // postcopy: completed through post-copy (every page arrived, verified separately)
   if (outcome === 'converged' || outcome === 'completed' || outcome === 'postcopy') return 'ok';
   if (outcome === 'forced-stop' || outcome === 'cancelled') return 'warn';
+  // the orchestrator's decisions (issue 19), not failures of the migration: the guest is whole either way,
+  // running on the source (aborted) or moved with a long pause (paused)
+  if (outcome === 'aborted' || outcome === 'paused') return 'warn';
   return 'bad';
 }
 

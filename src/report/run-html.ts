@@ -12,6 +12,9 @@ import { badge, outcomeTone, page, provenance, table, verifiedBadge } from './pa
 import { bytes, count, countText, esc, fixed, isNumber, ms, msText, num, rate } from './text.ts';
 import { postcopyFigures, type PostcopyFigures } from '../results/postcopy-figures.ts';
 import { stallLatencyChart } from './stall-chart.ts';
+import { lazyRestoreFigures, type LazyRestoreFigures } from '../results/lazy-restore-figures.ts';
+import { actionLabel, actionText, orchestratorActions } from '../results/orchestrator-actions.ts';
+import type { OrchestratorReport } from '../results/orchestrator-report.ts';
 
 /** One sample of `precopy.series` (absent from documents written before it existed). */
 type SeriesSample = PrecopyResult['series'][number];
@@ -66,6 +69,11 @@ function precopyCard(p: PrecopyResult, s: ScenarioView): string {
   if (x && xc) items.push(['XBZRLE', `${count(x.pages)} pages as deltas (${bytes(x.bytes)}), ${count(x.skippedPages)} unchanged; encoding rate ${fixed(xc['encoding-rate'], 1)}, ${count(xc['cache-miss'])} cache misses`]);
   const z = (p as { compression?: PrecopyResult['compression'] }).compression;
   if (z) items.push(['compression', `${esc(z.codec)} level ${esc(z.level)}: ${bytes(z.inputBytes)} of pages in ${bytes(z.outputBytes)}${z.ratio ? ` (ratio ${fixed(z.ratio, 2)})` : ''}`]);
+  if (p.orchestrator) {
+    const acts = orchestratorActions(p.orchestrator);
+    const last = acts[acts.length - 1];
+    items.push(['orchestrator', `${esc(p.orchestrator.kind)}: ${acts.length === 0 ? 'no action' : `${count(acts.length)} action${acts.length === 1 ? '' : 's'}, the last at ${ms(last.atMs)}: ${esc(actionText(last))}`}`]);
+  }
   const ch = p.channels;
   if (ch && ch.count > 1) items.push(['channels', `${count(ch.count)} (multifd): ${ch.lanes.map((l) => bytes(l.bytes)).join(' / ')}; ${count(ch.flushes)} flushes`]);
   const head = pc ? `Pre-copy ${badge('switched to post-copy', 'warn')}` : `Pre-copy ${badge(p.outcome + (p.reason ? ` (${p.reason})` : ''), outcomeTone(p.outcome))} ${verifiedBadge(p.verified)}`;
@@ -91,16 +99,93 @@ function postcopyCard(p: PrecopyResult, f: PostcopyFigures): string {
 <dl class="figures">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${dropped}</div>`;
 }
 
-function quickCard(q: NonNullable<ResultDocument['quick']>): string {
+function quickCard(q: NonNullable<ResultDocument['quick']>, lazy: LazyRestoreFigures | null): string {
   const items: [string, string][] = [
-    ['downtime', `<span class="big">${ms(q.stats.downtime)}</span>`],
-    ['total time', `<span class="big">${ms(q.stats['total-time'])}</span>`],
+    ['downtime', `<span class="big">${ms(q.stats.downtime)}</span>${lazy ? ' (resumed after the index read)' : ''}`],
+    ['total time', `<span class="big">${ms(q.stats['total-time'])}</span>${lazy ? (lazy.afterResumeMs === null ? ' (the restore failed after the resume)' : ` (every page there, ${ms(lazy.afterResumeMs)} after the resume)`) : ''}`],
     ['saved', `${bytes(q.savedBytes)} to storage (${esc(q.format)} image)`],
     ['restored', `${bytes(q.restoredBytes)} read back`],
     ['storage rate', rate(q.storageBandwidthBytesPerSec, 'byte')],
   ];
-  return `<div class="card"><h4>Quick migration ${badge(q.outcome + (q.reason ? ` (${q.reason})` : ''), outcomeTone(q.outcome))} ${verifiedBadge(q.verified)}</h4>
-<dl class="figures">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${q.error ? `<p class="callout bad">${esc(q.error)}</p>` : ''}</div>`;
+  let lost = '';
+  if (lazy) {
+    const l = lazy.block;
+    items.push(
+      ['lazy restore', `${bytes(l.bytesBeforeResume)} read before the resume; ${count(isNumber(l.faultPages) && isNumber(l.zeroFaultPages) ? l.faultPages + l.zeroFaultPages : l.faultPages)} pages faulted in on demand (${bytes(l.faultBytes)}), ${count(l.backgroundPages)} filled in the background (${bytes(l.backgroundBytes)})`],
+      ['stalls', lazy.faults > 0 ? `${count(lazy.faults)} faults, mean ${ms(lazy.meanStallMs)}${lazy.p99Text ? `, ${esc(lazy.p99Text)}` : ''}; blocktime ${ms(lazy.blocktimeMs)} all vCPUs at once` : 'none'],
+    );
+    if (l.guestLost === true) lost = '<p class="callout bad">Guest lost: the restore failed after the resume; the guest had run on the destination and was stopped there.</p>';
+    else if (isNumber(l.logDroppedWrites) && l.logDroppedWrites > 0) lost = `<p class="callout bad">Not verified: the write log had no room for ${count(l.logDroppedWrites)} of the guest's writes after the resume.</p>`;
+  }
+  return `<div class="card"><h4>Quick migration${lazy ? ' (lazy restore)' : ''} ${badge(q.outcome + (q.reason ? ` (${q.reason})` : ''), outcomeTone(q.outcome))} ${verifiedBadge(q.verified)}</h4>
+<dl class="figures">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${q.error ? `<p class="callout bad">${esc(q.error)}</p>` : ''}${lost}</div>`;
+}
+
+/**
+ * The orchestrator's actions as dashed vertical lines on a time axis of `axisMs` (values divided by
+ * `div`), each with a short label ("downtime 95.0 ms", "abort"); null when it took none. A downtime
+ * step is drawn grey, an action that ends pre-copy (post-copy, pause, abort) in vermillion. Labels sit
+ * right of their line in the left half of the axis and left of it in the right half (clear of the
+ * axes' numbers); a line closer than 2.5% of the axis to a labelled one (or to a mark at `takenMs`,
+ * post-copy's) keeps no label, so that no two labels print over each other (the table lists them all).
+ */
+export function orchestratorMarks(o: OrchestratorReport | null | undefined, div: number, axisMs: number, takenMs: readonly number[] = []): { data: Record<string, unknown>[]; note: string } | null {
+  const actions = orchestratorActions(o);
+  if (actions.length === 0) return null;
+  const labelled = [...takenMs];
+  const gapMs = 0.025 * Math.max(axisMs, 1);
+  let unlabelled = 0;
+  const data = actions.map((a) => {
+    const show = labelled.every((t) => Math.abs(t - a.atMs) >= gapMs);
+    if (show) labelled.push(a.atMs);
+    else unlabelled++;
+    const stop = a.action !== 'set-downtime';
+    return {
+      name: actionLabel(a),
+      xAxis: a.atMs / div,
+      lineStyle: { color: stop ? OKABE_ITO.vermillion : MUTED, type: 'dashed', width: 1.5 },
+      label: {
+        show,
+        formatter: actionLabel(a),
+        position: a.atMs > axisMs / 2 ? 'insideEndTop' : 'insideEndBottom',
+        color: stop ? '#8a3000' : INK,
+        fontSize: 11,
+        textBorderColor: '#fff',
+        textBorderWidth: 3,
+      },
+    };
+  });
+  return {
+    data,
+    note: ` Dashed lines: the orchestrator's ${formatCount(actions.length)} action${actions.length === 1 ? '' : 's'} (downtime steps in grey; post-copy, pause or abort in vermillion), listed below${unlabelled > 0 ? `; ${formatCount(unlabelled)} too close to another to be labelled` : ''}.`,
+  };
+}
+
+/** The orchestrator: what it set at the start, and each action in a table (`detail` is its own words: escaped). */
+function orchestratorSection(o: OrchestratorReport): string {
+  const st = o.start ?? {};
+  const start = [
+    st.downtimeLimitMs !== undefined ? `downtime limit ${ms(st.downtimeLimitMs)}` : null,
+    st.maxBandwidthBytesPerSec !== undefined ? `max-bandwidth ${rate(st.maxBandwidthBytesPerSec, 'byte')}` : null,
+    st.autoConverge !== undefined ? `auto-converge ${st.autoConverge ? 'on' : 'off'}` : null,
+    st.postcopy ? 'postcopy-ram on' : null,
+    st.xbzrleCacheBytes !== undefined ? `XBZRLE cache ${bytes(st.xbzrleCacheBytes)}` : null,
+  ].filter((x) => x !== null);
+  const actions = orchestratorActions(o);
+  const intro = `<p><strong>${esc(o.kind)}</strong>${start.length ? `; at the start: ${start.join(', ')}` : ''}; ${actions.length === 0 ? 'no action.' : `${count(actions.length)} action${actions.length === 1 ? '' : 's'}:`}</p>`;
+  if (actions.length === 0) return `<h3>Orchestrator</h3>\n${intro}`;
+  const stateText = (v: unknown, setDowntime: boolean): string => (setDowntime ? ms(v) : esc(v ?? '—'));
+  return [
+    '<h3>Orchestrator</h3>',
+    intro,
+    table(
+      [{ text: 'at', num: true }, { text: 'action' }, { text: 'reason' }, { text: 'before → after' }, { text: 'detail' }],
+      actions.map((a) => ({
+        cells: [ms(a.atMs), esc(a.action), esc(a.reason ?? '—'), `${stateText(a.before, a.action === 'set-downtime')} → ${stateText(a.after, a.action === 'set-downtime')}`, a.detail ? `<span class="note">${esc(a.detail)}</span>` : '—'],
+      })),
+      'fit',
+    ),
+  ].join('\n');
 }
 
 const STAGE_COLOR = { bulk: OKABE_ITO.sky, iterative: OKABE_ITO.blue, 'stop-and-copy': OKABE_ITO.vermillion } as const;
@@ -253,11 +338,14 @@ function timelineChart(p: PrecopyResult, series: SeriesSample[]): string {
   }
   const phase = pc ? postcopyPhase(pc, t.div) : null;
   if (phase) areas.push(phase.area);
+  const acts = orchestratorMarks(p.orchestrator, t.div, endMs, phase ? phase.marks.map((m) => m.atMs) : []);
+  // one markLine per series: post-copy's marks and the orchestrator's together
+  const lines = phase ? { ...phase.lines, data: [...(phase.lines.data as unknown[]), ...(acts?.data ?? [])] } : acts ? { silent: true, symbol: 'none', data: acts.data } : null;
   return chart({
     title: 'Timeline: remaining bytes and link rate',
-    note: `Sampled every 100 ms from the start of the migration. Remaining = pages pending in the migration bitmap; link rate = bytes put on the link since the previous sample. Shaded: setup (grey) and ${
-      phase ? `post-copy (purple): ${phase.note}` : 'the stop-and-copy window, when the guest is paused (orange)'
-    }.`,
+    note: `Sampled every 100 ms from the start of the migration. Remaining = pages pending in the migration bitmap; link rate = bytes put on the link since the previous sample. Shaded: setup (grey)${
+      phase ? ` and post-copy (purple): ${phase.note}` : scStart !== null && scEnd !== null ? ' and the stop-and-copy window, when the guest is paused (orange)' : '; no stop-and-copy: the guest was never paused'
+    }.${acts?.note ?? ''}`,
     height: 380,
     option: {
       grid: { left: GRID_SIDE, right: GRID_SIDE, top: 40, bottom: 84 },
@@ -284,7 +372,7 @@ function timelineChart(p: PrecopyResult, series: SeriesSample[]): string {
           lineStyle: { color: OKABE_ITO.blue, width: 2.5 },
           areaStyle: { color: 'rgba(0,114,178,0.12)' },
           markArea: { silent: true, data: areas },
-          ...(phase ? { markLine: phase.lines } : {}),
+          ...(lines ? { markLine: lines } : {}),
         },
         {
           type: 'line',
@@ -425,6 +513,12 @@ function methodCharts(doc: ResultDocument): string {
           if (v < 0.005 * value) tiny.push(`${label} ${formatDurationMs(v)}`);
           else slot(`quick: ${label}`, color, 'quick migration', v);
         }
+        // a lazy restore's total time goes on after the resume: the pages faulted in and filled in the background
+        const after = which === 'total' ? (lazyRestoreFigures(q)?.afterResumeMs ?? 0) : 0;
+        if (after > 0) {
+          slot('quick: pages faulted in and filled after the resume', OKABE_ITO.sky, 'quick migration', after);
+          sum += after;
+        }
         if (value - sum > 0.01 * value) slot('quick: other', '#cfcfcf', 'quick migration', value - sum);
       }
     }
@@ -433,8 +527,8 @@ function methodCharts(doc: ResultDocument): string {
     for (const s of series) s.data = (s.data as (number | string)[]).map((v) => (typeof v === 'number' ? v / t.div : v));
     const labels = cats.map((c) => `${c}\n${totals[c] === null || totals[c] === undefined ? 'no value' : formatDurationMs(totals[c]!)}`);
     return chart({
-      title: which === 'downtime' ? 'Downtime: how long the guest was paused' : pc ? 'Total time: start to every page on the destination' : 'Total time: request to resume on the destination',
-      note: `${which === 'downtime' ? 'Quick migration is paused throughout: its downtime is every phase.' : pc ? 'Post-copy: setup, the pre-copy rounds, the switch, then the pages fetched on demand and pushed while the guest runs. Quick migration: its phases.' : 'Pre-copy: setup, live rounds, stop-and-copy. Quick migration: its phases.'}${tiny.length ? ` Too short to draw: ${tiny.join(', ')}.` : ''}`,
+      title: which === 'downtime' ? 'Downtime: how long the guest was paused' : pc || lazyRestoreFigures(q) ? 'Total time: start to every page on the destination' : 'Total time: request to resume on the destination',
+      note: `${which === 'downtime' ? 'Quick migration is paused throughout: its downtime is every phase.' : pc ? 'Post-copy: setup, the pre-copy rounds, the switch, then the pages fetched on demand and pushed while the guest runs. Quick migration: its phases.' : 'Pre-copy: setup, live rounds, stop-and-copy. Quick migration: its phases.'}${which === 'total' && lazyRestoreFigures(q) ? ' A lazy restore goes on after the resume, while the guest runs: the pages faulted in on demand and filled in the background.' : ''}${tiny.length ? ` Too short to draw: ${tiny.join(', ')}.` : ''}`,
       width: 540,
       height: 90 + cats.length * 62 + 46,
       option: {
@@ -466,7 +560,8 @@ export function renderRunSection(doc: ResultDocument, label?: string): string {
   if (doc.fleet) out.push(fleetSection(doc.fleet));
   out.push(`<h3>Outcome${doc.fleet ? ': guest 0' : ''}</h3>`);
   const pcf = postcopyFigures(p);
-  out.push(`<div class="cards">${p ? precopyCard(p, s) : ''}${p && pcf ? postcopyCard(p, pcf) : ''}${q ? quickCard(q) : ''}</div>`);
+  const lazy = lazyRestoreFigures(q);
+  out.push(`<div class="cards">${p ? precopyCard(p, s) : ''}${p && pcf ? postcopyCard(p, pcf) : ''}${q ? quickCard(q, lazy) : ''}</div>`);
   if (doc.comparison) out.push(`<p><strong>Verdict:</strong> ${esc(doc.comparison.verdict)}</p>`);
   if (p?.engineBound) {
     out.push(
@@ -490,6 +585,16 @@ export function renderRunSection(doc: ResultDocument, label?: string): string {
     const unrecorded = isNumber(lost) && lost > 0 ? ` ${countText(lost)} stalls found no room in the vCPUs' records and are not counted here.` : '';
     out.push('<h3>Post-copy stalls</h3>', stallLatencyChart(p.stats['postcopy-latency-dist'], 'Post-copy: how long the guest waited for missing pages', `Mean ${msText(pcf.meanStallMs)}${pcf.p99Text ? `, ${pcf.p99Text}` : ''}; QEMU postcopy-blocktime ${msText(pcf.blocktimeMs)}.${unrecorded}`));
   }
+  if (q && lazy && lazy.latencyDist.length > 0) {
+    // the histogram is there in emulate mode (simulate mode models the mean stall only: the card has it)
+    const lost = lazy.block.stallRecordsDropped;
+    const unrecorded = isNumber(lost) && lost > 0 ? ` ${countText(lost)} stalls found no room in the vCPUs' records and are not counted here.` : '';
+    out.push(
+      '<h3>Quick migration: lazy restore stalls</h3>',
+      stallLatencyChart(q.stats['postcopy-latency-dist'], 'Lazy restore: how long the guest waited for pages not yet read from the image', `Mean ${msText(lazy.meanStallMs)}${lazy.p99Text ? `, ${lazy.p99Text}` : ''}; blocktime ${msText(lazy.blocktimeMs)} (all vCPUs at once).${unrecorded}`),
+    );
+  }
+  if (p?.orchestrator) out.push(orchestratorSection(p.orchestrator));
   if (p || q) out.push(`<h3>${p && q ? `${pcf ? 'Post-copy' : 'Pre-copy'} against quick migration` : 'Times'}</h3>`, methodCharts(doc));
   if (p && p.rounds.length > 0) {
     out.push(

@@ -12,6 +12,7 @@ import { formatBitRate, formatByteRate, formatBytes, formatCount, formatDuration
 import type { Colors } from './style.ts';
 import { escapeTerminal as t } from '../escape.ts';
 import { postcopyFigures } from '../results/postcopy-figures.ts';
+import { lazyRestoreFigures, type LazyRestoreFigures } from '../results/lazy-restore-figures.ts';
 
 type ScenarioView = {
   name: string;
@@ -47,6 +48,39 @@ function ratio(q: number | null | undefined, p: number | null | undefined): stri
   return `${r >= 10 ? r.toFixed(0) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×`;
 }
 
+/** Quick migration's downtime: with a lazy restore it ends at the resume, after the image's index was read. */
+function quickDowntime(q: QuickResult, lazy: LazyRestoreFigures | null): string {
+  if (q.stats.downtime === null) return '—';
+  return lazy ? `${formatDurationMs(q.stats.downtime)} (resumed after the index read)` : formatDurationMs(q.stats.downtime);
+}
+
+/** Quick migration's total time: with a lazy restore, until every page was in place. */
+function quickTotal(q: QuickResult, lazy: LazyRestoreFigures | null): string {
+  const total = formatDurationMs(q.stats['total-time']);
+  if (!lazy) return total;
+  return lazy.afterResumeMs === null ? `${total} (the restore failed after the resume)` : `${total} (every page there, ${formatDurationMs(lazy.afterResumeMs)} after the resume)`;
+}
+
+/** The lazy restore's rows of the quick migration column: how the pages arrived after the resume, and the stalls. */
+function lazyRows(lazy: LazyRestoreFigures, c: Colors, simulated: boolean): [string, string][] {
+  const l = lazy.block;
+  const rows: [string, string][] = [
+    [
+      'lazy restore',
+      `${formatBytes(l.bytesBeforeResume)} read before the resume; ${formatCount(l.faultPages + l.zeroFaultPages)} pages faulted in on demand (${formatBytes(l.faultBytes)}), ${formatCount(l.backgroundPages)} filled in the background (${formatBytes(l.backgroundBytes)})${simulated ? ' (modelled)' : ''}`,
+    ],
+    [
+      'stalls',
+      lazy.faults > 0
+        ? `${formatCount(lazy.faults)} faults, mean ${lazy.meanStallMs === null ? '—' : formatDurationMs(lazy.meanStallMs)}${lazy.p99Text ? `, ${lazy.p99Text}` : ''}; blocktime ${lazy.blocktimeMs === null ? '—' : formatDurationMs(lazy.blocktimeMs)} all vCPUs at once, per vCPU ${lazy.vcpuBlocktimeMs.length ? lazy.vcpuBlocktimeMs.map((v) => formatDurationMs(v)).join(', ') : '—'}`
+        : 'none',
+    ],
+  ];
+  if (l.guestLost) rows.push(['guest lost', c.red('the restore failed after the resume: the guest ran on the destination and was stopped there')]);
+  else if (l.logDroppedWrites > 0) rows.push(['not verified', c.yellow(`the write log had no room for ${formatCount(l.logDroppedWrites)} of the guest's writes after the resume`)]);
+  return rows;
+}
+
 /** label, pre-copy, post-copy, quick migration, quick ÷ the live method */
 type Row = [string, string, string, string, string];
 
@@ -62,6 +96,7 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
     out.push([label, pre, post, quick, r]);
   };
   const simulated = doc.mode === 'simulate';
+  const lazy = lazyRestoreFigures(q);
   if (pc && p) {
     add('outcome', c.yellow('did not converge: switched to post-copy'), q ? outcomeText(q.outcome, q.reason, c) : none, '', c.green(t(p.outcome)));
     if (p.error || q?.error) add('error', p.error ? c.red(t(p.error)) : none, q?.error ? c.red(t(q.error)) : none);
@@ -69,11 +104,11 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
     add(
       'downtime',
       `no stop-and-copy (expected ${formatDurationMs(p.stats['expected-downtime'])} at the last sync, limit ${formatDurationMs(s.precopy.downtimeLimitMs)})`,
-      q ? (q.stats.downtime === null ? '—' : formatDurationMs(q.stats.downtime)) : none,
+      q ? quickDowntime(q, lazy) : none,
       ratio(q?.stats.downtime, pc.downtimeMs),
       pc.downtimeMs === null ? '—' : `${formatDurationMs(pc.downtimeMs)} (the switch)`,
     );
-    add('total time', `${formatDurationMs(pc.switchAtMs)} to the switch`, q ? formatDurationMs(q.stats['total-time']) : none, ratio(q?.stats['total-time'], pc.totalTimeMs), `${formatDurationMs(pc.totalTimeMs)} (${formatDurationMs(pc.postcopyMs)} of post-copy)`);
+    add('total time', `${formatDurationMs(pc.switchAtMs)} to the switch`, q ? quickTotal(q, lazy) : none, ratio(q?.stats['total-time'], pc.totalTimeMs), `${formatDurationMs(pc.totalTimeMs)} (${formatDurationMs(pc.postcopyMs)} of post-copy)`);
     add(
       'bytes moved',
       `${formatBytes(pc.liveBytes)} live`,
@@ -92,10 +127,10 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
     add(
       'downtime',
       p ? (p.stats.downtime === null ? '—' : `${formatDurationMs(p.stats.downtime)} (limit ${formatDurationMs(s.precopy.downtimeLimitMs)}, expected ${formatDurationMs(p.stats['expected-downtime'])})`) : none,
-      q ? (q.stats.downtime === null ? '—' : formatDurationMs(q.stats.downtime)) : none,
+      q ? quickDowntime(q, lazy) : none,
       ratio(q?.stats.downtime, p?.stats.downtime),
     );
-    add('total time', p ? formatDurationMs(p.stats['total-time']) : none, q ? formatDurationMs(q.stats['total-time']) : none, ratio(q?.stats['total-time'], p?.stats['total-time']));
+    add('total time', p ? formatDurationMs(p.stats['total-time']) : none, q ? quickTotal(q, lazy) : none, ratio(q?.stats['total-time'], p?.stats['total-time']));
     add(
       'bytes moved',
       p ? `${formatBytes(p.stats.ram.transferred)} over the link (${formatBytes(p.stats.ram['precopy-bytes'])} live, ${formatBytes(p.stats.ram['downtime-bytes'])} paused)` : none,
@@ -108,7 +143,7 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
     const live = p.rounds.filter((r) => r.stage !== 'stop-and-copy').length;
     // a post-copy run's last record is the switch (pause, device state, missing-page list), not a stop-and-copy
     const last = p.rounds.length > live ? (p.outcome === 'postcopy' ? ' + switch to post-copy' : ' + stop-and-copy') : '';
-    add('rounds', `${p.rounds.length} (${live} live${last})`, q ? '1 (everything while paused)' : none);
+    add('rounds', `${p.rounds.length} (${live} live${last})`, q ? (lazy ? '1 save while paused; resumed after the index read, the rest faulted in on demand or filled in the background' : '1 (everything while paused)') : none);
     // what the savings bought: bytes on the link against the raw bytes of the normal pages
     const wire = ram['normal-bytes'] > 0 ? `; link ÷ raw ${(ram.transferred / ram['normal-bytes']).toFixed(2)}` : '';
     add('pages', `${formatCount(ram.normal)} normal (${formatBytes(ram['normal-bytes'])} raw), ${formatCount(ram.duplicate)} zero${wire}`, q ? `${formatCount(q.pages.normal)} normal, ${formatCount(q.pages.zero)} zero (skipped)` : none);
@@ -154,8 +189,9 @@ function rows(doc: ResultDocument, c: Colors): Row[] {
     add(
       'phases',
       none,
-      `pause ${formatDurationMs(ph.pauseMs)}, save ${formatDurationMs(ph.saveMs)}, fsync ${formatDurationMs(ph.fsyncMs)}, hand-over ${formatDurationMs(ph.handoverMs)}, restore ${formatDurationMs(ph.restoreMs)}, resume ${formatDurationMs(ph.resumeMs)}`,
+      `pause ${formatDurationMs(ph.pauseMs)}, save ${formatDurationMs(ph.saveMs)}, fsync ${formatDurationMs(ph.fsyncMs)}, hand-over ${formatDurationMs(ph.handoverMs)}, ${lazy ? 'read the index' : 'restore'} ${formatDurationMs(ph.restoreMs)}, resume ${formatDurationMs(ph.resumeMs)}`,
     );
+    if (lazy) for (const [label, text] of lazyRows(lazy, c, simulated)) add(label, none, text);
     add('image', none, `${t(q.format)}, ${formatBytes(q.imageBytes)}${simulated ? ' (modelled)' : q.imagePath ? ` kept at ${t(q.imagePath)}` : ' (removed)'}`);
   }
   return out;

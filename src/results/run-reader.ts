@@ -20,6 +20,7 @@ const ROUND_NUMBERS = [
   'round', 'startMs', 'durationMs', 'dirtyPages', 'pendingPages', 'sentPages', 'zeroPages', 'normalPages', 'bytes', 'bandwidthBytesPerSec',
   'dirtyRatePagesPerSec', 'expectedDowntimeMs', 'thresholdBytes', 'downtimeLimitMs', 'throttlePercent', 'guestSlowdown',
 ] as const;
+const ORCHESTRATOR_ACTIONS = ['set-downtime', 'postcopy', 'pause', 'abort'] as const;
 const SERIES_NUMBERS = ['tMs', 'transferredBytes', 'remainingBytes', 'linkBytesPerSec', 'dirtyRatePagesPerSec', 'throttlePercent'] as const;
 
 /**
@@ -68,6 +69,14 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
     const v = o[k];
     if (v !== undefined && v !== null && typeof v !== 'boolean') fail(`${at}.${k}: expected true, false or null, got ${describeValue(v)}`);
   };
+  /** post-copy's stall figures (a post-copy phase, a lazy quick restore): the blocktimes and the latency histogram */
+  const stallFigures = (st: Json, at: string): void => {
+    numbers(st, ['postcopy-blocktime', 'postcopy-latency'], at);
+    for (const k of ['postcopy-vcpu-blocktime', 'postcopy-latency-dist'] as const) {
+      const v = st[k];
+      if (v !== undefined && v !== null && !(Array.isArray(v) && v.length <= 64 && v.every(isFiniteOrNull))) fail(`${at}.${k}: expected a list of at most 64 numbers, got ${describeValue(v)}`);
+    }
+  };
   /** a method's verification: pages that differ, the first of them, whether the device state matched */
   const verification = (v: unknown, at: string): void => {
     if (v === undefined || v === null) return;
@@ -99,11 +108,7 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
     allNumbers(p.stats.ram, 'precopy.stats.ram', false);
     allNumbers(p.stats['xbzrle-cache'], 'precopy.stats.xbzrle-cache', true);
     // post-copy's figures (issue 14): the reports chart the histogram and print the rest
-    numbers(p.stats, ['postcopy-blocktime', 'postcopy-latency'], 'precopy.stats');
-    for (const k of ['postcopy-vcpu-blocktime', 'postcopy-latency-dist'] as const) {
-      const v = p.stats[k];
-      if (v !== undefined && v !== null && !(Array.isArray(v) && v.length <= 64 && v.every(isFiniteOrNull))) fail(`precopy.stats.${k}: expected a list of at most 64 numbers, got ${describeValue(v)}`);
-    }
+    stallFigures(p.stats, 'precopy.stats');
     if (p.postcopy !== undefined && p.postcopy !== null) {
       if (!isObject(p.postcopy)) return fail(`precopy.postcopy: expected an object or null, got ${describeValue(p.postcopy)}`);
       const pc = p.postcopy;
@@ -137,6 +142,33 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
       text(z, 'codec', 'precopy.compression', false);
       numbers(z, ['level', 'frames', 'inputBytes', 'outputBytes', 'ratio'], 'precopy.compression');
     }
+    if (p.orchestrator !== undefined && p.orchestrator !== null) {
+      // what the orchestrator did (issue 19): the reports mark each action on the time series and list it
+      if (!isObject(p.orchestrator)) return fail(`precopy.orchestrator: expected an object or null, got ${describeValue(p.orchestrator)}`);
+      const o = p.orchestrator;
+      text(o, 'kind', 'precopy.orchestrator', false);
+      const start = flat(o.start, 'precopy.orchestrator.start', true);
+      if (start !== null) {
+        numbers(start, ['downtimeLimitMs', 'maxBandwidthBytesPerSec', 'xbzrleCacheBytes'], 'precopy.orchestrator.start');
+        for (const k of ['autoConverge', 'postcopy']) flag(start, k, 'precopy.orchestrator.start');
+      }
+      list(o.actions, 'precopy.orchestrator.actions', false).forEach((a, i) => {
+        const at = `precopy.orchestrator.actions[${i}]`;
+        const action = flat(a, at, false)!;
+        numbers(action, ['atMs'], at, true);
+        // the kind of action decides how `before` and `after` read (ms, or states): one of the four
+        if (!ORCHESTRATOR_ACTIONS.includes(action.action as never)) fail(`${at}.action: expected one of ${ORCHESTRATOR_ACTIONS.join(', ')}, got ${describeValue(action.action)}`);
+        text(action, 'reason', at, true);
+        text(action, 'detail', at, true);
+        // a downtime step: the limits in ms; the others: the migration's states, as words
+        for (const k of ['before', 'after']) {
+          const v = action[k];
+          if (action.action === 'set-downtime' ? !isFiniteOrNull(v) : typeof v !== 'string' && !isFiniteOrNull(v)) {
+            fail(`${at}.${k}: expected ${action.action === 'set-downtime' ? 'a number (ms) or null' : 'a string, a number or null'}, got ${describeValue(v)}`);
+          }
+        }
+      });
+    }
     if (p.channels !== undefined && p.channels !== null) {
       if (!isObject(p.channels)) return fail(`precopy.channels: expected an object, got ${describeValue(p.channels)}`);
       const ch = p.channels;
@@ -155,8 +187,19 @@ export function checkRunDocument(raw: unknown, label: string): ResultDocument {
     text(q, 'format', 'quick', true);
     text(q, 'imagePath', 'quick', true);
     flag(q, 'verified', 'quick');
-    const stats = flat(q.stats, 'quick.stats', false)!;
+    if (!isObject(q.stats)) return fail(`quick.stats: expected an object, got ${describeValue(q.stats)}`);
+    const stats = q.stats;
     numbers(stats, ['total-time', 'downtime'], 'quick.stats');
+    // a lazy restore's stalls, with post-copy's names: the reports print and chart them
+    stallFigures(stats, 'quick.stats');
+    for (const [k, v] of Object.entries(stats)) if (!isScalar(v) && k !== 'postcopy-vcpu-blocktime' && k !== 'postcopy-latency-dist') fail(`quick.stats.${k}: expected a number, a string, true/false or null, got ${describeValue(v)}`);
+    if (q.lazy !== undefined && q.lazy !== null) {
+      if (!isObject(q.lazy)) return fail(`quick.lazy: expected an object or null, got ${describeValue(q.lazy)}`);
+      const l = flat(q.lazy, 'quick.lazy', false)!;
+      numbers(l, ['resumedMs', 'bytesBeforeResume', 'faultBytes', 'backgroundBytes', 'requests', 'faultPages', 'zeroFaultPages', 'backgroundPages', 'faults'], 'quick.lazy', true);
+      numbers(l, ['completedMs', 'duringPagesPerSec', 'loggedWrites', 'logDroppedWrites', 'stallRecordsDropped'], 'quick.lazy');
+      flag(l, 'guestLost', 'quick.lazy');
+    }
     numbers(q, ['savedBytes', 'imageBytes', 'restoredBytes', 'storageBandwidthBytesPerSec'], 'quick');
     allNumbers(q.phases, 'quick.phases', true);
     allNumbers(q.pages, 'quick.pages', true);
