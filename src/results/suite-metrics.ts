@@ -26,14 +26,19 @@ export const METRIC_NAMES: readonly string[] = [
   'quick.downtime',
   'quick.total-time',
   'quick.saved',
+  'orchestrator.actions',
+  'orchestrator.aborted',
+  'orchestrator.paused',
 ];
 
 /**
  * The metrics of one run. Pre-copy: total time, downtime, bytes on the link, rounds; a live migration
  * that switched to post-copy has its own instead (`postcopy.*`: total time, downtime, bytes on the
  * link, postcopy-requests, postcopy-blocktime), so that `compare` never pairs a post-copy figure with a
- * pre-copy one; quick: downtime, total time, bytes to storage. A metric the run did not produce (no
- * downtime after a cancel) is left out.
+ * pre-copy one; quick: downtime, total time, bytes to storage. Under an orchestrator (issue 19), what
+ * it did: the actions it took, and whether it aborted the migration or paused the guest (1 or 0 per
+ * run, so a median of 1 says it mostly did). A metric the run did not produce (no downtime after a
+ * cancel) is left out.
  */
 export function metricsOf(doc: ResultDocument): Record<string, MetricValue> {
   const out: Record<string, MetricValue> = {};
@@ -52,6 +57,12 @@ export function metricsOf(doc: ResultDocument): Record<string, MetricValue> {
     put('precopy.downtime', p.stats.downtime, 'ms');
     put('precopy.transferred', p.stats.ram.transferred, 'B');
     put('precopy.rounds', p.rounds.length, 'count');
+  }
+  const o = p?.orchestrator;
+  if (o) {
+    put('orchestrator.actions', o.actions.length, 'count');
+    put('orchestrator.aborted', p.outcome === 'aborted' ? 1 : 0, 'count');
+    put('orchestrator.paused', p.outcome === 'paused' ? 1 : 0, 'count');
   }
   const q = doc.quick;
   if (q) {
