@@ -18,6 +18,7 @@ export function latencyBucket(latencyMs: number): number {
 
 import type { Stalls } from '../memory/postcopy-shared.ts';
 import type { MigrationStats } from '../results/migration-stats.ts';
+import type { PostcopyRecovery } from '../results/postcopy-result.ts';
 
 export type { Stalls };
 
@@ -131,5 +132,42 @@ export function postcopyStats(stats: MigrationStats, f: PostcopyByteFacts, figur
     'postcopy-vcpu-blocktime': figures['postcopy-vcpu-blocktime'],
     'postcopy-latency': figures['postcopy-latency'],
     'postcopy-latency-dist': figures['postcopy-latency-dist'],
+  };
+}
+
+/** A link outage during post-copy and the recovery from it, as either mode counted it (times on its clock). */
+export interface OutageFacts {
+  readonly linkDownAtMs: number;
+  readonly sourcePausedAtMs: number;
+  readonly destinationPausedAtMs: number;
+  readonly linkUpAtMs: number;
+  readonly recoveredAtMs: number;
+  readonly lostFrames: number;
+  readonly lostPages: number;
+  readonly resentPages: number;
+  readonly rerequestedPages: number;
+  readonly bitmapBytes: number;
+}
+
+/** The result's `recovery` block: the outage's times from `startedAtMs`, its counts, and the extra stall within [link down, recovered). */
+export function recoveryRecord(o: OutageFacts, perVcpu: readonly Stalls[], startedAtMs = 0): PostcopyRecovery {
+  const stall = outageStall(perVcpu, o.linkDownAtMs, o.recoveredAtMs);
+  return {
+    linkDownMs: o.linkDownAtMs - startedAtMs,
+    sourcePausedMs: o.sourcePausedAtMs - startedAtMs,
+    destinationPausedMs: o.destinationPausedAtMs - startedAtMs,
+    linkUpMs: o.linkUpAtMs - startedAtMs,
+    recoveredMs: o.recoveredAtMs - startedAtMs,
+    outageMs: o.recoveredAtMs - o.linkDownAtMs,
+    lostFrames: o.lostFrames,
+    lostPages: o.lostPages,
+    resentPages: o.resentPages,
+    rerequestedPages: o.rerequestedPages,
+    bitmapBytes: o.bitmapBytes,
+    stallMs: stall.stallMs,
+    vcpuStallMs: stall.vcpuStallMs,
+    allBlockedMs: stall.allBlockedMs,
+    faults: stall.faults,
+    longestStallMs: stall.longestStallMs,
   };
 }

@@ -14,7 +14,7 @@ import type { VcpuPool } from '../workload/vcpu-pool.ts';
 import type { GuestMemory } from '../memory/guest-memory.ts';
 import { verifyGuest } from '../memory/verify.ts';
 import type { PostcopyFacts } from './emulate.ts';
-import { outageStall, postcopyStats, stallFigures } from './figures.ts';
+import { postcopyStats, recoveryRecord, stallFigures, type Stalls } from './figures.ts';
 import { readStalls, type PostcopyShared } from '../memory/postcopy-shared.ts';
 import { logCounts, replayWriteLog } from '../memory/write-log.ts';
 
@@ -106,27 +106,9 @@ export async function finishPostcopy(i: FinishInput): Promise<FinishedPostcopy> 
  * The outage block: the source's times and counts, the destination's (absolute ms, one clock for the
  * threads: clock.ts), and the extra stall, the vCPUs' stalls within [link down, recovered).
  */
-function recoveryResult(f: PostcopyFacts, destination: DestinationHandle, stalls: Parameters<typeof outageStall>[0], startedAtMs: number): PostcopyRecovery | null {
+function recoveryResult(f: PostcopyFacts, destination: DestinationHandle, stalls: readonly Stalls[], startedAtMs: number): PostcopyRecovery | null {
   const o = f.outage;
   if (o === null) return null;
   const d = destination.outage;
-  const stall = outageStall(stalls, o.linkDownAtMs, o.recoveredAtMs);
-  return {
-    linkDownMs: o.linkDownAtMs - startedAtMs,
-    sourcePausedMs: o.sourcePausedAtMs - startedAtMs,
-    destinationPausedMs: d.pausedAtMs - startedAtMs,
-    linkUpMs: o.linkUpAtMs - startedAtMs,
-    recoveredMs: o.recoveredAtMs - startedAtMs,
-    outageMs: o.recoveredAtMs - o.linkDownAtMs,
-    lostFrames: d.lostFrames,
-    lostPages: d.lostPages,
-    resentPages: o.resentPages,
-    rerequestedPages: o.rerequestedPages,
-    bitmapBytes: o.bitmapBytes,
-    stallMs: stall.stallMs,
-    vcpuStallMs: stall.vcpuStallMs,
-    allBlockedMs: stall.allBlockedMs,
-    faults: stall.faults,
-    longestStallMs: stall.longestStallMs,
-  };
+  return recoveryRecord({ ...o, destinationPausedAtMs: d.pausedAtMs, lostFrames: d.lostFrames, lostPages: d.lostPages }, stalls, startedAtMs);
 }

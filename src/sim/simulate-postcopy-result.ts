@@ -3,13 +3,13 @@
  * definitions, counted as emulate mode counts them (postcopy/result.ts): postcopy-requests (every
  * fault's request), postcopy-bytes (after the resume), the pause's bytes, blocktime per vCPU and all
  * at once, the latency histogram, and the guest's write rate before, during and after, and the link
- * outage it recovered from (postcopy/result.ts recoveryResult). Pure.
+ * outage it recovered from (postcopy/figures.ts recoveryRecord, shared with emulate mode). Pure.
  */
 import type { Scenario } from '../options.ts';
 import type { PrecopyRun } from '../precopy/loop.ts';
 import type { MigrationStats } from '../results/migration-stats.ts';
 import type { PostcopyRecovery, PostcopyResult } from '../results/postcopy-result.ts';
-import { outageStall, postcopyStats, stallFigures } from '../postcopy/figures.ts';
+import { postcopyStats, recoveryRecord, stallFigures } from '../postcopy/figures.ts';
 import type { SimPostcopyFacts } from './simulate-postcopy.ts';
 
 const perSec = (writes: number, ms: number): number => (ms > 0 ? (writes * 1000) / ms : 0);
@@ -54,25 +54,5 @@ export function simPostcopyResult(run: PrecopyRun, f: SimPostcopyFacts, scenario
 
 /** The outage block (as emulate's): times, counts, and the extra stall, the vCPUs' stalls within [link down, recovered). */
 function recoveryResult(f: SimPostcopyFacts): PostcopyRecovery | null {
-  const o = f.outage;
-  if (o === null) return null;
-  const stall = outageStall(f.stalls, o.linkDownAtMs, o.recoveredAtMs);
-  return {
-    linkDownMs: o.linkDownAtMs,
-    sourcePausedMs: o.sourcePausedAtMs,
-    destinationPausedMs: o.destinationPausedAtMs,
-    linkUpMs: o.linkUpAtMs,
-    recoveredMs: o.recoveredAtMs,
-    outageMs: o.recoveredAtMs - o.linkDownAtMs,
-    lostFrames: o.lostFrames,
-    lostPages: o.lostPages,
-    resentPages: o.resentPages,
-    rerequestedPages: o.rerequestedPages,
-    bitmapBytes: o.bitmapBytes,
-    stallMs: stall.stallMs,
-    vcpuStallMs: stall.vcpuStallMs,
-    allBlockedMs: stall.allBlockedMs,
-    faults: stall.faults,
-    longestStallMs: stall.longestStallMs,
-  };
+  return f.outage === null ? null : recoveryRecord(f.outage, f.stalls);
 }
