@@ -3,13 +3,13 @@
  * counter (counted only when ram.transferred moved, never reset by a fall), the doubling on the 6th
  * rise until QEMU refuses a limit above 2,000 s, and the poll interval dropping to 100 ms for good.
  */
+import { QEMU_MAX_DOWNTIME_MS } from '../src/precopy/orchestrator-port.ts';
 import { describe, expect, it } from 'vitest';
 import type { MigrationView } from '../src/precopy/orchestrator-port.ts';
 import {
   createProxmoxOrchestrator,
   proxmoxStartOverrides,
   proxmoxXbzrleCacheBytes,
-  QEMU_MAX_DOWNTIME_MS,
   roundPowerOf2,
 } from '../src/orchestrator/proxmox.ts';
 

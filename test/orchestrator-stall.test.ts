@@ -3,6 +3,7 @@
  * minimum, the relaxation, the switchover table, the completion-timeout table and the switchover
  * deadline, fed sequences of views (a pass every 2 s, polls every 400 ms, a steady 1 Gbit/s).
  */
+import { QEMU_MAX_DOWNTIME_MS } from '../src/precopy/orchestrator-port.ts';
 import { describe, expect, it } from 'vitest';
 import { ORCHESTRATOR_POLICY_KEY_DECLS, ORCHESTRATOR_POLICY_SETTING_NAMES } from '../src/scenario/orchestrator-policy-keys.ts';
 import type { MigrationView, OrchestratorAction } from '../src/precopy/orchestrator-port.ts';
@@ -17,7 +18,6 @@ import {
   kubevirtStallMaxCompletionMs,
   kubevirtStallStartOverrides,
   nearLocalMinimum,
-  QEMU_MAX_DOWNTIME_MS,
 } from '../src/orchestrator/kubevirt-stall.ts';
 
 const GIB = 2 ** 30;

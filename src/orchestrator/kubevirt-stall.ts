@@ -18,11 +18,9 @@
  * The legacy progressTimeout ("remaining bytes did not decrease") is not part of this kind: the stall
  * detector does not read it.
  */
-import type { MigrationView, Orchestrator, OrchestratorAction, StartOverrides } from '../precopy/orchestrator-port.ts';
+import { QEMU_MAX_DOWNTIME_MS, type MigrationView, type Orchestrator, type OrchestratorAction, type StartOverrides } from '../precopy/orchestrator-port.ts';
 import type { KubevirtStallSettings } from '../scenario/orchestrator-settings.ts';
 
-/** QEMU's maximum downtime-limit (2,000 s): "QEMU_MAX" in the VEP's switchover table. */
-export const QEMU_MAX_DOWNTIME_MS = 2_000_000;
 /** virt-launcher's migration monitor polls every 400 ms. */
 export const KUBEVIRT_POLL_INTERVAL_MS = 400;
 /** QEMU's default downtime-limit: the VEP starts at min(maxDowntimeMs, 300 ms). */

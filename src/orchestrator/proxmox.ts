@@ -13,11 +13,9 @@
  * above 2,000 s (MAX_MIGRATE_DOWNTIME; Proxmox logs the error and carries on), so the limit in force
  * stops at the last doubling at or below 2,000,000 ms (1,638,400 ms from the default 100 ms).
  */
-import type { MigrationView, Orchestrator, OrchestratorAction, StartOverrides } from '../precopy/orchestrator-port.ts';
+import { QEMU_MAX_DOWNTIME_MS, type MigrationView, type Orchestrator, type OrchestratorAction, type StartOverrides } from '../precopy/orchestrator-port.ts';
 import type { ProxmoxSettings } from '../scenario/orchestrator-settings.ts';
 
-/** QEMU's MAX_MIGRATE_DOWNTIME (2,000 s): migrate-set-parameters refuses a larger downtime-limit. */
-export const QEMU_MAX_DOWNTIME_MS = 2_000_000;
 /** phase2: `my $usleep = 1000000;` */
 export const PROXMOX_POLL_INTERVAL_MS = 1000;
 /** phase2: `$usleep = 100_000 if $avglstat && $rem < $avglstat;` */

@@ -31,6 +31,7 @@
  * postcopy-active again, and the push goes on. A link that never comes back (linkDownForMs 0) loses the
  * guest (run.ts: `failed`, guestLost).
  */
+import type { PostcopyPhaseFacts } from './figures.ts';
 import type { Clock } from '../clock.ts';
 import { MigbenchError } from '../errors.ts';
 import { clearRange, countSetBits, nextSetBit, popcount32, runLength, wordsFor } from '../memory/bitmap.ts';
@@ -84,18 +85,7 @@ export interface OutageFacts {
 }
 
 /** What the phase did, for the result (times absolute on the loop's clock). */
-export interface PostcopyFacts {
-  missingPages: number;
-  requests: number;
-  urgentPages: number;
-  backgroundPages: number;
-  bytesAtSwitch: number;
-  bytesAtResume: number;
-  bytesAtEnd: number;
-  writesAtSwitch: number;
-  writesAtEnd: number;
-  resumedAtMs: number;
-  completedAtMs: number;
+export interface PostcopyFacts extends PostcopyPhaseFacts {
   /** QEMU's migration status through post-copy, in order (absolute ms) */
   statuses: { status: PostcopyStatus; atMs: number }[];
   /** the link outage recovered from, or null */

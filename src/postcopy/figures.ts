@@ -117,6 +117,21 @@ export interface PostcopyByteFacts {
   readonly requests: number;
 }
 
+/** What either mode's port counted of a post-copy phase (times on its own clock). */
+export interface PostcopyPhaseFacts extends PostcopyByteFacts {
+  missingPages: number;
+  requests: number;
+  urgentPages: number;
+  backgroundPages: number;
+  bytesAtSwitch: number;
+  bytesAtResume: number;
+  bytesAtEnd: number;
+  writesAtSwitch: number;
+  writesAtEnd: number;
+  resumedAtMs: number;
+  completedAtMs: number;
+}
+
 /** The run's stats with QEMU's post-copy figures: the bytes paused and after the resume, the requests, the stall figures. */
 export function postcopyStats(stats: MigrationStats, f: PostcopyByteFacts, figures: PostcopyStallFigures): MigrationStats {
   return {

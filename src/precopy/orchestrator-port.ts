@@ -6,6 +6,9 @@
  * (pure decisions, one file per system, each citing its source).
  */
 
+/** QEMU's largest downtime-limit (migrate-set-parameters refuses more than 2,000 s). */
+export const QEMU_MAX_DOWNTIME_MS = 2_000_000;
+
 /** What an orchestrator sees at a poll: what its system reports (libvirt virDomainGetJobInfo / QMP query-migrate). */
 export interface MigrationView {
   /** ms since the migration was requested (libvirt timeElapsed) */

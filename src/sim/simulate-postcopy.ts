@@ -33,6 +33,7 @@
  * time − latency), so a page's arrival is always known before a vCPU could see it. The cost follows
  * the accesses drawn and the pages sent, never the virtual time.
  */
+import type { PostcopyPhaseFacts } from '../postcopy/figures.ts';
 import { receivedWords } from '../memory/received-bitmap.ts';
 import type { PostcopyPort } from '../precopy/postcopy-port.ts';
 import type { PostcopyStatus } from '../results/postcopy-result.ts';
@@ -87,18 +88,7 @@ export interface SimPostcopyParts {
 }
 
 /** What the phase did (times on the virtual clock, ms since the request), as emulate's PostcopyFacts. */
-export interface SimPostcopyFacts {
-  missingPages: number;
-  requests: number;
-  urgentPages: number;
-  backgroundPages: number;
-  bytesAtSwitch: number;
-  bytesAtResume: number;
-  bytesAtEnd: number;
-  writesAtSwitch: number;
-  writesAtEnd: number;
-  resumedAtMs: number;
-  completedAtMs: number;
+export interface SimPostcopyFacts extends PostcopyPhaseFacts {
   /** per vCPU: [begin, end] of each stall */
   stalls: [number, number][][];
   /** page writes of the after window (the guest alone on the destination), and its length */

@@ -1,6 +1,7 @@
 /**
  * What `predict` answers (predict.ts): the public types of a prediction, and its JSON form.
  */
+import type { PostcopyResult } from '../../results/postcopy-result.ts';
 import type { Scenario } from '../../options.ts';
 import type { StopReason } from '../../results/outcome.ts';
 import type { PolicyName } from '../../precopy-params.ts';
@@ -48,25 +49,8 @@ export interface PrecopyModelFacts {
  * run's `precopy.postcopy` block has it (times in ms from the migration request), and the model's own
  * facts (postcopy-model.ts). Expected values: counts are fractional.
  */
-export interface PostcopyPrediction {
-  /** the switch: the pause at the sync after postcopy.startAfterRounds live rounds */
-  startMs: number;
-  /** the guest runs on the destination (the end of the downtime) */
-  resumedMs: number;
-  /** the destination holds every page */
-  completedMs: number;
-  /** completedMs − resumedMs */
-  durationMs: number;
-  /** pages missing at the destination when the guest resumed there */
-  missingPages: number;
-  /** pages sent because the guest asked for them (= faults), and pushed in the background */
-  urgentPages: number;
-  backgroundPages: number;
-  /** times a vCPU touched a missing page and waited for it */
-  faults: number;
-  preempt: boolean;
-  /** the post-copy phase's rate limit, bytes/s (null: the link's rate) */
-  rateLimitBytesPerSec: number | null;
+export interface PostcopyPrediction
+  extends Pick<PostcopyResult, 'startMs' | 'resumedMs' | 'completedMs' | 'durationMs' | 'missingPages' | 'urgentPages' | 'backgroundPages' | 'faults' | 'preempt' | 'rateLimitBytesPerSec'> {
   /** page touches per second after the resume: workload.dirtyRate + workload.readRate */
   touchRatePagesPerSec: number;
   /** ms one fault stalls its vCPU: 2 × link.latencyMs + a page at the post-copy rate + the sender's service time */
