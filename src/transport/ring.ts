@@ -135,8 +135,9 @@ export class RingProducer {
       const r = Atomics.waitAsync(this.views.control, RING_TAIL, this.tailSeen, 100);
       if (r.async) {
         // a pending waitAsync does not keep a thread's event loop alive (Node 20): a worker with nothing
-        // else to do would exit with code 13 mid-wait; the timer holds it for the wait's length
-        const hold = setTimeout(() => undefined, 100);
+        // else to do would exit with code 13 mid-wait. The timer holds it until the wait is over; it must
+        // outlast the wait's own 100 ms timeout, which may be delivered after a timer of the same length
+        const hold = setTimeout(() => undefined, 60_000);
         await r.value;
         clearTimeout(hold);
       }
