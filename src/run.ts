@@ -91,6 +91,8 @@ export interface GuestOptions {
    * records); default: when quick.restore is "lazy". runScenario passes false for the pre-copy guest.
    */
   lazyRestore?: boolean;
+  /** tests only: how long a pause or resume waits for the vCPUs' acknowledgement (default 10 s) */
+  vcpuAckTimeoutMs?: number;
 }
 
 /**
@@ -177,6 +179,7 @@ async function allocateGuest(userScenario: Scenario, options: GuestOptions, loca
       readRatePagesPerSec: w.readRate,
       postcopy,
       fault: options.fault,
+      ackTimeoutMs: options.vcpuAckTimeoutMs,
     });
     let disposed: Promise<void> | null = null;
     return {

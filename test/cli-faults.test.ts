@@ -144,8 +144,8 @@ function filesUnder(root: string): string[] {
 }
 
 describe('SIGTERM in the middle of a quick migration removes the partial image and its folder', () => {
-  /** 32 MiB saved and restored at 4 MiB/s: about 8 s each way, so the signal lands mid-save or mid-restore */
-  const QUICK = (imageDir: string) => ['--only', 'quick', '--set', 'guest.memory=32MiB', '--set', 'quick.storageBandwidth=4MiB/s', '--set', `quick.dir=${imageDir}`];
+  /** 16 MiB saved and restored at 4 MiB/s: about 4 s each way, so the signal lands mid-save or mid-restore */
+  const QUICK = (imageDir: string) => ['--only', 'quick', '--set', 'guest.memory=16MiB', '--set', 'quick.storageBandwidth=4MiB/s', '--set', `quick.dir=${imageDir}`];
   const imageThere = (imageDir: string) => () => filesUnder(imageDir).some((f) => f.endsWith('.img'));
 
   it.each<[string, (imageDir: string) => (stderr: string) => boolean]>([

@@ -134,11 +134,11 @@ describe('a worker that dies mid pre-copy ends the run as errored, naming it', (
 
   it('a vCPU that hangs at the stop-and-copy pause: errored after the pause timeout, the hung thread terminated at teardown', async () => {
     const fault: WorkerFault = { worker: 'vcpu', index: 1, action: 'hang', at: 'stop-and-copy' };
-    guest = await createGuest(scenario(STOP), { fault });
+    guest = await createGuest(scenario(STOP), { fault, vcpuAckTimeoutMs: 3000 });
     const p = await migratePrecopy(guest, { fault });
     expect(p.outcome).toBe('errored');
     expect(p.reason).toBe('E_WORKER');
-    expect(p.error).toMatch(/^vCPUs did not acknowledge the pause within 10000 ms \(vCPU 1\)$/);
+    expect(p.error).toMatch(/^vCPUs did not acknowledge the pause within 3000 ms \(vCPU 1\)$/);
     expect(p.verified).toBeNull();
     expect(liveWorkers().byKind).toEqual({ vcpu: 2 }); // the hung one is still there: only stop() can end it
     await expectSurvived(guest, 1); // stop() terminates the hung vCPU (it never answers STOP)

@@ -16,6 +16,9 @@ import { deriveSeed } from './rng.ts';
 import type { VcpuWorkerData } from './vcpu-loop.ts';
 import type { PostcopyShared } from '../memory/postcopy-shared.ts';
 
+/** How long a pause or a resume waits for every vCPU's acknowledgement, unless told otherwise. */
+const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+
 export interface VcpuRates {
   /** page writes per second each vCPU achieved over its running time */
   readonly perVcpuPagesPerSec: readonly number[];
@@ -31,8 +34,10 @@ export class VcpuPool {
   /** one per worker: resolves at its 'exit' (whenever that came: a dead vCPU has exited long before stop()) */
   private readonly exited: Promise<void>[];
   private failure: MigbenchError | null = null;
+  private readonly ackTimeoutMs: number;
 
-  private constructor(control: VcpuControlShared, workers: Worker[]) {
+  private constructor(control: VcpuControlShared, workers: Worker[], ackTimeoutMs: number) {
+    this.ackTimeoutMs = ackTimeoutMs;
     this.control = control;
     this.ctrl = new Int32Array(control.words);
     this.counters = new Float64Array(control.counters);
@@ -79,6 +84,8 @@ export class VcpuPool {
     postcopy?: PostcopyShared | null;
     /** tests only: one vCPU dies on purpose once a migration arms it (src/faults.ts) */
     fault?: WorkerFault;
+    /** how long pause() and resume() wait for every vCPU's acknowledgement (default 10 s; tests shorten it) */
+    ackTimeoutMs?: number;
   }): Promise<VcpuPool> {
     const control = createVcpuControl(options.vcpus);
     const workers: Worker[] = [];
@@ -103,7 +110,7 @@ export class VcpuPool {
       if (fault) data.fault = fault;
       workers.push(await startWorker('vcpu', data));
     }
-    const pool = new VcpuPool(control, workers);
+    const pool = new VcpuPool(control, workers, options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
     try {
       await pool.waitAll((s) => s !== STATE_STARTING, 30_000, 'vCPU workers did not start');
     } catch (error) {
@@ -139,7 +146,7 @@ export class VcpuPool {
   }
 
   /** Ask every vCPU to pause; resolves once each has acknowledged (no write in flight). */
-  async pause(timeoutMs = 10_000): Promise<void> {
+  async pause(timeoutMs = this.ackTimeoutMs): Promise<void> {
     Atomics.store(this.ctrl, CMD, CMD_PAUSE);
     Atomics.notify(this.ctrl, CMD);
     await this.waitAll((s) => s === STATE_PAUSED, timeoutMs, 'vCPUs did not acknowledge the pause');
@@ -149,7 +156,7 @@ export class VcpuPool {
    * Let every living vCPU run again and wait for each to acknowledge. After a failure (a vCPU died) the
    * others still resume (the guest stays on the source); only a vCPU that does not answer throws.
    */
-  async resume(timeoutMs = 10_000): Promise<void> {
+  async resume(timeoutMs = this.ackTimeoutMs): Promise<void> {
     Atomics.store(this.ctrl, CMD, CMD_RUN);
     Atomics.notify(this.ctrl, CMD);
     await this.waitAll((s) => s === STATE_RUNNING, timeoutMs, 'vCPUs did not resume', true);
