@@ -19,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'migbench-gate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function migbench(args: string[]) {
-  // the timeout is a hang guard: two suites of 14 migrations each
+  // the timeout is a hang guard: two suites of 14 pre-copy migrations each (quick migration is not what this gate checks)
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 240_000, maxBuffer: 64 * 2 ** 20, env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -28,8 +28,8 @@ describe('the smoke suite as a CI gate', () => {
   it('halving the link is flagged as a pre-copy total-time regression (exit 1)', () => {
     const base = join(dir, 'base.json');
     const head = join(dir, 'head.json');
-    expect(migbench(['suite', SMOKE, '--runs', '6', '--warmup', '1', '--quiet', '--out', base]).code).toBe(0);
-    expect(migbench(['suite', SMOKE, '--runs', '6', '--warmup', '1', '--quiet', '--set', 'link.bandwidth=500Mbit/s', '--out', head]).code).toBe(0);
+    expect(migbench(['suite', SMOKE, '--only', 'precopy', '--runs', '6', '--warmup', '1', '--quiet', '--out', base]).code).toBe(0);
+    expect(migbench(['suite', SMOKE, '--only', 'precopy', '--runs', '6', '--warmup', '1', '--quiet', '--set', 'link.bandwidth=500Mbit/s', '--out', head]).code).toBe(0);
     const r = migbench(['compare', base, head, '--format', 'json']);
     expect(r.code).toBe(1);
     const rows = (JSON.parse(r.stdout) as { rows: { benchmark: string; metric: string; verdict: string }[] }).rows;
