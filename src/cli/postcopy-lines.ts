@@ -1,7 +1,8 @@
 /**
  * The terminal lines of a run that completed through post-copy (outcome `postcopy`), printed after the
- * summary table: when it switched, what it sent and why, the guest's stalls in QEMU's terms, and its
- * write rate before, during and after. Pure: numbers only, nothing from the scenario's text.
+ * summary table with only what the table has no room for: the stalls' latency histogram (QEMU's
+ * postcopy-latency-dist), a link outage and its recovery, and a write log that overflowed. Pure:
+ * numbers only, nothing from the scenario's text.
  */
 import type { Colors } from '../report/style.ts';
 import type { PrecopyResult } from '../results/document.ts';
@@ -14,19 +15,16 @@ export function bucketLabel(n: number): string {
   return latencyBucketLabel(n, LATENCY_BUCKETS);
 }
 
+/** QEMU's postcopy-latency-dist as one line of its non-empty buckets: "32µs–64µs 302 · 64µs–128µs 36,983". */
+export function latencyText(dist: readonly number[] | undefined): string {
+  const buckets = (dist ?? []).map((n, i) => [i, n] as const).filter(([, n]) => n > 0);
+  return buckets.length ? buckets.map(([i, n]) => `${bucketLabel(i)} ${formatCount(n)}`).join(' · ') : 'no faults';
+}
+
 export function postcopyLines(p: PrecopyResult, c: Colors): string[] {
   const pc = p.postcopy;
   if (!pc) return [];
-  const s = p.stats;
-  const rate = (v: number | null): string => (v === null ? '—' : formatCount(Math.round(v)));
-  const dist = (s['postcopy-latency-dist'] ?? []).map((n, i) => [i, n] as const).filter(([, n]) => n > 0);
-  const lines = [
-    `${c.bold('post-copy')}  switched at ${formatDurationMs(pc.startMs)}; the guest ran on the destination after ${formatDurationMs(s.downtime ?? 0)} of downtime; every page there at ${formatDurationMs(pc.completedMs)} (${formatDurationMs(pc.durationMs)} of post-copy)`,
-    `  pages      ${formatCount(pc.missingPages)} missing at the switch: ${formatCount(pc.urgentPages)} sent on request, ${formatCount(pc.backgroundPages)} pushed${pc.preempt ? ' (preempt: requests ahead of the push)' : ''}; postcopy-requests ${formatCount(s.ram['postcopy-requests'] ?? 0)}, postcopy-bytes ${formatBytes(s.ram['postcopy-bytes'] ?? 0)}`,
-    `  stalls     ${formatCount(pc.faults)} faults, mean ${formatDurationMs((s['postcopy-latency'] ?? 0) / 1e6)}; postcopy-blocktime ${formatDurationMs(s['postcopy-blocktime'] ?? 0)} (all vCPUs at once), per vCPU ${(s['postcopy-vcpu-blocktime'] ?? []).map((v) => formatDurationMs(v)).join(', ')}`,
-    `  latency    ${dist.length ? dist.map(([i, n]) => `${bucketLabel(i)} ${formatCount(n)}`).join(' · ') : 'no faults'}`,
-    `  writes/s   ${rate(pc.writeRate.beforePagesPerSec)} before · ${rate(pc.writeRate.duringPagesPerSec)} during · ${rate(pc.writeRate.afterPagesPerSec)} after`,
-  ];
+  const lines = [`${c.bold('post-copy')}  stall latency ${latencyText(p.stats['postcopy-latency-dist'])}`];
   const o = pc.recovery;
   if (o) {
     lines.push(
