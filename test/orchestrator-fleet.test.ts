@@ -13,6 +13,8 @@ import { documentToJson, type FleetGuest, type FleetResult, type ResultDocument 
 import { checkRunDocument } from '../src/results/run-reader.ts';
 import { renderSummary } from '../src/report/summary.ts';
 import { colorsFor } from '../src/report/style.ts';
+import { renderReport } from '../src/report/html.ts';
+import { MARKUP, liveMarkupInHtml, tagsOf } from './helpers/inert-markup.ts';
 
 /** An 8 MiB guest whose 4 MiB hot set cannot converge over 4 MiB/s (50 ms of it is 51 pages). */
 const stuck: ScenarioInput = {
@@ -208,6 +210,20 @@ describe('post-copy in a host evacuation (issue 19 item 5, simulate mode)', () =
     const fullLinkMs = (solo.stats.ram['postcopy-bytes']! * 1000) / 2 ** 22;
     expect(solo.postcopy!.durationMs).toBeGreaterThan(0.98 * fullLinkMs);
     expect(solo.postcopy!.durationMs).toBeLessThan(1.02 * fullLinkMs + 5);
+  });
+
+  it('the HTML report counts the guests by outcome and names the cap that held; outcome names are escaped', async () => {
+    const doc = await simulateScenario(resolveScenario(postcopyFleet), { methods: ['precopy'] });
+    const section = (html: string): string => html.slice(html.indexOf('<h3>Host evacuation'), html.indexOf('</table>', html.indexOf('<h3>Host evacuation')));
+    const html = section(renderReport([doc]));
+    expect(html).toContain('<h3>Host evacuation: 4 guests, 2 at a time (orchestrator.parallelOutboundMigrationsPerNode)</h3>');
+    expect(html).toContain('<th>guests by outcome</th>');
+    expect(html).toContain('0 converged, 4 postcopy, 0 paused, 0 aborted');
+    const hostile = structuredClone(doc);
+    hostile.fleet!.precopy!.outcomes = { [MARKUP]: 4 };
+    const bad = renderReport([checkRunDocument(JSON.parse(documentToJson(hostile)), 'x.json')]);
+    expect(liveMarkupInHtml(bad, tagsOf(renderReport([doc])))).toBeNull();
+    expect(section(bad)).toContain('4 &lt;img');
   });
 
   it('is deterministic, and postcopy.enabled alone (no orchestrator) runs in a fleet too', async () => {

@@ -625,16 +625,30 @@ export function renderRunSection(doc: ResultDocument, label?: string): string {
   return out.join('\n');
 }
 
-/** A host evacuation: each method's evacuation time and the spread of per-guest downtime and total time. */
+/**
+ * A host evacuation: each method's evacuation time, its guests by outcome (moved, moved through
+ * post-copy, paused, aborted: documents that have them) and the spread of per-guest downtime and total
+ * time; the key whose cap held when it is not fleet.concurrency. Outcome names come from the document: escaped.
+ */
 function fleetSection(f: FleetResult): string {
   const methods = ([['pre-copy', f.precopy], ['quick migration', f.quick]] as const).filter(([, m]) => m !== null) as unknown as [string, FleetMethodResult][];
   const dist = (d: Distribution | null): string => (d === null ? '—' : `median ${ms(d.median)}, p95 ${ms(d.p95)}, max ${ms(d.max)}`);
+  const hasOutcomes = (m: FleetMethodResult): boolean => m.outcomes !== null && typeof m.outcomes === 'object';
+  const byOutcome = methods.some(([, m]) => hasOutcomes(m));
+  const outcomes = (m: FleetMethodResult): string => (hasOutcomes(m) ? Object.entries(m.outcomes!).map(([o, n]) => `${count(n)} ${esc(o)}`).join(', ') : '—');
+  const by = typeof f.concurrencyBy === 'string' && f.concurrencyBy !== 'fleet.concurrency' ? ` (${esc(f.concurrencyBy)})` : '';
   return [
-    `<h3>Host evacuation: ${count(f.count)} guests, ${count(f.concurrency)} at a time</h3>`,
+    `<h3>Host evacuation: ${count(f.count)} guests, ${count(f.concurrency)} at a time${by}</h3>`,
     table(
-      [{ text: 'method' }, { text: 'evacuation time', num: true }, { text: 'guests completed', num: true }, { text: 'downtime per guest' }, { text: 'total time per guest' }, { text: 'bytes', num: true }],
+      [
+        { text: 'method' }, { text: 'evacuation time', num: true }, { text: 'guests completed', num: true }, ...(byOutcome ? [{ text: 'guests by outcome' }] : []),
+        { text: 'downtime per guest' }, { text: 'total time per guest' }, { text: 'bytes', num: true },
+      ],
       methods.map(([name, m]) => ({
-        cells: [esc(name), ms(m.evacuationTimeMs), `${count(m.completed)}${m.cancelled ? ` (${count(m.cancelled)} cancelled)` : ''}`, dist(m.downtime), dist(m.totalTime), bytes(m.bytes)],
+        cells: [
+          esc(name), ms(m.evacuationTimeMs), `${count(m.completed)}${m.cancelled ? ` (${count(m.cancelled)} cancelled)` : ''}`, ...(byOutcome ? [outcomes(m)] : []),
+          dist(m.downtime), dist(m.totalTime), bytes(m.bytes),
+        ],
       })),
     ),
   ].join('\n');
