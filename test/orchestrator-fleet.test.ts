@@ -13,6 +13,8 @@ import { documentToJson, type FleetGuest, type FleetResult, type ResultDocument 
 import { checkRunDocument } from '../src/results/run-reader.ts';
 import { renderSummary } from '../src/report/summary.ts';
 import { colorsFor } from '../src/report/style.ts';
+import { renderReport } from '../src/report/html.ts';
+import { MARKUP, liveMarkupInHtml, tagsOf } from './helpers/inert-markup.ts';
 
 /** An 8 MiB guest whose 4 MiB hot set cannot converge over 4 MiB/s (50 ms of it is 51 pages). */
 const stuck: ScenarioInput = {
@@ -153,5 +155,84 @@ describe('the terminal summary of an evacuation under kubevirt', () => {
     const text = renderSummary(doc, colorsFor({ isTTY: false } as NodeJS.WriteStream, {}));
     expect(text).toMatch(/host evacuation: 3 guests, 2 at a time \(orchestrator\.parallelOutboundMigrationsPerNode\)/);
     expect(text).toMatch(/guests by outcome\s*│?\s*0 converged, 0 postcopy, 0 paused, 3 aborted/);
+  });
+});
+
+describe('post-copy in a host evacuation (issue 19 item 5, simulate mode)', () => {
+  /** A 4 MiB guest whose 2 MiB hot set cannot converge over its half of 4 MiB/s; a 1 s budget, so KubeVirt switches at 2 s. */
+  const hot: ScenarioInput = {
+    guest: { memory: '4MiB', vcpus: 1 },
+    link: { bandwidth: '4MiB/s' },
+    workload: { pattern: 'hotset', dirtyRate: '1000/s', workingSet: '2MiB', hotFraction: 1 },
+    precopy: { downtimeLimitMs: 50, timeoutMs: 20_000 },
+  };
+  const postcopyFleet: ScenarioInput = { ...hot, orchestrator: { kind: 'kubevirt', completionTimeoutPerGiB: 1, allowPostCopy: true }, fleet: { count: 4 } };
+  /** a frame of one page, and the end frame (transport/frame.ts: a 48-byte header, 8-byte aligned) */
+  const PAGE_FRAME = 48 + 4096;
+  const END_FRAME = 48;
+
+  it('a 4-guest kubevirt fleet with allowPostCopy moves all 4 through post-copy, 2 at a time, each pushing its missing pages on its share of the link', async () => {
+    const doc = await simulateScenario(resolveScenario(postcopyFleet), { methods: ['precopy'] });
+    const f = doc.fleet!;
+    const m = f.precopy!;
+    expect(f.concurrency).toBe(2);
+    expect(m.outcomes).toEqual({ converged: 0, postcopy: 4, paused: 0, aborted: 0 });
+    expect(m.completed).toBe(4);
+    expect(peakRunning(m.guests)).toBe(2); // under the caps, a post-copy phase holding its slot
+    for (const g of m.guests) {
+      expect(g.outcome).toBe('postcopy');
+      expect(g.missingPages).toBeGreaterThan(256); // most of the 512-page hot set at the switch
+      // post-copy bytes: each missing page once (postcopy.preempt: a frame per page), then the end frame
+      expect(g.postcopyBytes).toBeGreaterThanOrEqual(g.missingPages! * 4096);
+      expect(g.postcopyBytes).toBeLessThanOrEqual(g.missingPages! * PAGE_FRAME + END_FRAME);
+      expect(g.bytes).toBeGreaterThan(g.postcopyBytes!);
+    }
+    // a later guest starts in the slot a guest's post-copy phase freed: the evacuation time includes post-copy
+    const ends = m.guests.map((g) => g.startMs + g.totalTimeMs);
+    for (const g of m.guests.filter((x) => x.startMs > 0)) expect(ends).toContain(g.startMs);
+    expect(m.evacuationTimeMs).toBe(Math.max(...ends));
+    // guest 0 (the document's precopy block) switched at the budget and completed when its last page arrived
+    const p = doc.precopy!;
+    expect(p.outcome).toBe('postcopy');
+    expect(p.orchestrator!.actions.map((a) => a.action)).toEqual(['postcopy']);
+    expect(p.stats['total-time']).toBe(m.guests[0].totalTimeMs);
+    expect(p.postcopy!.completedMs).toBe(p.stats['total-time']);
+    expect(p.postcopy!.missingPages).toBe(m.guests[0].missingPages);
+    // its partner was in post-copy all along: the push ran at half the link (alone it would take half as long)
+    const halfLinkMs = (m.guests[0].postcopyBytes! * 1000) / (2 * 2 ** 20);
+    expect(p.postcopy!.durationMs).toBeGreaterThan(0.98 * halfLinkMs);
+    expect(p.postcopy!.durationMs).toBeLessThan(1.02 * halfLinkMs + 5);
+  });
+
+  it('the same post-copy phase alone takes the whole link (the fleet shares it, the single guest does not)', async () => {
+    const solo = (await simulateScenario(resolveScenario({ ...hot, orchestrator: { kind: 'kubevirt', completionTimeoutPerGiB: 1, allowPostCopy: true } }), { methods: ['precopy'] })).precopy!;
+    expect(solo.outcome).toBe('postcopy');
+    const fullLinkMs = (solo.stats.ram['postcopy-bytes']! * 1000) / 2 ** 22;
+    expect(solo.postcopy!.durationMs).toBeGreaterThan(0.98 * fullLinkMs);
+    expect(solo.postcopy!.durationMs).toBeLessThan(1.02 * fullLinkMs + 5);
+  });
+
+  it('the HTML report counts the guests by outcome and names the cap that held; outcome names are escaped', async () => {
+    const doc = await simulateScenario(resolveScenario(postcopyFleet), { methods: ['precopy'] });
+    const section = (html: string): string => html.slice(html.indexOf('<h3>Host evacuation'), html.indexOf('</table>', html.indexOf('<h3>Host evacuation')));
+    const html = section(renderReport([doc]));
+    expect(html).toContain('<h3>Host evacuation: 4 guests, 2 at a time (orchestrator.parallelOutboundMigrationsPerNode)</h3>');
+    expect(html).toContain('<th>guests by outcome</th>');
+    expect(html).toContain('0 converged, 4 postcopy, 0 paused, 0 aborted');
+    const hostile = structuredClone(doc);
+    hostile.fleet!.precopy!.outcomes = { [MARKUP]: 4 };
+    const bad = renderReport([checkRunDocument(JSON.parse(documentToJson(hostile)), 'x.json')]);
+    expect(liveMarkupInHtml(bad, tagsOf(renderReport([doc])))).toBeNull();
+    expect(section(bad)).toContain('4 &lt;img');
+  });
+
+  it('is deterministic, and postcopy.enabled alone (no orchestrator) runs in a fleet too', async () => {
+    const strip = (d: ResultDocument) => ({ fleet: d.fleet, precopy: d.precopy });
+    const a = strip(await simulateScenario(resolveScenario(postcopyFleet), { methods: ['precopy'] }));
+    const b = strip(await simulateScenario(resolveScenario(postcopyFleet), { methods: ['precopy'] }));
+    expect(b).toEqual(a);
+    const plain = (await fleetOf({ ...hot, postcopy: { enabled: true, startAfterRounds: 1 }, fleet: { count: 3, concurrency: 3 } })).precopy!;
+    expect(plain.outcomes).toEqual({ converged: 0, postcopy: 3, paused: 0, aborted: 0 });
+    expect(peakRunning(plain.guests)).toBe(3);
   });
 });

@@ -172,9 +172,10 @@ describe('start settings, documents and refusals', () => {
     ['kubevirt in simulate mode', { orchestrator: { kind: 'kubevirt' } }, 'simulate', null],
     ['predict does not model orchestrators', { orchestrator: { kind: 'kubevirt' } }, 'predict', 'orchestrator.kind: not modelled by predict yet (run it with --mode simulate or emulate), got "kubevirt"'],
     ['a fleet runs under an orchestrator (orchestrator-fleet.test.ts)', { orchestrator: { kind: 'virsh', timeout: 5 }, fleet: { count: 2 } }, 'simulate', null],
+    ['a fleet may switch to post-copy in simulate mode (orchestrator-fleet.test.ts)', { orchestrator: { kind: 'kubevirt', allowPostCopy: true }, fleet: { count: 2 } }, 'simulate', null],
     [
-      'a fleet cannot switch to post-copy in simulate mode', { orchestrator: { kind: 'kubevirt', allowPostCopy: true }, fleet: { count: 2 } }, 'simulate',
-      'orchestrator.allowPostCopy: the orchestrator may switch to post-copy, which cannot run here (fleet: post-copy is simulated for one guest (no fleet) for now, got a fleet of 2)',
+      'a fleet on parallel channels cannot switch to post-copy in simulate mode', { orchestrator: { kind: 'kubevirt', allowPostCopy: true }, fleet: { count: 2 }, precopy: { channels: 2 } }, 'simulate',
+      'orchestrator.allowPostCopy: the orchestrator may switch to post-copy, which cannot run here (precopy.channels: post-copy runs on the single lane (1 channel) for now, got 2)',
     ],
     [
       'post-copy where the mode cannot run it', { orchestrator: { kind: 'kubevirt', allowPostCopy: true }, link: { transport: 'tcp', target: '127.0.0.1:4444' } }, 'emulate',
@@ -191,7 +192,7 @@ describe('start settings, documents and refusals', () => {
     if (refusal) expect(() => checkOrchestratorMode(s, mode, 'bench x')).toThrow(new MigbenchError('E_SCENARIO', `bench x: ${refusal}`));
   });
 
-  it('the library refuses too, before anything runs: post-copy where simulate mode cannot run it (2 channels), a fleet', async () => {
+  it('the library refuses too, before anything runs: post-copy where simulate mode cannot run it (2 channels), a fleet on 2 channels', async () => {
     const refused = (input: ScenarioInput): unknown => {
       try {
         simulatePrecopy(resolveScenario(input));
@@ -201,7 +202,7 @@ describe('start settings, documents and refusals', () => {
       return 'ran';
     };
     expect(refused({ ...small, precopy: { ...small.precopy, channels: 2 }, orchestrator: { kind: 'kubevirt', allowPostCopy: true } })).toEqual(['E_SCENARIO', expect.stringMatching(/^orchestrator\.allowPostCopy: the orchestrator may switch to post-copy, which cannot run here/)]);
-    await expect(simulateScenario(resolveScenario({ ...small, orchestrator: { kind: 'kubevirt', allowPostCopy: true }, fleet: { count: 2 } }), { methods: ['precopy'] })).rejects.toThrow(/^orchestrator\.allowPostCopy: .*fleet: post-copy is simulated for one guest/);
+    await expect(simulateScenario(resolveScenario({ ...small, precopy: { ...small.precopy, channels: 2 }, orchestrator: { kind: 'kubevirt', allowPostCopy: true }, fleet: { count: 2 } }), { methods: ['precopy'] })).rejects.toThrow(/^orchestrator\.allowPostCopy: .*precopy\.channels: post-copy runs on the single lane/);
     await expect(runScenario(resolveScenario({ ...small, orchestrator: { kind: 'kubevirt', allowPostCopy: true }, link: { transport: 'tcp', target: '127.0.0.1:9' } }), { methods: ['precopy'] })).rejects.toThrow(/^orchestrator\.allowPostCopy: /);
   });
 

@@ -178,8 +178,12 @@ describe('the orchestrator in the HTML', () => {
     expect(marks.data.map((m) => m.xAxis)).toEqual(acts.map((a) => a.atMs / 1000));
     expect(marks.data.map((m) => m.name)).toEqual(['downtime 50.0 ms', 'downtime 95.0 ms', 'downtime 140 ms', 'downtime 185 ms', 'abort']);
     const html = renderReport([d]);
-    const xs = marks.data.map((m) => labelX(html, String(m.name)));
+    // on the timeline (the guest chart marks them too: test/report-orchestrator-marks.test.ts)
+    const at = html.indexOf('<figcaption>Timeline: remaining bytes');
+    const timeline = html.slice(at, html.indexOf('</svg>', at));
+    const xs = marks.data.map((m) => labelX(timeline, String(m.name)));
     for (const x of xs) expect(x).toHaveLength(1);
+    for (const m of marks.data) expect(labelX(html, String(m.name))).toHaveLength(2);
     // drawn where the actions happened: pixel positions proportional to the times
     const [first, last] = [xs[0][0], xs[xs.length - 1][0]];
     acts.forEach((a, i) => {
@@ -233,9 +237,10 @@ describe('the orchestrator in the HTML', () => {
       actions: [{ atMs: pc.precopy!.postcopy!.startMs, action: 'postcopy', reason: 'timeout', detail: null, before: 'precopy', after: 'postcopy' }],
     };
     const html = renderReport([pc]);
-    // the line is drawn, its label left to post-copy's own mark at the same time (no text over text)
-    expect(html).toMatch(/>(switch|switch \+ resume)<\/text>/);
-    expect(labelX(html, 'post-copy')).toHaveLength(0);
+    // on the timeline the line is drawn, its label left to post-copy's own mark at the same time (no
+    // text over text), which names who switched; the guest chart, without post-copy's marks, labels it
+    expect(html).toMatch(/>(switch|switch \+ resume) \(virsh\)<\/text>/);
+    expect(labelX(html, 'post-copy')).toHaveLength(1);
     expect(html).toContain('1 too close to another to be labelled');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * What post-copy can run where, today: emulate mode runs it (src/postcopy/), with link recovery
- * (postcopy.recovery); simulate mode models it, link failures and the recovery for one guest on one
- * lane (src/sim/simulate-postcopy.ts); `predict` models it and a link failure
+ * (postcopy.recovery); simulate mode models it on one lane, in a fleet too (each guest's post-copy
+ * phase on the fleet's shared link), and link failures and the recovery for one guest
+ * (src/sim/simulate-postcopy.ts); `predict` models it and a link failure
  * (sim/predict/postcopy-model.ts, link-down.ts; it has no transport, so tcp is no reason to refuse
  * there), without recovery and for sequential sweeps. A
  * scenario asking for what its mode cannot do is refused (E_SCENARIO, exit 2), never silently run
@@ -23,7 +24,6 @@ export function postcopyRefusal(s: Scenario, mode: PostcopyMode): string | null 
   const p = s.postcopy;
   if (!p.enabled) return null;
   if (mode === 'predict' && p.recovery) return 'postcopy.recovery: not modelled by predict yet (run it with --mode simulate or emulate), got true';
-  if (mode === 'simulate' && s.fleet !== null) return `fleet: post-copy is simulated for one guest (no fleet) for now, got a fleet of ${s.fleet.count}`;
   if (mode === 'predict' && s.workload.pattern === 'sequential') {
     return 'workload.pattern: predict models post-copy faults for uniform, hotset and zipf writes, not sequential sweeps yet (run it in emulate mode), got "sequential"';
   }

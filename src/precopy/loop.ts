@@ -30,8 +30,8 @@
  *
  * The loop is a generator: it yields only where a port returned a promise (emulate mode awaits it and
  * resumes the loop with the value) and, when the timeline `steps`, at the end of each step (a sync, a
- * batch, the stop-and-copy's setup), so simulate mode runs it synchronously and a fleet interleaves
- * several migrations step by step (sim/run-simulated.ts).
+ * batch, the stop-and-copy's setup, a step of the post-copy push), so simulate mode runs it
+ * synchronously and a fleet interleaves several migrations step by step (sim/run-simulated.ts).
  */
 import { createPolicy, policyInput, type PolicySettings } from './policies.ts';
 import { AutoConvergeTrigger, aidsAfterTrigger } from './aids.ts';
@@ -602,7 +602,17 @@ export function* precopyLoop(input: LoopInput): PrecopyLoop {
     // the switch's record (stage stop-and-copy): the pages missing at the pause, the downtime
     closeRound(resumedAtMs, finalFound, pendingAtPause, bw, thresholdAt(bw), lastExpectedDowntimeMs);
     liftAids(); // the guest runs on the destination now, at full speed
-    const completedAtMs = yield* answer(input.postcopy.complete());
+    let completedAtMs: number;
+    if (timeline.steps && input.postcopy.completeStep) {
+      // a step at a time, so a fleet's other migrations share the link with this post-copy phase
+      for (let at = input.postcopy.completeStep(); ; at = input.postcopy.completeStep()) {
+        if (at !== null) {
+          completedAtMs = at;
+          break;
+        }
+        yield* stepEnd();
+      }
+    } else completedAtMs = yield* answer(input.postcopy.complete());
     failIfBroken();
     remaining = 0;
     sample(completedAtMs, true);

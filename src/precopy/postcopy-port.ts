@@ -16,6 +16,13 @@ export interface PostcopyPort {
   switchover(): Promise<number> | number;
   /** Serve the guest's page requests first and push the rest until every page is at the destination; the completion time. */
   complete(): Promise<number> | number;
+  /**
+   * `complete()` a step at a time (simulate mode, whose timeline `steps`): one step of the push (a few
+   * ms of link time at the link share of the moment), null while pages remain, then the completion
+   * time. The loop yields a step end between calls, so a fleet's other migrations share the link with
+   * this one's post-copy phase (sim/run-simulated.ts). Absent: `complete()` in one go.
+   */
+  completeStep?(): number | null;
 }
 
 /**

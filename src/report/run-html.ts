@@ -286,14 +286,17 @@ function roundsCharts(p: PrecopyResult): string {
 /**
  * The post-copy phase on a time axis (values divided by `div`): the switch (the pause request), the
  * resume on the destination and the last page's arrival as marked lines, post-copy shaded between the
- * resume and the completion. A switch and a resume closer than 3% of the axis share one line.
+ * resume and the completion. A switch and a resume closer than 3% of the axis share one line. When an
+ * orchestrator asked for the switch (`switchedBy`, its kind), the switch's label names it: its own
+ * post-copy mark falls on the same line and keeps no label there (orchestratorMarks).
  */
-export function postcopyPhase(f: PostcopyFigures, div: number): { area: unknown[]; lines: Record<string, unknown>; marks: { name: string; atMs: number }[]; note: string } {
+export function postcopyPhase(f: PostcopyFigures, div: number, switchedBy: string | null = null): { area: unknown[]; lines: Record<string, unknown>; marks: { name: string; atMs: number }[]; note: string } {
   const b = f.block;
   const apart = b.resumedMs - b.startMs > 0.03 * Math.max(b.completedMs, 1);
+  const by = switchedBy === null ? '' : ` (${switchedBy})`;
   const marks = apart
-    ? [{ name: 'switch', atMs: b.startMs }, { name: 'resume', atMs: b.resumedMs }, { name: 'every page there', atMs: b.completedMs }]
-    : [{ name: 'switch + resume', atMs: b.startMs }, { name: 'every page there', atMs: b.completedMs }];
+    ? [{ name: `switch${by}`, atMs: b.startMs }, { name: 'resume', atMs: b.resumedMs }, { name: 'every page there', atMs: b.completedMs }]
+    : [{ name: `switch + resume${by}`, atMs: b.startMs }, { name: 'every page there', atMs: b.completedMs }];
   const line = { color: OKABE_ITO.purple, type: 'dashed', width: 1.5 };
   return {
     area: [
@@ -308,8 +311,13 @@ export function postcopyPhase(f: PostcopyFigures, div: number): { area: unknown[
       data: marks.map((m) => ({ name: m.name, xAxis: m.atMs / div, label: { formatter: m.name } })),
     },
     marks,
-    note: `switched at ${msText(b.startMs)}, resumed on the destination at ${msText(b.resumedMs)}, every page there at ${msText(b.completedMs)} (dashed lines)`,
+    note: `switched${switchedBy === null ? '' : ` by ${switchedBy}`} at ${msText(b.startMs)}, resumed on the destination at ${msText(b.resumedMs)}, every page there at ${msText(b.completedMs)} (dashed lines)`,
   };
+}
+
+/** The orchestrator's kind when one of its actions was the switch to post-copy, else null. */
+function switchedBy(o: OrchestratorReport | null | undefined): string | null {
+  return o && orchestratorActions(o).some((a) => a.action === 'postcopy') ? String(o.kind) : null;
 }
 
 function timelineChart(p: PrecopyResult, series: SeriesSample[]): string {
@@ -336,7 +344,7 @@ function timelineChart(p: PrecopyResult, series: SeriesSample[]): string {
       { xAxis: scEnd / t.div },
     ]);
   }
-  const phase = pc ? postcopyPhase(pc, t.div) : null;
+  const phase = pc ? postcopyPhase(pc, t.div, switchedBy(p.orchestrator)) : null;
   if (phase) areas.push(phase.area);
   const acts = orchestratorMarks(p.orchestrator, t.div, endMs, phase ? phase.marks.map((m) => m.atMs) : []);
   // one markLine per series: post-copy's marks and the orchestrator's together
@@ -423,9 +431,11 @@ function guestChart(p: PrecopyResult, series: SeriesSample[], endMs: number): st
     const phase = postcopyPhase(pc, t.div);
     rateSeries.markArea = { silent: true, data: [phase.area] };
   }
+  // the orchestrator's actions, as on the timeline: what the guest did when it paused it, switched it, aborted
+  const acts = orchestratorMarks(p.orchestrator, t.div, endMs);
   return chart({
     title: 'Guest: achieved write rate and throttle',
-    note: `Page writes the vCPUs achieved per second over each 100 ms sample, against the rate the workload asked for (dotted), and the auto-converge throttle (QEMU cpu-throttle-percentage, right axis).${throttled ? '' : ' The guest was never throttled.'}${pc ? ' Shaded: post-copy, when a vCPU that touches a missing page waits for it.' : ''}`,
+    note: `Page writes the vCPUs achieved per second over each 100 ms sample, against the rate the workload asked for (dotted), and the auto-converge throttle (QEMU cpu-throttle-percentage, right axis).${throttled ? '' : ' The guest was never throttled.'}${pc ? ' Shaded: post-copy, when a vCPU that touches a missing page waits for it.' : ''}${acts?.note ?? ''}`,
     height: 320,
     option: {
       grid: { left: room.side, right: GRID_SIDE, top: 30, bottom: 84 },
@@ -437,7 +447,10 @@ function guestChart(p: PrecopyResult, series: SeriesSample[], endMs: number): st
       ],
       series: [
         rateSeries,
-        { type: 'line', name: 'throttle', step: 'start', yAxisIndex: 1, data: series.map((x) => [x.tMs / t.div, x.throttlePercent]), showSymbol: false, itemStyle: { color: OKABE_ITO.purple }, lineStyle: { color: OKABE_ITO.purple, width: 2, type: 'dashed' } },
+        {
+          type: 'line', name: 'throttle', step: 'start', yAxisIndex: 1, data: series.map((x) => [x.tMs / t.div, x.throttlePercent]), showSymbol: false, itemStyle: { color: OKABE_ITO.purple }, lineStyle: { color: OKABE_ITO.purple, width: 2, type: 'dashed' },
+          ...(acts ? { markLine: { silent: true, symbol: 'none', data: acts.data } } : {}),
+        },
       ],
     } as EChartsOption,
   });
@@ -612,16 +625,30 @@ export function renderRunSection(doc: ResultDocument, label?: string): string {
   return out.join('\n');
 }
 
-/** A host evacuation: each method's evacuation time and the spread of per-guest downtime and total time. */
+/**
+ * A host evacuation: each method's evacuation time, its guests by outcome (moved, moved through
+ * post-copy, paused, aborted: documents that have them) and the spread of per-guest downtime and total
+ * time; the key whose cap held when it is not fleet.concurrency. Outcome names come from the document: escaped.
+ */
 function fleetSection(f: FleetResult): string {
   const methods = ([['pre-copy', f.precopy], ['quick migration', f.quick]] as const).filter(([, m]) => m !== null) as unknown as [string, FleetMethodResult][];
   const dist = (d: Distribution | null): string => (d === null ? '—' : `median ${ms(d.median)}, p95 ${ms(d.p95)}, max ${ms(d.max)}`);
+  const hasOutcomes = (m: FleetMethodResult): boolean => m.outcomes !== null && typeof m.outcomes === 'object';
+  const byOutcome = methods.some(([, m]) => hasOutcomes(m));
+  const outcomes = (m: FleetMethodResult): string => (hasOutcomes(m) ? Object.entries(m.outcomes!).map(([o, n]) => `${count(n)} ${esc(o)}`).join(', ') : '—');
+  const by = typeof f.concurrencyBy === 'string' && f.concurrencyBy !== 'fleet.concurrency' ? ` (${esc(f.concurrencyBy)})` : '';
   return [
-    `<h3>Host evacuation: ${count(f.count)} guests, ${count(f.concurrency)} at a time</h3>`,
+    `<h3>Host evacuation: ${count(f.count)} guests, ${count(f.concurrency)} at a time${by}</h3>`,
     table(
-      [{ text: 'method' }, { text: 'evacuation time', num: true }, { text: 'guests completed', num: true }, { text: 'downtime per guest' }, { text: 'total time per guest' }, { text: 'bytes', num: true }],
+      [
+        { text: 'method' }, { text: 'evacuation time', num: true }, { text: 'guests completed', num: true }, ...(byOutcome ? [{ text: 'guests by outcome' }] : []),
+        { text: 'downtime per guest' }, { text: 'total time per guest' }, { text: 'bytes', num: true },
+      ],
       methods.map(([name, m]) => ({
-        cells: [esc(name), ms(m.evacuationTimeMs), `${count(m.completed)}${m.cancelled ? ` (${count(m.cancelled)} cancelled)` : ''}`, dist(m.downtime), dist(m.totalTime), bytes(m.bytes)],
+        cells: [
+          esc(name), ms(m.evacuationTimeMs), `${count(m.completed)}${m.cancelled ? ` (${count(m.cancelled)} cancelled)` : ''}`, ...(byOutcome ? [outcomes(m)] : []),
+          dist(m.downtime), dist(m.totalTime), bytes(m.bytes),
+        ],
       })),
     ),
   ].join('\n');

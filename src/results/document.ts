@@ -158,6 +158,9 @@ export interface FleetGuest {
   downtimeMs: number | null;
   bytes: number;
   rounds: number;
+  /** outcome `postcopy` only: the pages missing at the switch, and the bytes sent after the resume (QEMU postcopy-bytes) */
+  missingPages?: number;
+  postcopyBytes?: number;
 }
 
 export type Method = 'precopy' | 'quick';

@@ -230,7 +230,10 @@ function summarize(method: Method, guests: FleetGuest[]): FleetMethodResult {
  * advance in step, always the one furthest behind in virtual time, a batch (≤ 5 ms of link time) at a
  * time. Each has its own orchestrator (simulate-precopy.ts makes one per migration), whose budget and
  * timers run from that migration's own start, as KubeVirt's per-migration monitor; a guest it aborts
- * stays on the source (no retry).
+ * stays on the source (no retry). A guest that switches to post-copy (postcopy.enabled, or its
+ * orchestrator's action) holds its slot and its share of the link until its last page has arrived:
+ * its post-copy push advances a step at a time (simulate-postcopy.ts completeStep) like a live batch,
+ * so the evacuation time includes it.
  */
 export async function simulatePrecopyFleet(s: Scenario, options: SimulateOptions = {}, breaks = new Breaks()): Promise<{ first: PrecopyResult; fleet: FleetMethodResult }> {
   const count = s.fleet?.count ?? 1;
@@ -262,6 +265,7 @@ export async function simulatePrecopyFleet(s: Scenario, options: SimulateOptions
       downtimeMs: r.stats.downtime,
       bytes: r.stats.ram.transferred,
       rounds: r.rounds.length,
+      ...(r.postcopy ? { missingPages: r.postcopy.missingPages, postcopyBytes: r.stats.ram['postcopy-bytes'] ?? 0 } : {}),
     };
     guests.push(g);
     options.onGuest?.('precopy', g);

@@ -46,6 +46,8 @@ import { PageSet } from './page-set.ts';
 const WINDOW_MS = 100;
 const CHUNK = 64;
 const MIN_SLEEP_MS = 0.05;
+/** Link time one step of the post-copy push takes at most (ms), as a live batch's (simulate-precopy.ts BATCH_MAX_MS). */
+export const STEP_LINK_MS = 5;
 /** RAM block size of the engine (a frame's pages never cross a block). */
 const BLOCK_BYTES = 1024 * 1024 * 1024;
 
@@ -156,6 +158,8 @@ export class SimPostcopy implements PostcopyPort {
   private readonly perWindowReads: number;
   /** the source's link time (ms): free from then on */
   private linkMs = 0;
+  /** complete() has begun: the push goes on from `linkMs` */
+  private pushing = false;
   /** where the background push goes on */
   private cursor = 0;
   /** recovery only: pages lost in flight to the outage (they never arrive), and every page the guest asked for */
@@ -236,37 +240,65 @@ export class SimPostcopy implements PostcopyPort {
   }
 
   complete(): number {
+    for (;;) {
+      const at = this.completeStep();
+      if (at !== null) return at;
+    }
+  }
+
+  /**
+   * One step of `complete()`: the push for up to STEP_LINK_MS of link time at the rate of the moment
+   * (a fleet's link share: run-simulated.ts re-divides the link between steps); null while pages
+   * remain, then the end frame and the completion time. The steps and their order are the same
+   * however they are cut, so one guest's result is that of `complete()` in one go.
+   */
+  completeStep(): number | null {
     const p = this.parts;
     const f = this.facts;
     const latency = p.latencyMs;
-    const rate = p.postcopyRateBytesPerSec();
-    this.linkMs = f.resumedAtMs - latency; // the source's link time: free since the run command left
-    try {
-      for (;;) {
-        try {
-          this.push();
-          // the end frame; the migration completes when it has arrived
-          const left = this.book(this.linkMs, () => p.sendEnd(), rate);
-          this.linkMs = left;
-          if (this.lostInFlight(left + latency)) {
-            // lost in flight: the destination paused when the link went down, the source learns it now
-            this.lostFrames++;
-            p.setNowMs(Math.max(left, p.linkDownAtMs!));
-            throw new LinkDown(p.linkDownAtMs!);
-          }
-          break;
-        } catch (error) {
-          // one outage per run: a second failure, or one without recovery, ends the run (simulate-precopy.ts)
-          if (!(error instanceof LinkDown) || this.lost === null || f.outage !== null) throw error;
-          this.recover(error);
-        }
-      }
-    } finally {
-      this.releaseSets();
+    if (!this.pushing) {
+      this.pushing = true;
+      this.linkMs = f.resumedAtMs - latency; // the source's link time: free since the run command left
     }
+    try {
+      if (!this.push(this.linkMs + STEP_LINK_MS)) {
+        p.setNowMs(this.linkMs); // where this migration stands (a fleet steps the one furthest behind)
+        return null;
+      }
+      // the end frame; the migration completes when it has arrived
+      const left = this.book(this.linkMs, () => p.sendEnd(), p.postcopyRateBytesPerSec());
+      this.linkMs = left;
+      if (this.lostInFlight(left + latency)) {
+        // lost in flight: the destination paused when the link went down, the source learns it now
+        this.lostFrames++;
+        p.setNowMs(Math.max(left, p.linkDownAtMs!));
+        throw new LinkDown(p.linkDownAtMs!);
+      }
+    } catch (error) {
+      // one outage per run: a second failure, or one without recovery, ends the run (simulate-precopy.ts)
+      if (!(error instanceof LinkDown) || this.lost === null || f.outage !== null) {
+        this.releaseSets();
+        throw error;
+      }
+      try {
+        this.recover(error);
+      } catch (lost) {
+        this.releaseSets(); // the link never came back: the run ends here
+        throw lost;
+      }
+      return null; // the push goes on from the recovery
+    }
+    this.releaseSets();
+    return this.finish();
+  }
+
+  /** Every page has arrived: the completion time, the guest's figures until then and in the after window. */
+  private finish(): number {
+    const p = this.parts;
+    const f = this.facts;
     const link = this.linkMs;
     p.setNowMs(link);
-    f.completedAtMs = link + latency;
+    f.completedAtMs = link + p.latencyMs;
     f.bytesAtEnd = p.totalBytes();
     // the guest until then: a vCPU may still fault on a page on its way (QEMU counts every request)
     this.advance(f.completedAtMs);
@@ -282,8 +314,12 @@ export class SimPostcopy implements PostcopyPort {
     return f.completedAtMs;
   }
 
-  /** Send every pending page: the guest's requests first, the background push between them. Throws LinkDown while the link is down. */
-  private push(): void {
+  /**
+   * Send pending pages, the guest's requests first, the background push between them, until none is
+   * left (true) or the link time has reached `untilMs` (false: the next step goes on). Throws LinkDown
+   * while the link is down.
+   */
+  private push(untilMs: number): boolean {
     const p = this.parts;
     const f = this.facts;
     const pending = p.pending;
@@ -309,6 +345,7 @@ export class SimPostcopy implements PostcopyPort {
       }
     };
     while (pending.count > 0) {
+      if (this.linkMs >= untilMs) return false;
       // the vCPUs, as far as the source can have heard of them
       this.advance(this.linkMs - latency);
       // requests first (urgent), those that have reached the source
@@ -338,6 +375,7 @@ export class SimPostcopy implements PostcopyPort {
       f.backgroundPages += len;
       this.cursor = page + len >= total ? 0 : page + len;
     }
+    return true;
   }
 
   /**

@@ -58,7 +58,8 @@ export interface SimulationWork {
   /** guest pages over the fleet */
   pages: number;
   /**
-   * post-copy (postcopy.enabled): its phase runs as one step (simulate-postcopy.ts); from the resume it lasts less than
+   * post-copy (postcopy.enabled): its phase is bounded as a whole (it runs in steps of a few ms of link
+   * time, simulate-postcopy.ts completeStep, but its accesses add up); from the resume it lasts less than
    * this (ms of virtual time): every page on a frame of its own at the post-copy rate, the round trips
    * and the after window; 0 without post-copy
    */
@@ -135,7 +136,7 @@ export function simulationWorkProblem(s: Scenario, methods: readonly Method[]): 
     const key = s.postcopy.maxBandwidth < s.link.bandwidth ? 'postcopy.maxBandwidth' : 'link.bandwidth';
     return {
       key,
-      message: `${key}: simulate mode models at most ${count(MAX_SIM_WRITES_PER_STEP)} guest accesses in the post-copy phase${weighted} (it runs as one step); pushing ${formatBytes(s.guest.memory)} at ${formatBitRate(pcRate)} takes up to ${formatDurationMs(w.postcopyBoundMs)}, and at ${count(s.workload.dirtyRate + s.workload.readRate)} writes and reads per second that is ${count(w.postcopyAccesses)} (raise ${key} or lower workload.dirtyRate and workload.readRate), got ${formatBitRate(key === 'link.bandwidth' ? s.link.bandwidth : s.postcopy.maxBandwidth)}`,
+      message: `${key}: simulate mode models at most ${count(MAX_SIM_WRITES_PER_STEP)} guest accesses in the post-copy phase${weighted} (all its steps together); pushing ${formatBytes(s.guest.memory)} at ${formatBitRate(pcRate)} takes up to ${formatDurationMs(w.postcopyBoundMs)}, and at ${count(s.workload.dirtyRate + s.workload.readRate)} writes and reads per second that is ${count(w.postcopyAccesses)} (raise ${key} or lower workload.dirtyRate and workload.readRate), got ${formatBitRate(key === 'link.bandwidth' ? s.link.bandwidth : s.postcopy.maxBandwidth)}`,
     };
   }
   if (w.writes > MAX_SIM_WRITES) {
