@@ -17,6 +17,10 @@ import { MigbenchError } from '../errors.ts';
 import { MAX_PAGE_SIZE, MIN_PAGE_SIZE, type ScenarioInput } from '../options.ts';
 import { formatBytes, formatByteRate, formatCount } from '../units.ts';
 import type { QmpLog, QmpPoll, QmpRam } from './qmp-log.ts';
+import { chooseModel, fitSequential, fitZipf } from './write-models.ts';
+
+/** migbench's zipfExponent default (src/scenario/keys.ts) */
+const DEFAULT_ZIPF_EXPONENT = 0.99;
 
 export interface FitParameter {
   /** the scenario key it sets */
@@ -401,26 +405,56 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
       evidence: events.length === 0 ? `no dirty sync during the live phase that the polls caught (dirty-sync-count ${last.ram.dirtySyncCount} at the end); ${qemuRateText}` : `the ${events.length} syncs the polls caught added no pages; ${qemuRateText}`,
     });
   } else {
+    const weightOf = (e: SyncEvent): number => syncWeight(e.intervalS);
+    const weights = usable.reduce((a, e) => a + weightOf(e), 0);
+    const rmsOf = (error: number): number => Math.sqrt(error / weights);
     const f = fitOverlap(usable, totalPages);
-    const atLeast = rateLowerBound(usable, f, totalPages);
-    dirtyRate = Math.max(1, Math.round(atLeast ?? f.w));
-    dirtyRateIsLowerBound = atLeast !== null;
-    workingSetPages = Math.max(1, Math.round(f.n));
-    const rms = Math.sqrt(f.error / usable.reduce((a, e) => a + syncWeight(e.intervalS), 0));
+    const seq = fitSequential(usable, totalPages, weightOf);
+    const zipf = fitZipf(usable, totalPages, weightOf);
+    const zipfDefault = fitZipf(usable, totalPages, weightOf, DEFAULT_ZIPF_EXPONENT);
+    const candidates = [
+      { name: 'overlap (hotset)', freeParameters: 2, rms: rmsOf(f.error), text: `w ${formatCount(Math.round(f.w))}/s over N ${formatCount(Math.round(f.n))} pages` },
+      { name: 'sequential', freeParameters: 1, rms: rmsOf(seq.error), text: `one sweep over all ${formatCount(totalPages)} pages at ${formatCount(Math.round(seq.w))} pages/s` },
+      { name: 'zipf', freeParameters: 2, rms: rmsOf(zipf.error), text: `${formatCount(Math.round(zipf.w))} writes/s over the guest, exponent ${zipf.s.toFixed(2)}` },
+      { name: `zipf at migbench's default exponent ${DEFAULT_ZIPF_EXPONENT}`, freeParameters: 1, rms: rmsOf(zipfDefault.error), text: `${formatCount(Math.round(zipfDefault.w))} writes/s over the guest` },
+    ];
+    const choice = chooseModel(candidates, usable.length);
+    const compared = `the models against the ${usable.length} sync${usable.length === 1 ? '' : 's'}, rms log error: ${candidates.map((c) => `${c.name} ${c.rms.toFixed(4)} (${c.text})`).join('; ')}; chosen: ${candidates[choice.index].name}, as ${choice.reason}`;
     const shown = usable.map((e) => `${formatCount(Math.round(e.newPages))} new after ${e.intervalS.toFixed(2)} s with ${formatCount(Math.round(e.leftoverPages))} pending (${u} ${e.line})`).join('; ');
-    params.push({ key: 'workload.pattern', value: 'hotset', evidence: 'uniform writes over a working set (hotset with hotFraction 1): the overlap model N(1 − e^(−w·t/N))' });
-    params.push({ key: 'workload.hotFraction', value: 1, evidence: 'every write in the working set (the log cannot tell writes elsewhere apart)' });
-    params.push({
-      key: 'workload.dirtyRate',
-      value: dirtyRate,
-      evidence: `${atLeast !== null ? `at least ${formatCount(dirtyRate)} page writes/s, a lower bound: every sync found the working set saturated, so any faster rate up to ${formatCount(RATE_SEARCH_MAX)}/s fits within ${RATE_FIT_TOLERANCE} rms log error of the best; ` : `${formatCount(dirtyRate)} page writes/s: `}least squares of new = N(1 − e^(−w·Δt/N))·(1 − pending/N) over ${usable.length} sync${usable.length === 1 ? '' : 's'}: ${shown}; rms log error ${rms.toFixed(3)} (each sync weighted by 1/(${SYNC_COUNT_SIGMA}² + (${SYNC_TIME_SIGMA_S} s/Δt)²): a short interval's sync time is least sure). ${qemuRateText}`,
-    });
-    const identifiable = usable.length >= 2;
-    params.push({
-      key: 'workload.workingSet',
-      value: workingSetPages * pageSize,
-      evidence: `${formatBytes(workingSetPages * pageSize)} (${formatCount(workingSetPages)} pages): the level the pending set saturates at in the same fit${identifiable ? '' : ' (one sync only: the rate and the working set are not both pinned down)'}${usable.some((e) => e.bulk) ? `; at the bulk round's sync the working set read as lying ${PLACEMENT_WORDS[f.placement]} (the placement that fits best; late unless another fits clearly better)` : ''}`,
-    });
+    const weighting = `each sync weighted by 1/(${SYNC_COUNT_SIGMA}² + (${SYNC_TIME_SIGMA_S} s/Δt)²): a short interval's sync time is least sure`;
+    if (choice.index === 0) {
+      const atLeast = rateLowerBound(usable, f, totalPages);
+      dirtyRate = Math.max(1, Math.round(atLeast ?? f.w));
+      dirtyRateIsLowerBound = atLeast !== null;
+      workingSetPages = Math.max(1, Math.round(f.n));
+      params.push({ key: 'workload.pattern', value: 'hotset', evidence: `uniform writes over a working set (hotset with hotFraction 1): the overlap model N(1 − e^(−w·t/N)); ${compared}` });
+      params.push({ key: 'workload.hotFraction', value: 1, evidence: 'every write in the working set (the log cannot tell writes elsewhere apart)' });
+      params.push({
+        key: 'workload.dirtyRate',
+        value: dirtyRate,
+        evidence: `${atLeast !== null ? `at least ${formatCount(dirtyRate)} page writes/s, a lower bound: every sync found the working set saturated, so any faster rate up to ${formatCount(RATE_SEARCH_MAX)}/s fits within ${RATE_FIT_TOLERANCE} rms log error of the best; ` : `${formatCount(dirtyRate)} page writes/s: `}least squares of new = N(1 − e^(−w·Δt/N))·(1 − pending/N) over ${usable.length} sync${usable.length === 1 ? '' : 's'}: ${shown}; rms log error ${candidates[0].rms.toFixed(3)} (${weighting}). ${qemuRateText}`,
+      });
+      const identifiable = usable.length >= 2;
+      params.push({
+        key: 'workload.workingSet',
+        value: workingSetPages * pageSize,
+        evidence: `${formatBytes(workingSetPages * pageSize)} (${formatCount(workingSetPages)} pages): the level the pending set saturates at in the same fit${identifiable ? '' : ' (one sync only: the rate and the working set are not both pinned down)'}${usable.some((e) => e.bulk) ? `; at the bulk round's sync the working set read as lying ${PLACEMENT_WORDS[f.placement]} (the placement that fits best; late unless another fits clearly better)` : ''}`,
+      });
+    } else {
+      // sequential and zipf write over the whole guest (migbench's patterns have no working set of their own)
+      const isSeq = candidates[choice.index].name === 'sequential';
+      const z = choice.index === 2 ? zipf : zipfDefault;
+      dirtyRate = Math.max(1, Math.round(isSeq ? seq.w : z.w));
+      workingSetPages = totalPages;
+      params.push({ key: 'workload.pattern', value: isSeq ? 'sequential' : 'zipf', evidence: compared });
+      params.push({
+        key: 'workload.dirtyRate',
+        value: dirtyRate,
+        evidence: `${formatCount(dirtyRate)} page writes/s: least squares of the ${isSeq ? 'sequential model, new = min(w·Δt, pages not pending)' : 'zipf model, new = Σ_k (1 − e^(−p_k·w·Δt))·(1 − P(k pending))'} over ${usable.length} sync${usable.length === 1 ? '' : 's'}: ${shown}; rms log error ${candidates[choice.index].rms.toFixed(3)} (${weighting}). ${qemuRateText}`,
+      });
+      if (!isSeq) params.push({ key: 'workload.zipfExponent', value: round(z.s, 3), evidence: choice.index === 2 ? `the exponent that fits best (searched from ${0.05} to ${4})` : `migbench's default: too few syncs to pin it` });
+      params.push({ key: 'workload.workingSet', value: workingSetPages * pageSize, evidence: `the whole guest, ${formatCount(totalPages)} pages: ${isSeq ? 'the sweep covers all of memory' : 'the ranks are spread over all of memory'}` });
+    }
   }
 
   // XBZRLE: on in the capabilities (or its cache figures are in the replies)
@@ -504,7 +538,8 @@ function buildScenario(name: string, params: readonly FitParameter[], logTotalTi
   if (v('workload.pattern') !== 'idle') {
     workload.dirtyRate = v('workload.dirtyRate');
     workload.workingSet = v('workload.workingSet');
-    workload.hotFraction = v('workload.hotFraction');
+    if (v('workload.hotFraction') !== undefined) workload.hotFraction = v('workload.hotFraction');
+    if (v('workload.zipfExponent') !== undefined) workload.zipfExponent = v('workload.zipfExponent');
     if (v('workload.workingSetZero') !== undefined) workload.workingSetZero = v('workload.workingSetZero');
   }
   if (v('workload.writeBytes') !== undefined) workload.writeBytes = v('workload.writeBytes');
