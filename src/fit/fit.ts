@@ -17,6 +17,7 @@ import { MigbenchError } from '../errors.ts';
 import { MAX_PAGE_SIZE, MIN_PAGE_SIZE, type ScenarioInput } from '../options.ts';
 import { formatBytes, formatByteRate, formatCount } from '../units.ts';
 import type { QmpLog, QmpPoll, QmpRam } from './qmp-log.ts';
+import type { SyncEvent } from './sync-event.ts';
 import { chooseModel, fitSequential, fitZipf } from './write-models.ts';
 
 /** migbench's zipfExponent default (src/scenario/keys.ts) */
@@ -31,29 +32,7 @@ export interface FitParameter {
   readonly evidence: string;
 }
 
-/** One dirty sync the polls caught, as the fit uses it (pages, seconds). */
-export interface SyncEvent {
-  /** the poll after the sync */
-  readonly line: number;
-  /** estimated time of the sync, ms */
-  readonly atMs: number;
-  /** seconds since the previous sync */
-  readonly intervalS: number;
-  /** pages still pending just before the sync */
-  readonly leftoverPages: number;
-  /** pages the sync added */
-  readonly newPages: number;
-  /** seconds between the two syncs before this one (what the pages still pending were written in), when known */
-  readonly previousIntervalS?: number;
-  /**
-   * bulk round's sync: zero pages among those still pending (the zero pages sent after the sync until the
-   * next one: the pages the guest writes are not zero, so these are the unsent end of memory), never
-   * working-set pages
-   */
-  readonly leftoverZeroPages?: number;
-  /** the sync that ended the bulk round: its pending pages are the unsent end of memory, not written pages */
-  readonly bulk?: boolean;
-}
+export type { SyncEvent } from './sync-event.ts';
 
 /**
  * Where the working set lies in memory, as the bulk round's sync sees it (the only sync whose pending

@@ -12,7 +12,7 @@
  *    unsent end of memory, which holds every bucket pro rata (the ranks are spread over memory).
  * Pure.
  */
-import type { SyncEvent } from './fit.ts';
+import type { SyncEvent } from './sync-event.ts';
 
 /** The rate search's range, writes/s (as fit.ts's). */
 const RATE_MAX = 1e9;
