@@ -37,7 +37,7 @@ import { ChannelLanes, singleLaneReport } from './precopy/channels.ts';
 import { faultFor, type WorkerFault } from './faults.ts';
 import { createRing, type RingShared } from './transport/ring.ts';
 import { formatByteRate, formatBytes } from './units.ts';
-import { fillGuest } from './workload/fill.ts';
+import { fillGuest, hotSetFill } from './workload/fill.ts';
 import { Rng, deriveSeed } from './workload/rng.ts';
 import { precopySettingsFor } from './precopy/settings.ts';
 import { VcpuPool } from './workload/vcpu-pool.ts';
@@ -145,7 +145,7 @@ async function allocateGuest(userScenario: Scenario, options: GuestOptions, loca
     const total = (dest ? 3 : 2) * m;
     source.touch(heard && ((done) => heard(done, total)));
     dest?.touch(heard && ((done) => heard(m + done, total)));
-    fillGuest(source, scenario.guest.fill, scenario.seed, heard && ((done) => heard(total - m + done, total)));
+    fillGuest(source, scenario.guest.fill, scenario.seed, heard && ((done) => heard(total - m + done, total)), hotSetFill(scenario));
     const deviceState = new Uint8Array(new SharedArrayBuffer(scenario.guest.deviceState));
     new Rng(deriveSeed(scenario.seed, 3)).fill(deviceState);
     const destDeviceState = local ? new SharedArrayBuffer(scenario.guest.deviceState) : null;

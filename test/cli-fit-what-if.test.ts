@@ -40,9 +40,10 @@ describe('migbench fit --what-if', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^what if: the fitted guest through 8 settings in simulate mode; target: converged, downtime ≤ 300 ms; cheapest by total-time$/m);
     expect(r.stderr).toMatch(/^without XBZRLE, same bandwidth and settings: cancelled \(timeout\), .* → it does not converge without XBZRLE$/m);
-    // with the log's 300 ms target, only XBZRLE (or a throttled guest just over it) gets there
+    // with the log's 300 ms target, XBZRLE gets there, and without it only a throttled guest (292 ms:
+    // the fitted guest's zero pages lie outside its working set, issue 15; 304 ms when they did not)
     expect(r.stderr).toMatch(/^cheapest that converges: precopy\.downtimeLimitMs=300 .*precopy\.xbzrle=\{"enabled":true,"cacheSize":268435456\}/m);
-    expect(r.stderr).toMatch(/^without XBZRLE no setting of the grid converges within the target: — \(/m);
+    expect(r.stderr).toMatch(/^without XBZRLE it converges with: precopy\.downtimeLimitMs=300 precopy\.autoConverge=true precopy\.xbzrle=\{"enabled":false\}/m);
   });
 
   it.each([

@@ -37,6 +37,7 @@ async function roundTrip(c: Case) {
   const pages = (c.pattern === 'hotset' ? scenario.workload.workingSet : scenario.guest.memory) / scenario.guest.pageSize;
   return {
     outcome: doc.precopy!.outcome,
+    pattern: fit.scenario.workload?.pattern,
     rateError: fit.dirtyRatePagesPerSec / scenario.workload.dirtyRate - 1,
     workingSetError: (fit.workingSetPages ?? 0) / pages - 1,
   };
@@ -45,41 +46,45 @@ async function roundTrip(c: Case) {
 const TOLERANCE = 0.1;
 
 describe('fit recovers the dirty rate and working set of the scenario that wrote the log', () => {
+  // the pattern the fit chooses: the overlap model is migbench's hotset (a uniform guest is a hot set as
+  // large as the guest); sequential and zipf are their own models
+  const fitted = (c: Case): string => (c.pattern === 'uniform' ? 'hotset' : c.pattern);
+
   it.each<Case>([
     { pattern: 'hotset', dirtyRate: 4000, maxBandwidth: '32MiB/s', converges: true, seed: 1 },
     { pattern: 'hotset', dirtyRate: 4000, maxBandwidth: '32MiB/s', converges: true, seed: 2 },
     { pattern: 'hotset', dirtyRate: 16_000, maxBandwidth: '32MiB/s', converges: false, seed: 1 },
     { pattern: 'uniform', dirtyRate: 25_000, maxBandwidth: '64MiB/s', converges: false, seed: 1 },
+    // three syncs within 0.7 s: met since the pages each sync added are read exactly off QEMU's
+    // counters (pages sent + the change of remaining), not from the bytes after an estimated sync time
+    { pattern: 'hotset', dirtyRate: 20_000, maxBandwidth: '128MiB/s', converges: true, seed: 1 },
+    // working set 12–15 % low before the exact counts; now within 2 % over seeds 1–3
+    { pattern: 'uniform', dirtyRate: 11_500, maxBandwidth: '64MiB/s', converges: true, seed: 1 },
+    // the sequential model (w·Δt until the sweep has covered memory) fits these exactly (< 0.1 %)
+    { pattern: 'sequential', dirtyRate: 10_000, maxBandwidth: '64MiB/s', converges: true, seed: 1 },
+    { pattern: 'sequential', dirtyRate: 25_000, maxBandwidth: '64MiB/s', converges: false, seed: 1 },
+    // two syncs only: too few to test a two-parameter model; zipf at migbench's default exponent fits
+    // them within 0.03 % (rate within 0.3 % over seeds 1–3)
+    { pattern: 'zipf', dirtyRate: 120_000, maxBandwidth: '64MiB/s', converges: false, seed: 1, timeoutMs: 12_000 },
   ])('$pattern at $dirtyRate/s over $maxBandwidth (converges: $converges, seed $seed): within 10 %', async (c) => {
     const r = await roundTrip(c);
     expect(r.outcome).toBe(c.converges ? 'converged' : 'cancelled');
+    expect(r.pattern).toBe(fitted(c));
     expect(Math.abs(r.rateError)).toBeLessThan(TOLERANCE);
     expect(Math.abs(r.workingSetError)).toBeLessThan(TOLERANCE);
   });
 
-  // Not met. The fit's model is uniform writes over a set of N pages, N(1 − e^(−w·t/N)) distinct
-  // pages after t seconds. A zipf guest writes every page with a skewed probability: its distinct
-  // pages grow with no saturation level, so the fit finds a smaller N and a lower w that match the
-  // few syncs it sees (zipf 8,000/s: w −42 %, N −83 % of the guest; at 120,000/s the polls catch one
-  // sync whole, which pins neither: w runs to the search bound). A sequential guest dirties w·t
-  // pages without overlap until it wraps: the overlap model reads the straight line as the start of a
-  // curve and overestimates w (10,000/s: +13 %; 25,000/s: +130 %, where each round spans a wrap).
-  // A converging hotset over a fast link (20,000/s at 128 MiB/s) has four syncs of which three come
-  // within 0.2 s: the pending figures between polls are too coarse there (w −13 %, N +31 %).
-  // A converging uniform guest (11,500/s at 64 MiB/s) met 10 % under the old sync cadence; with QEMU's
-  // (one sync per migration iteration, issue 15) its 13–14 syncs give the rate within 2 % but the
-  // working set 12–15 % low over seeds 1–3 (the whole guest never saturates before it converges).
-  it.fails.each<Case>([
-    { pattern: 'zipf', dirtyRate: 8000, maxBandwidth: '64MiB/s', converges: true, seed: 1 },
-    { pattern: 'zipf', dirtyRate: 120_000, maxBandwidth: '64MiB/s', converges: false, seed: 1, timeoutMs: 12_000 },
-    { pattern: 'sequential', dirtyRate: 10_000, maxBandwidth: '64MiB/s', converges: true, seed: 1 },
-    { pattern: 'sequential', dirtyRate: 25_000, maxBandwidth: '64MiB/s', converges: false, seed: 1 },
-    { pattern: 'hotset', dirtyRate: 20_000, maxBandwidth: '128MiB/s', converges: true, seed: 1 },
-    { pattern: 'uniform', dirtyRate: 11_500, maxBandwidth: '64MiB/s', converges: true, seed: 1 },
-  ])('not yet: $pattern at $dirtyRate/s over $maxBandwidth (converges: $converges)', async (c) => {
-    const r = await roundTrip(c);
-    expect(r.outcome).toBe(c.converges ? 'converged' : 'cancelled');
-    expect(Math.abs(r.rateError)).toBeLessThan(TOLERANCE);
-    expect(Math.abs(r.workingSetError)).toBeLessThan(TOLERANCE);
-  });
+  // Not met: a zipf guest at 8,000/s that converges shows three syncs, and the overlap model fits them
+  // better (rms log error 0.0025) than zipf does (0.009; 0.013 at the true rate and exponent): the
+  // short syncs' counts are too coarse to tell the curves apart, so the fit keeps the overlap model and
+  // finds w −39 % and N −84 % of the guest (seed 2: −43 %, −83 %; seed 3 chooses zipf, within 2 %).
+  it.fails.each<Case>([{ pattern: 'zipf', dirtyRate: 8000, maxBandwidth: '64MiB/s', converges: true, seed: 1 }])(
+    'not yet: $pattern at $dirtyRate/s over $maxBandwidth (converges: $converges)',
+    async (c) => {
+      const r = await roundTrip(c);
+      expect(r.outcome).toBe(c.converges ? 'converged' : 'cancelled');
+      expect(Math.abs(r.rateError)).toBeLessThan(TOLERANCE);
+      expect(Math.abs(r.workingSetError)).toBeLessThan(TOLERANCE);
+    },
+  );
 });

@@ -17,7 +17,7 @@ describe('resolveScenario defaults', () => {
   it('resolves the empty scenario to the documented defaults', () => {
     const s = resolveScenario({});
     expect(s.guest).toEqual({ memory: 2 ** 30, pageSize: 4096, vcpus: 2, fill: { zero: 0, random: 1, text: 0 }, deviceState: 262144 });
-    expect(s.workload).toEqual({ pattern: 'hotset', dirtyRate: 20000, workingSet: 128 * 2 ** 20, hotFraction: 0.9, zipfExponent: 0.99, writeBytes: 8, readRate: 0 });
+    expect(s.workload).toEqual({ pattern: 'hotset', dirtyRate: 20000, workingSet: 128 * 2 ** 20, workingSetZero: null, hotFraction: 0.9, zipfExponent: 0.99, writeBytes: 8, readRate: 0 });
     expect(s.postcopy).toEqual({ enabled: false, startAfterRounds: 1, maxBandwidth: Infinity, preempt: true, recovery: false });
     expect(s.faults).toEqual({ linkDownAtMs: null, linkDownForMs: 0 });
     expect(s.link).toEqual({ bandwidth: 125_000_000, latencyMs: 0, transport: 'memory', target: null, tokenFile: null, tls: null });

@@ -17,6 +17,11 @@ import { MigbenchError } from '../errors.ts';
 import { MAX_PAGE_SIZE, MIN_PAGE_SIZE, type ScenarioInput } from '../options.ts';
 import { formatBytes, formatByteRate, formatCount } from '../units.ts';
 import type { QmpLog, QmpPoll, QmpRam } from './qmp-log.ts';
+import type { SyncEvent } from './sync-event.ts';
+import { chooseModel, fitSequential, fitZipf } from './write-models.ts';
+
+/** migbench's zipfExponent default (src/scenario/keys.ts) */
+const DEFAULT_ZIPF_EXPONENT = 0.99;
 
 export interface FitParameter {
   /** the scenario key it sets */
@@ -27,21 +32,7 @@ export interface FitParameter {
   readonly evidence: string;
 }
 
-/** One dirty sync the polls caught, as the fit uses it (pages, seconds). */
-export interface SyncEvent {
-  /** the poll after the sync */
-  readonly line: number;
-  /** estimated time of the sync, ms */
-  readonly atMs: number;
-  /** seconds since the previous sync */
-  readonly intervalS: number;
-  /** pages still pending just before the sync */
-  readonly leftoverPages: number;
-  /** pages the sync added */
-  readonly newPages: number;
-  /** the sync that ended the bulk round: its pending pages are the unsent end of memory, not written pages */
-  readonly bulk?: boolean;
-}
+export type { SyncEvent } from './sync-event.ts';
 
 /**
  * Where the working set lies in memory, as the bulk round's sync sees it (the only sync whose pending
@@ -111,8 +102,20 @@ export function syncWeight(intervalS: number): number {
  * sync, the share of the working set still pending depends on where it lies.
  */
 export function modelNewPages(ev: SyncEvent, w: number, n: number, placement: Placement, totalPages: number): number {
-  const pendingShare = ev.bulk && placement === 'early' ? 0 : ev.bulk && placement === 'spread' ? ev.leftoverPages / totalPages : ev.leftoverPages / n;
+  const pendingShare =
+    ev.bulk && placement === 'early' ? 0 : ev.bulk && placement === 'spread' ? ev.leftoverPages / totalPages : (ev.bulk ? lateWorkingSetPending(ev) : ev.leftoverPages) / n;
   return overlapPages(w, n, ev.intervalS) * Math.max(0, 1 - pendingShare);
+}
+
+/**
+ * Working-set pages still pending at the bulk round's sync if the working set lies at the end of memory:
+ * the pages still pending, less the zero pages among them when those were most of them (then the end
+ * of memory was memory the guest had not written, and a zero page there is no working-set page; when
+ * they were few, they may be pages the guest starts writing during the migration, as a fresh guest does).
+ */
+export function lateWorkingSetPending(ev: SyncEvent): number {
+  const zero = ev.leftoverZeroPages ?? 0;
+  return zero > ev.leftoverPages / 2 ? Math.max(0, ev.leftoverPages - zero) : ev.leftoverPages;
 }
 
 /** Squared log error of the model on the events (pages + 1 so an empty refill counts). */
@@ -216,6 +219,23 @@ export function fitFor(events: readonly SyncEvent[], totalPages: number, placeme
   return best;
 }
 
+/**
+ * Zero pages sent after the sync that falls `syncShare` of the way through the interval that ends at
+ * polls[i], up to the last poll before the next sync (duplicate counts zero pages; a share of the
+ * interval's own in proportion to time).
+ */
+function zeroPagesSentAfter(polls: readonly (QmpPoll & { ram: QmpRam })[], i: number, syncShare: number): number {
+  const a = polls[i - 1].ram;
+  const b = polls[i].ram;
+  let j = i;
+  while (j + 1 < polls.length && polls[j + 1].status === 'active' && polls[j + 1].ram.dirtySyncCount === b.dirtySyncCount) j++;
+  const atSync = a.duplicate + (b.duplicate - a.duplicate) * syncShare;
+  return Math.max(0, polls[j].ram.duplicate - atSync);
+}
+
+/** Pages sent so far: zero pages, pages sent in full and XBZRLE deltas (QEMU counts each page once). */
+const pagesSent = (p: QmpPoll & { ram: QmpRam }): number => p.ram.duplicate + p.ram.normal + (p.xbzrle?.pages ?? 0);
+
 const ramPolls = (log: QmpLog): (QmpPoll & { ram: QmpRam })[] => log.polls.filter((p): p is QmpPoll & { ram: QmpRam } => p.ram !== null);
 
 function median(values: number[]): number {
@@ -301,6 +321,7 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
   const thresholdBytes = (liveRate * downtimeLimitMs) / 1000;
   const events: SyncEvent[] = [];
   let prevSyncMs = polls.find((p) => p.setupTimeMs !== null)?.setupTimeMs ?? 0;
+  let previousIntervalS: number | null = null;
   for (let i = 1; i < polls.length; i++) {
     const a = polls[i - 1];
     const b = polls[i];
@@ -308,6 +329,7 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
     if (step === 0) continue;
     const dtMs = b.elapsedMs - a.elapsedMs;
     if (step !== 1 || a.status !== 'active' || b.status !== 'active' || dtMs <= 0) {
+      previousIntervalS = step === 1 ? (b.elapsedMs - prevSyncMs) / 1000 : null;
       prevSyncMs = b.elapsedMs; // several syncs, or the end: not usable, but the clock of syncs moves on
       continue;
     }
@@ -323,17 +345,25 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
     const untilMs = Math.min(dtMs, Math.max(0, ((a.ram.remaining - thresholdBytes) / fallRate) * 1000));
     const atMs = a.elapsedMs + untilMs;
     const leftover = Math.max(0, a.ram.remaining - (fallRate * untilMs) / 1000);
-    // after the sync the round sends dirtied pages, in full: bytes ≈ pages
+    // the pages the sync added, exactly: every page sent clears its bit (`remaining` falls by a page)
+    // and counts once in duplicate, normal or xbzrle pages; the sync sets the new bits. So
+    // new = pages sent + the change of `remaining`, wherever in the interval the sync fell
+    const exact = pagesSent(b) - pagesSent(a) + (b.ram.remaining - a.ram.remaining) / pageSize;
+    // (without those counters: the bytes sent after the sync taken as whole pages)
     const after = b.ram.remaining + (sent * (dtMs - untilMs)) / dtMs;
+    const newPages = exact >= 0 ? exact : Math.max(0, after - leftover) / pageSize;
+    const intervalS = Math.max(1e-3, (atMs - prevSyncMs) / 1000);
     events.push({
       line: b.line,
       atMs: round(atMs, 1),
-      intervalS: Math.max(1e-3, (atMs - prevSyncMs) / 1000),
+      intervalS,
       leftoverPages: round(leftover / pageSize, 1),
-      newPages: round(Math.max(0, after - leftover) / pageSize, 1),
-      ...(a.ram.dirtySyncCount === polls[0].ram.dirtySyncCount ? { bulk: true } : {}),
+      newPages: round(newPages, 1),
+      ...(previousIntervalS !== null ? { previousIntervalS } : {}),
+      ...(a.ram.dirtySyncCount === polls[0].ram.dirtySyncCount ? { bulk: true, leftoverZeroPages: round(Math.min(leftover / pageSize, zeroPagesSentAfter(polls, i, untilMs / dtMs)), 1) } : {}),
     });
     prevSyncMs = atMs;
+    previousIntervalS = intervalS;
   }
 
   const qemuRates = polls.filter((p) => (p.ram.dirtyPagesRate ?? 0) > 0).map((p) => ({ line: p.line, rate: p.ram.dirtyPagesRate! }));
@@ -354,26 +384,56 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
       evidence: events.length === 0 ? `no dirty sync during the live phase that the polls caught (dirty-sync-count ${last.ram.dirtySyncCount} at the end); ${qemuRateText}` : `the ${events.length} syncs the polls caught added no pages; ${qemuRateText}`,
     });
   } else {
+    const weightOf = (e: SyncEvent): number => syncWeight(e.intervalS);
+    const weights = usable.reduce((a, e) => a + weightOf(e), 0);
+    const rmsOf = (error: number): number => Math.sqrt(error / weights);
     const f = fitOverlap(usable, totalPages);
-    const atLeast = rateLowerBound(usable, f, totalPages);
-    dirtyRate = Math.max(1, Math.round(atLeast ?? f.w));
-    dirtyRateIsLowerBound = atLeast !== null;
-    workingSetPages = Math.max(1, Math.round(f.n));
-    const rms = Math.sqrt(f.error / usable.reduce((a, e) => a + syncWeight(e.intervalS), 0));
+    const seq = fitSequential(usable, totalPages, weightOf);
+    const zipf = fitZipf(usable, totalPages, weightOf);
+    const zipfDefault = fitZipf(usable, totalPages, weightOf, DEFAULT_ZIPF_EXPONENT);
+    const candidates = [
+      { name: 'overlap (hotset)', freeParameters: 2, rms: rmsOf(f.error), text: `w ${formatCount(Math.round(f.w))}/s over N ${formatCount(Math.round(f.n))} pages` },
+      { name: 'sequential', freeParameters: 1, rms: rmsOf(seq.error), text: `one sweep over all ${formatCount(totalPages)} pages at ${formatCount(Math.round(seq.w))} pages/s` },
+      { name: 'zipf', freeParameters: 2, rms: rmsOf(zipf.error), text: `${formatCount(Math.round(zipf.w))} writes/s over the guest, exponent ${zipf.s.toFixed(2)}` },
+      { name: `zipf at migbench's default exponent ${DEFAULT_ZIPF_EXPONENT}`, freeParameters: 1, rms: rmsOf(zipfDefault.error), text: `${formatCount(Math.round(zipfDefault.w))} writes/s over the guest` },
+    ];
+    const choice = chooseModel(candidates, usable.length);
+    const compared = `the models against the ${usable.length} sync${usable.length === 1 ? '' : 's'}, rms log error: ${candidates.map((c) => `${c.name} ${c.rms.toFixed(4)} (${c.text})`).join('; ')}; chosen: ${candidates[choice.index].name}, as ${choice.reason}`;
     const shown = usable.map((e) => `${formatCount(Math.round(e.newPages))} new after ${e.intervalS.toFixed(2)} s with ${formatCount(Math.round(e.leftoverPages))} pending (${u} ${e.line})`).join('; ');
-    params.push({ key: 'workload.pattern', value: 'hotset', evidence: 'uniform writes over a working set (hotset with hotFraction 1): the overlap model N(1 − e^(−w·t/N))' });
-    params.push({ key: 'workload.hotFraction', value: 1, evidence: 'every write in the working set (the log cannot tell writes elsewhere apart)' });
-    params.push({
-      key: 'workload.dirtyRate',
-      value: dirtyRate,
-      evidence: `${atLeast !== null ? `at least ${formatCount(dirtyRate)} page writes/s, a lower bound: every sync found the working set saturated, so any faster rate up to ${formatCount(RATE_SEARCH_MAX)}/s fits within ${RATE_FIT_TOLERANCE} rms log error of the best; ` : `${formatCount(dirtyRate)} page writes/s: `}least squares of new = N(1 − e^(−w·Δt/N))·(1 − pending/N) over ${usable.length} sync${usable.length === 1 ? '' : 's'}: ${shown}; rms log error ${rms.toFixed(3)} (each sync weighted by 1/(${SYNC_COUNT_SIGMA}² + (${SYNC_TIME_SIGMA_S} s/Δt)²): a short interval's sync time is least sure). ${qemuRateText}`,
-    });
-    const identifiable = usable.length >= 2;
-    params.push({
-      key: 'workload.workingSet',
-      value: workingSetPages * pageSize,
-      evidence: `${formatBytes(workingSetPages * pageSize)} (${formatCount(workingSetPages)} pages): the level the pending set saturates at in the same fit${identifiable ? '' : ' (one sync only: the rate and the working set are not both pinned down)'}${usable.some((e) => e.bulk) ? `; at the bulk round's sync the working set read as lying ${PLACEMENT_WORDS[f.placement]} (the placement that fits best; late unless another fits clearly better)` : ''}`,
-    });
+    const weighting = `each sync weighted by 1/(${SYNC_COUNT_SIGMA}² + (${SYNC_TIME_SIGMA_S} s/Δt)²): a short interval's sync time is least sure`;
+    if (choice.index === 0) {
+      const atLeast = rateLowerBound(usable, f, totalPages);
+      dirtyRate = Math.max(1, Math.round(atLeast ?? f.w));
+      dirtyRateIsLowerBound = atLeast !== null;
+      workingSetPages = Math.max(1, Math.round(f.n));
+      params.push({ key: 'workload.pattern', value: 'hotset', evidence: `uniform writes over a working set (hotset with hotFraction 1): the overlap model N(1 − e^(−w·t/N)); ${compared}` });
+      params.push({ key: 'workload.hotFraction', value: 1, evidence: 'every write in the working set (the log cannot tell writes elsewhere apart)' });
+      params.push({
+        key: 'workload.dirtyRate',
+        value: dirtyRate,
+        evidence: `${atLeast !== null ? `at least ${formatCount(dirtyRate)} page writes/s, a lower bound: every sync found the working set saturated, so any faster rate up to ${formatCount(RATE_SEARCH_MAX)}/s fits within ${RATE_FIT_TOLERANCE} rms log error of the best; ` : `${formatCount(dirtyRate)} page writes/s: `}least squares of new = N(1 − e^(−w·Δt/N))·(1 − pending/N) over ${usable.length} sync${usable.length === 1 ? '' : 's'}: ${shown}; rms log error ${candidates[0].rms.toFixed(3)} (${weighting}). ${qemuRateText}`,
+      });
+      const identifiable = usable.length >= 2;
+      params.push({
+        key: 'workload.workingSet',
+        value: workingSetPages * pageSize,
+        evidence: `${formatBytes(workingSetPages * pageSize)} (${formatCount(workingSetPages)} pages): the level the pending set saturates at in the same fit${identifiable ? '' : ' (one sync only: the rate and the working set are not both pinned down)'}${usable.some((e) => e.bulk) ? `; at the bulk round's sync the working set read as lying ${PLACEMENT_WORDS[f.placement]} (the placement that fits best; late unless another fits clearly better)` : ''}`,
+      });
+    } else {
+      // sequential and zipf write over the whole guest (migbench's patterns have no working set of their own)
+      const isSeq = candidates[choice.index].name === 'sequential';
+      const z = choice.index === 2 ? zipf : zipfDefault;
+      dirtyRate = Math.max(1, Math.round(isSeq ? seq.w : z.w));
+      workingSetPages = totalPages;
+      params.push({ key: 'workload.pattern', value: isSeq ? 'sequential' : 'zipf', evidence: compared });
+      params.push({
+        key: 'workload.dirtyRate',
+        value: dirtyRate,
+        evidence: `${formatCount(dirtyRate)} page writes/s: least squares of the ${isSeq ? 'sequential model, new = min(w·Δt, pages not pending)' : 'zipf model, new = Σ_k (1 − e^(−p_k·w·Δt))·(1 − P(k pending))'} over ${usable.length} sync${usable.length === 1 ? '' : 's'}: ${shown}; rms log error ${candidates[choice.index].rms.toFixed(3)} (${weighting}). ${qemuRateText}`,
+      });
+      if (!isSeq) params.push({ key: 'workload.zipfExponent', value: round(z.s, 3), evidence: choice.index === 2 ? `the exponent that fits best (searched from ${0.05} to ${4})` : `migbench's default: too few syncs to pin it` });
+      params.push({ key: 'workload.workingSet', value: workingSetPages * pageSize, evidence: `the whole guest, ${formatCount(totalPages)} pages: ${isSeq ? 'the sweep covers all of memory' : 'the ranks are spread over all of memory'}` });
+    }
   }
 
   // XBZRLE: on in the capabilities (or its cache figures are in the replies)
@@ -399,6 +459,8 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
     params.push({ key: 'precopy.xbzrle', value: { enabled: false }, evidence: log.capabilities ? 'capability xbzrle off' : 'no capabilities reply and no xbzrle-cache figures: off' });
   }
 
+  if (workingSetPages !== null && workingSetPages < totalPages) placeZeroPages(params, last, totalPages, workingSetPages, events, u);
+
   const totalTimeMs = lastAny.totalTimeMs ?? lastAny.elapsedMs;
   const scenario = buildScenario(name, params, totalTimeMs);
   return {
@@ -420,6 +482,34 @@ export function fitLog(log: QmpLog, name = 'fitted'): FitResult {
   };
 }
 
+/**
+ * Where the zero pages lie (issue 15): a page the guest writes is not zero, and a working set the guest
+ * wrote before the migration holds none, so the zero pages QEMU counted go to the rest of the guest as
+ * far as they fit there (`workload.workingSetZero`, with `guest.fill` for the rest). The evidence: the
+ * zero pages sent after the bulk round's sync (pages re-sent because the guest wrote them are not zero;
+ * those were the unsent end of memory).
+ */
+function placeZeroPages(params: FitParameter[], last: QmpPoll & { ram: QmpRam }, totalPages: number, workingSetPages: number, events: readonly SyncEvent[], u: string): void {
+  const zeroPages = Math.min(totalPages, last.ram.duplicate);
+  const restPages = totalPages - workingSetPages;
+  const inWorkingSet = Math.max(0, zeroPages - restPages);
+  const wsZero = round(inWorkingSet / workingSetPages, 4);
+  const restZero = round(Math.min(zeroPages, restPages) / restPages, 4);
+  const bulk = events.find((e) => e.bulk);
+  const after = bulk ? ` The bulk round's sync left ${formatCount(Math.round(bulk.leftoverPages))} pages unsent, ${formatCount(Math.round(bulk.leftoverZeroPages ?? 0))} of them zero (${u} ${bulk.line}).` : '';
+  const i = params.findIndex((p) => p.key === 'guest.fill');
+  params[i] = {
+    key: 'guest.fill',
+    value: { zero: restZero, random: round(1 - restZero, 4), text: 0 },
+    evidence: `the ${formatCount(restPages)} pages outside the working set: ${pct(restZero)} zero (ram.duplicate ${formatCount(last.ram.duplicate)} zero pages (${u} ${last.line}), ${inWorkingSet > 0 ? `${formatCount(restPages)} of them here, the rest in the working set` : 'all of them here'}); the rest taken as incompressible (ram.normal ${formatCount(last.ram.normal)} pages sent in full, re-sent pages included)`,
+  };
+  params.push({
+    key: 'workload.workingSetZero',
+    value: wsZero,
+    evidence: `${pct(wsZero)} of the working set starts as zero pages: a page the guest writes is not zero, and a working set written before the migration holds none, so the ${formatCount(zeroPages)} zero pages are placed in the other ${formatCount(restPages)} pages${inWorkingSet > 0 ? ` as far as they fit (${formatCount(inWorkingSet)} do not)` : ''}.${after}`,
+  });
+}
+
 /** The scenario the parameters describe (every other key: migbench's default). */
 function buildScenario(name: string, params: readonly FitParameter[], logTotalTimeMs: number): ScenarioInput {
   const v = (key: string): unknown => params.find((p) => p.key === key)?.value;
@@ -427,7 +517,9 @@ function buildScenario(name: string, params: readonly FitParameter[], logTotalTi
   if (v('workload.pattern') !== 'idle') {
     workload.dirtyRate = v('workload.dirtyRate');
     workload.workingSet = v('workload.workingSet');
-    workload.hotFraction = v('workload.hotFraction');
+    if (v('workload.hotFraction') !== undefined) workload.hotFraction = v('workload.hotFraction');
+    if (v('workload.zipfExponent') !== undefined) workload.zipfExponent = v('workload.zipfExponent');
+    if (v('workload.workingSetZero') !== undefined) workload.workingSetZero = v('workload.workingSetZero');
   }
   if (v('workload.writeBytes') !== undefined) workload.writeBytes = v('workload.writeBytes');
   return {

@@ -97,16 +97,21 @@ export function qmpLogLines(s: Scenario, p: PrecopyResult): string[] {
   const afterLiveEnd = liveEnd === undefined ? -1 : p.series.findLastIndex((pt) => Math.abs(pt.tMs - liveEnd) <= EPS_MS);
   for (const [i, pt] of p.series.entries()) {
     if (pt.tMs <= 0 || pt.tMs >= st['total-time']) continue;
-    // the round running at the sample: the first whose end is after it
-    let k = rounds.findIndex((r) => r.startMs + r.durationMs > pt.tMs);
+    // the round running at the sample: the first whose end is after it. A sample at a round's end was
+    // taken before that round's sync (it belongs to the round that ends), except the one forced at
+    // the end of the live phase, which comes after the last live sync
+    const slackMs = i === afterLiveEnd ? 0 : EPS_MS;
+    let k = rounds.findIndex((r) => r.startMs + r.durationMs > pt.tMs - slackMs);
     if (k < 0) k = rounds.length - 1;
     const before = rounds.slice(0, k);
     const r = rounds[k];
     const startPending = k === 0 ? totalPages : rounds[k - 1].pendingPages;
     const sentInRound = Math.max(0, startPending - pt.remainingBytes / ps);
     const frac = r.sentPages > 0 ? Math.min(1, sentInRound / r.sentPages) : 0;
-    const duplicate = Math.max(prevDuplicate, Math.round(before.reduce((a, x) => a + x.zeroPages, 0) + r.zeroPages * frac));
-    const normal = Math.max(prevNormal, Math.round(before.reduce((a, x) => a + x.normalPages, 0) + r.normalPages * frac));
+    const zeroSoFar = before.reduce((a, x) => a + x.zeroPages, 0) + r.zeroPages * frac;
+    const duplicate = Math.max(prevDuplicate, Math.round(zeroSoFar));
+    // rounded as one sum, so that duplicate + normal moves with remaining exactly (QEMU's bookkeeping)
+    const normal = Math.max(prevNormal, Math.round(zeroSoFar + before.reduce((a, x) => a + x.normalPages, 0) + r.normalPages * frac) - duplicate);
     const pagesSoFar = Math.max(prevPages, Math.round(before.reduce((a, x) => a + x.sentPages, 0) + r.sentPages * frac));
     const dtS = (pt.tMs - prevT) / 1000;
     if (pt.linkBytesPerSec > 0) expected = Math.round((pt.remainingBytes * 1000) / pt.linkBytesPerSec);

@@ -98,6 +98,11 @@ const DECLS = [
       }),
     ],
   },
+  {
+    key: 'workload.workingSetZero', kind: 'number', nullable: true, defaultDoc: 'null (as guest.fill)', unit: 'share 0 … 1, or null',
+    meaning: 'hotset: share of the hot set\'s pages that start as zero pages (its other pages take guest.fill\'s random:text mix; guest.fill then describes the rest of the guest); null: the hot set is filled like the rest',
+    rules: [between(0, 1, 'must be from 0 to 1, or null')],
+  },
   { key: 'workload.hotFraction', kind: 'number', default: 0.9, unit: '0 … 1', meaning: 'hotset: share of writes that go to the hot set (the rest: anywhere)', rules: [between(0, 1, 'must be from 0 to 1')] },
   {
     key: 'workload.zipfExponent', kind: 'number', default: 0.99, unit: '> 0', meaning: 'zipf: skew s of P(rank k) ∝ k^-s',

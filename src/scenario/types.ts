@@ -39,6 +39,7 @@ export interface ScenarioInput {
     pattern?: PatternName;
     dirtyRate?: string | number;
     workingSet?: string | number;
+    workingSetZero?: number | null;
     hotFraction?: number;
     zipfExponent?: number;
     writeBytes?: number;
@@ -122,6 +123,7 @@ export interface Scenario {
     readonly pattern: PatternName;
     /** page writes per second, all vCPUs together */ readonly dirtyRate: number;
     /** bytes of the hot set (hotset pattern) */ readonly workingSet: number;
+    /** hotset: share of the hot set's pages that start as zero (null: as guest.fill, which then covers the whole guest) */ readonly workingSetZero: number | null;
     readonly hotFraction: number;
     readonly zipfExponent: number;
     /** bytes changed per page write */ readonly writeBytes: number;

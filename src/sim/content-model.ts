@@ -4,6 +4,8 @@
  * - **Fill**: each page's initial kind (zero, random, text) is drawn from the scenario's weights by a
  *   hash of (seed, page), so a page keeps its identity across rounds at no memory cost. (Emulate mode
  *   draws the same weights from a sequential stream: the same mix, not the same pages.)
+ *   With `workload.workingSetZero` (hotset), the hot set's pages draw from their own weights: that share
+ *   zero, the rest as guest.fill's random:text; guest.fill then holds for the pages outside it.
  * - **Zero pages**: a page is zero while its kind is zero and it has not been written since the start;
  *   a written page is never zero (every write changes `writeBytes` bytes to new values).
  * - **Compression** (`precopy.compression`): each kind's compressed size per page is measured once, by
@@ -42,23 +44,33 @@ export class ContentModel {
   private readonly scenario: Scenario;
   private readonly writeBytes: number;
 
+  /** hotset with `workload.workingSetZero`: the hot set [0, pages) and its own cuts; else null */
+  private readonly hot: { pages: number; zero: number; random: number } | null;
+
   constructor(s: Scenario) {
     const ps = s.guest.pageSize;
     this.pageSizeBytes = ps;
     this.writeBytes = Math.min(s.workload.writeBytes, ps);
     const { zero, random, text } = s.guest.fill;
     const total = zero + random + text;
+    const wsZero = s.workload.pattern === 'hotset' ? s.workload.workingSetZero : null;
     const kinds = [zero, random, text].filter((w) => w > 0).length;
-    this.uniformKind = kinds === 1 ? (zero > 0 ? KIND_ZERO : random > 0 ? KIND_RANDOM : KIND_TEXT) : -1;
-    this.cut = kinds === 1 ? null : { zero: (zero / total) * 4294967296, random: ((zero + random) / total) * 4294967296 };
-    this.hasZeroPages = zero > 0;
+    // the hot set's own zero share: its other pages split as guest.fill's random:text (random if neither)
+    const randomShare = random + text > 0 ? random / (random + text) : 1;
+    this.hot =
+      wsZero === null
+        ? null
+        : { pages: Math.min(s.guest.memory / ps, Math.ceil(s.workload.workingSet / ps)), zero: wsZero * 4294967296, random: (wsZero + (1 - wsZero) * randomShare) * 4294967296 };
+    this.uniformKind = kinds === 1 && this.hot === null ? (zero > 0 ? KIND_ZERO : random > 0 ? KIND_RANDOM : KIND_TEXT) : -1;
+    this.cut = this.uniformKind >= 0 ? null : { zero: (zero / total) * 4294967296, random: ((zero + random) / total) * 4294967296 };
+    this.hasZeroPages = zero > 0 || (wsZero ?? 0) > 0;
     this.key = deriveSeed(s.seed, 11);
     this.scenario = s;
   }
 
   /** The page's kind at the start. */
   kindOf(page: number): number {
-    const cut = this.cut;
+    const cut = page < (this.hot?.pages ?? 0) ? this.hot! : this.cut;
     if (cut === null) return this.uniformKind;
     const h = pageHash(this.key, page);
     return h < cut.zero ? KIND_ZERO : h < cut.random ? KIND_RANDOM : KIND_TEXT;

@@ -48,22 +48,39 @@ export function textPageInto(corpus: Uint8Array, at: number, dst: Uint8Array, of
   }
 }
 
+/** The hot set's own fill (hotset with `workload.workingSetZero`): pages [0, pages), `zero` of them zero. */
+export interface HotSetFill {
+  readonly pages: number;
+  readonly zero: number;
+}
+
+/** The hot set's own fill a scenario asks for, or undefined (the hot set filled like the rest). */
+export function hotSetFill(s: { guest: { memory: number; pageSize: number }; workload: { pattern: string; workingSet: number; workingSetZero: number | null } }): HotSetFill | undefined {
+  if (s.workload.pattern !== 'hotset' || s.workload.workingSetZero === null) return undefined;
+  return { pages: Math.min(s.guest.memory / s.guest.pageSize, Math.ceil(s.workload.workingSet / s.guest.pageSize)), zero: s.workload.workingSetZero };
+}
+
 /**
- * Fill fresh (all-zero) guest memory. Deterministic for (weights, seed, layout). `onProgress` hears the
+ * Fill fresh (all-zero) guest memory (with `hotSet`, its first pages draw from their own weights). Deterministic for (weights, seed, layout). `onProgress` hears the
  * bytes filled so far about every PROGRESS_BYTES (for a progress bar: filling a large guest takes seconds).
  */
-export function fillGuest(memory: GuestMemory, weights: FillWeights, seed: number, onProgress?: (doneBytes: number) => void): void {
+export function fillGuest(memory: GuestMemory, weights: FillWeights, seed: number, onProgress?: (doneBytes: number) => void, hotSet?: HotSetFill): void {
   const total = weights.zero + weights.random + weights.text;
   if (!(total > 0)) throw new RangeError('fill weights must add up to more than 0');
   const pZero = weights.zero / total;
   const pRandom = pZero + weights.random / total;
+  // the hot set's own weights (workload.workingSetZero): that share zero, the rest as random:text here
+  const hotPages = hotSet?.pages ?? 0;
+  const hotZero = hotSet?.zero ?? 0;
+  const hotRandom = hotZero + (1 - hotZero) * (weights.random + weights.text > 0 ? weights.random / (weights.random + weights.text) : 1);
   const pick = new Rng(deriveSeed(seed, 1));
   const bytes = new Rng(deriveSeed(seed, 2));
   const corpus = weights.text > 0 ? textCorpus(seed) : new Uint8Array(0);
   const ps = memory.layout.pageSizeBytes;
-  const onlyRandom = weights.random === total;
+  const onlyRandom = weights.random === total && (hotPages === 0 || hotZero === 0);
   const pagesPerReport = Math.max(1, Math.floor(PROGRESS_BYTES / ps));
   let done = 0;
+  let firstPage = 0;
   memory.blocks.forEach((block, b) => {
     const words = new Uint32Array(block, 0, block.byteLength >>> 2);
     const view = memory.views[b];
@@ -72,9 +89,10 @@ export function fillGuest(memory: GuestMemory, weights: FillWeights, seed: numbe
     for (let p = 0; p < pages; p++) {
       if (onProgress && p % pagesPerReport === 0 && p > 0) onProgress(done + p * ps);
       const u = onlyRandom ? 0.5 : pick.nextFloat();
-      if (u < pZero && !onlyRandom) continue; // fresh memory is zero already
+      const hot = firstPage + p < hotPages;
+      if (!onlyRandom && u < (hot ? hotZero : pZero)) continue; // fresh memory is zero already
       const off = p * ps;
-      if (onlyRandom || u < pRandom) {
+      if (onlyRandom || u < (hot ? hotRandom : pRandom)) {
         for (let w = p * wordsPerPage, end = w + wordsPerPage; w < end; w++) words[w] = bytes.nextU32();
       } else {
         // text: a slice of the corpus at a seeded offset, wrapping
@@ -82,6 +100,7 @@ export function fillGuest(memory: GuestMemory, weights: FillWeights, seed: numbe
       }
     }
     done += pages * ps;
+    firstPage += pages;
     onProgress?.(done);
   });
 }
