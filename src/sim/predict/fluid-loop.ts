@@ -4,15 +4,17 @@
  * the pending segments (pending-set.ts).
  *  - the policy is the engine's own (`createPolicy` from precopy/policies.ts, `decideOnTime` from
  *    convergence.ts): no policy code is copied here. QEMU's rule as the engine runs it: a round sends
- *    runs of pending pages from a wrapping cursor until what is left is <= V_thd (so a round leaves
- *    ~V_thd unsent, the "leftover", and always sends at least one run); then the dirty log is synced
+ *    runs of pending pages from a wrapping cursor until what is left is <= V_thd, and then on to the end
+ *    of the QEMU iteration it is in (convergence.ts `iterationEnded`: the next multiple of a rate-limit
+ *    window's budget, R × 100 ms, of bytes since the last sync, or nothing left), so a round leaves up to
+ *    ~V_thd unsent, the "leftover", and always sends at least one iteration; then the dirty log is synced
  *    into the pending set (leftover ∪ pages written during the round); the loop switches over when the
  *    pending bytes are 0 or < V_thd, forces a stop after maxRounds, and at the timeout (counted from the
  *    request, setup included) cancels or forces a stop. Because of the leftover, the excess over V_thd,
- *    not the pending total, shrinks by ~λ per round, and the switch comes when a round dirties fewer new
- *    pages than the run granularity left below V_thd: more rounds than n, and a downtime just under the
+ *    not the pending total, shrinks by ~λ per round: more rounds than n, and a downtime under the
  *    limit. Round-based policies (xen, hyperv, …) sync when nothing is left: the model finds the sync
- *    point of any policy by bisection on `policy.shouldSync`.
+ *    point of any policy by bisection on `policy.shouldSync`. dirty-sync-count counts the sync that
+ *    starts dirty logging, as QEMU's and the engine's do.
  *  - convergence aids: auto-converge and dirty-limit through the engine's own trigger
  *    (`AutoConvergeTrigger`), scaling the write rate as the vCPU loop does.
  *  - time: the live rate is min(maxBandwidth, link); the emulated link is a token bucket that lets a
@@ -30,7 +32,7 @@
  */
 import type { AutoConverge } from '../../options.ts';
 import { AutoConvergeTrigger, aidsAfterTrigger } from '../../precopy/aids.ts';
-import { decideOnTime, expectedDowntimeMs, type Decision } from '../../precopy/convergence.ts';
+import { QEMU_BUFFER_DELAY_MS, decideOnTime, expectedDowntimeMs, type Decision } from '../../precopy/convergence.ts';
 import { createPolicy, policyInput, type Policy, type PolicySettings } from '../../precopy/policies.ts';
 import { switchesToPostcopy } from '../../precopy/postcopy-port.ts';
 import type { RoundRecord, RoundStage } from '../../results/migration-stats.ts';
@@ -170,6 +172,8 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
   // the policy's sync point at the two bandwidths the loop asks about (R, and 0 before the first window closes)
   const boundaryAtR = syncBoundary(policy, ps, R);
   const boundaryAt0 = syncBoundary(policy, ps, 0);
+  /** bytes of one of QEMU's iterations: a rate-limit window's budget */
+  const iterationBytes = (R * QEMU_BUFFER_DELAY_MS) / 1000;
 
   // Convergence aids: the engine's own trigger, fed with the model's syncs.
   const trigger = ctx.autoConverge || ctx.dirtyLimitPagesPerSec !== null ? new AutoConvergeTrigger(ctx.autoConverge, 0) : null;
@@ -188,7 +192,8 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
   if (ctx.setupMs > 0) set.write(model, (ctx.setupMs / 1000) * slowdownAtStart(ctx), seqPos);
   let liveBytes = 0;
   let liveRounds = 0;
-  let syncs = 0;
+  // QEMU counts the sync that starts dirty logging in dirty-sync-count (as the engine's loop does)
+  let syncs = 1;
   let liveDirtyFound = 0;
   let lastSyncMs = ctx.setupMs;
   let elided = 0;
@@ -224,6 +229,26 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
       guestSlowdown: w > 0 && dur > 0 ? factor : null,
     });
   };
+  /**
+   * Go on sending from where `sent` stopped to the end of the iteration it ended in: the next multiple
+   * of a window's budget (R × 100 ms) of bytes since the sync, or until nothing is pending (which is
+   * also where an unlimited live rate, whose 50 ms never pass here, ends). The extra pages are taken at
+   * the round's average bytes per page so far.
+   */
+  const toIterationEnd = (sent: Sent): Sent => {
+    const left = set.pending();
+    if (left <= EPS) return sent;
+    const b = pageBytes(sent);
+    let more = left;
+    if (iterationBytes !== Infinity) {
+      const end = Math.max(1, Math.ceil((b / iterationBytes) * (1 - 1e-12))) * iterationBytes;
+      more = Math.min(left, (end - b) / (b / sent.pages));
+    }
+    if (more <= EPS) return sent;
+    const extra = set.send(more, maxRun);
+    const zeroByClass = sent.zeroByClass === extra.zeroByClass ? sent.zeroByClass : sent.zeroByClass.map((z, c) => z + extra.zeroByClass[c]);
+    return { pages: sent.pages + extra.pages, zero: sent.zero + extra.zero, runs: sent.runs + extra.runs, zeroByClass };
+  };
   const account = (send: Sent, bytes: number): void => {
     total.pages += send.pages;
     total.zero += send.zero;
@@ -245,6 +270,9 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     const mayTimeOut = decideOnTime(settings, commitMs(ctx, liveBytes + P * (ps + HEADER_BYTES), t)).action !== 'continue';
     const before = mayTimeOut ? set.clone() : null;
     let send = set.send(target, maxRun);
+    // QEMU's cadence (convergence.ts `iterationEnded`): the remainder is looked at, and synced, only at
+    // the end of an iteration: every window's budget of bytes since the last sync, or when nothing is left.
+    if (send.pages > 0) send = toIterationEnd(send);
     let bytes = pageBytes(send);
     let end = commitMs(ctx, liveBytes + bytes, t);
     if (model.kind === 'random' && send.zero > 0) {
