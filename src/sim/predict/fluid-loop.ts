@@ -26,8 +26,10 @@
  *  - zero pages: writes during the setup (PredictOptions.setupMs) and, within a round, before the cursor
  *    reaches a page (on average (1 − e^{−r t})/(r t) of a class's zero pages survive a round of t
  *    seconds) turn them normal.
- * When the loop reaches a steady state that never converges (no 1e-6 improvement of the excess over
- * V_thd in 64 rounds), the rounds up to the limit are extrapolated from the last 64 (`elidedRounds`).
+ * When the loop reaches a steady state that never converges, the rounds up to the limit are extrapolated
+ * (`elidedRounds`): as soon as the excess over V_thd heads geometrically to a limit clearly above 0
+ * (steady-state.ts; the rounds' figures follow the same geometric tail, summed in closed form), else
+ * after 64 rounds without a 1e-6 improvement of the excess (the average of the last 64 rounds).
  * Pure: no threads, no clock, no I/O.
  */
 import type { AutoConverge } from '../../options.ts';
@@ -40,6 +42,7 @@ import { DEVICE_CHUNK_BYTES, HEADER_BYTES } from '../../transport/frame.ts';
 import { BandwidthMeter } from '../../transport/link.ts';
 import { align8 } from '../../transport/ring.ts';
 import { EPS, PendingSet, type Sent } from './pending-set.ts';
+import { geometricLimit, geometricTailSum, settledAbove } from './steady-state.ts';
 import type { WriteModel } from './write-model.ts';
 
 export interface Ctx {
@@ -186,6 +189,10 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     return (Math.min(per, limitArmed && ctx.dirtyLimitPagesPerSec !== null ? ctx.dirtyLimitPagesPerSec : Infinity) * ctx.vcpus) / w;
   };
 
+  /** the aids can change nothing more: none, or the throttle at its top and the dirty limit armed */
+  const aidsSettled = (): boolean =>
+    trigger === null || ((ctx.autoConverge === null || throttle >= ctx.autoConverge.max) && (ctx.dirtyLimitPagesPerSec === null || limitArmed));
+
   let t = ctx.setupMs; // ms since the start; the live phase starts after the setup
   // The vCPUs run during the setup too: their writes turn zero pages into normal ones before the bulk
   // round (the dirty log is cleared at the start of the live phase, so they are not dirty).
@@ -202,6 +209,8 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
   let decision: Decision = { action: 'continue' };
   let bestExcess = Infinity;
   let lastImprovement = 0;
+  // the excess over V_thd after each sync since the aids last changed (steady-state.ts)
+  const excesses: number[] = [];
   let jumped = false;
   const recent: { ms: number; bytes: number; pages: number; zero: number; dirty: number }[] = [];
   let stage: RoundStage = 'bulk';
@@ -333,7 +342,10 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     if (recent.length > STUCK_WINDOW) recent.shift();
     t = end;
     if (trigger?.onSync(end, dirty * ps, total.bytes)) {
+      const before: number = throttle;
+      const wasArmed: boolean = limitArmed;
       ({ throttlePercent: throttle, dirtyLimitArmed: limitArmed } = aidsAfterTrigger(ctx, { throttlePercent: throttle, dirtyLimitArmed: limitArmed }));
+      if (throttle !== before || limitArmed !== wasArmed) excesses.length = 0;
     }
     decision = policy.decide(policyInput({
       pendingPages: pending <= EPS ? 0 : pending,
@@ -364,7 +376,11 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
       bestExcess = excess;
       lastImprovement = liveRounds;
     }
-    const isStuck = liveRounds - lastImprovement >= STUCK_WINDOW || iter >= MAX_ITERATIONS;
+    excesses.push(excess);
+    // a steady state reached early: the excess heads geometrically to a limit above 0, and the aids
+    // (when armed) can change nothing more
+    const rho = stage === 'iterative' && aidsSettled() ? settledAbove(excesses) : null;
+    const isStuck = rho !== null || liveRounds - lastImprovement >= STUCK_WINDOW || iter >= MAX_ITERATIONS;
     if (iter >= 2 * MAX_ITERATIONS) {
       // neither a steady state nor a limit in sight: stop the way the engine's no-progress stop would
       decision = { action: 'stop-and-copy', outcome: { outcome: 'forced-stop', reason: 'no-progress' } };
@@ -374,14 +390,16 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     if (isStuck && options.jump && !jumped && recent.length > 0) {
       jumped = true;
       const k = recent.length;
+      // per round in the steady state: the geometric limit of the last rounds (steady-state.ts), or the
+      // average of the last STUCK_WINDOW rounds when no geometric approach was seen
       const avg = { ms: 0, bytes: 0, pages: 0, zero: 0, dirty: 0 };
-      for (const r of recent) {
-        avg.ms += r.ms / k;
-        avg.bytes += r.bytes / k;
-        avg.pages += r.pages / k;
-        avg.zero += r.zero / k;
-        avg.dirty += r.dirty / k;
+      const fields = ['ms', 'bytes', 'pages', 'zero', 'dirty'] as const;
+      if (rho !== null && k >= 2) for (const f of fields) avg[f] = geometricLimit(recent[k - 2][f], recent[k - 1][f], rho);
+      else {
+        for (const r of recent) for (const f of fields) avg[f] += r[f] / k;
       }
+      /** the next m rounds' sum of a figure */
+      const tail = (f: (typeof fields)[number], m: number): number => (rho !== null && k >= 2 ? geometricTailSum(recent[k - 2][f], recent[k - 1][f], rho, m) : m * avg[f]);
       const byRounds = Math.min(
         settings.maxRounds === null ? Infinity : settings.maxRounds - liveRounds - 1,
         options.postcopyAfterRounds === undefined ? Infinity : options.postcopyAfterRounds - liveRounds - 1,
@@ -389,17 +407,19 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
       const byTime = avg.ms > 0 ? Math.floor((settings.timeoutMs - t) / avg.ms) - 2 : Infinity;
       const m = Math.max(0, Math.min(byRounds, byTime));
       if (m > 0 && Number.isFinite(m)) {
+        const ms = tail('ms', m);
+        const bytesOver = tail('bytes', m);
         elided += m;
         liveRounds += m;
         syncs += m;
-        liveDirtyFound += m * avg.dirty;
-        liveBytes += m * avg.bytes;
-        account({ pages: m * avg.pages, zero: m * avg.zero, runs: 0, zeroByClass: new Float64Array(0) }, m * avg.bytes);
-        t += m * avg.ms;
+        liveDirtyFound += tail('dirty', m);
+        liveBytes += bytesOver;
+        account({ pages: tail('pages', m), zero: tail('zero', m), runs: 0, zeroByClass: new Float64Array(0) }, bytesOver);
+        t += ms;
         lastSyncMs = t;
         model.slices.forEach((sl, j) => {
           const size = sl.end - sl.start;
-          seqPos[j] = sl.start + ((seqPos[j] - sl.start + (m * avg.ms * model.sliceRate * factor) / 1000) % size);
+          seqPos[j] = sl.start + ((seqPos[j] - sl.start + (ms * model.sliceRate * factor) / 1000) % size);
         });
       }
     }
