@@ -348,8 +348,23 @@ describe('predictCommand', () => {
       expect(text).toMatch(/pre-copy/);
       expect(text).toMatch(/quick migration/);
       expect(text).toMatch(/converges/);
+      expect(text).not.toMatch(/XBZRLE/);
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('says so when the scenario asks for XBZRLE, which the model sends as plain pages', () => {
+    const human: string[] = [];
+    const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      human.push(String(chunk));
+      return true;
+    });
+    try {
+      expect(predictCommand(undefined, { set: ['guest.memory=64MiB', 'precopy.xbzrle.enabled=true'], json: false })).toBe(0);
+    } finally {
+      errSpy.mockRestore();
+    }
+    expect(human.join('')).toMatch(/not modelled here: XBZRLE \(pages go in full; run it with --mode simulate\)/);
   });
 });
