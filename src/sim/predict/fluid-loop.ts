@@ -4,15 +4,17 @@
  * the pending segments (pending-set.ts).
  *  - the policy is the engine's own (`createPolicy` from precopy/policies.ts, `decideOnTime` from
  *    convergence.ts): no policy code is copied here. QEMU's rule as the engine runs it: a round sends
- *    runs of pending pages from a wrapping cursor until what is left is <= V_thd (so a round leaves
- *    ~V_thd unsent, the "leftover", and always sends at least one run); then the dirty log is synced
+ *    runs of pending pages from a wrapping cursor until what is left is <= V_thd, and then on to the end
+ *    of the QEMU iteration it is in (convergence.ts `iterationEnded`: the next multiple of a rate-limit
+ *    window's budget, R × 100 ms, of bytes since the last sync, or nothing left), so a round leaves up to
+ *    ~V_thd unsent, the "leftover", and always sends at least one iteration; then the dirty log is synced
  *    into the pending set (leftover ∪ pages written during the round); the loop switches over when the
  *    pending bytes are 0 or < V_thd, forces a stop after maxRounds, and at the timeout (counted from the
  *    request, setup included) cancels or forces a stop. Because of the leftover, the excess over V_thd,
- *    not the pending total, shrinks by ~λ per round, and the switch comes when a round dirties fewer new
- *    pages than the run granularity left below V_thd: more rounds than n, and a downtime just under the
+ *    not the pending total, shrinks by ~λ per round: more rounds than n, and a downtime under the
  *    limit. Round-based policies (xen, hyperv, …) sync when nothing is left: the model finds the sync
- *    point of any policy by bisection on `policy.shouldSync`.
+ *    point of any policy by bisection on `policy.shouldSync`. dirty-sync-count counts the sync that
+ *    starts dirty logging, as QEMU's and the engine's do.
  *  - convergence aids: auto-converge and dirty-limit through the engine's own trigger
  *    (`AutoConvergeTrigger`), scaling the write rate as the vCPU loop does.
  *  - time: the live rate is min(maxBandwidth, link); the emulated link is a token bucket that lets a
@@ -24,13 +26,15 @@
  *  - zero pages: writes during the setup (PredictOptions.setupMs) and, within a round, before the cursor
  *    reaches a page (on average (1 − e^{−r t})/(r t) of a class's zero pages survive a round of t
  *    seconds) turn them normal.
- * When the loop reaches a steady state that never converges (no 1e-6 improvement of the excess over
- * V_thd in 64 rounds), the rounds up to the limit are extrapolated from the last 64 (`elidedRounds`).
+ * When the loop reaches a steady state that never converges, the rounds up to the limit are extrapolated
+ * (`elidedRounds`): as soon as the excess over V_thd heads geometrically to a limit clearly above 0
+ * (steady-state.ts; the rounds' figures follow the same geometric tail, summed in closed form), else
+ * after 64 rounds without a 1e-6 improvement of the excess (the average of the last 64 rounds).
  * Pure: no threads, no clock, no I/O.
  */
 import type { AutoConverge } from '../../options.ts';
 import { AutoConvergeTrigger, aidsAfterTrigger } from '../../precopy/aids.ts';
-import { decideOnTime, expectedDowntimeMs, type Decision } from '../../precopy/convergence.ts';
+import { QEMU_BUFFER_DELAY_MS, decideOnTime, expectedDowntimeMs, type Decision } from '../../precopy/convergence.ts';
 import { createPolicy, policyInput, type Policy, type PolicySettings } from '../../precopy/policies.ts';
 import { switchesToPostcopy } from '../../precopy/postcopy-port.ts';
 import type { RoundRecord, RoundStage } from '../../results/migration-stats.ts';
@@ -38,6 +42,7 @@ import { DEVICE_CHUNK_BYTES, HEADER_BYTES } from '../../transport/frame.ts';
 import { BandwidthMeter } from '../../transport/link.ts';
 import { align8 } from '../../transport/ring.ts';
 import { EPS, PendingSet, type Sent } from './pending-set.ts';
+import { geometricLimit, geometricTailSum, settledAbove } from './steady-state.ts';
 import type { WriteModel } from './write-model.ts';
 
 export interface Ctx {
@@ -170,6 +175,8 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
   // the policy's sync point at the two bandwidths the loop asks about (R, and 0 before the first window closes)
   const boundaryAtR = syncBoundary(policy, ps, R);
   const boundaryAt0 = syncBoundary(policy, ps, 0);
+  /** bytes of one of QEMU's iterations: a rate-limit window's budget */
+  const iterationBytes = (R * QEMU_BUFFER_DELAY_MS) / 1000;
 
   // Convergence aids: the engine's own trigger, fed with the model's syncs.
   const trigger = ctx.autoConverge || ctx.dirtyLimitPagesPerSec !== null ? new AutoConvergeTrigger(ctx.autoConverge, 0) : null;
@@ -182,13 +189,18 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     return (Math.min(per, limitArmed && ctx.dirtyLimitPagesPerSec !== null ? ctx.dirtyLimitPagesPerSec : Infinity) * ctx.vcpus) / w;
   };
 
+  /** the aids can change nothing more: none, or the throttle at its top and the dirty limit armed */
+  const aidsSettled = (): boolean =>
+    trigger === null || ((ctx.autoConverge === null || throttle >= ctx.autoConverge.max) && (ctx.dirtyLimitPagesPerSec === null || limitArmed));
+
   let t = ctx.setupMs; // ms since the start; the live phase starts after the setup
   // The vCPUs run during the setup too: their writes turn zero pages into normal ones before the bulk
   // round (the dirty log is cleared at the start of the live phase, so they are not dirty).
   if (ctx.setupMs > 0) set.write(model, (ctx.setupMs / 1000) * slowdownAtStart(ctx), seqPos);
   let liveBytes = 0;
   let liveRounds = 0;
-  let syncs = 0;
+  // QEMU counts the sync that starts dirty logging in dirty-sync-count (as the engine's loop does)
+  let syncs = 1;
   let liveDirtyFound = 0;
   let lastSyncMs = ctx.setupMs;
   let elided = 0;
@@ -197,6 +209,8 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
   let decision: Decision = { action: 'continue' };
   let bestExcess = Infinity;
   let lastImprovement = 0;
+  // the excess over V_thd after each sync since the aids last changed (steady-state.ts)
+  const excesses: number[] = [];
   let jumped = false;
   const recent: { ms: number; bytes: number; pages: number; zero: number; dirty: number }[] = [];
   let stage: RoundStage = 'bulk';
@@ -224,6 +238,26 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
       guestSlowdown: w > 0 && dur > 0 ? factor : null,
     });
   };
+  /**
+   * Go on sending from where `sent` stopped to the end of the iteration it ended in: the next multiple
+   * of a window's budget (R × 100 ms) of bytes since the sync, or until nothing is pending (which is
+   * also where an unlimited live rate, whose 50 ms never pass here, ends). The extra pages are taken at
+   * the round's average bytes per page so far.
+   */
+  const toIterationEnd = (sent: Sent): Sent => {
+    const left = set.pending();
+    if (left <= EPS) return sent;
+    const b = pageBytes(sent);
+    let more = left;
+    if (iterationBytes !== Infinity) {
+      const end = Math.max(1, Math.ceil((b / iterationBytes) * (1 - 1e-12))) * iterationBytes;
+      more = Math.min(left, (end - b) / (b / sent.pages));
+    }
+    if (more <= EPS) return sent;
+    const extra = set.send(more, maxRun);
+    const zeroByClass = sent.zeroByClass === extra.zeroByClass ? sent.zeroByClass : sent.zeroByClass.map((z, c) => z + extra.zeroByClass[c]);
+    return { pages: sent.pages + extra.pages, zero: sent.zero + extra.zero, runs: sent.runs + extra.runs, zeroByClass };
+  };
   const account = (send: Sent, bytes: number): void => {
     total.pages += send.pages;
     total.zero += send.zero;
@@ -245,6 +279,9 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     const mayTimeOut = decideOnTime(settings, commitMs(ctx, liveBytes + P * (ps + HEADER_BYTES), t)).action !== 'continue';
     const before = mayTimeOut ? set.clone() : null;
     let send = set.send(target, maxRun);
+    // QEMU's cadence (convergence.ts `iterationEnded`): the remainder is looked at, and synced, only at
+    // the end of an iteration: every window's budget of bytes since the last sync, or when nothing is left.
+    if (send.pages > 0) send = toIterationEnd(send);
     let bytes = pageBytes(send);
     let end = commitMs(ctx, liveBytes + bytes, t);
     if (model.kind === 'random' && send.zero > 0) {
@@ -305,7 +342,10 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     if (recent.length > STUCK_WINDOW) recent.shift();
     t = end;
     if (trigger?.onSync(end, dirty * ps, total.bytes)) {
+      const before: number = throttle;
+      const wasArmed: boolean = limitArmed;
       ({ throttlePercent: throttle, dirtyLimitArmed: limitArmed } = aidsAfterTrigger(ctx, { throttlePercent: throttle, dirtyLimitArmed: limitArmed }));
+      if (throttle !== before || limitArmed !== wasArmed) excesses.length = 0;
     }
     decision = policy.decide(policyInput({
       pendingPages: pending <= EPS ? 0 : pending,
@@ -336,7 +376,11 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
       bestExcess = excess;
       lastImprovement = liveRounds;
     }
-    const isStuck = liveRounds - lastImprovement >= STUCK_WINDOW || iter >= MAX_ITERATIONS;
+    excesses.push(excess);
+    // a steady state reached early: the excess heads geometrically to a limit above 0, and the aids
+    // (when armed) can change nothing more
+    const rho = stage === 'iterative' && aidsSettled() ? settledAbove(excesses) : null;
+    const isStuck = rho !== null || liveRounds - lastImprovement >= STUCK_WINDOW || iter >= MAX_ITERATIONS;
     if (iter >= 2 * MAX_ITERATIONS) {
       // neither a steady state nor a limit in sight: stop the way the engine's no-progress stop would
       decision = { action: 'stop-and-copy', outcome: { outcome: 'forced-stop', reason: 'no-progress' } };
@@ -346,14 +390,16 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     if (isStuck && options.jump && !jumped && recent.length > 0) {
       jumped = true;
       const k = recent.length;
+      // per round in the steady state: the geometric limit of the last rounds (steady-state.ts), or the
+      // average of the last STUCK_WINDOW rounds when no geometric approach was seen
       const avg = { ms: 0, bytes: 0, pages: 0, zero: 0, dirty: 0 };
-      for (const r of recent) {
-        avg.ms += r.ms / k;
-        avg.bytes += r.bytes / k;
-        avg.pages += r.pages / k;
-        avg.zero += r.zero / k;
-        avg.dirty += r.dirty / k;
+      const fields = ['ms', 'bytes', 'pages', 'zero', 'dirty'] as const;
+      if (rho !== null && k >= 2) for (const f of fields) avg[f] = geometricLimit(recent[k - 2][f], recent[k - 1][f], rho);
+      else {
+        for (const r of recent) for (const f of fields) avg[f] += r[f] / k;
       }
+      /** the next m rounds' sum of a figure */
+      const tail = (f: (typeof fields)[number], m: number): number => (rho !== null && k >= 2 ? geometricTailSum(recent[k - 2][f], recent[k - 1][f], rho, m) : m * avg[f]);
       const byRounds = Math.min(
         settings.maxRounds === null ? Infinity : settings.maxRounds - liveRounds - 1,
         options.postcopyAfterRounds === undefined ? Infinity : options.postcopyAfterRounds - liveRounds - 1,
@@ -361,17 +407,19 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
       const byTime = avg.ms > 0 ? Math.floor((settings.timeoutMs - t) / avg.ms) - 2 : Infinity;
       const m = Math.max(0, Math.min(byRounds, byTime));
       if (m > 0 && Number.isFinite(m)) {
+        const ms = tail('ms', m);
+        const bytesOver = tail('bytes', m);
         elided += m;
         liveRounds += m;
         syncs += m;
-        liveDirtyFound += m * avg.dirty;
-        liveBytes += m * avg.bytes;
-        account({ pages: m * avg.pages, zero: m * avg.zero, runs: 0, zeroByClass: new Float64Array(0) }, m * avg.bytes);
-        t += m * avg.ms;
+        liveDirtyFound += tail('dirty', m);
+        liveBytes += bytesOver;
+        account({ pages: tail('pages', m), zero: tail('zero', m), runs: 0, zeroByClass: new Float64Array(0) }, bytesOver);
+        t += ms;
         lastSyncMs = t;
         model.slices.forEach((sl, j) => {
           const size = sl.end - sl.start;
-          seqPos[j] = sl.start + ((seqPos[j] - sl.start + (m * avg.ms * model.sliceRate * factor) / 1000) % size);
+          seqPos[j] = sl.start + ((seqPos[j] - sl.start + (ms * model.sliceRate * factor) / 1000) % size);
         });
       }
     }

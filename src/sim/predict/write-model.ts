@@ -57,7 +57,21 @@ function powerSum(a: number, b: number, s: number): number {
   return Math.abs(s - 1) < 1e-12 ? Math.log(hi / lo) : (hi ** (1 - s) - lo ** (1 - s)) / (1 - s);
 }
 
+/** The last few guests' buckets: a prediction asks twice (the write model, the half-writes working set), a sweep many times. */
+const bucketMemo = new Map<string, { pages: number[]; weight: number[] }>();
+const BUCKET_MEMO_SIZE = 8;
+
 function zipfBuckets(N: number, s: number): { pages: number[]; weight: number[] } {
+  const key = `${N}:${s}`;
+  const hit = bucketMemo.get(key);
+  if (hit) return hit;
+  const made = makeZipfBuckets(N, s);
+  if (bucketMemo.size >= BUCKET_MEMO_SIZE) bucketMemo.delete(bucketMemo.keys().next().value!);
+  bucketMemo.set(key, made);
+  return made;
+}
+
+function makeZipfBuckets(N: number, s: number): { pages: number[]; weight: number[] } {
   const pages: number[] = [];
   const weight: number[] = [];
   let a = 1;
