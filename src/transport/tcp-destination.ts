@@ -94,6 +94,8 @@ export class TcpDestination {
   private readonly inbox: WireMessage[] = [];
   private waiter: (() => void) | null = null;
   private endSent = false;
+  /** the receiver's "resumed" has arrived (the verification follows) */
+  private resumed = false;
   private finished = false;
   /** the receiver's figures, as it reported them at the resume */
   pagesApplied = 0;
@@ -112,15 +114,22 @@ export class TcpDestination {
     this.stallWatch = new StallWatch(options.stallLimitMs ?? DEFAULT_STALL_LIMIT_MS);
     this.reader.start(4);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (e) => this.fail(linkLost(`link.target ${this.target}: ${e.message}`, e)));
+    socket.on('error', (e) => this.fail(linkLost(`link.target ${this.target}: ${e.message} (${this.stage()})`, e)));
     socket.on('close', () => {
       if (!this.finished) {
         this.fail(this.accepted
-          ? linkLost(`link.target ${this.target}: the receiver closed the connection${this.endSent ? ' before the verification ended' : ' mid-migration'}`)
+          ? linkLost(`link.target ${this.target}: the receiver closed the connection ${this.stage()}`)
           : new MigbenchError('E_IO', `link.target ${this.target}: the receiver closed the connection before its challenge (a TLS receiver? then set link.tls)`));
       }
       this.wake();
     });
+  }
+
+  /** Where the migration was when the connection went away, for the message. */
+  private stage(): string {
+    if (this.resumed) return 'after the switch, before the verification ended';
+    if (this.endSent) return 'after the end of the stream, before the receiver resumed the guest';
+    return 'mid-migration';
   }
 
   /** Connect, answer the receiver's challenge with the hello, and wait for it to accept (it has allocated the guest then). */
@@ -316,6 +325,7 @@ export class TcpDestination {
     const m = await this.next(timeoutMs, 'the resume');
     if (m.type !== 'resumed') this.refuse('expected resumed', m);
     const at = this.clock.nowMs();
+    this.resumed = true;
     this.pagesApplied = typeof m.pagesApplied === 'number' ? m.pagesApplied : 0;
     return at;
   }
