@@ -487,6 +487,8 @@ function startTcpDestination(scenario: Scenario, source: GuestMemory, ring: Ring
     scenarioHash: createHash('sha256').update(JSON.stringify(scenario)).digest('hex'),
     clock,
     stallLimitMs,
+    // the stop-and-copy runs at the link's rate (the live rounds at most at it)
+    pacedBytesPerSec: scenario.link.bandwidth,
     channels: scenario.precopy.channels,
   });
 }

@@ -75,3 +75,24 @@ describe('tcp: the receiver lost after the switch', () => {
     expect(p.error).toMatch(/^link\.target 127\.0\.0\.1:\d+: .*after the end of the stream, before the receiver resumed the guest/);
   });
 });
+
+describe('tcp: every wait on the receiver is bounded (the run\'s stall limit beyond what the link and its work need)', () => {
+  // 0.5 s of grace: the old waits (600 s) would outlast vitest's 60 s timeout, so these fail without the bound
+  const GRACE_MS = 500;
+
+  it.each([
+    [{ at: 'sync', then: 'hang' }, 2, /^channel \d link\.target 127\.0\.0\.1:\d+: the receiver did not answer within \d+\.\d s \(waiting for the receiver's sync 1\)$/],
+    [{ at: 'end', then: 'hang' }, 1, /^link\.target 127\.0\.0\.1:\d+: the receiver did not answer within \d+\.\d s \(waiting for the resume \(every frame applied\)\)$/],
+    [{ at: 'hashing', then: 'hang' }, 1, /^link\.target 127\.0\.0\.1:\d+: the receiver did not answer within \d+\.\d s \(waiting for the receiver's hashes\)$/],
+  ] as const)('a receiver that hangs (%j, %i channel(s)) ends the run `failed`, naming the wait; the guest runs on on the source', async (cue, channels, message) => {
+    const { p, paused } = await migrateTo(cue, channels, GRACE_MS);
+    expect(receiver!.cued).toBe(true);
+    expect([p.outcome, p.reason, p.guestLost, p.verified]).toEqual(['failed', 'link-down', false, null]);
+    expect(p.error).toMatch(message);
+    // it waited at least the grace (never gave up early), bounded by the wait it names
+    const named = Number(/within (\d+\.\d) s/.exec(p.error!)![1]) * 1000;
+    expect(named).toBeGreaterThanOrEqual(GRACE_MS);
+    expect(paused).toBe(false);
+    expect(liveWorkers().count).toBe(0);
+  });
+});
