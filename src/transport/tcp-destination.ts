@@ -26,7 +26,7 @@ import { FRAME_END, FRAME_WRAP, H_FRAME_BYTES, H_TYPE } from './frame.ts';
 import { RING_HEAD, RING_TAIL, RingProducer, RingViews, type RingShared } from './ring.ts';
 import { DEFAULT_STALL_LIMIT_MS, StallWatch } from './stall-watch.ts';
 import {
-  Reassembler, MAX_MESSAGE_BYTES, TCP_WIRE_VERSION, VERIFY_RANGE_BYTES, decodeMessage, encodeChannelHello, encodeHello, encodeMessage, encodeSyncFrame, messageLength, type WireMessage,
+  Reassembler, MAX_MESSAGE_BYTES, TCP_WIRE_VERSION, VERIFY_RANGE_BYTES, decodeMessage, encodeChannelHello, encodeHello, encodeMessage, encodePreface, encodeSyncFrame, messageLength, type WireMessage,
 } from './tcp-wire.ts';
 import { compareRemote } from './tcp-verify.ts';
 import { formatWaitMs, peerWaitMs } from './peer-wait.ts';
@@ -180,6 +180,8 @@ export class TcpDestination {
   static async start(options: TcpDestinationOptions): Promise<TcpDestination> {
     const socket = await connect(options.host, options.port, options.target, CONNECT_TIMEOUT_MS, options.tls ?? null);
     socket.setNoDelay(true);
+    // first bytes on every connection: a TLS receiver refuses a plaintext sender by them at once
+    socket.write(encodePreface());
     const destination = new TcpDestination(socket, options);
     try {
       const challenge = await destination.next(destination.answerWithinMs(), 'the receiver\'s challenge');

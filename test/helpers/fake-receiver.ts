@@ -14,7 +14,7 @@ import net from 'node:net';
 import { GuestMemory } from '../../src/memory/guest-memory.ts';
 import { ReceiveSession, type ReceiveTarget } from '../../src/transport/tcp-receive-session.ts';
 import { answerVerifyRequest, blockHashes } from '../../src/transport/tcp-verify.ts';
-import { MIGRATION_ID_BYTES, TCP_WIRE_VERSION, encodeMessage } from '../../src/transport/tcp-wire.ts';
+import { MIGRATION_ID_BYTES, PrefaceReader, TCP_WIRE_VERSION, encodeMessage } from '../../src/transport/tcp-wire.ts';
 
 export interface Cue {
   readonly at: 'sync' | 'end' | 'hashing';
@@ -66,9 +66,10 @@ export class FakeReceiver {
       (hello) => (this.target = { memory: new GuestMemory(hello.layout), deviceState: new Uint8Array(hello.deviceStateBytes) }),
       () => ({ memory: this.target!.memory, deviceState: new Uint8Array(0) }),
     );
+    const preface = new PrefaceReader();
     socket.on('data', (chunk: Buffer) => {
       if (this.cued) return; // hung or dead: nothing more is read or answered
-      for (const ev of session.push(chunk)) {
+      for (const ev of session.push(preface.take(chunk))) {
         if (ev.type === 'hello') {
           this.migrationId = randomBytes(MIGRATION_ID_BYTES).toString('hex');
           socket.write(encodeMessage({ type: 'accept', migration: this.migrationId }));
