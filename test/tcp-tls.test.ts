@@ -94,6 +94,15 @@ describe.skipIf(!haveOpenssl)('tcp over TLS (certificates made with openssl)', (
     expect(rx.stderr()).toMatch(/a plaintext client, and this receiver takes TLS connections only/);
   });
 
+  it('`migbench run` without link.tls at a TLS receiver: one E_AUTH line, exit 2', async () => {
+    const rx = await startReceiver(['--once', ...receiverTls]);
+    const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
+    const r = spawnSync(process.execPath, [BIN, 'run', '--only', 'precopy', '--set', 'guest.memory=1MiB', '--set', 'guest.vcpus=1', '--set', 'link.transport=tcp', '--set', `link.target=127.0.0.1:${rx.port}`],
+      { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^error: link\.target 127\.0\.0\.1:\d+: the receiver refused: this receiver takes TLS connections only: set link\.tls/);
+  });
+
   it('a sender with link.tls at a plaintext receiver: the receiver names the TLS client, the sender fails its handshake (E_IO, TLS)', async () => {
     const rx = await startReceiver(['--once']);
     const error = await runScenario(scenario(rx.port, { cert: f('client-cert.pem'), key: f('client-key.pem'), ca: f('ca-cert.pem') }), { methods: ['precopy'] }).catch((e: unknown) => e);
