@@ -49,8 +49,8 @@ async function migrateTo(cue: Cue, channels = 1, stallLimitMs = 30_000) {
 }
 
 describe('tcp: the receiver lost after the switch', () => {
-  it('dies while hashing: `failed` (link-down) naming where, not a mismatch; the guest runs on on the source', async () => {
-    const { p, paused } = await migrateTo({ at: 'hashing', then: 'die' });
+  it.each([1, 2])('dies while hashing (%i channel(s)): `failed` (link-down) naming where, not a mismatch; the guest runs on on the source', async (channels) => {
+    const { p, paused } = await migrateTo({ at: 'hashing', then: 'die' }, channels);
     expect(receiver!.cued).toBe(true);
     expect(p.outcome).toBe('failed');
     expect(p.reason).toBe('link-down');
