@@ -15,6 +15,7 @@ import { formatBytes } from '../units.ts';
 import { zstdReady } from '../codec/zstd.ts';
 import { ReceiveSession, type ReceiveTarget } from './tcp-receive-session.ts';
 import { blockHashes, answerVerifyRequest } from './tcp-verify.ts';
+import { formatWaitMs, peerWaitMs } from './peer-wait.ts';
 import { MIGRATION_ID_BYTES, PrefaceReader, TCP_WIRE_VERSION, TLS_HANDSHAKE_BYTE, encodeMessage, maxFrameBytes, type Hello } from './tcp-wire.ts';
 
 /** How one migration ended, as the receiver saw it. */
@@ -256,7 +257,17 @@ export class Receiver {
             socket.write(encodeMessage({ type: 'resumed', pagesApplied: pages, framesApplied: frames }));
             log(`resumed: ${pages} pages and ${frames} frames applied${current.channels > 1 ? ` (on ${current.channels} channels)` : ''}; hashing the guest`);
             const t = current.target;
-            if (t) socket.write(encodeMessage({ type: 'hashes', ...blockHashes(t.memory, t.deviceState) }));
+            if (t) {
+              socket.write(encodeMessage({ type: 'hashes', ...blockHashes(t.memory, t.deviceState) }));
+              // the sender now hashes its own copy and answers (a request or its verdict): bounded by the
+              // same rule as the sender's waits (peer-wait.ts), not by the 600 s of silence mid-migration
+              const verdictWithinMs = peerWaitMs({
+                graceMs: this.options.helloTimeoutMs ?? 30_000, unconfirmedBytes: 0, bufferedBytes: 0, linkBytesPerSec: 0,
+                hashBytes: t.memory.layout.memoryBytes + t.deviceState.length,
+              });
+              silence = `the sender sent nothing for ${formatWaitMs(verdictWithinMs)} after the hashes (waiting for its verdict)`;
+              socket.setTimeout(verdictWithinMs);
+            }
           } else if (ev.type === 'message') {
             const m = ev.message;
             const t = current.target;
