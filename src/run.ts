@@ -421,9 +421,21 @@ export async function runPreparedPrecopy(guest: Guest | SourceGuest, prepared: P
     if (ticker) clearInterval(ticker);
   }
   // over tcp the receiver hashes its memory now, before the connection closes (the vCPUs are paused)
-  const remoteReport: VerifyReport | null = destination instanceof TcpDestination && run.stats.status === 'completed'
-    ? await destination.verify(guest.source, guest.deviceState).finally(() => destination.stop())
-    : null;
+  let remoteReport: VerifyReport | null = null;
+  if (destination instanceof TcpDestination && run.stats.status === 'completed') {
+    try {
+      remoteReport = await destination.verify(guest.source, guest.deviceState);
+    } catch (error) {
+      await destination.stop();
+      await lanes?.stop();
+      // the receiver went away (or stopped answering) before its verdict: not a mismatch (exit 3) but a
+      // failed migration. The receiver ran no vCPU and its copy is gone, so the guest goes on on the
+      // source, intact (libvirt's Confirm with the migration cancelled resumes the source the same way).
+      if (!isLinkLost(error)) throw error;
+      if (guest.vcpus.isAnyPaused()) await guest.vcpus.resume();
+      return failedResult(scenario, guest, error as Error, clock.nowMs() - startedAtMs, false, sender);
+    }
+  }
   await destination.stop();
   const channelsReport = lanes ? lanes.report() : singleLaneReport(sender, destination.waitMs);
   await lanes?.stop();
@@ -478,6 +490,8 @@ function startTcpDestination(scenario: Scenario, source: GuestMemory, ring: Ring
     scenarioHash: createHash('sha256').update(JSON.stringify(scenario)).digest('hex'),
     clock,
     stallLimitMs,
+    // the stop-and-copy runs at the link's rate (the live rounds at most at it)
+    pacedBytesPerSec: scenario.link.bandwidth,
     channels: scenario.precopy.channels,
   });
 }

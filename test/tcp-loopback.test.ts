@@ -250,7 +250,7 @@ describe('tcp loopback: `migbench receive` refuses what it must not trust', () =
       return h;
     });
     expect(r.message).toMatchObject({ code: 'E_STREAM_CORRUPT' });
-    expect(String(r.message.message)).toContain('wire version 1, this migbench speaks 2');
+    expect(String(r.message.message)).toContain('wire version 1, this migbench speaks 3');
   });
 
   it('a frame whose length lies (larger than any frame this guest can have)', async () => {

@@ -8,6 +8,7 @@ import { Receiver, type ReceivedMigration } from '../src/transport/tcp-receiver.
 import { encodeChannelHello, encodeHello } from '../src/transport/tcp-wire.ts';
 import { RawClient } from './helpers/receive-child.ts';
 import { until } from './helpers/until.ts';
+import { buildTcpStream, concat } from './helpers/tcp-stream.ts';
 
 let receiver: Receiver | null = null;
 afterEach(async () => {
@@ -15,10 +16,10 @@ afterEach(async () => {
   receiver = null;
 });
 
-async function start(helloTimeoutMs = 30_000): Promise<{ port: number; lines: string[]; ended: ReceivedMigration[] }> {
+async function start(helloTimeoutMs = 30_000, idleTimeoutMs?: number): Promise<{ port: number; lines: string[]; ended: ReceivedMigration[] }> {
   const lines: string[] = [];
   const ended: ReceivedMigration[] = [];
-  receiver = await Receiver.listen({ host: '127.0.0.1', port: 0, token: new Uint8Array(0), log: (l) => lines.push(l), room: () => ({ bytes: 1 << 30, why: 'test' }), helloTimeoutMs });
+  receiver = await Receiver.listen({ host: '127.0.0.1', port: 0, token: new Uint8Array(0), log: (l) => lines.push(l), room: () => ({ bytes: 1 << 30, why: 'test' }), helloTimeoutMs, ...(idleTimeoutMs ? { idleTimeoutMs } : {}) });
   receiver.onMigration((m) => ended.push(m));
   return { port: receiver.address.port, lines, ended };
 }
@@ -115,5 +116,21 @@ describe('receive: channel connections (precopy.channels > 1)', () => {
     expect(String(reply.message)).toContain('a channel hello before its migration\'s hello');
     client.destroy();
     await until('the receiver reports it', () => r.ended.length > 0, 30_000);
+  });
+});
+
+describe('receive: its wait for the sender\'s verdict is bounded', () => {
+  it('a sender silent after the hashes is dropped after the grace plus its own hashing (not the 600 s of a silent migration)', async () => {
+    const r = await start(300, 600_000);
+    const client = await RawClient.connect(r.port);
+    const stream = await buildTcpStream({ pageSizeBytes: 4096, pages: 64, deviceBytes: 100, token: new Uint8Array(0), nonce: await client.challenge() });
+    client.write(concat([stream.hello, ...stream.frames]));
+    await client.until(() => client.messages.some((m) => m.type === 'hashes'));
+    // then nothing: no request, no verdict
+    await client.until(() => client.messages.some((m) => m.type === 'refused'), 30_000);
+    expect(client.messages.at(-1)).toMatchObject({ type: 'refused', code: 'E_IO', message: expect.stringMatching(/^the sender sent nothing for \d+\.\d s after the hashes \(waiting for its verdict\)$/) });
+    await until('the receiver ends the migration', () => r.ended.length > 0, 30_000);
+    expect(r.ended[0]).toMatchObject({ ok: false, verified: null, code: 'E_IO' });
+    client.destroy();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * TLS over tcp (link.tls; `receive --tls-cert/--tls-key/--tls-ca`), with certificates this test makes
  * with `openssl` (skipped, saying so, where openssl is missing): a guest migrates over TLS on two
- * channels, verified; a plaintext client on a TLS receiver is refused before anything is read; a sender
+ * channels, verified; a plaintext client on a TLS receiver is refused at its first byte (a migbench
+ * sender without link.tls at once, E_AUTH), a TLS sender at a plaintext receiver too; a sender
  * whose certificate another CA signed is refused; the PEM paths are untrusted input (a directory, a
  * file too large, a file that is not PEM: one line each). Every receiver is killed after its test.
  */
@@ -71,16 +72,44 @@ describe.skipIf(!haveOpenssl)('tcp over TLS (certificates made with openssl)', (
     expect(liveWorkers().count).toBe(0);
   });
 
-  it('refuses a plaintext client: the handshake fails, no challenge is sent, nothing is read', async () => {
+  it('refuses a plaintext client at its first byte, in plaintext (E_AUTH), nothing else read; it still listens', async () => {
     const rx = await startReceiver(['--once', ...receiverTls]);
-    const client = await RawClient.connect(rx.port);
+    const client = await RawClient.connect(rx.port); // the preface, as a sender without link.tls opens
     client.write(encodeHello({ pageSizeBytes: 4096, memoryBytes: 1 << 20, deviceStateBytes: 0, zstd: false, scenarioHash: '00'.repeat(32) }, new Uint8Array(0), new Uint8Array(32)));
     await client.until(() => false, 30_000); // returns when the receiver closes it (a hang guard)
     expect(client.closed).toBe(true);
-    expect(client.messages).toEqual([]);
-    expect(rx.stderr()).toMatch(/refused 127\.0\.0\.1:\d+: the TLS handshake failed \(a plaintext client, or no certificate signed by --tls-ca\)/);
+    expect(client.messages).toEqual([{ type: 'refused', code: 'E_AUTH', message: expect.stringMatching(/^this receiver takes TLS connections only: set link\.tls/) }]);
+    expect(rx.stderr()).toMatch(/refused 127\.0\.0\.1:\d+: a plaintext client, and this receiver takes TLS connections only/);
     expect(rx.stderr()).not.toMatch(/migration from/);
     expect(rx.child.exitCode).toBeNull(); // not a migration: it still listens
+    client.destroy();
+  });
+
+  it('a sender without link.tls at a TLS receiver is refused at once: E_AUTH naming link.tls (not a 30 s wait for a TLS handshake)', async () => {
+    const rx = await startReceiver(['--once', ...receiverTls]);
+    const error = await runScenario(scenario(rx.port, null), { methods: ['precopy'] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigbenchError);
+    expect((error as MigbenchError).code).toBe('E_AUTH');
+    expect((error as MigbenchError).message).toMatch(/^link\.target 127\.0\.0\.1:\d+: the receiver refused: this receiver takes TLS connections only: set link\.tls/);
+    expect(rx.stderr()).toMatch(/a plaintext client, and this receiver takes TLS connections only/);
+  });
+
+  it('`migbench run` without link.tls at a TLS receiver: one E_AUTH line, exit 2', async () => {
+    const rx = await startReceiver(['--once', ...receiverTls]);
+    const BIN = fileURLToPath(new URL('../bin/migbench.js', import.meta.url));
+    const r = spawnSync(process.execPath, [BIN, 'run', '--only', 'precopy', '--set', 'guest.memory=1MiB', '--set', 'guest.vcpus=1', '--set', 'link.transport=tcp', '--set', `link.target=127.0.0.1:${rx.port}`],
+      { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^error: link\.target 127\.0\.0\.1:\d+: the receiver refused: this receiver takes TLS connections only: set link\.tls/);
+  });
+
+  it('a sender with link.tls at a plaintext receiver: the receiver names the TLS client, the sender fails its handshake (E_IO, TLS)', async () => {
+    const rx = await startReceiver(['--once']);
+    const error = await runScenario(scenario(rx.port, { cert: f('client-cert.pem'), key: f('client-key.pem'), ca: f('ca-cert.pem') }), { methods: ['precopy'] }).catch((e: unknown) => e);
+    expect((error as MigbenchError).code).toBe('E_IO');
+    expect((error as MigbenchError).message).toMatch(/^link\.target 127\.0\.0\.1:\d+: TLS: /);
+    expect(await rx.exited).toBe(3);
+    expect(rx.stderr()).toMatch(/refused 127\.0\.0\.1:\d+: tcp stream refused: a TLS client \(the sender has link\.tls\), and this receiver is plaintext/);
   });
 
   it('refuses a sender whose certificate another CA signed (E_IO on the sender, nothing allocated)', async () => {

@@ -10,7 +10,7 @@ import { FRAME_VERSION, HEADER_BYTES, H_BLOCK, H_FIRST, H_FRAME_BYTES, H_PAYLOAD
 import { ReceiveSession, type ReceiveTarget } from '../src/transport/tcp-receive-session.ts';
 import { answerVerifyRequest, blockHashes, compareRemote } from '../src/transport/tcp-verify.ts';
 import {
-  HELLO_FIXED_BYTES, MAX_WIRE_CHANNELS, decodeChannelHello, decodeHello, encodeChannelHello, encodeHello, encodeMessage, encodeSyncFrame, helloMac, maxFrameBytes, parseHostPort,
+  HELLO_FIXED_BYTES, MAX_WIRE_CHANNELS, PREFACE_BYTES, PrefaceReader, TCP_WIRE_VERSION, checkPreface, encodePreface, decodeChannelHello, decodeHello, encodeChannelHello, encodeHello, encodeMessage, encodeSyncFrame, helloMac, maxFrameBytes, parseHostPort,
   type ChannelHello, type Hello,
 } from '../src/transport/tcp-wire.ts';
 import { buildTcpStream, concat, type TcpStream } from './helpers/tcp-stream.ts';
@@ -120,7 +120,7 @@ describe('tcp wire: refusals (nothing allocated, nothing written)', () => {
     const rig = new Rig();
     const e = rig.refusal(helloWith(8, 1));
     expect(e.code).toBe('E_STREAM_CORRUPT');
-    expect(e.message).toContain('wire version 1, this migbench speaks 2');
+    expect(e.message).toContain('wire version 1, this migbench speaks 3');
     expect(new Rig().refusal(helloWith(16, FRAME_VERSION + 1)).message).toContain('frame version');
   });
 
@@ -327,5 +327,40 @@ describe('tcp addresses', () => {
   });
   it('decodeHello checks the whole hello length', () => {
     expect(() => decodeHello(stream.hello.subarray(0, stream.hello.length - 8), TOKEN, NONCE)).toThrow(/bytes/);
+  });
+});
+
+describe('the sender\'s preface (wire version 3)', () => {
+  const refusal = (bytes: Uint8Array): string => {
+    try {
+      checkPreface(bytes);
+    } catch (error) {
+      expect((error as MigbenchError).code).toBe('E_STREAM_CORRUPT');
+      return (error as MigbenchError).message;
+    }
+    return 'accepted';
+  };
+
+  it('accepts the preface, whole or in part, and hands on the bytes after it however the socket cuts them', () => {
+    const preface = encodePreface();
+    expect(preface.length).toBe(PREFACE_BYTES);
+    for (let n = 0; n <= PREFACE_BYTES; n++) expect(refusal(preface.subarray(0, n))).toBe('accepted');
+    const after = Uint8Array.from([1, 2, 3, 4, 5]);
+    const whole = concat([preface, after]);
+    for (let cut = 0; cut <= whole.length; cut++) {
+      const reader = new PrefaceReader();
+      expect(concat([reader.take(whole.subarray(0, cut)), reader.take(whole.subarray(cut))])).toEqual(after);
+    }
+  });
+
+  it('refuses a TLS client at its first byte, garbage at its first wrong byte, another wire version', () => {
+    expect(refusal(Uint8Array.from([0x16]))).toBe('tcp stream refused: a TLS client (the sender has link.tls), and this receiver is plaintext (start it with --tls-cert, --tls-key and --tls-ca)');
+    expect(refusal(new TextEncoder().encode('MIGX'))).toMatch(/^tcp stream refused: not a migbench sender \(no MIGBSND preface/);
+    // a sender of wire version 2 begins with its hello, after the challenge
+    expect(refusal(stream.hello.subarray(0, PREFACE_BYTES))).toMatch(/no MIGBSND preface; a sender of wire version 2 or older\?/);
+    const other = encodePreface();
+    new DataView(other.buffer).setUint32(8, TCP_WIRE_VERSION + 1, true);
+    expect(refusal(other)).toBe(`tcp stream refused: wire version ${TCP_WIRE_VERSION + 1}, this migbench speaks ${TCP_WIRE_VERSION}`);
+    expect(() => new PrefaceReader().take(Uint8Array.from([0x16, 3, 1]))).toThrow(/a TLS client/);
   });
 });

@@ -26,9 +26,10 @@ import { FRAME_END, FRAME_WRAP, H_FRAME_BYTES, H_TYPE } from './frame.ts';
 import { RING_HEAD, RING_TAIL, RingProducer, RingViews, type RingShared } from './ring.ts';
 import { DEFAULT_STALL_LIMIT_MS, StallWatch } from './stall-watch.ts';
 import {
-  Reassembler, MAX_MESSAGE_BYTES, TCP_WIRE_VERSION, decodeMessage, encodeChannelHello, encodeHello, encodeMessage, encodeSyncFrame, messageLength, type WireMessage,
+  Reassembler, MAX_MESSAGE_BYTES, TCP_WIRE_VERSION, VERIFY_RANGE_BYTES, decodeMessage, encodeChannelHello, encodeHello, encodeMessage, encodePreface, encodeSyncFrame, messageLength, type WireMessage,
 } from './tcp-wire.ts';
 import { compareRemote } from './tcp-verify.ts';
+import { formatWaitMs, peerWaitMs } from './peer-wait.ts';
 
 export interface TcpDestinationOptions {
   readonly ring: RingShared;
@@ -42,9 +43,13 @@ export interface TcpDestinationOptions {
   readonly zstd: boolean;
   readonly scenarioHash: string;
   readonly clock: Clock;
-  /** connect + handshake (the receiver allocates and touches the guest meanwhile) */
-  readonly handshakeTimeoutMs?: number;
+  /**
+   * How long a receiver may leave frames unread, and the grace of every wait for its answers beyond what
+   * the link and its work need (peer-wait.ts); default DEFAULT_STALL_LIMIT_MS
+   */
   readonly stallLimitMs?: number;
+  /** the sender's pace (link.bandwidth, bytes/s; Infinity: unlimited): the waits count the bytes in flight at no more than this */
+  readonly pacedBytesPerSec?: number;
   /** channels of the migration (the main connection; default 1) */
   readonly channels?: number;
   /** TLS (link.tls, read), or null/absent for plaintext */
@@ -59,6 +64,9 @@ export interface TcpDestinationOptions {
  * crossed the network (an 8 MiB ring held a whole 8 MiB guest's bulk round).
  */
 export const TCP_RING_BYTES = 2 * 1024 * 1024;
+
+/** A receiver that does not take the connection within this long is not there. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Failures that are the connection going away (closed, reset, silent), not a refusal by the receiver. */
 const linkLosses = new WeakSet<Error>();
@@ -94,12 +102,20 @@ export class TcpDestination {
   private readonly inbox: WireMessage[] = [];
   private waiter: (() => void) | null = null;
   private endSent = false;
+  /** the receiver's "resumed" has arrived (the verification follows) */
+  private resumed = false;
   private finished = false;
   /** the receiver's figures, as it reported them at the resume */
   pagesApplied = 0;
   /** the id the receiver gave this migration (its channels name it), hex */
   migrationId = '';
   private syncs = 0;
+  /** bytes given to the socket, and taken by it (its write callbacks) */
+  private writtenBytes = 0;
+  private releasedBytes = 0;
+  private firstWriteAtMs = -1;
+  /** writtenBytes when the receiver last confirmed it had applied everything before (accept, synced) */
+  private confirmedBytes = 0;
   /** the handshake is over (a loss from now on is a link loss mid-migration) */
   private accepted = false;
 
@@ -112,25 +128,63 @@ export class TcpDestination {
     this.stallWatch = new StallWatch(options.stallLimitMs ?? DEFAULT_STALL_LIMIT_MS);
     this.reader.start(4);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (e) => this.fail(linkLost(`link.target ${this.target}: ${e.message}`, e)));
+    socket.on('error', (e) => this.fail(linkLost(`link.target ${this.target}: ${e.message} (${this.stage()})`, e)));
     socket.on('close', () => {
       if (!this.finished) {
         this.fail(this.accepted
-          ? linkLost(`link.target ${this.target}: the receiver closed the connection${this.endSent ? ' before the verification ended' : ' mid-migration'}`)
+          ? linkLost(`link.target ${this.target}: the receiver closed the connection ${this.stage()}`)
           : new MigbenchError('E_IO', `link.target ${this.target}: the receiver closed the connection before its challenge (a TLS receiver? then set link.tls)`));
       }
       this.wake();
     });
   }
 
+  /** Where the migration was when the connection went away, for the message. */
+  private stage(): string {
+    if (this.resumed) return 'after the switch, before the verification ended';
+    if (this.endSent) return 'after the end of the stream, before the receiver resumed the guest';
+    return 'mid-migration';
+  }
+
+  /**
+   * How long to wait for the receiver's next answer (peer-wait.ts): the grace, plus the bytes it has not
+   * confirmed yet at the rate this connection crosses at, plus its work for the answer.
+   */
+  private answerWithinMs(work: { touchBytes?: number; hashBytes?: number } = {}): number {
+    const c = this.producer.views.control;
+    const ringBytes = (Atomics.load(c, RING_HEAD) - Atomics.load(c, RING_TAIL)) >>> 0;
+    const elapsedMs = performance.now() - this.firstWriteAtMs;
+    const achieved = this.firstWriteAtMs >= 0 && elapsedMs > 0 && this.releasedBytes > 0 ? this.releasedBytes / (elapsedMs / 1000) : Infinity;
+    return peerWaitMs({
+      graceMs: this.stallWatch.limitMs,
+      unconfirmedBytes: this.writtenBytes - this.confirmedBytes + ringBytes,
+      bufferedBytes: ringBytes + this.socket.writableLength,
+      linkBytesPerSec: Math.min(this.options.pacedBytesPerSec ?? Infinity, achieved),
+      ...work,
+    });
+  }
+
+  /** Write to the socket, counting the bytes (for the waits' bytes in flight and achieved rate). */
+  private write(bytes: Uint8Array, done?: () => void): void {
+    if (this.firstWriteAtMs < 0) this.firstWriteAtMs = performance.now();
+    this.writtenBytes += bytes.length;
+    const n = bytes.length;
+    this.socket.write(bytes, (error?: Error | null) => {
+      if (error) return; // the 'error' event fails the destination
+      this.releasedBytes += n;
+      done?.();
+    });
+  }
+
   /** Connect, answer the receiver's challenge with the hello, and wait for it to accept (it has allocated the guest then). */
   static async start(options: TcpDestinationOptions): Promise<TcpDestination> {
-    const timeoutMs = options.handshakeTimeoutMs ?? 60_000;
-    const socket = await connect(options.host, options.port, options.target, Math.min(timeoutMs, 10_000), options.tls ?? null);
+    const socket = await connect(options.host, options.port, options.target, CONNECT_TIMEOUT_MS, options.tls ?? null);
     socket.setNoDelay(true);
+    // first bytes on every connection: a TLS receiver refuses a plaintext sender by them at once
+    socket.write(encodePreface());
     const destination = new TcpDestination(socket, options);
     try {
-      const challenge = await destination.next(timeoutMs, 'the receiver\'s challenge');
+      const challenge = await destination.next(destination.answerWithinMs(), 'the receiver\'s challenge');
       if (challenge.type !== 'challenge' || typeof challenge.nonce !== 'string') destination.refuse('expected a challenge', challenge);
       if (challenge.version !== TCP_WIRE_VERSION) {
         throw new MigbenchError('E_STREAM_CORRUPT', `link.target ${options.target}: the receiver speaks wire version ${String(challenge.version)}, this migbench ${TCP_WIRE_VERSION}`);
@@ -147,7 +201,8 @@ export class TcpDestination {
             nonce,
           );
       socket.write(hello);
-      const answer = await destination.next(timeoutMs, 'the receiver\'s answer to the hello');
+      // before it accepts a migration, the receiver allocates and touches the guest
+      const answer = await destination.next(destination.answerWithinMs({ touchBytes: options.channel ? 0 : options.memory.layout.memoryBytes }), 'the receiver\'s answer to the hello');
       if (answer.type !== 'accept') destination.refuse('expected accept', answer);
       destination.accepted = true;
       if (!options.channel) {
@@ -219,7 +274,14 @@ export class TcpDestination {
       if (m !== undefined) return m; // a refusal too: the caller names it
       if (this.failure) throw this.failure;
       const left = deadline - performance.now();
-      if (left <= 0) throw new MigbenchError('E_IO', `link.target ${this.target}: no answer within ${Math.round(timeoutMs / 1000)} s (waiting for ${what})`);
+      if (left <= 0) {
+        // a receiver that hangs: after the accept it is a link lost mid-migration (the run ends failed)
+        const message = `link.target ${this.target}: the receiver did not answer within ${formatWaitMs(timeoutMs)} (waiting for ${what})`;
+        const e = this.accepted ? linkLost(message) : new MigbenchError('E_IO', message);
+        this.fail(e);
+        this.socket.destroy();
+        throw e;
+      }
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
@@ -243,8 +305,7 @@ export class TcpDestination {
     const views = this.producer.views;
     const control = views.control;
     let tail = Atomics.load(control, RING_TAIL);
-    const release = (to: number) => (error?: Error | null): void => {
-      if (error) return; // the 'error' event fails the destination
+    const release = (to: number) => (): void => {
       Atomics.store(control, RING_TAIL, to);
       Atomics.notify(control, RING_TAIL);
     };
@@ -264,7 +325,7 @@ export class TcpDestination {
         const frameBytes = views.i32[(pos >>> 2) + H_FRAME_BYTES];
         tail = (tail + frameBytes) | 0;
         if (type === FRAME_WRAP) continue;
-        this.socket.write(Buffer.from(views.bytes.buffer, views.bytes.byteOffset + pos, frameBytes), release(tail));
+        this.write(Buffer.from(views.bytes.buffer, views.bytes.byteOffset + pos, frameBytes), release(tail));
         if (type === FRAME_END) this.endSent = true;
       }
     }
@@ -280,12 +341,14 @@ export class TcpDestination {
    * A channel's part of the multifd flush, once every frame of its ring is on the socket: a SYNC frame,
    * then wait for the receiver's "synced" (it has applied every frame before it).
    */
-  async sync(timeoutMs = 600_000): Promise<void> {
+  async sync(): Promise<void> {
     if (this.failure) throw this.failure;
     const sync = ++this.syncs;
-    this.socket.write(encodeSyncFrame(sync));
-    const m = await this.next(timeoutMs, `the receiver's sync ${sync}`);
+    this.write(encodeSyncFrame(sync));
+    const upTo = this.writtenBytes;
+    const m = await this.next(this.answerWithinMs(), `the receiver's sync ${sync}`);
     if (m.type !== 'synced' || m.sync !== sync) this.refuse(`expected synced ${sync}`, m);
+    this.confirmedBytes = upTo;
   }
 
   /** A receiver (or network) that took none of the frames waiting for the stall limit has failed. */
@@ -312,21 +375,24 @@ export class TcpDestination {
   }
 
   /** When the receiver's "resumed" arrived, on this side's clock. */
-  async awaitResume(timeoutMs = 600_000): Promise<number> {
-    const m = await this.next(timeoutMs, 'the resume');
+  async awaitResume(): Promise<number> {
+    const m = await this.next(this.answerWithinMs(), 'the resume (every frame applied)');
     if (m.type !== 'resumed') this.refuse('expected resumed', m);
     const at = this.clock.nowMs();
+    this.resumed = true;
     this.pagesApplied = typeof m.pagesApplied === 'number' ? m.pagesApplied : 0;
     return at;
   }
 
   /** Compare the receiver's memory with the source by hashes, and tell it the verdict. */
-  async verify(source: GuestMemory, deviceState: Uint8Array, timeoutMs = 600_000): Promise<VerifyReport> {
-    const hashes = await this.next(timeoutMs, 'the receiver\'s hashes');
+  async verify(source: GuestMemory, deviceState: Uint8Array): Promise<VerifyReport> {
+    // the receiver hashes its whole guest; then a block per ranges request, a range per pages request
+    const hashes = await this.next(this.answerWithinMs({ hashBytes: source.layout.memoryBytes + deviceState.length }), 'the receiver\'s hashes');
     if (hashes.type !== 'hashes') this.refuse('expected hashes', hashes);
     const report = await compareRemote(source, deviceState, hashes, async (request) => {
       this.socket.write(encodeMessage(request));
-      const answer = await this.next(timeoutMs, `the answer to a ${request.type} request`);
+      const hashBytes = request.type === 'ranges' ? source.layout.blockBytes[request.block as number] : VERIFY_RANGE_BYTES;
+      const answer = await this.next(this.answerWithinMs({ hashBytes }), `the answer to a ${request.type} request`);
       if (answer.type !== request.type) this.refuse(`expected ${request.type}`, answer);
       return answer;
     });

@@ -15,7 +15,8 @@ import { formatBytes } from '../units.ts';
 import { zstdReady } from '../codec/zstd.ts';
 import { ReceiveSession, type ReceiveTarget } from './tcp-receive-session.ts';
 import { blockHashes, answerVerifyRequest } from './tcp-verify.ts';
-import { MIGRATION_ID_BYTES, TCP_WIRE_VERSION, encodeMessage, maxFrameBytes, type Hello } from './tcp-wire.ts';
+import { formatWaitMs, peerWaitMs } from './peer-wait.ts';
+import { MIGRATION_ID_BYTES, PrefaceReader, TCP_WIRE_VERSION, TLS_HANDSHAKE_BYTE, encodeMessage, maxFrameBytes, type Hello } from './tcp-wire.ts';
 
 /** How one migration ended, as the receiver saw it. */
 export interface ReceivedMigration {
@@ -78,17 +79,18 @@ export class Receiver {
   static async listen(options: ReceiverOptions): Promise<Receiver> {
     await zstdReady(); // a stream may carry zstd frames
     const t = options.tls ?? null;
-    const server: net.Server = t
-      ? tls.createServer({ cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true, handshakeTimeout: options.helloTimeoutMs ?? 30_000 })
-      : net.createServer();
+    const server = net.createServer();
     const receiver = new Receiver(server, options);
     if (t) {
-      server.on('secureConnection', (socket: tls.TLSSocket) => receiver.serve(socket));
-      // a plaintext client, a certificate not signed by the CA, or none: the handshake fails, nothing is read
-      server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
-        options.log(`refused ${socket.remoteAddress}:${socket.remotePort}: the TLS handshake failed (a plaintext client, or no certificate signed by --tls-ca): ${error.message}`);
+      // the TLS server does not listen: it takes the connections whose first byte begins a TLS handshake
+      const tlsServer = tls.createServer({ cert: t.cert, key: t.key, ca: t.ca, requestCert: true, rejectUnauthorized: true, handshakeTimeout: options.helloTimeoutMs ?? 30_000 });
+      tlsServer.on('secureConnection', (socket: tls.TLSSocket) => receiver.serve(socket));
+      // a certificate not signed by the CA, or none: the handshake fails, nothing is read
+      tlsServer.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
+        options.log(`refused ${socket.remoteAddress}:${socket.remotePort}: the TLS handshake failed (no certificate signed by --tls-ca?): ${error.message}`);
         socket.destroy();
       });
+      server.on('connection', (raw) => receiver.screenForTls(raw, tlsServer));
     } else {
       server.on('connection', (socket) => receiver.serve(socket));
     }
@@ -118,6 +120,32 @@ export class Receiver {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
+  /**
+   * A TLS receiver's new connection, before any TLS: its first byte decides. A TLS handshake record goes
+   * on to the TLS server (the byte put back); anything else is a plaintext client (a migbench sender
+   * without link.tls sends its preface first), refused at once in plaintext, nothing more read.
+   */
+  private screenForTls(raw: net.Socket, tlsServer: tls.Server): void {
+    const peer = `${raw.remoteAddress}:${raw.remotePort}`;
+    raw.on('error', () => undefined);
+    raw.setTimeout(this.options.helloTimeoutMs ?? 30_000, () => {
+      this.options.log(`refused ${peer}: no TLS handshake in time`);
+      raw.destroy();
+    });
+    raw.once('data', (first: Buffer) => {
+      raw.pause();
+      raw.setTimeout(0);
+      if (first[0] === TLS_HANDSHAKE_BYTE) {
+        raw.unshift(first);
+        tlsServer.emit('connection', raw);
+        return;
+      }
+      this.options.log(`refused ${peer}: a plaintext client, and this receiver takes TLS connections only`);
+      raw.end(encodeMessage({ type: 'refused', code: 'E_AUTH', message: 'this receiver takes TLS connections only: set link.tls (a certificate and key its --tls-ca signed, and the CA of its certificate)' }));
+      raw.destroySoon();
+    });
+  }
+
   private serve(socket: net.Socket): void {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     const log = this.options.log;
@@ -130,6 +158,7 @@ export class Receiver {
       }
       log(`refused ${peer}: busy with another migration`);
       socket.end(encodeMessage({ type: 'refused', code: 'E_IO', message: 'busy with another migration (receive takes one at a time)' }));
+      socket.resume(); // discard what it sends (its preface): the connection closes once the sender's end is read
       return;
     }
     this.busy = true;
@@ -194,11 +223,14 @@ export class Receiver {
         summary: `${peer} went away ${current.resumed ? 'before the verification ended' : `mid-migration (${pagesApplied()} pages applied)`}; the guest was dropped`,
       });
     });
+    const preface = new PrefaceReader();
     socket.on('data', (chunk: Buffer) => {
       if (ended) return;
       let events;
       try {
-        events = session.push(chunk);
+        const rest = preface.take(chunk);
+        if (rest.length === 0) return;
+        events = session.push(rest);
       } catch (error) {
         refuse(error);
         return;
@@ -225,7 +257,17 @@ export class Receiver {
             socket.write(encodeMessage({ type: 'resumed', pagesApplied: pages, framesApplied: frames }));
             log(`resumed: ${pages} pages and ${frames} frames applied${current.channels > 1 ? ` (on ${current.channels} channels)` : ''}; hashing the guest`);
             const t = current.target;
-            if (t) socket.write(encodeMessage({ type: 'hashes', ...blockHashes(t.memory, t.deviceState) }));
+            if (t) {
+              socket.write(encodeMessage({ type: 'hashes', ...blockHashes(t.memory, t.deviceState) }));
+              // the sender now hashes its own copy and answers (a request or its verdict): bounded by the
+              // same rule as the sender's waits (peer-wait.ts), not by the 600 s of silence mid-migration
+              const verdictWithinMs = peerWaitMs({
+                graceMs: this.options.helloTimeoutMs ?? 30_000, unconfirmedBytes: 0, bufferedBytes: 0, linkBytesPerSec: 0,
+                hashBytes: t.memory.layout.memoryBytes + t.deviceState.length,
+              });
+              silence = `the sender sent nothing for ${formatWaitMs(verdictWithinMs)} after the hashes (waiting for its verdict)`;
+              socket.setTimeout(verdictWithinMs);
+            }
           } else if (ev.type === 'message') {
             const m = ev.message;
             const t = current.target;
@@ -301,11 +343,14 @@ export class Receiver {
       done = true;
       if (!current.resumed) current.gone(number);
     });
+    const preface = new PrefaceReader();
     socket.on('data', (chunk: Buffer) => {
       if (done) return;
       let events;
       try {
-        events = session.push(chunk);
+        const rest = preface.take(chunk);
+        if (rest.length === 0) return;
+        events = session.push(rest);
       } catch (error) {
         refuse(error);
         return;

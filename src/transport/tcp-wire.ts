@@ -3,6 +3,10 @@
  * checks, no sockets. Everything a receiver reads is bounded and checked here before it is trusted.
  *
  * The conversation (integers little-endian):
+ *   sender → receiver  PREFACE (PREFACE_BYTES, as soon as the connection is up; with TLS, inside it):
+ *                      magic "MIGBSND\0", u32 wire version. A TLS receiver reads the first byte of a
+ *                      connection before any TLS: a TLS handshake record (0x16) goes on to TLS, anything
+ *                      else (a plaintext sender's preface) is refused at once, in plaintext (E_AUTH).
  *   receiver → sender  CHALLENGE message: { type: "challenge", version, nonce } (a fresh 32-byte nonce, hex)
  *   sender → receiver  HELLO (binary, below), its MAC = HMAC-SHA256(token, nonce ‖ hello with the MAC zeroed)
  *   receiver → sender  { type: "accept", migration } (a fresh 16-byte migration id, hex) or
@@ -61,8 +65,12 @@ import {
 
 export const TCP_MAGIC = Uint8Array.from([0x4d, 0x49, 0x47, 0x42, 0x54, 0x43, 0x50, 0x00]); // "MIGBTCP\0"
 export const TCP_CHANNEL_MAGIC = Uint8Array.from([0x4d, 0x49, 0x47, 0x42, 0x43, 0x48, 0x4e, 0x00]); // "MIGBCHN\0"
-/** 2: channel connections and SYNC frames (1 had one connection per migration) */
-export const TCP_WIRE_VERSION = 2;
+/** 3: the sender's PREFACE opens every connection (2: channel connections and SYNC frames; 1 had one connection per migration) */
+export const TCP_WIRE_VERSION = 3;
+export const PREFACE_MAGIC = Uint8Array.from([0x4d, 0x49, 0x47, 0x42, 0x53, 0x4e, 0x44, 0x00]); // "MIGBSND\0"
+export const PREFACE_BYTES = 12;
+/** The first byte of a TLS handshake record (a ClientHello): what a TLS client sends first. */
+export const TLS_HANDSHAKE_BYTE = 0x16;
 /** the most channels a hello may announce (precopy.channels allows 16) */
 export const MAX_WIRE_CHANNELS = 64;
 export const CHANNEL_HELLO_BYTES = 72;
@@ -111,6 +119,47 @@ export interface ChannelHello {
 
 function corrupt(what: string): never {
   throw new MigbenchError('E_STREAM_CORRUPT', `tcp stream refused: ${what}`);
+}
+
+/** The sender's first bytes on every connection. */
+export function encodePreface(): Uint8Array {
+  const bytes = new Uint8Array(PREFACE_BYTES);
+  bytes.set(PREFACE_MAGIC, 0);
+  new DataView(bytes.buffer).setUint32(8, TCP_WIRE_VERSION, true);
+  return bytes;
+}
+
+/**
+ * Check the first bytes of a connection (as many as have come, up to PREFACE_BYTES): refuses a TLS client
+ * (at a plaintext receiver), anything without the preface's magic, and another wire version, as soon as
+ * the bytes that show it are there.
+ */
+export function checkPreface(bytes: Uint8Array): void {
+  if (bytes.length > 0 && bytes[0] === TLS_HANDSHAKE_BYTE) {
+    corrupt('a TLS client (the sender has link.tls), and this receiver is plaintext (start it with --tls-cert, --tls-key and --tls-ca)');
+  }
+  for (let i = 0; i < Math.min(bytes.length, PREFACE_MAGIC.length); i++) {
+    if (bytes[i] !== PREFACE_MAGIC[i]) corrupt('not a migbench sender (no MIGBSND preface; a sender of wire version 2 or older?)');
+  }
+  if (bytes.length >= PREFACE_BYTES) {
+    const version = new DataView(bytes.buffer, bytes.byteOffset, PREFACE_BYTES).getUint32(8, true);
+    if (version !== TCP_WIRE_VERSION) corrupt(`wire version ${version}, this migbench speaks ${TCP_WIRE_VERSION}`);
+  }
+}
+
+/** Takes the sender's PREFACE off the front of a connection, then hands on every byte after it. */
+export class PrefaceReader {
+  private readonly bytes = new Uint8Array(PREFACE_BYTES);
+  private filled = 0;
+  /** The bytes of `chunk` after the preface (none until it is whole). Throws the refusal (E_STREAM_CORRUPT). */
+  take(chunk: Uint8Array): Uint8Array {
+    if (this.filled === PREFACE_BYTES) return chunk;
+    const n = Math.min(PREFACE_BYTES - this.filled, chunk.length);
+    this.bytes.set(chunk.subarray(0, n), this.filled);
+    this.filled += n;
+    checkPreface(this.bytes.subarray(0, this.filled));
+    return chunk.subarray(n);
+  }
 }
 
 /** The MAC of a hello (its MAC field zeroed) under `token` and the receiver's `nonce`. */

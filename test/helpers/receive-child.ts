@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { encodePreface } from '../../src/transport/tcp-wire.ts';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/migbench.js', import.meta.url));
@@ -94,9 +95,13 @@ export class RawClient {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  static connect(port: number): Promise<RawClient> {
+  /** Connect; like a sender it opens with the preface, unless `preface` is false. */
+  static connect(port: number, preface = true): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(new RawClient(socket)));
+      const socket = net.connect({ host: '127.0.0.1', port }, () => {
+        if (preface) socket.write(encodePreface());
+        resolve(new RawClient(socket));
+      });
       socket.once('error', reject);
     });
   }
