@@ -44,7 +44,8 @@ import {
 // one emit). Summarising a group before its runs (not a whole page) lets the hardware prefetcher fetch
 // the rest of the page meanwhile. Measured against the kernel it replaced (one summary per 4 KiB, the
 // search for each run boundary restarted from the summary, QEMU's three checks one by one; CPU time,
-// bench/codec.bench.ts): about 20 % less on sparsely changed pages, the same on unchanged ones.
+// `bench/codec.bench.ts --pairs 8192`): 0.58 → 0.84–0.91 of Buffer.equals on pages with 16 changed
+// words, 0.93 → 1.19 on unchanged pages.
 // Every load is inside a page, every store inside dst[0, dlen).
 
 // locals: parameters 0-4, then i32s 5-25, then i64s 26-29
