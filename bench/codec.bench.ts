@@ -4,6 +4,13 @@
  *
  *   npx tsx bench/codec.bench.ts                  both working sets below
  *   npx tsx bench/codec.bench.ts --pairs 8192     one working set of that many page pairs
+ *   npx tsx bench/codec.bench.ts --clock wall     wall-clock time instead of this process's CPU time
+ *   npx tsx bench/codec.bench.ts --no-compression the XBZRLE and zero-check tables only
+ *
+ * Clock: by default each sample is this process's CPU time (user + system, `process.cpuUsage`), not
+ * the wall clock: on a shared machine a wall-clock sample also counts the time other processes held
+ * the core, which swung the memcmp baseline of one run by 2x between cases. CPU time still moves with
+ * what shares the core's caches and memory bus; read the ratios, measured in the same run, and repeat.
  *
  * Page pairs (old = what was last sent, new = the private copy now), 4 KiB pages:
  *   (a) no change; (b) 16 scattered 4-byte words changed per page; (c) half the bytes changed (each byte
@@ -47,6 +54,20 @@ const CASE_LABEL: Record<Case, string> = {
   c: '(c) half the bytes changed',
 };
 
+/** The sample clock (ms): CPU time of this process by default, or the wall clock (`--clock wall`). */
+const clockAt = process.argv.indexOf('--clock');
+const clockKind = clockAt < 0 ? 'cpu' : process.argv[clockAt + 1];
+function parseClock(): () => number {
+  const kind = clockKind;
+  if (kind === 'wall') return () => performance.now();
+  if (kind !== 'cpu') throw new Error(`--clock: expected cpu or wall, got ${kind}`);
+  return () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+}
+const clock = parseClock();
+
 function parsePairs(): number[] {
   const at = process.argv.indexOf('--pairs');
   if (at < 0) return [64, 8192];
@@ -76,6 +97,75 @@ const pagesOf = (bytes: Uint8Array, pairs: number): Uint8Array[] =>
 const buffersOf = (bytes: Uint8Array, pairs: number): Buffer[] =>
   Array.from({ length: pairs }, (_, p) => Buffer.from(bytes.buffer, bytes.byteOffset + p * PAGE, PAGE));
 
+/**
+ * The page-pair tasks are run interleaved, not one after another: a group's tasks (one case and its
+ * memcmp baseline) take turns, one sample each per round (in a rotating order), so that each ratio
+ * compares samples taken moments apart; the ratio printed is the median over rounds of baseline time ÷
+ * task time. (tinybench runs each task for its whole time slot in turn: on a shared machine the load
+ * moved between the slots.)
+ */
+class Interleaved {
+  private readonly groups: { name: string; fn: () => void; before?: () => void }[][] = [];
+  private readonly samples = new Map<string, number[]>();
+
+  constructor(
+    private readonly rounds: number,
+    private readonly warmup: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Start a group: the tasks added next take turns with each other only. */
+  group(): void {
+    this.groups.push([]);
+  }
+
+  add(name: string, fn: () => void, options?: { beforeAll?: () => void }): void {
+    this.groups[this.groups.length - 1].push({ name, fn, before: options?.beforeAll });
+  }
+
+  run(): void {
+    for (const tasks of this.groups) {
+      for (const t of tasks) t.before?.();
+      for (let r = 0; r < this.warmup + this.rounds; r++) {
+        for (let i = 0; i < tasks.length; i++) {
+          const t = tasks[(i + r) % tasks.length];
+          const start = this.now();
+          t.fn();
+          const ms = this.now() - start;
+          if (r < this.warmup) continue;
+          let list = this.samples.get(t.name);
+          if (list === undefined) this.samples.set(t.name, (list = []));
+          list.push(ms);
+        }
+      }
+    }
+  }
+
+  private of(name: string): number[] {
+    const list = this.samples.get(name);
+    if (list === undefined) throw new Error(`no result for ${name}`);
+    return list;
+  }
+
+  /** Median sample (ms). */
+  medianMs(name: string): number {
+    return median(this.of(name));
+  }
+
+  /** Median over rounds of baseline time ÷ task time. */
+  medianRatio(name: string, baseline: string): number {
+    const t = this.of(name);
+    const b = this.of(baseline);
+    return median(t.map((ms, i) => b[i] / ms));
+  }
+}
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 interface Row {
   label: string;
   path: string;
@@ -86,7 +176,10 @@ interface Row {
 async function runWorkingSet(pairs: number): Promise<void> {
   const rng = new Rng(20260101 + pairs);
   const bytes = pairs * PAGE;
-  const bench = new Bench({ time: pairs > 1024 ? 800 : 400, warmupTime: 100 });
+  const bench = new Interleaved(25, 3, clock);
+  // small working sets are walked several times per sample (at least 1 MiB of pages), so that a sample
+  // is long against the CPU clock's microsecond steps
+  const reps = Math.max(1, Math.ceil(256 / pairs));
   const rows: Row[] = [];
   let sink = 0;
 
@@ -98,7 +191,8 @@ async function runWorkingSet(pairs: number): Promise<void> {
   const dst = new Uint8Array(PAGE);
 
   for (const kind of CASES) {
-    // each case gets its own arrays (the in-place pages are loaded before each of its tasks)
+    bench.group();
+    // each case gets its own arrays (the in-place pages are loaded before its tasks run)
     const o = new Uint8Array(bytes);
     const c = new Uint8Array(bytes);
     makeCase(rng, kind, o, c, pairs);
@@ -117,11 +211,11 @@ async function runWorkingSet(pairs: number): Promise<void> {
     const label = CASE_LABEL[kind];
     const baseline = `${label} | memcmp`;
     bench.add(baseline, () => {
-      for (let p = 0; p < pairs; p++) sink += curBuffers[p].equals(copyBuffers[p]) ? 1 : 0;
+      for (let r = 0; r < reps; r++) for (let p = 0; p < pairs; p++) sink += curBuffers[p].equals(copyBuffers[p]) ? 1 : 0;
     });
     const encJs = `${label} | encode js`;
     bench.add(encJs, () => {
-      for (let p = 0; p < pairs; p++) sink += encodeXbzrle(oldPages[p], curPages[p], dst);
+      for (let r = 0; r < reps; r++) for (let p = 0; p < pairs; p++) sink += encodeXbzrle(oldPages[p], curPages[p], dst);
     });
     rows.push({ label, path: 'encode, js', task: encJs, baseline });
     if (arena !== null && oldIn !== undefined && curIn !== undefined) {
@@ -132,7 +226,7 @@ async function runWorkingSet(pairs: number): Promise<void> {
       bench.add(
         encIn,
         () => {
-          for (let p = 0; p < pairs; p++) sink += encodeXbzrle(oldInPages[p], curInPages[p], dst);
+          for (let r = 0; r < reps; r++) for (let p = 0; p < pairs; p++) sink += encodeXbzrle(oldInPages[p], curInPages[p], dst);
         },
         {
           beforeAll: () => {
@@ -151,7 +245,7 @@ async function runWorkingSet(pairs: number): Promise<void> {
         bench.add(
           encOff,
           () => {
-            for (let p = 0; p < pairs; p++) sink += kernel(oldBase + p * PAGE, curBase + p * PAGE, PAGE, out, PAGE);
+            for (let r = 0; r < reps; r++) for (let p = 0; p < pairs; p++) sink += kernel(oldBase + p * PAGE, curBase + p * PAGE, PAGE, out, PAGE);
           },
           {
             beforeAll: () => {
@@ -165,14 +259,14 @@ async function runWorkingSet(pairs: number): Promise<void> {
     }
     const encRef = `${label} | encode reference`;
     bench.add(encRef, () => {
-      for (let p = 0; p < pairs; p++) sink += encodeXbzrleReference(oldPages[p], curPages[p], dst);
+      for (let r = 0; r < reps; r++) for (let p = 0; p < pairs; p++) sink += encodeXbzrleReference(oldPages[p], curPages[p], dst);
     });
     rows.push({ label, path: 'encode, reference (bytewise)', task: encRef, baseline });
     const dec = `${label} | decode`;
     bench.add(
       dec,
       () => {
-        for (let p = 0; p < pairs; p++) sink += decodeXbzrle(deltas[p], targetPages[p]);
+        for (let r = 0; r < reps; r++) for (let p = 0; p < pairs; p++) sink += decodeXbzrle(deltas[p], targetPages[p]);
       },
       { beforeAll: () => target.set(o) },
     );
@@ -190,35 +284,31 @@ async function runWorkingSet(pairs: number): Promise<void> {
     ['zero pages', zero, zeroCopy],
     ['non-zero pages', random, randomCopy],
   ] as const) {
+    bench.group();
     const a = buffersOf(pages, pairs);
     const b = buffersOf(copies, pairs);
     const baseline = `${label} | memcmp`;
     bench.add(baseline, () => {
-      for (let p = 0; p < pairs; p++) sink += a[p].equals(b[p]) ? 1 : 0;
+      for (let r = 0; r < reps; r++) for (let p = 0; p < pairs; p++) sink += a[p].equals(b[p]) ? 1 : 0;
     });
     const task = `${label} | isZeroRange`;
     bench.add(task, () => {
-      for (let off = 0; off < bytes; off += PAGE) sink += isZeroRange(pages, off, PAGE) ? 1 : 0;
+      for (let r = 0; r < reps; r++) for (let off = 0; off < bytes; off += PAGE) sink += isZeroRange(pages, off, PAGE) ? 1 : 0;
     });
     rows.push({ label, path: 'zero check (isZeroRange)', task, baseline });
   }
 
-  await bench.run();
+  bench.run();
 
-  const msPerIteration = (name: string): number => {
-    const result = bench.getTask(name)?.result as { latency?: { p50?: number } } | undefined;
-    const p50 = result?.latency?.p50;
-    if (p50 === undefined) throw new Error(`no result for ${name}`);
-    return p50;
-  };
-  const gbps = (ms: number): number => bytes / (ms * 1e6);
+  const gbps = (ms: number): number => (reps * bytes) / (ms * 1e6);
   const mib = (2 * bytes) / 1048576;
-  console.log(`\n${pairs} page pairs (${mib >= 1 ? `${mib} MiB` : `${mib * 1024} KiB`} of pages), 4 KiB pages; median of each task`);
+  console.log(`\n${pairs} page pairs (${mib >= 1 ? `${mib} MiB` : `${mib * 1024} KiB`} of pages), 4 KiB pages; median of each task; ratio: median over rounds`);
   console.log(`${'case'.padEnd(28)} ${'path'.padEnd(30)} ${'GB/s'.padStart(7)} ${'memcmp GB/s'.padStart(12)} ${'ratio'.padStart(6)}`);
   for (const row of rows) {
-    const t = gbps(msPerIteration(row.task));
-    const b = gbps(msPerIteration(row.baseline));
-    console.log(`${row.label.padEnd(28)} ${row.path.padEnd(30)} ${t.toFixed(2).padStart(7)} ${b.toFixed(2).padStart(12)} ${(t / b).toFixed(2).padStart(6)}`);
+    const t = gbps(bench.medianMs(row.task));
+    const b = gbps(bench.medianMs(row.baseline));
+    const ratio = bench.medianRatio(row.task, row.baseline);
+    console.log(`${row.label.padEnd(28)} ${row.path.padEnd(30)} ${t.toFixed(2).padStart(7)} ${b.toFixed(2).padStart(12)} ${ratio.toFixed(2).padStart(6)}`);
   }
   if (sink === 0.5) console.log(''); // keep the results alive
 }
@@ -247,7 +337,7 @@ async function runCompression(): Promise<void> {
     { name: 'zstd level 1', compress: (b) => zstdCompress(b, 1), decompress: (z) => zstdDecompressExact(z, bytes)! },
     { name: 'zstd level 3', compress: (b) => zstdCompress(b, 3), decompress: (z) => zstdDecompressExact(z, bytes)! },
   ];
-  const bench = new Bench({ time: 300, warmupTime: 50 });
+  const bench = new Bench({ time: 300, warmupTime: 50, now: clock });
   let sink = 0;
   const sizes = new Map<string, number>();
   for (const [label, data] of [['text pages', text], ['random pages', random]] as const) {
@@ -286,6 +376,8 @@ async function runCompression(): Promise<void> {
   if (sink === 0.5) console.log('');
 }
 
-console.log(`node ${process.version}, ${process.arch}; ratio = throughput / memcmp throughput over the same pages (higher is better)`);
+console.log(
+  `node ${process.version}, ${process.arch}; ${clockKind === 'wall' ? 'wall-clock' : 'CPU'} time; ratio = throughput / memcmp throughput over the same pages (higher is better)`,
+);
 for (const pairs of parsePairs()) await runWorkingSet(pairs);
-await runCompression();
+if (!process.argv.includes('--no-compression')) await runCompression();

@@ -83,6 +83,7 @@ export const i32WrapI64: Code = [0xa7];
 export const i64ExtendI32U: Code = [0xad];
 export const load8u: Code = [0x2d, 0, 0]; // i32.load8_u align=1 offset=0
 export const store8 = (offset: number): Code => [0x3a, 0, ...lebU(offset)];
+export const store16 = (offset: number): Code => [0x3b, 0, ...lebU(offset)]; // i32.store16 align=1
 export const v128Load = (offset: number): Code => [0xfd, 0x00, 0, ...lebU(offset)];
 export const v128Store: Code = [0xfd, 0x0b, 0, 0];
 export const i8x16Eq: Code = [0xfd, 0x23];

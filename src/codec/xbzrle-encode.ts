@@ -6,9 +6,9 @@
  * - In place, WebAssembly SIMD: when both pages are views into one memory made by
  *   `createXbzrleMemory` (the page cache allocates its slots there, with a scratch page for the sender's
  *   private copy and a page for the delta), a kernel finds run boundaries from bit masks: a branch-free
- *   pass per 4 KiB marks which 64-byte blocks differ (`v128.xor`, `v128.any_true`), `i64.ctz` on that
- *   summary jumps to the next differing block, and `i8x16.eq` + `i8x16.bitmask` masks of a block give the
- *   exact bytes where runs start and end; short nzruns are copied with one vector store. It is assembled
+ *   pass per 2 KiB marks which 64-byte blocks differ (`v128.xor`, `v128.any_true`), `ctz` on that
+ *   summary jumps to the next differing block, and the `i8x16.eq` + `i8x16.bitmask` mask of a block gives
+ *   every run that starts and ends in it by `i64.ctz`; short nzruns are copied with one vector store. It is assembled
  *   at load time from its listing (xbzrle-kernel.ts; no binary blob, no build step). `xbzrleKernelFor`
  *   (xbzrle-memory.ts) gives it by byte offsets, without the typed-array getters `encodeXbzrle` needs to
  *   find the memory. Without WebAssembly SIMD no such memory is made and everything runs in JavaScript.
