@@ -300,6 +300,10 @@ export async function preparePrecopy(guest: Guest | SourceGuest, options: Migrat
     throw error;
   }
   const xbzrleCache = scenario.precopy.xbzrle.enabled && lanes === null ? new PageCache(scenario.precopy.xbzrle.cacheSize, scenario.guest.pageSize) : null;
+  // last: the guest's memory, idle since its first touch, faulted in again out of the clock (rewarm);
+  // the destination's is written back byte for byte before its first frame, the source's only read
+  guest.source.rewarm(false);
+  guest.dest?.rewarm(true);
   return { limiter, lanes, destination, xbzrleCache, compression, prepareMs: clock.nowMs() - prepareStartMs };
 }
 

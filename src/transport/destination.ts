@@ -40,7 +40,7 @@ import {
   H_FIRST, H_FRAME_BYTES, H_PAYLOAD_BYTES, H_PRESENT_HI, H_PRESENT_LO, H_SENT_AT_F64, H_SEQ, H_TYPE, H_VERSION,
   MAX_RUN_PAGES,
 } from './frame.ts';
-import { RING_HEAD, RING_TAIL, RingViews, align8 } from './ring.ts';
+import { RING_HEAD, RING_TAIL, RingViews, align8, consumerRelease } from './ring.ts';
 import { applyMissing, isReceived, markReceived } from '../memory/received-bitmap.ts';
 
 export const D_STATE = 0;
@@ -398,8 +398,7 @@ export function runDestination(data: DestinationWorkerData, nowMs: () => number)
           controlF64[D_LOST_FRAMES_F64] = applier.framesLost;
           controlF64[D_LOST_PAGES_F64] = applier.pagesLost;
           tail = (tail + lost.frameBytes) | 0;
-          Atomics.store(ring.control, RING_TAIL, tail);
-          Atomics.notify(ring.control, RING_TAIL);
+          consumerRelease(ring.control, tail, head);
           continue;
         }
         if (data.latencyMs > 0 && ring.i32[(pos >>> 2) + H_TYPE] !== FRAME_WRAP) {
@@ -417,8 +416,8 @@ export function runDestination(data: DestinationWorkerData, nowMs: () => number)
         }
         const { type, frameBytes } = applier.apply(pos);
         tail = (tail + frameBytes) | 0;
-        Atomics.store(ring.control, RING_TAIL, tail);
-        Atomics.notify(ring.control, RING_TAIL);
+        // the producer is woken at its low-water mark or when every published frame is taken (ring.ts)
+        consumerRelease(ring.control, tail, head);
         if (type === FRAME_POSTCOPY_RUN) {
           controlF64[D_RESUMED_AT_F64] = nowMs(); // the guest resumes here, before its missing pages
           running = true;

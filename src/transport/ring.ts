@@ -6,6 +6,13 @@
  *   HEAD  written by the producer only: bytes published so far (a wrapping 32-bit counter)
  *   TAIL  written by the consumer only: bytes consumed so far (a wrapping 32-bit counter)
  *   CLOSED written by either side: non-zero once one side has given up (the other stops waiting)
+ *   WAITING written by the producer only: 1 while it sleeps for space, else 0
+ *   WAKE_AT written by the producer only: the TAIL it sleeps for (valid while WAITING is 1)
+ * A producer that finds the ring full sleeps until a low-water mark of space is free (a quarter of the
+ * ring, or the frame if larger), not until the next frame is taken: one wake-up per batch of frames, as a
+ * socket's writer wakes at its low-water mark. A consumer notifies TAIL when it passes WAKE_AT while
+ * WAITING is set, or when it has taken every published byte (`consumerRelease`); a consumer that
+ * notifies on every frame (tcp-destination.ts) stays correct, the producer only wakes more often.
  * The data area has a power-of-two capacity; a position is `counter & (capacity - 1)`. Frames are
  * 8-byte aligned and never straddle the end: when one does not fit, the producer writes a WRAP frame
  * header in the gap and the frame goes to the start.
@@ -15,6 +22,8 @@ import { FRAME_WRAP } from './frame.ts';
 export const RING_HEAD = 0;
 export const RING_TAIL = 1;
 export const RING_CLOSED = 2;
+export const RING_WAITING = 3;
+export const RING_WAKE_AT = 4;
 const CONTROL_BYTES = 64; // keeps HEAD and TAIL off the data's cache lines
 
 export interface RingShared {
@@ -26,7 +35,43 @@ export function createRing(capacityBytes: number): RingShared {
   if (capacityBytes < 4096 || (capacityBytes & (capacityBytes - 1)) !== 0) {
     throw new RangeError(`ring capacity must be a power of two >= 4096, got ${capacityBytes}`);
   }
-  return { buffer: new SharedArrayBuffer(CONTROL_BYTES + capacityBytes), capacityBytes };
+  const buffer = new SharedArrayBuffer(CONTROL_BYTES + capacityBytes);
+  // First touch now, before any migration's clock (DESIGN §8): a fresh ring's page faults are not the
+  // engine's cost (8 MiB measured at 100+ ms on a busy machine). The bytes stay zero.
+  const bytes = new Uint8Array(buffer);
+  for (let i = 0; i < bytes.length; i += 4096) bytes[i] = 0;
+  return { buffer, capacityBytes };
+}
+
+/** Free bytes a waiting producer sleeps for: a quarter of the ring, or what the frame needs if more. */
+export function lowWaterBytes(capacityBytes: number, needBytes: number): number {
+  return Math.min(capacityBytes, Math.max(needBytes, capacityBytes >>> 2));
+}
+
+/** The TAIL (wrapping counter) at which `wantBytes` are free, with HEAD at `head`. */
+export function wakeTail(head: number, wantBytes: number, capacityBytes: number): number {
+  return (head + wantBytes - capacityBytes) | 0;
+}
+
+/** Whether TAIL at `tail` has reached `wakeAt` (wrapping 32-bit counters, less than 2^31 apart). */
+export function tailReached(tail: number, wakeAt: number): boolean {
+  return ((tail - wakeAt) | 0) >= 0;
+}
+
+/**
+ * The consumer gives back every byte up to `tail` (publishes TAIL) and wakes the producer when it
+ * sleeps for that much space, or when the consumer has caught up with HEAD at `head` (a flush waits
+ * for an empty ring). Returns true when it notified.
+ */
+export function consumerRelease(control: Int32Array, tail: number, head: number): boolean {
+  Atomics.store(control, RING_TAIL, tail);
+  // after the store (sequentially consistent): a producer that set WAITING before reading TAIL either
+  // saw this TAIL or is seen waiting here
+  if (tail === head || (Atomics.load(control, RING_WAITING) !== 0 && tailReached(tail, Atomics.load(control, RING_WAKE_AT)))) {
+    Atomics.notify(control, RING_TAIL);
+    return true;
+  }
+  return false;
 }
 
 /** Views shared by both ends. */
@@ -70,6 +115,8 @@ export class RingProducer {
   private tailSeen: number;
   /** Milliseconds spent waiting for the consumer to free space. */
   waitMs = 0;
+  /** Times the producer was woken by the consumer's notify while it slept for space. */
+  wakeups = 0;
 
   constructor(views: RingViews) {
     this.views = views;
@@ -100,27 +147,52 @@ export class RingProducer {
     return 0;
   }
 
+  /** Bytes a reservation of `bytes` needs free now: the frame, plus the WRAP gap when it does not fit before the end. */
+  private needFor(bytes: number): number {
+    const contiguous = this.views.capacity - (this.head & this.views.mask);
+    return bytes <= contiguous ? bytes : contiguous + bytes;
+  }
+
+  /** Ask the consumer for a wake-up once the low-water mark for `bytes` is free; returns that mark. */
+  private sleepFor(bytes: number): number {
+    const { capacity, control } = this.views;
+    const want = lowWaterBytes(capacity, this.needFor(bytes));
+    Atomics.store(control, RING_WAKE_AT, wakeTail(this.head, want, capacity));
+    Atomics.store(control, RING_WAITING, 1);
+    return want;
+  }
+
+  private awake(): void {
+    Atomics.store(this.views.control, RING_WAITING, 0);
+  }
+
   /**
    * Wait for space for up to `maxBlockMs`, blocking this thread in `Atomics.wait` (a futex: woken
    * within microseconds by the consumer's notify). `Atomics.waitAsync` would keep the event loop free,
    * but its wake-up goes through the event loop and takes a fraction of a millisecond to several
    * milliseconds: long enough for the consumer to drain the whole ring and idle. So the sender
-   * blocks for short waits and only falls back to waitAsync (in `reserve`) for long ones.
+   * blocks for short waits and only falls back to waitAsync (in `reserve`) for long ones. It sleeps
+   * until the low-water mark is free (`lowWaterBytes`), then reserves.
    * Returns the slot, or -1 when there is still no space (or the ring is closed).
    */
   blockingReserve(bytes: number, maxBlockMs: number): number {
-    let pos = this.tryReserve(bytes);
+    const pos = this.tryReserve(bytes);
     if (pos >= 0) return pos;
     const started = performance.now();
     const until = started + maxBlockMs;
-    for (let now = started; now < until; now = performance.now()) {
-      if (this.views.closed()) break;
-      Atomics.wait(this.views.control, RING_TAIL, this.tailSeen, until - now);
-      pos = this.tryReserve(bytes);
-      if (pos >= 0) break;
+    const want = this.sleepFor(bytes);
+    try {
+      for (let now = started; now < until; now = performance.now()) {
+        if (this.views.closed()) break;
+        this.tailSeen = Atomics.load(this.views.control, RING_TAIL); // after WAITING is set (consumerRelease)
+        if (this.free() >= want) break;
+        if (Atomics.wait(this.views.control, RING_TAIL, this.tailSeen, until - now) === 'ok') this.wakeups++;
+      }
+    } finally {
+      this.awake();
+      this.waitMs += performance.now() - started;
     }
-    this.waitMs += performance.now() - started;
-    return pos;
+    return this.tryReserve(bytes);
   }
 
   /** Wait until `bytes` can be reserved; rejects with the reason once the ring is closed. */
@@ -132,6 +204,8 @@ export class RingProducer {
       if (reason !== null) throw new Error(reason);
       // A long wait (a slow or delayed destination): let the event loop run meanwhile.
       const started = performance.now();
+      this.sleepFor(bytes);
+      this.tailSeen = Atomics.load(this.views.control, RING_TAIL);
       const r = Atomics.waitAsync(this.views.control, RING_TAIL, this.tailSeen, 100);
       if (r.async) {
         // a pending waitAsync does not keep a thread's event loop alive (Node 20): a worker with nothing
@@ -141,6 +215,7 @@ export class RingProducer {
         await r.value;
         clearTimeout(hold);
       }
+      this.awake();
       this.waitMs += performance.now() - started;
     }
   }
