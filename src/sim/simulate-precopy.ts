@@ -303,15 +303,28 @@ class SimWire extends CodecCounters implements Wire, RateMeter {
     this.measured = true;
   }
 
-  /** Take the run of pending pages at `page` (within its RAM block, at most one frame's worth) and book its frame. */
-  send(page: number, stage: RoundStage, lastStage: boolean): undefined {
-    const blockEnd = Math.min(this.N, (Math.floor(page / this.pagesPerBlock) + 1) * this.pagesPerBlock);
+  /**
+   * Take the run of pending pages at `page` (within its RAM block, at most one frame's worth) and book
+   * its frame; then, while `batchFull` says the batch has room, the next runs after it, up to the end
+   * of the guest (the loop wraps): the runs and frames the loop would take one call at a time.
+   */
+  send(page: number, stage: RoundStage, lastStage: boolean, batchFull?: () => boolean): undefined {
     const pending = this.pages.pending;
-    const len = pending.runLength(page, this.maxRun, blockEnd);
-    pending.takeRun(page, len);
-    this.takenPages = len;
-    this.takenEndPage = page + len;
-    this.sendRun(page, len, stage, lastStage);
+    const N = this.N;
+    let taken = 0;
+    let p = page;
+    for (;;) {
+      const blockEnd = Math.min(N, (Math.floor(p / this.pagesPerBlock) + 1) * this.pagesPerBlock);
+      const len = pending.runLength(p, this.maxRun, blockEnd);
+      pending.takeRun(p, len);
+      taken += len;
+      this.takenPages = taken;
+      this.takenEndPage = p + len;
+      this.sendRun(p, len, stage, lastStage);
+      if (batchFull === undefined || p + len >= N || batchFull()) break;
+      p = pending.nextFrom(p + len);
+      if (p < 0) break;
+    }
     return undefined;
   }
   flush(): undefined {
