@@ -54,7 +54,10 @@ export interface Ctx {
   burstMs: number;
   latencyMs: number;
   deviceStateBytes: number;
+  /** the share of the guest's pages that start as zero (zero-share.ts) */
   zeroShare: number;
+  /** the same per write-model region (workload.workingSetZero gives the hot set its own) */
+  regionZeroShares: readonly number[];
   model: WriteModel;
   /** page writes/s asked of all vCPUs (0 when idle) */
   dirtyRatePagesPerSec: number;
@@ -106,6 +109,27 @@ function slowdownAtStart(ctx: Ctx): number {
 function commitMs(ctx: Ctx, bytes: number, notBefore: number): number {
   if (ctx.liveRate === Infinity) return notBefore;
   return Math.max(notBefore, ctx.setupMs + (bytes * 1000) / ctx.liveRate - ctx.burstMs);
+}
+
+/**
+ * Pages the bulk round sends from page 0 for `bytes`: each region at its own bytes per page (its zero
+ * pages ride as bits in their run's header), in address order.
+ */
+function bulkWindowPages(ctx: Ctx, bytes: number): number {
+  const perPage = (zero: number): number => (1 - zero) * ctx.ps + HEADER_BYTES / ctx.maxRun;
+  const shares = ctx.regionZeroShares;
+  if (shares.every((z) => z === ctx.zeroShare)) return bytes / perPage(ctx.zeroShare);
+  let pages = 0;
+  let left = bytes;
+  for (let i = 0; i < ctx.model.regions.length; i++) {
+    const r = ctx.model.regions[i];
+    const cost = perPage(shares[i] ?? ctx.zeroShare);
+    const len = r.end - r.start;
+    if (left <= len * cost) return pages + left / cost;
+    pages += len;
+    left -= len * cost;
+  }
+  return pages;
 }
 
 export function deviceStateWireBytes(bytes: number): number {
@@ -165,7 +189,7 @@ function syncPoint(policy: Policy, pending: number, ps: number, bandwidth: numbe
 export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: boolean; detectStuck: boolean; jump: boolean; postcopyAfterRounds?: number }): SimResult {
   const { ps, maxRun, model } = ctx;
   const policy = createPolicy(settings);
-  const set = new PendingSet(ctx.N, model.classPages.length, model.regions, ctx.zeroShare);
+  const set = new PendingSet(ctx.N, model.classPages.length, model.regions, ctx.regionZeroShares);
   const seqPos = model.slices.map((s) => s.start);
   const rounds: RoundRecord[] = [];
   const total: Totals = { pages: 0, zero: 0, normal: 0, bytes: 0 };
@@ -271,7 +295,7 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     let target = P <= EPS ? 0 : Math.max(P - syncPoint(policy, P, ps, R, boundaryAtR), EPS);
     if (stage === 'bulk' && P > EPS) {
       const unmeasured = P - syncPoint(policy, P, ps, 0, boundaryAt0);
-      const windowPages = R === Infinity ? Infinity : (((BandwidthMeter.WINDOW_MS + ctx.burstMs) / 1000) * R) / ((1 - ctx.zeroShare) * ps + HEADER_BYTES / maxRun);
+      const windowPages = R === Infinity ? Infinity : bulkWindowPages(ctx, (((BandwidthMeter.WINDOW_MS + ctx.burstMs) / 1000) * R));
       target = Math.max(target, Math.min(unmeasured, windowPages));
     }
     const factor = slowdown();

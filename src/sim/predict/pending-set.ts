@@ -7,7 +7,8 @@
  *    ride in it as header bits only, QEMU `duplicate`). A segment with pending density ρ has on
  *    average ρ-runs of length ℓ = (1 − ρ^64)/(1 − ρ) (Bernoulli adjacency, split at 64); a fully
  *    pending segment has runs of exactly 64 from its start.
- *  - zero pages (guest.fill.zero) stay zero until written.
+ *  - zero pages (guest.fill's share, or workload.workingSetZero's in the hot set: a share per region,
+ *    zero-share.ts) stay zero until written.
  * Pure.
  */
 import type { Region, WriteModel } from './write-model.ts';
@@ -73,16 +74,18 @@ export class PendingSet {
     readonly N: number,
     readonly classes: number,
     regions: Region[],
-    zeroShare: number,
+    /** the share of pages that start as zero: one for all, or one per region */
+    zeroShare: number | readonly number[],
   ) {
     this.q = new Float64Array(classes);
-    this.zeros = zeroShare > 0;
+    const shareOf = (i: number): number => (typeof zeroShare === 'number' ? zeroShare : (zeroShare[i] ?? 0));
+    this.zeros = regions.some((_, i) => shareOf(i) > 0);
     this.none = new Float64Array(classes);
     regions.forEach((r, i) => {
       if (r.end <= r.start) return;
       const len = r.end - r.start;
       const n = scaled(r.mix, len);
-      this.segs.push(segment(r.start, len, i, n, n.slice(), this.zeros ? scaled(n, zeroShare) : this.none));
+      this.segs.push(segment(r.start, len, i, n, n.slice(), this.zeros ? scaled(n, shareOf(i)) : this.none));
     });
   }
 
