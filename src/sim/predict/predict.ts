@@ -34,6 +34,7 @@ import { postcopyPrediction } from './postcopy-prediction.ts';
 import type { NonConvergence, PrecopyModelFacts, PrecopyPrediction, Prediction, PredictOptions } from './prediction.ts';
 import { predictQuick } from './quick-model.ts';
 import { halfWritesWorkingSet, steadyDirty, writeModel } from './write-model.ts';
+import { xbzrleModel } from './xbzrle-model.ts';
 import { initialZeroPages, regionZeroShares } from './zero-share.ts';
 
 export function predict(scenario: Scenario, options: PredictOptions = {}): Prediction {
@@ -63,6 +64,7 @@ export function predict(scenario: Scenario, options: PredictOptions = {}): Predi
     // as run.ts arms it: bytes/s per vCPU → page writes/s per vCPU
     dirtyLimitPagesPerSec: pc.dirtyLimit === null ? null : Math.max(1, pc.dirtyLimit / ps),
     setupMs,
+    xbzrle: xbzrleModel(scenario),
   };
   const settings: PolicySettings = {
     downtimeLimitMs: pc.downtimeLimitMs,
