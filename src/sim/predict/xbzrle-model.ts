@@ -28,7 +28,17 @@ export interface XbzrleModel {
   hitWireBytes(x: number): number;
 }
 
-const MAX_WRITES = 100_000;
+const MAX_WRITES = 1e9;
+
+/** ln k! (exact sums up to 32, Stirling's series beyond) */
+function logFactorial(k: number): number {
+  if (k <= 32) {
+    let t = 0;
+    for (let j = 2; j <= k; j++) t += Math.log(j);
+    return t;
+  }
+  return k * Math.log(k) - k + 0.5 * Math.log(2 * Math.PI * k) + 1 / (12 * k) - 1 / (360 * k ** 3);
+}
 
 export function xbzrleModel(s: Scenario): XbzrleModel | null {
   const x = s.precopy.xbzrle;
@@ -52,31 +62,36 @@ export function xbzrleModel(s: Scenario): XbzrleModel | null {
     return wire[k];
   };
   const memo = new Map<number, number>();
-  const hitWireBytes = (rate: number): number => {
-    if (!(rate > 0)) return wireOf(1);
-    const hit = memo.get(rate);
+  const hitWireBytes = (x: number): number => {
+    if (!(x > 0)) return wireOf(1);
+    // rates a part in 1e4 apart cost the same here: one sum per such step (rounds and classes repeat them)
+    const key = Number(x.toPrecision(4));
+    const hit = memo.get(key);
     if (hit !== undefined) return hit;
+    const rate = key;
     const some = -Math.expm1(-rate); // P(K >= 1)
     const carried = rate < 1e-6 ? rate / 2 : 1 - some / rate;
     const skipped = Math.exp(-rate) * carried;
-    // E[wire(K) | K >= 1], K ~ Poisson(rate)
+    // E[wire(K) | K >= 1], K ~ Poisson(rate), over the terms within 12 standard deviations of the mean
+    const spread = 12 * Math.sqrt(rate) + 10;
+    const first = Math.max(1, Math.floor(rate - spread));
+    const last = Math.min(MAX_WRITES, Math.ceil(rate + spread));
     let sum = 0;
     let mass = 0;
-    let logP = -rate;
     const lnRate = Math.log(rate);
-    for (let k = 1; k <= MAX_WRITES; k++) {
-      logP += lnRate - Math.log(k);
+    let logP = -rate + first * lnRate - logFactorial(first);
+    for (let k = first; k <= last; k++) {
+      if (k > first) logP += lnRate - Math.log(k);
+      if (wireOf(k) === missWireBytes) break;
       const p = Math.exp(logP);
-      if (k >= overflowFrom || wireOf(k) === missWireBytes) break;
       sum += p * wire[k];
       mass += p;
-      if (k > rate && p < 1e-12 * Math.max(mass, 1e-300)) break;
     }
-    // what is left of K >= 1 overflows (or is too rare to count)
+    // the rest of K >= 1 overflows (or is too rare to count)
     const tail = Math.max(0, some - mass);
-    const cost = (1 - skipped) * ((sum + tail * (overflowFrom === Infinity ? wireOf(Math.ceil(rate) + 1) : missWireBytes)) / some);
-    if (memo.size > 256) memo.clear();
-    memo.set(rate, cost);
+    const cost = (1 - skipped) * ((sum + tail * missWireBytes) / some);
+    if (memo.size > 4096) memo.clear();
+    memo.set(key, cost);
     return cost;
   };
   return { cachePages: Math.max(1, Math.floor(x.cacheSize / ps)), zeroWireBytes: align8(HEADER_BYTES), missWireBytes, hitWireBytes };
