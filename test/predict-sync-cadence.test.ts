@@ -6,7 +6,7 @@
  * fitted scenarios and a few synthetic ones: dirty-sync-count within ±2. Before, predict re-synced as
  * soon as the remainder fell under the threshold: 16 syncs where simulate mode (and QEMU) made 8 on the
  * medium-dirtying guest at 32 MiB/s, 27 against 11 on a uniform guest.
- * (The XBZRLE log is left out: predict does not model XBZRLE deltas; see the README's predict section.)
+ * The XBZRLE log too, now that predict models XBZRLE (test/predict-xbzrle.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ const fitted = (name: string): ScenarioInput => fitLog(readQmpLog(readFileSync(n
 const CASES: [string, ScenarioInput][] = [
   ['QEMU log idle_bw128_dt300 (QEMU: 3 syncs)', fitted('idle_bw128_dt300')],
   ['QEMU log med_bw32_dt300 (QEMU: 8 syncs)', fitted('med_bw32_dt300')],
+  ['QEMU log high_bw128_dt300_xbzrle256 (QEMU: 6 syncs)', fitted('high_bw128_dt300_xbzrle256')],
   ['sequential 64 MiB, 30 ms', { guest: { memory: '64MiB', vcpus: 1, deviceState: 0 }, workload: { pattern: 'sequential', dirtyRate: 5000 }, link: { bandwidth: '1Gbit/s' }, precopy: { downtimeLimitMs: 30 } }],
   ['uniform 256 MiB, 30 ms', { guest: { memory: '256MiB', vcpus: 2 }, workload: { pattern: 'uniform', dirtyRate: '20000/s' }, link: { bandwidth: '1Gbit/s' }, precopy: { downtimeLimitMs: 30 } }],
   ['hotset 256 MiB, 300 ms', { guest: { memory: '256MiB', vcpus: 2 }, workload: { pattern: 'hotset', dirtyRate: '20000/s', workingSet: '32MiB' }, link: { bandwidth: '1Gbit/s' }, precopy: { downtimeLimitMs: 300 } }],

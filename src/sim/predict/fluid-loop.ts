@@ -26,6 +26,9 @@
  *  - zero pages: writes during the setup (PredictOptions.setupMs) and, within a round, before the cursor
  *    reaches a page (on average (1 − e^{−r t})/(r t) of a class's zero pages survive a round of t
  *    seconds) turn them normal.
+ *  - XBZRLE (precopy.xbzrle): after the bulk round every page goes in a frame of its own; a page that
+ *    hits the cache (pending-set.ts keeps the cached pages) as its expected delta, a miss in full, a zero
+ *    page as a header (xbzrle-model.ts). The switchover still counts pending pages.
  * When the loop reaches a steady state that never converges, the rounds up to the limit are extrapolated
  * (`elidedRounds`): as soon as the excess over V_thd heads geometrically to a limit clearly above 0
  * (steady-state.ts; the rounds' figures follow the same geometric tail, summed in closed form), else
@@ -44,6 +47,7 @@ import { align8 } from '../../transport/ring.ts';
 import { EPS, PendingSet, type Sent } from './pending-set.ts';
 import { geometricLimit, geometricTailSum, settledAbove } from './steady-state.ts';
 import type { WriteModel } from './write-model.ts';
+import type { XbzrleModel } from './xbzrle-model.ts';
 
 export interface Ctx {
   N: number;
@@ -54,7 +58,10 @@ export interface Ctx {
   burstMs: number;
   latencyMs: number;
   deviceStateBytes: number;
+  /** the share of the guest's pages that start as zero (zero-share.ts) */
   zeroShare: number;
+  /** the same per write-model region (workload.workingSetZero gives the hot set its own) */
+  regionZeroShares: readonly number[];
   model: WriteModel;
   /** page writes/s asked of all vCPUs (0 when idle) */
   dirtyRatePagesPerSec: number;
@@ -64,11 +71,15 @@ export interface Ctx {
   dirtyLimitPagesPerSec: number | null;
   /** ms before the live phase starts (counted in total time and by the timeout) */
   setupMs: number;
+  /** precopy.xbzrle, when on: re-sent pages after the bulk round go through the cache (xbzrle-model.ts) */
+  xbzrle: XbzrleModel | null;
 }
 
 interface Totals {
   pages: number;
   zero: number;
+  /** XBZRLE cache hits (sent as deltas or skipped): neither zero nor normal */
+  hits: number;
   normal: number;
   bytes: number;
 }
@@ -106,6 +117,27 @@ function slowdownAtStart(ctx: Ctx): number {
 function commitMs(ctx: Ctx, bytes: number, notBefore: number): number {
   if (ctx.liveRate === Infinity) return notBefore;
   return Math.max(notBefore, ctx.setupMs + (bytes * 1000) / ctx.liveRate - ctx.burstMs);
+}
+
+/**
+ * Pages the bulk round sends from page 0 for `bytes`: each region at its own bytes per page (its zero
+ * pages ride as bits in their run's header), in address order.
+ */
+function bulkWindowPages(ctx: Ctx, bytes: number): number {
+  const perPage = (zero: number): number => (1 - zero) * ctx.ps + HEADER_BYTES / ctx.maxRun;
+  const shares = ctx.regionZeroShares;
+  if (shares.every((z) => z === ctx.zeroShare)) return bytes / perPage(ctx.zeroShare);
+  let pages = 0;
+  let left = bytes;
+  for (let i = 0; i < ctx.model.regions.length; i++) {
+    const r = ctx.model.regions[i];
+    const cost = perPage(shares[i] ?? ctx.zeroShare);
+    const len = r.end - r.start;
+    if (left <= len * cost) return pages + left / cost;
+    pages += len;
+    left -= len * cost;
+  }
+  return pages;
 }
 
 export function deviceStateWireBytes(bytes: number): number {
@@ -165,11 +197,25 @@ function syncPoint(policy: Policy, pending: number, ps: number, bandwidth: numbe
 export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: boolean; detectStuck: boolean; jump: boolean; postcopyAfterRounds?: number }): SimResult {
   const { ps, maxRun, model } = ctx;
   const policy = createPolicy(settings);
-  const set = new PendingSet(ctx.N, model.classPages.length, model.regions, ctx.zeroShare);
+  const set = new PendingSet(ctx.N, model.classPages.length, model.regions, ctx.regionZeroShares, ctx.xbzrle?.cachePages ?? null);
+  const xbz = ctx.xbzrle;
+  /** XBZRLE: expected wire bytes of a hit per class this round (set at the start of each round) */
+  const hitCost = new Float64Array(model.classPages.length);
+  /** writes/s per page of each class at full rate (sequential: a sweep's pass over its slice) */
+  const writesPerPage = model.kind === 'sequential' ? Float64Array.of(model.slices.length > 0 ? model.sliceRate / Math.max(1, model.slices[0].end - model.slices[0].start) : 0) : model.ratePerPage;
+  /** how the set sends in the current stage: through the XBZRLE cache after the bulk round */
+  const via = (): { insert: boolean } | null => (xbz !== null && stage !== 'bulk' ? { insert: stage !== 'stop-and-copy' } : null);
+  let lastRoundMs = 0;
   const seqPos = model.slices.map((s) => s.start);
   const rounds: RoundRecord[] = [];
-  const total: Totals = { pages: 0, zero: 0, normal: 0, bytes: 0 };
-  const pageBytes = (s: Sent): number => (s.pages - s.zero) * ps + s.runs * HEADER_BYTES;
+  const total: Totals = { pages: 0, zero: 0, hits: 0, normal: 0, bytes: 0 };
+  const pageBytes = (s: Sent): number => {
+    if (s.hitsByClass === null || xbz === null) return (s.pages - s.zero) * ps + s.runs * HEADER_BYTES;
+    // XBZRLE: one page per frame; hits at their class's expected delta
+    let b = s.zero * xbz.zeroWireBytes + Math.max(0, s.pages - s.zero - s.hits) * xbz.missWireBytes;
+    for (let c = 0; c < s.hitsByClass.length; c++) if (s.hitsByClass[c] > 0) b += s.hitsByClass[c] * hitCost[c];
+    return b;
+  };
   const R = ctx.liveRate;
   const w = ctx.dirtyRatePagesPerSec;
   // the policy's sync point at the two bandwidths the loop asks about (R, and 0 before the first window closes)
@@ -212,7 +258,7 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
   // the excess over V_thd after each sync since the aids last changed (steady-state.ts)
   const excesses: number[] = [];
   let jumped = false;
-  const recent: { ms: number; bytes: number; pages: number; zero: number; dirty: number }[] = [];
+  const recent: { ms: number; bytes: number; pages: number; zero: number; hits: number; dirty: number }[] = [];
   let stage: RoundStage = 'bulk';
 
   const thresholdAt = (roundBandwidth: number): number => policy.thresholdBytes({ bandwidthBytesPerSec: R, roundBandwidthBytesPerSec: roundBandwidth, pageSizeBytes: ps });
@@ -228,7 +274,7 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
       pendingPages: pending,
       sentPages: send.pages,
       zeroPages: send.zero,
-      normalPages: send.pages - send.zero,
+      normalPages: send.pages - send.zero - send.hits,
       bytes,
       bandwidthBytesPerSec: dur > 0 ? (bytes * 1000) / dur : 0,
       dirtyRatePagesPerSec: w * factor,
@@ -254,13 +300,15 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
       more = Math.min(left, (end - b) / (b / sent.pages));
     }
     if (more <= EPS) return sent;
-    const extra = set.send(more, maxRun);
+    const extra = set.send(more, maxRun, via());
     const zeroByClass = sent.zeroByClass === extra.zeroByClass ? sent.zeroByClass : sent.zeroByClass.map((z, c) => z + extra.zeroByClass[c]);
-    return { pages: sent.pages + extra.pages, zero: sent.zero + extra.zero, runs: sent.runs + extra.runs, zeroByClass };
+    const hitsByClass = sent.hitsByClass === null || extra.hitsByClass === null ? sent.hitsByClass : sent.hitsByClass.map((h, c) => h + extra.hitsByClass![c]);
+    return { pages: sent.pages + extra.pages, zero: sent.zero + extra.zero, runs: sent.runs + extra.runs, zeroByClass, hits: sent.hits + extra.hits, hitsByClass };
   };
   const account = (send: Sent, bytes: number): void => {
     total.pages += send.pages;
     total.zero += send.zero;
+    total.hits += send.hits;
     total.bytes += bytes;
   };
 
@@ -271,14 +319,15 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     let target = P <= EPS ? 0 : Math.max(P - syncPoint(policy, P, ps, R, boundaryAtR), EPS);
     if (stage === 'bulk' && P > EPS) {
       const unmeasured = P - syncPoint(policy, P, ps, 0, boundaryAt0);
-      const windowPages = R === Infinity ? Infinity : (((BandwidthMeter.WINDOW_MS + ctx.burstMs) / 1000) * R) / ((1 - ctx.zeroShare) * ps + HEADER_BYTES / maxRun);
+      const windowPages = R === Infinity ? Infinity : bulkWindowPages(ctx, (((BandwidthMeter.WINDOW_MS + ctx.burstMs) / 1000) * R));
       target = Math.max(target, Math.min(unmeasured, windowPages));
     }
     const factor = slowdown();
+    if (xbz !== null && stage !== 'bulk') for (let c = 0; c < hitCost.length; c++) hitCost[c] = xbz.hitWireBytes((writesPerPage[c] ?? 0) * factor * (lastRoundMs / 1000));
     // keep the state to redo the round if it may reach the timeout (the bound: every pending page in its own frame)
     const mayTimeOut = decideOnTime(settings, commitMs(ctx, liveBytes + P * (ps + HEADER_BYTES), t)).action !== 'continue';
     const before = mayTimeOut ? set.clone() : null;
-    let send = set.send(target, maxRun);
+    let send = set.send(target, maxRun, via());
     // QEMU's cadence (convergence.ts `iterationEnded`): the remainder is looked at, and synced, only at
     // the end of an iteration: every window's budget of bytes since the last sync, or when nothing is left.
     if (send.pages > 0) send = toIterationEnd(send);
@@ -308,7 +357,8 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
       const cutBytes = R === Infinity ? 0 : Math.max(0, ((settings.timeoutMs - ctx.setupMs + ctx.burstMs) / 1000) * R - liveBytes);
       set.segs = before.segs;
       set.cursor = before.cursor;
-      send = set.send(bytes > 0 ? send.pages * Math.min(1, cutBytes / bytes) : 0, maxRun);
+      set.cached = before.cached;
+      send = set.send(bytes > 0 ? send.pages * Math.min(1, cutBytes / bytes) : 0, maxRun, via());
       bytes = pageBytes(send);
       end = Math.max(t, settings.timeoutMs);
       decision = onTime;
@@ -327,6 +377,7 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     liveBytes += bytes;
     account(send, bytes);
     const dirty = set.write(model, ((end - t) / 1000) * factor, seqPos);
+    set.evictStale();
     set.normalize();
     syncs++;
     liveRounds++;
@@ -334,11 +385,12 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     lastSyncMs = end;
     const pending = set.pending();
     const dur = end - t;
+    lastRoundMs = dur;
     const roundBandwidth = dur > 0 ? (bytes * 1000) / dur : bytes > 0 ? Infinity : 0;
     const threshold = thresholdAt(roundBandwidth);
     lastExpected = expectedDowntimeMs(pending * ps, R);
     record(t, end, send, bytes, dirty, pending, lastExpected, threshold, factor);
-    recent.push({ ms: dur, bytes, pages: send.pages, zero: send.zero, dirty });
+    recent.push({ ms: dur, bytes, pages: send.pages, zero: send.zero, hits: send.hits, dirty });
     if (recent.length > STUCK_WINDOW) recent.shift();
     t = end;
     if (trigger?.onSync(end, dirty * ps, total.bytes)) {
@@ -392,8 +444,8 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
       const k = recent.length;
       // per round in the steady state: the geometric limit of the last rounds (steady-state.ts), or the
       // average of the last STUCK_WINDOW rounds when no geometric approach was seen
-      const avg = { ms: 0, bytes: 0, pages: 0, zero: 0, dirty: 0 };
-      const fields = ['ms', 'bytes', 'pages', 'zero', 'dirty'] as const;
+      const avg = { ms: 0, bytes: 0, pages: 0, zero: 0, hits: 0, dirty: 0 };
+      const fields = ['ms', 'bytes', 'pages', 'zero', 'hits', 'dirty'] as const;
       if (rho !== null && k >= 2) for (const f of fields) avg[f] = geometricLimit(recent[k - 2][f], recent[k - 1][f], rho);
       else {
         for (const r of recent) for (const f of fields) avg[f] += r[f] / k;
@@ -414,7 +466,7 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
         syncs += m;
         liveDirtyFound += tail('dirty', m);
         liveBytes += bytesOver;
-        account({ pages: tail('pages', m), zero: tail('zero', m), runs: 0, zeroByClass: new Float64Array(0) }, bytesOver);
+        account({ pages: tail('pages', m), zero: tail('zero', m), runs: 0, zeroByClass: new Float64Array(0), hits: tail('hits', m), hitsByClass: null }, bytesOver);
         t += ms;
         lastSyncMs = t;
         model.slices.forEach((sl, j) => {
@@ -431,7 +483,8 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
     const factor = slowdown();
     stage = 'stop-and-copy';
     set.cursor = 0;
-    const send = set.send(pendingAtPause, maxRun);
+    if (xbz !== null) for (let c = 0; c < hitCost.length; c++) hitCost[c] = xbz.hitWireBytes((writesPerPage[c] ?? 0) * factor * (lastRoundMs / 1000));
+    const send = set.send(pendingAtPause, maxRun, via());
     const bytes = pageBytes(send) + deviceStateWireBytes(ctx.deviceStateBytes) + HEADER_BYTES;
     account(send, bytes);
     syncs++;
@@ -451,7 +504,7 @@ export function simulate(ctx: Ctx, settings: PolicySettings, options: { record: 
   }
 
   function finish(remainingPages: number, stuck: boolean): SimResult {
-    total.normal = total.pages - total.zero;
+    total.normal = total.pages - total.zero - total.hits;
     return {
       decision,
       rounds,

@@ -34,6 +34,8 @@ import { postcopyPrediction } from './postcopy-prediction.ts';
 import type { NonConvergence, PrecopyModelFacts, PrecopyPrediction, Prediction, PredictOptions } from './prediction.ts';
 import { predictQuick } from './quick-model.ts';
 import { halfWritesWorkingSet, steadyDirty, writeModel } from './write-model.ts';
+import { xbzrleModel } from './xbzrle-model.ts';
+import { initialZeroPages, regionZeroShares } from './zero-share.ts';
 
 export function predict(scenario: Scenario, options: PredictOptions = {}): Prediction {
   const setupMs = Math.max(0, options.setupMs ?? 0);
@@ -53,7 +55,8 @@ export function predict(scenario: Scenario, options: PredictOptions = {}): Predi
     burstMs: options.linkBurstMs ?? DEFAULT_BURST_MS,
     latencyMs: scenario.link.latencyMs,
     deviceStateBytes: scenario.guest.deviceState,
-    zeroShare: scenario.guest.fill.zero,
+    zeroShare: initialZeroPages(scenario) / N,
+    regionZeroShares: regionZeroShares(scenario, model.regions),
     model,
     dirtyRatePagesPerSec,
     vcpus: scenario.guest.vcpus,
@@ -61,6 +64,7 @@ export function predict(scenario: Scenario, options: PredictOptions = {}): Predi
     // as run.ts arms it: bytes/s per vCPU → page writes/s per vCPU
     dirtyLimitPagesPerSec: pc.dirtyLimit === null ? null : Math.max(1, pc.dirtyLimit / ps),
     setupMs,
+    xbzrle: xbzrleModel(scenario),
   };
   const settings: PolicySettings = {
     downtimeLimitMs: pc.downtimeLimitMs,

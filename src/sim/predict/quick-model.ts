@@ -7,6 +7,7 @@
  * before the resume: downtime ≈ M'/B_write + handover + index/B; the rest of the image is read after the
  * resume (total time + M'/B), and its cost shows as expected stalls (lazyModel).
  */
+import { initialZeroPages } from './zero-share.ts';
 import type { Scenario } from '../../options.ts';
 import { CHUNK_PAGES, MAPPED_HEADER_RESERVED, RECORD_PREFIX_BYTES, mappedLayout, packControl } from '../../quick/image-format.ts';
 import { formatBytes, formatByteRate, formatCount, formatDurationMs } from '../../units.ts';
@@ -115,9 +116,9 @@ function packedLength(kind: string, a: number, b: number, make: () => unknown): 
 }
 
 export function predictQuick(s: Scenario): QuickPrediction {
-  // The guest is paused at once (run.ts starts quick right after the vCPUs), so the fill decides zero pages.
-  const total = s.guest.fill.zero + s.guest.fill.random + s.guest.fill.text;
-  return quickModel(s, ((s.guest.memory / s.guest.pageSize) * s.guest.fill.zero) / total, STORAGE_BURST_MS);
+  // The guest is paused at once (run.ts starts quick right after the vCPUs), so the fill (and the hot
+  // set's own, workload.workingSetZero) decides zero pages.
+  return quickModel(s, initialZeroPages(s), STORAGE_BURST_MS);
 }
 
 /**
