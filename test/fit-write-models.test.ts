@@ -1,7 +1,8 @@
 /** The write models `fit` chooses among (src/fit/write-models.ts): each recovers its own parameters, and the choice is table-driven. */
 import { describe, expect, it } from 'vitest';
 import type { SyncEvent } from '../src/fit/fit.ts';
-import { bestRate, chooseModel, fitSequential, fitZipf, sequentialNewPages, zipfBuckets, zipfNewPages, type Candidate } from '../src/fit/write-models.ts';
+import { bestRate, chooseModel, fitSequential, fitZipf, sequentialNewPages, zipfNewPages, type Candidate } from '../src/fit/write-models.ts';
+import { zipfBuckets } from '../src/sim/predict/write-model.ts';
 
 const TOTAL = 131_072;
 const weight = (): number => 1;

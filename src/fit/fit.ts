@@ -18,6 +18,7 @@ import { MAX_PAGE_SIZE, MIN_PAGE_SIZE, type ScenarioInput } from '../options.ts'
 import { formatBytes, formatByteRate, formatCount } from '../units.ts';
 import type { QmpLog, QmpPoll, QmpRam } from './qmp-log.ts';
 import type { SyncEvent } from './sync-event.ts';
+import { goldenSectionMin } from './golden-section.ts';
 import { chooseModel, fitSequential, fitZipf } from './write-models.ts';
 
 /** migbench's zipfExponent default (src/scenario/keys.ts) */
@@ -157,28 +158,7 @@ export function rateLowerBound(events: readonly SyncEvent[], fit: { w: number; n
 
 /** The best w for a given n: golden-section search on log w over [1, RATE_SEARCH_MAX] writes/s. */
 function bestRateFor(events: readonly SyncEvent[], n: number, placement: Placement, totalPages: number): { w: number; error: number } {
-  let lo = 0;
-  let hi = Math.log(RATE_SEARCH_MAX);
-  const g = (Math.sqrt(5) - 1) / 2;
-  let a = hi - g * (hi - lo);
-  let b = lo + g * (hi - lo);
-  let fa = modelError(events, Math.exp(a), n, placement, totalPages);
-  let fb = modelError(events, Math.exp(b), n, placement, totalPages);
-  for (let i = 0; i < 80; i++) {
-    if (fa < fb) {
-      hi = b;
-      b = a;
-      fb = fa;
-      a = hi - g * (hi - lo);
-      fa = modelError(events, Math.exp(a), n, placement, totalPages);
-    } else {
-      lo = a;
-      a = b;
-      fa = fb;
-      b = lo + g * (hi - lo);
-      fb = modelError(events, Math.exp(b), n, placement, totalPages);
-    }
-  }
+  const { lo, hi } = goldenSectionMin((x) => modelError(events, Math.exp(x), n, placement, totalPages), 0, Math.log(RATE_SEARCH_MAX), 80);
   const w = Math.exp((lo + hi) / 2);
   return { w, error: modelError(events, w, n, placement, totalPages) };
 }

@@ -13,11 +13,11 @@
  * Pure.
  */
 import type { SyncEvent } from './sync-event.ts';
+import { goldenSectionMin } from './golden-section.ts';
+import { zipfBuckets } from '../sim/predict/write-model.ts';
 
 /** The rate search's range, writes/s (as fit.ts's). */
 const RATE_MAX = 1e9;
-const FIRST_SINGLE_RANKS = 16;
-const RANK_BUCKET_RATIO = 1.25;
 
 export interface ModelFit {
   readonly w: number;
@@ -56,28 +56,12 @@ export function bestRate(errorOf: (w: number) => number): { w: number; error: nu
       bestI = i;
     }
   }
-  let lo = (top * Math.max(0, bestI - 1)) / RATE_SCAN_STEPS;
-  let hi = (top * Math.min(RATE_SCAN_STEPS, bestI + 1)) / RATE_SCAN_STEPS;
-  const g = (Math.sqrt(5) - 1) / 2;
-  let a = hi - g * (hi - lo);
-  let b = lo + g * (hi - lo);
-  let fa = errorOf(Math.exp(a));
-  let fb = errorOf(Math.exp(b));
-  for (let i = 0; i < 40; i++) {
-    if (fa < fb) {
-      hi = b;
-      b = a;
-      fb = fa;
-      a = hi - g * (hi - lo);
-      fa = errorOf(Math.exp(a));
-    } else {
-      lo = a;
-      a = b;
-      fa = fb;
-      b = lo + g * (hi - lo);
-      fb = errorOf(Math.exp(b));
-    }
-  }
+  const { lo, hi } = goldenSectionMin(
+    (x) => errorOf(Math.exp(x)),
+    (top * Math.max(0, bestI - 1)) / RATE_SCAN_STEPS,
+    (top * Math.min(RATE_SCAN_STEPS, bestI + 1)) / RATE_SCAN_STEPS,
+    40,
+  );
   const w = Math.exp((lo + hi) / 2);
   return { w, error: errorOf(w) };
 }
@@ -91,26 +75,8 @@ export function fitSequential(events: readonly SyncEvent[], totalPages: number, 
   return bestRate((w) => modelError(events, weight, (e) => sequentialNewPages(e, w, totalPages)));
 }
 
-/** Rank buckets of a zipf over `n` pages: pages per bucket and each bucket's share of the writes. */
-export function zipfBuckets(n: number, s: number): { pages: Float64Array; weight: Float64Array } {
-  const pages: number[] = [];
-  const weight: number[] = [];
-  let a = 1;
-  while (a <= n) {
-    const b = a <= FIRST_SINGLE_RANKS ? a + 1 : Math.min(n + 1, Math.max(a + 1, Math.floor(a * RANK_BUCKET_RATIO)));
-    pages.push(b - a);
-    // Σ_{k=a}^{b-1} k^(−s): exact for single ranks, the midpoint integral beyond
-    const lo = a - 0.5;
-    const hi = b - 0.5;
-    weight.push(b - a === 1 ? a ** -s : Math.abs(s - 1) < 1e-12 ? Math.log(hi / lo) : (hi ** (1 - s) - lo ** (1 - s)) / (1 - s));
-    a = b;
-  }
-  const total = weight.reduce((x, y) => x + y, 0);
-  return { pages: Float64Array.from(pages), weight: Float64Array.from(weight, (x) => x / total) };
-}
-
 /** Pages a sync adds under a zipf of exponent s over the guest's pages (the buckets for that s). */
-export function zipfNewPages(ev: SyncEvent, w: number, buckets: { pages: Float64Array; weight: Float64Array }, totalPages: number): number {
+export function zipfNewPages(ev: SyncEvent, w: number, buckets: { readonly pages: readonly number[]; readonly weight: readonly number[] }, totalPages: number): number {
   const { pages, weight } = buckets;
   // how likely each bucket's page is pending: the unsent end of memory at the bulk round's sync (every
   // bucket pro rata); else the pages written in the interval before, scaled to the pages pending
@@ -153,29 +119,8 @@ export function fitZipf(events: readonly SyncEvent[], totalPages: number, weight
   for (let i = 0; i <= EXPONENT_STEPS; i++) tryS(EXPONENT_MIN * ratio ** (i / EXPONENT_STEPS));
   // refine: a golden section on log s between the best grid point's neighbours (w follows s closely)
   const step = Math.log(ratio) / EXPONENT_STEPS;
-  let lo = Math.max(Math.log(EXPONENT_MIN), Math.log(best.s) - step);
-  let hi = Math.min(Math.log(EXPONENT_MAX), Math.log(best.s) + step);
-  const g = (Math.sqrt(5) - 1) / 2;
-  const at = (x: number): number => tryS(Math.exp(x));
-  let a = hi - g * (hi - lo);
-  let b = lo + g * (hi - lo);
-  let fa = at(a);
-  let fb = at(b);
-  for (let i = 0; i < EXPONENT_REFINE_STEPS; i++) {
-    if (fa < fb) {
-      hi = b;
-      b = a;
-      fb = fa;
-      a = hi - g * (hi - lo);
-      fa = at(a);
-    } else {
-      lo = a;
-      a = b;
-      fa = fb;
-      b = lo + g * (hi - lo);
-      fb = at(b);
-    }
-  }
+  // tryS keeps the best exponent it is shown: the search only has to show it the right ones
+  goldenSectionMin((x) => tryS(Math.exp(x)), Math.max(Math.log(EXPONENT_MIN), Math.log(best.s) - step), Math.min(Math.log(EXPONENT_MAX), Math.log(best.s) + step), EXPONENT_REFINE_STEPS);
   return best;
 }
 

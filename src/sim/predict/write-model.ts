@@ -61,7 +61,8 @@ function powerSum(a: number, b: number, s: number): number {
 const bucketMemo = new Map<string, { pages: number[]; weight: number[] }>();
 const BUCKET_MEMO_SIZE = 8;
 
-function zipfBuckets(N: number, s: number): { pages: number[]; weight: number[] } {
+/** Rank buckets of a zipf of exponent `s` over `N` pages: pages per bucket and each bucket's share of the writes (`fit` uses them too). */
+export function zipfBuckets(N: number, s: number): { pages: number[]; weight: number[] } {
   const key = `${N}:${s}`;
   const hit = bucketMemo.get(key);
   if (hit) return hit;
