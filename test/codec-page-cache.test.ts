@@ -311,3 +311,16 @@ describe('PageCache: the destination always equals what the sender sent (seeded 
     expect(stats.overflow).toBeGreaterThan(0);
   });
 });
+
+describe('the cache memory is faulted in when the cache is made (the preparation), not during the rounds', () => {
+  it('filling every slot of a fresh 32 MiB cache takes almost no page faults', () => {
+    const ps = 4096;
+    const cache = new PageCache(32 * 2 ** 20, ps);
+    const page = new Uint8Array(ps).fill(7);
+    const before = process.resourceUsage().minorPageFault;
+    for (let slot = 0; slot < cache.slotCount; slot++) cache.insert(slot * ps, page);
+    const faults = process.resourceUsage().minorPageFault - before;
+    // before the fix every slot's first insert faulted its page in here: 8,192 faults at least
+    expect(faults).toBeLessThan(cache.slotCount / 10);
+  });
+});

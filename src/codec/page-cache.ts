@@ -341,6 +341,10 @@ export class PageCache extends XbzrleCacheBook {
     this.encodedOffset = base + encodedOffset;
     this.views = new Array<Uint8Array | undefined>(this.slotCount);
     this.zeroPage = new Uint8Array(pageSizeBytes);
+    // First touch now, when the cache is made (the migration's preparation, before its clock), not at
+    // each slot's first insert during the rounds: on a host that faults fresh memory in slowly (80 MB/s
+    // measured here) a 256 MiB cache cost 0.7 s of a 3 s migration. The bytes stay zero.
+    for (let i = 0; i < cacheSizeBytes; i += 4096) this.data[i] = 0;
   }
 
   /** The bytes of a slot (a view into the cache, made once per slot). */
