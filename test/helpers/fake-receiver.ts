@@ -7,7 +7,9 @@
  *
  * Cues: `sync` (a channel's first SYNC frame), `end` (END applied: it never says "resumed"), `hashing`
  * (after "resumed", instead of the hashes; or, with `corrupt`, a byte of its copy changed before it hashes:
- * a real mismatch). `close()` (afterEach) ends the server and every connection.
+ * a real mismatch), `frames` (once `frames` frames are applied across its connections, mid-migration:
+ * with `hang` it stops reading every connection, so the kernels' buffers fill and the sender's writes
+ * stop draining, as a receiver stuck mid-stream). `close()` (afterEach) ends the server and every connection.
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -17,7 +19,9 @@ import { answerVerifyRequest, blockHashes } from '../../src/transport/tcp-verify
 import { MIGRATION_ID_BYTES, PrefaceReader, TCP_WIRE_VERSION, encodeMessage } from '../../src/transport/tcp-wire.ts';
 
 export interface Cue {
-  readonly at: 'sync' | 'end' | 'hashing';
+  readonly at: 'sync' | 'end' | 'hashing' | 'frames';
+  /** at `frames`: how many frames (all connections together) it applies first */
+  readonly frames?: number;
   /** `corrupt` (at `hashing` only): flip a byte of page 5 of its copy, then go on as a real receiver */
   readonly then: 'hang' | 'die' | 'corrupt';
 }
@@ -26,6 +30,7 @@ export class FakeReceiver {
   private readonly sockets = new Set<net.Socket>();
   private target: ReceiveTarget | null = null;
   private migrationId = '';
+  private readonly sessions = new Set<ReceiveSession>();
   /** the cue was reached (and acted on) */
   cued = false;
 
@@ -53,6 +58,7 @@ export class FakeReceiver {
     }
     this.cued = true;
     if (this.cue.then === 'die') for (const s of this.sockets) s.destroy();
+    else if (this.cue.at === 'frames') for (const s of this.sockets) s.pause(); // read nothing more: the kernels' buffers fill
   }
 
   private serve(socket: net.Socket): void {
@@ -66,9 +72,13 @@ export class FakeReceiver {
       (hello) => (this.target = { memory: new GuestMemory(hello.layout), deviceState: new Uint8Array(hello.deviceStateBytes) }),
       () => ({ memory: this.target!.memory, deviceState: new Uint8Array(0) }),
     );
+    this.sessions.add(session);
     const preface = new PrefaceReader();
     socket.on('data', (chunk: Buffer) => {
-      if (this.cued) return; // hung or dead: nothing more is read or answered
+      if (this.cued) {
+        if (this.cue.at === 'frames') socket.pause();
+        return; // hung or dead: nothing more is read or answered
+      }
       for (const ev of session.push(preface.take(chunk))) {
         if (ev.type === 'hello') {
           this.migrationId = randomBytes(MIGRATION_ID_BYTES).toString('hex');
@@ -90,6 +100,7 @@ export class FakeReceiver {
           socket.write(encodeMessage(answerVerifyRequest(this.target!.memory, ev.message)!));
         }
       }
+      if (this.cue.at === 'frames' && [...this.sessions].reduce((n, s) => n + s.framesApplied, 0) >= (this.cue.frames ?? 1)) this.act();
     });
     socket.write(encodeMessage({ type: 'challenge', version: TCP_WIRE_VERSION, nonce: nonce.toString('hex') }));
   }
@@ -97,6 +108,7 @@ export class FakeReceiver {
   /** Close every connection and stop listening. */
   close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
+    this.sessions.clear();
     this.target?.memory.release();
     this.target = null;
     return new Promise((resolve) => this.server.close(() => resolve()));

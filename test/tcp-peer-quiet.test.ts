@@ -1,0 +1,95 @@
+/**
+ * The sender over tcp when its receiver goes quiet MID-MIGRATION (issue 16): a receiver that stops reading
+ * every connection after a few frames (helpers/fake-receiver.ts, cue `frames`), so the kernels' buffers
+ * fill and nothing the sender writes drains any more. The run ends `failed` (link-down) naming the wait,
+ * the guest running on on the source. A connection's stall check counts only while it has frames waiting
+ * (tcp-destination.ts, stall-watch.ts): a healthy multi-channel migration, whose main connection carries
+ * nothing between its hello and the end, is not taken for a quiet receiver. The stall limit is set small;
+ * vitest's timeout is the hang guard. Checked by mutation: without the connections' stall check the
+ * 1-channel case hangs past its guard and the 2-channel one ends `errored` (a channel "hung"); with an
+ * idle timer instead (counting while nothing waits) the healthy run fails.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { resolveScenario } from '../src/options.ts';
+import { createSourceGuest, migratePrecopy } from '../src/run.ts';
+import { liveWorkers } from '../src/threads.ts';
+import { FakeReceiver, type Cue } from './helpers/fake-receiver.ts';
+import { until } from './helpers/until.ts';
+
+let receiver: FakeReceiver | null = null;
+afterEach(async () => {
+  await receiver?.close();
+  receiver = null;
+});
+
+/**
+ * The quiet receiver's guest: larger than the kernels' socket buffers (tcp_wmem 4 MiB, tcp_rmem up to 32
+ * MiB), so the sender's writes stop draining mid-rounds, not only its waits for answers; a hot writer
+ * keeps rounds going after the receiver went quiet.
+ */
+function quietScenario(port: number, channels: number): ReturnType<typeof resolveScenario> {
+  return resolveScenario({
+    name: 'tcp-peer-quiet',
+    guest: { memory: '64MiB', vcpus: 1, deviceState: '64KiB' },
+    workload: { pattern: 'hotset', dirtyRate: '2000/s', workingSet: '1MiB', hotFraction: 0.9 },
+    link: { bandwidth: '400Mbit/s', transport: 'tcp', target: `127.0.0.1:${port}` },
+    precopy: { timeoutMs: 60_000, channels },
+  });
+}
+
+/**
+ * A healthy multi-channel migration paced at 16 Mbit/s: its 4 MiB bulk round alone takes ≥ 2 s at any
+ * machine speed, all of it on the channels while the main connection carries nothing.
+ */
+function slowScenario(port: number, channels: number): ReturnType<typeof resolveScenario> {
+  return resolveScenario({
+    name: 'tcp-peer-main-silent',
+    guest: { memory: '4MiB', vcpus: 1, deviceState: '64KiB' },
+    workload: { pattern: 'hotset', dirtyRate: '20/s', workingSet: '256KiB', hotFraction: 0.9 },
+    link: { bandwidth: '16Mbit/s', transport: 'tcp', target: `127.0.0.1:${port}` },
+    precopy: { timeoutMs: 60_000, channels },
+  });
+}
+
+async function migrateTo(cue: Cue, channels: number, stallLimitMs: number, make = quietScenario) {
+  receiver = await FakeReceiver.listen(cue);
+  const guest = await createSourceGuest(make(receiver.port, channels));
+  try {
+    const startedMs = performance.now();
+    const p = await migratePrecopy(guest, { stallLimitMs });
+    const tookMs = performance.now() - startedMs;
+    const paused = guest.vcpus.isAnyPaused();
+    const writes = guest.vcpus.totalWrites();
+    if (p.outcome === 'failed') await until('the guest writes on the source', () => guest.vcpus.totalWrites() > writes, 30_000);
+    return { p, paused, tookMs };
+  } finally {
+    await guest.dispose();
+  }
+}
+
+describe('tcp: a receiver that stops reading mid-migration', () => {
+  const STALL_LIMIT_MS = 500;
+
+  it.each([1, 2])('after 3 frames (%i channel(s)): `failed` (link-down), naming the wait; the guest runs on on the source', async (channels) => {
+    const { p, paused } = await migrateTo({ at: 'frames', frames: 3, then: 'hang' }, channels, STALL_LIMIT_MS);
+    expect(receiver!.cued).toBe(true);
+    expect([p.outcome, p.reason, p.guestLost, p.verified]).toEqual(['failed', 'link-down', false, null]);
+    // which wait sees it first depends on the kernels' buffer sizes: the writes that stopped draining, or an answer
+    expect(p.error).toMatch(/^(channel \d )?link\.target 127\.0\.0\.1:\d+: (the connection took no frame for \d+ s with frames waiting|the receiver did not answer within \d+\.\d s \(waiting for .+\))$/);
+    expect(paused).toBe(false);
+    expect(liveWorkers().count).toBe(0);
+  });
+});
+
+describe('tcp: a main connection silent for the whole migration is no quiet receiver', () => {
+  it('2 channels, stall limit 1 s, ≥ 2 s of channel traffic: converged and verified', async () => {
+    const STALL_LIMIT_MS = 1000;
+    // a cue never reached: the receiver stays real throughout
+    const { p, tookMs } = await migrateTo({ at: 'frames', frames: Number.MAX_SAFE_INTEGER, then: 'hang' }, 2, STALL_LIMIT_MS, slowScenario);
+    expect(receiver!.cued).toBe(false);
+    expect(p.error ?? null).toBeNull();
+    expect([p.outcome, p.verified]).toEqual(['converged', true]);
+    // the main connection carried nothing for longer than the stall limit (the pacing makes this hold at any speed)
+    expect(tookMs).toBeGreaterThan(2 * STALL_LIMIT_MS);
+  });
+});
