@@ -324,6 +324,9 @@ export async function runPreparedPrecopy(guest: Guest | SourceGuest, prepared: P
   const { limiter, lanes, destination, compression } = prepared;
   const startedAtMs = clock.nowMs();
   const writesAtStart = guest.vcpus.totalWrites();
+  // the destinations waited for frames through the preparation too (faulting memory in): not the migration's
+  const destinationWaitAtStartMs = destination.waitMs;
+  lanes?.markClockStart();
   // faults.linkDownAtMs: the link refuses every byte from then on (the single lane: support.ts refuses
   // channels); with postcopy.recovery it comes back after faults.linkDownForMs (0: never), and the
   // destination loses what was in flight when it went down (destination.ts)
@@ -441,9 +444,10 @@ export async function runPreparedPrecopy(guest: Guest | SourceGuest, prepared: P
     }
   }
   await destination.stop();
-  const channelsReport = lanes ? lanes.report() : singleLaneReport(sender, destination.waitMs);
+  const destinationWaitMs = destination.waitMs - destinationWaitAtStartMs;
+  const channelsReport = lanes ? lanes.report() : singleLaneReport(sender, destinationWaitMs);
   await lanes?.stop();
-  run.engine.destinationWaitMs = destination.waitMs;
+  run.engine.destinationWaitMs = destinationWaitMs;
   run.engine.prepareMs = prepared.prepareMs;
   let verification: PrecopyResult['verification'] = null;
   let verified: boolean | null = null;

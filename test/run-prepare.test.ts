@@ -59,4 +59,17 @@ describe('emulate mode: the migration clock starts after the preparation', () =>
     // preparation and migration do not overlap: together they fit in the call
     expect(p.engine.prepareMs! + p.stats['total-time']).toBeLessThanOrEqual(end - before);
   }, 60_000);
+
+  it.each([1, 2])('%i channel(s): the destinations\' wait for frames counts from the clock\'s start, not through the preparation', async (channels) => {
+    guest = await createGuest(scenario(channels));
+    const prepared = await preparePrecopy(guest);
+    // the destinations sit idle, waiting for frames, for 1.5 s before the clock starts
+    await new Promise((r) => setTimeout(r, 1500));
+    const p = await runPreparedPrecopy(guest, prepared);
+    expect(p.verified).toBe(true);
+    // a wait under way when the clock started is counted whole (at most one 200 ms slice); before the fix the 1.5 s were in
+    const slackMs = 250;
+    expect(p.engine.destinationWaitMs).toBeLessThanOrEqual(p.stats['total-time'] + slackMs);
+    for (const lane of p.channels?.lanes ?? []) expect(lane.destinationWaitMs).toBeLessThanOrEqual(p.stats['total-time'] + slackMs);
+  }, 60_000);
 });

@@ -127,6 +127,7 @@ export class ChannelLanes {
   flushes = 0;
   flushWaitMs = 0;
   private readonly lanes: Lane[];
+  private destinationWaitAtStartMs: number[] = [];
   private readonly link: SharedRateLimiter;
   private readonly pageSizeBytes: number;
   private readonly ownership: boolean;
@@ -444,10 +445,15 @@ export class ChannelLanes {
     return Math.max(0, ...this.lanes.map((l) => l.counters[C_RING_WAIT_MS]));
   }
 
+  /** Each lane destination's wait so far: `report` counts only what comes after (the migration's clock starts now). */
+  markClockStart(): void {
+    this.destinationWaitAtStartMs = this.lanes.map((l) => l.destination.waitMs);
+  }
+
   report(): ChannelsReport {
     return {
       count: this.count,
-      lanes: this.lanes.map((l) => ({
+      lanes: this.lanes.map((l, i) => ({
         packets: l.counters[C_PACKETS],
         pages: l.counters[C_PAGES],
         zeroPages: l.counters[C_ZERO_PAGES],
@@ -456,7 +462,7 @@ export class ChannelLanes {
         frames: l.counters[C_FRAMES],
         linkWaitMs: l.counters[C_LINK_WAIT_MS],
         ringWaitMs: l.counters[C_RING_WAIT_MS],
-        destinationWaitMs: l.destination.waitMs,
+        destinationWaitMs: l.destination.waitMs - (this.destinationWaitAtStartMs[i] ?? 0),
       })),
       dispatchWaitMs: this.dispatchWaitMs,
       flushes: this.flushes,
