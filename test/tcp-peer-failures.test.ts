@@ -8,11 +8,9 @@
  * a hang guard and closes its receiver.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveScenario } from '../src/options.ts';
-import { createSourceGuest, migratePrecopy } from '../src/run.ts';
 import { liveWorkers } from '../src/threads.ts';
 import { FakeReceiver, type Cue } from './helpers/fake-receiver.ts';
-import { until } from './helpers/until.ts';
+import { migrateToReceiver, peerScenario } from './helpers/tcp-peer.ts';
 
 let receiver: FakeReceiver | null = null;
 afterEach(async () => {
@@ -20,32 +18,12 @@ afterEach(async () => {
   receiver = null;
 });
 
-function scenario(port: number, channels = 1): ReturnType<typeof resolveScenario> {
-  return resolveScenario({
-    name: 'tcp-peer',
-    guest: { memory: '4MiB', vcpus: 1, deviceState: '64KiB' },
-    // a hot writer keeps rounds going, so the channels sync more than once
-    workload: { pattern: 'hotset', dirtyRate: '2000/s', workingSet: '1MiB', hotFraction: 0.9 },
-    link: { bandwidth: '400Mbit/s', transport: 'tcp', target: `127.0.0.1:${port}` },
-    precopy: { timeoutMs: 60_000, channels },
-  });
-}
-
 /** Migrate to a receiver with `cue`; the run's waits on the receiver beyond the link's needs: `stallLimitMs`. */
 async function migrateTo(cue: Cue, channels = 1, stallLimitMs = 30_000) {
   receiver = await FakeReceiver.listen(cue);
-  const guest = await createSourceGuest(scenario(receiver.port, channels));
-  const startedMs = performance.now();
-  try {
-    const p = await migratePrecopy(guest, { stallLimitMs });
-    const tookMs = performance.now() - startedMs;
-    const paused = guest.vcpus.isAnyPaused();
-    const writes = guest.vcpus.totalWrites();
-    if (p.outcome === 'failed') await until('the guest writes on the source', () => guest.vcpus.totalWrites() > writes, 30_000);
-    return { p, tookMs, paused };
-  } finally {
-    await guest.dispose();
-  }
+  // a hot writer keeps rounds going, so the channels sync more than once
+  const s = peerScenario(receiver.port, channels, { name: 'tcp-peer', memory: '4MiB', dirtyRate: '2000/s', workingSet: '1MiB', bandwidth: '400Mbit/s' });
+  return migrateToReceiver(s, stallLimitMs);
 }
 
 describe('tcp: the receiver lost after the switch', () => {

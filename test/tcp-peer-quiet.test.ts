@@ -10,11 +10,9 @@
  * idle timer instead (counting while nothing waits) the healthy run fails.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveScenario } from '../src/options.ts';
-import { createSourceGuest, migratePrecopy } from '../src/run.ts';
 import { liveWorkers } from '../src/threads.ts';
 import { FakeReceiver, type Cue } from './helpers/fake-receiver.ts';
-import { until } from './helpers/until.ts';
+import { migrateToReceiver, peerScenario } from './helpers/tcp-peer.ts';
 
 let receiver: FakeReceiver | null = null;
 afterEach(async () => {
@@ -27,44 +25,16 @@ afterEach(async () => {
  * MiB), so the sender's writes stop draining mid-rounds, not only its waits for answers; a hot writer
  * keeps rounds going after the receiver went quiet.
  */
-function quietScenario(port: number, channels: number): ReturnType<typeof resolveScenario> {
-  return resolveScenario({
-    name: 'tcp-peer-quiet',
-    guest: { memory: '64MiB', vcpus: 1, deviceState: '64KiB' },
-    workload: { pattern: 'hotset', dirtyRate: '2000/s', workingSet: '1MiB', hotFraction: 0.9 },
-    link: { bandwidth: '400Mbit/s', transport: 'tcp', target: `127.0.0.1:${port}` },
-    precopy: { timeoutMs: 60_000, channels },
-  });
-}
-
+const quiet = { name: 'tcp-peer-quiet', memory: '64MiB', dirtyRate: '2000/s', workingSet: '1MiB', bandwidth: '400Mbit/s' };
 /**
  * A healthy multi-channel migration paced at 16 Mbit/s: its 4 MiB bulk round alone takes ≥ 2 s at any
  * machine speed, all of it on the channels while the main connection carries nothing.
  */
-function slowScenario(port: number, channels: number): ReturnType<typeof resolveScenario> {
-  return resolveScenario({
-    name: 'tcp-peer-main-silent',
-    guest: { memory: '4MiB', vcpus: 1, deviceState: '64KiB' },
-    workload: { pattern: 'hotset', dirtyRate: '20/s', workingSet: '256KiB', hotFraction: 0.9 },
-    link: { bandwidth: '16Mbit/s', transport: 'tcp', target: `127.0.0.1:${port}` },
-    precopy: { timeoutMs: 60_000, channels },
-  });
-}
+const slow = { name: 'tcp-peer-main-silent', memory: '4MiB', dirtyRate: '20/s', workingSet: '256KiB', bandwidth: '16Mbit/s' };
 
-async function migrateTo(cue: Cue, channels: number, stallLimitMs: number, make = quietScenario) {
+async function migrateTo(cue: Cue, channels: number, stallLimitMs: number, guest = quiet) {
   receiver = await FakeReceiver.listen(cue);
-  const guest = await createSourceGuest(make(receiver.port, channels));
-  try {
-    const startedMs = performance.now();
-    const p = await migratePrecopy(guest, { stallLimitMs });
-    const tookMs = performance.now() - startedMs;
-    const paused = guest.vcpus.isAnyPaused();
-    const writes = guest.vcpus.totalWrites();
-    if (p.outcome === 'failed') await until('the guest writes on the source', () => guest.vcpus.totalWrites() > writes, 30_000);
-    return { p, paused, tookMs };
-  } finally {
-    await guest.dispose();
-  }
+  return migrateToReceiver(peerScenario(receiver.port, channels, guest), stallLimitMs);
 }
 
 describe('tcp: a receiver that stops reading mid-migration', () => {
@@ -86,7 +56,7 @@ describe('tcp: a main connection silent for the whole migration is no quiet rece
     // 1.5 s, not less: a receiver thread starved for a moment on a busy machine is no stall
     const STALL_LIMIT_MS = 1500;
     // a cue never reached: the receiver stays real throughout
-    const { p, tookMs } = await migrateTo({ at: 'frames', frames: Number.MAX_SAFE_INTEGER, then: 'hang' }, 2, STALL_LIMIT_MS, slowScenario);
+    const { p, tookMs } = await migrateTo({ at: 'frames', frames: Number.MAX_SAFE_INTEGER, then: 'hang' }, 2, STALL_LIMIT_MS, slow);
     expect(receiver!.cued).toBe(false);
     expect(p.error ?? null).toBeNull();
     expect([p.outcome, p.verified]).toEqual(['converged', true]);
