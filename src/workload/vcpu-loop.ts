@@ -182,7 +182,9 @@ export function runVcpu(data: VcpuWorkerData, nowMs: () => number, waitForComman
         const logged = writeLog!.begin(page, offset);
         for (let k = 0; k < writeBytes; k++) {
           const v = 1 + rng.nextInt(255);
-          view[at + k] ^= v;
+          // atomic: two vCPUs that XOR the same byte at once must both land, or the logged replay (which
+          // counts both) cannot equal the destination (a plain ^= read-modify-write can lose one)
+          Atomics.xor(view, at + k, v);
           if (logged) writeLog!.value(k, v);
         }
         if (logged) writeLog!.end();
